@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared by the CLI's command files: the context, the command table entry,
+ * opening the inventory, and output helpers. */
+#pragma once
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "virtgov/config.h"
+#include "virtgov/store.h"
+
+/* Exit statuses of every command. */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAIL = 1,     /* the command ran and failed, or found a problem */
+        EXIT_USAGE = 2,    /* the command line was wrong */
+};
+
+typedef struct Cli {
+        Config *config;
+        bool json;
+        const char *config_path;   /* --config, for messages */
+} Cli;
+
+typedef struct Command {
+        const char *name;
+        const char *usage;     /* one line: "events [--domain NAME|UUID] ..." */
+        const char *summary;   /* one line for the command list */
+        const char *help;      /* the manual section printed by --help */
+        int (*run)(Cli *cli, int argc, char **argv);
+} Command;
+
+extern const Command cmd_events, cmd_list, cmd_show, cmd_hooks;
+
+/*
+ * Opens the inventory for reading, first folding any spooled events into it
+ * when this user may write it (a reader without write access is told how
+ * many events wait). Prints its own error; returns NULL on failure.
+ */
+Store *cli_open_store(Cli *cli);
+
+/* Prints "virtgov: <text>" on stderr and returns EXIT_FAIL. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* For a command's getopt loop: prints the usage error and returns EXIT_USAGE. */
+int cli_usage_error(const Command *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints the command's manual section to stdout and returns EXIT_OK. */
+int cli_help(const Command *c);
+
+/* Prints j (stolen) as indented JSON on stdout. */
+int out_json(json_t *j);
+
+/* s with control and non-ASCII bytes replaced by '?', for a terminal table:
+ * a hostile domain name must not inject escape sequences. "-" for NULL. */
+const char *out_safe(const char *s, char *buf, size_t n);
+
+/* "2026-11-22T17:55:41.123456Z" -> "2026-11-22 17:55:41"; "-" for NULL. */
+const char *out_time(const char *rfc3339, char buf[static 20]);
+
+/* For _cleanup_ in the commands. */
+static inline void store_closep_cli(Store **s) {
+        store_close(*s);
+}
+
+/* Prints the events matching f as a table or JSON (cmd-events.c). With
+ * ret_array, collects them into a new JSON array instead of printing. */
+int events_print(Store *s, const EventFilter *f, bool json, json_t **ret_array);

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "virtgov/cleanup.h"
+
+static int parse_time_opt(const char *opt, const char *v, int64_t *ret) {
+        if (vg_time_parse(v, vg_now_us(), ret) < 0)
+                return cli_usage_error(&cmd_events, "%s '%s' is not a time: use RFC 3339 "
+                                       "(2026-11-22T09:30:00Z), a date (2026-11-22), 'now', or an "
+                                       "age such as 30m, 2h, 7d", opt, v);
+        return 0;
+}
+
+/* The detail column: what a person needs to tell two events apart. */
+static void detail(const Event *e, char *buf, size_t n) {
+        const char *op = json_string_value(json_object_get(e->data, "op"));
+        const char *subop = json_string_value(json_object_get(e->data, "subop"));
+        const char *net = json_string_value(json_object_get(e->data, "network"));
+        const char *error = json_string_value(json_object_get(e->data, "error"));
+        const char *spooled = json_string_value(json_object_get(e->data, "spooled_because"));
+        const char *detail_s = json_string_value(json_object_get(e->data, "detail"));
+        int k = 0;
+        buf[0] = '\0';
+#define ADD(...) do { if (k >= 0 && (size_t) k < n) k += snprintf(buf + k, n - (size_t) k, __VA_ARGS__); } while (0)
+        if (net)
+                ADD("network=%s ", net);
+        if (op)
+                ADD("op=%s/%s ", op, subop ? subop : "-");
+        if (detail_s)
+                ADD("detail=%s ", detail_s);
+        if (e->reason)
+                ADD("reason=\"%s\" ", e->reason);
+        if (spooled)
+                ADD("(spooled) ");
+        if (error)
+                ADD("error=\"%s\"", error);
+#undef ADD
+        while (k > 0 && (size_t) k <= n && buf[k - 1] == ' ')
+                buf[--k] = '\0';
+}
+
+typedef struct Printer {
+        bool json;
+        json_t *array;
+        size_t n;
+} Printer;
+
+static int print_event(const Event *e, void *userdata) {
+        Printer *p = userdata;
+        p->n++;
+        if (p->json)
+                return json_array_append_new(p->array, event_to_json(e)) < 0 ? -ENOMEM : 0;
+
+        char t[20], s1[64], s2[64], s3[64], d[512], d2[512];
+        detail(e, d, sizeof(d));
+        printf("%-19s  %-9s  %-22s  %-20s  %-8s  %s\n", out_time(e->time, t),
+               out_safe(e->source, s1, sizeof(s1)), out_safe(e->kind, s2, sizeof(s2)),
+               out_safe(e->domain, s3, sizeof(s3)), e->decision ? e->decision : "-",
+               out_safe(d, d2, sizeof(d2)));
+        return 0;
+}
+
+/* Also used by "show" for a domain's recent events. */
+int events_print(Store *s, const EventFilter *f, bool json, json_t **ret_array) {
+        Printer p = { .json = json || ret_array, .array = json_array() };
+        VgError err = { "" };
+        if (!p.array)
+                return cli_error("out of memory");
+        if (!p.json)
+                printf("%-19s  %-9s  %-22s  %-20s  %-8s  %s\n", "TIME (UTC)", "SOURCE", "KIND",
+                       "DOMAIN", "DECISION", "DETAIL");
+        int r = store_query_events(s, f, print_event, &p, &err);
+        if (r < 0) {
+                json_decref(p.array);
+                return cli_error("%s", err.text[0] ? err.text : strerror(-r));
+        }
+        if (ret_array) {
+                *ret_array = p.array;
+                return EXIT_OK;
+        }
+        if (p.json)
+                return out_json(p.array);
+        json_decref(p.array);
+        return EXIT_OK;
+}
+
+static int run(Cli *cli, int argc, char **argv) {
+        enum { OPT_DOMAIN = 0x100, OPT_KIND, OPT_SOURCE, OPT_NETWORK, OPT_SINCE, OPT_UNTIL,
+               OPT_LIMIT, OPT_JSON, OPT_HELP };
+        static const struct option opts[] = {
+                { "domain", required_argument, NULL, OPT_DOMAIN },
+                { "kind", required_argument, NULL, OPT_KIND },
+                { "source", required_argument, NULL, OPT_SOURCE },
+                { "network", required_argument, NULL, OPT_NETWORK },
+                { "since", required_argument, NULL, OPT_SINCE },
+                { "until", required_argument, NULL, OPT_UNTIL },
+                { "limit", required_argument, NULL, OPT_LIMIT },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, OPT_HELP },
+                {}
+        };
+        EventFilter f = { 0 };
+        int c, r;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_DOMAIN: f.domain = optarg; break;
+                case OPT_KIND: f.kind_prefix = optarg; break;
+                case OPT_SOURCE: f.source = optarg; break;
+                case OPT_NETWORK: f.network = optarg; break;
+                case OPT_SINCE:
+                        if ((r = parse_time_opt("--since", optarg, &f.since_us)))
+                                return r;
+                        break;
+                case OPT_UNTIL:
+                        if ((r = parse_time_opt("--until", optarg, &f.until_us)))
+                                return r;
+                        break;
+                case OPT_LIMIT: {
+                        char *end;
+                        errno = 0;
+                        unsigned long n = strtoul(optarg, &end, 10);
+                        if (errno || *end || !*optarg || optarg[0] == '-' || n > 100000000)
+                                return cli_usage_error(&cmd_events, "--limit takes a whole number, got '%s'", optarg);
+                        f.limit = (unsigned) n;
+                        break;
+                }
+                case OPT_JSON: cli->json = true; break;
+                case 'h': case OPT_HELP: return cli_help(&cmd_events);
+                default: return cli_usage_error(&cmd_events, "unknown option");
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(&cmd_events, "unexpected argument '%s'", argv[optind]);
+
+        _cleanup_(store_closep_cli) Store *s = cli_open_store(cli);
+        if (!s)
+                return EXIT_FAIL;
+        return events_print(s, &f, cli->json, NULL);
+}
+
+const Command cmd_events = {
+        .name = "events",
+        .usage = "events [--domain NAME|UUID] [--kind PREFIX] [--source SOURCE] [--network NAME]\n"
+                 "               [--since TIME] [--until TIME] [--limit N] [--json]",
+        .summary = "List recorded events, oldest first.",
+        .help =
+        "Every define, start, stop and undefine of a VM, every network change and every\n"
+        "host-account change is one event. Without options all events are listed.\n"
+        "\n"
+        "Options:\n"
+        "  --domain NAME|UUID  events of this domain (by name or UUID)\n"
+        "  --kind PREFIX       events whose kind starts with PREFIX: 'domain.', 'network.',\n"
+        "                      'domain.started', 'account.'\n"
+        "  --source SOURCE     hook, libvirt, reconcile, accounts, cli or daemon\n"
+        "  --network NAME      events of this libvirt network\n"
+        "  --since TIME        events at or after TIME\n"
+        "  --until TIME        events before TIME\n"
+        "  --limit N           only the newest N that match (still printed oldest first)\n"
+        "  --json              a JSON array of event objects with the fields id, time, ref,\n"
+        "                      source, kind, host, domain, uuid, decision, reason, actor, data\n"
+        "\n"
+        "TIME is RFC 3339 (2026-11-22T09:30:00Z, 2026-11-22T19:30:00+10:00), a date\n"
+        "(2026-11-22, midnight UTC), 'now', or an age: 30s, 15m, 2h, 7d, 2w.\n"
+        "Times are shown and stored in UTC.\n"
+        "\n"
+        "Events that virtgov-hook had to spool (inventory locked or read-only) are folded\n"
+        "into the inventory first when you may write it; otherwise a note says how many wait.\n"
+        "\n"
+        "Examples:\n"
+        "  virtgov events --domain web-7 --since 7d\n"
+        "  virtgov --json events --kind network. --limit 20\n",
+        .run = run,
+};

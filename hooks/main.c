@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virtgov-hook: libvirt runs it as
+ *
+ *     /etc/libvirt/hooks/qemu.d/50-virtgov     NAME OP SUBOP EXTRA   (domain XML on stdin)
+ *     /etc/libvirt/hooks/network.d/50-virtgov  NAME OP SUBOP EXTRA   (<hookData> on stdin)
+ *
+ * It records the call as one event and exits. Rules it lives by:
+ *  - it never calls libvirt: libvirt is waiting for it, holding the domain's
+ *    job, and a call back would deadlock;
+ *  - it bounds its own run time (hook_timeout_ms): libvirt waits forever;
+ *  - it never exits non-zero where that harms a running guest (reconnect
+ *    kills it) and, until a policy denies, not at all;
+ *  - nothing is lost: what cannot go into the inventory goes to the spool,
+ *    and what cannot go anywhere is said on stderr, which libvirt logs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "virtgov/cleanup.h"
+#include "virtgov/config.h"
+#include "virtgov/domxml.h"
+#include "virtgov/event.h"
+#include "virtgov/spool.h"
+#include "virtgov/store.h"
+
+typedef enum { DRIVER_QEMU, DRIVER_NETWORK } Driver;
+
+typedef struct OpName {
+        const char *op;     /* as libvirt passes it */
+        const char *kind;   /* the event kind */
+} OpName;
+
+static const OpName qemu_ops[] = {
+        { "prepare", "domain.prepare" }, { "start", "domain.start" },
+        { "started", "domain.started" }, { "stopped", "domain.stopped" },
+        { "release", "domain.release" }, { "migrate", "domain.migrate" },
+        { "restore", "domain.restore" }, { "reconnect", "domain.reconnect" },
+        { "attach", "domain.attach" },
+};
+
+static const OpName network_ops[] = {
+        { "start", "network.start" }, { "started", "network.started" },
+        { "stopped", "network.stopped" }, { "port-created", "network.port-created" },
+        { "port-deleted", "network.port-deleted" }, { "updated", "network.updated" },
+        /* names used before libvirt 6.0 */
+        { "plugged", "network.port-created" }, { "unplugged", "network.port-deleted" },
+};
+
+/* ---- the backstop: a hard bound on the whole run ---- */
+
+/* Filled before the inventory is touched, so that the timer can still put
+ * the event in the spool using only async-signal-safe calls. */
+static char emergency_dir[PATH_MAX], emergency_tmp[PATH_MAX], emergency_path[PATH_MAX];
+static char *emergency_text;
+
+static void write_str(const char *s) {
+        (void) !write(STDERR_FILENO, s, strlen(s));
+}
+
+static void on_timeout(int sig) {
+        if (emergency_text) {
+                (void) mkdir(emergency_dir, 0700);
+                int fd = open(emergency_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd >= 0) {
+                        bool ok = write(fd, emergency_text, strlen(emergency_text)) ==
+                                  (ssize_t) strlen(emergency_text) && fsync(fd) == 0;
+                        close(fd);
+                        if (ok && rename(emergency_tmp, emergency_path) == 0) {
+                                write_str("virtgov: hook ran out of time; event spooled\n");
+                                _exit(0);
+                        }
+                }
+        }
+        write_str("virtgov: hook ran out of time; event NOT recorded\n");
+        _exit(0);
+}
+
+static void arm_timer(unsigned ms) {
+        struct sigaction sa = { .sa_handler = on_timeout };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, NULL);
+        struct itimerval it = { .it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 } };
+        setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void prepare_emergency(const Config *c, const Event *e) {
+        json_t *j = event_to_json(e);
+        emergency_text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(j);
+        snprintf(emergency_dir, sizeof(emergency_dir), "%s", c->spool_dir);
+        snprintf(emergency_path, sizeof(emergency_path), "%s/%s.json", c->spool_dir, e->ref);
+        snprintf(emergency_tmp, sizeof(emergency_tmp), "%s/.%s.tmp", c->spool_dir, e->ref);
+}
+
+/* ---- building the event ---- */
+
+static Driver driver_from_argv0(const char *argv0, const char *xml, size_t len) {
+        /* .../qemu.d/50-virtgov or .../network.d/50-virtgov, or installed as
+         * the main script .../qemu or .../network */
+        char buf[PATH_MAX];
+        snprintf(buf, sizeof(buf), "%s", argv0 ? argv0 : "");
+        char *slash = strrchr(buf, '/');
+        const char *base = slash ? slash + 1 : buf;
+        if (!strcmp(base, "network"))
+                return DRIVER_NETWORK;
+        if (!strcmp(base, "qemu"))
+                return DRIVER_QEMU;
+        if (slash) {
+                *slash = '\0';
+                char *parent = strrchr(buf, '/');
+                parent = parent ? parent + 1 : buf;
+                if (!strcmp(parent, "network.d"))
+                        return DRIVER_NETWORK;
+                if (!strcmp(parent, "qemu.d"))
+                        return DRIVER_QEMU;
+        }
+        /* Installed under another name: the input tells. */
+        return xml && memmem(xml, len < 256 ? len : 256, "<hookData", 9) ? DRIVER_NETWORK : DRIVER_QEMU;
+}
+
+static const char *kind_for(Driver d, const char *op) {
+        const OpName *t = d == DRIVER_QEMU ? qemu_ops : network_ops;
+        size_t n = d == DRIVER_QEMU ? ELEMENTSOF(qemu_ops) : ELEMENTSOF(network_ops);
+        for (size_t i = 0; op && i < n; i++)
+                if (!strcmp(op, t[i].op))
+                        return t[i].kind;
+        return d == DRIVER_QEMU ? "domain.unknown" : "network.unknown";
+}
+
+/* An argument as a JSON string, cut to a sane length: libvirt's are short,
+ * and a hostile one must not bloat the inventory. */
+static void set_arg(json_t *data, const char *key, const char *v) {
+        char buf[257];
+        if (!v)
+                return;
+        snprintf(buf, sizeof(buf), "%s", v);
+        json_object_set_new(data, key, event_json_string(buf));
+}
+
+static int add_facts(Event *e, Driver d, const char *xml, size_t len, int read_r, const Config *c) {
+        VgError err = { "" };
+        int r;
+
+        if (read_r == -EFBIG)
+                r = vg_error(&err, -EFBIG, "XML on stdin is larger than max_xml_bytes (%zu); not parsed",
+                             c->max_xml_bytes);
+        else if (read_r < 0)
+                r = vg_error(&err, read_r, "cannot read stdin: %s", strerror(-read_r));
+        else if (d == DRIVER_QEMU) {
+                DomainFacts *f = NULL;
+                r = domxml_parse(xml, len, &f, &err);
+                if (r == 0) {
+                        if (f->uuid)
+                                event_set(&e->uuid, f->uuid);
+                        if (!e->domain)
+                                event_set(&e->domain, f->name);
+                        else if (strcmp(e->domain, f->name))
+                                json_object_set_new(e->data, "xml_name", event_json_string(f->name));
+                        json_object_set_new(e->data, "facts", domain_facts_to_json(f));
+                        domain_facts_free(f);
+                }
+        } else {
+                NetworkFacts *f = NULL;
+                r = netxml_parse(xml, len, &f, &err);
+                if (r == 0) {
+                        json_t *facts = network_facts_to_json(f);
+                        json_object_update(e->data, facts);
+                        json_decref(facts);
+                        /* A port belongs to a domain: file the event under it. */
+                        event_set(&e->domain, f->owner_name);
+                        event_set(&e->uuid, f->owner_uuid);
+                        network_facts_free(f);
+                }
+        }
+        if (r < 0) {
+                json_object_set_new(e->data, "error", event_json_string(err.text));
+                json_object_set_new(e->data, "input_bytes", json_integer((json_int_t) len));
+        }
+        return r;
+}
+
+static Event *build_event(int argc, char **argv, Driver d, const char *xml, size_t len, int read_r,
+                          const Config *c, const char *config_error) {
+        const char *op = argc > 2 ? argv[2] : NULL;
+        Event *e = event_new("hook", kind_for(d, op));
+        if (!e)
+                return NULL;
+        json_object_set_new(e->data, "driver", json_string(d == DRIVER_QEMU ? "qemu" : "network"));
+        set_arg(e->data, "op", op);
+        set_arg(e->data, "subop", argc > 3 ? argv[3] : NULL);
+        set_arg(e->data, "extra", argc > 4 ? argv[4] : NULL);
+        if (argc < 3)
+                json_object_set_new(e->data, "error",
+                                    json_string("missing arguments: expected OBJECT OP SUBOP EXTRA"));
+        if (config_error)
+                json_object_set_new(e->data, "config_error", event_json_string(config_error));
+
+        if (d == DRIVER_QEMU && argc > 1) {
+                char name[257];
+                snprintf(name, sizeof(name), "%s", argv[1]);
+                event_set(&e->domain, name);
+        } else if (d == DRIVER_NETWORK && argc > 1)
+                set_arg(e->data, "network", argv[1]);
+
+        if (argc >= 3)
+                add_facts(e, d, xml, len, read_r, c);
+        return e;
+}
+
+/* ---- recording ---- */
+
+static void record(const Config *c, Event *e) {
+        VgError err = { "" }, serr = { "" };
+        Store *s = NULL;
+
+        prepare_emergency(c, e);
+        int r = store_open(c->inventory, STORE_WRITE, c->busy_timeout_ms, &s, &err);
+        if (r == 0)
+                r = store_append_event(s, e, &err);
+        store_close(s);
+        if (r >= 0)
+                return;
+
+        json_object_set_new(e->data, "spooled_because", event_json_string(err.text));
+        if (spool_write(c->spool_dir, e, &serr) == 0) {
+                fprintf(stderr, "virtgov: %s; event spooled to '%s'\n", err.text, c->spool_dir);
+                return;
+        }
+        fprintf(stderr, "virtgov: %s; and %s: event %s %s of '%s' NOT recorded\n",
+                err.text, serr.text, e->kind, e->time, e->domain ? e->domain : "-");
+}
+
+int main(int argc, char **argv) {
+        VgError cerr = { "" };
+        Config *c = NULL;
+        const char *config_error = NULL;
+
+        if (config_load(NULL, &c, &cerr) < 0) {
+                /* Record with the defaults rather than lose the event. */
+                config_error = cerr.text;
+                fprintf(stderr, "virtgov: %s (using defaults)\n", cerr.text);
+                c = config_new();
+                if (!c)
+                        return 0;
+        }
+        arm_timer(c->hook_timeout_ms);
+
+        _cleanup_free_ char *xml = NULL;
+        size_t len = 0;
+        int read_r = argc >= 3 ? vg_read_fd(STDIN_FILENO, c->max_xml_bytes, &xml, &len) : 0;
+        Driver d = driver_from_argv0(argv[0], xml, len);
+
+        Event *e = build_event(argc, argv, d, xml, len, read_r, c, config_error);
+        if (e)
+                record(c, e);
+        else
+                fprintf(stderr, "virtgov: out of memory; event NOT recorded\n");
+
+        event_free(e);
+        config_free(c);
+        /* Policy decides in its own issue; until then every op is allowed. */
+        return 0;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virtgov.conf: one "key = value" per line, '#' starts a comment. Every key
+ * has a compiled default; the file only says what differs. The keys are
+ * listed in one table in lib/config.c and documented in README.md.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "virtgov/util.h"
+
+typedef struct Config {
+        char *path;              /* file it was read from; NULL: defaults only */
+        char *inventory;         /* SQLite inventory */
+        char *spool_dir;         /* events the hook could not store */
+        char *policy;            /* policy file (policy issue) */
+        char *hooks_dir;         /* libvirt's hooks directory */
+        char *hook_binary;       /* what "hooks install" copies */
+        unsigned hook_timeout_ms;  /* the hook's whole run, hard bound */
+        unsigned busy_timeout_ms;  /* wait for the inventory lock */
+        size_t max_xml_bytes;    /* cap on the XML read from stdin */
+        bool syslog;             /* copy each recorded event to syslog */
+} Config;
+
+/* A Config with every compiled default set. Returns NULL only on ENOMEM. */
+Config *config_new(void);
+Config *config_free(Config *c);
+
+/*
+ * Reads the file at path into c, overriding defaults key by key. An unknown
+ * key, a malformed line, a bad value or a key set twice is an error whose
+ * text names the file, line, column and what was expected (-EINVAL). If the
+ * file does not exist: -ENOENT, and c is unchanged.
+ */
+int config_load_file(Config *c, const char *path, VgError *err);
+
+/* Cross-key checks, separate from parsing so each is tested on its own. */
+int config_validate(const Config *c, VgError *err);
+
+/*
+ * The one way every program gets its configuration: explicit (a --config
+ * option) or else $VIRTGOV_CONFIG or else the compiled default. A file that
+ * was named explicitly (option or variable) must exist; the compiled default
+ * may be absent, and then the defaults stand.
+ */
+int config_load(const char *explicit_path, Config **ret, VgError *err);
+
+/* Replace a string setting (for per-command overrides such as --db). */
+int config_set_path(char **field, const char *value);

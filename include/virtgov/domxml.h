@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Facts from libvirt XML: the domain XML a qemu hook reads on stdin (or the
+ * daemon gets from virDomainGetXMLDesc), and the <hookData> a network hook
+ * reads. The input is untrusted: parsing never touches the network, never
+ * loads or expands entities, refuses a DOCTYPE outright (libvirt never
+ * sends one) and is bounded by the caller's size cap.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtgov/util.h"
+
+#define VG_METADATA_NS "urn:virtgov:1"
+
+typedef struct DiskFacts {
+        char *type;          /* file, block, network, volume, dir, nvme, ... */
+        char *device;        /* disk, cdrom, floppy, lun */
+        char *source;        /* path, device, "proto:name", "pool/volume" */
+        char *format;        /* driver type: raw, qcow2, ... */
+        char *target;        /* vda, sdb */
+        bool readonly, shareable;
+        char **backing;      /* backing chain as written, NULL-terminated */
+        size_t n_backing;
+} DiskFacts;
+
+typedef struct InterfaceFacts {
+        char *type;          /* network, bridge, direct, user, ... */
+        char *source;        /* network name, bridge, or host device */
+        char *mac;
+        char *model;
+} InterfaceFacts;
+
+typedef struct GraphicsFacts {
+        char *type;          /* vnc, spice, ... */
+        char *listen;        /* address, or NULL */
+} GraphicsFacts;
+
+typedef struct SeclabelFacts {
+        char *type;          /* dynamic, static, none */
+        char *model;         /* selinux, apparmor, dac, or NULL */
+} SeclabelFacts;
+
+typedef struct DomainFacts {
+        char *name, *uuid;
+        char *owner, *ticket, *purpose;    /* urn:virtgov:1 metadata */
+        char *virt_type;                   /* kvm, qemu */
+        char *arch, *machine, *emulator;
+        unsigned vcpus;
+        uint64_t memory_kib;
+        bool qemu_commandline;             /* <qemu:commandline> present */
+        DiskFacts *disks; size_t n_disks;
+        InterfaceFacts *ifaces; size_t n_ifaces;
+        GraphicsFacts *graphics; size_t n_graphics;
+        SeclabelFacts *seclabels; size_t n_seclabels;
+} DomainFacts;
+
+typedef struct NetworkFacts {
+        char *name, *uuid, *bridge, *forward;
+        /* set when the hook is about a port (port-created / port-deleted) */
+        char *port_uuid, *owner_name, *owner_uuid, *port_mac;
+} NetworkFacts;
+
+/*
+ * Parses domain XML. On failure returns -EINVAL (not XML, not a <domain>,
+ * DOCTYPE present, ...) or -ENOMEM, and err says what and where: "line L,
+ * column C: ...". Nothing is returned on failure.
+ */
+int domxml_parse(const char *xml, size_t len, DomainFacts **ret, VgError *err);
+DomainFacts *domain_facts_free(DomainFacts *f);
+
+/* Parses a network hook's <hookData>; same contract as domxml_parse. */
+int netxml_parse(const char *xml, size_t len, NetworkFacts **ret, VgError *err);
+NetworkFacts *network_facts_free(NetworkFacts *f);
+
+/* The facts as a new JSON object (caller owns the reference); absent facts
+ * are left out. NULL only on ENOMEM. */
+json_t *domain_facts_to_json(const DomainFacts *f);
+json_t *network_facts_to_json(const NetworkFacts *f);

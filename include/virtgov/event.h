@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The event: the one record every part of virtgov writes and reads. Its
+ * fields and kinds are those of DESIGN.md ("extend, don't rename"). Its JSON
+ * form is the same in the inventory export, the spool and `virtgov --json`.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "virtgov/util.h"
+
+typedef struct Event {
+        int64_t id;              /* inventory row id; 0 until stored */
+        char time[VG_TIME_MAX];  /* RFC 3339 UTC, microseconds */
+        char *ref;               /* unique across hosts and time: folds a
+                                  * spooled event into the inventory once */
+        char *source;            /* hook, libvirt, reconcile, accounts, cli, daemon */
+        char *kind;              /* domain.started, network.start, ... */
+        char *host;              /* the host it happened on */
+        char *domain, *uuid;     /* the domain, when there is one */
+        char *decision;          /* allow, deny or NULL */
+        char *reason;
+        char *actor;             /* the person or program that acted, if known */
+        json_t *data;            /* always an object; owned */
+} Event;
+
+/*
+ * A new event of the given source and kind, timed now, with a fresh ref and
+ * an empty data object. NULL only on ENOMEM.
+ */
+Event *event_new(const char *source, const char *kind);
+Event *event_free(Event *e);
+
+/* Replace a string field; value may be NULL. 0 or -ENOMEM. */
+int event_set(char **field, const char *value);
+
+/* The JSON object of DESIGN.md: id (when stored), time, ref, source, kind,
+ * host, domain, uuid, decision, reason, actor, data. NULL on ENOMEM. */
+json_t *event_to_json(const Event *e);
+
+/*
+ * Reads an event back from its JSON form (the spool). Requires time, ref,
+ * source and kind as strings and data as an object; other fields optional.
+ * Returns -EINVAL with err naming the missing or mistyped field.
+ */
+int event_from_json(const json_t *j, Event **ret, VgError *err);
+
+/* A JSON string for s, or null for NULL. Bytes that are not valid UTF-8
+ * (a hostile name) become '?' rather than losing the field. */
+json_t *event_json_string(const char *s);
+
+/* True if kind is a well-formed kind name: "object.verb", lowercase ASCII
+ * letters, digits and '-', at most 64 bytes. */
+bool event_kind_valid(const char *kind);

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The inventory: one SQLite database in WAL mode.
+ *
+ *   events   append-only; every field of Event. Triggers refuse UPDATE and
+ *            DELETE. A unique ref makes appending the same event twice a
+ *            no-op, which is what lets the spool be folded exactly once.
+ *   domains  current state per domain UUID, derived from the events in the
+ *            same transaction that appends them.
+ *
+ * Statements are prepared on first use, once, owned by the Store, and
+ * finalized by store_close(). Schema changes are numbered migrations
+ * applied by any writer that opens an older inventory.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtgov/event.h"
+#include "virtgov/util.h"
+
+typedef struct Store Store;
+
+typedef enum StoreMode {
+        STORE_READ,      /* queries only; never writes, never migrates */
+        STORE_WRITE,     /* the inventory must exist already */
+        STORE_CREATE,    /* create it (and its schema) if missing */
+} StoreMode;
+
+/*
+ * Opens the inventory at path. busy_timeout_ms bounds every wait for
+ * another writer's lock. Errors (err says which file and why):
+ *   -ENOENT  no inventory there (STORE_READ, STORE_WRITE)
+ *   -EROFS   a write mode was asked and the file or its directory is read-only
+ *   -EBUSY   locked by another writer for longer than busy_timeout_ms
+ *   -EPROTO  the inventory's schema is newer than this program
+ *   -EIO     not an SQLite database, or corrupt
+ */
+int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store **ret, VgError *err);
+
+/* Finalizes every statement and closes. NULL is a no-op; returns NULL. */
+Store *store_close(Store *s);
+
+/* The schema version this program writes. */
+int store_schema_version(void);
+
+/*
+ * Appends e and applies it to the domains table, in one transaction unless
+ * the caller holds one (store_begin). Sets e->id. Returns 0 when appended,
+ * 1 when an event with the same ref is already there (nothing written), or
+ * a negative errno as for store_open.
+ */
+int store_append_event(Store *s, Event *e, VgError *err);
+
+/* Group several appends into one transaction (the spool fold does). */
+int store_begin(Store *s, VgError *err);
+int store_commit(Store *s, VgError *err);
+void store_rollback(Store *s);
+
+typedef struct EventFilter {
+        const char *domain;       /* name or UUID */
+        const char *kind_prefix;  /* "domain.", "network.start", ... */
+        const char *source;
+        const char *network;      /* data.network */
+        int64_t since_us, until_us;  /* 0: unbounded */
+        unsigned limit;           /* the newest N; 0: all */
+} EventFilter;
+
+typedef int (*EventCallback)(const Event *e, void *userdata);
+
+/* Calls cb for each matching event in time order. A negative return from
+ * cb stops the walk and is returned. */
+int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err);
+
+typedef struct DomainRow {
+        char *uuid, *name, *host, *state, *owner, *ticket, *purpose;
+        int persistent;           /* 1, 0, or -1 when not known */
+        char *first_seen, *last_seen, *last_start, *last_stop;
+        json_t *facts;            /* object or NULL */
+} DomainRow;
+
+DomainRow *domain_row_free(DomainRow *d);
+json_t *domain_row_to_json(const DomainRow *d);
+
+typedef int (*DomainCallback)(const DomainRow *d, void *userdata);
+
+/* Every domain by name; undefined ones only when all is true. */
+int store_list_domains(Store *s, bool all, DomainCallback cb, void *userdata, VgError *err);
+
+/* The domain with this UUID, or else the most recently seen one with this
+ * name. -ENOENT if none. */
+int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err);

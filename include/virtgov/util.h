@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Small helpers shared by every module: the error text carrier, bounded
+ * reads, and time in the one form the inventory stores.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Library functions return 0 or a negative errno and never print. When the
+ * caller needs to tell a person what was wrong and where (file, line,
+ * column, domain), the function also fills a VgError, which the program
+ * prints once. A NULL VgError * is accepted everywhere and means "don't care".
+ */
+typedef struct VgError {
+        char text[1024];
+} VgError;
+
+/* Sets err->text (if err is not NULL) and returns r, so a function can end
+ * with `return vg_error(err, -EINVAL, "...")`. r must be negative. */
+int vg_error(VgError *err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Reads fd until end of file, at most max bytes. On success *ret_buf holds
+ * the bytes plus a terminating NUL that is not counted in *ret_len.
+ * Returns -EFBIG if the input is longer than max (nothing is returned then),
+ * or the negative errno of a failed read.
+ */
+int vg_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len);
+
+/* Reads a whole regular file opened with O_CLOEXEC|O_NOFOLLOW-free semantics;
+ * same contract as vg_read_fd. */
+int vg_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* Writes all of buf to path atomically: a temporary file beside it, fsync,
+ * rename, fsync of the directory. The file gets the given mode. */
+int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
+
+/* Creates dir and its missing parents with mode. Existing dirs are fine. */
+int vg_mkdir_p(const char *dir, unsigned mode);
+
+/* strdup that returns NULL for NULL. */
+char *vg_strdup0(const char *s);
+
+/* True for strings made only of [A-Za-z0-9._:@+/-], the shape that is safe
+ * to print unquoted in a table and in syslog key=value form. */
+bool vg_is_plain(const char *s);
+
+/* ---- time: the inventory stores RFC 3339 UTC with microseconds ---- */
+
+/* "2026-11-22T17:55:41.123456Z" plus NUL */
+#define VG_TIME_MAX 32
+
+int64_t vg_now_us(void);
+
+/* Formats microseconds since the epoch as RFC 3339 UTC with microseconds. */
+void vg_time_format(int64_t us, char buf[static VG_TIME_MAX]);
+
+/*
+ * Parses what a person types for --since/--until: RFC 3339 with or without
+ * fraction and offset ("2026-11-22T17:55:41Z", "...+10:00"), a date
+ * ("2026-11-22", midnight UTC), "YYYY-MM-DD HH:MM[:SS]" (UTC), "now", or an
+ * age such as "30s", "15m", "2h", "7d", "2w" meaning that long before now_us.
+ * Returns -EINVAL for anything else.
+ */
+int vg_time_parse(const char *s, int64_t now_us, int64_t *ret_us);

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vg-paths.h"
+#include "virtgov/cleanup.h"
+#include "virtgov/config.h"
+
+/* A config file is a few hundred bytes; anything near this is not one. */
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+typedef enum { KEY_PATH, KEY_UINT, KEY_BOOL } KeyType;
+
+typedef struct ConfigKey {
+        const char *name;
+        KeyType type;
+        size_t offset;
+        unsigned long min, max;   /* KEY_UINT only */
+} ConfigKey;
+
+#define K(name, type, field, min, max) { name, type, offsetof(Config, field), min, max }
+static const ConfigKey keys[] = {
+        K("inventory",       KEY_PATH, inventory,       0, 0),
+        K("spool_dir",       KEY_PATH, spool_dir,       0, 0),
+        K("policy",          KEY_PATH, policy,          0, 0),
+        K("hooks_dir",       KEY_PATH, hooks_dir,       0, 0),
+        K("hook_binary",     KEY_PATH, hook_binary,     0, 0),
+        K("hook_timeout_ms", KEY_UINT, hook_timeout_ms, 100, 600000),
+        K("busy_timeout_ms", KEY_UINT, busy_timeout_ms, 0, 600000),
+        K("max_xml_bytes",   KEY_UINT, max_xml_bytes,   4096, 1024UL * 1024 * 1024),
+        K("syslog",          KEY_BOOL, syslog,          0, 0),
+};
+#undef K
+
+Config *config_new(void) {
+        Config *c = calloc(1, sizeof(*c));
+        if (!c)
+                return NULL;
+        c->inventory = strdup(VG_DEFAULT_INVENTORY);
+        c->spool_dir = strdup(VG_DEFAULT_SPOOL);
+        c->policy = strdup(VG_DEFAULT_POLICY);
+        c->hooks_dir = strdup(VG_DEFAULT_HOOKS_DIR);
+        c->hook_binary = strdup(VG_DEFAULT_HOOK_BINARY);
+        /* libvirt holds the domain's job while the hook runs and waits with
+         * no timeout: the hook must finish well within a start's budget. */
+        c->hook_timeout_ms = 5000;
+        /* Leaves the hook time to spool after a lock wait ran out. */
+        c->busy_timeout_ms = 2000;
+        /* Real domain XML is a few KiB; 4 MiB leaves room for thousands of
+         * devices while bounding memory and parse time. */
+        c->max_xml_bytes = 4 * 1024 * 1024;
+        c->syslog = true;
+        if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary)
+                return config_free(c);
+        return c;
+}
+
+Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+        free(c->path);
+        free(c->inventory);
+        free(c->spool_dir);
+        free(c->policy);
+        free(c->hooks_dir);
+        free(c->hook_binary);
+        free(c);
+        return NULL;
+}
+DEFINE_POINTER_CLEANUP(Config, config_free)
+
+int config_set_path(char **field, const char *value) {
+        char *n = strdup(value);
+        if (!n)
+                return -ENOMEM;
+        free(*field);
+        *field = n;
+        return 0;
+}
+
+static int set_value(Config *c, const ConfigKey *k, const char *v, const char *file,
+                     unsigned line, unsigned col, VgError *err) {
+        void *field = (char *) c + k->offset;
+
+        switch (k->type) {
+        case KEY_PATH:
+                if (v[0] != '/')
+                        return vg_error(err, -EINVAL, "%s:%u:%u: '%s' must be an absolute path, got '%s'",
+                                        file, line, col, k->name, v);
+                return config_set_path(field, v);
+        case KEY_UINT: {
+                char *end;
+                errno = 0;
+                unsigned long n = strtoul(v, &end, 10);
+                if (!isdigit((unsigned char) v[0]) || *end || errno || n < k->min || n > k->max)
+                        return vg_error(err, -EINVAL,
+                                        "%s:%u:%u: '%s' expects a whole number from %lu to %lu, got '%s'",
+                                        file, line, col, k->name, k->min, k->max, v);
+                if (k->offset == offsetof(Config, max_xml_bytes))
+                        *(size_t *) field = n;
+                else
+                        *(unsigned *) field = (unsigned) n;
+                return 0;
+        }
+        case KEY_BOOL:
+                if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+                        *(bool *) field = true;
+                else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+                        *(bool *) field = false;
+                else
+                        return vg_error(err, -EINVAL, "%s:%u:%u: '%s' expects yes or no, got '%s'",
+                                        file, line, col, k->name, v);
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static char *trim(char *s) {
+        while (*s == ' ' || *s == '\t')
+                s++;
+        char *e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                *--e = '\0';
+        return s;
+}
+
+/* Parses one line in place. seen[] marks keys already set, to refuse twins. */
+static int parse_line(Config *c, char *text, const char *file, unsigned line,
+                      unsigned seen[], VgError *err) {
+        char *s = trim(text);
+        if (*s == '\0' || *s == '#')
+                return 0;
+        unsigned col = (unsigned) (s - text) + 1;
+
+        char *eq = strchr(s, '=');
+        if (!eq)
+                return vg_error(err, -EINVAL, "%s:%u:%u: expected 'key = value', got '%s'",
+                                file, line, col, s);
+        *eq = '\0';
+        char *key = trim(s);
+        char *value = trim(eq + 1);
+        unsigned vcol = (unsigned) (value - text) + 1;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                if (strcmp(keys[i].name, key))
+                        continue;
+                if (seen[i])
+                        return vg_error(err, -EINVAL, "%s:%u:%u: '%s' is already set on line %u",
+                                        file, line, col, key, seen[i]);
+                seen[i] = line;
+                if (*value == '\0')
+                        return vg_error(err, -EINVAL, "%s:%u:%u: '%s' has no value", file, line, vcol, key);
+                return set_value(c, &keys[i], value, file, line, vcol, err);
+        }
+        return vg_error(err, -EINVAL, "%s:%u:%u: unknown key '%s' (known: inventory, spool_dir, "
+                        "policy, hooks_dir, hook_binary, hook_timeout_ms, busy_timeout_ms, "
+                        "max_xml_bytes, syslog)", file, line, col, key);
+}
+
+int config_load_file(Config *c, const char *path, VgError *err) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = vg_read_file(path, CONFIG_MAX_BYTES, &buf, &len);
+        if (r == -ENOENT)
+                return vg_error(err, r, "%s: no such file", path);
+        if (r == -EFBIG)
+                return vg_error(err, r, "%s: larger than %d bytes, not a config file", path, CONFIG_MAX_BYTES);
+        if (r < 0)
+                return vg_error(err, r, "%s: %s", path, strerror(-r));
+        if (memchr(buf, '\0', len))
+                return vg_error(err, -EINVAL, "%s: contains a NUL byte, not a text file", path);
+
+        unsigned seen[ELEMENTSOF(keys)] = { 0 };
+        unsigned line = 0;
+        char *save = NULL;
+        /* strtok_r would skip empty lines and lose the count: split by hand. */
+        for (char *p = buf; p; p = save) {
+                char *nl = strchr(p, '\n');
+                save = nl ? nl + 1 : NULL;
+                if (nl)
+                        *nl = '\0';
+                line++;
+                r = parse_line(c, p, path, line, seen, err);
+                if (r < 0)
+                        return r;
+        }
+        return config_set_path(&c->path, path);
+}
+
+int config_validate(const Config *c, VgError *err) {
+        if (c->busy_timeout_ms >= c->hook_timeout_ms)
+                return vg_error(err, -EINVAL,
+                                "%s: busy_timeout_ms (%u) must be less than hook_timeout_ms (%u), "
+                                "or the hook has no time left to spool an event",
+                                c->path ? c->path : "configuration", c->busy_timeout_ms, c->hook_timeout_ms);
+        return 0;
+}
+
+int config_load(const char *explicit_path, Config **ret, VgError *err) {
+        _cleanup_(config_freep) Config *c = config_new();
+        if (!c)
+                return vg_error(err, -ENOMEM, "out of memory");
+
+        const char *path = explicit_path;
+        if (!path || !*path)
+                path = getenv("VIRTGOV_CONFIG");
+        bool must_exist = path && *path;
+        if (!must_exist)
+                path = VG_DEFAULT_CONFIG;
+
+        int r = config_load_file(c, path, err);
+        if (r < 0 && !(r == -ENOENT && !must_exist))
+                return r;
+        r = config_validate(c, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}

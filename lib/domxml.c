@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "virtgov/cleanup.h"
+#include "virtgov/domxml.h"
+
+#define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
+
+/* ---- parsing, hardened ---- */
+
+/* libvirt never sends a DOCTYPE, and a DOCTYPE is where entity bombs and
+ * external entities live: stop the parser the moment one starts. */
+static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys) {
+        xmlParserCtxtPtr c = ctx;
+        c->_private = (void *) 1;
+        xmlStopParser(c);
+}
+
+static int parse_doc(const char *xml, size_t len, xmlDocPtr *ret, VgError *err) {
+        if (len == 0)
+                return vg_error(err, -EINVAL, "empty input, expected XML");
+        if (len > INT_MAX)
+                return vg_error(err, -EFBIG, "input of %zu bytes is too large", len);
+
+        xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+        if (!ctxt)
+                return vg_error(err, -ENOMEM, "out of memory");
+        ctxt->sax->internalSubset = refuse_doctype;
+
+        /* NONET: no network. No NOENT/DTDLOAD/DTDATTR: entities are never
+         * substituted, no DTD is loaded. No HUGE: libxml2's own depth and
+         * size limits stay on. NOERROR/NOWARNING: errors come back to us
+         * instead of being printed to the hook's stderr (libvirt's log). */
+        int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
+        xmlDocPtr doc = xmlCtxtReadMemory(ctxt, xml, (int) len, "stdin", NULL, opts);
+
+        int r = 0;
+        if (ctxt->_private) {
+                r = vg_error(err, -EINVAL, "line %d: a DOCTYPE is not allowed in libvirt XML",
+                             xmlSAX2GetLineNumber(ctxt));
+        } else if (!doc || !ctxt->wellFormed) {
+                const xmlError *e = xmlCtxtGetLastError(ctxt);
+                if (e && e->message) {
+                        char msg[256];
+                        snprintf(msg, sizeof(msg), "%s", e->message);
+                        msg[strcspn(msg, "\n")] = '\0';
+                        r = vg_error(err, -EINVAL, "line %d, column %d: %s", e->line, e->int2, msg);
+                } else
+                        r = vg_error(err, -EINVAL, "not well-formed XML");
+        }
+        xmlFreeParserCtxt(ctxt);
+        if (r < 0) {
+                xmlFreeDoc(doc);
+                return r;
+        }
+        *ret = doc;
+        return 0;
+}
+
+/* ---- tree helpers ---- */
+
+static bool is_elem(xmlNode *n, const char *name, const char *ns) {
+        if (n->type != XML_ELEMENT_NODE || strcmp((const char *) n->name, name))
+                return false;
+        if (!ns)
+                return n->ns == NULL;
+        return n->ns && n->ns->href && !strcmp((const char *) n->ns->href, ns);
+}
+
+static xmlNode *child(xmlNode *n, const char *name) {
+        if (!n)
+                return NULL;
+        for (xmlNode *c = n->children; c; c = c->next)
+                if (is_elem(c, name, NULL))
+                        return c;
+        return NULL;
+}
+
+/* Attribute as a malloc'd string (libxml2 may use its own allocator). */
+static char *prop(xmlNode *n, const char *attr) {
+        if (!n)
+                return NULL;
+        xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *) attr);
+        if (!v)
+                return NULL;
+        char *s = strdup((const char *) v);
+        xmlFree(v);
+        return s;
+}
+
+static char *text(xmlNode *n) {
+        if (!n)
+                return NULL;
+        xmlChar *v = xmlNodeGetContent(n);
+        if (!v)
+                return NULL;
+        const char *b = (const char *) v;
+        while (*b == ' ' || *b == '\n' || *b == '\t' || *b == '\r')
+                b++;
+        size_t l = strlen(b);
+        while (l > 0 && (b[l - 1] == ' ' || b[l - 1] == '\n' || b[l - 1] == '\t' || b[l - 1] == '\r'))
+                l--;
+        char *s = strndup(b, l);
+        xmlFree(v);
+        return s;
+}
+
+static int grow(void **arr, size_t *n, size_t size) {
+        void *a = realloc(*arr, (*n + 1) * size);
+        if (!a)
+                return -ENOMEM;
+        memset((char *) a + *n * size, 0, size);
+        *arr = a;
+        (*n)++;
+        return 0;
+}
+
+static uint64_t to_kib(const char *value, const char *unit) {
+        if (!value)
+                return 0;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || end == value || *end)
+                return 0;
+        static const struct { const char *u; unsigned long long mul, div; } units[] = {
+                { "b", 1, 1024 }, { "bytes", 1, 1024 },
+                { "KB", 1000, 1024 }, { "k", 1, 1 }, { "K", 1, 1 }, { "KiB", 1, 1 },
+                { "MB", 1000000, 1024 }, { "M", 1024, 1 }, { "MiB", 1024, 1 },
+                { "GB", 1000000000, 1024 }, { "G", 1048576, 1 }, { "GiB", 1048576, 1 },
+                { "TB", 1000000000000ULL, 1024 }, { "T", 1073741824, 1 }, { "TiB", 1073741824, 1 },
+        };
+        if (!unit)
+                return v;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (!strcmp(unit, units[i].u)) {
+                        if (v > UINT64_MAX / units[i].mul)
+                                return UINT64_MAX;
+                        return v * units[i].mul / units[i].div;
+                }
+        return 0;
+}
+
+/* ---- domain ---- */
+
+/* The source of a disk or backing store, as one string per disk type. */
+static char *disk_source(xmlNode *disk) {
+        xmlNode *src = child(disk, "source");
+        if (!src)
+                return NULL;
+        _cleanup_free_ char *type = prop(disk, "type");
+        if (type && !strcmp(type, "network")) {
+                _cleanup_free_ char *proto = prop(src, "protocol"), *name = prop(src, "name");
+                char *s = NULL;
+                if (asprintf(&s, "%s:%s", proto ? proto : "?", name ? name : "") < 0)
+                        return NULL;
+                return s;
+        }
+        if (type && !strcmp(type, "volume")) {
+                _cleanup_free_ char *pool = prop(src, "pool"), *vol = prop(src, "volume");
+                char *s = NULL;
+                if (asprintf(&s, "%s/%s", pool ? pool : "?", vol ? vol : "") < 0)
+                        return NULL;
+                return s;
+        }
+        static const char *const attrs[] = { "file", "dev", "dir", "path", "name" };
+        for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
+                char *s = prop(src, attrs[i]);
+                if (s)
+                        return s;
+        }
+        return NULL;
+}
+
+static int parse_disk(DomainFacts *f, xmlNode *n) {
+        if (grow((void **) &f->disks, &f->n_disks, sizeof(DiskFacts)) < 0)
+                return -ENOMEM;
+        DiskFacts *d = &f->disks[f->n_disks - 1];
+        d->type = prop(n, "type");
+        d->device = prop(n, "device");
+        d->source = disk_source(n);
+        d->format = prop(child(n, "driver"), "type");
+        d->target = prop(child(n, "target"), "dev");
+        d->readonly = child(n, "readonly") != NULL;
+        d->shareable = child(n, "shareable") != NULL;
+
+        /* <backingStore> nests one level per layer; an empty one ends it. */
+        for (xmlNode *b = child(n, "backingStore"); b; b = child(b, "backingStore")) {
+                char *s = disk_source(b);
+                if (!s)
+                        break;
+                char **nb = realloc(d->backing, (d->n_backing + 2) * sizeof(char *));
+                if (!nb) {
+                        free(s);
+                        return -ENOMEM;
+                }
+                d->backing = nb;
+                d->backing[d->n_backing++] = s;
+                d->backing[d->n_backing] = NULL;
+        }
+        return 0;
+}
+
+static int parse_device(DomainFacts *f, xmlNode *n) {
+        if (is_elem(n, "disk", NULL))
+                return parse_disk(f, n);
+        if (is_elem(n, "emulator", NULL)) {
+                free(f->emulator);
+                f->emulator = text(n);
+                return 0;
+        }
+        if (is_elem(n, "interface", NULL)) {
+                if (grow((void **) &f->ifaces, &f->n_ifaces, sizeof(InterfaceFacts)) < 0)
+                        return -ENOMEM;
+                InterfaceFacts *i = &f->ifaces[f->n_ifaces - 1];
+                xmlNode *src = child(n, "source");
+                i->type = prop(n, "type");
+                i->source = prop(src, "network");
+                if (!i->source)
+                        i->source = prop(src, "bridge");
+                if (!i->source)
+                        i->source = prop(src, "dev");
+                i->mac = prop(child(n, "mac"), "address");
+                i->model = prop(child(n, "model"), "type");
+                return 0;
+        }
+        if (is_elem(n, "graphics", NULL)) {
+                if (grow((void **) &f->graphics, &f->n_graphics, sizeof(GraphicsFacts)) < 0)
+                        return -ENOMEM;
+                GraphicsFacts *g = &f->graphics[f->n_graphics - 1];
+                g->type = prop(n, "type");
+                g->listen = prop(n, "listen");
+                if (!g->listen)
+                        g->listen = prop(child(n, "listen"), "address");
+                if (!g->listen)
+                        g->listen = prop(child(n, "listen"), "socket");
+                return 0;
+        }
+        return 0;
+}
+
+static void parse_metadata(DomainFacts *f, xmlNode *md) {
+        for (xmlNode *g = md ? md->children : NULL; g; g = g->next) {
+                if (!is_elem(g, "governance", VG_METADATA_NS))
+                        continue;
+                for (xmlNode *c = g->children; c; c = c->next) {
+                        char **field = is_elem(c, "owner", VG_METADATA_NS)   ? &f->owner
+                                     : is_elem(c, "ticket", VG_METADATA_NS)  ? &f->ticket
+                                     : is_elem(c, "purpose", VG_METADATA_NS) ? &f->purpose
+                                     : NULL;
+                        if (field && !*field)
+                                *field = text(c);
+                }
+        }
+}
+
+static int parse_domain_child(DomainFacts *f, xmlNode *c) {
+        if (is_elem(c, "name", NULL) && !f->name)
+                f->name = text(c);
+        else if (is_elem(c, "uuid", NULL) && !f->uuid)
+                f->uuid = text(c);
+        else if (is_elem(c, "metadata", NULL))
+                parse_metadata(f, c);
+        else if (is_elem(c, "vcpu", NULL)) {
+                _cleanup_free_ char *v = text(c);
+                f->vcpus = v ? (unsigned) strtoul(v, NULL, 10) : 0;
+        } else if (is_elem(c, "memory", NULL)) {
+                _cleanup_free_ char *v = text(c), *unit = prop(c, "unit");
+                f->memory_kib = to_kib(v, unit);
+        } else if (is_elem(c, "os", NULL)) {
+                xmlNode *t = child(c, "type");
+                f->arch = prop(t, "arch");
+                f->machine = prop(t, "machine");
+        } else if (is_elem(c, "devices", NULL)) {
+                for (xmlNode *d = c->children; d; d = d->next)
+                        if (parse_device(f, d) < 0)
+                                return -ENOMEM;
+        } else if (is_elem(c, "seclabel", NULL)) {
+                if (grow((void **) &f->seclabels, &f->n_seclabels, sizeof(SeclabelFacts)) < 0)
+                        return -ENOMEM;
+                f->seclabels[f->n_seclabels - 1].type = prop(c, "type");
+                f->seclabels[f->n_seclabels - 1].model = prop(c, "model");
+        } else if (is_elem(c, "commandline", QEMU_NS))
+                f->qemu_commandline = true;
+        return 0;
+}
+
+DEFINE_POINTER_CLEANUP(DomainFacts, domain_facts_free)
+
+int domxml_parse(const char *xml, size_t len, DomainFacts **ret, VgError *err) {
+        xmlDocPtr doc = NULL;
+        int r = parse_doc(xml, len, &doc, err);
+        if (r < 0)
+                return r;
+
+        xmlNode *root = xmlDocGetRootElement(doc);
+        if (!root || !is_elem(root, "domain", NULL)) {
+                r = vg_error(err, -EINVAL, "line %d: root element is <%s>, expected <domain>",
+                             root ? root->line : 1, root ? (const char *) root->name : "");
+                xmlFreeDoc(doc);
+                return r;
+        }
+
+        _cleanup_(domain_facts_freep) DomainFacts *f = calloc(1, sizeof(*f));
+        if (!f) {
+                xmlFreeDoc(doc);
+                return vg_error(err, -ENOMEM, "out of memory");
+        }
+        f->virt_type = prop(root, "type");
+        for (xmlNode *c = root->children; c && r == 0; c = c->next)
+                r = parse_domain_child(f, c);
+        xmlFreeDoc(doc);
+        if (r < 0)
+                return vg_error(err, r, "out of memory");
+        if (!f->name || !*f->name)
+                return vg_error(err, -EINVAL, "<domain> has no <name>");
+        *ret = TAKE_PTR(f);
+        return 0;
+}
+
+DomainFacts *domain_facts_free(DomainFacts *f) {
+        if (!f)
+                return NULL;
+        free(f->name); free(f->uuid); free(f->owner); free(f->ticket); free(f->purpose);
+        free(f->virt_type); free(f->arch); free(f->machine); free(f->emulator);
+        for (size_t i = 0; i < f->n_disks; i++) {
+                DiskFacts *d = &f->disks[i];
+                free(d->type); free(d->device); free(d->source); free(d->format); free(d->target);
+                for (size_t j = 0; j < d->n_backing; j++)
+                        free(d->backing[j]);
+                free(d->backing);
+        }
+        free(f->disks);
+        for (size_t i = 0; i < f->n_ifaces; i++) {
+                free(f->ifaces[i].type); free(f->ifaces[i].source);
+                free(f->ifaces[i].mac); free(f->ifaces[i].model);
+        }
+        free(f->ifaces);
+        for (size_t i = 0; i < f->n_graphics; i++) {
+                free(f->graphics[i].type); free(f->graphics[i].listen);
+        }
+        free(f->graphics);
+        for (size_t i = 0; i < f->n_seclabels; i++) {
+                free(f->seclabels[i].type); free(f->seclabels[i].model);
+        }
+        free(f->seclabels);
+        free(f);
+        return NULL;
+}
+
+/* ---- network hookData ---- */
+
+DEFINE_POINTER_CLEANUP(NetworkFacts, network_facts_free)
+
+int netxml_parse(const char *xml, size_t len, NetworkFacts **ret, VgError *err) {
+        xmlDocPtr doc = NULL;
+        int r = parse_doc(xml, len, &doc, err);
+        if (r < 0)
+                return r;
+
+        xmlNode *root = xmlDocGetRootElement(doc);
+        /* A bare <network> is accepted too: it is what net-dumpxml prints. */
+        xmlNode *net = root && is_elem(root, "network", NULL) ? root : child(root, "network");
+        if (!root || !net || !(is_elem(root, "hookData", NULL) || root == net)) {
+                r = vg_error(err, -EINVAL, "line %d: root element is <%s>, expected <hookData> with a <network>",
+                             root ? root->line : 1, root ? (const char *) root->name : "");
+                xmlFreeDoc(doc);
+                return r;
+        }
+
+        _cleanup_(network_facts_freep) NetworkFacts *f = calloc(1, sizeof(*f));
+        if (!f) {
+                xmlFreeDoc(doc);
+                return vg_error(err, -ENOMEM, "out of memory");
+        }
+        f->name = text(child(net, "name"));
+        f->uuid = text(child(net, "uuid"));
+        f->bridge = prop(child(net, "bridge"), "name");
+        f->forward = prop(child(net, "forward"), "mode");
+
+        /* libvirt >= 6.0 sends <networkport>; older ones sent the plugged
+         * <interface> and its <domain>. Read either. */
+        xmlNode *port = root == net ? NULL : child(root, "networkport");
+        if (port) {
+                xmlNode *owner = child(port, "owner");
+                f->port_uuid = text(child(port, "uuid"));
+                f->owner_name = text(child(owner, "name"));
+                f->owner_uuid = text(child(owner, "uuid"));
+                f->port_mac = prop(child(port, "mac"), "address");
+        } else if (root != net) {
+                xmlNode *dom = child(root, "domain");
+                f->owner_name = text(child(dom, "name"));
+                f->owner_uuid = text(child(dom, "uuid"));
+                f->port_mac = prop(child(child(root, "interface"), "mac"), "address");
+        }
+        xmlFreeDoc(doc);
+        if (!f->name || !*f->name)
+                return vg_error(err, -EINVAL, "<network> has no <name>");
+        *ret = TAKE_PTR(f);
+        return 0;
+}
+
+NetworkFacts *network_facts_free(NetworkFacts *f) {
+        if (!f)
+                return NULL;
+        free(f->name); free(f->uuid); free(f->bridge); free(f->forward);
+        free(f->port_uuid); free(f->owner_name); free(f->owner_uuid); free(f->port_mac);
+        free(f);
+        return NULL;
+}
+
+/* ---- JSON ---- */
+
+static void set_str(json_t *o, const char *key, const char *v) {
+        if (v)
+                json_object_set_new(o, key, json_string(v));
+}
+
+static json_t *disk_to_json(const DiskFacts *d) {
+        json_t *o = json_object();
+        set_str(o, "type", d->type);
+        set_str(o, "device", d->device);
+        set_str(o, "source", d->source);
+        set_str(o, "format", d->format);
+        set_str(o, "target", d->target);
+        if (d->readonly)
+                json_object_set_new(o, "readonly", json_true());
+        if (d->shareable)
+                json_object_set_new(o, "shareable", json_true());
+        if (d->n_backing) {
+                json_t *b = json_array();
+                for (size_t j = 0; j < d->n_backing; j++)
+                        json_array_append_new(b, json_string(d->backing[j]));
+                json_object_set_new(o, "backing", b);
+        }
+        return o;
+}
+
+json_t *domain_facts_to_json(const DomainFacts *f) {
+        json_t *o = json_object();
+        if (!o)
+                return NULL;
+        set_str(o, "name", f->name);
+        set_str(o, "uuid", f->uuid);
+        set_str(o, "owner", f->owner);
+        set_str(o, "ticket", f->ticket);
+        set_str(o, "purpose", f->purpose);
+        set_str(o, "type", f->virt_type);
+        set_str(o, "arch", f->arch);
+        set_str(o, "machine", f->machine);
+        set_str(o, "emulator", f->emulator);
+        if (f->vcpus)
+                json_object_set_new(o, "vcpus", json_integer(f->vcpus));
+        if (f->memory_kib)
+                json_object_set_new(o, "memory_kib", json_integer((json_int_t) f->memory_kib));
+        json_object_set_new(o, "qemu_commandline", json_boolean(f->qemu_commandline));
+
+        json_t *disks = json_array();
+        for (size_t i = 0; i < f->n_disks; i++)
+                json_array_append_new(disks, disk_to_json(&f->disks[i]));
+        json_object_set_new(o, "disks", disks);
+
+        json_t *ifs = json_array();
+        for (size_t i = 0; i < f->n_ifaces; i++) {
+                json_t *x = json_object();
+                set_str(x, "type", f->ifaces[i].type);
+                set_str(x, "source", f->ifaces[i].source);
+                set_str(x, "mac", f->ifaces[i].mac);
+                set_str(x, "model", f->ifaces[i].model);
+                json_array_append_new(ifs, x);
+        }
+        json_object_set_new(o, "interfaces", ifs);
+
+        json_t *gr = json_array();
+        for (size_t i = 0; i < f->n_graphics; i++) {
+                json_t *x = json_object();
+                set_str(x, "type", f->graphics[i].type);
+                set_str(x, "listen", f->graphics[i].listen);
+                json_array_append_new(gr, x);
+        }
+        json_object_set_new(o, "graphics", gr);
+
+        json_t *sl = json_array();
+        for (size_t i = 0; i < f->n_seclabels; i++) {
+                json_t *x = json_object();
+                set_str(x, "type", f->seclabels[i].type);
+                set_str(x, "model", f->seclabels[i].model);
+                json_array_append_new(sl, x);
+        }
+        json_object_set_new(o, "seclabels", sl);
+        return o;
+}
+
+json_t *network_facts_to_json(const NetworkFacts *f) {
+        json_t *o = json_object();
+        if (!o)
+                return NULL;
+        set_str(o, "network", f->name);
+        set_str(o, "network_uuid", f->uuid);
+        set_str(o, "bridge", f->bridge);
+        set_str(o, "forward", f->forward);
+        set_str(o, "port_uuid", f->port_uuid);
+        set_str(o, "owner", f->owner_name);
+        set_str(o, "owner_uuid", f->owner_uuid);
+        set_str(o, "mac", f->port_mac);
+        return o;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "virtgov/cleanup.h"
+#include "virtgov/event.h"
+
+DEFINE_POINTER_CLEANUP(Event, event_free)
+
+/* 128 random bits as hex: unique without coordination between the hook,
+ * the daemon and other hosts. */
+static int make_ref(char **ret) {
+        unsigned char b[16];
+        size_t got = 0;
+        while (got < sizeof(b)) {
+                ssize_t k = getrandom(b + got, sizeof(b) - got, 0);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                got += (size_t) k;
+        }
+        char *s = malloc(sizeof(b) * 2 + 1);
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < sizeof(b); i++)
+                sprintf(s + 2 * i, "%02x", b[i]);
+        *ret = s;
+        return 0;
+}
+
+Event *event_new(const char *source, const char *kind) {
+        _cleanup_(event_freep) Event *e = calloc(1, sizeof(*e));
+        if (!e)
+                return NULL;
+        vg_time_format(vg_now_us(), e->time);
+        e->source = strdup(source);
+        e->kind = strdup(kind);
+        e->data = json_object();
+        if (!e->source || !e->kind || !e->data || make_ref(&e->ref) < 0)
+                return NULL;
+
+        char host[256];
+        if (gethostname(host, sizeof(host)) == 0) {
+                host[sizeof(host) - 1] = '\0';
+                e->host = strdup(host);
+        }
+        return TAKE_PTR(e);
+}
+
+Event *event_free(Event *e) {
+        if (!e)
+                return NULL;
+        free(e->ref);
+        free(e->source);
+        free(e->kind);
+        free(e->host);
+        free(e->domain);
+        free(e->uuid);
+        free(e->decision);
+        free(e->reason);
+        free(e->actor);
+        json_decref(e->data);
+        free(e);
+        return NULL;
+}
+
+int event_set(char **field, const char *value) {
+        char *n = NULL;
+        if (value && !(n = strdup(value)))
+                return -ENOMEM;
+        free(*field);
+        *field = n;
+        return 0;
+}
+
+json_t *event_json_string(const char *s) {
+        if (!s)
+                return json_null();
+        json_t *j = json_string(s);
+        /* Invalid UTF-8 (a hostile domain name) must not drop the field:
+         * keep it with the bad bytes replaced. */
+        if (!j) {
+                _cleanup_free_ char *copy = strdup(s);
+                if (!copy)
+                        return NULL;
+                for (unsigned char *p = (unsigned char *) copy; *p; p++)
+                        if (*p >= 0x80)
+                                *p = '?';
+                j = json_string(copy);
+        }
+        return j;
+}
+
+json_t *event_to_json(const Event *e) {
+        json_t *o = json_object();
+        if (!o)
+                return NULL;
+        if (e->id > 0)
+                json_object_set_new(o, "id", json_integer(e->id));
+        json_object_set_new(o, "time", json_string(e->time));
+        json_object_set_new(o, "ref", event_json_string(e->ref));
+        json_object_set_new(o, "source", event_json_string(e->source));
+        json_object_set_new(o, "kind", event_json_string(e->kind));
+        json_object_set_new(o, "host", event_json_string(e->host));
+        json_object_set_new(o, "domain", event_json_string(e->domain));
+        json_object_set_new(o, "uuid", event_json_string(e->uuid));
+        json_object_set_new(o, "decision", event_json_string(e->decision));
+        json_object_set_new(o, "reason", event_json_string(e->reason));
+        json_object_set_new(o, "actor", event_json_string(e->actor));
+        json_object_set(o, "data", e->data ? e->data : json_object());
+        return o;
+}
+
+static int get_str(const json_t *j, const char *key, bool required, char **field, VgError *err) {
+        json_t *v = json_object_get(j, key);
+        if (!v || json_is_null(v)) {
+                if (required)
+                        return vg_error(err, -EINVAL, "field '%s' is missing", key);
+                return 0;
+        }
+        if (!json_is_string(v))
+                return vg_error(err, -EINVAL, "field '%s' must be a string", key);
+        return event_set(field, json_string_value(v));
+}
+
+int event_from_json(const json_t *j, Event **ret, VgError *err) {
+        if (!json_is_object(j))
+                return vg_error(err, -EINVAL, "an event must be a JSON object");
+        _cleanup_(event_freep) Event *e = calloc(1, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+
+        json_t *t = json_object_get(j, "time");
+        int64_t us;
+        if (!json_is_string(t) || vg_time_parse(json_string_value(t), 0, &us) < 0)
+                return vg_error(err, -EINVAL, "field 'time' is missing or not RFC 3339");
+        vg_time_format(us, e->time);
+
+        int r;
+        if ((r = get_str(j, "ref", true, &e->ref, err)) < 0 ||
+            (r = get_str(j, "source", true, &e->source, err)) < 0 ||
+            (r = get_str(j, "kind", true, &e->kind, err)) < 0 ||
+            (r = get_str(j, "host", false, &e->host, err)) < 0 ||
+            (r = get_str(j, "domain", false, &e->domain, err)) < 0 ||
+            (r = get_str(j, "uuid", false, &e->uuid, err)) < 0 ||
+            (r = get_str(j, "decision", false, &e->decision, err)) < 0 ||
+            (r = get_str(j, "reason", false, &e->reason, err)) < 0 ||
+            (r = get_str(j, "actor", false, &e->actor, err)) < 0)
+                return r;
+        if (!event_kind_valid(e->kind))
+                return vg_error(err, -EINVAL, "field 'kind' is not a kind name: '%s'", e->kind);
+        if (e->decision && strcmp(e->decision, "allow") && strcmp(e->decision, "deny"))
+                return vg_error(err, -EINVAL, "field 'decision' must be allow, deny or null");
+
+        json_t *d = json_object_get(j, "data");
+        if (d && !json_is_object(d))
+                return vg_error(err, -EINVAL, "field 'data' must be an object");
+        e->data = d ? json_incref(d) : json_object();
+        *ret = TAKE_PTR(e);
+        return 0;
+}
+
+bool event_kind_valid(const char *kind) {
+        if (!kind || !*kind || strlen(kind) > 64)
+                return false;
+        const char *dot = strchr(kind, '.');
+        if (!dot || dot == kind || !dot[1])
+                return false;
+        for (const char *p = kind; *p; p++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-.", *p))
+                        return false;
+        return true;
+}

@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "virtgov/cleanup.h"
+#include "virtgov/store.h"
+
+/* Migration N brings the schema from version N to N + 1. Append only:
+ * an inventory in the field has run every earlier one. */
+static const char *const migrations[] = {
+        /* 0 -> 1 */
+        "CREATE TABLE events ("
+        "  id INTEGER PRIMARY KEY,"
+        "  time TEXT NOT NULL,"
+        "  ref TEXT NOT NULL UNIQUE,"
+        "  source TEXT NOT NULL,"
+        "  kind TEXT NOT NULL,"
+        "  host TEXT,"
+        "  domain TEXT,"
+        "  uuid TEXT,"
+        "  decision TEXT CHECK (decision IN ('allow', 'deny')),"
+        "  reason TEXT,"
+        "  actor TEXT,"
+        "  data TEXT NOT NULL DEFAULT '{}');"
+        "CREATE INDEX events_time ON events(time);"
+        "CREATE INDEX events_domain ON events(domain, time);"
+        "CREATE INDEX events_uuid ON events(uuid, time);"
+        "CREATE INDEX events_kind ON events(kind, time);"
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+        "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+        "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+        "CREATE TABLE domains ("
+        "  uuid TEXT PRIMARY KEY,"
+        "  name TEXT NOT NULL,"
+        "  host TEXT,"
+        "  state TEXT NOT NULL,"
+        "  persistent INTEGER,"
+        "  owner TEXT, ticket TEXT, purpose TEXT,"
+        "  facts TEXT,"
+        "  first_seen TEXT NOT NULL,"
+        "  last_seen TEXT NOT NULL,"
+        "  last_start TEXT,"
+        "  last_stop TEXT);"
+        "CREATE INDEX domains_name ON domains(name);",
+};
+
+typedef enum StmtId {
+        STMT_INSERT_EVENT,
+        STMT_UPSERT_DOMAIN,
+        STMT_LIST_DOMAINS,
+        STMT_LIST_ALL_DOMAINS,
+        STMT_FIND_DOMAIN,
+        STMT_BEGIN,
+        STMT_COMMIT,
+        STMT_ROLLBACK,
+        _STMT_MAX,
+} StmtId;
+
+#define DOMAIN_COLUMNS \
+        "uuid, name, host, state, persistent, owner, ticket, purpose, facts, " \
+        "first_seen, last_seen, last_start, last_stop"
+
+static const char *const stmt_sql[_STMT_MAX] = {
+        [STMT_INSERT_EVENT] =
+                "INSERT INTO events (time, ref, source, kind, host, domain, uuid, decision, reason, actor, data)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                " ON CONFLICT (ref) DO NOTHING",
+        /* ?4 state (NULL keeps), ?5 persistent (NULL keeps), ?9 facts (NULL
+         * keeps metadata and facts), ?10 the event's time, ?11 / ?12 start /
+         * stop time, ?13 the state a define gives. A late event (a spooled one, folded after newer ones)
+         * fills gaps but never overrides newer state. */
+        [STMT_UPSERT_DOMAIN] =
+                "INSERT INTO domains (" DOMAIN_COLUMNS ")"
+                " VALUES (?1, ?2, ?3, coalesce(?4, ?13, 'unknown'), ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)"
+                " ON CONFLICT (uuid) DO UPDATE SET"
+                "  name = CASE WHEN ?10 >= last_seen THEN excluded.name ELSE name END,"
+                "  host = coalesce(excluded.host, host),"
+                "  state = CASE WHEN ?10 < last_seen THEN state"
+                "               WHEN ?4 IS NOT NULL THEN ?4"
+                "               WHEN ?13 IS NOT NULL AND state IN ('undefined', 'unknown') THEN ?13"
+                "               ELSE state END,"
+                "  persistent = CASE WHEN ?5 IS NOT NULL AND ?10 >= last_seen THEN ?5 ELSE persistent END,"
+                "  owner = CASE WHEN ?9 IS NOT NULL AND ?10 >= last_seen THEN ?6 ELSE owner END,"
+                "  ticket = CASE WHEN ?9 IS NOT NULL AND ?10 >= last_seen THEN ?7 ELSE ticket END,"
+                "  purpose = CASE WHEN ?9 IS NOT NULL AND ?10 >= last_seen THEN ?8 ELSE purpose END,"
+                "  facts = CASE WHEN ?9 IS NOT NULL AND ?10 >= last_seen THEN ?9 ELSE facts END,"
+                "  first_seen = min(first_seen, ?10),"
+                "  last_seen = max(last_seen, ?10),"
+                "  last_start = CASE WHEN ?11 IS NOT NULL AND (last_start IS NULL OR ?11 > last_start)"
+                "                    THEN ?11 ELSE last_start END,"
+                "  last_stop = CASE WHEN ?12 IS NOT NULL AND (last_stop IS NULL OR ?12 > last_stop)"
+                "                   THEN ?12 ELSE last_stop END",
+        [STMT_LIST_DOMAINS] =
+                "SELECT " DOMAIN_COLUMNS " FROM domains WHERE state <> 'undefined' ORDER BY name, uuid",
+        [STMT_LIST_ALL_DOMAINS] =
+                "SELECT " DOMAIN_COLUMNS " FROM domains ORDER BY name, uuid",
+        [STMT_FIND_DOMAIN] =
+                "SELECT " DOMAIN_COLUMNS " FROM domains WHERE uuid = ?1 OR name = ?1"
+                " ORDER BY uuid = ?1 DESC, state = 'undefined', last_seen DESC LIMIT 1",
+        [STMT_BEGIN] = "BEGIN IMMEDIATE",
+        [STMT_COMMIT] = "COMMIT",
+        [STMT_ROLLBACK] = "ROLLBACK",
+};
+
+struct Store {
+        sqlite3 *db;
+        char *path;
+        StoreMode mode;
+        sqlite3_stmt *stmt[_STMT_MAX];
+};
+
+int store_schema_version(void) {
+        return (int) ELEMENTSOF(migrations);
+}
+
+/* SQLite result code to the negative errno of the store's contract. */
+static int sql_errno(int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW:
+                return 0;
+        case SQLITE_BUSY: case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_READONLY: case SQLITE_PERM:
+                return -EROFS;
+        case SQLITE_CANTOPEN:
+                return -ENOENT;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_CONSTRAINT:
+                return -EINVAL;
+        default:
+                return -EIO;
+        }
+}
+
+static int sql_fail(Store *s, int rc, VgError *err, const char *what) {
+        return vg_error(err, sql_errno(rc) ?: -EIO, "inventory '%s': %s: %s", s->path, what,
+                        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+}
+
+static int stmt_get(Store *s, StmtId id, sqlite3_stmt **ret, VgError *err) {
+        if (!s->stmt[id]) {
+                int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &s->stmt[id], NULL);
+                if (rc != SQLITE_OK)
+                        return sql_fail(s, rc, err, "preparing a statement");
+        }
+        sqlite3_reset(s->stmt[id]);
+        sqlite3_clear_bindings(s->stmt[id]);
+        *ret = s->stmt[id];
+        return 0;
+}
+
+static int exec_simple(Store *s, StmtId id, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, id, &st, err);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, stmt_sql[id]);
+}
+
+int store_begin(Store *s, VgError *err) { return exec_simple(s, STMT_BEGIN, err); }
+int store_commit(Store *s, VgError *err) { return exec_simple(s, STMT_COMMIT, err); }
+void store_rollback(Store *s) {
+        if (!sqlite3_get_autocommit(s->db))
+                exec_simple(s, STMT_ROLLBACK, NULL);
+}
+
+static int pragma_int(Store *s, const char *sql, int *ret, VgError *err) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_fail(s, rc, err, "reading the schema version");
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                *ret = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW ? 0 : sql_fail(s, rc, err, "reading the schema version");
+}
+
+static int migrate(Store *s, VgError *err) {
+        int version, r;
+        if ((r = pragma_int(s, "PRAGMA user_version", &version, err)) < 0)
+                return r;
+        if (version > store_schema_version())
+                return vg_error(err, -EPROTO, "inventory '%s' has schema version %d, newer than this "
+                                "virtgov understands (%d): upgrade virtgov", s->path, version,
+                                store_schema_version());
+        if (version == store_schema_version())
+                return 0;
+        if (s->mode == STORE_READ)
+                return vg_error(err, -EPROTO, "inventory '%s' has schema version %d and needs an "
+                                "upgrade to %d: run any virtgov command as its owner once", s->path,
+                                version, store_schema_version());
+
+        if ((r = store_begin(s, err)) < 0)
+                return r;
+        /* Re-read under the write lock: another writer may have migrated. */
+        if ((r = pragma_int(s, "PRAGMA user_version", &version, err)) < 0)
+                goto fail;
+        for (; version < store_schema_version(); version++) {
+                char pragma[64];
+                int rc = sqlite3_exec(s->db, migrations[version], NULL, NULL, NULL);
+                if (rc != SQLITE_OK) {
+                        r = sql_fail(s, rc, err, "applying a schema migration");
+                        goto fail;
+                }
+                snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+                rc = sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
+                if (rc != SQLITE_OK) {
+                        r = sql_fail(s, rc, err, "recording the schema version");
+                        goto fail;
+                }
+        }
+        return store_commit(s, err);
+fail:
+        store_rollback(s);
+        return r;
+}
+
+DEFINE_POINTER_CLEANUP(Store, store_close)
+
+int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store **ret, VgError *err) {
+        _cleanup_(store_closep) Store *s = calloc(1, sizeof(*s));
+        if (!s || !(s->path = strdup(path)))
+                return vg_error(err, -ENOMEM, "out of memory");
+        s->mode = mode;
+
+        /* SQLite would happily create an empty database for a reader or a
+         * plain writer; only STORE_CREATE may. */
+        if (mode != STORE_CREATE && access(path, F_OK) < 0)
+                return vg_error(err, -errno, "inventory '%s': %s", path, strerror(errno));
+
+        int flags = mode == STORE_READ ? SQLITE_OPEN_READONLY
+                  : mode == STORE_WRITE ? SQLITE_OPEN_READWRITE
+                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK)
+                return sql_fail(s, rc, err, "opening");
+        sqlite3_extended_result_codes(s->db, 1);
+        sqlite3_busy_timeout(s->db, (int) busy_timeout_ms);
+
+        if (mode != STORE_READ) {
+                /* WAL: readers never block the hook's write. FULL: a recorded
+                 * event survives power loss once the hook has exited. */
+                int r = 0;
+                rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL",
+                                  NULL, NULL, NULL);
+                if (rc != SQLITE_OK)
+                        return sql_fail(s, rc, err, "setting WAL mode");
+                if ((r = migrate(s, err)) < 0)
+                        return r;
+        } else {
+                int version, r = pragma_int(s, "PRAGMA user_version", &version, err);
+                if (r < 0)
+                        return r;
+                if (version != store_schema_version())
+                        return migrate(s, err) ?: -EPROTO;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+Store *store_close(Store *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < _STMT_MAX; i++)
+                sqlite3_finalize(s->stmt[i]);
+        sqlite3_close(s->db);
+        free(s->path);
+        free(s);
+        return NULL;
+}
+
+/* ---- appending ---- */
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v) {
+        if (v)
+                sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(st, i);
+}
+
+/* What an event kind says about the domain's state. */
+static const char *state_after(const char *verb, int *persistent, bool *start, bool *stop) {
+        static const struct { const char *verb, *state; int persistent; bool start, stop; } table[] = {
+                { "defined",     NULL,          1,  false, false },
+                { "undefined",   "undefined",   0,  false, false },
+                { "started",     "running",     -1, true,  false },
+                { "restore",     "running",     -1, true,  false },
+                { "reconnect",   "running",     -1, false, false },
+                { "resumed",     "running",     -1, false, false },
+                { "suspended",   "paused",      -1, false, false },
+                { "pmsuspended", "pmsuspended", -1, false, false },
+                { "stopped",     "shutoff",     -1, false, true  },
+                { "crashed",     "crashed",     -1, false, true  },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (!strcmp(verb, table[i].verb)) {
+                        *persistent = table[i].persistent;
+                        *start = table[i].start;
+                        *stop = table[i].stop;
+                        return table[i].state;
+                }
+        *persistent = -1;
+        *start = *stop = false;
+        return NULL;
+}
+
+static int apply_to_domain(Store *s, const Event *e, VgError *err) {
+        if (!e->uuid || !e->domain || strncmp(e->kind, "domain.", 7))
+                return 0;
+
+        int persistent;
+        bool start, stop;
+        const char *state = state_after(e->kind + 7, &persistent, &start, &stop);
+        json_t *facts = json_object_get(e->data, "facts");
+        if (!json_is_object(facts))
+                facts = NULL;
+
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_UPSERT_DOMAIN, &st, err);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, e->uuid);
+        bind_text(st, 2, e->domain);
+        bind_text(st, 3, e->host);
+        /* A define of a domain not seen before: it exists and is off. */
+        bind_text(st, 4, state);
+        /* A define brings an unknown or undefined domain into being, off. */
+        bind_text(st, 13, !strcmp(e->kind, "domain.defined") ? "shutoff" : NULL);
+        if (persistent >= 0)
+                sqlite3_bind_int(st, 5, persistent);
+        _cleanup_free_ char *facts_text = NULL;
+        if (facts) {
+                bind_text(st, 6, json_string_value(json_object_get(facts, "owner")));
+                bind_text(st, 7, json_string_value(json_object_get(facts, "ticket")));
+                bind_text(st, 8, json_string_value(json_object_get(facts, "purpose")));
+                facts_text = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
+                bind_text(st, 9, facts_text);
+        }
+        bind_text(st, 10, e->time);
+        bind_text(st, 11, start ? e->time : NULL);
+        bind_text(st, 12, stop ? e->time : NULL);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, "updating the domain");
+}
+
+static int insert_event(Store *s, Event *e, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_INSERT_EVENT, &st, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *data = json_dumps(e->data, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!data)
+                return vg_error(err, -ENOMEM, "out of memory");
+        bind_text(st, 1, e->time);
+        bind_text(st, 2, e->ref);
+        bind_text(st, 3, e->source);
+        bind_text(st, 4, e->kind);
+        bind_text(st, 5, e->host);
+        bind_text(st, 6, e->domain);
+        bind_text(st, 7, e->uuid);
+        bind_text(st, 8, e->decision);
+        bind_text(st, 9, e->reason);
+        bind_text(st, 10, e->actor);
+        bind_text(st, 11, data);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+                return sql_fail(s, rc, err, "appending an event");
+        if (sqlite3_changes(s->db) == 0)
+                return 1;   /* the ref is there already */
+        e->id = sqlite3_last_insert_rowid(s->db);
+        return 0;
+}
+
+int store_append_event(Store *s, Event *e, VgError *err) {
+        bool own = sqlite3_get_autocommit(s->db);
+        int r;
+        if (own && (r = store_begin(s, err)) < 0)
+                return r;
+        r = insert_event(s, e, err);
+        if (r == 0)
+                r = apply_to_domain(s, e, err);
+        if (r < 0) {
+                if (own)
+                        store_rollback(s);
+                return r;
+        }
+        if (own) {
+                int k = store_commit(s, err);
+                if (k < 0) {
+                        store_rollback(s);
+                        return k;
+                }
+        }
+        return r;
+}
+
+/* ---- queries ---- */
+
+static char *col_text(sqlite3_stmt *st, int i) {
+        const unsigned char *t = sqlite3_column_text(st, i);
+        return t ? strdup((const char *) t) : NULL;
+}
+
+static int row_to_event(sqlite3_stmt *st, Event *e) {
+        /* id, time, ref, source, kind, host, domain, uuid, decision, reason, actor, data */
+        e->id = sqlite3_column_int64(st, 0);
+        snprintf(e->time, sizeof(e->time), "%s", (const char *) sqlite3_column_text(st, 1));
+        e->ref = col_text(st, 2);
+        e->source = col_text(st, 3);
+        e->kind = col_text(st, 4);
+        e->host = col_text(st, 5);
+        e->domain = col_text(st, 6);
+        e->uuid = col_text(st, 7);
+        e->decision = col_text(st, 8);
+        e->reason = col_text(st, 9);
+        e->actor = col_text(st, 10);
+        const char *data = (const char *) sqlite3_column_text(st, 11);
+        e->data = data ? json_loads(data, 0, NULL) : NULL;
+        if (!e->data)
+                e->data = json_object();
+        return e->data ? 0 : -ENOMEM;
+}
+
+int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err) {
+        /* Built from the filter so that SQLite sees only the clauses in use
+         * and can pick the index for each; values are always bound. */
+        char sql[1024] = "SELECT id, time, ref, source, kind, host, domain, uuid, decision, reason,"
+                         " actor, data FROM events WHERE 1";
+        if (f->domain)
+                strcat(sql, " AND (domain = ?1 OR uuid = ?1)");
+        if (f->kind_prefix)
+                /* A range, not LIKE: LIKE is case-insensitive and its
+                 * wildcards would need escaping. */
+                strcat(sql, " AND kind >= ?2 AND kind < ?2 || x'ff'");
+        if (f->source)
+                strcat(sql, " AND source = ?3");
+        if (f->network)
+                strcat(sql, " AND json_extract(data, '$.network') = ?4");
+        if (f->since_us)
+                strcat(sql, " AND time >= ?5");
+        if (f->until_us)
+                strcat(sql, " AND time < ?6");
+        if (f->limit)
+                strcat(sql, " ORDER BY time DESC, id DESC LIMIT ?7");
+        char full[1200];
+        snprintf(full, sizeof(full), f->limit ? "SELECT * FROM (%s) ORDER BY time, id" : "%s ORDER BY time, id", sql);
+
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, full, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_fail(s, rc, err, "querying events");
+        char since[VG_TIME_MAX], until[VG_TIME_MAX];
+        bind_text(st, 1, f->domain);
+        bind_text(st, 2, f->kind_prefix);
+        bind_text(st, 3, f->source);
+        bind_text(st, 4, f->network);
+        if (f->since_us) {
+                vg_time_format(f->since_us, since);
+                bind_text(st, 5, since);
+        }
+        if (f->until_us) {
+                vg_time_format(f->until_us, until);
+                bind_text(st, 6, until);
+        }
+        if (f->limit)
+                sqlite3_bind_int64(st, 7, f->limit);
+
+        int r = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                Event e = { 0 };
+                r = row_to_event(st, &e);
+                if (r == 0)
+                        r = cb(&e, userdata);
+                free(e.ref); free(e.source); free(e.kind); free(e.host); free(e.domain);
+                free(e.uuid); free(e.decision); free(e.reason); free(e.actor);
+                json_decref(e.data);
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = sql_fail(s, rc, err, "querying events");
+        sqlite3_finalize(st);
+        return r;
+}
+
+DomainRow *domain_row_free(DomainRow *d) {
+        if (!d)
+                return NULL;
+        free(d->uuid); free(d->name); free(d->host); free(d->state); free(d->owner);
+        free(d->ticket); free(d->purpose); free(d->first_seen); free(d->last_seen);
+        free(d->last_start); free(d->last_stop);
+        json_decref(d->facts);
+        free(d);
+        return NULL;
+}
+DEFINE_POINTER_CLEANUP(DomainRow, domain_row_free)
+
+static DomainRow *row_to_domain(sqlite3_stmt *st) {
+        DomainRow *d = calloc(1, sizeof(*d));
+        if (!d)
+                return NULL;
+        d->uuid = col_text(st, 0);
+        d->name = col_text(st, 1);
+        d->host = col_text(st, 2);
+        d->state = col_text(st, 3);
+        d->persistent = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 4);
+        d->owner = col_text(st, 5);
+        d->ticket = col_text(st, 6);
+        d->purpose = col_text(st, 7);
+        const char *facts = (const char *) sqlite3_column_text(st, 8);
+        d->facts = facts ? json_loads(facts, 0, NULL) : NULL;
+        d->first_seen = col_text(st, 9);
+        d->last_seen = col_text(st, 10);
+        d->last_start = col_text(st, 11);
+        d->last_stop = col_text(st, 12);
+        return d;
+}
+
+json_t *domain_row_to_json(const DomainRow *d) {
+        json_t *o = json_object();
+        if (!o)
+                return NULL;
+#define S(k, v) json_object_set_new(o, k, (v) ? json_string(v) : json_null())
+        S("name", d->name);
+        S("uuid", d->uuid);
+        S("host", d->host);
+        S("state", d->state);
+        json_object_set_new(o, "persistent", d->persistent < 0 ? json_null() : json_boolean(d->persistent));
+        S("owner", d->owner);
+        S("ticket", d->ticket);
+        S("purpose", d->purpose);
+        S("first_seen", d->first_seen);
+        S("last_seen", d->last_seen);
+        S("last_start", d->last_start);
+        S("last_stop", d->last_stop);
+#undef S
+        json_object_set(o, "facts", d->facts ? d->facts : json_null());
+        return o;
+}
+
+int store_list_domains(Store *s, bool all, DomainCallback cb, void *userdata, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, all ? STMT_LIST_ALL_DOMAINS : STMT_LIST_DOMAINS, &st, err);
+        if (r < 0)
+                return r;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                _cleanup_(domain_row_freep) DomainRow *d = row_to_domain(st);
+                if (!d) {
+                        r = vg_error(err, -ENOMEM, "out of memory");
+                        break;
+                }
+                if ((r = cb(d, userdata)) < 0)
+                        break;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = sql_fail(s, rc, err, "listing domains");
+        sqlite3_reset(st);
+        return r;
+}
+
+int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_FIND_DOMAIN, &st, err);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, key);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+                sqlite3_reset(st);
+                return vg_error(err, -ENOENT, "no domain '%s' in the inventory", key);
+        }
+        if (rc != SQLITE_ROW) {
+                r = sql_fail(s, rc, err, "finding a domain");
+                sqlite3_reset(st);
+                return r;
+        }
+        DomainRow *d = row_to_domain(st);
+        sqlite3_reset(st);
+        if (!d)
+                return vg_error(err, -ENOMEM, "out of memory");
+        *ret = d;
+        return 0;
+}

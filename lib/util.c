@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "virtgov/cleanup.h"
+#include "virtgov/util.h"
+
+int vg_error(VgError *err, int r, const char *fmt, ...) {
+        if (err) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(err->text, sizeof(err->text), fmt, ap);
+                va_end(ap);
+        }
+        return r;
+}
+
+int vg_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len) {
+        size_t len = 0, cap = 0;
+        _cleanup_free_ char *buf = NULL;
+
+        for (;;) {
+                if (cap - len < 1 + 1) {
+                        /* Grow geometrically but never past max + 2: one byte
+                         * to detect "too long", one for the NUL. */
+                        size_t ncap = cap ? cap * 2 : 16384;
+                        if (ncap > max + 2)
+                                ncap = max + 2;
+                        if (ncap <= cap)
+                                return -EFBIG;
+                        char *n = realloc(buf, ncap);
+                        if (!n)
+                                return -ENOMEM;
+                        buf = n;
+                        cap = ncap;
+                }
+                ssize_t k = read(fd, buf + len, cap - len - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+                if (len > max)
+                        return -EFBIG;
+        }
+        if (!buf) {
+                buf = malloc(1);
+                if (!buf)
+                        return -ENOMEM;
+        }
+        buf[len] = '\0';
+        *ret_buf = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int vg_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return vg_read_fd(fd, max, ret_buf, ret_len);
+}
+
+static int fsync_parent(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        _cleanup_close_ int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        return fsync(dfd) < 0 ? -errno : 0;
+}
+
+int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode) {
+        _cleanup_free_ char *tmp = NULL;
+        if (asprintf(&tmp, "%s.tmp.%ld", path, (long) getpid()) < 0)
+                return -ENOMEM;
+
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        int r = 0;
+        const char *p = buf;
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                p += k;
+                len -= (size_t) k;
+        }
+        /* fchmod: the mode given to open() is filtered by the umask. */
+        if (r == 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return r;
+        }
+        return fsync_parent(path);
+}
+
+int vg_mkdir_p(const char *dir, unsigned mode) {
+        _cleanup_free_ char *p = strdup(dir);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+char *vg_strdup0(const char *s) {
+        return s ? strdup(s) : NULL;
+}
+
+bool vg_is_plain(const char *s) {
+        if (!s || !*s)
+                return false;
+        for (; *s; s++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:@+-/", *s))
+                        return false;
+        return true;
+}

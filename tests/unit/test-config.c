@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+
+#include "test-helpers.h"
+#include "vg-paths.h"
+#include "virtgov/config.h"
+
+static char *dir;
+static void setup(void) { dir = scratch_new(); }
+static void teardown(void) { scratch_remove(dir); dir = NULL; }
+TestSuite(config, .init = setup, .fini = teardown);
+
+static int load_text(const char *text, Config **ret, VgError *err) {
+        char *p = path_join(dir, "virtgov.conf");
+        write_text(p, text);
+        Config *c = config_new();
+        int r = config_load_file(c, p, err);
+        free(p);
+        if (r == 0)
+                r = config_validate(c, err);
+        if (r < 0)
+                config_free(c);
+        else
+                *ret = c;
+        return r;
+}
+
+Test(config, defaults_are_the_compiled_paths) {
+        Config *c = config_new();
+        cr_assert_str_eq(c->inventory, VG_DEFAULT_INVENTORY);
+        cr_assert_str_eq(c->spool_dir, VG_DEFAULT_SPOOL);
+        cr_assert_str_eq(c->hooks_dir, VG_DEFAULT_HOOKS_DIR);
+        cr_assert_eq(c->hook_timeout_ms, 5000);
+        cr_assert_eq(c->busy_timeout_ms, 2000);
+        cr_assert(c->syslog);
+        cr_assert_eq(config_validate(c, NULL), 0);
+        config_free(c);
+}
+
+Test(config, file_overrides_key_by_key) {
+        Config *c = NULL;
+        VgError err = { "" };
+        int r = load_text("# virtgov\n\n  inventory = /srv/vg/inv.db  \n"
+                          "hook_timeout_ms=9000\nsyslog = no\nmax_xml_bytes = 65536\n", &c, &err);
+        cr_assert_eq(r, 0, "%s", err.text);
+        cr_assert_str_eq(c->inventory, "/srv/vg/inv.db");
+        cr_assert_str_eq(c->spool_dir, VG_DEFAULT_SPOOL);
+        cr_assert_eq(c->hook_timeout_ms, 9000);
+        cr_assert_eq(c->max_xml_bytes, 65536);
+        cr_assert(!c->syslog);
+        config_free(c);
+}
+
+Test(config, unknown_key_names_file_line_column) {
+        Config *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(load_text("inventory = /a\n\n   invntory = /b\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, "virtgov.conf:3:4: unknown key 'invntory'"), "%s", err.text);
+}
+
+Test(config, bad_number_says_what_was_expected) {
+        Config *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(load_text("hook_timeout_ms = 5s\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, ":1:19: 'hook_timeout_ms' expects a whole number from 100 to 600000, got '5s'"),
+                  "%s", err.text);
+        cr_assert_eq(load_text("hook_timeout_ms = 99\n", &c, &err), -EINVAL);
+        cr_assert_eq(load_text("hook_timeout_ms = -1\n", &c, &err), -EINVAL);
+        cr_assert_eq(load_text("hook_timeout_ms = 99999999999999999999999\n", &c, &err), -EINVAL);
+}
+
+Test(config, malformed_lines_and_values) {
+        Config *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(load_text("inventory\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, ":1:1: expected 'key = value'"), "%s", err.text);
+        cr_assert_eq(load_text("inventory = relative/path.db\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, "must be an absolute path"), "%s", err.text);
+        cr_assert_eq(load_text("syslog = maybe\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, "expects yes or no"), "%s", err.text);
+        cr_assert_eq(load_text("spool_dir =\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, "has no value"), "%s", err.text);
+}
+
+Test(config, key_set_twice_is_an_error) {
+        Config *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(load_text("syslog = yes\n#\nsyslog = no\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, ":3:1: 'syslog' is already set on line 1"), "%s", err.text);
+}
+
+Test(config, nul_byte_and_huge_file_refused) {
+        char *p = path_join(dir, "bin.conf");
+        FILE *f = fopen(p, "we");
+        fwrite("syslog = no\n\0x", 1, 14, f);
+        fclose(f);
+        Config *c = config_new();
+        VgError err = { "" };
+        cr_assert_eq(config_load_file(c, p, &err), -EINVAL);
+        cr_assert(strstr(err.text, "NUL byte"), "%s", err.text);
+
+        f = fopen(p, "we");
+        for (int i = 0; i < 200000; i++)
+                fputs("# padding\n", f);
+        fclose(f);
+        cr_assert_eq(config_load_file(c, p, &err), -EFBIG);
+        config_free(c);
+        free(p);
+}
+
+Test(config, validation_checks_timeouts_against_each_other) {
+        Config *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(load_text("hook_timeout_ms = 1000\nbusy_timeout_ms = 1000\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, "busy_timeout_ms (1000) must be less than hook_timeout_ms (1000)"),
+                  "%s", err.text);
+}
+
+Test(config, explicit_file_must_exist_default_may_not) {
+        Config *c = NULL;
+        VgError err = { "" };
+        char *p = path_join(dir, "missing.conf");
+        cr_assert_eq(config_load(p, &c, &err), -ENOENT);
+        cr_assert(strstr(err.text, "missing.conf: no such file"), "%s", err.text);
+
+        setenv("VIRTGOV_CONFIG", p, 1);
+        cr_assert_eq(config_load(NULL, &c, &err), -ENOENT);
+        write_text(p, "inventory = /x/y.db\n");
+        cr_assert_eq(config_load(NULL, &c, &err), 0, "%s", err.text);
+        cr_assert_str_eq(c->inventory, "/x/y.db");
+        cr_assert_str_eq(c->path, p);
+        config_free(c);
+        unsetenv("VIRTGOV_CONFIG");
+        free(p);
+}

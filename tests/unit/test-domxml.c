@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Data-driven: every folder under tests/data/domxml/ and tests/data/netxml/
+ * holds input.xml and either expected.json (the facts, exactly) or
+ * error.txt (a fragment the error text must contain).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "test-helpers.h"
+#include "virtgov/domxml.h"
+
+typedef enum { KIND_DOMAIN, KIND_NETWORK } Kind;
+
+static int parse_to_json(Kind k, const char *xml, size_t len, json_t **ret, VgError *err) {
+        if (k == KIND_DOMAIN) {
+                DomainFacts *f = NULL;
+                int r = domxml_parse(xml, len, &f, err);
+                if (r == 0) {
+                        *ret = domain_facts_to_json(f);
+                        domain_facts_free(f);
+                }
+                return r;
+        }
+        NetworkFacts *f = NULL;
+        int r = netxml_parse(xml, len, &f, err);
+        if (r == 0) {
+                *ret = network_facts_to_json(f);
+                network_facts_free(f);
+        }
+        return r;
+}
+
+static size_t run_cases(const char *sub, Kind k) {
+        char root[4096];
+        snprintf(root, sizeof(root), "%s/%s", TEST_DATA_DIR, sub);
+        DIR *d = opendir(root);
+        cr_assert_not_null(d, "no data dir %s", root);
+        size_t n = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char p[8192];
+                size_t len;
+                snprintf(p, sizeof(p), "%s/%s/input.xml", root, de->d_name);
+                char *xml = read_data(p, &len);
+                cr_assert_not_null(xml, "%s", p);
+                snprintf(p, sizeof(p), "%s/%s/expected.json", root, de->d_name);
+                char *expected = read_data(p, NULL);
+                snprintf(p, sizeof(p), "%s/%s/error.txt", root, de->d_name);
+                char *error = read_data(p, NULL);
+                cr_assert(expected || error, "case %s has neither expected.json nor error.txt", de->d_name);
+
+                json_t *got = NULL;
+                VgError err = { "" };
+                int r = parse_to_json(k, xml, len, &got, &err);
+                if (expected) {
+                        cr_expect_eq(r, 0, "case %s: %s", de->d_name, err.text);
+                        json_error_t jerr;
+                        json_t *want = json_loads(expected, 0, &jerr);
+                        cr_assert_not_null(want, "case %s: expected.json: %s", de->d_name, jerr.text);
+                        char *g = got ? json_dumps(got, JSON_SORT_KEYS) : strdup("(none)");
+                        char *w = json_dumps(want, JSON_SORT_KEYS);
+                        cr_expect(json_equal(got, want), "case %s:\n got  %s\n want %s", de->d_name, g, w);
+                        free(g);
+                        free(w);
+                        json_decref(want);
+                } else {
+                        error[strcspn(error, "\n")] = '\0';
+                        cr_expect_lt(r, 0, "case %s: parsed but should fail", de->d_name);
+                        cr_expect(strstr(err.text, error), "case %s: error '%s' lacks '%s'", de->d_name,
+                                  err.text, error);
+                }
+                json_decref(got);
+                free(xml);
+                free(expected);
+                free(error);
+                n++;
+        }
+        closedir(d);
+        return n;
+}
+
+Test(domxml, data_cases) {
+        cr_assert_geq(run_cases("domxml", KIND_DOMAIN), 10);
+}
+
+Test(netxml, data_cases) {
+        cr_assert_geq(run_cases("netxml", KIND_NETWORK), 4);
+}
+
+Test(domxml, deep_nesting_is_refused_not_a_crash) {
+        size_t depth = 100000;
+        char *xml = malloc(depth * 7 + 64);
+        char *p = xml + sprintf(xml, "<domain><name>x</name>");
+        for (size_t i = 0; i < depth; i++)
+                p += sprintf(p, "<a>");
+        *p = '\0';
+        DomainFacts *f = NULL;
+        VgError err = { "" };
+        cr_assert_lt(domxml_parse(xml, strlen(xml), &f, &err), 0);
+        cr_assert(strstr(err.text, "line 1"), "%s", err.text);
+        free(xml);
+}
+
+Test(domxml, empty_input_is_an_error) {
+        DomainFacts *f = NULL;
+        VgError err = { "" };
+        cr_assert_eq(domxml_parse("", 0, &f, &err), -EINVAL);
+        cr_assert(strstr(err.text, "empty input"), "%s", err.text);
+}
+
+Test(domxml, no_network_fetch_for_external_dtd) {
+        /* A public DTD id with NONET must fail closed, not fetch. */
+        const char *xml = "<?xml version='1.0'?>\n<!DOCTYPE domain SYSTEM 'http://192.0.2.1/x.dtd'>\n"
+                          "<domain><name>x</name></domain>";
+        DomainFacts *f = NULL;
+        VgError err = { "" };
+        cr_assert_eq(domxml_parse(xml, strlen(xml), &f, &err), -EINVAL);
+        cr_assert(strstr(err.text, "DOCTYPE"), "%s", err.text);
+}
+
+Test(read_fd, cap_is_enforced_on_a_64_MiB_stream) {
+        int p[2];
+        cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(p[0]);
+                static char block[65536];
+                memset(block, '<', sizeof(block));
+                for (int i = 0; i < 1024; i++)
+                        if (write(p[1], block, sizeof(block)) < 0)
+                                _exit(0);
+                _exit(0);
+        }
+        close(p[1]);
+        char *buf = NULL;
+        size_t len = 0;
+        cr_assert_eq(vg_read_fd(p[0], 4 << 20, &buf, &len), -EFBIG);
+        cr_assert_null(buf);
+        close(p[0]);
+}
+
+Test(read_fd, exact_cap_is_accepted) {
+        int p[2];
+        cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+        char data[5000];
+        memset(data, 'x', sizeof(data));
+        cr_assert_eq(write(p[1], data, sizeof(data)), (ssize_t) sizeof(data));
+        close(p[1]);
+        char *buf = NULL;
+        size_t len = 0;
+        cr_assert_eq(vg_read_fd(p[0], sizeof(data), &buf, &len), 0);
+        cr_assert_eq(len, sizeof(data));
+        cr_assert_eq(buf[len], '\0');
+        free(buf);
+        close(p[0]);
+}

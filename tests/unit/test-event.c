@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+
+#include "test-helpers.h"
+#include "virtgov/event.h"
+
+Test(event, new_has_time_ref_and_empty_data) {
+        Event *a = event_new("hook", "domain.prepare"), *b = event_new("hook", "domain.prepare");
+        cr_assert_str_eq(a->source, "hook");
+        cr_assert_eq(strlen(a->ref), 32);
+        cr_assert_str_neq(a->ref, b->ref);
+        cr_assert_eq(strlen(a->time), 27);
+        cr_assert_eq(a->time[26], 'Z');
+        cr_assert(json_is_object(a->data) && json_object_size(a->data) == 0);
+        event_free(a);
+        event_free(b);
+        cr_assert_null(event_free(NULL));
+}
+
+Test(event, json_round_trip_keeps_every_field) {
+        Event *e = event_new("hook", "domain.started");
+        event_set(&e->domain, "web-7");
+        event_set(&e->uuid, "3f7a6c2e-2b1d-4c55-9d2e-7c1f0a9b8e41");
+        event_set(&e->decision, "allow");
+        event_set(&e->reason, "approved");
+        event_set(&e->actor, "alice");
+        json_object_set_new(e->data, "op", json_string("started"));
+
+        json_t *j = event_to_json(e);
+        cr_assert_null(json_object_get(j, "id"), "an unstored event has no id");
+        Event *back = NULL;
+        VgError err = { "" };
+        cr_assert_eq(event_from_json(j, &back, &err), 0, "%s", err.text);
+        json_t *j2 = event_to_json(back);
+        cr_assert(json_equal(j, j2));
+        cr_assert_str_eq(back->time, e->time);
+        json_decref(j);
+        json_decref(j2);
+        event_free(e);
+        event_free(back);
+}
+
+Test(event, from_json_names_the_bad_field) {
+        static const struct { const char *json, *error; } cases[] = {
+                { "[]", "must be a JSON object" },
+                { "{\"ref\":\"r\",\"source\":\"hook\",\"kind\":\"domain.x\"}", "'time'" },
+                { "{\"time\":\"yesterday\",\"ref\":\"r\",\"source\":\"hook\",\"kind\":\"domain.x\"}", "'time'" },
+                { "{\"time\":\"2026-11-22T00:00:00Z\",\"source\":\"hook\",\"kind\":\"domain.x\"}", "'ref' is missing" },
+                { "{\"time\":\"2026-11-22T00:00:00Z\",\"ref\":1,\"source\":\"hook\",\"kind\":\"domain.x\"}", "'ref' must be a string" },
+                { "{\"time\":\"2026-11-22T00:00:00Z\",\"ref\":\"r\",\"source\":\"hook\",\"kind\":\"DROP TABLE\"}", "not a kind name" },
+                { "{\"time\":\"2026-11-22T00:00:00Z\",\"ref\":\"r\",\"source\":\"hook\",\"kind\":\"a.b\",\"decision\":\"maybe\"}", "'decision'" },
+                { "{\"time\":\"2026-11-22T00:00:00Z\",\"ref\":\"r\",\"source\":\"hook\",\"kind\":\"a.b\",\"data\":[]}", "'data' must be an object" },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                json_t *j = json_loads(cases[i].json, 0, NULL);
+                cr_assert_not_null(j, "case %zu", i);
+                Event *e = NULL;
+                VgError err = { "" };
+                cr_expect_eq(event_from_json(j, &e, &err), -EINVAL, "case %zu", i);
+                cr_expect(strstr(err.text, cases[i].error), "case %zu: '%s' lacks '%s'", i, err.text, cases[i].error);
+                json_decref(j);
+        }
+}
+
+Test(event, kind_names) {
+        cr_assert(event_kind_valid("domain.started"));
+        cr_assert(event_kind_valid("network.port-created"));
+        cr_assert(!event_kind_valid("domain"));
+        cr_assert(!event_kind_valid(".x"));
+        cr_assert(!event_kind_valid("domain."));
+        cr_assert(!event_kind_valid("Domain.Started"));
+        cr_assert(!event_kind_valid("domain.x; rm -rf /"));
+}
+
+Test(event, invalid_utf8_is_kept_not_dropped) {
+        Event *e = event_new("hook", "domain.prepare");
+        event_set(&e->domain, "bad\xff\xfename");
+        json_t *j = event_to_json(e);
+        cr_assert_str_eq(json_string_value(json_object_get(j, "domain")), "bad??name");
+        json_decref(j);
+        event_free(e);
+}
