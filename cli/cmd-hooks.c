@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -45,20 +46,23 @@ static json_t *other_hooks(const char *dir, const char *driver) {
         return a;
 }
 
-/* The running libvirt daemon for a driver, and when it started (epoch s).
- * Only meaningful for libvirt's own hook directory: a daemon never looks
- * anywhere else, so for any other directory the answer is 0. */
-static pid_t daemon_for(const char *hooks_dir, const char *driver, time_t *ret_start) {
+/* The running libvirt daemon for a driver, and when it started. Only
+ * meaningful for libvirt's own hook directory: a daemon never looks
+ * anywhere else, so for any other directory the answer is 0.
+ *
+ * /proc/PID/stat gives the start in clock ticks on CLOCK_BOOTTIME; turning
+ * that into wall-clock time through CLOCK_BOOTTIME itself keeps 10 ms
+ * precision (btime in /proc/stat would round to whole seconds, too coarse
+ * to tell a hook installed just before the daemon started). */
+static pid_t daemon_for(const char *hooks_dir, const char *driver, double *ret_start) {
         if (strcmp(hooks_dir, VG_DEFAULT_HOOKS_DIR))
                 return 0;
         const char *modular = !strcmp(driver, "qemu") ? "virtqemud" : "virtnetworkd";
-        long long btime = 0;
-        _cleanup_free_ char *stat = NULL;
-        if (vg_read_file("/proc/stat", 1 << 20, &stat, NULL) == 0) {
-                char *p = strstr(stat, "\nbtime ");
-                if (p)
-                        btime = atoll(p + 7);
-        }
+        struct timespec real, boot;
+        clock_gettime(CLOCK_REALTIME, &real);
+        clock_gettime(CLOCK_BOOTTIME, &boot);
+        double boot_epoch = (double) real.tv_sec + real.tv_nsec / 1e9 - (double) boot.tv_sec - boot.tv_nsec / 1e9;
+
         DIR *d = opendir("/proc");
         struct dirent *de;
         pid_t found = 0;
@@ -76,19 +80,23 @@ static pid_t daemon_for(const char *hooks_dir, const char *driver, time_t *ret_s
                 snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
                 if (vg_read_file(path, 4096, &pstat, NULL) < 0)
                         continue;
-                /* Field 22 (starttime, clock ticks after boot) counts from
-                 * after the ")" that ends the command name. */
+                /* Field 22 (starttime) counts from after the ")" that ends
+                 * the command name, which may itself hold spaces. */
                 char *p = strrchr(pstat, ')');
                 for (int field = 2; p && field < 22; field++)
                         p = strchr(p + 1, ' ');
                 if (!p)
                         continue;
-                *ret_start = (time_t) (btime + atoll(p + 1) / sysconf(_SC_CLK_TCK));
+                *ret_start = boot_epoch + (double) atoll(p + 1) / (double) sysconf(_SC_CLK_TCK);
                 found = (pid_t) atoi(de->d_name);
         }
         if (d)
                 closedir(d);
         return found;
+}
+
+static double mtime_of(const struct stat *st) {
+        return (double) st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9;
 }
 
 static int read_binary(const char *from, char **ret, size_t *ret_len) {
@@ -144,7 +152,7 @@ static int install(Cli *cli, const HookOpts *o) {
                         return cli_error("cannot install '%s': %s", path, strerror(-r));
                 printf("installed %s\n", path);
 
-                time_t started;
+                double started;
                 if (first && daemon_for(o->dir, drivers[i], &started))
                         restart = true;
         }
@@ -192,7 +200,7 @@ static json_t *status_one(const HookOpts *o, const char *driver, const char *bin
         json_object_set_new(j, "matches_binary", json_boolean(match));
         json_object_set_new(j, "other_hooks", other_hooks(o->dir, driver));
 
-        time_t started = 0;
+        double started = 0;
         pid_t pid = daemon_for(o->dir, driver, &started);
         json_object_set_new(j, "daemon_pid", pid ? json_integer(pid) : json_null());
         /* The daemon looked for hooks when it started: if it started before
@@ -203,10 +211,10 @@ static json_t *status_one(const HookOpts *o, const char *driver, const char *bin
                 size_t k;
                 json_array_foreach(json_object_get(j, "other_hooks"), k, v) {
                         struct stat os;
-                        if (stat(json_string_value(v), &os) == 0 && os.st_mtime < started)
+                        if (stat(json_string_value(v), &os) == 0 && mtime_of(&os) < started)
                                 older_other = true;
                 }
-                json_object_set_new(j, "active", json_boolean(st.st_mtime <= started || older_other));
+                json_object_set_new(j, "active", json_boolean(mtime_of(&st) < started || older_other));
         } else
                 json_object_set_new(j, "active", json_null());
         *ok = *ok && exec && match && !json_is_false(json_object_get(j, "active"));

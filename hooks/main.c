@@ -91,18 +91,29 @@ static void arm_timer(unsigned ms) {
         setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* (Re)renders the event for the timer. SIGALRM is blocked while the
+ * pointer changes hands, so the handler never sees a freed text. */
 static void prepare_emergency(const Config *c, const Event *e) {
         json_t *j = event_to_json(e);
-        emergency_text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         json_decref(j);
+
+        sigset_t alrm, old;
+        sigemptyset(&alrm);
+        sigaddset(&alrm, SIGALRM);
+        sigprocmask(SIG_BLOCK, &alrm, &old);
+        char *prev = emergency_text;
+        emergency_text = text;
         snprintf(emergency_dir, sizeof(emergency_dir), "%s", c->spool_dir);
         snprintf(emergency_path, sizeof(emergency_path), "%s/%s.json", c->spool_dir, e->ref);
         snprintf(emergency_tmp, sizeof(emergency_tmp), "%s/.%s.tmp", c->spool_dir, e->ref);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        free(prev);
 }
 
 /* ---- building the event ---- */
 
-static Driver driver_from_argv0(const char *argv0, const char *xml, size_t len) {
+static Driver driver_from_argv0(const char *argv0) {
         /* .../qemu.d/50-virtgov or .../network.d/50-virtgov, or installed as
          * the main script .../qemu or .../network */
         char buf[PATH_MAX];
@@ -122,8 +133,8 @@ static Driver driver_from_argv0(const char *argv0, const char *xml, size_t len) 
                 if (!strcmp(parent, "qemu.d"))
                         return DRIVER_QEMU;
         }
-        /* Installed under another name: the input tells. */
-        return xml && memmem(xml, len < 256 ? len : 256, "<hookData", 9) ? DRIVER_NETWORK : DRIVER_QEMU;
+        /* Installed under another name: libvirt's main hook is "qemu". */
+        return DRIVER_QEMU;
 }
 
 static const char *kind_for(Driver d, const char *op) {
@@ -187,8 +198,8 @@ static int add_facts(Event *e, Driver d, const char *xml, size_t len, int read_r
         return r;
 }
 
-static Event *build_event(int argc, char **argv, Driver d, const char *xml, size_t len, int read_r,
-                          const Config *c, const char *config_error) {
+/* The event as far as the arguments tell; facts from stdin come after. */
+static Event *build_event(int argc, char **argv, Driver d, const char *config_error) {
         const char *op = argc > 2 ? argv[2] : NULL;
         Event *e = event_new("hook", kind_for(d, op));
         if (!e)
@@ -209,9 +220,6 @@ static Event *build_event(int argc, char **argv, Driver d, const char *xml, size
                 event_set(&e->domain, name);
         } else if (d == DRIVER_NETWORK && argc > 1)
                 set_arg(e->data, "network", argv[1]);
-
-        if (argc >= 3)
-                add_facts(e, d, xml, len, read_r, c);
         return e;
 }
 
@@ -221,7 +229,6 @@ static void record(const Config *c, Event *e) {
         VgError err = { "" }, serr = { "" };
         Store *s = NULL;
 
-        prepare_emergency(c, e);
         int r = store_open(c->inventory, STORE_WRITE, c->busy_timeout_ms, &s, &err);
         if (r == 0)
                 r = store_append_event(s, e, &err);
@@ -253,16 +260,26 @@ int main(int argc, char **argv) {
         }
         arm_timer(c->hook_timeout_ms);
 
-        _cleanup_free_ char *xml = NULL;
-        size_t len = 0;
-        int read_r = argc >= 3 ? vg_read_fd(STDIN_FILENO, c->max_xml_bytes, &xml, &len) : 0;
-        Driver d = driver_from_argv0(argv[0], xml, len);
-
-        Event *e = build_event(argc, argv, d, xml, len, read_r, c, config_error);
-        if (e)
-                record(c, e);
-        else
+        /* The driver comes from where libvirt put us: qemu.d or network.d. */
+        Driver d = driver_from_argv0(argv[0]);
+        Event *e = build_event(argc, argv, d, config_error);
+        if (!e) {
                 fprintf(stderr, "virtgov: out of memory; event NOT recorded\n");
+                config_free(c);
+                return 0;
+        }
+        /* From here on, even a stdin that never closes cannot lose the call:
+         * the timer spools what the arguments said. */
+        prepare_emergency(c, e);
+
+        if (argc >= 3) {
+                _cleanup_free_ char *xml = NULL;
+                size_t len = 0;
+                int read_r = vg_read_fd(STDIN_FILENO, c->max_xml_bytes, &xml, &len);
+                add_facts(e, d, xml, len, read_r, c);
+                prepare_emergency(c, e);
+        }
+        record(c, e);
 
         event_free(e);
         config_free(c);
