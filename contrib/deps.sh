@@ -1,0 +1,23 @@
+#!/bin/bash
+# Installs what virtgov needs to build, run and test on Debian 12, from
+# Debian's archive only. Idempotent.
+set -euo pipefail
+packages=(
+        # build
+        meson ninja-build pkg-config gcc clang
+        libxml2-dev libsqlite3-dev libjansson-dev libvirt-dev
+        # tests
+        libcriterion-dev jq sqlite3 iproute2 util-linux procps
+        # the real thing the integration tests and the quickstart drive
+        libvirt-daemon-system libvirt-clients qemu-system-x86
+)
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "virtgov: installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
