@@ -23,3 +23,11 @@ echo "== gcc build: every test"
 meson test -C build-gcc --print-errorlogs
 echo "== clang build: every test"
 meson test -C build-clang --print-errorlogs
+
+# One closing line over both builds, counted from meson's own log.
+summary() {
+        jq -s -r '[.[] | .result] | "\(map(select(. == "OK")) | length) \(map(select(. != "OK" and . != "SKIP")) | length) \(map(select(. == "SKIP")) | length)"' \
+                build-gcc/meson-logs/testlog.json build-clang/meson-logs/testlog.json
+}
+read -r passed failed skipped < <(summary)
+echo "tests: $passed passed, $failed failed, $skipped skipped"
