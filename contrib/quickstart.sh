@@ -63,6 +63,23 @@ if ! virtgov hooks status >/dev/null; then
 fi
 virtgov hooks status
 
+step "virtgov-inventoryd (define, undefine, accounts, reconciliation, syslog)"
+last_id=$(virtgov --json events --limit 1 | jq '.[0].id // 0')
+if systemd_running; then
+        systemctl daemon-reload
+        systemctl enable virtgov-inventoryd >/dev/null 2>&1 || true
+        systemctl restart virtgov-inventoryd
+else
+        pkill -f '(^|/)virtgov-inventoryd( |$)' || true
+        for _ in $(seq 50); do pgrep -f '(^|/)virtgov-inventoryd( |$)' >/dev/null || break; sleep 0.1; done
+        virtgov-inventoryd
+fi
+for _ in $(seq 100); do
+        [ "$(virtgov --json events --kind daemon.connected | jq "[.[] | select(.id > $last_id)] | length")" -gt 0 ] && break
+        sleep 0.2
+done
+virtgov events --source daemon --limit 3
+
 step "a guest and a network through their lives"
 since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 virsh_ destroy virtgov-demo >/dev/null 2>&1 || true
@@ -98,6 +115,7 @@ virsh_ start virtgov-demo
 sleep 1
 virsh_ destroy virtgov-demo
 virsh_ undefine virtgov-demo
+sleep 1   # let the daemon's undefine land before we print
 virsh_ net-destroy virtgov-demo-net
 virsh_ net-undefine virtgov-demo-net
 
@@ -109,7 +127,7 @@ step "virtgov show virtgov-demo"
 virtgov show virtgov-demo
 cat <<'EOF2'
 
-Next: 'virtgov --help', 'virtgov events --help'; every query takes --json.
-Define and undefine are seen by virtgov-inventoryd (not built yet); the hooks see
-every start, stop and network change.
+Hooks recorded every start, stop and network change; virtgov-inventoryd the
+define and undefine, and it watches the host's accounts (try: useradd demo;
+virtgov events --kind account.). Next: 'virtgov --help'; every query takes --json.
 EOF2

@@ -13,7 +13,7 @@
 /* A config file is a few hundred bytes; anything near this is not one. */
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
-typedef enum { KEY_PATH, KEY_UINT, KEY_BOOL } KeyType;
+typedef enum { KEY_PATH, KEY_STRING, KEY_UINT, KEY_BOOL } KeyType;
 
 typedef struct ConfigKey {
         const char *name;
@@ -33,6 +33,12 @@ static const ConfigKey keys[] = {
         K("busy_timeout_ms", KEY_UINT, busy_timeout_ms, 0, 600000),
         K("max_xml_bytes",   KEY_UINT, max_xml_bytes,   4096, 1024UL * 1024 * 1024),
         K("syslog",          KEY_BOOL, syslog,          0, 0),
+        K("syslog_socket",   KEY_PATH, syslog_socket,   0, 0),
+        K("uris",            KEY_STRING, uris,          0, 0),
+        K("etc_dir",         KEY_PATH, etc_dir,         0, 0),
+        K("privileged_groups", KEY_STRING, privileged_groups, 0, 0),
+        K("reconcile_interval_s", KEY_UINT, reconcile_interval_s, 10, 86400),
+        K("bypass_window_s", KEY_UINT, bypass_window_s, 5, 3600),
 };
 #undef K
 
@@ -54,7 +60,18 @@ Config *config_new(void) {
          * devices while bounding memory and parse time. */
         c->max_xml_bytes = 4 * 1024 * 1024;
         c->syslog = true;
-        if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary)
+        c->syslog_socket = strdup("/dev/log");
+        c->uris = strdup("qemu:///system");
+        c->etc_dir = strdup("/etc");
+        /* Membership in these is control of the hypervisor or of the host. */
+        c->privileged_groups = strdup("libvirt kvm sudo wheel");
+        /* A backstop for events lost in ways no callback reports. */
+        c->reconcile_interval_s = 600;
+        /* The hook writes its prepare event before QEMU starts; a start that
+         * follows later than this had no decision of its own. */
+        c->bypass_window_s = 120;
+        if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
+            !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups)
                 return config_free(c);
         return c;
 }
@@ -68,6 +85,10 @@ Config *config_free(Config *c) {
         free(c->policy);
         free(c->hooks_dir);
         free(c->hook_binary);
+        free(c->syslog_socket);
+        free(c->uris);
+        free(c->etc_dir);
+        free(c->privileged_groups);
         free(c);
         return NULL;
 }
@@ -91,6 +112,8 @@ static int set_value(Config *c, const ConfigKey *k, const char *v, const char *f
                 if (v[0] != '/')
                         return vg_error(err, -EINVAL, "%s:%u:%u: '%s' must be an absolute path, got '%s'",
                                         file, line, col, k->name, v);
+                return config_set_path(field, v);
+        case KEY_STRING:
                 return config_set_path(field, v);
         case KEY_UINT: {
                 char *end;
@@ -156,9 +179,12 @@ static int parse_line(Config *c, char *text, const char *file, unsigned line,
                         return vg_error(err, -EINVAL, "%s:%u:%u: '%s' has no value", file, line, vcol, key);
                 return set_value(c, &keys[i], value, file, line, vcol, err);
         }
-        return vg_error(err, -EINVAL, "%s:%u:%u: unknown key '%s' (known: inventory, spool_dir, "
-                        "policy, hooks_dir, hook_binary, hook_timeout_ms, busy_timeout_ms, "
-                        "max_xml_bytes, syslog)", file, line, col, key);
+        char known[512] = "";
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                strcat(known, i ? ", " : "");
+                strcat(known, keys[i].name);
+        }
+        return vg_error(err, -EINVAL, "%s:%u:%u: unknown key '%s' (known: %s)", file, line, col, key, known);
 }
 
 int config_load_file(Config *c, const char *path, VgError *err) {
@@ -220,4 +246,33 @@ int config_load(const char *explicit_path, Config **ret, VgError *err) {
                 return r;
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+char **config_split(const char *value) {
+        size_t n = 0, cap = 4;
+        char **v = calloc(cap + 1, sizeof(char *));
+        _cleanup_free_ char *copy = strdup(value ? value : "");
+        if (!v || !copy)
+                return config_strv_free(v);
+        char *save = NULL;
+        for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+                if (n == cap) {
+                        char **nv = realloc(v, (cap * 2 + 1) * sizeof(char *));
+                        if (!nv)
+                                return config_strv_free(v);
+                        v = nv;
+                        cap *= 2;
+                }
+                if (!(v[n++] = strdup(t)))
+                        return config_strv_free(v);
+                v[n] = NULL;
+        }
+        return v;
+}
+
+char **config_strv_free(char **v) {
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+        return NULL;
 }

@@ -47,6 +47,15 @@ static const char *const migrations[] = {
         "  last_start TEXT,"
         "  last_stop TEXT);"
         "CREATE INDEX domains_name ON domains(name);",
+        /* 1 -> 2: what the daemon needs. config_facts: the facts of the
+         * inactive XML as the daemon last saw them, to notice a changed
+         * definition after a gap. meta: small keyed state (baselines,
+         * cursors) as JSON text. */
+        "ALTER TABLE domains ADD COLUMN autostart INTEGER;"
+        "ALTER TABLE domains ADD COLUMN config_facts TEXT;"
+        "CREATE INDEX domains_host ON domains(host);"
+        "CREATE INDEX events_host_kind ON events(host, kind, time);"
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 
 typedef enum StmtId {
@@ -55,6 +64,8 @@ typedef enum StmtId {
         STMT_LIST_DOMAINS,
         STMT_LIST_ALL_DOMAINS,
         STMT_FIND_DOMAIN,
+        STMT_META_GET,
+        STMT_META_SET,
         STMT_BEGIN,
         STMT_COMMIT,
         STMT_ROLLBACK,
@@ -63,7 +74,7 @@ typedef enum StmtId {
 
 #define DOMAIN_COLUMNS \
         "uuid, name, host, state, persistent, owner, ticket, purpose, facts, " \
-        "first_seen, last_seen, last_start, last_stop"
+        "first_seen, last_seen, last_start, last_stop, autostart, config_facts"
 
 static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_INSERT_EVENT] =
@@ -72,11 +83,12 @@ static const char *const stmt_sql[_STMT_MAX] = {
                 " ON CONFLICT (ref) DO NOTHING",
         /* ?4 state (NULL keeps), ?5 persistent (NULL keeps), ?9 facts (NULL
          * keeps metadata and facts), ?10 the event's time, ?11 / ?12 start /
-         * stop time, ?13 the state a define gives. A late event (a spooled one, folded after newer ones)
+         * stop time, ?13 the state a define gives, ?14 autostart and ?15 config
+         * facts (NULL keeps). A late event (a spooled one, folded after newer ones)
          * fills gaps but never overrides newer state. */
         [STMT_UPSERT_DOMAIN] =
                 "INSERT INTO domains (" DOMAIN_COLUMNS ")"
-                " VALUES (?1, ?2, ?3, coalesce(?4, ?13, 'unknown'), ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)"
+                " VALUES (?1, ?2, ?3, coalesce(?4, ?13, 'unknown'), ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?14, ?15)"
                 " ON CONFLICT (uuid) DO UPDATE SET"
                 "  name = CASE WHEN ?10 >= last_seen THEN excluded.name ELSE name END,"
                 "  host = coalesce(excluded.host, host),"
@@ -94,7 +106,9 @@ static const char *const stmt_sql[_STMT_MAX] = {
                 "  last_start = CASE WHEN ?11 IS NOT NULL AND (last_start IS NULL OR ?11 > last_start)"
                 "                    THEN ?11 ELSE last_start END,"
                 "  last_stop = CASE WHEN ?12 IS NOT NULL AND (last_stop IS NULL OR ?12 > last_stop)"
-                "                   THEN ?12 ELSE last_stop END",
+                "                   THEN ?12 ELSE last_stop END,"
+                "  autostart = CASE WHEN ?14 IS NOT NULL AND ?10 >= last_seen THEN ?14 ELSE autostart END,"
+                "  config_facts = CASE WHEN ?15 IS NOT NULL AND ?10 >= last_seen THEN ?15 ELSE config_facts END",
         [STMT_LIST_DOMAINS] =
                 "SELECT " DOMAIN_COLUMNS " FROM domains WHERE state <> 'undefined' ORDER BY name, uuid",
         [STMT_LIST_ALL_DOMAINS] =
@@ -102,6 +116,9 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_FIND_DOMAIN] =
                 "SELECT " DOMAIN_COLUMNS " FROM domains WHERE uuid = ?1 OR name = ?1"
                 " ORDER BY uuid = ?1 DESC, state = 'undefined', last_seen DESC LIMIT 1",
+        [STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [STMT_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
         [STMT_COMMIT] = "COMMIT",
         [STMT_ROLLBACK] = "ROLLBACK",
@@ -338,8 +355,19 @@ static int apply_to_domain(Store *s, const Event *e, VgError *err) {
         bind_text(st, 4, state);
         /* A define brings an unknown or undefined domain into being, off. */
         bind_text(st, 13, !strcmp(e->kind, "domain.defined") ? "shutoff" : NULL);
+        /* What the daemon read from libvirt beats what the kind implies. */
+        json_t *p = json_object_get(e->data, "persistent");
+        if (json_is_boolean(p))
+                persistent = json_is_true(p);
         if (persistent >= 0)
                 sqlite3_bind_int(st, 5, persistent);
+        json_t *autostart = json_object_get(e->data, "autostart");
+        if (json_is_boolean(autostart))
+                sqlite3_bind_int(st, 14, json_is_true(autostart));
+        json_t *config_facts = json_object_get(e->data, "config_facts");
+        _cleanup_free_ char *config_text = json_is_object(config_facts)
+                ? json_dumps(config_facts, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        bind_text(st, 15, config_text);
         _cleanup_free_ char *facts_text = NULL;
         if (facts) {
                 bind_text(st, 6, json_string_value(json_object_get(facts, "owner")));
@@ -448,16 +476,28 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
                 strcat(sql, " AND kind >= ?2 AND kind < ?2 || x'ff'");
         if (f->source)
                 strcat(sql, " AND source = ?3");
+        if (f->host)
+                strcat(sql, " AND host = ?8");
+        if (f->after_id)
+                strcat(sql, " AND id > ?9");
         if (f->network)
                 strcat(sql, " AND json_extract(data, '$.network') = ?4");
         if (f->since_us)
                 strcat(sql, " AND time >= ?5");
         if (f->until_us)
                 strcat(sql, " AND time < ?6");
+        /* after_id walks in insertion order (a cursor); everything else in
+         * time order, which is what a person reads. */
+        const char *order = f->after_id ? "id" : "time, id";
         if (f->limit)
-                strcat(sql, " ORDER BY time DESC, id DESC LIMIT ?7");
+                strcat(sql, f->after_id ? " ORDER BY id LIMIT ?7" : " ORDER BY time DESC, id DESC LIMIT ?7");
         char full[1200];
-        snprintf(full, sizeof(full), f->limit ? "SELECT * FROM (%s) ORDER BY time, id" : "%s ORDER BY time, id", sql);
+        if (f->limit && !f->after_id)
+                snprintf(full, sizeof(full), "SELECT * FROM (%s) ORDER BY %s", sql, order);
+        else if (f->limit)
+                snprintf(full, sizeof(full), "%s", sql);
+        else
+                snprintf(full, sizeof(full), "%s ORDER BY %s", sql, order);
 
         sqlite3_stmt *st;
         int rc = sqlite3_prepare_v2(s->db, full, -1, &st, NULL);
@@ -478,6 +518,9 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
         }
         if (f->limit)
                 sqlite3_bind_int64(st, 7, f->limit);
+        bind_text(st, 8, f->host);
+        if (f->after_id)
+                sqlite3_bind_int64(st, 9, f->after_id);
 
         int r = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -504,6 +547,7 @@ DomainRow *domain_row_free(DomainRow *d) {
         free(d->ticket); free(d->purpose); free(d->first_seen); free(d->last_seen);
         free(d->last_start); free(d->last_stop);
         json_decref(d->facts);
+        json_decref(d->config_facts);
         free(d);
         return NULL;
 }
@@ -527,6 +571,9 @@ static DomainRow *row_to_domain(sqlite3_stmt *st) {
         d->last_seen = col_text(st, 10);
         d->last_start = col_text(st, 11);
         d->last_stop = col_text(st, 12);
+        d->autostart = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 13);
+        const char *cf = (const char *) sqlite3_column_text(st, 14);
+        d->config_facts = cf ? json_loads(cf, 0, NULL) : NULL;
         return d;
 }
 
@@ -540,6 +587,7 @@ json_t *domain_row_to_json(const DomainRow *d) {
         S("host", d->host);
         S("state", d->state);
         json_object_set_new(o, "persistent", d->persistent < 0 ? json_null() : json_boolean(d->persistent));
+        json_object_set_new(o, "autostart", d->autostart < 0 ? json_null() : json_boolean(d->autostart));
         S("owner", d->owner);
         S("ticket", d->ticket);
         S("purpose", d->purpose);
@@ -595,4 +643,37 @@ int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err) 
                 return vg_error(err, -ENOMEM, "out of memory");
         *ret = d;
         return 0;
+}
+
+int store_meta_get(Store *s, const char *key, char **ret, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_META_GET, &st, err);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, key);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                char *v = col_text(st, 0);
+                sqlite3_reset(st);
+                if (!v)
+                        return vg_error(err, -ENOMEM, "out of memory");
+                *ret = v;
+                return 0;
+        }
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        return sql_fail(s, rc, err, "reading state");
+}
+
+int store_meta_set(Store *s, const char *key, const char *value, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_META_SET, &st, err);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, key);
+        bind_text(st, 2, value);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, "writing state");
 }

@@ -22,7 +22,19 @@ typedef struct Config {
         unsigned busy_timeout_ms;  /* wait for the inventory lock */
         size_t max_xml_bytes;    /* cap on the XML read from stdin */
         bool syslog;             /* copy each recorded event to syslog */
+        char *syslog_socket;     /* the local syslog socket */
+        /* virtgov-inventoryd */
+        char *uris;              /* libvirt URIs to watch, space-separated */
+        char *etc_dir;           /* where passwd, group, shadow, sudoers live */
+        char *privileged_groups; /* space-separated group names */
+        unsigned reconcile_interval_s;  /* periodic reconcile, besides every connect */
+        unsigned bypass_window_s;       /* how old a hook decision may be for a start */
 } Config;
+
+/* Splits a space-separated setting into a new NULL-terminated array (free
+ * with config_strv_free). */
+char **config_split(const char *value);
+char **config_strv_free(char **v);
 
 /* A Config with every compiled default set. Returns NULL only on ENOMEM. */
 Config *config_new(void);

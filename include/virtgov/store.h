@@ -64,21 +64,25 @@ typedef struct EventFilter {
         const char *kind_prefix;  /* "domain.", "network.start", ... */
         const char *source;
         const char *network;      /* data.network */
+        const char *host;
+        int64_t after_id;         /* 0: unused; else only ids above it (-1: all), in id order */
         int64_t since_us, until_us;  /* 0: unbounded */
         unsigned limit;           /* the newest N; 0: all */
 } EventFilter;
 
 typedef int (*EventCallback)(const Event *e, void *userdata);
 
-/* Calls cb for each matching event in time order. A negative return from
+/* Calls cb for each matching event in time order (id order with after_id). A negative return from
  * cb stops the walk and is returned. */
 int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err);
 
 typedef struct DomainRow {
         char *uuid, *name, *host, *state, *owner, *ticket, *purpose;
         int persistent;           /* 1, 0, or -1 when not known */
+        int autostart;            /* 1, 0, or -1 when not known */
         char *first_seen, *last_seen, *last_start, *last_stop;
-        json_t *facts;            /* object or NULL */
+        json_t *facts;            /* object or NULL: as last seen by anyone */
+        json_t *config_facts;     /* the inactive XML's, as the daemon last saw them */
 } DomainRow;
 
 DomainRow *domain_row_free(DomainRow *d);
@@ -92,3 +96,8 @@ int store_list_domains(Store *s, bool all, DomainCallback cb, void *userdata, Vg
 /* The domain with this UUID, or else the most recently seen one with this
  * name. -ENOENT if none. */
 int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err);
+
+/* Small keyed state (JSON text): baselines, cursors. store_meta_get returns
+ * -ENOENT for a key never set. */
+int store_meta_get(Store *s, const char *key, char **ret, VgError *err);
+int store_meta_set(Store *s, const char *key, const char *value, VgError *err);

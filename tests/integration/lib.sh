@@ -78,6 +78,7 @@ overlay() {
 sandbox_setup() {
         overlay /etc
         overlay /var
+        overlay /home
         case "${VG_SYSCONFDIR:-/etc}" in /etc|/etc/*) ;; *) overlay "$VG_SYSCONFDIR" ;; esac
         case "${VG_LOCALSTATEDIR:-/var}" in /var|/var/*) ;; *) overlay "$VG_LOCALSTATEDIR" ;; esac
         mount -t tmpfs tmpfs /run
@@ -133,4 +134,40 @@ XML
 # jq_check DESCRIPTION JSON-FILE FILTER: the filter must yield true.
 jq_check() {
         check "$1" test "$(jq -r "$3" "$2" 2>/dev/null)" = true
+}
+
+VG_DAEMON="$VG_BUILD/inventoryd/virtgov-inventoryd"
+
+# Starts the daemon in the foreground (in the background of the test) and
+# waits until it is connected to libvirt (its host.software event).
+start_daemon() {
+        "$VG_DAEMON" --foreground "$@" >> "$VG_SCRATCH/daemon.log" 2>&1 &
+        VG_DAEMON_PID=$!
+        local since
+        since=$("$VIRTGOV" --json events --limit 1 | jq '.[0].id // 0')
+        wait_for "daemon started and connected" \
+                "[.[] | select(.id > $since and .kind == \"daemon.connected\")] | length > 0" 20
+}
+
+# wait_until FILTER [SECONDS]: polls 'virtgov --json events' until the jq
+# FILTER over the whole array yields true. Returns 1 on time-out.
+wait_until() {
+        local filter=$1 secs=${2:-15} i
+        for i in $(seq $((secs * 10))); do
+                if [ "$("$VIRTGOV" --json events 2>/dev/null | jq -r "$filter" 2>/dev/null)" = true ]; then
+                        return 0
+                fi
+                sleep 0.1
+        done
+        return 1
+}
+
+# wait_for DESCRIPTION FILTER [SECONDS]: wait_until, as a counted check.
+wait_for() {
+        check "$1" wait_until "$2" "${3:-15}"
+}
+
+# has_event KIND DOMAIN SOURCE: a jq filter for "such an event exists".
+has_event() {
+        echo "[.[] | select(.kind == \"$1\" and .domain == \"$2\" and .source == \"$3\")] | length > 0"
 }

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libvirt connections: open read-only (the daemon only watches), keepalive,
+ * a close callback, every callback registered anew after each connect, and
+ * a reconnect with backoff when the daemon at the other end goes away.
+ * Events that happen while disconnected are lost by libvirt: reconcile()
+ * after every connect finds what changed meanwhile.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "virtgov/cleanup.h"
+
+#define BACKOFF_MAX_S 60
+
+/* Names of libvirt's lifecycle events and details, checked against its enums
+ * at compile time so a new libvirt cannot shift them silently. */
+static const char *const lifecycle_kind[] = {
+        "domain.defined", "domain.undefined", "domain.started", "domain.suspended",
+        "domain.resumed", "domain.stopped", "domain.shutdown", "domain.pmsuspended",
+        "domain.crashed",
+};
+static_assert(ELEMENTSOF(lifecycle_kind) == VIR_DOMAIN_EVENT_LAST, "lifecycle events changed");
+
+static const char *detail_name(int event, int detail) {
+        static const char *const defined[] = { "added", "updated", "renamed", "from-snapshot" };
+        static const char *const undefined[] = { "removed", "renamed" };
+        static const char *const started[] = { "booted", "migrated", "restored", "from-snapshot", "wakeup" };
+        static const char *const suspended[] = { "paused", "migrated", "ioerror", "watchdog", "restored",
+                                                 "from-snapshot", "api-error", "postcopy", "postcopy-failed" };
+        static const char *const resumed[] = { "unpaused", "migrated", "from-snapshot", "postcopy",
+                                               "postcopy-failed" };
+        static const char *const stopped[] = { "shutdown", "destroyed", "crashed", "migrated", "saved",
+                                               "failed", "from-snapshot" };
+        static const char *const shutdown[] = { "finished", "guest", "host" };
+        static const char *const pmsuspended[] = { "memory", "disk" };
+        static const char *const crashed[] = { "panicked", "crashloaded" };
+        static_assert(ELEMENTSOF(started) == VIR_DOMAIN_EVENT_STARTED_LAST, "started details changed");
+        static_assert(ELEMENTSOF(stopped) == VIR_DOMAIN_EVENT_STOPPED_LAST, "stopped details changed");
+        static const struct { const char *const *names; int n; } t[] = {
+                { defined, ELEMENTSOF(defined) }, { undefined, ELEMENTSOF(undefined) },
+                { started, ELEMENTSOF(started) }, { suspended, ELEMENTSOF(suspended) },
+                { resumed, ELEMENTSOF(resumed) }, { stopped, ELEMENTSOF(stopped) },
+                { shutdown, ELEMENTSOF(shutdown) }, { pmsuspended, ELEMENTSOF(pmsuspended) },
+                { crashed, ELEMENTSOF(crashed) },
+        };
+        if (event < 0 || event >= (int) ELEMENTSOF(t) || detail < 0 || detail >= t[event].n)
+                return "unknown";
+        return t[event].names[detail];
+}
+
+/* ---- the policy.bypass cross-check ---- */
+
+typedef struct HookSeen {
+        bool seen;
+} HookSeen;
+
+static int hook_decision(const Event *e, void *userdata) {
+        static const char *const gates[] = { "domain.prepare", "domain.start", "domain.migrate", "domain.restore" };
+        for (size_t i = 0; i < ELEMENTSOF(gates); i++)
+                if (!strcmp(e->kind, gates[i]) && !(e->decision && !strcmp(e->decision, "deny")))
+                        ((HookSeen *) userdata)->seen = true;
+        return 0;
+}
+
+/*
+ * libvirt runs the hook, and the hook records (or spools) its decision,
+ * before QEMU starts; so when libvirt reports a start, an allowing hook
+ * event for that domain must already be there. If none is, the start was
+ * not decided by virtgov: the hook is missing, libvirtd did not pick it up,
+ * or it was tampered with.
+ */
+static void check_bypass(Conn *c, virDomainPtr dom, const char *detail) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (!c->local || virDomainGetUUIDString(dom, uuid) < 0)
+                return;
+        daemon_fold_spool(c->d);
+        HookSeen hs = { false };
+        EventFilter f = { .domain = uuid, .source = "hook", .kind_prefix = "domain.",
+                          .since_us = vg_now_us() - (int64_t) c->d->config->bypass_window_s * 1000000 };
+        if (store_query_events(c->d->store, &f, hook_decision, &hs, NULL) < 0 || hs.seen)
+                return;
+        Event *e = domain_event(c, dom, "daemon", "policy.bypass", -1);
+        if (!e)
+                return;
+        char reason[256];
+        snprintf(reason, sizeof(reason), "started (%s) with no hook decision in the last %u s: the hook is "
+                 "missing, was not picked up by libvirtd, or was tampered with", detail,
+                 c->d->config->bypass_window_s);
+        event_set(&e->reason, reason);
+        json_object_set_new(e->data, "detail", json_string(detail));
+        daemon_record(c->d, e);
+}
+
+/* ---- callbacks ---- */
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
+        Conn *c = opaque;
+        if (event < 0 || event >= VIR_DOMAIN_EVENT_LAST)
+                return 0;
+        /* Facts: the definition on define, what runs on start. */
+        int xml_flags = event == VIR_DOMAIN_EVENT_DEFINED ? VIR_DOMAIN_XML_INACTIVE
+                      : event == VIR_DOMAIN_EVENT_STARTED ? 0 : -1;
+        Event *e = domain_event(c, dom, "libvirt", lifecycle_kind[event], xml_flags);
+        if (!e)
+                return 0;
+        const char *dn = detail_name(event, detail);
+        json_object_set_new(e->data, "detail", json_string(dn));
+        if (event == VIR_DOMAIN_EVENT_UNDEFINED)
+                json_object_set_new(e->data, "persistent", json_false());
+        daemon_record(c->d, e);
+        if (event == VIR_DOMAIN_EVENT_STARTED && detail != VIR_DOMAIN_EVENT_STARTED_WAKEUP)
+                check_bypass(c, dom, dn);
+        return 0;
+}
+
+static void record_simple(Conn *c, virDomainPtr dom, const char *kind, const char *key, const char *value) {
+        Event *e = domain_event(c, dom, "libvirt", kind, -1);
+        if (!e)
+                return;
+        if (key)
+                json_object_set_new(e->data, key, event_json_string(value));
+        daemon_record(c->d, e);
+}
+
+static int on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque) {
+        record_simple(opaque, dom, "domain.reboot", NULL, NULL);
+        return 0;
+}
+
+static int on_device_added(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque) {
+        record_simple(opaque, dom, "domain.device-added", "device", alias);
+        return 0;
+}
+
+static int on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque) {
+        record_simple(opaque, dom, "domain.device-removed", "device", alias);
+        return 0;
+}
+
+static int on_metadata(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri, void *opaque) {
+        Conn *c = opaque;
+        /* Persistent metadata changes the definition: carry the new facts
+         * (owner, ticket) with it. */
+        Event *e = domain_event(c, dom, "libvirt", "domain.metadata-changed", VIR_DOMAIN_XML_INACTIVE);
+        if (!e)
+                return 0;
+        static const char *const types[] = { "description", "title", "element" };
+        json_object_set_new(e->data, "type", json_string(type >= 0 && type < 3 ? types[type] : "unknown"));
+        if (nsuri)
+                json_object_set_new(e->data, "namespace", event_json_string(nsuri));
+        daemon_record(c->d, e);
+        return 0;
+}
+
+static void object_event(Conn *c, const char *type, const char *name, const char *uuid, int event) {
+        static const char *const verbs[] = { "defined", "undefined", "started", "stopped", "created", "deleted" };
+        if (event < 0 || event >= (int) ELEMENTSOF(verbs))
+                return;
+        char kind[64];
+        snprintf(kind, sizeof(kind), "%s.%s", type, verbs[event]);
+        Event *e = event_new("libvirt", kind);
+        if (!e)
+                return;
+        event_set(&e->host, c->host);
+        json_object_set_new(e->data, type, event_json_string(name));
+        json_object_set_new(e->data, "uuid", json_string(uuid));
+        objects_note(c, type, name, uuid, event == 2 ? 1 : event == 3 ? 0 : -1,
+                     event == 0 ? 1 : event == 1 ? 0 : -1);
+        daemon_record(c->d, e);
+}
+
+static int on_network(virConnectPtr conn, virNetworkPtr net, int event, int detail, void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (virNetworkGetUUIDString(net, uuid) == 0)
+                object_event(opaque, "network", virNetworkGetName(net), uuid, event);
+        return 0;
+}
+
+static int on_pool(virConnectPtr conn, virStoragePoolPtr pool, int event, int detail, void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (virStoragePoolGetUUIDString(pool, uuid) == 0)
+                object_event(opaque, "pool", virStoragePoolGetName(pool), uuid, event);
+        return 0;
+}
+
+/* ---- connecting ---- */
+
+/* Monitoring gaps are part of the record: an auditor must be able to see
+ * when this host was not watched. */
+static void record_link(Conn *c, const char *kind, const char *reason) {
+        Event *e = event_new("daemon", kind);
+        if (!e)
+                return;
+        event_set(&e->host, c->host);
+        json_object_set_new(e->data, "uri", json_string(c->uri));
+        if (reason)
+                event_set(&e->reason, reason);
+        daemon_record(c->d, e);
+}
+
+static void on_close(virConnectPtr conn, int reason, void *opaque) {
+        Conn *c = opaque;
+        static const char *const reasons[] = { "error", "end of file", "keepalive timeout", "client closed" };
+        const char *why = reason >= 0 && reason < 4 ? reasons[reason] : "unknown";
+        log_msg(c->d, LOG_WARNING, "lost '%s' (%s); reconnecting", c->uri, why);
+        record_link(c, "daemon.disconnected", why);
+        c->lost = true;
+        c->backoff_s = 1;
+        /* Not here: tearing down a connection inside its own close
+         * callback is not allowed. The timer does it from the loop. */
+        virEventUpdateTimeout(c->retry_timer, 0);
+}
+
+static void teardown(Conn *c) {
+        if (!c->conn)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(c->dom_cb); i++)
+                if (c->dom_cb[i] >= 0) {
+                        virConnectDomainEventDeregisterAny(c->conn, c->dom_cb[i]);
+                        c->dom_cb[i] = -1;
+                }
+        if (c->net_cb >= 0)
+                virConnectNetworkEventDeregisterAny(c->conn, c->net_cb);
+        if (c->pool_cb >= 0)
+                virConnectStoragePoolEventDeregisterAny(c->conn, c->pool_cb);
+        c->net_cb = c->pool_cb = -1;
+        virConnectUnregisterCloseCallback(c->conn, on_close);
+        virConnectClose(c->conn);
+        c->conn = NULL;
+}
+
+static int register_callbacks(Conn *c) {
+        static const struct { int id; virConnectDomainEventGenericCallback cb; } dom[] = {
+                { VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle) },
+                { VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(on_reboot) },
+                { VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(on_device_added) },
+                { VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device_removed) },
+                { VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata) },
+        };
+        static_assert(ELEMENTSOF(dom) == ELEMENTSOF(((Conn *) 0)->dom_cb), "one id slot per callback");
+        for (size_t i = 0; i < ELEMENTSOF(dom); i++)
+                if ((c->dom_cb[i] = virConnectDomainEventRegisterAny(c->conn, NULL, dom[i].id, dom[i].cb, c, NULL)) < 0)
+                        return -EIO;
+        c->net_cb = virConnectNetworkEventRegisterAny(c->conn, NULL, VIR_NETWORK_EVENT_ID_LIFECYCLE,
+                                                      VIR_NETWORK_EVENT_CALLBACK(on_network), c, NULL);
+        c->pool_cb = virConnectStoragePoolEventRegisterAny(c->conn, NULL, VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+                                                           VIR_STORAGE_POOL_EVENT_CALLBACK(on_pool), c, NULL);
+        /* A driver without networks or pools (test:///, a remote LXC host)
+         * is still worth watching for domains. */
+        if (c->net_cb < 0 || c->pool_cb < 0)
+                log_msg(c->d, LOG_INFO, "'%s': no network or pool events (%s)", c->uri, virGetLastErrorMessage());
+        return 0;
+}
+
+/* libvirt, QEMU and kernel versions: one host.software event when they
+ * differ from the last one recorded for this host. */
+static int last_software(const Event *e, void *userdata) {
+        json_t **ret = userdata;
+        json_decref(*ret);
+        *ret = json_incref(e->data);
+        return 0;
+}
+
+static void note_software(Conn *c) {
+        unsigned long lib = 0, hv = 0;
+        char buf[64];
+        json_t *now = json_object();
+        if (virConnectGetLibVersion(c->conn, &lib) == 0) {
+                snprintf(buf, sizeof(buf), "%lu.%lu.%lu", lib / 1000000, lib / 1000 % 1000, lib % 1000);
+                json_object_set_new(now, "libvirt", json_string(buf));
+        }
+        if (virConnectGetVersion(c->conn, &hv) == 0) {
+                snprintf(buf, sizeof(buf), "%lu.%lu.%lu", hv / 1000000, hv / 1000 % 1000, hv % 1000);
+                json_object_set_new(now, "hypervisor", json_string(buf));
+        }
+        const char *type = virConnectGetType(c->conn);
+        if (type)
+                json_object_set_new(now, "driver", json_string(type));
+        struct utsname u;
+        if (c->local && uname(&u) == 0)
+                json_object_set_new(now, "kernel", json_string(u.release));
+
+        json_t *last = NULL;
+        EventFilter f = { .kind_prefix = "host.software", .host = c->host, .limit = 1 };
+        store_query_events(c->d->store, &f, last_software, &last, NULL);
+        json_t *was = last ? json_object_get(last, "versions") : NULL;
+        if (!was || !json_equal(was, now)) {
+                Event *e = event_new("daemon", "host.software");
+                if (e) {
+                        event_set(&e->host, c->host);
+                        json_object_set(e->data, "versions", now);
+                        if (was)
+                                json_object_set(e->data, "previous", was);
+                        daemon_record(c->d, e);
+                }
+        }
+        json_decref(last);
+        json_decref(now);
+}
+
+static bool uri_is_local(const char *uri) {
+        /* "qemu:///system" is local; "qemu+ssh://host/system" is not. */
+        const char *p = strstr(uri, "://");
+        return p && p[3] == '/';
+}
+
+static int try_connect(Conn *c) {
+        c->conn = virConnectOpenReadOnly(c->uri);
+        if (!c->conn)
+                return -EIO;
+        virConnectRegisterCloseCallback(c->conn, on_close, c, NULL);
+        /* Notice a silent peer (a remote host gone) within 5 * 3 s. */
+        virConnectSetKeepAlive(c->conn, 5, 3);
+
+        free(c->host);
+        c->local = uri_is_local(c->uri);
+        if (c->local) {
+                /* The hook files events under gethostname(); so do we, for
+                 * the same host, or the cross-check would never match. */
+                char h[256];
+                gethostname(h, sizeof(h));
+                h[sizeof(h) - 1] = '\0';
+                c->host = strdup(h);
+        } else
+                c->host = virConnectGetHostname(c->conn);
+        if (!c->host || register_callbacks(c) < 0) {
+                teardown(c);
+                return -EIO;
+        }
+        return 0;
+}
+
+static void on_retry(int timer, void *opaque) {
+        Conn *c = opaque;
+        teardown(c);
+        if (try_connect(c) < 0) {
+                if (!c->lost) {
+                        log_msg(c->d, LOG_WARNING, "cannot connect to '%s': %s; retrying", c->uri,
+                                virGetLastErrorMessage());
+                        c->lost = true;
+                }
+                virEventUpdateTimeout(timer, (int) c->backoff_s * 1000);
+                c->backoff_s = c->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : c->backoff_s * 2;
+                return;
+        }
+        virEventUpdateTimeout(timer, -1);
+        c->backoff_s = 1;
+        c->lost = false;
+        log_msg(c->d, LOG_INFO, "connected to '%s' (host '%s')", c->uri, c->host);
+        record_link(c, "daemon.connected", NULL);
+        note_software(c);
+        daemon_fold_spool(c->d);
+        reconcile(c);
+}
+
+int conn_init(Daemon *d, Conn *c, const char *uri) {
+        *c = (Conn) { .d = d, .uri = strdup(uri), .net_cb = -1, .pool_cb = -1, .backoff_s = 1 };
+        for (size_t i = 0; i < ELEMENTSOF(c->dom_cb); i++)
+                c->dom_cb[i] = -1;
+        c->retry_timer = virEventAddTimeout(-1, on_retry, c, NULL);
+        return c->uri && c->retry_timer >= 0 ? 0 : -ENOMEM;
+}
+
+void conn_connect(Conn *c) {
+        on_retry(c->retry_timer, c);
+}
+
+void conn_close(Conn *c) {
+        if (c->retry_timer >= 0)
+                virEventRemoveTimeout(c->retry_timer);
+        c->retry_timer = -1;
+        teardown(c);
+}

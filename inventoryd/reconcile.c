@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reconciliation: compare what libvirt has now with what the inventory
+ * believes, and record every difference as an event of source "reconcile".
+ * It runs after every connect (events during a gap are lost by libvirt) and
+ * periodically. An inventory that is already right yields no event.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "daemon.h"
+#include "virtgov/cleanup.h"
+#include "virtgov/domxml.h"
+
+static json_t *facts_of(virDomainPtr dom, unsigned flags) {
+        _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);
+        if (!xml)
+                return NULL;
+        DomainFacts *f = NULL;
+        if (domxml_parse(xml, strlen(xml), &f, NULL) < 0)
+                return NULL;
+        json_t *j = domain_facts_to_json(f);
+        domain_facts_free(f);
+        return j;
+}
+
+Event *domain_event(Conn *c, virDomainPtr dom, const char *source, const char *kind, int xml_flags) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        Event *e = event_new(source, kind);
+        if (!e)
+                return NULL;
+        event_set(&e->host, c->host);
+        event_set(&e->domain, virDomainGetName(dom));
+        if (virDomainGetUUIDString(dom, uuid) == 0)
+                event_set(&e->uuid, uuid);
+        if (xml_flags < 0)
+                return e;
+
+        /* Facts: the live definition when it runs, the inactive one when it
+         * is only defined; the inactive one is also kept apart (config_facts)
+         * to tell a changed definition from a running guest's details. */
+        json_t *facts = facts_of(dom, (unsigned) xml_flags);
+        if (facts)
+                json_object_set_new(e->data, "facts", facts);
+        int persistent = virDomainIsPersistent(dom), autostart = 0;
+        if (persistent >= 0)
+                json_object_set_new(e->data, "persistent", json_boolean(persistent));
+        if (persistent == 1) {
+                json_t *cf = xml_flags == VIR_DOMAIN_XML_INACTIVE && facts ? json_incref(facts)
+                           : facts_of(dom, VIR_DOMAIN_XML_INACTIVE);
+                if (cf)
+                        json_object_set_new(e->data, "config_facts", cf);
+                if (virDomainGetAutostart(dom, &autostart) == 0)
+                        json_object_set_new(e->data, "autostart", json_boolean(autostart));
+        }
+        return e;
+}
+
+/* libvirt's state as the inventory names it. */
+static const char *state_name(int state) {
+        switch (state) {
+        case VIR_DOMAIN_RUNNING: case VIR_DOMAIN_BLOCKED: case VIR_DOMAIN_SHUTDOWN:
+                return "running";
+        case VIR_DOMAIN_PAUSED: return "paused";
+        case VIR_DOMAIN_PMSUSPENDED: return "pmsuspended";
+        case VIR_DOMAIN_CRASHED: return "crashed";
+        default: return "shutoff";
+        }
+}
+
+/* The event kind that moves the inventory from one state to another. */
+static const char *transition(const char *was, const char *now) {
+        if (!strcmp(now, "running"))
+                return !strcmp(was, "paused") || !strcmp(was, "pmsuspended") ? "domain.resumed" : "domain.started";
+        if (!strcmp(now, "paused"))
+                return "domain.suspended";
+        if (!strcmp(now, "pmsuspended"))
+                return "domain.pmsuspended";
+        if (!strcmp(now, "crashed"))
+                return "domain.crashed";
+        return "domain.stopped";
+}
+
+typedef struct Known {
+        DomainRow **rows;
+        size_t n;
+        const char *host;
+} Known;
+
+static int collect_row(const DomainRow *d, void *userdata) {
+        Known *k = userdata;
+        if (!d->host || strcmp(d->host, k->host) || !strcmp(d->state, "undefined"))
+                return 0;
+        DomainRow **rows = realloc(k->rows, (k->n + 1) * sizeof(*rows));
+        if (!rows)
+                return -ENOMEM;
+        k->rows = rows;
+        /* Copy what reconcile compares; the row itself is the store's. */
+        DomainRow *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->uuid = strdup(d->uuid);
+        c->name = strdup(d->name);
+        c->state = strdup(d->state);
+        c->persistent = d->persistent;
+        c->config_facts = json_incref(d->config_facts);
+        k->rows[k->n++] = c;
+        return 0;
+}
+
+static void record_with_detail(Conn *c, Event *e, const char *detail) {
+        if (!e)
+                return;
+        json_object_set_new(e->data, "detail", json_string(detail));
+        daemon_record(c->d, e);
+}
+
+static void reconcile_one(Conn *c, virDomainPtr dom, DomainRow *row) {
+        int state = 0, reason = 0;
+        if (virDomainGetState(dom, &state, &reason, 0) < 0)
+                return;
+        const char *now = state_name(state);
+        int persistent = virDomainIsPersistent(dom);
+        bool active = strcmp(now, "shutoff") != 0;
+
+        if (!row) {
+                if (persistent == 1)
+                        record_with_detail(c, domain_event(c, dom, "reconcile", "domain.defined",
+                                                           VIR_DOMAIN_XML_INACTIVE), "appeared");
+                if (active)
+                        record_with_detail(c, domain_event(c, dom, "reconcile", transition("shutoff", now), 0),
+                                           "found running");
+                return;
+        }
+        if (persistent == 1) {
+                json_t *cf = facts_of(dom, VIR_DOMAIN_XML_INACTIVE);
+                if (cf && !row->config_facts)
+                        /* Known from hooks only: the daemon's first look. */
+                        record_with_detail(c, domain_event(c, dom, "reconcile", "domain.seen",
+                                                           VIR_DOMAIN_XML_INACTIVE), "first seen by the daemon");
+                else if (cf && !json_equal(cf, row->config_facts))
+                        record_with_detail(c, domain_event(c, dom, "reconcile", "domain.defined",
+                                                           VIR_DOMAIN_XML_INACTIVE), "definition changed");
+                json_decref(cf);
+        }
+        if (strcmp(row->state, now) && !(strcmp(row->state, "unknown") == 0 && !active)) {
+                char detail[96];
+                snprintf(detail, sizeof(detail), "found %s, inventory said %s", now, row->state);
+                record_with_detail(c, domain_event(c, dom, "reconcile", transition(row->state, now),
+                                                   active ? 0 : -1), detail);
+        }
+}
+
+static void reconcile_domains(Conn *c) {
+        virDomainPtr *doms = NULL;
+        int n = virConnectListAllDomains(c->conn, &doms, 0);
+        if (n < 0) {
+                log_msg(c->d, LOG_WARNING, "'%s': cannot list domains: %s", c->uri, virGetLastErrorMessage());
+                return;
+        }
+        Known k = { .host = c->host };
+        store_list_domains(c->d->store, true, collect_row, &k, NULL);
+        bool *seen = calloc(k.n + 1, sizeof(bool));
+
+        for (int i = 0; i < n; i++) {
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                DomainRow *row = NULL;
+                if (virDomainGetUUIDString(doms[i], uuid) == 0)
+                        for (size_t j = 0; j < k.n; j++)
+                                if (!strcmp(k.rows[j]->uuid, uuid)) {
+                                        row = k.rows[j];
+                                        if (seen)
+                                                seen[j] = true;
+                                }
+                reconcile_one(c, doms[i], row);
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+
+        /* What the inventory knows on this host and libvirt no longer has. */
+        for (size_t j = 0; seen && j < k.n; j++) {
+                if (seen[j])
+                        continue;
+                DomainRow *r = k.rows[j];
+                if (strcmp(r->state, "shutoff") && strcmp(r->state, "unknown")) {
+                        Event *e = event_new("reconcile", "domain.stopped");
+                        if (e) {
+                                event_set(&e->host, c->host);
+                                event_set(&e->domain, r->name);
+                                event_set(&e->uuid, r->uuid);
+                                record_with_detail(c, e, "vanished while running");
+                        }
+                }
+                Event *e = event_new("reconcile", "domain.undefined");
+                if (e) {
+                        event_set(&e->host, c->host);
+                        event_set(&e->domain, r->name);
+                        event_set(&e->uuid, r->uuid);
+                        json_object_set_new(e->data, "persistent", json_false());
+                        record_with_detail(c, e, r->persistent == 0 ? "transient domain gone" : "vanished");
+                }
+        }
+        for (size_t j = 0; j < k.n; j++)
+                domain_row_free(k.rows[j]);
+        free(k.rows);
+        free(seen);
+}
+
+/* ---- networks and pools: a snapshot per host in the inventory's meta ---- */
+
+static char *meta_key(Conn *c, const char *type) {
+        char *k = NULL;
+        if (asprintf(&k, "%ss@%s", type, c->host) < 0)
+                return NULL;
+        return k;
+}
+
+void objects_note(Conn *c, const char *type, const char *name, const char *uuid, int active, int persistent) {
+        _cleanup_free_ char *key = meta_key(c, type), *text = NULL;
+        if (!key)
+                return;
+        json_t *snap = store_meta_get(c->d->store, key, &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL;
+        if (!snap)
+                snap = json_object();
+        if (persistent == 0 && active != 1) {
+                json_object_del(snap, uuid);
+        } else {
+                json_t *o = json_object_get(snap, uuid);
+                if (!o) {
+                        o = json_object();
+                        json_object_set_new(snap, uuid, o);
+                }
+                json_object_set_new(o, "name", event_json_string(name));
+                if (active >= 0)
+                        json_object_set_new(o, "active", json_boolean(active));
+                if (persistent >= 0)
+                        json_object_set_new(o, "persistent", json_boolean(persistent));
+        }
+        _cleanup_free_ char *out = json_dumps(snap, JSON_COMPACT | JSON_SORT_KEYS);
+        if (out)
+                store_meta_set(c->d->store, key, out, NULL);
+        json_decref(snap);
+}
+
+static void object_diff(Conn *c, const char *type, json_t *was, json_t *now) {
+        const char *uuid;
+        json_t *o;
+        json_object_foreach(now, uuid, o) {
+                json_t *w = json_object_get(was, uuid);
+                const char *verbs[2] = { NULL, NULL };
+                if (!w && json_is_true(json_object_get(o, "persistent")))
+                        verbs[0] = "defined";
+                if (json_is_true(json_object_get(o, "active")) && !json_is_true(json_object_get(w, "active")))
+                        verbs[1] = "started";
+                if (!json_is_true(json_object_get(o, "active")) && json_is_true(json_object_get(w, "active")))
+                        verbs[1] = "stopped";
+                for (int i = 0; i < 2; i++) {
+                        if (!verbs[i])
+                                continue;
+                        char kind[64];
+                        snprintf(kind, sizeof(kind), "%s.%s", type, verbs[i]);
+                        Event *e = event_new("reconcile", kind);
+                        if (!e)
+                                continue;
+                        event_set(&e->host, c->host);
+                        json_object_set(e->data, type, json_object_get(o, "name"));
+                        json_object_set_new(e->data, "uuid", json_string(uuid));
+                        record_with_detail(c, e, "found after a gap");
+                }
+        }
+        json_object_foreach(was, uuid, o) {
+                if (json_object_get(now, uuid))
+                        continue;
+                char kind[64];
+                snprintf(kind, sizeof(kind), "%s.undefined", type);
+                Event *e = event_new("reconcile", kind);
+                if (!e)
+                        continue;
+                event_set(&e->host, c->host);
+                json_object_set(e->data, type, json_object_get(o, "name"));
+                json_object_set_new(e->data, "uuid", json_string(uuid));
+                record_with_detail(c, e, "vanished");
+        }
+}
+
+static json_t *list_networks(Conn *c) {
+        virNetworkPtr *nets = NULL;
+        int n = virConnectListAllNetworks(c->conn, &nets, 0);
+        if (n < 0)
+                return NULL;
+        json_t *snap = json_object();
+        for (int i = 0; i < n; i++) {
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                if (virNetworkGetUUIDString(nets[i], uuid) == 0)
+                        json_object_set_new(snap, uuid, json_pack("{s:o, s:b, s:b}",
+                                "name", event_json_string(virNetworkGetName(nets[i])),
+                                "active", virNetworkIsActive(nets[i]) == 1,
+                                "persistent", virNetworkIsPersistent(nets[i]) == 1));
+                virNetworkFree(nets[i]);
+        }
+        free(nets);
+        return snap;
+}
+
+static json_t *list_pools(Conn *c) {
+        virStoragePoolPtr *pools = NULL;
+        int n = virConnectListAllStoragePools(c->conn, &pools, 0);
+        if (n < 0)
+                return NULL;
+        json_t *snap = json_object();
+        for (int i = 0; i < n; i++) {
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                if (virStoragePoolGetUUIDString(pools[i], uuid) == 0)
+                        json_object_set_new(snap, uuid, json_pack("{s:o, s:b, s:b}",
+                                "name", event_json_string(virStoragePoolGetName(pools[i])),
+                                "active", virStoragePoolIsActive(pools[i]) == 1,
+                                "persistent", virStoragePoolIsPersistent(pools[i]) == 1));
+                virStoragePoolFree(pools[i]);
+        }
+        free(pools);
+        return snap;
+}
+
+static void reconcile_objects(Conn *c, const char *type, json_t *now) {
+        if (!now)
+                return;
+        _cleanup_free_ char *key = meta_key(c, type), *text = NULL;
+        json_t *was = key && store_meta_get(c->d->store, key, &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL;
+        /* The very first look is a baseline, not a change. */
+        if (was)
+                object_diff(c, type, was, now);
+        _cleanup_free_ char *out = json_dumps(now, JSON_COMPACT | JSON_SORT_KEYS);
+        if (key && out)
+                store_meta_set(c->d->store, key, out, NULL);
+        json_decref(was);
+        json_decref(now);
+}
+
+int reconcile(Conn *c) {
+        if (!c->conn)
+                return -ENOTCONN;
+        reconcile_domains(c);
+        reconcile_objects(c, "network", list_networks(c));
+        reconcile_objects(c, "pool", list_pools(c));
+        return 0;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * inotify, in the daemon's one loop: the account files (passwd, group,
+ * shadow, gshadow, sudoers, sudoers.d/) and the hook's spool.
+ *
+ * The directories are watched, not the files: useradd, vipw and visudo
+ * replace a file by renaming a new one over it, which a watch on the old
+ * file would never see.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "virtgov/cleanup.h"
+
+/* Tools write passwd, shadow and group one after the other: wait for the
+ * burst to settle and diff once. */
+#define ACCOUNTS_SETTLE_MS 300
+
+static const char *const account_files[] = { "passwd", "group", "shadow", "gshadow", "sudoers" };
+
+typedef struct Emit {
+        Daemon *d;
+        size_t n;
+} Emit;
+
+static int emit_event(Event *e, void *userdata) {
+        Emit *em = userdata;
+        em->n++;
+        return daemon_record(em->d, e) < 0 ? 0 : 0;  /* a failed record was logged; go on */
+}
+
+static void save_baseline(Daemon *d) {
+        json_t *j = accounts_to_json(d->accounts);
+        _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        VgError err = { "" };
+        if (!text || store_meta_set(d->store, "accounts", text, &err) < 0)
+                log_msg(d, LOG_WARNING, "cannot save the accounts baseline: %s", err.text);
+}
+
+void accounts_rescan(Daemon *d) {
+        Accounts *now = NULL;
+        VgError err = { "" };
+        if (accounts_read(d->config->etc_dir, d->digest_key, &now, &err) < 0) {
+                /* Mid-rename a file can be briefly missing; the next change
+                 * or the periodic pass tries again. */
+                log_msg(d, LOG_WARNING, "reading accounts: %s", err.text);
+                return;
+        }
+        Emit em = { d, 0 };
+        accounts_diff(d->accounts, now, (const char *const *) d->priv_groups, emit_event, &em);
+        accounts_free(d->accounts);
+        d->accounts = now;
+        if (em.n)
+                save_baseline(d);
+}
+
+static void on_accounts_timer(int timer, void *opaque) {
+        Daemon *d = opaque;
+        virEventUpdateTimeout(timer, -1);
+        accounts_rescan(d);
+}
+
+/* The baseline: the last snapshot the inventory holds, diffed against now,
+ * so changes made while the daemon was down are recorded too. */
+static void accounts_start(Daemon *d) {
+        VgError err = { "" };
+        _cleanup_free_ char *text = NULL;
+        Accounts *base = NULL;
+        json_t *j = store_meta_get(d->store, "accounts", &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL;
+        if (j && accounts_from_json(j, &base, &err) < 0)
+                log_msg(d, LOG_WARNING, "accounts baseline unreadable (%s): taking a new one", err.text);
+        json_decref(j);
+
+        if (accounts_read(d->config->etc_dir, d->digest_key, &d->accounts, &err) < 0) {
+                log_msg(d, LOG_WARNING, "reading accounts: %s", err.text);
+                accounts_free(base);
+                return;
+        }
+        if (!base) {
+                Event *e = event_new("accounts", "account.baseline");
+                if (e) {
+                        json_t *privileged = json_array();
+                        for (size_t i = 0; i < d->accounts->n_accounts; i++) {
+                                const char *name = d->accounts->accounts[i].name;
+                                json_t *why = accounts_privileges(d->accounts, name, (const char *const *) d->priv_groups);
+                                if (json_array_size(why))
+                                        json_array_append_new(privileged, json_pack("{s:o, s:o}", "user",
+                                                              event_json_string(name), "privileges", why));
+                                else
+                                        json_decref(why);
+                        }
+                        json_object_set_new(e->data, "accounts", json_integer((json_int_t) d->accounts->n_accounts));
+                        json_object_set_new(e->data, "groups", json_integer((json_int_t) d->accounts->n_groups));
+                        json_object_set_new(e->data, "privileged", privileged);
+                        daemon_record(d, e);
+                }
+        } else {
+                Emit em = { d, 0 };
+                accounts_diff(base, d->accounts, (const char *const *) d->priv_groups, emit_event, &em);
+                accounts_free(base);
+        }
+        save_baseline(d);
+}
+
+static bool is_account_file(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(account_files); i++)
+                if (!strcmp(name, account_files[i]))
+                        return true;
+        return false;
+}
+
+static void watch_sudoers_d(Daemon *d) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/sudoers.d", d->config->etc_dir);
+        d->wd_sudoers = inotify_add_watch(d->inotify_fd, path,
+                                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE);
+}
+
+static void on_inotify(int watch, int fd, int events, void *opaque) {
+        Daemon *d = opaque;
+        char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool accounts = false, spool = false;
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof(buf))) > 0) {
+                for (char *p = buf; p < buf + n;) {
+                        struct inotify_event *ev = (struct inotify_event *) p;
+                        p += sizeof(*ev) + ev->len;
+                        if (ev->mask & IN_Q_OVERFLOW) {
+                                /* Events were dropped: look at everything. */
+                                accounts = spool = true;
+                                continue;
+                        }
+                        if (ev->wd == d->wd_spool)
+                                spool = true;
+                        else if (ev->wd == d->wd_sudoers)
+                                accounts = true;
+                        else if (ev->wd == d->wd_etc && ev->len) {
+                                if (is_account_file(ev->name))
+                                        accounts = true;
+                                else if (!strcmp(ev->name, "sudoers.d")) {
+                                        watch_sudoers_d(d);
+                                        accounts = true;
+                                }
+                        }
+                }
+        }
+        if (spool)
+                daemon_fold_spool(d);
+        if (accounts)
+                virEventUpdateTimeout(d->accounts_timer, ACCOUNTS_SETTLE_MS);
+}
+
+int watch_init(Daemon *d) {
+        accounts_start(d);
+        d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (d->inotify_fd < 0) {
+                log_msg(d, LOG_ERR, "inotify: %s", strerror(errno));
+                return -errno;
+        }
+        d->wd_etc = inotify_add_watch(d->inotify_fd, d->config->etc_dir,
+                                      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE);
+        if (d->wd_etc < 0)
+                log_msg(d, LOG_WARNING, "cannot watch '%s': %s", d->config->etc_dir, strerror(errno));
+        watch_sudoers_d(d);
+        /* The hook renames finished files into the spool (IN_MOVED_TO). */
+        d->wd_spool = inotify_add_watch(d->inotify_fd, d->config->spool_dir, IN_MOVED_TO | IN_CLOSE_WRITE);
+        if (d->wd_spool < 0)
+                log_msg(d, LOG_WARNING, "cannot watch spool '%s': %s", d->config->spool_dir, strerror(errno));
+        d->accounts_timer = virEventAddTimeout(-1, on_accounts_timer, d, NULL);
+        if (virEventAddHandle(d->inotify_fd, VIR_EVENT_HANDLE_READABLE, on_inotify, d, NULL) < 0)
+                return -EIO;
+        return 0;
+}
+
+void watch_close(Daemon *d) {
+        if (d->inotify_fd >= 0)
+                close(d->inotify_fd);
+        d->inotify_fd = -1;
+}

@@ -1,0 +1,147 @@
+#!/bin/bash
+# virtgov-inventoryd against a real libvirtd: defines and undefines, host
+# accounts, reconciliation after the daemon was killed, libvirtd restarting
+# under it, a start that no hook decided (policy.bypass), the spool, syslog.
+. "$(dirname "$0")/lib.sh"
+vg_sandbox "$@"
+sandbox_setup
+
+mkdir -p /etc/virtgov
+cat > /etc/virtgov/virtgov.conf <<CONF
+syslog_socket = $VG_SCRATCH/syslog.sock
+bypass_window_s = 60
+CONF
+"$VG_DGRAM_SINK" "$VG_SCRATCH/syslog.sock" "$VG_SCRATCH/syslog.txt" &
+"$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
+start_libvirt
+start_daemon
+
+say "define and undefine are seen through libvirt's events"
+domain_xml vg-d-1 > "$VG_SCRATCH/d1.xml"
+virsh define "$VG_SCRATCH/d1.xml" >/dev/null
+wait_for "virsh define -> domain.defined (source libvirt)" "$(has_event domain.defined vg-d-1 libvirt)"
+check "the define carries the metadata's owner" \
+        test "$("$VIRTGOV" --json show vg-d-1 | jq -r '.owner + " " + (.persistent | tostring)')" = "alice true"
+virsh undefine vg-d-1 >/dev/null
+wait_for "virsh undefine -> domain.undefined (source libvirt)" "$(has_event domain.undefined vg-d-1 libvirt)"
+check "list no longer shows it; list --all does, as undefined" \
+        test "$("$VIRTGOV" --json list | jq '[.[] | select(.name == "vg-d-1")] | length'):$("$VIRTGOV" --json list --all | jq -r '.[] | select(.name == "vg-d-1") | .state')" = "0:undefined"
+
+say "host accounts: useradd, usermod -aG libvirt, chpasswd, sudoers.d, userdel"
+wait_for "the first start took an accounts baseline" \
+        '[.[] | select(.kind == "account.baseline")] | length == 1'
+useradd vgtestuser
+wait_for "useradd -> account.added" \
+        '[.[] | select(.kind == "account.added" and .data.user == "vgtestuser")] | length == 1'
+usermod -aG libvirt vgtestuser
+wait_for "usermod -aG libvirt -> group.member-added, privileged" \
+        '[.[] | select(.kind == "group.member-added" and .data.user == "vgtestuser" and .data.group == "libvirt" and .data.privileged)] | length == 1'
+echo 'vgtestuser:S3cret-Test-Pw' | chpasswd
+wait_for "chpasswd -> account.password-changed" \
+        '[.[] | select(.kind == "account.password-changed" and .data.user == "vgtestuser")] | length == 1'
+# sudo may not be installed: the daemon must notice the directory appear too
+mkdir -p /etc/sudoers.d
+sleep 0.5
+echo 'vgtestuser ALL=(ALL) /usr/bin/virsh' > /etc/sudoers.d/vgtest
+wait_for "a sudoers.d file -> sudoers.changed" \
+        '[.[] | select(.kind == "sudoers.changed" and .data.file == "sudoers.d/vgtest" and .data.change == "created")] | length == 1'
+userdel vgtestuser
+wait_for "userdel -> account.removed" \
+        '[.[] | select(.kind == "account.removed" and .data.user == "vgtestuser")] | length == 1'
+hash=$(grep -o '^root:[^:]*' /etc/shadow | cut -d: -f2)
+check "no password hash is stored anywhere in the inventory" \
+        sh -c '! sqlite3 /var/lib/virtgov/inventory.db .dump | grep -qF -e "$0" -e "\$y\$" -e "\$6\$"' "${hash:-no-hash-set}"
+
+say "kill -9, a define while the daemon is down, restart: reconciled"
+kill -9 "$VG_DAEMON_PID"
+wait "$VG_DAEMON_PID" 2>/dev/null || true
+domain_xml vg-d-2 > "$VG_SCRATCH/d2.xml"
+virsh define "$VG_SCRATCH/d2.xml" >/dev/null
+start_daemon
+wait_for "the define made while down -> domain.defined (source reconcile)" \
+        "$(has_event domain.defined vg-d-2 reconcile)"
+check "list shows vg-d-2" test "$("$VIRTGOV" --json list | jq '[.[] | select(.name == "vg-d-2")] | length')" = 1
+
+say "with the hooks active, a start is not a bypass"
+virsh start vg-d-2 >/dev/null
+wait_for "domain.started from libvirt" "$(has_event domain.started vg-d-2 libvirt)"
+sleep 1
+check "no policy.bypass for a start the hook saw" \
+        test "$("$VIRTGOV" --json events --kind policy.bypass --domain vg-d-2 | jq length)" = 0
+virsh destroy vg-d-2 >/dev/null
+
+say "libvirtd restarts under the daemon: it reconnects and still records"
+connects() { "$VIRTGOV" --json events --kind daemon.connected | jq length; }
+before=$(connects)
+stop_libvirt
+wait_for "the lost connection is recorded (a monitoring gap)" \
+        '[.[] | select(.kind == "daemon.disconnected")] | length == 1'
+libvirtd -d
+wait_for "the daemon reconnects by itself" "[.[] | select(.kind == \"daemon.connected\")] | length > $before" 30
+domain_xml vg-d-3 > "$VG_SCRATCH/d3.xml"
+virsh define "$VG_SCRATCH/d3.xml" >/dev/null
+wait_for "a define after libvirtd restarted is recorded" \
+        "[.[] | select(.kind == \"domain.defined\" and .domain == \"vg-d-3\")] | length > 0" 30
+
+say "the hook absent at libvirtd start: a start is a policy.bypass"
+"$VIRTGOV" hooks uninstall >/dev/null
+before=$(connects)
+stop_libvirt
+libvirtd -d
+wait_for "the daemon reconnects to the hook-less libvirtd" "[.[] | select(.kind == \"daemon.connected\")] | length > $before" 30
+virsh start vg-d-3 >/dev/null
+wait_for "a start with no hook decision -> policy.bypass" \
+        '[.[] | select(.kind == "policy.bypass" and .domain == "vg-d-3" and .source == "daemon")] | length == 1' 30
+check "the bypass says why" \
+        test "$("$VIRTGOV" --json events --kind policy.bypass --domain vg-d-3 | jq -r '.[0].reason | contains("no hook decision")')" = true
+virsh destroy vg-d-3 >/dev/null
+
+say "the daemon folds the spool as soon as a file lands in it"
+cat > "$VG_SCRATCH/spool-only.conf" <<CONF
+inventory = $VG_SCRATCH/no-such-dir/inventory.db
+spool_dir = /var/lib/virtgov/spool
+CONF
+VIRTGOV_CONFIG="$VG_SCRATCH/spool-only.conf" "$VG_HOOK" vg-spooled prepare begin - \
+        < "$VG_SCRATCH/d1.xml" 2>/dev/null
+wait_for "a spooled hook event reaches the inventory" \
+        '[.[] | select(.domain == "vg-spooled" and .kind == "domain.prepare")] | length == 1'
+check "the spool is empty again" test "$(ls /var/lib/virtgov/spool | grep -c '\.json$')" = 0
+
+say "every event goes to syslog as one key=value line"
+sleep 2
+check "syslog has the libvirt define" grep -q 'kind=domain.defined host=[^ ]* domain=vg-d-1' "$VG_SCRATCH/syslog.txt"
+check "syslog has the hook's events too" grep -q 'source=hook kind=domain.prepare' "$VG_SCRATCH/syslog.txt"
+check "syslog has the bypass as a warning (<28>)" grep -q '^<28>.*kind=policy.bypass' "$VG_SCRATCH/syslog.txt"
+check "syslog has each event once" \
+        test "$(grep -c 'kind=account.added' "$VG_SCRATCH/syslog.txt")" = 1
+
+say "SIGHUP reloads, SIGTERM stops cleanly"
+kill -HUP "$VG_DAEMON_PID"
+wait_for "SIGHUP -> daemon.reloaded" '[.[] | select(.kind == "daemon.reloaded")] | length == 1'
+kill -TERM "$VG_DAEMON_PID"
+rc=0
+wait "$VG_DAEMON_PID" || rc=$?
+check "SIGTERM: exit 0" test "$rc" = 0
+check "SIGTERM: daemon.stopped recorded" \
+        test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 1
+
+say "daemonized (no --foreground): what it writes survives other processes opening and closing the inventory"
+# Regression: an SQLite connection opened before fork() loses its locks in
+# the child, and a closing reader then deleted the WAL under the daemon.
+before=$(connects)
+"$VG_DAEMON"
+wait_for "the daemonized instance connects" "[.[] | select(.kind == \"daemon.connected\")] | length > $before" 20
+for _ in 1 2 3; do
+        "$VIRTGOV" events --limit 1 >/dev/null
+        "$VG_HOOK" vg-d-4 prepare begin - < "$VG_SCRATCH/d1.xml"   # a writer that opens and closes
+done
+domain_xml vg-d-4 > "$VG_SCRATCH/d4.xml"
+virsh define "$VG_SCRATCH/d4.xml" >/dev/null
+wait_for "its define is visible to a new reader" "$(has_event domain.defined vg-d-4 libvirt)"
+pkill -TERM -f "^$VG_DAEMON\$" || true
+for _ in $(seq 50); do pgrep -f "^$VG_DAEMON\$" >/dev/null || break; sleep 0.1; done
+check "after it stopped, the define is still in the inventory" \
+        test "$("$VIRTGOV" --json events --domain vg-d-4 --kind domain.defined | jq length)" = 1
+check "and its daemon.stopped too" test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 2
+
+finish
