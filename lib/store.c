@@ -117,8 +117,8 @@ static const char *const stmt_sql[_STMT_MAX] = {
                 "SELECT " DOMAIN_COLUMNS " FROM domains WHERE uuid = ?1 OR name = ?1"
                 " ORDER BY uuid = ?1 DESC, state = 'undefined', last_seen DESC LIMIT 1",
         [STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-        [STMT_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
-                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [STMT_META_SET] = ("INSERT INTO meta (key, value) VALUES (?1, ?2)"
+                           " ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
         [STMT_COMMIT] = "COMMIT",
         [STMT_ROLLBACK] = "ROLLBACK",
