@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Policy: what may be activated on this host.
+ *
+ *   {
+ *     "mode": "enforce" | "audit",          audit: allow, but record a violation
+ *     "default": "allow" | "deny",          when no rule matches
+ *     "on_error": "deny" | "allow",         when the hook cannot evaluate
+ *     "rules": [                            first match wins
+ *       { "name": "lab", "match": { "name": "lab-*" }, "action": "allow" },
+ *       { "name": "prod-needs-ticket",
+ *         "match": { "name": "prod-*", "owner": "*", "host": "kvm*", "uuid": "*",
+ *                    "ops": ["start", "migrate", "restore", "define"] },
+ *         "require": { "approved": true, "owner": true, "ticket": true,
+ *                      "image_dirs": ["/var/lib/libvirt/images"],
+ *                      "trusted_images": true, "networks": ["prod"],
+ *                      "max_vcpus": 8, "max_memory_mib": 16384,
+ *                      "no_qemu_commandline": true, "no_seclabel_none": true } } ] }
+ *
+ * The engine is pure: policy_decide() reads no file, no clock and logs
+ * nothing. Whatever it needs from the world (the time, approvals, tickets,
+ * the state of disk images) comes in the PolicyContext.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtgov/domxml.h"
+#include "virtgov/util.h"
+
+typedef enum { VERDICT_ALLOW, VERDICT_DENY } Verdict;
+typedef enum { POLICY_ENFORCE, POLICY_AUDIT } PolicyMode;
+
+typedef struct PolicyRequire {
+        bool approved, owner, ticket, trusted_images, no_qemu_commandline, no_seclabel_none;
+        char **image_dirs;       /* NULL-terminated, or NULL: no restriction */
+        char **networks;         /* NULL-terminated, or NULL: no restriction */
+        unsigned max_vcpus;      /* 0: none */
+        uint64_t max_memory_mib; /* 0: none */
+} PolicyRequire;
+
+typedef struct PolicyRule {
+        char *name;
+        char *match_name, *match_uuid, *match_owner, *match_host;   /* globs; NULL: any */
+        char **match_ops;        /* NULL-terminated, or NULL: any op */
+        bool has_action;
+        Verdict action;
+        PolicyRequire require;
+} PolicyRule;
+
+typedef struct Policy {
+        char *path;
+        PolicyMode mode;
+        Verdict fallback;        /* "default" */
+        Verdict on_error;
+        PolicyRule *rules;
+        size_t n_rules;
+} Policy;
+
+/* An approval of one domain (by UUID or name), optionally until a time. */
+typedef struct Approval {
+        const char *key, *owner, *ticket, *approved_by;
+        int64_t until_us;        /* 0: no end */
+} Approval;
+
+/* A change ticket: which domains (glob), which action, when. */
+typedef struct Ticket {
+        const char *id, *domain_glob, *action, *approved_by;
+        int64_t from_us, until_us;
+} Ticket;
+
+/* The state of one disk image, as found by the caller (stat against the
+ * trusted-image library). */
+typedef struct ImageState {
+        const char *path;
+        bool trusted;
+        const char *why;         /* when not trusted: "not in the library", "changed since trusted" */
+} ImageState;
+
+typedef struct PolicyContext {
+        int64_t now_us;
+        const char *op;          /* start, migrate, restore, define */
+        const char *host;
+        const Approval *approvals; size_t n_approvals;
+        const Ticket *tickets; size_t n_tickets;
+        const ImageState *images; size_t n_images;
+} PolicyContext;
+
+typedef struct Decision {
+        Verdict verdict;         /* what the policy says */
+        bool enforced;           /* false in audit mode: a deny does not block */
+        char *rule;              /* the rule that decided, or "default" */
+        json_t *reasons;         /* array of strings: every failed clause, or why allowed */
+} Decision;
+
+/*
+ * Parses a policy. Errors name the file, line and column (jansson gives them
+ * for syntax; for an unknown key or a bad value, the key's first place in
+ * the text) and the JSON path: "policy.json:7:9: rules[1].require: unknown
+ * key 'max_vcpu'". -EINVAL on any error, -ENOENT when the file is missing.
+ */
+int policy_load(const char *path, Policy **ret, VgError *err);
+int policy_parse(const char *text, size_t len, const char *path, Policy **ret, VgError *err);
+Policy *policy_free(Policy *p);
+
+/* Decides for facts f in context ctx. Fills *ret (clear it with
+ * decision_clear). Returns 0 or -ENOMEM. */
+int policy_decide(const Policy *p, const DomainFacts *f, const PolicyContext *ctx, Decision *ret);
+void decision_clear(Decision *d);
+
+/* The first reason, or "" (for the one-line message). */
+const char *decision_reason(const Decision *d);
+
+/* {"verdict", "enforced", "rule", "reasons", "mode"} */
+json_t *decision_to_json(const Decision *d, const Policy *p);
+
+/* True if path lies in dir (after refusing "..", "." and "//" tricks). */
+bool policy_path_under(const char *path, const char *dir);

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Deciding: pure. Every input is an argument; the output is the Decision. */
+#include <errno.h>
+#include <stdarg.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virtgov/event.h"
+#include "virtgov/policy.h"
+
+static bool glob(const char *pattern, const char *s) {
+        return !pattern || (s && fnmatch(pattern, s, 0) == 0);
+}
+
+static bool in_list(char *const *list, const char *s) {
+        for (size_t i = 0; list && list[i]; i++)
+                if (s && !strcmp(list[i], s))
+                        return true;
+        return false;
+}
+
+static bool rule_matches(const PolicyRule *r, const DomainFacts *f, const PolicyContext *ctx) {
+        if (!glob(r->match_name, f->name) || !glob(r->match_uuid, f->uuid) || !glob(r->match_host, ctx->host))
+                return false;
+        /* A rule about owners does not match a domain that has none. */
+        if (r->match_owner && !glob(r->match_owner, f->owner))
+                return false;
+        return !r->match_ops || in_list(r->match_ops, ctx->op);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void reason(json_t *reasons, const char *fmt, ...) {
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        json_array_append_new(reasons, event_json_string(buf));
+}
+
+bool policy_path_under(const char *path, const char *dir) {
+        if (!path || path[0] != '/' || strstr(path, "/../") || strstr(path, "/./") || strstr(path, "//"))
+                return false;
+        size_t pl = strlen(path), dl = strlen(dir);
+        if (pl >= 3 && !strcmp(path + pl - 3, "/.."))
+                return false;
+        while (dl > 1 && dir[dl - 1] == '/')
+                dl--;
+        return pl > dl && !strncmp(path, dir, dl) && path[dl] == '/';
+}
+
+static void fmt_time(int64_t us, char buf[static VG_TIME_MAX]) {
+        vg_time_format(us, buf);
+        /* Seconds are enough for a person. */
+        strcpy(buf + 19, "Z");
+}
+
+/* ---- the clauses ---- */
+
+static void check_approved(const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
+        const Approval *expired = NULL;
+        for (size_t i = 0; i < ctx->n_approvals; i++) {
+                const Approval *a = &ctx->approvals[i];
+                if (strcmp(a->key, f->name) && (!f->uuid || strcmp(a->key, f->uuid)))
+                        continue;
+                if (!a->until_us || ctx->now_us < a->until_us)
+                        return;
+                expired = a;
+        }
+        if (expired) {
+                char t[VG_TIME_MAX];
+                fmt_time(expired->until_us, t);
+                reason(why, "its approval expired at %s", t);
+        } else
+                reason(why, "not approved (virtgov approve '%s')", f->name);
+}
+
+static bool ticket_applies(const Ticket *t, const DomainFacts *f, const PolicyContext *ctx) {
+        bool names = (f->ticket && !strcmp(t->id, f->ticket)) ||
+                     (t->domain_glob && fnmatch(t->domain_glob, f->name, 0) == 0);
+        if (!names)
+                return false;
+        /* A "start" ticket covers every way of activating: start, an
+         * incoming migration, a restore. */
+        bool define = !strcmp(ctx->op, "define");
+        return !t->action || !strcmp(t->action, "any") || (define ? !strcmp(t->action, "define")
+                                                                   : !strcmp(t->action, "start"));
+}
+
+static void check_ticket(const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
+        const Ticket *late = NULL, *early = NULL;
+        for (size_t i = 0; i < ctx->n_tickets; i++) {
+                const Ticket *t = &ctx->tickets[i];
+                if (!ticket_applies(t, f, ctx))
+                        continue;
+                if (ctx->now_us >= t->from_us && ctx->now_us < t->until_us)
+                        return;
+                if (ctx->now_us >= t->until_us)
+                        late = t;
+                else
+                        early = t;
+        }
+        char a[VG_TIME_MAX];
+        if (late) {
+                fmt_time(late->until_us, a);
+                reason(why, "change ticket '%s' expired at %s", late->id, a);
+        } else if (early) {
+                fmt_time(early->from_us, a);
+                reason(why, "change ticket '%s' window opens at %s", early->id, a);
+        } else if (f->ticket)
+                reason(why, "no approved change ticket covers now ('%s' from its metadata is not in the "
+                       "inventory)", f->ticket);
+        else
+                reason(why, "no approved change ticket covers now");
+}
+
+static const ImageState *image_state(const PolicyContext *ctx, const char *path) {
+        for (size_t i = 0; i < ctx->n_images; i++)
+                if (!strcmp(ctx->images[i].path, path))
+                        return &ctx->images[i];
+        return NULL;
+}
+
+static void check_trusted(const PolicyContext *ctx, const char *path, const char *target, json_t *why) {
+        const ImageState *st = image_state(ctx, path);
+        if (!st || !st->trusted)
+                reason(why, "disk %s: image '%s' is not trusted (%s)", target, path,
+                       st && st->why ? st->why : "not in the trusted-image library");
+}
+
+static void check_disks(const PolicyRequire *req, const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
+        for (size_t i = 0; i < f->n_disks; i++) {
+                const DiskFacts *d = &f->disks[i];
+                const char *target = d->target ? d->target : "?";
+                if (!d->source)
+                        continue;   /* an empty cdrom drive */
+                bool is_path = d->source[0] == '/';
+                if (req->image_dirs) {
+                        bool ok = false;
+                        for (size_t k = 0; is_path && req->image_dirs[k] && !ok; k++)
+                                ok = policy_path_under(d->source, req->image_dirs[k]);
+                        if (!ok)
+                                reason(why, "disk %s: '%s' is not under an approved image directory", target,
+                                       d->source);
+                        for (size_t b = 0; b < d->n_backing; b++) {
+                                bool bok = false;
+                                for (size_t k = 0; req->image_dirs[k] && !bok; k++)
+                                        bok = policy_path_under(d->backing[b], req->image_dirs[k]);
+                                if (!bok)
+                                        reason(why, "disk %s: backing file '%s' is not under an approved "
+                                               "image directory", target, d->backing[b]);
+                        }
+                }
+                if (req->trusted_images) {
+                        /* A writable overlay on a trusted base is the normal
+                         * pattern: its top layer changes with every run. */
+                        bool overlay = d->n_backing > 0 && !d->readonly;
+                        if (!is_path)
+                                reason(why, "disk %s: '%s' is not a file and cannot be a trusted image",
+                                       target, d->source);
+                        else if (!overlay)
+                                check_trusted(ctx, d->source, target, why);
+                        for (size_t b = 0; b < d->n_backing; b++)
+                                check_trusted(ctx, d->backing[b], target, why);
+                }
+        }
+}
+
+static void check_require(const PolicyRequire *req, const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
+        if (req->approved)
+                check_approved(f, ctx, why);
+        if (req->owner && (!f->owner || !*f->owner))
+                reason(why, "no owner in its urn:virtgov:1 metadata");
+        if (req->ticket)
+                check_ticket(f, ctx, why);
+        check_disks(req, f, ctx, why);
+        for (size_t i = 0; req->networks && i < f->n_ifaces; i++) {
+                const InterfaceFacts *n = &f->ifaces[i];
+                const char *src = n->source ? n->source : n->type;
+                if (!in_list(req->networks, src))
+                        reason(why, "interface %s on '%s' (%s) is not on an allowed network",
+                               n->mac ? n->mac : "?", src ? src : "?", n->type ? n->type : "?");
+        }
+        if (req->max_vcpus && f->vcpus > req->max_vcpus)
+                reason(why, "%u vCPUs exceed the limit of %u", f->vcpus, req->max_vcpus);
+        if (req->max_memory_mib && f->memory_kib > req->max_memory_mib * 1024)
+                reason(why, "%llu MiB of memory exceed the limit of %llu MiB",
+                       (unsigned long long) (f->memory_kib / 1024), (unsigned long long) req->max_memory_mib);
+        if (req->no_qemu_commandline && f->qemu_commandline)
+                reason(why, "<qemu:commandline> passes arguments to QEMU unchecked");
+        for (size_t i = 0; req->no_seclabel_none && i < f->n_seclabels; i++)
+                if (f->seclabels[i].type && !strcmp(f->seclabels[i].type, "none"))
+                        reason(why, "seclabel type='none'%s%s turns confinement off",
+                               f->seclabels[i].model ? " model=" : "",
+                               f->seclabels[i].model ? f->seclabels[i].model : "");
+}
+
+int policy_decide(const Policy *p, const DomainFacts *f, const PolicyContext *ctx, Decision *ret) {
+        Decision d = { .reasons = json_array(), .enforced = p->mode == POLICY_ENFORCE };
+        if (!d.reasons)
+                return -ENOMEM;
+        const PolicyRule *r = NULL;
+        for (size_t i = 0; i < p->n_rules && !r; i++)
+                if (rule_matches(&p->rules[i], f, ctx))
+                        r = &p->rules[i];
+        if (!r) {
+                d.verdict = p->fallback;
+                d.rule = strdup("default");
+                reason(d.reasons, "no rule matches; the policy's default is %s",
+                       p->fallback == VERDICT_ALLOW ? "allow" : "deny");
+        } else if (r->has_action) {
+                d.verdict = r->action;
+                d.rule = strdup(r->name);
+                reason(d.reasons, "rule '%s' says %s", r->name, r->action == VERDICT_ALLOW ? "allow" : "deny");
+        } else {
+                d.rule = strdup(r->name);
+                check_require(&r->require, f, ctx, d.reasons);
+                d.verdict = json_array_size(d.reasons) ? VERDICT_DENY : VERDICT_ALLOW;
+                if (d.verdict == VERDICT_ALLOW)
+                        reason(d.reasons, "every requirement of rule '%s' is met", r->name);
+        }
+        if (!d.rule) {
+                json_decref(d.reasons);
+                return -ENOMEM;
+        }
+        *ret = d;
+        return 0;
+}
+
+void decision_clear(Decision *d) {
+        free(d->rule);
+        json_decref(d->reasons);
+        *d = (Decision) { 0 };
+}
+
+const char *decision_reason(const Decision *d) {
+        const char *s = json_string_value(json_array_get(d->reasons, 0));
+        return s ? s : "";
+}
+
+json_t *decision_to_json(const Decision *d, const Policy *p) {
+        return json_pack("{s:s, s:b, s:s, s:O, s:s}", "verdict", d->verdict == VERDICT_ALLOW ? "allow" : "deny",
+                         "enforced", d->enforced, "rule", d->rule, "reasons", d->reasons,
+                         "mode", p->mode == POLICY_ENFORCE ? "enforce" : "audit");
+}
