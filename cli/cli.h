@@ -32,7 +32,8 @@ typedef struct Command {
         int (*run)(Cli *cli, int argc, char **argv);
 } Command;
 
-extern const Command cmd_events, cmd_list, cmd_show, cmd_hooks;
+extern const Command cmd_events, cmd_list, cmd_show, cmd_hooks, cmd_approve, cmd_revoke, cmd_ticket,
+        cmd_policy;
 
 /*
  * Opens the inventory for reading, first folding any spooled events into it
@@ -68,3 +69,14 @@ static inline void store_closep_cli(Store **s) {
 /* Prints the events matching f as a table or JSON (cmd-events.c). With
  * ret_array, collects them into a new JSON array instead of printing. */
 int events_print(Store *s, const EventFilter *f, bool json, json_t **ret_array);
+
+/* Who is acting: the login user (the audit loginuid survives sudo and su),
+ * else $SUDO_USER, else the user running the command. */
+const char *cli_actor(void);
+
+/* Opens the inventory for a change (root, or whoever owns it). Prints its
+ * own error; NULL on failure. */
+Store *cli_open_store_write(Cli *cli);
+
+/* Parses a TIME option as "virtgov events" documents it. */
+int cli_parse_time(const Command *c, const char *opt, const char *v, int64_t *ret);

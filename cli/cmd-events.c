@@ -16,29 +16,33 @@ static int parse_time_opt(const char *opt, const char *v, int64_t *ret) {
 
 /* The detail column: what a person needs to tell two events apart. */
 static void detail(const Event *e, char *buf, size_t n) {
+        static const char *const keys[] = { "network", "pool", "detail", "user", "group", "file", "ticket",
+                                            "device", "rule" };
         const char *op = json_string_value(json_object_get(e->data, "op"));
         const char *subop = json_string_value(json_object_get(e->data, "subop"));
-        const char *net = json_string_value(json_object_get(e->data, "network"));
         const char *error = json_string_value(json_object_get(e->data, "error"));
-        const char *spooled = json_string_value(json_object_get(e->data, "spooled_because"));
-        const char *detail_s = json_string_value(json_object_get(e->data, "detail"));
-        int k = 0;
+        size_t k = 0;
         buf[0] = '\0';
-#define ADD(...) do { if (k >= 0 && (size_t) k < n) k += snprintf(buf + k, n - (size_t) k, __VA_ARGS__); } while (0)
-        if (net)
-                ADD("network=%s ", net);
+#define ADD(...) do { if (k < n) k += (size_t) snprintf(buf + k, n - k, __VA_ARGS__); } while (0)
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+                const char *v = json_string_value(json_object_get(e->data, keys[i]));
+                if (v)
+                        ADD("%s=%s ", keys[i], v);
+        }
         if (op)
                 ADD("op=%s/%s ", op, subop ? subop : "-");
-        if (detail_s)
-                ADD("detail=%s ", detail_s);
         if (e->reason)
                 ADD("reason=\"%s\" ", e->reason);
-        if (spooled)
+        if (e->actor)
+                ADD("by=%s ", e->actor);
+        if (json_object_get(e->data, "spooled_because"))
                 ADD("(spooled) ");
         if (error)
                 ADD("error=\"%s\"", error);
 #undef ADD
-        while (k > 0 && (size_t) k <= n && buf[k - 1] == ' ')
+        if (k >= n)
+                k = n - 1;
+        while (k > 0 && buf[k - 1] == ' ')
                 buf[--k] = '\0';
 }
 

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "cli.h"
+#include "virtgov/cleanup.h"
 #include "virtgov/spool.h"
 
 int cli_error(const char *fmt, ...) {
@@ -89,4 +93,45 @@ Store *cli_open_store(Cli *cli) {
                 return NULL;
         }
         return s;
+}
+
+const char *cli_actor(void) {
+        static char name[256];
+        if (name[0])
+                return name;
+        _cleanup_free_ char *lu = NULL;
+        struct passwd *pw = NULL;
+        if (vg_read_file("/proc/self/loginuid", 64, &lu, NULL) == 0) {
+                unsigned long uid = strtoul(lu, NULL, 10);
+                if (uid != 4294967295UL)
+                        pw = getpwuid((uid_t) uid);
+        }
+        const char *sudo = getenv("SUDO_USER");
+        if (pw)
+                snprintf(name, sizeof(name), "%s", pw->pw_name);
+        else if (sudo && *sudo)
+                snprintf(name, sizeof(name), "%s", sudo);
+        else if ((pw = getpwuid(getuid())))
+                snprintf(name, sizeof(name), "%s", pw->pw_name);
+        else
+                snprintf(name, sizeof(name), "uid %u", (unsigned) getuid());
+        return name;
+}
+
+Store *cli_open_store_write(Cli *cli) {
+        VgError err = { "" };
+        Store *s = NULL;
+        int r = store_open(cli->config->inventory, STORE_WRITE, cli->config->busy_timeout_ms, &s, &err);
+        if (r == -ENOENT)
+                cli_error("%s; it is created by 'virtgov hooks install'", err.text);
+        else if (r < 0)
+                cli_error("%s%s", err.text, r == -EROFS || r == -EACCES ? " (changes need root)" : "");
+        return r < 0 ? NULL : s;
+}
+
+int cli_parse_time(const Command *c, const char *opt, const char *v, int64_t *ret) {
+        if (vg_time_parse(v, vg_now_us(), ret) < 0)
+                return cli_usage_error(c, "%s '%s' is not a time: use RFC 3339 (2026-11-22T09:30:00Z), a "
+                                       "date (2026-11-22), 'now', or an age such as 30m, 2h, 7d", opt, v);
+        return 0;
 }

@@ -9,8 +9,8 @@
  *  - it never calls libvirt: libvirt is waiting for it, holding the domain's
  *    job, and a call back would deadlock;
  *  - it bounds its own run time (hook_timeout_ms): libvirt waits forever;
- *  - it never exits non-zero where that harms a running guest (reconnect
- *    kills it) and, until a policy denies, not at all;
+ *  - it exits non-zero only at prepare, migrate and restore, when the
+ *    policy denies (never at reconnect: that kills a running guest);
  *  - nothing is lost: what cannot go into the inventory goes to the spool,
  *    and what cannot go anywhere is said on stderr, which libvirt logs.
  */
@@ -28,6 +28,7 @@
 #include "virtgov/config.h"
 #include "virtgov/domxml.h"
 #include "virtgov/event.h"
+#include "virtgov/gate.h"
 #include "virtgov/spool.h"
 #include "virtgov/store.h"
 
@@ -60,6 +61,8 @@ static const OpName network_ops[] = {
  * the event in the spool using only async-signal-safe calls. */
 static char emergency_dir[PATH_MAX], emergency_tmp[PATH_MAX], emergency_path[PATH_MAX];
 static char *emergency_text;
+/* What the timer exits with: 1 only at a gated op under a policy. */
+static volatile sig_atomic_t timeout_exit;
 
 static void write_str(const char *s) {
         (void) !write(STDERR_FILENO, s, strlen(s));
@@ -74,13 +77,14 @@ static void on_timeout(int sig) {
                                   (ssize_t) strlen(emergency_text) && fsync(fd) == 0;
                         close(fd);
                         if (ok && rename(emergency_tmp, emergency_path) == 0) {
-                                write_str("virtgov: hook ran out of time; event spooled\n");
-                                _exit(0);
+                                write_str(timeout_exit ? "virtgov: hook ran out of time; event spooled; denied\n"
+                                                       : "virtgov: hook ran out of time; event spooled\n");
+                                _exit(timeout_exit);
                         }
                 }
         }
         write_str("virtgov: hook ran out of time; event NOT recorded\n");
-        _exit(0);
+        _exit(timeout_exit);
 }
 
 static void arm_timer(unsigned ms) {
@@ -156,7 +160,10 @@ static void set_arg(json_t *data, const char *key, const char *v) {
         json_object_set_new(data, key, event_json_string(buf));
 }
 
-static int add_facts(Event *e, Driver d, const char *xml, size_t len, int read_r, const Config *c) {
+/* Adds the facts from stdin to e. For a domain, hands the parsed facts to
+ * the caller (*ret_facts) for the policy; on failure err says why. */
+static int add_facts(Event *e, Driver d, const char *xml, size_t len, int read_r, const Config *c,
+                     DomainFacts **ret_facts, VgError *ret_err) {
         VgError err = { "" };
         int r;
 
@@ -176,7 +183,7 @@ static int add_facts(Event *e, Driver d, const char *xml, size_t len, int read_r
                         else if (strcmp(e->domain, f->name))
                                 json_object_set_new(e->data, "xml_name", event_json_string(f->name));
                         json_object_set_new(e->data, "facts", domain_facts_to_json(f));
-                        domain_facts_free(f);
+                        *ret_facts = f;
                 }
         } else {
                 NetworkFacts *f = NULL;
@@ -194,6 +201,7 @@ static int add_facts(Event *e, Driver d, const char *xml, size_t len, int read_r
         if (r < 0) {
                 json_object_set_new(e->data, "error", event_json_string(err.text));
                 json_object_set_new(e->data, "input_bytes", json_integer((json_int_t) len));
+                *ret_err = err;
         }
         return r;
 }
@@ -223,26 +231,89 @@ static Event *build_event(int argc, char **argv, Driver d, const char *config_er
         return e;
 }
 
+/* ---- deciding ---- */
+
+/* The ops libvirt lets a hook block, and what a policy calls them. */
+static const char *gated_op(Driver d, const char *op) {
+        if (d != DRIVER_QEMU || !op)
+                return NULL;
+        return !strcmp(op, "prepare") ? "start" : !strcmp(op, "migrate") ? "migrate"
+             : !strcmp(op, "restore") ? "restore" : NULL;
+}
+
+static Event *derived(const Event *e, const char *kind, const GateResult *g) {
+        Event *x = event_new("hook", kind);
+        if (!x)
+                return NULL;
+        event_set(&x->host, e->host);
+        event_set(&x->domain, e->domain);
+        event_set(&x->uuid, e->uuid);
+        event_set(&x->decision, g->verdict == VERDICT_ALLOW ? "allow" : "deny");
+        event_set(&x->reason, g->reason);
+        json_object_set(x->data, "policy", g->detail);
+        json_object_set(x->data, "op", json_object_get(e->data, "op"));
+        return x;
+}
+
+/*
+ * Decides, and writes the outcome into the events: e carries the effective
+ * decision (a deny in audit mode lets the start go ahead: allow), a
+ * policy.violation or policy.error event is added when due. Returns true
+ * when the operation must be blocked.
+ */
+static bool decide(const Config *c, const char *op, Store *s, const char *store_err, const DomainFacts *f,
+                   const char *facts_err, Event **events, size_t *n) {
+        Event *e = events[0];
+        GateResult g;
+        gate_decide(c->policy, s, s ? NULL : (f ? store_err : facts_err), f, op, e->host, vg_now_us(), &g);
+        bool block = g.verdict == VERDICT_DENY && g.enforced;
+
+        event_set(&e->decision, block ? "deny" : "allow");
+        if (g.verdict == VERDICT_DENY && !block) {
+                char buf[1100];
+                snprintf(buf, sizeof(buf), "audit: would deny: %s", g.reason ? g.reason : "");
+                event_set(&e->reason, buf);
+        } else
+                event_set(&e->reason, g.reason);
+        json_object_set(e->data, "policy", g.detail);
+        if (g.rule)
+                json_object_set_new(e->data, "rule", json_string(g.rule));
+
+        if (g.error && (events[*n] = derived(e, "policy.error", &g)))
+                (*n)++;
+        if (g.verdict == VERDICT_DENY && !block && (events[*n] = derived(e, "policy.violation", &g)))
+                (*n)++;
+        if (block) {
+                const char *what = !strcmp(op, "start") ? "start" : !strcmp(op, "migrate") ? "incoming migration"
+                                 : "restore";
+                /* The one line libvirt shows the person who ran virsh. */
+                bool named = g.rule && !g.error;
+                fprintf(stderr, "virtgov: %s of '%s' denied: %s%s%s%s\n", what, e->domain ? e->domain : "?",
+                        g.reason ? g.reason : "denied", named ? " (rule '" : "", named ? g.rule : "",
+                        named ? "')" : "");
+        }
+        gate_result_clear(&g);
+        return block;
+}
+
 /* ---- recording ---- */
 
-static void record(const Config *c, Event *e) {
-        VgError err = { "" }, serr = { "" };
-        Store *s = NULL;
+static void record(const Config *c, Store *s, const char *store_err, Event **events, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                Event *e = events[i];
+                VgError err = { "" }, serr = { "" };
+                int r = s ? store_append_event(s, e, &err) : vg_error(&err, -EIO, "%s", store_err);
+                if (r >= 0)
+                        continue;
 
-        int r = store_open(c->inventory, STORE_WRITE, c->busy_timeout_ms, &s, &err);
-        if (r == 0)
-                r = store_append_event(s, e, &err);
-        store_close(s);
-        if (r >= 0)
-                return;
-
-        json_object_set_new(e->data, "spooled_because", event_json_string(err.text));
-        if (spool_write(c->spool_dir, e, &serr) == 0) {
-                fprintf(stderr, "virtgov: %s; event spooled to '%s'\n", err.text, c->spool_dir);
-                return;
+                json_object_set_new(e->data, "spooled_because", event_json_string(err.text));
+                if (spool_write(c->spool_dir, e, &serr) == 0) {
+                        fprintf(stderr, "virtgov: %s; event spooled to '%s'\n", err.text, c->spool_dir);
+                        continue;
+                }
+                fprintf(stderr, "virtgov: %s; and %s: event %s %s of '%s' NOT recorded\n",
+                        err.text, serr.text, e->kind, e->time, e->domain ? e->domain : "-");
         }
-        fprintf(stderr, "virtgov: %s; and %s: event %s %s of '%s' NOT recorded\n",
-                err.text, serr.text, e->kind, e->time, e->domain ? e->domain : "-");
 }
 
 int main(int argc, char **argv) {
@@ -258,31 +329,48 @@ int main(int argc, char **argv) {
                 if (!c)
                         return 0;
         }
-        arm_timer(c->hook_timeout_ms);
-
         /* The driver comes from where libvirt put us: qemu.d or network.d. */
         Driver d = driver_from_argv0(argv[0]);
-        Event *e = build_event(argc, argv, d, config_error);
-        if (!e) {
+        const char *op = gated_op(d, argc > 2 ? argv[2] : NULL);
+        /* Running out of time at a gated op is an error like any other:
+         * deny, unless there is no policy at all. */
+        timeout_exit = op && access(c->policy, F_OK) == 0 ? 1 : 0;
+        arm_timer(c->hook_timeout_ms);
+
+        Event *events[3] = { build_event(argc, argv, d, config_error), NULL, NULL };
+        size_t n = 1;
+        if (!events[0]) {
                 fprintf(stderr, "virtgov: out of memory; event NOT recorded\n");
                 config_free(c);
-                return 0;
+                return timeout_exit;
         }
         /* From here on, even a stdin that never closes cannot lose the call:
          * the timer spools what the arguments said. */
-        prepare_emergency(c, e);
+        prepare_emergency(c, events[0]);
 
+        DomainFacts *facts = NULL;
+        VgError ferr = { "" };
         if (argc >= 3) {
                 _cleanup_free_ char *xml = NULL;
                 size_t len = 0;
                 int read_r = vg_read_fd(STDIN_FILENO, c->max_xml_bytes, &xml, &len);
-                add_facts(e, d, xml, len, read_r, c);
-                prepare_emergency(c, e);
+                add_facts(events[0], d, xml, len, read_r, c, &facts, &ferr);
+                prepare_emergency(c, events[0]);
         }
-        record(c, e);
 
-        event_free(e);
+        VgError serr = { "" };
+        Store *s = NULL;
+        if (store_open(c->inventory, STORE_WRITE, c->busy_timeout_ms, &s, &serr) < 0)
+                s = NULL;
+        bool block = op && decide(c, op, s, serr.text, facts, ferr.text, events, &n);
+        record(c, s, serr.text, events, n);
+        store_close(s);
+
+        for (size_t i = 0; i < n; i++)
+                event_free(events[i]);
+        domain_facts_free(facts);
         config_free(c);
-        /* Policy decides in its own issue; until then every op is allowed. */
-        return 0;
+        /* Never non-zero but for a gated op that policy denies: libvirt
+         * kills a running guest on a failed reconnect. */
+        return block ? 1 : 0;
 }

@@ -56,6 +56,23 @@ static const char *const migrations[] = {
         "CREATE INDEX domains_host ON domains(host);"
         "CREATE INDEX events_host_kind ON events(host, kind, time);"
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        /* 2 -> 3: what authorizes an activation. Changed only through the
+         * CLI, each change also an event with the acting user. */
+        "CREATE TABLE approvals ("
+        "  key TEXT PRIMARY KEY,"          /* domain UUID or name */
+        "  owner TEXT, ticket TEXT,"
+        "  until TEXT,"                    /* NULL: no end */
+        "  approved_by TEXT,"
+        "  time TEXT NOT NULL);"
+        "CREATE TABLE tickets ("
+        "  id TEXT PRIMARY KEY,"
+        "  domain_glob TEXT,"              /* NULL: only domains whose metadata names it */
+        "  action TEXT,"                   /* start, define, any */
+        "  valid_from TEXT NOT NULL,"
+        "  valid_until TEXT NOT NULL,"
+        "  approved_by TEXT,"
+        "  added_by TEXT,"
+        "  time TEXT NOT NULL);",
 };
 
 typedef enum StmtId {
@@ -66,6 +83,13 @@ typedef enum StmtId {
         STMT_FIND_DOMAIN,
         STMT_META_GET,
         STMT_META_SET,
+        STMT_APPROVAL_PUT,
+        STMT_APPROVAL_DELETE,
+        STMT_APPROVALS_FOR,
+        STMT_APPROVALS_ALL,
+        STMT_TICKET_PUT,
+        STMT_TICKETS_FOR,
+        STMT_TICKETS_ALL,
         STMT_BEGIN,
         STMT_COMMIT,
         STMT_ROLLBACK,
@@ -119,6 +143,19 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
         [STMT_META_SET] = ("INSERT INTO meta (key, value) VALUES (?1, ?2)"
                            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+        [STMT_APPROVAL_PUT] = "INSERT OR REPLACE INTO approvals (key, owner, ticket, until, approved_by, time)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [STMT_APPROVAL_DELETE] = "DELETE FROM approvals WHERE key = ?1",
+        [STMT_APPROVALS_FOR] = "SELECT key, owner, ticket, until, approved_by, time FROM approvals"
+                               " WHERE key = ?1 OR key = ?2",
+        [STMT_APPROVALS_ALL] = "SELECT key, owner, ticket, until, approved_by, time FROM approvals ORDER BY key",
+        [STMT_TICKET_PUT] = "INSERT OR REPLACE INTO tickets (id, domain_glob, action, valid_from, valid_until,"
+                            " approved_by, added_by, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        /* GLOB has fnmatch's *, ? and [...] and is case-sensitive like it. */
+        [STMT_TICKETS_FOR] = "SELECT id, domain_glob, action, valid_from, valid_until, approved_by, added_by, time"
+                             " FROM tickets WHERE id = ?1 OR (domain_glob IS NOT NULL AND ?2 GLOB domain_glob)",
+        [STMT_TICKETS_ALL] = "SELECT id, domain_glob, action, valid_from, valid_until, approved_by, added_by, time"
+                             " FROM tickets ORDER BY valid_from, id",
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
         [STMT_COMMIT] = "COMMIT",
         [STMT_ROLLBACK] = "ROLLBACK",
@@ -676,4 +713,77 @@ int store_meta_set(Store *s, const char *key, const char *value, VgError *err) {
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, "writing state");
+}
+
+/* ---- authorizations: approvals and tickets ---- */
+
+static int step_done(Store *s, sqlite3_stmt *st, VgError *err, const char *what) {
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, what);
+}
+
+int store_approval_put(Store *s, const StoreRow *a, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_APPROVAL_PUT, &st, err);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < 6; i++)
+                bind_text(st, i + 1, a->f[i]);
+        return step_done(s, st, err, "recording an approval");
+}
+
+int store_approval_delete(Store *s, const char *key, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_APPROVAL_DELETE, &st, err);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, key);
+        if ((r = step_done(s, st, err, "revoking an approval")) < 0)
+                return r;
+        return sqlite3_changes(s->db) ? 0 : vg_error(err, -ENOENT, "no approval for '%s'", key);
+}
+
+int store_ticket_put(Store *s, const StoreRow *t, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_TICKET_PUT, &st, err);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < 8; i++)
+                bind_text(st, i + 1, t->f[i]);
+        return step_done(s, st, err, "recording a ticket");
+}
+
+static int walk_rows(Store *s, StmtId id, const char *a, const char *b, int ncol, RowCallback cb, void *u,
+                     VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, id, &st, err);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, a);
+        bind_text(st, 2, b);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                StoreRow row = { 0 };
+                for (int i = 0; i < ncol; i++)
+                        row.f[i] = (const char *) sqlite3_column_text(st, i);
+                if ((r = cb(&row, u)) < 0)
+                        break;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = sql_fail(s, rc, err, "reading authorizations");
+        sqlite3_reset(st);
+        return r;
+}
+
+int store_approvals(Store *s, const char *name, const char *uuid, RowCallback cb, void *u, VgError *err) {
+        if (!name && !uuid)
+                return walk_rows(s, STMT_APPROVALS_ALL, NULL, NULL, 6, cb, u, err);
+        return walk_rows(s, STMT_APPROVALS_FOR, name, uuid ? uuid : name, 6, cb, u, err);
+}
+
+int store_tickets(Store *s, const char *name, const char *ticket_id, RowCallback cb, void *u, VgError *err) {
+        if (!name && !ticket_id)
+                return walk_rows(s, STMT_TICKETS_ALL, NULL, NULL, 8, cb, u, err);
+        return walk_rows(s, STMT_TICKETS_FOR, ticket_id ? ticket_id : "", name ? name : "", 8, cb, u, err);
 }

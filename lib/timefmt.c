@@ -45,6 +45,12 @@ static int digits(const char **p, int n, int *ret) {
 }
 
 static int parse_age(const char *s, int64_t now_us, int64_t *ret_us) {
+        /* "+8h" is that long after now (for --until), "8h" that long ago. */
+        int sign = -1;
+        if (*s == '+') {
+                sign = 1;
+                s++;
+        }
         char *end;
         errno = 0;
         long long n = strtoll(s, &end, 10);
@@ -65,7 +71,7 @@ static int parse_age(const char *s, int64_t now_us, int64_t *ret_us) {
                 return -EINVAL;
         if (n > INT64_MAX / 1000000 / unit)
                 return -EINVAL;
-        *ret_us = now_us - (int64_t) n * unit * 1000000;
+        *ret_us = now_us + sign * (int64_t) n * unit * 1000000;
         return 0;
 }
 

@@ -59,14 +59,15 @@ static void fmt_time(int64_t us, char buf[static VG_TIME_MAX]) {
 
 /* ---- the clauses ---- */
 
-static void check_approved(const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
+/* The approval that holds now, or NULL after adding why not. */
+static const Approval *check_approved(const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
         const Approval *expired = NULL;
         for (size_t i = 0; i < ctx->n_approvals; i++) {
                 const Approval *a = &ctx->approvals[i];
                 if (strcmp(a->key, f->name) && (!f->uuid || strcmp(a->key, f->uuid)))
                         continue;
                 if (!a->until_us || ctx->now_us < a->until_us)
-                        return;
+                        return a;
                 expired = a;
         }
         if (expired) {
@@ -75,6 +76,7 @@ static void check_approved(const DomainFacts *f, const PolicyContext *ctx, json_
                 reason(why, "its approval expired at %s", t);
         } else
                 reason(why, "not approved (virtgov approve '%s')", f->name);
+        return NULL;
 }
 
 static bool ticket_applies(const Ticket *t, const DomainFacts *f, const PolicyContext *ctx) {
@@ -89,14 +91,15 @@ static bool ticket_applies(const Ticket *t, const DomainFacts *f, const PolicyCo
                                                                    : !strcmp(t->action, "start"));
 }
 
-static void check_ticket(const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
+/* The ticket that covers now, or NULL after adding why none does. */
+static const Ticket *check_ticket(const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
         const Ticket *late = NULL, *early = NULL;
         for (size_t i = 0; i < ctx->n_tickets; i++) {
                 const Ticket *t = &ctx->tickets[i];
                 if (!ticket_applies(t, f, ctx))
                         continue;
                 if (ctx->now_us >= t->from_us && ctx->now_us < t->until_us)
-                        return;
+                        return t;
                 if (ctx->now_us >= t->until_us)
                         late = t;
                 else
@@ -114,6 +117,7 @@ static void check_ticket(const DomainFacts *f, const PolicyContext *ctx, json_t 
                        "inventory)", f->ticket);
         else
                 reason(why, "no approved change ticket covers now");
+        return NULL;
 }
 
 static const ImageState *image_state(const PolicyContext *ctx, const char *path) {
@@ -197,6 +201,35 @@ static void check_require(const PolicyRequire *req, const DomainFacts *f, const 
                                f->seclabels[i].model ? f->seclabels[i].model : "");
 }
 
+/*
+ * No rule matched. "default": "deny" means deny unless authorized: an
+ * approval that holds now, or a change ticket whose window covers now, lets
+ * the activation through. "default": "allow" lets everything through.
+ */
+static void default_decision(const Policy *p, const DomainFacts *f, const PolicyContext *ctx, Decision *d) {
+        if (p->fallback == VERDICT_ALLOW) {
+                d->verdict = VERDICT_ALLOW;
+                reason(d->reasons, "no rule matches; the policy's default is allow");
+                return;
+        }
+        json_t *why = json_array();
+        const Approval *a = check_approved(f, ctx, why);
+        const Ticket *t = a ? NULL : check_ticket(f, ctx, why);
+        if (a) {
+                d->verdict = VERDICT_ALLOW;
+                reason(d->reasons, "approved%s%s; no rule matches", a->approved_by ? " by " : "",
+                       a->approved_by ? a->approved_by : "");
+        } else if (t) {
+                d->verdict = VERDICT_ALLOW;
+                reason(d->reasons, "change ticket '%s' covers now; no rule matches", t->id);
+        } else {
+                d->verdict = VERDICT_DENY;
+                json_array_extend(d->reasons, why);
+                reason(d->reasons, "no rule matches; the policy's default is deny");
+        }
+        json_decref(why);
+}
+
 int policy_decide(const Policy *p, const DomainFacts *f, const PolicyContext *ctx, Decision *ret) {
         Decision d = { .reasons = json_array(), .enforced = p->mode == POLICY_ENFORCE };
         if (!d.reasons)
@@ -206,10 +239,8 @@ int policy_decide(const Policy *p, const DomainFacts *f, const PolicyContext *ct
                 if (rule_matches(&p->rules[i], f, ctx))
                         r = &p->rules[i];
         if (!r) {
-                d.verdict = p->fallback;
                 d.rule = strdup("default");
-                reason(d.reasons, "no rule matches; the policy's default is %s",
-                       p->fallback == VERDICT_ALLOW ? "allow" : "deny");
+                default_decision(p, f, ctx, &d);
         } else if (r->has_action) {
                 d.verdict = r->action;
                 d.rule = strdup(r->name);

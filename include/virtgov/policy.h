@@ -4,7 +4,9 @@
  *
  *   {
  *     "mode": "enforce" | "audit",          audit: allow, but record a violation
- *     "default": "allow" | "deny",          when no rule matches
+ *     "default": "allow" | "deny",          when no rule matches; "deny" means
+ *                                           deny unless approved or a ticket
+ *                                           covers now
  *     "on_error": "deny" | "allow",         when the hook cannot evaluate
  *     "rules": [                            first match wins
  *       { "name": "lab", "match": { "name": "lab-*" }, "action": "allow" },

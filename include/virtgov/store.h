@@ -101,3 +101,33 @@ int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err);
  * -ENOENT for a key never set. */
 int store_meta_get(Store *s, const char *key, char **ret, VgError *err);
 int store_meta_set(Store *s, const char *key, const char *value, VgError *err);
+
+/*
+ * Authorizations, as rows of text fields (times RFC 3339, NULL when unset):
+ *   approval: key (UUID or name), owner, ticket, until, approved_by, time
+ *   ticket:   id, domain_glob, action, valid_from, valid_until, approved_by,
+ *             added_by, time
+ * The fields are only valid during the callback.
+ */
+typedef struct StoreRow {
+        const char *f[8];
+} StoreRow;
+
+typedef int (*RowCallback)(const StoreRow *row, void *userdata);
+
+enum { APPROVAL_KEY, APPROVAL_OWNER, APPROVAL_TICKET, APPROVAL_UNTIL, APPROVAL_BY, APPROVAL_TIME };
+enum { TICKET_ID, TICKET_GLOB, TICKET_ACTION, TICKET_FROM, TICKET_UNTIL, TICKET_APPROVED_BY,
+       TICKET_ADDED_BY, TICKET_TIME };
+
+/* Insert or replace the approval of row->f[APPROVAL_KEY]. */
+int store_approval_put(Store *s, const StoreRow *row, VgError *err);
+/* -ENOENT when there was none. */
+int store_approval_delete(Store *s, const char *key, VgError *err);
+/* Insert or replace the ticket row->f[TICKET_ID]. */
+int store_ticket_put(Store *s, const StoreRow *row, VgError *err);
+
+/* The approvals of a domain (by name or UUID), or all when both are NULL. */
+int store_approvals(Store *s, const char *name, const char *uuid, RowCallback cb, void *u, VgError *err);
+/* The tickets that name this domain (its metadata's ticket_id, or a
+ * domain_glob matching name), or all when both are NULL. */
+int store_tickets(Store *s, const char *name, const char *ticket_id, RowCallback cb, void *u, VgError *err);

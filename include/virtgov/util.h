@@ -64,7 +64,8 @@ void vg_time_format(int64_t us, char buf[static VG_TIME_MAX]);
  * Parses what a person types for --since/--until: RFC 3339 with or without
  * fraction and offset ("2026-11-22T17:55:41Z", "...+10:00"), a date
  * ("2026-11-22", midnight UTC), "YYYY-MM-DD HH:MM[:SS]" (UTC), "now", or an
- * age such as "30s", "15m", "2h", "7d", "2w" meaning that long before now_us.
+ * age such as "30s", "15m", "2h", "7d", "2w" meaning that long before now_us,
+ * or "+2h" meaning that long after it.
  * Returns -EINVAL for anything else.
  */
 int vg_time_parse(const char *s, int64_t now_us, int64_t *ret_us);

@@ -114,7 +114,7 @@ static size_t each_case(const char *sub, void (*fn)(const char *, const char *))
 }
 
 Test(policy, decision_cases) {
-        cr_assert_geq(each_case("policy", run_case), 19);
+        cr_assert_geq(each_case("policy", run_case), 21);
 }
 
 static void run_invalid(const char *dir, const char *name) {

@@ -36,11 +36,12 @@ Test(timefmt, parse_accepts_the_documented_forms) {
         cr_assert_eq(parse("2h"), 1000000000000000LL - 7200000000LL);
         cr_assert_eq(parse("7d"), 1000000000000000LL - 7LL * 86400000000LL);
         cr_assert_eq(parse("1w"), 1000000000000000LL - 7LL * 86400000000LL);
+        cr_assert_eq(parse("+8h"), 1000000000000000LL + 8LL * 3600000000LL);
 }
 
 Test(timefmt, parse_refuses_what_is_not_a_time) {
         const char *bad[] = { "", "yesterday", "2026-13-01", "2026-02-31", "2026-11-22T25:00Z",
-                              "2026-11-22T10:00:00+1000", "2026-11-22Tjunk", "-5m", "5 m",
+                              "2026-11-22T10:00:00+1000", "2026-11-22Tjunk", "-5m", "5 m", "+", "+x", "++1h",
                               "99999999999999999999d", "2026-11-22T10:00:00.Z", "2026-1-2" };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 int64_t us;

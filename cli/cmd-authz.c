@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * approve, revoke, ticket: the authorizations the policy consults. Each
+ * change is made in one transaction with an event naming who made it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "virtgov/cleanup.h"
+
+/* Appends a "cli" event about a change, inside the caller's transaction. */
+static int change_event(Store *s, const char *kind, const char *domain, const char *uuid, json_t *data,
+                        VgError *err) {
+        Event *e = event_new("cli", kind);
+        if (!e) {
+                json_decref(data);
+                return -ENOMEM;
+        }
+        event_set(&e->actor, cli_actor());
+        event_set(&e->domain, domain);
+        event_set(&e->uuid, uuid);
+        json_decref(e->data);
+        e->data = data;
+        int r = store_append_event(s, e, err);
+        event_free(e);
+        return r < 0 ? r : 0;
+}
+
+static void fmt(int64_t us, char buf[static VG_TIME_MAX]) {
+        vg_time_format(us, buf);
+}
+
+/* ---- approve / revoke ---- */
+
+typedef struct ApproveOpts {
+        const char *owner, *ticket;
+        int64_t until_us;
+} ApproveOpts;
+
+static int approve_one(Store *s, const char *key, const char *name, const char *uuid, const ApproveOpts *o,
+                       VgError *err) {
+        char now[VG_TIME_MAX], until[VG_TIME_MAX];
+        fmt(vg_now_us(), now);
+        if (o->until_us)
+                fmt(o->until_us, until);
+        StoreRow row = { { key, o->owner, o->ticket, o->until_us ? until : NULL, cli_actor(), now } };
+        int r = store_approval_put(s, &row, err);
+        if (r == 0)
+                r = change_event(s, "approval.granted", name, uuid,
+                                 json_pack("{s:s, s:o, s:o, s:o}", "key", key,
+                                           "until", o->until_us ? json_string(until) : json_null(),
+                                           "owner", event_json_string(o->owner),
+                                           "ticket", event_json_string(o->ticket)), err);
+        return r;
+}
+
+typedef struct All {
+        Store *s;
+        const ApproveOpts *o;
+        size_t n;
+        VgError *err;
+} All;
+
+static int approve_row(const DomainRow *d, void *u) {
+        All *a = u;
+        a->n++;
+        return approve_one(a->s, d->uuid, d->name, d->uuid, a->o, a->err);
+}
+
+static int run_approve(Cli *cli, int argc, char **argv) {
+        enum { OPT_OWNER = 0x100, OPT_TICKET, OPT_UNTIL, OPT_ALL, OPT_HELP };
+        static const struct option opts[] = {
+                { "owner", required_argument, NULL, OPT_OWNER },
+                { "ticket", required_argument, NULL, OPT_TICKET },
+                { "until", required_argument, NULL, OPT_UNTIL },
+                { "all-existing", no_argument, NULL, OPT_ALL },
+                { "help", no_argument, NULL, OPT_HELP },
+                {}
+        };
+        ApproveOpts o = { 0 };
+        bool all = false;
+        int c, r;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_OWNER: o.owner = optarg; break;
+                case OPT_TICKET: o.ticket = optarg; break;
+                case OPT_UNTIL:
+                        if ((r = cli_parse_time(&cmd_approve, "--until", optarg, &o.until_us)))
+                                return r;
+                        if (o.until_us <= vg_now_us())
+                                return cli_usage_error(&cmd_approve, "--until '%s' is in the past (use +8h for "
+                                                       "eight hours from now)", optarg);
+                        break;
+                case OPT_ALL: all = true; break;
+                case 'h': case OPT_HELP: return cli_help(&cmd_approve);
+                default: return cli_usage_error(&cmd_approve, "unknown option");
+                }
+        }
+        if (all == (optind < argc) || argc - optind > 1)
+                return cli_usage_error(&cmd_approve, "give one domain name or UUID, or --all-existing");
+
+        _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
+        if (!s)
+                return EXIT_FAIL;
+        VgError err = { "" };
+        if (store_begin(s, &err) < 0)
+                return cli_error("%s", err.text);
+        if (all) {
+                All a = { s, &o, 0, &err };
+                r = store_list_domains(s, false, approve_row, &a, &err);
+                if (r == 0 && (r = store_commit(s, &err)) == 0)
+                        printf("approved %zu domain(s) known to the inventory\n", a.n);
+        } else {
+                /* A known domain is approved by UUID: a later domain that
+                 * reuses the name is not covered. An unknown name is
+                 * approved by name, so a VM can be approved before it is
+                 * defined. */
+                DomainRow *d = NULL;
+                const char *key = argv[optind];
+                if (store_find_domain(s, key, &d, NULL) == 0)
+                        key = d->uuid;
+                r = approve_one(s, key, d ? d->name : argv[optind], d ? d->uuid : NULL, &o, &err);
+                if (r == 0 && (r = store_commit(s, &err)) == 0)
+                        printf("approved '%s'%s%s%s\n", argv[optind], d ? " (uuid " : " (by name: not in the inventory yet",
+                               d ? d->uuid : "", ")");
+                domain_row_free(d);
+        }
+        if (r < 0) {
+                store_rollback(s);
+                return cli_error("%s", err.text);
+        }
+        return EXIT_OK;
+}
+
+const Command cmd_approve = {
+        .name = "approve",
+        .usage = "approve NAME|UUID [--owner OWNER] [--ticket ID] [--until TIME]\n"
+                 "       virtgov approve --all-existing [--until TIME]",
+        .summary = "Approve a domain for activation (rules with \"approved\": true).",
+        .help =
+        "Records an approval, and an approval.granted event naming who approved.\n"
+        "A domain the inventory knows is approved by its UUID; an unknown name is\n"
+        "approved by name, so a VM can be approved before it is defined.\n"
+        "\n"
+        "  --owner OWNER   who answers for it (recorded with the approval)\n"
+        "  --ticket ID     the change ticket that authorized it (recorded)\n"
+        "  --until TIME    the approval ends then: +8h, +30d, 2026-12-31T00:00:00Z\n"
+        "  --all-existing  approve every domain the inventory knows now, so a host\n"
+        "                  with hundreds of VMs can move to enforce without stranding any\n",
+        .run = run_approve,
+};
+
+static int run_revoke(Cli *cli, int argc, char **argv) {
+        static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
+        int c;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
+                return c == 'h' ? cli_help(&cmd_revoke) : cli_usage_error(&cmd_revoke, "unknown option");
+        if (optind + 1 != argc)
+                return cli_usage_error(&cmd_revoke, "give one domain name or UUID");
+
+        _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
+        if (!s)
+                return EXIT_FAIL;
+        VgError err = { "" };
+        DomainRow *d = NULL;
+        store_find_domain(s, argv[optind], &d, NULL);
+        int r = store_begin(s, &err);
+        /* Revoke under both keys: it may have been approved by name first. */
+        int a = r < 0 ? r : store_approval_delete(s, argv[optind], NULL);
+        int b = r < 0 || !d ? -ENOENT : store_approval_delete(s, d->uuid, NULL);
+        if (r == 0 && a < 0 && b < 0) {
+                store_rollback(s);
+                domain_row_free(d);
+                return cli_error("no approval for '%s'", argv[optind]);
+        }
+        if (r == 0)
+                r = change_event(s, "approval.revoked", d ? d->name : argv[optind], d ? d->uuid : NULL,
+                                 json_pack("{s:s}", "key", argv[optind]), &err);
+        if (r == 0)
+                r = store_commit(s, &err);
+        domain_row_free(d);
+        if (r < 0) {
+                store_rollback(s);
+                return cli_error("%s", err.text);
+        }
+        printf("revoked the approval of '%s'\n", argv[optind]);
+        return EXIT_OK;
+}
+
+const Command cmd_revoke = {
+        .name = "revoke",
+        .usage = "revoke NAME|UUID",
+        .summary = "Withdraw a domain's approval.",
+        .help = "Removes the approval (by UUID and by name) and records approval.revoked.\n",
+        .run = run_revoke,
+};
+
+/* ---- tickets ---- */
+
+typedef struct TicketIn {
+        const char *id, *glob, *action, *approved_by;
+        int64_t from_us, until_us;
+} TicketIn;
+
+static int ticket_check(const TicketIn *t, char *why, size_t n) {
+        if (!t->id || !*t->id)
+                return snprintf(why, n, "a ticket needs an ID"), -EINVAL;
+        if (!t->glob)
+                return snprintf(why, n, "ticket '%s' needs --domain GLOB (the domains it covers)", t->id), -EINVAL;
+        if (t->action && strcmp(t->action, "start") && strcmp(t->action, "define") && strcmp(t->action, "any"))
+                return snprintf(why, n, "ticket '%s': action must be start, define or any", t->id), -EINVAL;
+        if (!t->from_us || !t->until_us)
+                return snprintf(why, n, "ticket '%s' needs a window: --from and --until", t->id), -EINVAL;
+        if (t->from_us >= t->until_us)
+                return snprintf(why, n, "ticket '%s': its window ends before it starts", t->id), -EINVAL;
+        return 0;
+}
+
+static int ticket_put(Store *s, const TicketIn *t, const char *how, VgError *err) {
+        char now[VG_TIME_MAX], from[VG_TIME_MAX], until[VG_TIME_MAX];
+        fmt(vg_now_us(), now);
+        fmt(t->from_us, from);
+        fmt(t->until_us, until);
+        const char *action = t->action ? t->action : "start";
+        StoreRow row = { { t->id, t->glob, action, from, until, t->approved_by, cli_actor(), now } };
+        int r = store_ticket_put(s, &row, err);
+        if (r == 0)
+                r = change_event(s, "ticket.added", NULL, NULL,
+                                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "ticket", t->id, "domain", t->glob,
+                                           "action", action, "from", from, "until", until,
+                                           "approved_by", event_json_string(t->approved_by), "via", how), err);
+        return r;
+}
+
+static int ticket_add(Cli *cli, int argc, char **argv) {
+        enum { OPT_DOMAIN = 0x100, OPT_ACTION, OPT_FROM, OPT_UNTIL, OPT_BY };
+        static const struct option opts[] = {
+                { "domain", required_argument, NULL, OPT_DOMAIN },
+                { "action", required_argument, NULL, OPT_ACTION },
+                { "from", required_argument, NULL, OPT_FROM },
+                { "until", required_argument, NULL, OPT_UNTIL },
+                { "approved-by", required_argument, NULL, OPT_BY },
+                {}
+        };
+        TicketIn t = { 0 };
+        int c, r;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_DOMAIN: t.glob = optarg; break;
+                case OPT_ACTION: t.action = optarg; break;
+                case OPT_FROM:
+                        if ((r = cli_parse_time(&cmd_ticket, "--from", optarg, &t.from_us)))
+                                return r;
+                        break;
+                case OPT_UNTIL:
+                        if ((r = cli_parse_time(&cmd_ticket, "--until", optarg, &t.until_us)))
+                                return r;
+                        break;
+                case OPT_BY: t.approved_by = optarg; break;
+                default: return cli_usage_error(&cmd_ticket, "unknown option");
+                }
+        }
+        if (optind + 1 != argc)
+                return cli_usage_error(&cmd_ticket, "ticket add takes one ID");
+        t.id = argv[optind];
+        char why[512];
+        if (ticket_check(&t, why, sizeof(why)) < 0)
+                return cli_usage_error(&cmd_ticket, "%s", why);
+
+        _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
+        if (!s)
+                return EXIT_FAIL;
+        VgError err = { "" };
+        r = store_begin(s, &err);
+        if (r == 0)
+                r = ticket_put(s, &t, "cli", &err);
+        if (r == 0)
+                r = store_commit(s, &err);
+        if (r < 0) {
+                store_rollback(s);
+                return cli_error("%s", err.text);
+        }
+        printf("ticket '%s' added\n", t.id);
+        return EXIT_OK;
+}
+
+/* An export from a change system: a JSON array of objects with id, domain,
+ * action, from, until, approved_by. All or nothing. */
+static int ticket_import(Cli *cli, int argc, char **argv) {
+        if (argc != 2)
+                return cli_usage_error(&cmd_ticket, "ticket import takes one FILE");
+        const char *file = argv[1];
+        json_error_t jerr;
+        json_t *j = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j)
+                return cli_error("%s:%d:%d: %s", file, jerr.line, jerr.column, jerr.text);
+        if (!json_is_array(j)) {
+                json_decref(j);
+                return cli_error("%s: expected a JSON array of tickets", file);
+        }
+        _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
+        if (!s) {
+                json_decref(j);
+                return EXIT_FAIL;
+        }
+        VgError err = { "" };
+        int r = store_begin(s, &err);
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) {
+                if (r < 0)
+                        break;
+                static const char *const known[] = { "id", "domain", "action", "from", "until", "approved_by", NULL };
+                const char *key;
+                json_t *x;
+                json_object_foreach(v, key, x) {
+                        bool ok = false;
+                        for (size_t k = 0; known[k]; k++)
+                                ok = ok || !strcmp(key, known[k]);
+                        if (!ok || !json_is_string(x)) {
+                                r = vg_error(&err, -EINVAL, "%s: ticket %zu: %s '%s'", file, i,
+                                             ok ? "not a string:" : "unknown key", key);
+                                break;
+                        }
+                }
+                if (r < 0)
+                        break;
+                TicketIn t = { .id = json_string_value(json_object_get(v, "id")),
+                               .glob = json_string_value(json_object_get(v, "domain")),
+                               .action = json_string_value(json_object_get(v, "action")),
+                               .approved_by = json_string_value(json_object_get(v, "approved_by")) };
+                const char *from = json_string_value(json_object_get(v, "from"));
+                const char *until = json_string_value(json_object_get(v, "until"));
+                char why[512];
+                if ((from && vg_time_parse(from, vg_now_us(), &t.from_us) < 0) ||
+                    (until && vg_time_parse(until, vg_now_us(), &t.until_us) < 0))
+                        r = vg_error(&err, -EINVAL, "%s: ticket %zu: 'from' and 'until' must be RFC 3339 times", file, i);
+                else if (ticket_check(&t, why, sizeof(why)) < 0)
+                        r = vg_error(&err, -EINVAL, "%s: ticket %zu: %s", file, i, why);
+                else
+                        r = ticket_put(s, &t, "import", &err);
+        }
+        if (r == 0)
+                r = store_commit(s, &err);
+        json_decref(j);
+        if (r < 0) {
+                store_rollback(s);
+                return cli_error("%s (nothing imported)", err.text);
+        }
+        printf("imported %zu ticket(s) from %s\n", i, file);
+        return EXIT_OK;
+}
+
+typedef struct TList {
+        json_t *array;
+        int64_t now;
+} TList;
+
+static int ticket_row(const StoreRow *r, void *u) {
+        TList *l = u;
+        int64_t from = 0, until = 0;
+        vg_time_parse(r->f[TICKET_FROM], 0, &from);
+        vg_time_parse(r->f[TICKET_UNTIL], 0, &until);
+        const char *status = l->now < from ? "pending" : l->now >= until ? "expired" : "active";
+        json_array_append_new(l->array, json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s}",
+                "id", r->f[TICKET_ID], "domain", event_json_string(r->f[TICKET_GLOB]),
+                "action", event_json_string(r->f[TICKET_ACTION]), "from", r->f[TICKET_FROM],
+                "until", r->f[TICKET_UNTIL], "status", status,
+                "approved_by", event_json_string(r->f[TICKET_APPROVED_BY]),
+                "added_by", event_json_string(r->f[TICKET_ADDED_BY]), "time", r->f[TICKET_TIME]));
+        return 0;
+}
+
+static int ticket_list(Cli *cli) {
+        _cleanup_(store_closep_cli) Store *s = cli_open_store(cli);
+        if (!s)
+                return EXIT_FAIL;
+        TList l = { json_array(), vg_now_us() };
+        VgError err = { "" };
+        if (store_tickets(s, NULL, NULL, ticket_row, &l, &err) < 0) {
+                json_decref(l.array);
+                return cli_error("%s", err.text);
+        }
+        if (cli->json)
+                return out_json(l.array);
+        printf("%-16s  %-20s  %-7s  %-19s  %-19s  %-8s  %s\n", "ID", "DOMAINS", "ACTION", "FROM (UTC)",
+               "UNTIL (UTC)", "STATUS", "APPROVED BY");
+        size_t i;
+        json_t *v;
+        json_array_foreach(l.array, i, v) {
+                char a[64], b[64], t1[20], t2[20], c[64];
+                printf("%-16s  %-20s  %-7s  %-19s  %-19s  %-8s  %s\n",
+                       out_safe(json_string_value(json_object_get(v, "id")), a, sizeof(a)),
+                       out_safe(json_string_value(json_object_get(v, "domain")), b, sizeof(b)),
+                       json_string_value(json_object_get(v, "action")) ?: "-",
+                       out_time(json_string_value(json_object_get(v, "from")), t1),
+                       out_time(json_string_value(json_object_get(v, "until")), t2),
+                       json_string_value(json_object_get(v, "status")),
+                       out_safe(json_string_value(json_object_get(v, "approved_by")), c, sizeof(c)));
+        }
+        json_decref(l.array);
+        return EXIT_OK;
+}
+
+static int run_ticket(Cli *cli, int argc, char **argv) {
+        if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+                return argc < 2 ? cli_usage_error(&cmd_ticket, "expected add, list or import") : cli_help(&cmd_ticket);
+        const char *verb = argv[1];
+        if (!strcmp(verb, "add"))
+                return ticket_add(cli, argc - 1, argv + 1);
+        if (!strcmp(verb, "import"))
+                return ticket_import(cli, argc - 1, argv + 1);
+        if (!strcmp(verb, "list")) {
+                for (int i = 2; i < argc; i++) {
+                        if (strcmp(argv[i], "--json"))
+                                return cli_usage_error(&cmd_ticket, "unexpected '%s'", argv[i]);
+                        cli->json = true;
+                }
+                return ticket_list(cli);
+        }
+        return cli_usage_error(&cmd_ticket, "unknown verb '%s'", verb);
+}
+
+const Command cmd_ticket = {
+        .name = "ticket",
+        .usage = "ticket add ID --domain GLOB [--action start|define|any] --from TIME --until TIME\n"
+                 "                     [--approved-by WHO]\n"
+                 "       virtgov ticket list [--json]\n"
+                 "       virtgov ticket import FILE",
+        .summary = "Record change tickets whose window authorizes activations.",
+        .help =
+        "A ticket covers a domain when the domain's urn:virtgov:1 <ticket> metadata\n"
+        "names it, or when its name matches the ticket's --domain glob ('web-*'), and\n"
+        "covers an activation only while now is inside [--from, --until). A 'start'\n"
+        "ticket covers start, incoming migration and restore; 'define' covers\n"
+        "definitions (checked by virtgov-inventoryd); 'any' covers both.\n"
+        "\n"
+        "import reads an export from a change system: a JSON array of objects with\n"
+        "id, domain, action, from, until and approved_by (times in RFC 3339). The whole\n"
+        "file is imported or nothing is. Each ticket added is a ticket.added event.\n"
+        "\n"
+        "list shows every ticket with its status (pending, active, expired).\n",
+        .run = run_ticket,
+};

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* "policy check" and "policy test": see a policy's verdicts before they bite. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "virtgov/cleanup.h"
+#include "virtgov/gate.h"
+
+static int check(Cli *cli, int argc, char **argv) {
+        if (argc > 2)
+                return cli_usage_error(&cmd_policy, "policy check takes at most one FILE");
+        const char *path = argc == 2 ? argv[1] : cli->config->policy;
+        Policy *p = NULL;
+        VgError err = { "" };
+        if (policy_load(path, &p, &err) < 0)
+                return cli_error("%s", err.text);
+        if (cli->json) {
+                json_t *names = json_array();
+                for (size_t i = 0; i < p->n_rules; i++)
+                        json_array_append_new(names, json_string(p->rules[i].name));
+                json_t *o = json_pack("{s:s, s:b, s:s, s:s, s:s, s:o}", "policy", path, "valid", 1,
+                                      "mode", p->mode == POLICY_ENFORCE ? "enforce" : "audit",
+                                      "default", p->fallback == VERDICT_ALLOW ? "allow" : "deny",
+                                      "on_error", p->on_error == VERDICT_ALLOW ? "allow" : "deny", "rules", names);
+                policy_free(p);
+                return out_json(o);
+        }
+        printf("policy '%s' is valid: mode %s, default %s, on_error %s, %zu rule(s)\n", path,
+               p->mode == POLICY_ENFORCE ? "enforce" : "audit", p->fallback == VERDICT_ALLOW ? "allow" : "deny",
+               p->on_error == VERDICT_ALLOW ? "allow" : "deny", p->n_rules);
+        for (size_t i = 0; i < p->n_rules; i++)
+                printf("  %zu. %s\n", i + 1, p->rules[i].name);
+        policy_free(p);
+        return EXIT_OK;
+}
+
+static int test(Cli *cli, int argc, char **argv) {
+        enum { OPT_XML = 0x100, OPT_OP, OPT_AT, OPT_POLICY, OPT_HOST, OPT_JSON };
+        static const struct option opts[] = {
+                { "xml", required_argument, NULL, OPT_XML },
+                { "op", required_argument, NULL, OPT_OP },
+                { "at", required_argument, NULL, OPT_AT },
+                { "policy", required_argument, NULL, OPT_POLICY },
+                { "host", required_argument, NULL, OPT_HOST },
+                { "json", no_argument, NULL, OPT_JSON },
+                {}
+        };
+        const char *xml_path = NULL, *op = "start", *policy = cli->config->policy;
+        char host[256];
+        gethostname(host, sizeof(host));
+        host[sizeof(host) - 1] = '\0';
+        const char *host_p = host;
+        int64_t at = vg_now_us();
+        int c, r;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_XML: xml_path = optarg; break;
+                case OPT_OP:
+                        if (strcmp(optarg, "start") && strcmp(optarg, "migrate") && strcmp(optarg, "restore") &&
+                            strcmp(optarg, "define"))
+                                return cli_usage_error(&cmd_policy, "--op must be start, migrate, restore or define");
+                        op = optarg;
+                        break;
+                case OPT_AT:
+                        if ((r = cli_parse_time(&cmd_policy, "--at", optarg, &at)))
+                                return r;
+                        break;
+                case OPT_POLICY: policy = optarg; break;
+                case OPT_HOST: host_p = optarg; break;
+                case OPT_JSON: cli->json = true; break;
+                default: return cli_usage_error(&cmd_policy, "unknown option");
+                }
+        }
+        if (!xml_path || optind != argc)
+                return cli_usage_error(&cmd_policy, "policy test needs --xml FILE (virsh dumpxml NAME > FILE)");
+
+        _cleanup_free_ char *xml = NULL;
+        size_t len;
+        VgError err = { "" };
+        if ((r = vg_read_file(xml_path, cli->config->max_xml_bytes, &xml, &len)) < 0)
+                return cli_error("%s: %s", xml_path, strerror(-r));
+        DomainFacts *f = NULL;
+        if (domxml_parse(xml, len, &f, &err) < 0)
+                return cli_error("%s: %s", xml_path, err.text);
+
+        /* The inventory is consulted as the hook would; a missing one is an
+         * error the policy's on_error decides, as it would be in the hook. */
+        Store *s = NULL;
+        VgError serr = { "" };
+        if (store_open(cli->config->inventory, STORE_READ, cli->config->busy_timeout_ms, &s, &serr) < 0)
+                s = NULL;
+        GateResult g;
+        gate_decide(policy, s, serr.text, f, op, host_p, at, &g);
+        store_close(s);
+        domain_facts_free(f);
+
+        bool deny = g.verdict == VERDICT_DENY;
+        if (cli->json) {
+                json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:o, s:O}", "op", op,
+                                      "verdict", deny ? "deny" : "allow", "enforced", g.enforced, "error", g.error,
+                                      "rule", g.rule ? json_string(g.rule) : json_null(), "detail", g.detail);
+                gate_result_clear(&g);
+                out_json(o);
+                return deny ? EXIT_FAIL : EXIT_OK;
+        }
+        printf("%s of '%s' at ", op, xml_path);
+        char t[VG_TIME_MAX];
+        vg_time_format(at, t);
+        printf("%s: %s%s (rule '%s')\n", t, deny ? "DENY" : "allow",
+               deny && !g.enforced ? " (audit mode: recorded as a violation, not blocked)" : "",
+               g.rule ? g.rule : "none");
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(g.detail, "reasons"), i, v)
+                printf("  - %s\n", json_string_value(v));
+        if (!json_array_size(json_object_get(g.detail, "reasons")) && g.reason)
+                printf("  - %s\n", g.reason);
+        gate_result_clear(&g);
+        return deny ? EXIT_FAIL : EXIT_OK;
+}
+
+static int run(Cli *cli, int argc, char **argv) {
+        if (argc < 2)
+                return cli_usage_error(&cmd_policy, "expected check or test");
+        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+                return cli_help(&cmd_policy);
+        if (!strcmp(argv[1], "check")) {
+                int n = 1;
+                for (int i = 2; i < argc; i++) {
+                        if (!strcmp(argv[i], "--json"))
+                                cli->json = true;
+                        else
+                                argv[n++] = argv[i];
+                }
+                argv[0] = argv[1];
+                return check(cli, n, argv);
+        }
+        if (!strcmp(argv[1], "test"))
+                return test(cli, argc - 1, argv + 1);
+        return cli_usage_error(&cmd_policy, "unknown verb '%s'", argv[1]);
+}
+
+const Command cmd_policy = {
+        .name = "policy",
+        .usage = "policy check [FILE] [--json]\n"
+                 "       virtgov policy test --xml FILE [--op start|migrate|restore|define] [--at TIME]\n"
+                 "                           [--policy FILE] [--host NAME] [--json]",
+        .summary = "Check a policy file, or see what it decides for a domain.",
+        .help =
+        "check  parses the policy (default: the 'policy' key, /etc/virtgov/policy.json)\n"
+        "       and lists its rules. Exit 1 with file, line and column if it is invalid.\n"
+        "test   decides for the domain XML in FILE exactly as virtgov-hook would (same\n"
+        "       approvals and tickets from the inventory), at --at (default now), and\n"
+        "       prints the verdict, the rule and every reason. Exit 0 for allow, 1 for\n"
+        "       deny (also in audit mode, where the deny would only be recorded).\n"
+        "\n"
+        "Example:\n"
+        "  virsh dumpxml web-7 > web-7.xml\n"
+        "  virtgov policy test --xml web-7.xml --at '2026-12-01T02:00:00Z'\n",
+        .run = run,
+};

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The gate: one decision procedure for the hook, the daemon and the CLI.
+ * It loads the policy, gathers the context from the inventory (approvals and
+ * tickets for the domain), asks the pure engine, and maps every failure to
+ * the policy's on_error, so that the three programs decide identically.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "virtgov/domxml.h"
+#include "virtgov/policy.h"
+#include "virtgov/store.h"
+
+typedef struct GateResult {
+        bool have_policy;        /* false: no policy file, everything allowed */
+        bool error;              /* policy unreadable, or context unavailable */
+        Verdict verdict;         /* what the policy (or on_error) says */
+        bool enforced;           /* a deny blocks (enforce mode, or an error) */
+        char *rule;              /* rule name, "default", "on_error", or NULL */
+        char *reason;            /* one line for a person */
+        json_t *detail;          /* {"mode","rule","reasons",...} for the event's data */
+} GateResult;
+
+/*
+ * Decides whether op ("start", "migrate", "restore", "define") of the domain
+ * with facts f may proceed on host at now_us. s may be NULL when the
+ * inventory could not be opened; store_error then says why. f may be NULL
+ * when the XML could not be parsed (store_error then says that). Never
+ * fails: every problem becomes a decision with error set.
+ */
+void gate_decide(const char *policy_path, Store *s, const char *store_error, const DomainFacts *f,
+                 const char *op, const char *host, int64_t now_us, GateResult *ret);
+void gate_result_clear(GateResult *r);
