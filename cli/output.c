@@ -132,6 +132,6 @@ Store *cli_open_store_write(Cli *cli) {
 int cli_parse_time(const Command *c, const char *opt, const char *v, int64_t *ret) {
         if (vg_time_parse(v, vg_now_us(), ret) < 0)
                 return cli_usage_error(c, "%s '%s' is not a time: use RFC 3339 (2026-11-22T09:30:00Z), a "
-                                       "date (2026-11-22), 'now', or an age such as 30m, 2h, 7d", opt, v);
+                                       "date (2026-11-22), 'now', an age such as 30m, 2h, 7d (ago) or +2h (from now)", opt, v);
         return 0;
 }

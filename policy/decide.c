@@ -214,7 +214,7 @@ static void default_decision(const Policy *p, const DomainFacts *f, const Policy
         }
         json_t *why = json_array();
         const Approval *a = check_approved(f, ctx, why);
-        const Ticket *t = a ? NULL : check_ticket(f, ctx, why);
+        const Ticket *t = check_ticket(f, ctx, why);
         if (a) {
                 d->verdict = VERDICT_ALLOW;
                 reason(d->reasons, "approved%s%s; no rule matches", a->approved_by ? " by " : "",
@@ -223,8 +223,10 @@ static void default_decision(const Policy *p, const DomainFacts *f, const Policy
                 d->verdict = VERDICT_ALLOW;
                 reason(d->reasons, "change ticket '%s' covers now; no rule matches", t->id);
         } else {
+                /* One line that says both, since it is what virsh shows. */
                 d->verdict = VERDICT_DENY;
-                json_array_extend(d->reasons, why);
+                reason(d->reasons, "%s; %s", json_string_value(json_array_get(why, 0)),
+                       json_string_value(json_array_get(why, 1)));
                 reason(d->reasons, "no rule matches; the policy's default is deny");
         }
         json_decref(why);

@@ -1,0 +1,126 @@
+#!/bin/bash
+# Policy on a real libvirtd: unapproved VMs do not start and virsh says why;
+# an approval or a ticket whose window covers now lets them; an expired
+# ticket does not; audit mode lets them start and records a violation; a
+# truncated policy blocks starts and 'policy check' names line and column.
+. "$(dirname "$0")/lib.sh"
+vg_sandbox "$@"
+sandbox_setup
+
+"$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
+start_libvirt
+POLICY=/etc/virtgov/policy.json
+mkdir -p /etc/virtgov
+echo '{ "mode": "enforce", "default": "deny" }' > "$POLICY"
+
+define() {
+        domain_xml "$1" > "$VG_SCRATCH/$1.xml"
+        [ -n "${2:-}" ] && sed -i "s|<vg:ticket>CHG-1042</vg:ticket>|<vg:ticket>$2</vg:ticket>|" "$VG_SCRATCH/$1.xml"
+        virsh define "$VG_SCRATCH/$1.xml" >/dev/null
+}
+
+# start_fails NAME: virsh start must fail; its error is kept in $VG_SCRATCH/err
+start_fails() {
+        ! virsh start "$1" > /dev/null 2> "$VG_SCRATCH/err"
+}
+
+say "enforce, default deny: an unapproved VM does not start"
+define vg-p-1 CHG-NONE
+check "virsh start of an unapproved VM fails" start_fails vg-p-1
+check "virsh's error names virtgov and why" \
+        grep -q "virtgov: start of 'vg-p-1' denied: not approved (virtgov approve 'vg-p-1')" "$VG_SCRATCH/err"
+check "the guest is not running" test "$(virsh domstate vg-p-1)" = "shut off"
+"$VIRTGOV" --json events --domain vg-p-1 --kind domain.prepare > "$VG_SCRATCH/deny.json"
+jq_check "the prepare event records deny, the reason and the rule" "$VG_SCRATCH/deny.json" \
+        '.[-1].decision == "deny" and (.[-1].reason | startswith("not approved")) and .[-1].data.rule == "default"'
+jq_check "every reason is on the event" "$VG_SCRATCH/deny.json" \
+        '(.[-1].data.policy.reasons | length) == 2'
+
+say "after virtgov approve it starts"
+check "virtgov approve" "$VIRTGOV" approve vg-p-1
+check "virsh start succeeds" virsh start vg-p-1
+"$VIRTGOV" --json events --domain vg-p-1 --kind domain.prepare > "$VG_SCRATCH/allow.json"
+jq_check "the prepare event records allow" "$VG_SCRATCH/allow.json" '.[-1].decision == "allow"'
+check "the approval is an event with the acting user" \
+        test "$("$VIRTGOV" --json events --kind approval.granted | jq -r '.[-1].actor')" != null
+virsh destroy vg-p-1 >/dev/null
+check "revoke, and it is blocked again" sh -c '"$0" revoke vg-p-1 >/dev/null && ! virsh -q -c qemu:///system start vg-p-1 2>/dev/null' "$VIRTGOV"
+
+say "a ticket named in the metadata, window covering now: it starts"
+define vg-p-2 CHG-2001
+check "ticket add" "$VIRTGOV" ticket add CHG-2001 --domain 'vg-p-2' --from 1h --until +1h --approved-by cab
+check "virsh start succeeds under the ticket" virsh start vg-p-2
+virsh destroy vg-p-2 >/dev/null
+
+say "an expired ticket: it does not"
+define vg-p-3 CHG-3001
+"$VIRTGOV" ticket add CHG-3001 --domain 'vg-p-3' --from 3h --until 1h >/dev/null
+check "virsh start fails" start_fails vg-p-3
+check "the error says the ticket expired" grep -q "change ticket 'CHG-3001' expired at" "$VG_SCRATCH/err"
+
+say "a ticket imported from a change system, by domain glob"
+cat > "$VG_SCRATCH/tickets.json" <<JSON
+[ { "id": "CHG-4001", "domain": "vg-p-*", "action": "start", "from": "2020-01-01T00:00:00Z",
+    "until": "2099-01-01T00:00:00Z", "approved_by": "change board" } ]
+JSON
+check "ticket import" "$VIRTGOV" ticket import "$VG_SCRATCH/tickets.json"
+check "vg-p-3 now starts under the imported ticket" virsh start vg-p-3
+virsh destroy vg-p-3 >/dev/null
+echo '[ { "id": "Y", "domain": "b", "from": "2020-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z" },
+        { "id": "X", "domain": "a", "from": "yesterday", "until": "2099-01-01T00:00:00Z" } ]' > "$VG_SCRATCH/bad.json"
+check "a bad import exits non-zero" sh -c '! "$0" ticket import "$1" 2> "$2"' \
+        "$VIRTGOV" "$VG_SCRATCH/bad.json" "$VG_SCRATCH/import-err"
+check "it names the ticket and the field" grep -q "ticket 1: 'from' and 'until' must be RFC 3339" "$VG_SCRATCH/import-err"
+check "nothing of it was imported" test "$("$VIRTGOV" --json ticket list | jq '[.[] | select(.id == "Y")] | length')" = 0
+
+say "a rule: explicit deny beats approval; policy test shows the trace"
+cat > "$POLICY" <<'JSON'
+{ "mode": "enforce", "default": "deny",
+  "rules": [ { "name": "no-raw-qemu", "match": { "name": "vg-p-*" }, "require": { "no_qemu_commandline": true, "max_vcpus": 1 } } ] }
+JSON
+check "policy check accepts it" "$VIRTGOV" policy check
+virsh dumpxml vg-p-2 > "$VG_SCRATCH/p2.xml"
+check "policy test allows vg-p-2" "$VIRTGOV" policy test --xml "$VG_SCRATCH/p2.xml"
+sed -i 's|<vcpu placement=.static.>1</vcpu>|<vcpu placement="static">4</vcpu>|' "$VG_SCRATCH/p2.xml"
+check "policy test denies 4 vCPUs, exit 1" sh -c '! "$0" policy test --xml "$1" > "$2"' \
+        "$VIRTGOV" "$VG_SCRATCH/p2.xml" "$VG_SCRATCH/trace"
+check "the trace names the rule and the reason" \
+        grep -q "DENY (rule 'no-raw-qemu')" "$VG_SCRATCH/trace"
+
+say "audit mode: the unapproved VM starts and a violation is recorded"
+define vg-a-1 CHG-NONE
+echo '{ "mode": "audit", "default": "deny" }' > "$POLICY"
+check "virsh start succeeds in audit mode" virsh start vg-a-1
+"$VIRTGOV" --json events --domain vg-a-1 > "$VG_SCRATCH/audit.json"
+jq_check "policy.violation recorded with the reason" "$VG_SCRATCH/audit.json" \
+        '[.[] | select(.kind == "policy.violation" and .decision == "deny" and (.reason | startswith("not approved")))] | length == 1'
+jq_check "the prepare itself is allowed, saying it would deny" "$VG_SCRATCH/audit.json" \
+        '[.[] | select(.kind == "domain.prepare" and .decision == "allow" and (.reason | startswith("audit: would deny")))] | length == 1'
+virsh destroy vg-a-1 >/dev/null
+
+say "a truncated policy blocks starts and policy check says where"
+printf '{ "mode": "enforce",\n  "default": "al' > "$POLICY"
+check "virsh start fails" start_fails vg-p-2
+check "the error names the policy file" grep -q "virtgov: start of 'vg-p-2' denied: policy unreadable: $POLICY:2:" "$VG_SCRATCH/err"
+check "policy check exits non-zero" sh -c '! "$0" policy check 2> "$1"' "$VIRTGOV" "$VG_SCRATCH/check"
+check "policy check gives line and column" grep -qE "$POLICY:2:[0-9]+: " "$VG_SCRATCH/check"
+check "policy.error is recorded" test "$("$VIRTGOV" --json events --kind policy.error | jq length)" -ge 1
+
+say "no policy file at all: everything allowed and recorded"
+rm -f "$POLICY"
+check "virsh start succeeds" virsh start vg-p-2
+check "the prepare says there is no policy" \
+        test "$("$VIRTGOV" --json events --domain vg-p-2 --kind domain.prepare | jq -r '.[-1].reason')" = "no policy at '$POLICY'"
+virsh destroy vg-p-2 >/dev/null
+
+say "a running guest survives libvirtd's reconnect under a denying policy"
+virsh start vg-p-2 >/dev/null
+echo '{ "mode": "enforce", "default": "deny", "rules": [ { "name": "nothing", "action": "deny" } ] }' > "$POLICY"
+stop_libvirt
+libvirtd -d
+for _ in $(seq 100); do virsh version >/dev/null 2>&1 && break; sleep 0.1; done
+check "the guest still runs after reconnect" test "$(virsh domstate vg-p-2)" = running
+check "the reconnect was recorded without a decision" \
+        test "$("$VIRTGOV" --json events --domain vg-p-2 --kind domain.reconnect | jq -r '.[-1].decision')" = null
+
+finish
