@@ -16,6 +16,8 @@
 
 #include "daemon.h"
 #include "virtgov/cleanup.h"
+#include "virtgov/domxml.h"
+#include "virtgov/gate.h"
 
 #define BACKOFF_MAX_S 60
 
@@ -98,6 +100,35 @@ static void check_bypass(Conn *c, virDomainPtr dom, const char *detail) {
         daemon_record(c->d, e);
 }
 
+/*
+ * A define cannot be blocked by a hook: libvirt has none for it. So the
+ * daemon decides after the fact, as the hook would for a start, and records
+ * a policy.violation when the policy would not have allowed it.
+ */
+static void check_define(Conn *c, virDomainPtr dom) {
+        if (access(c->d->config->policy, F_OK) < 0)
+                return;
+        _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+        DomainFacts *f = NULL;
+        VgError err = { "" };
+        if (xml && domxml_parse(xml, strlen(xml), &f, &err) < 0)
+                f = NULL;
+        GateResult g;
+        gate_decide(c->d->config->policy, c->d->store, NULL, f, "define", c->host, vg_now_us(), &g);
+        if (g.verdict == VERDICT_DENY) {
+                Event *e = domain_event(c, dom, "daemon", "policy.violation", -1);
+                if (e) {
+                        event_set(&e->decision, "deny");
+                        event_set(&e->reason, g.reason);
+                        json_object_set(e->data, "policy", g.detail);
+                        json_object_set_new(e->data, "op", json_string("define"));
+                        daemon_record(c->d, e);
+                }
+        }
+        gate_result_clear(&g);
+        domain_facts_free(f);
+}
+
 /* ---- callbacks ---- */
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
@@ -117,6 +148,8 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         daemon_record(c->d, e);
         if (event == VIR_DOMAIN_EVENT_STARTED && detail != VIR_DOMAIN_EVENT_STARTED_WAKEUP)
                 check_bypass(c, dom, dn);
+        if (event == VIR_DOMAIN_EVENT_DEFINED && detail != VIR_DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT)
+                check_define(c, dom);
         return 0;
 }
 

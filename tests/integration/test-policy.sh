@@ -113,6 +113,19 @@ check "the prepare says there is no policy" \
         test "$("$VIRTGOV" --json events --domain vg-p-2 --kind domain.prepare | jq -r '.[-1].reason')" = "no policy at '$POLICY'"
 virsh destroy vg-p-2 >/dev/null
 
+say "defines cannot be blocked: the daemon records a violation for one no ticket covers"
+echo '{ "mode": "enforce", "default": "deny" }' > "$POLICY"
+start_daemon
+define vg-v-1 CHG-NONE
+wait_for "a define with no ticket -> policy.violation from the daemon" \
+        '[.[] | select(.kind == "policy.violation" and .domain == "vg-v-1" and .source == "daemon" and .data.op == "define")] | length == 1'
+"$VIRTGOV" ticket add CHG-5001 --domain 'vg-v-2' --action define --from 1h --until +1h >/dev/null
+define vg-v-2 CHG-NONE
+wait_for "its define is recorded" "$(has_event domain.defined vg-v-2 libvirt)"
+check "a define a ticket covers is no violation" \
+        test "$("$VIRTGOV" --json events --kind policy.violation --domain vg-v-2 | jq length)" = 0
+kill -TERM "$VG_DAEMON_PID"; wait "$VG_DAEMON_PID" || true
+
 say "a running guest survives libvirtd's reconnect under a denying policy"
 virsh start vg-p-2 >/dev/null
 echo '{ "mode": "enforce", "default": "deny", "rules": [ { "name": "nothing", "action": "deny" } ] }' > "$POLICY"
