@@ -9,7 +9,7 @@ packages=(
         # tests
         libcriterion-dev jq sqlite3 iproute2 util-linux procps
         # the real thing the integration tests and the quickstart drive
-        libvirt-daemon-system libvirt-clients qemu-system-x86
+        libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
 )
 missing=()
 for p in "${packages[@]}"; do

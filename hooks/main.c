@@ -261,7 +261,7 @@ static Event *derived(const Event *e, const char *kind, const GateResult *g) {
  * policy.violation or policy.error event is added when due. Returns true
  * when the operation must be blocked.
  */
-static bool decide(const Config *c, const char *op, Store *s, const char *store_err, const DomainFacts *f,
+static bool decide(const Config *c, const char *op, Store *s, const char *store_err, DomainFacts *f,
                    const char *facts_err, Event **events, size_t *n) {
         Event *e = events[0];
         GateResult g;
@@ -276,6 +276,9 @@ static bool decide(const Config *c, const char *op, Store *s, const char *store_
         } else
                 event_set(&e->reason, g.reason);
         json_object_set(e->data, "policy", g.detail);
+        /* The gate may have completed backing chains from image headers. */
+        if (f)
+                json_object_set_new(e->data, "facts", domain_facts_to_json(f));
         if (g.rule)
                 json_object_set_new(e->data, "rule", json_string(g.rule));
 

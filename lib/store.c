@@ -73,6 +73,14 @@ static const char *const migrations[] = {
         "  approved_by TEXT,"
         "  added_by TEXT,"
         "  time TEXT NOT NULL);",
+        /* 3 -> 4: the trusted-image library. The stat fields let the hook
+         * tell in one stat() whether the file is still the one hashed. */
+        "CREATE TABLE images ("
+        "  path TEXT PRIMARY KEY,"
+        "  sha256 TEXT NOT NULL,"
+        "  size TEXT NOT NULL, dev TEXT NOT NULL, ino TEXT NOT NULL, mtime_ns TEXT NOT NULL,"
+        "  trusted_by TEXT,"
+        "  time TEXT NOT NULL);",
 };
 
 typedef enum StmtId {
@@ -90,6 +98,9 @@ typedef enum StmtId {
         STMT_TICKET_PUT,
         STMT_TICKETS_FOR,
         STMT_TICKETS_ALL,
+        STMT_IMAGE_PUT,
+        STMT_IMAGE_GET,
+        STMT_IMAGES_ALL,
         STMT_BEGIN,
         STMT_COMMIT,
         STMT_ROLLBACK,
@@ -156,6 +167,10 @@ static const char *const stmt_sql[_STMT_MAX] = {
                              " FROM tickets WHERE id = ?1 OR (domain_glob IS NOT NULL AND ?2 GLOB domain_glob)",
         [STMT_TICKETS_ALL] = "SELECT id, domain_glob, action, valid_from, valid_until, approved_by, added_by, time"
                              " FROM tickets ORDER BY valid_from, id",
+        [STMT_IMAGE_PUT] = "INSERT OR REPLACE INTO images (path, sha256, size, dev, ino, mtime_ns, trusted_by, time)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        [STMT_IMAGE_GET] = "SELECT path, sha256, size, dev, ino, mtime_ns, trusted_by, time FROM images WHERE path = ?1",
+        [STMT_IMAGES_ALL] = "SELECT path, sha256, size, dev, ino, mtime_ns, trusted_by, time FROM images ORDER BY path",
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
         [STMT_COMMIT] = "COMMIT",
         [STMT_ROLLBACK] = "ROLLBACK",
@@ -786,4 +801,18 @@ int store_tickets(Store *s, const char *name, const char *ticket_id, RowCallback
         if (!name && !ticket_id)
                 return walk_rows(s, STMT_TICKETS_ALL, NULL, NULL, 8, cb, u, err);
         return walk_rows(s, STMT_TICKETS_FOR, ticket_id ? ticket_id : "", name ? name : "", 8, cb, u, err);
+}
+
+int store_image_put(Store *s, const StoreRow *row, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_IMAGE_PUT, &st, err);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < 8; i++)
+                bind_text(st, i + 1, row->f[i]);
+        return step_done(s, st, err, "recording a trusted image");
+}
+
+int store_images(Store *s, const char *path, RowCallback cb, void *u, VgError *err) {
+        return walk_rows(s, path ? STMT_IMAGE_GET : STMT_IMAGES_ALL, path, NULL, 8, cb, u, err);
 }

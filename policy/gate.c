@@ -11,11 +11,13 @@
 
 #include "virtgov/cleanup.h"
 #include "virtgov/gate.h"
+#include "virtgov/image.h"
 
 typedef struct Context {
         Approval approvals[64];
         Ticket tickets[256];
-        size_t n_approvals, n_tickets;
+        ImageState images[64];
+        size_t n_approvals, n_tickets, n_images;
         char **strings;          /* every string the arrays point at */
         size_t n_strings;
 } Context;
@@ -57,6 +59,81 @@ static int add_ticket(const StoreRow *r, void *u) {
         return 0;
 }
 
+/* ---- images ---- */
+
+static bool needs_images(const Policy *p) {
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i].require.trusted_images || p->rules[i].require.image_dirs)
+                        return true;
+        return false;
+}
+
+/* libvirt's XML often lacks the backing chain (it is found at start, after
+ * the prepare hook): read it from the images' own headers. */
+static void complete_chains(DomainFacts *f) {
+        for (size_t i = 0; i < f->n_disks; i++) {
+                DiskFacts *d = &f->disks[i];
+                char **chain = NULL;
+                if (d->n_backing || !d->source || d->source[0] != '/' ||
+                    image_backing_chain(d->source, &chain, NULL) < 0)
+                        continue;
+                size_t n = 0;
+                while (chain[n])
+                        n++;
+                if (n) {
+                        d->backing = chain;
+                        d->n_backing = n;
+                } else
+                        image_chain_free(chain);
+        }
+}
+
+typedef struct Lookup {
+        bool found;
+        ImageStat want;
+} Lookup;
+
+static int image_row(const StoreRow *r, void *u) {
+        Lookup *l = u;
+        l->found = true;
+        l->want = (ImageStat) { .size = strtoull(r->f[IMAGE_SIZE], NULL, 10), .dev = strtoull(r->f[IMAGE_DEV], NULL, 10),
+                                .ino = strtoull(r->f[IMAGE_INO], NULL, 10),
+                                .mtime_ns = strtoll(r->f[IMAGE_MTIME], NULL, 10) };
+        return 0;
+}
+
+static void image_note(Context *c, Store *s, const char *path) {
+        for (size_t i = 0; i < c->n_images; i++)
+                if (!strcmp(c->images[i].path, path))
+                        return;
+        if (c->n_images >= ELEMENTSOF(c->images))
+                return;
+        Lookup l = { false };
+        ImageStat now;
+        store_images(s, path, image_row, &l, NULL);
+        const char *why = NULL;
+        if (!l.found)
+                why = "not in the trusted-image library";
+        else if (image_stat(path, &now) < 0)
+                why = "missing";
+        else if (now.size != l.want.size || now.mtime_ns != l.want.mtime_ns || now.ino != l.want.ino ||
+                 now.dev != l.want.dev)
+                why = "changed since it was trusted: run 'virtgov image verify'";
+        c->images[c->n_images++] = (ImageState) { .path = keep(c, path), .trusted = !why, .why = why };
+}
+
+static void collect_images(Context *c, Store *s, DomainFacts *f) {
+        complete_chains(f);
+        for (size_t i = 0; i < f->n_disks; i++) {
+                const DiskFacts *d = &f->disks[i];
+                if (d->source && d->source[0] == '/')
+                        image_note(c, s, d->source);
+                for (size_t b = 0; b < d->n_backing; b++)
+                        if (d->backing[b][0] == '/')
+                                image_note(c, s, d->backing[b]);
+        }
+}
+
 static void context_free(Context *c) {
         for (size_t i = 0; i < c->n_strings; i++)
                 free(c->strings[i]);
@@ -76,7 +153,7 @@ static void set_error(GateResult *r, const Policy *p, const char *what) {
         r->detail = json_pack("{s:s, s:s, s:[s]}", "rule", "on_error", "error", what, "reasons", what);
 }
 
-void gate_decide(const char *policy_path, Store *s, const char *store_error, const DomainFacts *f,
+void gate_decide(const char *policy_path, Store *s, const char *store_error, DomainFacts *f,
                  const char *op, const char *host, int64_t now_us, GateResult *ret) {
         GateResult r = { .verdict = VERDICT_ALLOW };
         VgError err = { "" };
@@ -114,9 +191,12 @@ void gate_decide(const char *policy_path, Store *s, const char *store_error, con
                 snprintf(what, sizeof(what), "cannot consult the inventory: %s", err.text);
                 set_error(&r, p, what);
         } else {
+                if (needs_images(p))
+                        collect_images(&c, s, f);
                 PolicyContext ctx = { .now_us = now_us, .op = op, .host = host,
                                       .approvals = c.approvals, .n_approvals = c.n_approvals,
-                                      .tickets = c.tickets, .n_tickets = c.n_tickets };
+                                      .tickets = c.tickets, .n_tickets = c.n_tickets,
+                                      .images = c.images, .n_images = c.n_images };
                 Decision d;
                 if (policy_decide(p, f, &ctx, &d) < 0) {
                         set_error(&r, p, "out of memory while deciding");

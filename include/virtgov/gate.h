@@ -29,8 +29,11 @@ typedef struct GateResult {
  * with facts f may proceed on host at now_us. s may be NULL when the
  * inventory could not be opened; store_error then says why. f may be NULL
  * when the XML could not be parsed (store_error then says that). Never
- * fails: every problem becomes a decision with error set.
+ * fails: every problem becomes a decision with error set. When the policy
+ * looks at images, disks whose XML lacks a backing chain get it from the
+ * images' qcow2 headers (f is completed in place), and each image is
+ * checked against the trusted-image library with one stat().
  */
-void gate_decide(const char *policy_path, Store *s, const char *store_error, const DomainFacts *f,
+void gate_decide(const char *policy_path, Store *s, const char *store_error, DomainFacts *f,
                  const char *op, const char *host, int64_t now_us, GateResult *ret);
 void gate_result_clear(GateResult *r);

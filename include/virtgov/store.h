@@ -131,3 +131,10 @@ int store_approvals(Store *s, const char *name, const char *uuid, RowCallback cb
 /* The tickets that name this domain (its metadata's ticket_id, or a
  * domain_glob matching name), or all when both are NULL. */
 int store_tickets(Store *s, const char *name, const char *ticket_id, RowCallback cb, void *u, VgError *err);
+
+/* The trusted-image library: path, sha256, size, dev, ino, mtime_ns,
+ * trusted_by, time (numbers as decimal text). */
+enum { IMAGE_PATH, IMAGE_SHA256, IMAGE_SIZE, IMAGE_DEV, IMAGE_INO, IMAGE_MTIME, IMAGE_BY, IMAGE_TIME };
+int store_image_put(Store *s, const StoreRow *row, VgError *err);
+/* The image at path, or every image when path is NULL. */
+int store_images(Store *s, const char *path, RowCallback cb, void *u, VgError *err);

@@ -113,6 +113,34 @@ check "the prepare says there is no policy" \
         test "$("$VIRTGOV" --json events --domain vg-p-2 --kind domain.prepare | jq -r '.[-1].reason')" = "no policy at '$POLICY'"
 virsh destroy vg-p-2 >/dev/null
 
+say "trusted images: an overlay on an untrusted base is denied until the base is trusted"
+IMG=/var/lib/libvirt/images/vgtest
+mkdir -p "$IMG"
+qemu-img create -q -f qcow2 "$IMG/golden.qcow2" 16M
+qemu-img create -q -f qcow2 -b "$IMG/golden.qcow2" -F qcow2 "$IMG/vg-i-1.qcow2"
+domain_xml vg-i-1 "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$IMG/vg-i-1.qcow2'/><target dev='vda' bus='virtio'/></disk>" > "$VG_SCRATCH/i1.xml"
+virsh define "$VG_SCRATCH/i1.xml" >/dev/null
+cat > "$POLICY" <<JSON
+{ "mode": "enforce", "default": "deny",
+  "rules": [ { "name": "golden-only", "match": { "name": "vg-i-*" },
+               "require": { "trusted_images": true, "image_dirs": ["$IMG"] } } ] }
+JSON
+check "start is denied" start_fails vg-i-1
+check "the error names the untrusted base (found in the qcow2 header)" \
+        grep -q "disk vda: image '$IMG/golden.qcow2' is not trusted (not in the trusted-image library)" "$VG_SCRATCH/err"
+check "image trust" "$VIRTGOV" image trust "$IMG/golden.qcow2"
+check "image list shows it with its SHA-256" \
+        test "$("$VIRTGOV" --json image list | jq -r '.[0].sha256')" = "$(sha256sum "$IMG/golden.qcow2" | cut -d' ' -f1)"
+check "now it starts" virsh start vg-i-1
+virsh destroy vg-i-1 >/dev/null
+check "image verify: all ok" "$VIRTGOV" image verify
+qemu-img resize -q "$IMG/golden.qcow2" 32M
+check "a changed base: start denied" start_fails vg-i-1
+check "the error says it changed" grep -q "golden.qcow2' is not trusted (changed since it was trusted" "$VG_SCRATCH/err"
+check "image verify exits 1" sh -c '! "$0" image verify >/dev/null 2>&1' "$VIRTGOV"
+check "image.changed recorded" test "$("$VIRTGOV" --json events --kind image.changed | jq length)" -ge 1
+rm -f "$POLICY"
+
 say "defines cannot be blocked: the daemon records a violation for one no ticket covers"
 echo '{ "mode": "enforce", "default": "deny" }' > "$POLICY"
 start_daemon
