@@ -121,6 +121,119 @@ static int test(Cli *cli, int argc, char **argv) {
         return deny ? EXIT_FAIL : EXIT_OK;
 }
 
+/* ---- replay ---- */
+
+typedef struct Replay {
+        Store *s;
+        const char *policy;
+        json_t *rows;
+        size_t n, denied;
+} Replay;
+
+static int replay_one(const Event *e, void *u) {
+        Replay *rp = u;
+        const char *hook_op = json_string_value(json_object_get(e->data, "op"));
+        const char *op = !hook_op ? NULL : !strcmp(hook_op, "prepare") ? "start"
+                       : !strcmp(hook_op, "migrate") ? "migrate" : !strcmp(hook_op, "restore") ? "restore" : NULL;
+        DomainFacts *f = NULL;
+        if (!op || domain_facts_from_json(json_object_get(e->data, "facts"), &f) < 0)
+                return 0;   /* an activation whose XML was unreadable: nothing to re-decide */
+        int64_t at = 0;
+        vg_time_parse(e->time, 0, &at);
+        GateResult g;
+        gate_decide(rp->policy, rp->s, NULL, f, op, e->host, at, &g);
+        bool would_deny = g.verdict == VERDICT_DENY;
+        rp->n++;
+        rp->denied += would_deny;
+        json_t *reasons = json_object_get(g.detail, "reasons");
+        json_array_append_new(rp->rows, json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:o}",
+                "id", (json_int_t) e->id, "time", e->time, "domain", event_json_string(e->domain),
+                "uuid", event_json_string(e->uuid), "op", op, "was", event_json_string(e->decision),
+                "would", would_deny ? "deny" : "allow", "rule", g.rule ? json_string(g.rule) : json_null(),
+                "reasons", reasons ? json_incref(reasons) : json_array()));
+        gate_result_clear(&g);
+        domain_facts_free(f);
+        return 0;
+}
+
+static int replay(Cli *cli, int argc, char **argv) {
+        enum { OPT_SINCE = 0x100, OPT_POLICY, OPT_JSON, OPT_ALL };
+        static const struct option opts[] = {
+                { "since", required_argument, NULL, OPT_SINCE },
+                { "policy", required_argument, NULL, OPT_POLICY },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "all", no_argument, NULL, OPT_ALL },
+                {}
+        };
+        EventFilter f = { .source = "hook" };
+        Replay rp = { .policy = cli->config->policy, .rows = json_array() };
+        bool all = false;
+        int c, r;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_SINCE:
+                        if ((r = cli_parse_time(&cmd_policy, "--since", optarg, &f.since_us)))
+                                return r;
+                        break;
+                case OPT_POLICY: rp.policy = optarg; break;
+                case OPT_JSON: cli->json = true; break;
+                case OPT_ALL: all = true; break;
+                default: return cli_usage_error(&cmd_policy, "unknown option");
+                }
+        }
+        if (optind != argc)
+                return cli_usage_error(&cmd_policy, "unexpected '%s'", argv[optind]);
+        /* Refuse a broken candidate up front rather than "deny" everything. */
+        Policy *p = NULL;
+        VgError err = { "" };
+        if (policy_load(rp.policy, &p, &err) < 0) {
+                json_decref(rp.rows);
+                return cli_error("%s", err.text);
+        }
+        policy_free(p);
+
+        rp.s = cli_open_store(cli);
+        if (!rp.s) {
+                json_decref(rp.rows);
+                return EXIT_FAIL;
+        }
+        static const char *const kinds[] = { "domain.prepare", "domain.migrate", "domain.restore" };
+        for (size_t k = 0; k < 3; k++) {
+                f.kind_prefix = kinds[k];
+                if ((r = store_query_events(rp.s, &f, replay_one, &rp, &err)) < 0)
+                        break;
+        }
+        store_close(rp.s);
+        if (r < 0) {
+                json_decref(rp.rows);
+                return cli_error("%s", err.text);
+        }
+        if (cli->json)
+                return out_json(json_pack("{s:s, s:I, s:I, s:o}", "policy", rp.policy, "replayed", (json_int_t) rp.n,
+                                          "would_deny", (json_int_t) rp.denied, "activations", rp.rows));
+        printf("%-19s  %-20s  %-8s  %-6s  %-6s  %-18s  %s\n", "TIME (UTC)", "DOMAIN", "OP", "WAS", "WOULD",
+               "RULE", "WHY");
+        size_t i;
+        json_t *v;
+        json_array_foreach(rp.rows, i, v) {
+                bool deny = !strcmp(json_string_value(json_object_get(v, "would")), "deny");
+                if (!deny && !all)
+                        continue;
+                char t[20], a[64], b[64], w[512];
+                printf("%-19s  %-20s  %-8s  %-6s  %-6s  %-18s  %s\n",
+                       out_time(json_string_value(json_object_get(v, "time")), t),
+                       out_safe(json_string_value(json_object_get(v, "domain")), a, sizeof(a)),
+                       json_string_value(json_object_get(v, "op")),
+                       json_string_value(json_object_get(v, "was")) ?: "-",
+                       json_string_value(json_object_get(v, "would")),
+                       out_safe(json_string_value(json_object_get(v, "rule")), b, sizeof(b)),
+                       out_safe(json_string_value(json_array_get(json_object_get(v, "reasons"), 0)), w, sizeof(w)));
+        }
+        printf("\n%zu activation(s) replayed under '%s': %zu would be denied\n", rp.n, rp.policy, rp.denied);
+        json_decref(rp.rows);
+        return EXIT_OK;
+}
+
 static int run(Cli *cli, int argc, char **argv) {
         if (argc < 2)
                 return cli_usage_error(&cmd_policy, "expected check or test");
@@ -139,6 +252,8 @@ static int run(Cli *cli, int argc, char **argv) {
         }
         if (!strcmp(argv[1], "test"))
                 return test(cli, argc - 1, argv + 1);
+        if (!strcmp(argv[1], "replay"))
+                return replay(cli, argc - 1, argv + 1);
         return cli_usage_error(&cmd_policy, "unknown verb '%s'", argv[1]);
 }
 
@@ -146,7 +261,8 @@ const Command cmd_policy = {
         .name = "policy",
         .usage = "policy check [FILE] [--json]\n"
                  "       virtgov policy test --xml FILE [--op start|migrate|restore|define] [--at TIME]\n"
-                 "                           [--policy FILE] [--host NAME] [--json]",
+                 "                           [--policy FILE] [--host NAME] [--json]\n"
+                 "       virtgov policy replay [--since TIME] [--policy FILE] [--all] [--json]",
         .summary = "Check a policy file, or see what it decides for a domain.",
         .help =
         "check  parses the policy (default: the 'policy' key, /etc/virtgov/policy.json)\n"
@@ -155,6 +271,11 @@ const Command cmd_policy = {
         "       approvals and tickets from the inventory), at --at (default now), and\n"
         "       prints the verdict, the rule and every reason. Exit 0 for allow, 1 for\n"
         "       deny (also in audit mode, where the deny would only be recorded).\n"
+        "replay re-decides every recorded activation (the hook's prepare, migrate and\n"
+        "       restore events, from the facts recorded on them) under a policy, at the\n"
+        "       time each happened, and lists those it would deny (--all: every one).\n"
+        "       Approvals, tickets and images are today's. Use it before moving from\n"
+        "       audit to enforce: virtgov policy replay --since 30d --policy new.json\n"
         "\n"
         "Example:\n"
         "  virsh dumpxml web-7 > web-7.xml\n"

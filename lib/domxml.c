@@ -511,3 +511,77 @@ json_t *network_facts_to_json(const NetworkFacts *f) {
         set_str(o, "mac", f->port_mac);
         return o;
 }
+
+/* ---- back from JSON (the facts recorded on an event) ---- */
+
+static char *jstr(json_t *o, const char *key) {
+        const char *s = json_string_value(json_object_get(o, key));
+        return s ? strdup(s) : NULL;
+}
+
+int domain_facts_from_json(const json_t *j, DomainFacts **ret) {
+        if (!json_is_object(j) || !json_is_string(json_object_get(j, "name")))
+                return -EINVAL;
+        json_t *o = (json_t *) j;
+        _cleanup_(domain_facts_freep) DomainFacts *f = calloc(1, sizeof(*f));
+        if (!f)
+                return -ENOMEM;
+        f->name = jstr(o, "name");
+        f->uuid = jstr(o, "uuid");
+        f->owner = jstr(o, "owner");
+        f->ticket = jstr(o, "ticket");
+        f->purpose = jstr(o, "purpose");
+        f->virt_type = jstr(o, "type");
+        f->arch = jstr(o, "arch");
+        f->machine = jstr(o, "machine");
+        f->emulator = jstr(o, "emulator");
+        f->vcpus = (unsigned) json_integer_value(json_object_get(o, "vcpus"));
+        f->memory_kib = (uint64_t) json_integer_value(json_object_get(o, "memory_kib"));
+        f->qemu_commandline = json_is_true(json_object_get(o, "qemu_commandline"));
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(o, "disks"), i, v) {
+                if (grow((void **) &f->disks, &f->n_disks, sizeof(DiskFacts)) < 0)
+                        return -ENOMEM;
+                DiskFacts *d = &f->disks[f->n_disks - 1];
+                d->type = jstr(v, "type");
+                d->device = jstr(v, "device");
+                d->source = jstr(v, "source");
+                d->format = jstr(v, "format");
+                d->target = jstr(v, "target");
+                d->readonly = json_is_true(json_object_get(v, "readonly"));
+                d->shareable = json_is_true(json_object_get(v, "shareable"));
+                json_t *b = json_object_get(v, "backing");
+                if (json_array_size(b)) {
+                        d->backing = calloc(json_array_size(b) + 1, sizeof(char *));
+                        if (!d->backing)
+                                return -ENOMEM;
+                        for (size_t k = 0; k < json_array_size(b); k++)
+                                if (json_is_string(json_array_get(b, k)))
+                                        d->backing[d->n_backing++] = strdup(json_string_value(json_array_get(b, k)));
+                }
+        }
+        json_array_foreach(json_object_get(o, "interfaces"), i, v) {
+                if (grow((void **) &f->ifaces, &f->n_ifaces, sizeof(InterfaceFacts)) < 0)
+                        return -ENOMEM;
+                InterfaceFacts *x = &f->ifaces[f->n_ifaces - 1];
+                x->type = jstr(v, "type");
+                x->source = jstr(v, "source");
+                x->mac = jstr(v, "mac");
+                x->model = jstr(v, "model");
+        }
+        json_array_foreach(json_object_get(o, "graphics"), i, v) {
+                if (grow((void **) &f->graphics, &f->n_graphics, sizeof(GraphicsFacts)) < 0)
+                        return -ENOMEM;
+                f->graphics[f->n_graphics - 1].type = jstr(v, "type");
+                f->graphics[f->n_graphics - 1].listen = jstr(v, "listen");
+        }
+        json_array_foreach(json_object_get(o, "seclabels"), i, v) {
+                if (grow((void **) &f->seclabels, &f->n_seclabels, sizeof(SeclabelFacts)) < 0)
+                        return -ENOMEM;
+                f->seclabels[f->n_seclabels - 1].type = jstr(v, "type");
+                f->seclabels[f->n_seclabels - 1].model = jstr(v, "model");
+        }
+        *ret = TAKE_PTR(f);
+        return 0;
+}

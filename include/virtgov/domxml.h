@@ -81,3 +81,7 @@ NetworkFacts *network_facts_free(NetworkFacts *f);
  * are left out. NULL only on ENOMEM. */
 json_t *domain_facts_to_json(const DomainFacts *f);
 json_t *network_facts_to_json(const NetworkFacts *f);
+
+/* The facts back from their JSON form (as recorded on an event), for
+ * re-deciding old activations. -EINVAL if j is not such an object. */
+int domain_facts_from_json(const json_t *j, DomainFacts **ret);

@@ -98,6 +98,15 @@ jq_check "the prepare itself is allowed, saying it would deny" "$VG_SCRATCH/audi
         '[.[] | select(.kind == "domain.prepare" and .decision == "allow" and (.reason | startswith("audit: would deny")))] | length == 1'
 virsh destroy vg-a-1 >/dev/null
 
+say "policy replay: what a candidate policy would have denied"
+echo '{ "mode": "enforce", "default": "allow", "rules": [ { "name": "no-vg-a", "match": { "name": "vg-a-*" }, "action": "deny" } ] }' > "$VG_SCRATCH/candidate.json"
+"$VIRTGOV" --json policy replay --policy "$VG_SCRATCH/candidate.json" > "$VG_SCRATCH/replay.json"
+jq_check "replay finds the audit-mode start of vg-a-1 and only it" "$VG_SCRATCH/replay.json" \
+        '.would_deny == 1 and ([.activations[] | select(.would == "deny") | .domain] == ["vg-a-1"]) and .replayed >= 4'
+jq_check "it says which rule" "$VG_SCRATCH/replay.json" \
+        '[.activations[] | select(.would == "deny") | .rule] == ["no-vg-a"]'
+check "replay refuses a broken candidate" sh -c '! "$0" policy replay --policy /dev/null 2>/dev/null' "$VIRTGOV"
+
 say "a truncated policy blocks starts and policy check says where"
 printf '{ "mode": "enforce",\n  "default": "al' > "$POLICY"
 check "virsh start fails" start_fails vg-p-2

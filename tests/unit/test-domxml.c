@@ -158,3 +158,23 @@ Test(read_fd, exact_cap_is_accepted) {
         free(buf);
         close(p[0]);
 }
+
+Test(domxml, facts_survive_a_json_round_trip) {
+        char p[4096];
+        snprintf(p, sizeof(p), "%s/domxml/full/input.xml", TEST_DATA_DIR);
+        size_t len = 0;
+        char *xml = read_data(p, &len);
+        cr_assert_not_null(xml);
+        DomainFacts *f = NULL, *back = NULL;
+        cr_assert_eq(domxml_parse(xml, len, &f, NULL), 0);
+        json_t *j = domain_facts_to_json(f);
+        cr_assert_eq(domain_facts_from_json(j, &back), 0);
+        json_t *j2 = domain_facts_to_json(back);
+        cr_assert(json_equal(j, j2));
+        domain_facts_free(back);
+        cr_assert_eq(domain_facts_from_json(json_array(), &back), -EINVAL);
+        json_decref(j);
+        json_decref(j2);
+        domain_facts_free(f);
+        free(xml);
+}
