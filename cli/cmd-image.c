@@ -10,6 +10,18 @@
 #include "virtgov/cleanup.h"
 #include "virtgov/image.h"
 
+/* The library row for path: its hash and the stat fields the hook compares. */
+static int put_row(Store *s, const char *path, const char *hex, const ImageStat *st, const char *by, VgError *err) {
+        char f[4][32], now[VG_TIME_MAX];
+        snprintf(f[0], 32, "%llu", (unsigned long long) st->size);
+        snprintf(f[1], 32, "%llu", (unsigned long long) st->dev);
+        snprintf(f[2], 32, "%llu", (unsigned long long) st->ino);
+        snprintf(f[3], 32, "%lld", (long long) st->mtime_ns);
+        vg_time_format(vg_now_us(), now);
+        StoreRow row = { { path, hex, f[0], f[1], f[2], f[3], by, now } };
+        return store_image_put(s, &row, err);
+}
+
 static int trust_one(Store *s, const char *path, VgError *err) {
         char hex[65];
         uint64_t size;
@@ -24,14 +36,7 @@ static int trust_one(Store *s, const char *path, VgError *err) {
         if (image_stat(path, &after) < 0 || after.mtime_ns != st.mtime_ns || after.size != size)
                 return vg_error(err, -EAGAIN, "image '%s' changed while it was hashed; is a VM using it?", path);
 
-        char f[5][32], now[VG_TIME_MAX];
-        snprintf(f[0], 32, "%llu", (unsigned long long) st.size);
-        snprintf(f[1], 32, "%llu", (unsigned long long) st.dev);
-        snprintf(f[2], 32, "%llu", (unsigned long long) st.ino);
-        snprintf(f[3], 32, "%lld", (long long) st.mtime_ns);
-        vg_time_format(vg_now_us(), now);
-        StoreRow row = { { path, hex, f[0], f[1], f[2], f[3], cli_actor(), now } };
-        if ((r = store_image_put(s, &row, err)) < 0)
+        if ((r = put_row(s, path, hex, &st, cli_actor(), err)) < 0)
                 return r;
         Event *e = event_new("cli", "image.trusted");
         if (!e)
@@ -141,17 +146,8 @@ static int list_or_verify(Cli *cli, int argc, char **argv, bool verify) {
                         /* Same content: refresh the stat fields, so a file
                          * that was only touched is trusted again. */
                         ImageStat st;
-                        if (image_stat(path, &st) == 0) {
-                                char f[4][32], now[VG_TIME_MAX];
-                                snprintf(f[0], 32, "%llu", (unsigned long long) st.size);
-                                snprintf(f[1], 32, "%llu", (unsigned long long) st.dev);
-                                snprintf(f[2], 32, "%llu", (unsigned long long) st.ino);
-                                snprintf(f[3], 32, "%lld", (long long) st.mtime_ns);
-                                vg_time_format(vg_now_us(), now);
-                                StoreRow row = { { path, hex, f[0], f[1], f[2], f[3],
-                                                   json_string_value(json_object_get(v, "trusted_by")), now } };
-                                store_image_put(s, &row, NULL);
-                        }
+                        if (image_stat(path, &st) == 0)
+                                put_row(s, path, hex, &st, json_string_value(json_object_get(v, "trusted_by")), NULL);
                 }
         }
         if (cli->json) {

@@ -39,16 +39,6 @@ json_t *accounts_to_json(const Accounts *a) {
         return json_pack("{s:o, s:o, s:o}", "accounts", accs, "groups", grps, "sudoers", sud);
 }
 
-static int grow(void **arr, size_t *n, size_t size) {
-        void *a = realloc(*arr, (*n + 1) * size);
-        if (!a)
-                return -ENOMEM;
-        memset((char *) a + *n * size, 0, size);
-        *arr = a;
-        (*n)++;
-        return 0;
-}
-
 static int strs_from_json(const json_t *j, char ***ret, size_t *n) {
         size_t i;
         json_t *v;
@@ -79,7 +69,7 @@ int accounts_from_json(const json_t *j, Accounts **ret, VgError *err) {
                                 "gid", &gid, "gecos", &gecos, "home", &home, "shell", &shell,
                                 "pw_status", &st, "pw_lastchg", &lastchg) < 0)
                         return vg_error(err, -EINVAL, "accounts baseline: account %zu is malformed", i);
-                if (grow((void **) &a->accounts, &a->n_accounts, sizeof(Account)) < 0)
+                if (vg_grow((void **) &a->accounts, &a->n_accounts, sizeof(Account)) < 0)
                         return -ENOMEM;
                 Account *ac = &a->accounts[a->n_accounts - 1];
                 ac->uid = (uint32_t) uid;
@@ -96,7 +86,7 @@ int accounts_from_json(const json_t *j, Accounts **ret, VgError *err) {
                 json_t *members;
                 if (json_unpack(v, "{s:s, s:I, s:o}", "name", &name, "gid", &gid, "members", &members) < 0)
                         return vg_error(err, -EINVAL, "accounts baseline: group %zu is malformed", i);
-                if (grow((void **) &a->groups, &a->n_groups, sizeof(Group)) < 0)
+                if (vg_grow((void **) &a->groups, &a->n_groups, sizeof(Group)) < 0)
                         return -ENOMEM;
                 Group *g = &a->groups[a->n_groups - 1];
                 g->gid = (uint32_t) gid;
@@ -108,7 +98,7 @@ int accounts_from_json(const json_t *j, Accounts **ret, VgError *err) {
                 json_t *lines;
                 if (json_unpack(v, "{s:s, s:o}", "path", &path, "lines", &lines) < 0)
                         return vg_error(err, -EINVAL, "accounts baseline: sudoers %zu is malformed", i);
-                if (grow((void **) &a->sudoers, &a->n_sudoers, sizeof(SudoersFile)) < 0)
+                if (vg_grow((void **) &a->sudoers, &a->n_sudoers, sizeof(SudoersFile)) < 0)
                         return -ENOMEM;
                 SudoersFile *sf = &a->sudoers[a->n_sudoers - 1];
                 if (!(sf->path = strdup(path)) || strs_from_json(lines, &sf->lines, &sf->n_lines) < 0)

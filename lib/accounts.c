@@ -13,16 +13,6 @@
 
 /* ---- small helpers ---- */
 
-static int grow(void **arr, size_t *n, size_t size) {
-        void *a = realloc(*arr, (*n + 1) * size);
-        if (!a)
-                return -ENOMEM;
-        memset((char *) a + *n * size, 0, size);
-        *arr = a;
-        (*n)++;
-        return 0;
-}
-
 static int push_str(char ***arr, size_t *n, const char *s) {
         char **a = realloc(*arr, (*n + 2) * sizeof(char *));
         if (!a)
@@ -101,7 +91,7 @@ static int passwd_line(Accounts *a, char *line, void *u) {
         uint32_t uid, gid;
         if (!*f[0] || !parse_id(f[2], &uid) || !parse_id(f[3], &gid) || find_account(a, f[0]))
                 return 0;
-        if (grow((void **) &a->accounts, &a->n_accounts, sizeof(Account)) < 0)
+        if (vg_grow((void **) &a->accounts, &a->n_accounts, sizeof(Account)) < 0)
                 return -ENOMEM;
         Account *ac = &a->accounts[a->n_accounts - 1];
         ac->uid = uid;
@@ -124,7 +114,7 @@ static int group_line(Accounts *a, char *line, void *u) {
         if (line[0] == '#' || line[0] == '+' || line[0] == '-' || split_colon(line, f, 4) != 4 ||
             !*f[0] || !parse_id(f[2], &gid) || find_group(a, f[0]))
                 return 0;
-        if (grow((void **) &a->groups, &a->n_groups, sizeof(Group)) < 0)
+        if (vg_grow((void **) &a->groups, &a->n_groups, sizeof(Group)) < 0)
                 return -ENOMEM;
         Group *g = &a->groups[a->n_groups - 1];
         g->gid = gid;
@@ -178,7 +168,7 @@ int accounts_parse_shadow(Accounts *a, const char *text, uint64_t digest_key) {
  * and "#includedir" are directives, not comments; "#1000" as a user is a uid
  * only after the first word, so a leading '#' followed by "include" is kept. */
 int accounts_parse_sudoers(Accounts *a, const char *path, const char *text) {
-        if (grow((void **) &a->sudoers, &a->n_sudoers, sizeof(SudoersFile)) < 0)
+        if (vg_grow((void **) &a->sudoers, &a->n_sudoers, sizeof(SudoersFile)) < 0)
                 return -ENOMEM;
         SudoersFile *sf = &a->sudoers[a->n_sudoers - 1];
         if (!(sf->path = strdup(path)))

@@ -111,16 +111,6 @@ static char *text(xmlNode *n) {
         return s;
 }
 
-static int grow(void **arr, size_t *n, size_t size) {
-        void *a = realloc(*arr, (*n + 1) * size);
-        if (!a)
-                return -ENOMEM;
-        memset((char *) a + *n * size, 0, size);
-        *arr = a;
-        (*n)++;
-        return 0;
-}
-
 static uint64_t to_kib(const char *value, const char *unit) {
         if (!value)
                 return 0;
@@ -179,7 +169,7 @@ static char *disk_source(xmlNode *disk) {
 }
 
 static int parse_disk(DomainFacts *f, xmlNode *n) {
-        if (grow((void **) &f->disks, &f->n_disks, sizeof(DiskFacts)) < 0)
+        if (vg_grow((void **) &f->disks, &f->n_disks, sizeof(DiskFacts)) < 0)
                 return -ENOMEM;
         DiskFacts *d = &f->disks[f->n_disks - 1];
         d->type = prop(n, "type");
@@ -216,7 +206,7 @@ static int parse_device(DomainFacts *f, xmlNode *n) {
                 return 0;
         }
         if (is_elem(n, "interface", NULL)) {
-                if (grow((void **) &f->ifaces, &f->n_ifaces, sizeof(InterfaceFacts)) < 0)
+                if (vg_grow((void **) &f->ifaces, &f->n_ifaces, sizeof(InterfaceFacts)) < 0)
                         return -ENOMEM;
                 InterfaceFacts *i = &f->ifaces[f->n_ifaces - 1];
                 xmlNode *src = child(n, "source");
@@ -231,7 +221,7 @@ static int parse_device(DomainFacts *f, xmlNode *n) {
                 return 0;
         }
         if (is_elem(n, "graphics", NULL)) {
-                if (grow((void **) &f->graphics, &f->n_graphics, sizeof(GraphicsFacts)) < 0)
+                if (vg_grow((void **) &f->graphics, &f->n_graphics, sizeof(GraphicsFacts)) < 0)
                         return -ENOMEM;
                 GraphicsFacts *g = &f->graphics[f->n_graphics - 1];
                 g->type = prop(n, "type");
@@ -282,7 +272,7 @@ static int parse_domain_child(DomainFacts *f, xmlNode *c) {
                         if (parse_device(f, d) < 0)
                                 return -ENOMEM;
         } else if (is_elem(c, "seclabel", NULL)) {
-                if (grow((void **) &f->seclabels, &f->n_seclabels, sizeof(SeclabelFacts)) < 0)
+                if (vg_grow((void **) &f->seclabels, &f->n_seclabels, sizeof(SeclabelFacts)) < 0)
                         return -ENOMEM;
                 f->seclabels[f->n_seclabels - 1].type = prop(c, "type");
                 f->seclabels[f->n_seclabels - 1].model = prop(c, "model");
@@ -541,7 +531,7 @@ int domain_facts_from_json(const json_t *j, DomainFacts **ret) {
         size_t i;
         json_t *v;
         json_array_foreach(json_object_get(o, "disks"), i, v) {
-                if (grow((void **) &f->disks, &f->n_disks, sizeof(DiskFacts)) < 0)
+                if (vg_grow((void **) &f->disks, &f->n_disks, sizeof(DiskFacts)) < 0)
                         return -ENOMEM;
                 DiskFacts *d = &f->disks[f->n_disks - 1];
                 d->type = jstr(v, "type");
@@ -562,7 +552,7 @@ int domain_facts_from_json(const json_t *j, DomainFacts **ret) {
                 }
         }
         json_array_foreach(json_object_get(o, "interfaces"), i, v) {
-                if (grow((void **) &f->ifaces, &f->n_ifaces, sizeof(InterfaceFacts)) < 0)
+                if (vg_grow((void **) &f->ifaces, &f->n_ifaces, sizeof(InterfaceFacts)) < 0)
                         return -ENOMEM;
                 InterfaceFacts *x = &f->ifaces[f->n_ifaces - 1];
                 x->type = jstr(v, "type");
@@ -571,13 +561,13 @@ int domain_facts_from_json(const json_t *j, DomainFacts **ret) {
                 x->model = jstr(v, "model");
         }
         json_array_foreach(json_object_get(o, "graphics"), i, v) {
-                if (grow((void **) &f->graphics, &f->n_graphics, sizeof(GraphicsFacts)) < 0)
+                if (vg_grow((void **) &f->graphics, &f->n_graphics, sizeof(GraphicsFacts)) < 0)
                         return -ENOMEM;
                 f->graphics[f->n_graphics - 1].type = jstr(v, "type");
                 f->graphics[f->n_graphics - 1].listen = jstr(v, "listen");
         }
         json_array_foreach(json_object_get(o, "seclabels"), i, v) {
-                if (grow((void **) &f->seclabels, &f->n_seclabels, sizeof(SeclabelFacts)) < 0)
+                if (vg_grow((void **) &f->seclabels, &f->n_seclabels, sizeof(SeclabelFacts)) < 0)
                         return -ENOMEM;
                 f->seclabels[f->n_seclabels - 1].type = jstr(v, "type");
                 f->seclabels[f->n_seclabels - 1].model = jstr(v, "model");

@@ -134,6 +134,16 @@ int vg_mkdir_p(const char *dir, unsigned mode) {
         return 0;
 }
 
+int vg_grow(void **arr, size_t *n, size_t size) {
+        void *a = realloc(*arr, (*n + 1) * size);
+        if (!a)
+                return -ENOMEM;
+        memset((char *) a + *n * size, 0, size);
+        *arr = a;
+        (*n)++;
+        return 0;
+}
+
 char *vg_strdup0(const char *s) {
         return s ? strdup(s) : NULL;
 }

@@ -43,6 +43,10 @@ int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned
 /* Creates dir and its missing parents with mode. Existing dirs are fine. */
 int vg_mkdir_p(const char *dir, unsigned mode);
 
+/* Grows the array *arr of *n elements of size bytes by one zeroed element
+ * at the end. 0 or -ENOMEM (then *arr and *n are unchanged). */
+int vg_grow(void **arr, size_t *n, size_t size);
+
 /* strdup that returns NULL for NULL. */
 char *vg_strdup0(const char *s);
 
