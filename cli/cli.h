@@ -32,7 +32,7 @@ typedef struct Command {
         int (*run)(Cli *cli, int argc, char **argv);
 } Command;
 
-extern const Command cmd_events, cmd_list, cmd_show, cmd_hooks, cmd_approve, cmd_revoke, cmd_ticket, cmd_image,
+extern const Command cmd_events, cmd_list, cmd_show, cmd_hooks, cmd_approve, cmd_revoke, cmd_ticket, cmd_image, cmd_report, cmd_metrics,
         cmd_policy;
 
 /*

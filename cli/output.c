@@ -83,6 +83,16 @@ Store *cli_open_store(Cli *cli) {
                         "%s\n", waiting, c->spool_dir, err.text);
         }
         int r = store_open(c->inventory, STORE_READ, c->busy_timeout_ms, &s, &err);
+        if (r == -EPROTO && access(c->inventory, W_OK) == 0) {
+                /* An older schema, and we may write: upgrade it (a writer
+                 * migrates on open), then read as before. A newer schema
+                 * fails again here, with its own message. */
+                Store *w = NULL;
+                if (store_open(c->inventory, STORE_WRITE, c->busy_timeout_ms, &w, &err) == 0) {
+                        store_close(w);
+                        r = store_open(c->inventory, STORE_READ, c->busy_timeout_ms, &s, &err);
+                }
+        }
         if (r == -ENOENT) {
                 cli_error("%s; it is created by 'virtgov hooks install' (see --db and the "
                           "'inventory' key of the config file)", err.text);

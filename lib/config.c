@@ -39,6 +39,8 @@ static const ConfigKey keys[] = {
         K("privileged_groups", KEY_STRING, privileged_groups, 0, 0),
         K("reconcile_interval_s", KEY_UINT, reconcile_interval_s, 10, 86400),
         K("bypass_window_s", KEY_UINT, bypass_window_s, 5, 3600),
+        K("image_dirs",      KEY_STRING, image_dirs,    0, 0),
+        K("stale_days",      KEY_UINT, stale_days,      1, 36500),
 };
 #undef K
 
@@ -70,8 +72,10 @@ Config *config_new(void) {
         /* The hook writes its prepare event before QEMU starts; a start that
          * follows later than this had no decision of its own. */
         c->bypass_window_s = 120;
+        c->image_dirs = strdup("/var/lib/libvirt/images");
+        c->stale_days = 30;
         if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
-            !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups)
+            !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs)
                 return config_free(c);
         return c;
 }
@@ -89,6 +93,7 @@ Config *config_free(Config *c) {
         free(c->uris);
         free(c->etc_dir);
         free(c->privileged_groups);
+        free(c->image_dirs);
         free(c);
         return NULL;
 }

@@ -268,7 +268,7 @@ static int migrate(Store *s, VgError *err) {
                 return 0;
         if (s->mode == STORE_READ)
                 return vg_error(err, -EPROTO, "inventory '%s' has schema version %d and needs an "
-                                "upgrade to %d: run any virtgov command as its owner once", s->path,
+                                "upgrade to %d, which only a writer does: run any virtgov command as root once", s->path,
                                 version, store_schema_version());
 
         if ((r = store_begin(s, err)) < 0)
@@ -815,4 +815,38 @@ int store_image_put(Store *s, const StoreRow *row, VgError *err) {
 
 int store_images(Store *s, const char *path, RowCallback cb, void *u, VgError *err) {
         return walk_rows(s, path ? STMT_IMAGE_GET : STMT_IMAGES_ALL, path, NULL, 8, cb, u, err);
+}
+
+int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err) {
+        /* One pass over the kind index: cheap enough for a scrape. */
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "SELECT kind, count(*), max(time), coalesce(decision, '') FROM events"
+                                    " GROUP BY kind, decision ORDER BY kind", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_fail(s, rc, err, "counting events");
+        int r = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                StoreRow row = { { (const char *) sqlite3_column_text(st, 0), (const char *) sqlite3_column_text(st, 1),
+                                   (const char *) sqlite3_column_text(st, 2), (const char *) sqlite3_column_text(st, 3) } };
+                if ((r = cb(&row, u)) < 0)
+                        break;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = sql_fail(s, rc, err, "counting events");
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_integrity_check(Store *s, char **ret, VgError *err) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_fail(s, rc, err, "checking integrity");
+        rc = sqlite3_step(st);
+        char *v = rc == SQLITE_ROW ? col_text(st, 0) : NULL;
+        sqlite3_finalize(st);
+        if (!v)
+                return sql_fail(s, rc, err, "checking integrity");
+        *ret = v;
+        return strcmp(v, "ok") ? vg_error(err, -EIO, "inventory '%s': %s", s->path, v) : 0;
 }

@@ -29,6 +29,9 @@ typedef struct Config {
         char *privileged_groups; /* space-separated group names */
         unsigned reconcile_interval_s;  /* periodic reconcile, besides every connect */
         unsigned bypass_window_s;       /* how old a hook decision may be for a start */
+        /* reports */
+        char *image_dirs;        /* scanned for orphan images, besides dir pools */
+        unsigned stale_days;     /* not started for this long: stale */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free

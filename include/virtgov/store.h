@@ -138,3 +138,9 @@ enum { IMAGE_PATH, IMAGE_SHA256, IMAGE_SIZE, IMAGE_DEV, IMAGE_INO, IMAGE_MTIME, 
 int store_image_put(Store *s, const StoreRow *row, VgError *err);
 /* The image at path, or every image when path is NULL. */
 int store_images(Store *s, const char *path, RowCallback cb, void *u, VgError *err);
+
+/* Per kind and decision: kind, count, newest time, decision ('' for none). */
+int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err);
+
+/* SQLite's integrity_check: "ok", or the first problems (then -EIO). */
+int store_integrity_check(Store *s, char **ret, VgError *err);

@@ -35,6 +35,10 @@ check() {
 }
 
 finish() {
+        if [ "$VG_FAILS" -gt 0 ] && [ -s "${VG_SCRATCH:-/nonexistent}/daemon.log" ]; then
+                echo "--- the daemon's log:" >&2
+                tail -n 40 "$VG_SCRATCH/daemon.log" >&2
+        fi
         printf '1..%d\n' "$VG_CHECKS"
         printf '%d passed, %d failed\n' "$((VG_CHECKS - VG_FAILS))" "$VG_FAILS"
         [ "$VG_FAILS" -eq 0 ]
@@ -141,12 +145,13 @@ VG_DAEMON="$VG_BUILD/inventoryd/virtgov-inventoryd"
 # Starts the daemon in the foreground (in the background of the test) and
 # waits until it is connected to libvirt (its host.software event).
 start_daemon() {
+        # The newest event before the daemon starts: what it records after.
+        local since
+        since=$("$VIRTGOV" --json events --limit 1 2>/dev/null | jq '.[0].id // 0')
         "$VG_DAEMON" --foreground "$@" >> "$VG_SCRATCH/daemon.log" 2>&1 &
         VG_DAEMON_PID=$!
-        local since
-        since=$("$VIRTGOV" --json events --limit 1 | jq '.[0].id // 0')
         wait_for "daemon started and connected" \
-                "[.[] | select(.id > $since and .kind == \"daemon.connected\")] | length > 0" 20
+                "[.[] | select(.id > ${since:-0} and .kind == \"daemon.connected\")] | length > 0" 20
 }
 
 # wait_until FILTER [SECONDS]: polls 'virtgov --json events' until the jq

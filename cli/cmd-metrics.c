@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* "metrics": the inventory's counts in Prometheus text format, for
+ * node_exporter's textfile collector. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "virtgov/cleanup.h"
+#include "virtgov/spool.h"
+
+static void label(const char *s) {
+        /* Prometheus label values escape '\\', '"' and newlines. */
+        for (; s && *s; s++) {
+                if (*s == '\\' || *s == '"')
+                        putchar('\\');
+                if (*s == '\n') {
+                        fputs("\\n", stdout);
+                        continue;
+                }
+                putchar(*s);
+        }
+}
+
+static int event_count(const StoreRow *r, void *u) {
+        int64_t *newest = u, t = 0;
+        fputs("virtgov_events_total{kind=\"", stdout);
+        label(r->f[0]);
+        fputs("\",decision=\"", stdout);
+        label(r->f[3]);
+        printf("\"} %s\n", r->f[1]);
+        if (vg_time_parse(r->f[2], 0, &t) == 0 && t > *newest)
+                *newest = t;
+        return 0;
+}
+
+typedef struct States {
+        json_t *count;
+} States;
+
+static int domain_state(const DomainRow *d, void *u) {
+        json_t *c = u;
+        json_object_set_new(c, d->state, json_integer(json_integer_value(json_object_get(c, d->state)) + 1));
+        return 0;
+}
+
+static int run(Cli *cli, int argc, char **argv) {
+        if (argc > 1)
+                return !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ? cli_help(&cmd_metrics)
+                                                                            : cli_usage_error(&cmd_metrics, "no arguments");
+        _cleanup_(store_closep_cli) Store *s = cli_open_store(cli);
+        if (!s)
+                return EXIT_FAIL;
+        VgError err = { "" };
+        json_t *states = json_object();
+        if (store_list_domains(s, true, domain_state, states, &err) < 0) {
+                json_decref(states);
+                return cli_error("%s", err.text);
+        }
+        printf("# HELP virtgov_domains Domains in the inventory by recorded state.\n# TYPE virtgov_domains gauge\n");
+        const char *state;
+        json_t *v;
+        json_object_foreach(states, state, v) {
+                fputs("virtgov_domains{state=\"", stdout);
+                label(state);
+                printf("\"} %lld\n", (long long) json_integer_value(v));
+        }
+        json_decref(states);
+        printf("# HELP virtgov_events_total Events recorded, by kind and decision.\n# TYPE virtgov_events_total counter\n");
+        int64_t newest = 0;
+        if (store_event_counts(s, event_count, &newest, &err) < 0)
+                return cli_error("%s", err.text);
+        printf("# HELP virtgov_last_event_timestamp_seconds Time of the newest event.\n"
+               "# TYPE virtgov_last_event_timestamp_seconds gauge\nvirtgov_last_event_timestamp_seconds %lld\n",
+               (long long) (newest / 1000000));
+        size_t waiting = 0;
+        spool_count(cli->config->spool_dir, &waiting);
+        printf("# HELP virtgov_spool_pending Events the hook spooled, not yet in the inventory.\n"
+               "# TYPE virtgov_spool_pending gauge\nvirtgov_spool_pending %zu\n", waiting);
+        return EXIT_OK;
+}
+
+const Command cmd_metrics = {
+        .name = "metrics",
+        .usage = "metrics",
+        .summary = "Print the inventory's counts in Prometheus text format.",
+        .help =
+        "For node_exporter's textfile collector, e.g. from cron every minute:\n"
+        "  virtgov metrics > /var/lib/node_exporter/virtgov.prom.$$ &&\n"
+        "    mv /var/lib/node_exporter/virtgov.prom.$$ /var/lib/node_exporter/virtgov.prom\n"
+        "\n"
+        "virtgov_domains{state}, virtgov_events_total{kind,decision} (alert on\n"
+        "policy.bypass, policy.violation, decision=\"deny\"), virtgov_last_event_timestamp_seconds\n"
+        "(alert when recording stops), virtgov_spool_pending (alert when it grows).\n",
+        .run = run,
+};

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* "report NAME": situational awareness, as tables, JSON or CSV. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+#include "report.h"
+#include "virtgov/cleanup.h"
+
+static const ReportDef *const reports[] = {
+        &report_sprawl, &report_accounts, &report_activity, &report_capacity, &report_software,
+};
+
+void report_row(Report *r, const char *category, bool finding, json_t *fields, const char *fmt, ...) {
+        char why[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, sizeof(why), fmt, ap);
+        va_end(ap);
+        json_t *o = fields ? fields : json_object();
+        json_object_set_new(o, "category", json_string(category));
+        json_object_set_new(o, "finding", json_boolean(finding));
+        json_object_set_new(o, "why", event_json_string(why));
+        json_array_append_new(r->rows, o);
+}
+
+/* CSV per RFC 4180: quote a field when it holds a comma, quote or newline. */
+static void csv_field(const char *s, bool last) {
+        if (!s)
+                s = "";
+        if (strpbrk(s, ",\"\n\r")) {
+                putchar('"');
+                for (; *s; s++) {
+                        if (*s == '"')
+                                putchar('"');
+                        putchar(*s);
+                }
+                putchar('"');
+        } else
+                fputs(s, stdout);
+        putchar(last ? '\n' : ',');
+}
+
+static const char *field_text(json_t *v, char *buf, size_t n) {
+        if (json_is_string(v))
+                return json_string_value(v);
+        if (json_is_integer(v)) {
+                snprintf(buf, n, "%lld", (long long) json_integer_value(v));
+                return buf;
+        }
+        if (json_is_real(v)) {
+                snprintf(buf, n, "%.2f", json_real_value(v));
+                return buf;
+        }
+        if (json_is_boolean(v))
+                return json_is_true(v) ? "true" : "false";
+        return NULL;
+}
+
+int report_print(Report *r, bool csv, bool fail_on_findings) {
+        size_t findings = 0, i;
+        json_t *row;
+        json_t *summary = json_object();
+        json_array_foreach(r->rows, i, row) {
+                const char *cat = json_string_value(json_object_get(row, "category"));
+                json_object_set_new(summary, cat, json_integer(json_integer_value(json_object_get(summary, cat)) + 1));
+                findings += json_is_true(json_object_get(row, "finding"));
+        }
+        char now[VG_TIME_MAX], since[VG_TIME_MAX];
+        vg_time_format(r->now_us, now);
+        vg_time_format(r->since_us, since);
+        if (r->cli->json) {
+                json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:o}, s:I, s:o, s:O}", "report", r->def->name,
+                                      "generated", now, "host", r->host, "since", since, "sources", "inventory",
+                                      r->cli->config->inventory, "libvirt",
+                                      r->conn ? json_string(virConnectGetURI(r->conn) ?: "connected")
+                                              : json_string(r->live_note ? r->live_note : "unavailable"),
+                                      "findings", (json_int_t) findings, "summary", summary, "rows", r->rows);
+                if (r->sections)
+                        json_object_update(o, r->sections);
+                out_json(o);
+        } else if (csv) {
+                csv_field("category", false);
+                for (size_t c = 0; r->def->columns[c]; c++)
+                        csv_field(r->def->columns[c], false);
+                csv_field("why", true);
+                json_array_foreach(r->rows, i, row) {
+                        char buf[64];
+                        csv_field(json_string_value(json_object_get(row, "category")), false);
+                        for (size_t c = 0; r->def->columns[c]; c++)
+                                csv_field(field_text(json_object_get(row, r->def->columns[c]), buf, sizeof(buf)), false);
+                        csv_field(json_string_value(json_object_get(row, "why")), true);
+                }
+                json_decref(summary);
+        } else {
+                /* Grouped by category, each group in the order found. */
+                size_t n = json_array_size(r->rows);
+                json_t **sorted = calloc(n + 1, sizeof(json_t *));
+                size_t k = 0;
+                json_array_foreach(r->rows, i, row) {
+                        bool seen = false;
+                        const char *cat = json_string_value(json_object_get(row, "category"));
+                        for (size_t j = 0; j < k && !seen; j++)
+                                seen = !strcmp(json_string_value(json_object_get(sorted[j], "category")), cat);
+                        if (seen || !sorted)
+                                continue;
+                        size_t x;
+                        json_t *other;
+                        json_array_foreach(r->rows, x, other)
+                                if (!strcmp(json_string_value(json_object_get(other, "category")), cat))
+                                        sorted[k++] = other;
+                }
+                json_t *grouped = json_array();
+                for (size_t j = 0; j < k; j++)
+                        json_array_append(grouped, sorted[j]);
+                free(sorted);
+                json_decref(r->rows);
+                r->rows = grouped;
+                printf("virtgov report %s, host %s, %s (UTC)\n", r->def->name, r->host, now);
+                if (!r->conn)
+                        printf("note: live libvirt checks skipped: %s\n", r->live_note ? r->live_note : "unavailable");
+                const char *last = NULL;
+                json_array_foreach(r->rows, i, row) {
+                        const char *cat = json_string_value(json_object_get(row, "category"));
+                        if (!last || strcmp(last, cat)) {
+                                printf("\n%s (%lld)\n", cat, (long long) json_integer_value(json_object_get(summary, cat)));
+                                last = cat;
+                        }
+                        printf(" ");
+                        for (size_t c = 0; r->def->columns[c]; c++) {
+                                char buf[64], safe[512];
+                                const char *t = field_text(json_object_get(row, r->def->columns[c]), buf, sizeof(buf));
+                                if (t)
+                                        printf(" %s", out_safe(t, safe, sizeof(safe)));
+                        }
+                        char safe[1100];
+                        printf(": %s\n", out_safe(json_string_value(json_object_get(row, "why")), safe, sizeof(safe)));
+                }
+                if (!json_array_size(r->rows))
+                        printf("\nnothing to report\n");
+                json_decref(summary);
+        }
+        return fail_on_findings && findings ? 3 : EXIT_OK;
+}
+
+/* A read-only libvirt connection for the live facts (pools, snapshots,
+ * networks, host size); a report says what it skipped without one. */
+static void live_open(Report *r) {
+        char **uris = config_split(r->cli->config->uris);
+        const char *uri = uris && uris[0] ? uris[0] : "qemu:///system";
+        r->conn = virConnectOpenReadOnly(uri);
+        if (!r->conn && asprintf(&r->live_note, "cannot connect to '%s': %s", uri, virGetLastErrorMessage()) < 0)
+                r->live_note = NULL;
+        config_strv_free(uris);
+}
+
+static void silent(void *opaque, virErrorPtr e) {
+}
+
+/* ---- evidence: every report, the policy, the config, the events and the
+ * inventory's own check, in one folder with an index mapping each file to
+ * the control it supports. ---- */
+
+/* Runs fn with stdout sent to dir/name. */
+static int to_file(const char *dir, const char *name, int (*fn)(void *), void *u) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        fflush(stdout);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (fd < 0)
+                return cli_error("'%s': %s", path, strerror(errno));
+        int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        dup2(fd, STDOUT_FILENO);
+        close(fd);
+        int rc = fn(u);
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+        return rc;
+}
+
+typedef struct Job {
+        Report *r;
+        bool csv;
+} Job;
+
+static int job_report(void *u) {
+        Job *j = u;
+        Report *r = j->r;
+        json_decref(r->rows);
+        json_decref(r->sections);
+        r->rows = json_array();
+        r->sections = NULL;
+        bool json = r->cli->json;
+        r->cli->json = !j->csv;
+        int k = r->def->run(r);
+        int rc = k < 0 ? EXIT_FAIL : report_print(r, j->csv, false);
+        r->cli->json = json;
+        return rc;
+}
+
+static int job_events(void *u) {
+        Report *r = u;
+        EventFilter f = { .since_us = r->since_us };
+        return events_print(r->store, &f, true, NULL);
+}
+
+static int job_verify(void *u) {
+        Report *r = u;
+        VgError err = { "" };
+        char *text = NULL;
+        /* Until events are hash-chained this is SQLite's own check; it
+         * proves the file is sound, not that no row was edited. */
+        int rc = store_integrity_check(r->store, &text, &err);
+        json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "inventory", r->cli->config->inventory, "integrity_check",
+                              rc == 0 ? text : err.text, "schema_version", store_schema_version(),
+                              "note", "SQLite integrity_check: structural soundness of the inventory file");
+        free(text);
+        out_json(o);
+        return rc < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+static int copy_file(const char *from, const char *dir, const char *name) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (vg_read_file(from, 16 << 20, &text, &len) < 0)
+                return 0;   /* no such file: nothing to copy, and the index says so */
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return vg_write_file_atomic(path, text, len, 0640) < 0 ? -EIO : 1;
+}
+
+static int evidence(Report *r, const char *dir) {
+        int k = vg_mkdir_p(dir, 0750);
+        if (k < 0)
+                return cli_error("cannot create '%s': %s", dir, strerror(-k));
+        int rc = EXIT_OK;
+        for (size_t i = 0; i < ELEMENTSOF(reports); i++) {
+                r->def = reports[i];
+                char name[64];
+                for (int csv = 0; csv < 2; csv++) {
+                        Job j = { r, csv };
+                        snprintf(name, sizeof(name), "report-%s.%s", reports[i]->name, csv ? "csv" : "json");
+                        if (to_file(dir, name, job_report, &j) != EXIT_OK)
+                                rc = EXIT_FAIL;
+                }
+        }
+        if (to_file(dir, "events.json", job_events, r) != EXIT_OK || to_file(dir, "verification.json", job_verify, r) != EXIT_OK)
+                rc = EXIT_FAIL;
+        int has_policy = copy_file(r->cli->config->policy, dir, "policy.json");
+        int has_config = r->cli->config->path ? copy_file(r->cli->config->path, dir, "virtgov.conf") : 0;
+
+        char now[VG_TIME_MAX], since[VG_TIME_MAX], path[4200];
+        vg_time_format(r->now_us, now);
+        vg_time_format(r->since_us, since);
+        snprintf(path, sizeof(path), "%s/index.md", dir);
+        FILE *f = fopen(path, "we");
+        if (!f)
+                return cli_error("'%s': %s", path, strerror(errno));
+        fprintf(f, "# virtgov evidence: host %s\n\nGenerated %s (UTC) from the inventory '%s'; events since %s.\n"
+                "Live libvirt facts: %s.\n\n"
+                "| file | what it shows | supports |\n| --- | --- | --- |\n", r->host, now,
+                r->cli->config->inventory, since, r->conn ? "included" : r->live_note ? r->live_note : "unavailable");
+        fprintf(f, "| report-sprawl.json / .csv | VMs and images nobody accounts for; unauthorized activations | "
+                "ISM-1605; IT-Grundschutz M 4.349; change reconciliation (detect) |\n"
+                "| report-accounts.json / .csv | privileged accounts and why; account changes; roster | "
+                "ISM-1605 (restrict privileged access); reduce and monitor privileged access |\n"
+                "| report-activity.json / .csv | every activation and deactivation, matched to its approval or ticket | "
+                "change management for every activation; reconcile every change with a ticket |\n"
+                "| report-capacity.json / .csv | host resources against running and defined VMs | IT-Grundschutz M 4.349 |\n"
+                "| report-software.json / .csv | libvirt, hypervisor and kernel versions over time | "
+                "ISM-1605 (patching of the isolation layer) |\n"
+                "| events.json | every recorded event in the window: the audit trail | ISM-1607 (event logging) |\n"
+                "| verification.json | the inventory's integrity check | ISM-1607 (integrity monitoring) |\n"
+                "| policy.json | %s | configuration standards; trusted builds |\n"
+                "| virtgov.conf | %s | ISM-1607 (what is logged and where) |\n",
+                has_policy > 0 ? "the activation policy in force" : "(no policy file: everything is allowed and recorded)",
+                has_config > 0 ? "the configuration in force" : "(no config file: compiled defaults)");
+        fclose(f);
+        if (rc == EXIT_OK)
+                printf("evidence written to %s (index.md lists each file and the control it supports)\n", dir);
+        return rc;
+}
+
+static int run(Cli *cli, int argc, char **argv) {
+        enum { OPT_JSON = 0x100, OPT_CSV, OPT_SINCE, OPT_FAIL, OPT_STALE, OPT_ROSTER, OPT_OFFLINE, OPT_OUT, OPT_HELP };
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, OPT_JSON },
+                { "csv", no_argument, NULL, OPT_CSV },
+                { "since", required_argument, NULL, OPT_SINCE },
+                { "fail-on-findings", no_argument, NULL, OPT_FAIL },
+                { "stale-days", required_argument, NULL, OPT_STALE },
+                { "roster", required_argument, NULL, OPT_ROSTER },
+                { "no-libvirt", no_argument, NULL, OPT_OFFLINE },
+                { "out", required_argument, NULL, OPT_OUT },
+                { "help", no_argument, NULL, OPT_HELP },
+                {}
+        };
+        Report r = { .cli = cli, .now_us = vg_now_us(), .stale_days = cli->config->stale_days };
+        r.since_us = r.now_us - 30LL * 86400 * 1000000;
+        bool csv = false, fail = false, offline = false;
+        const char *out = NULL;
+        int c, k;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_JSON: cli->json = true; break;
+                case OPT_CSV: csv = true; break;
+                case OPT_SINCE:
+                        if ((k = cli_parse_time(&cmd_report, "--since", optarg, &r.since_us)))
+                                return k;
+                        break;
+                case OPT_FAIL: fail = true; break;
+                case OPT_STALE: {
+                        char *end;
+                        unsigned long n = strtoul(optarg, &end, 10);
+                        if (*end || !*optarg || n < 1 || n > 36500)
+                                return cli_usage_error(&cmd_report, "--stale-days takes 1 to 36500, got '%s'", optarg);
+                        r.stale_days = (unsigned) n;
+                        break;
+                }
+                case OPT_ROSTER: r.roster = optarg; break;
+                case OPT_OFFLINE: offline = true; break;
+                case OPT_OUT: out = optarg; break;
+                case 'h': case OPT_HELP: return cli_help(&cmd_report);
+                default: return cli_usage_error(&cmd_report, "unknown option");
+                }
+        }
+        if (optind + 1 != argc)
+                return cli_usage_error(&cmd_report, "name one report: sprawl, accounts, activity, capacity, software, "
+                                       "evidence");
+        if (csv && cli->json)
+                return cli_usage_error(&cmd_report, "--json and --csv exclude each other");
+        bool is_evidence = !strcmp(argv[optind], "evidence");
+        if (is_evidence && !out)
+                return cli_usage_error(&cmd_report, "report evidence needs --out DIR");
+        for (size_t i = 0; i < ELEMENTSOF(reports); i++)
+                if (!strcmp(reports[i]->name, argv[optind]))
+                        r.def = reports[i];
+        if (!r.def && !is_evidence)
+                return cli_usage_error(&cmd_report, "unknown report '%s'", argv[optind]);
+
+        gethostname(r.host, sizeof(r.host));
+        r.host[sizeof(r.host) - 1] = '\0';
+        r.store = cli_open_store(cli);
+        if (!r.store)
+                return EXIT_FAIL;
+        virSetErrorFunc(NULL, silent);
+        if (!offline)
+                live_open(&r);
+        else
+                r.live_note = strdup("--no-libvirt");
+        r.rows = json_array();
+        int rc;
+        if (is_evidence) {
+                rc = evidence(&r, out);
+        } else {
+                k = r.def->run(&r);
+                rc = k < 0 ? EXIT_FAIL : report_print(&r, csv, fail);
+        }
+        json_decref(r.rows);
+        json_decref(r.sections);
+        if (r.conn)
+                virConnectClose(r.conn);
+        free(r.live_note);
+        store_close(r.store);
+        return rc;
+}
+
+const Command cmd_report = {
+        .name = "report",
+        .usage = "report sprawl|accounts|activity|capacity|software [--json | --csv] [--since TIME]\n"
+                 "                      [--fail-on-findings] [--stale-days N] [--roster FILE] [--no-libvirt]\n"
+                 "       virtgov report evidence --out DIR [--since TIME] [--roster FILE]",
+        .summary = "Situational awareness: sprawl, accounts, activity, capacity, software.",
+        .help =
+        "sprawl    domains never started, stale (not started for --stale-days, default\n"
+        "          30), unowned (no owner, or the owner is no account here), transient,\n"
+        "          orphan images (files in dir pools and image_dirs no disk or backing\n"
+        "          chain uses), missing disks, shared writable images, duplicate MACs,\n"
+        "          interfaces on unknown networks, snapshots, unauthorized activations\n"
+        "accounts  privileged accounts and why, account changes since --since, and with\n"
+        "          --roster FILE (one name per line) accounts not on it and names on it\n"
+        "          that do not exist\n"
+        "activity  activations and deactivations per day and owner, each matched to the\n"
+        "          approval or ticket that authorized it, or flagged unreconciled\n"
+        "capacity  host CPUs and memory against running and defined domains\n"
+        "          (overcommit), and storage pools\n"
+        "software  libvirt, hypervisor and kernel versions over time\n"
+        "evidence  every report above (JSON and CSV), the events of the window, the\n"
+        "          policy, the config and the inventory's integrity check in --out DIR,\n"
+        "          with index.md mapping each file to the control it supports (ISM-1605,\n"
+        "          ISM-1607, IT-Grundschutz M 4.349, change reconciliation)\n"
+        "\n"
+        "Reports read the inventory. Live facts (pools, snapshots, networks, host size)\n"
+        "come from a read-only libvirt connection (the first of the 'uris' key); without\n"
+        "one the report says what it skipped. --no-libvirt skips them on purpose.\n"
+        "\n"
+        "  --json | --csv       JSON (with a summary per category) or CSV (RFC 4180)\n"
+        "  --since TIME         the window for events (default 30 days)\n"
+        "  --fail-on-findings   exit 3 when there is anything to act on (cron, monitoring)\n",
+        .run = run,
+};

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* report software and report capacity: the host itself. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "virtgov/cleanup.h"
+
+/* ---- software ---- */
+
+static const char *const software_columns[] = { "host", "time", "libvirt", "hypervisor", "kernel", NULL };
+
+static int software_event(const Event *e, void *u) {
+        Report *r = u;
+        json_t *v = json_object_get(e->data, "versions"), *was = json_object_get(e->data, "previous");
+        json_t *row = json_pack("{s:o, s:s, s:O?, s:O?, s:O?}", "host", event_json_string(e->host), "time", e->time,
+                                "libvirt", json_object_get(v, "libvirt"), "hypervisor", json_object_get(v, "hypervisor"),
+                                "kernel", json_object_get(v, "kernel"));
+        if (!was) {
+                report_row(r, "software", false, row, "first recorded");
+                return 0;
+        }
+        char why[512] = "";
+        static const char *const keys[] = { "libvirt", "hypervisor", "kernel" };
+        for (size_t i = 0; i < 3; i++) {
+                const char *a = json_string_value(json_object_get(was, keys[i]));
+                const char *b = json_string_value(json_object_get(v, keys[i]));
+                if ((a || b) && (!a || !b || strcmp(a, b)))
+                        snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s%s %s -> %s", *why ? ", " : "",
+                                 keys[i], a ? a : "?", b ? b : "?");
+        }
+        report_row(r, "software", false, row, "%s", *why ? why : "changed");
+        return 0;
+}
+
+static int software_run(Report *r) {
+        /* The whole history: an update applied long ago still matters. */
+        EventFilter f = { .kind_prefix = "host.software" };
+        VgError err = { "" };
+        return store_query_events(r->store, &f, software_event, r, &err) < 0 ? cli_error("%s", err.text) : 0;
+}
+
+const ReportDef report_software = {
+        .name = "software", .summary = "libvirt, hypervisor and kernel versions over time",
+        .columns = software_columns, .run = software_run,
+};
+
+/* ---- capacity ---- */
+
+static const char *const capacity_columns[] = { "name", "cpus", "memory_mib", "cpu_ratio", "memory_ratio", NULL };
+
+typedef struct Sum {
+        long long vcpus, mem_kib, n;
+        bool running_only;
+} Sum;
+
+static int add_domain(const DomainRow *d, void *u) {
+        Sum *s = u;
+        if (s->running_only && strcmp(d->state, "running"))
+                return 0;
+        json_t *f = d->facts ? d->facts : d->config_facts;
+        s->vcpus += json_integer_value(json_object_get(f, "vcpus"));
+        s->mem_kib += json_integer_value(json_object_get(f, "memory_kib"));
+        s->n++;
+        return 0;
+}
+
+static void host_size(Report *r, long long *cpus, long long *mem_kib, const char **how) {
+        virNodeInfo ni;
+        if (r->conn && virNodeGetInfo(r->conn, &ni) == 0) {
+                *cpus = ni.cpus;
+                *mem_kib = (long long) ni.memory;
+                *how = "libvirt";
+                return;
+        }
+        /* Without libvirt, this machine's own count (the report runs on the host). */
+        *cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        *mem_kib = (long long) sysconf(_SC_PHYS_PAGES) * (sysconf(_SC_PAGESIZE) / 1024);
+        *how = "this machine";
+}
+
+static int capacity_run(Report *r) {
+        long long cpus, mem;
+        const char *how;
+        host_size(r, &cpus, &mem, &how);
+        report_row(r, "host", false, json_pack("{s:s, s:I, s:I}", "name", r->host, "cpus", cpus, "memory_mib", mem / 1024),
+                   "host size from %s", how);
+        for (int pass = 0; pass < 2; pass++) {
+                Sum s = { .running_only = pass == 0 };
+                VgError err = { "" };
+                if (store_list_domains(r->store, false, add_domain, &s, &err) < 0)
+                        return cli_error("%s", err.text);
+                double cr = cpus ? (double) s.vcpus / (double) cpus : 0, mr = mem ? (double) s.mem_kib / (double) mem : 0;
+                const char *what = pass == 0 ? "running" : "defined";
+                /* Overcommitted memory of running guests is a risk now;
+                 * of all defined ones, a risk when they all start. */
+                report_row(r, what, pass == 0 && mr > 1.0, json_pack("{s:s, s:I, s:I, s:f, s:f}", "name", what,
+                           "cpus", s.vcpus, "memory_mib", s.mem_kib / 1024, "cpu_ratio", cr, "memory_ratio", mr),
+                           "%lld %s domain(s): %lld vCPUs on %lld CPUs (%.2fx), %lld MiB of %lld MiB memory (%.2fx)",
+                           s.n, what, s.vcpus, cpus, cr, s.mem_kib / 1024, mem / 1024, mr);
+        }
+        virStoragePoolPtr *pools = NULL;
+        int n = r->conn ? virConnectListAllStoragePools(r->conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE) : 0;
+        for (int i = 0; i < n; i++) {
+                virStoragePoolInfo pi;
+                if (virStoragePoolGetInfo(pools[i], &pi) == 0) {
+                        double used = pi.capacity ? (double) pi.allocation / (double) pi.capacity : 0;
+                        report_row(r, "pool", used > 0.9, json_pack("{s:s, s:I, s:I}", "name", virStoragePoolGetName(pools[i]),
+                                   "capacity_mib", (json_int_t) (pi.capacity >> 20), "allocation_mib",
+                                   (json_int_t) (pi.allocation >> 20)),
+                                   "%.0f%% used: %llu MiB of %llu MiB, %llu MiB free", used * 100,
+                                   pi.allocation >> 20, pi.capacity >> 20, pi.available >> 20);
+                }
+                virStoragePoolFree(pools[i]);
+        }
+        free(pools);
+        return 0;
+}
+
+const ReportDef report_capacity = {
+        .name = "capacity", .summary = "host size against running and defined domains, and pools",
+        .columns = capacity_columns, .run = capacity_run,
+};

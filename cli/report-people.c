@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* report accounts and report activity: who holds power, who did what. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "virtgov/accounts.h"
+#include "virtgov/cleanup.h"
+
+/* ---- accounts ---- */
+
+static const char *const accounts_columns[] = { "user", "uid", "privileges", "time", "kind", NULL };
+
+static int change_event(const Event *e, void *u) {
+        Report *r = u;
+        const char *who = json_string_value(json_object_get(e->data, "user"));
+        const char *group = json_string_value(json_object_get(e->data, "group"));
+        const char *file = json_string_value(json_object_get(e->data, "file"));
+        if (strcmp(e->kind, "account.baseline"))
+                report_row(r, "changes", false, json_pack("{s:o, s:s, s:s}", "user", event_json_string(who),
+                           "time", e->time, "kind", e->kind), "%s%s%s%s%s", e->kind, group ? " group " : "",
+                           group ? group : "", file ? " " : "", file ? file : "");
+        return 0;
+}
+
+/* The roster: one account name per line; '#' comments; anything after the
+ * name (a comment, a ticket) is ignored. */
+static json_t *read_roster(const char *path) {
+        _cleanup_free_ char *text = NULL;
+        int r = vg_read_file(path, 16 << 20, &text, NULL);
+        if (r < 0) {
+                cli_error("roster '%s': %s", path, strerror(-r));
+                return NULL;
+        }
+        json_t *names = json_object();
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                line += strspn(line, " \t");
+                line[strcspn(line, " \t\r#")] = '\0';
+                if (*line)
+                        json_object_set_new(names, line, json_true());
+        }
+        return names;
+}
+
+static int accounts_run(Report *r) {
+        Accounts *a = NULL;
+        VgError err = { "" };
+        if (accounts_read(r->cli->config->etc_dir, 0, &a, &err) < 0)
+                return cli_error("%s", err.text);
+        char **pg = config_split(r->cli->config->privileged_groups);
+        json_t *roster = r->roster ? read_roster(r->roster) : NULL;
+        int rc = r->roster && !roster ? -EINVAL : 0;
+
+        for (size_t i = 0; rc == 0 && i < a->n_accounts; i++) {
+                const Account *ac = &a->accounts[i];
+                json_t *why = accounts_privileges(a, ac->name, (const char *const *) pg);
+                _cleanup_free_ char *list = json_dumps(why, JSON_COMPACT);
+                if (json_array_size(why))
+                        report_row(r, "privileged", false, json_pack("{s:s, s:I, s:s}", "user", ac->name, "uid",
+                                   (json_int_t) ac->uid, "privileges", list), "privileged: %s", list);
+                /* A person's account (uid >= 1000) or any privileged one must be
+                 * on the roster; system accounts need not be. */
+                bool person = ac->uid >= 1000 && ac->uid != 65534;
+                if (roster && (person || json_array_size(why)) && !json_object_get(roster, ac->name))
+                        report_row(r, "not_on_roster", true, json_pack("{s:s, s:I, s:s}", "user", ac->name, "uid",
+                                   (json_int_t) ac->uid, "privileges", list), "account '%s' is not on the roster %s",
+                                   ac->name, r->roster);
+                json_decref(why);
+        }
+        const char *name;
+        json_t *v;
+        json_object_foreach(roster, name, v) {
+                bool found = false;
+                for (size_t i = 0; i < a->n_accounts && !found; i++)
+                        found = !strcmp(a->accounts[i].name, name);
+                if (!found)
+                        report_row(r, "roster_missing", true, json_pack("{s:s}", "user", name),
+                                   "'%s' is on the roster but has no account here", name);
+        }
+        static const char *const kinds[] = { "account.", "group.", "sudoers." };
+        for (size_t k = 0; rc == 0 && k < 3; k++) {
+                EventFilter f = { .kind_prefix = kinds[k], .since_us = r->since_us };
+                if (store_query_events(r->store, &f, change_event, r, &err) < 0)
+                        rc = cli_error("%s", err.text);
+        }
+        json_decref(roster);
+        config_strv_free(pg);
+        accounts_free(a);
+        return rc;
+}
+
+const ReportDef report_accounts = {
+        .name = "accounts", .summary = "privileged accounts, changes, roster reconciliation",
+        .columns = accounts_columns, .run = accounts_run,
+};
+
+/* ---- activity ---- */
+
+static const char *const activity_columns[] = { "time", "domain", "owner", "authorized_by", NULL };
+
+typedef struct Activity {
+        Report *r;
+        json_t *per_day, *per_owner;
+} Activity;
+
+static void count(json_t *map, const char *key, const char *what) {
+        json_t *o = json_object_get(map, key);
+        if (!o) {
+                o = json_pack("{s:i, s:i, s:i}", "activations", 0, "deactivations", 0, "unreconciled", 0);
+                json_object_set_new(map, key, o);
+        }
+        json_object_set_new(o, what, json_integer(json_integer_value(json_object_get(o, what)) + 1));
+}
+
+/* What authorized an activation, from the decision the hook recorded: an
+ * approval, a ticket, or a rule's full set of requirements. NULL: nothing. */
+static const char *authorized_by(const Event *e, char *buf, size_t n) {
+        json_t *facts = json_object_get(e->data, "facts");
+        const char *first = e->reason ? e->reason : "";
+        const char *ticket = json_string_value(json_object_get(facts, "ticket"));
+        if (!strncmp(first, "approved", 8))
+                return "approval";
+        if (!strncmp(first, "change ticket '", 15)) {
+                snprintf(buf, n, "ticket %.*s", (int) strcspn(first + 15, "'"), first + 15);
+                return buf;
+        }
+        if (strstr(first, "every requirement of rule")) {
+                snprintf(buf, n, "rule %s%s%s", json_string_value(json_object_get(e->data, "rule")) ?: "?",
+                         ticket ? ", ticket " : "", ticket ? ticket : "");
+                return buf;
+        }
+        return NULL;
+}
+
+static int activity_event(const Event *e, void *u) {
+        Activity *a = u;
+        bool start = !strcmp(e->kind, "domain.prepare");
+        if (!start && strcmp(e->kind, "domain.release"))
+                return 0;
+        if (start && e->decision && !strcmp(e->decision, "deny"))
+                return 0;   /* blocked: no activation happened */
+        const char *owner = json_string_value(json_object_get(json_object_get(e->data, "facts"), "owner"));
+        char day[11];
+        snprintf(day, sizeof(day), "%.10s", e->time);
+        count(a->per_day, day, start ? "activations" : "deactivations");
+        count(a->per_owner, owner ? owner : "(none)", start ? "activations" : "deactivations");
+        if (!start) {
+                report_row(a->r, "deactivation", false, json_pack("{s:s, s:o, s:o, s:n}", "time", e->time, "domain",
+                           event_json_string(e->domain), "owner", event_json_string(owner), "authorized_by"),
+                           "stopped");
+                return 0;
+        }
+        char buf[300];
+        const char *by = authorized_by(e, buf, sizeof(buf));
+        if (!by) {
+                count(a->per_day, day, "unreconciled");
+                count(a->per_owner, owner ? owner : "(none)", "unreconciled");
+        }
+        report_row(a->r, by ? "activation" : "unreconciled", !by, json_pack("{s:s, s:o, s:o, s:o}", "time", e->time,
+                   "domain", event_json_string(e->domain), "owner", event_json_string(owner), "authorized_by",
+                   event_json_string(by)), "%s", by ? "reconciled" : e->reason ? e->reason : "no decision recorded");
+        return 0;
+}
+
+static int activity_run(Report *r) {
+        Activity a = { r, json_object(), json_object() };
+        EventFilter f = { .source = "hook", .kind_prefix = "domain.", .since_us = r->since_us };
+        VgError err = { "" };
+        int rc = store_query_events(r->store, &f, activity_event, &a, &err) < 0 ? cli_error("%s", err.text) : 0;
+        r->sections = json_pack("{s:o, s:o}", "per_day", a.per_day, "per_owner", a.per_owner);
+        return rc;
+}
+
+const ReportDef report_activity = {
+        .name = "activity", .summary = "activations and deactivations, reconciled with approvals and tickets",
+        .columns = activity_columns, .run = activity_run,
+};

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* report sprawl: what exists here that nobody accounts for. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "report.h"
+#include "virtgov/accounts.h"
+#include "virtgov/cleanup.h"
+#include "virtgov/image.h"
+
+static const char *const columns[] = { "domain", "uuid", "path", NULL };
+
+typedef struct Sprawl {
+        Report *r;
+        json_t *domains;         /* array of the rows we look at (copies) */
+        json_t *used;            /* object: real path -> array of domain names */
+        json_t *writers;         /* object: path -> array of domains writing it */
+        json_t *macs;            /* object: mac -> array of domain names */
+        Accounts *accounts;
+} Sprawl;
+
+static json_t *dom_fields(json_t *d, const char *path) {
+        json_t *o = json_pack("{s:O, s:O}", "domain", json_object_get(d, "name"), "uuid", json_object_get(d, "uuid"));
+        if (path)
+                json_object_set_new(o, "path", event_json_string(path));
+        return o;
+}
+
+static int collect(const DomainRow *d, void *u) {
+        Sprawl *s = u;
+        json_t *o = domain_row_to_json(d);
+        /* The definition as the daemon saw it, else what the hook saw. */
+        if (d->config_facts)
+                json_object_set(o, "facts", d->config_facts);
+        json_array_append_new(s->domains, o);
+        return 0;
+}
+
+static void push(json_t *map, const char *key, const char *name) {
+        json_t *a = json_object_get(map, key);
+        if (!a) {
+                a = json_array();
+                json_object_set_new(map, key, a);
+        }
+        json_array_append_new(a, json_string(name));
+}
+
+static void note_use(Sprawl *s, const char *path, const char *name) {
+        char real[PATH_MAX];
+        push(s->used, path, name);
+        if (realpath(path, real) && strcmp(real, path))
+                push(s->used, real, name);
+}
+
+/* Disks: missing ones, the images in use (with backing chains), writers. */
+static void look_at_disks(Sprawl *s, json_t *d) {
+        const char *name = json_string_value(json_object_get(d, "name"));
+        size_t i;
+        json_t *disk;
+        json_array_foreach(json_object_get(json_object_get(d, "facts"), "disks"), i, disk) {
+                const char *src = json_string_value(json_object_get(disk, "source"));
+                const char *type = json_string_value(json_object_get(disk, "type"));
+                if (!src || src[0] != '/' || (type && strcmp(type, "file") && strcmp(type, "block")))
+                        continue;
+                struct stat st;
+                if (stat(src, &st) < 0) {
+                        report_row(s->r, "missing_disks", true, dom_fields(d, src), "disk %s: %s",
+                                   json_string_value(json_object_get(disk, "target")) ?: "?", strerror(errno));
+                        continue;
+                }
+                note_use(s, src, name);
+                bool ro = json_is_true(json_object_get(disk, "readonly"));
+                bool shared = json_is_true(json_object_get(disk, "shareable"));
+                if (!ro && !shared)
+                        push(s->writers, src, name);
+                json_t *b;
+                size_t k;
+                json_array_foreach(json_object_get(disk, "backing"), k, b)
+                        note_use(s, json_string_value(b), name);
+                char **chain = NULL;
+                if (!json_array_size(json_object_get(disk, "backing")) && image_backing_chain(src, &chain, NULL) == 0)
+                        for (size_t c = 0; chain[c]; c++)
+                                if (chain[c][0] == '/')
+                                        note_use(s, chain[c], name);
+                image_chain_free(chain);
+        }
+}
+
+static bool account_exists(Sprawl *s, const char *name) {
+        for (size_t i = 0; s->accounts && i < s->accounts->n_accounts; i++)
+                if (!strcmp(s->accounts->accounts[i].name, name))
+                        return true;
+        return false;
+}
+
+static void look_at_domain(Sprawl *s, json_t *d) {
+        Report *r = s->r;
+        const char *state = json_string_value(json_object_get(d, "state"));
+        const char *owner = json_string_value(json_object_get(d, "owner"));
+        const char *last = json_string_value(json_object_get(d, "last_start"));
+        json_t *persistent = json_object_get(d, "persistent");
+        bool running = state && !strcmp(state, "running");
+
+        if (!last && !json_is_false(persistent))
+                report_row(r, "never_started", true, dom_fields(d, NULL), "defined, never started");
+        int64_t t;
+        if (last && !running && vg_time_parse(last, 0, &t) == 0 &&
+            t < r->now_us - (int64_t) r->stale_days * 86400 * 1000000)
+                report_row(r, "stale", true, dom_fields(d, NULL), "last started %s, more than %u days ago", last,
+                           r->stale_days);
+        if (!owner)
+                report_row(r, "unowned", true, dom_fields(d, NULL), "no owner in its urn:virtgov:1 metadata");
+        else if (s->accounts && !account_exists(s, owner))
+                report_row(r, "unowned", true, dom_fields(d, NULL), "owner '%s' is no account on this host", owner);
+        if (running && json_is_false(persistent))
+                report_row(r, "transient", true, dom_fields(d, NULL), "running, never defined (virsh create)");
+
+        look_at_disks(s, d);
+        size_t i;
+        json_t *nic;
+        json_array_foreach(json_object_get(json_object_get(d, "facts"), "interfaces"), i, nic) {
+                const char *mac = json_string_value(json_object_get(nic, "mac"));
+                if (mac)
+                        push(s->macs, mac, json_string_value(json_object_get(d, "name")));
+        }
+}
+
+/* ---- live: pools, networks, snapshots ---- */
+
+static char *pool_dir(virStoragePoolPtr pool) {
+        _cleanup_free_ char *xml = virStoragePoolGetXMLDesc(pool, 0);
+        if (!xml)
+                return NULL;
+        xmlDocPtr doc = xmlReadMemory(xml, (int) strlen(xml), "pool", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+        char *dir = NULL;
+        xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+        xmlChar *type = root ? xmlGetProp(root, (const xmlChar *) "type") : NULL;
+        if (type && !strcmp((const char *) type, "dir"))
+                for (xmlNode *t = root->children; t; t = t->next)
+                        if (t->type == XML_ELEMENT_NODE && !strcmp((const char *) t->name, "target"))
+                                for (xmlNode *p = t->children; p; p = p->next)
+                                        if (p->type == XML_ELEMENT_NODE && !strcmp((const char *) p->name, "path")) {
+                                                xmlChar *c = xmlNodeGetContent(p);
+                                                dir = c ? strdup((const char *) c) : NULL;
+                                                xmlFree(c);
+                                        }
+        xmlFree(type);
+        xmlFreeDoc(doc);
+        return dir;
+}
+
+static void scan_dir(Sprawl *s, const char *dir, const char *where) {
+        DIR *d = opendir(dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char path[PATH_MAX], real[PATH_MAX];
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                struct stat st;
+                if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                if (json_object_get(s->used, path) || (realpath(path, real) && json_object_get(s->used, real)))
+                        continue;
+                report_row(s->r, "orphan_images", true, json_pack("{s:n, s:n, s:s}", "domain", "uuid", "path", path),
+                           "in %s, used by no domain's disk or backing chain (%lld MiB)", where,
+                           (long long) st.st_size / (1024 * 1024));
+        }
+        closedir(d);
+}
+
+static void scan_images(Sprawl *s) {
+        json_t *dirs = json_object();
+        char **cfg = config_split(s->r->cli->config->image_dirs);
+        for (size_t i = 0; cfg && cfg[i]; i++)
+                json_object_set_new(dirs, cfg[i], json_string("image_dirs"));
+        config_strv_free(cfg);
+        virStoragePoolPtr *pools = NULL;
+        int n = s->r->conn ? virConnectListAllStoragePools(s->r->conn, &pools, 0) : 0;
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *dir = pool_dir(pools[i]);
+                char where[300];
+                snprintf(where, sizeof(where), "pool '%s'", virStoragePoolGetName(pools[i]));
+                if (dir)
+                        json_object_set_new(dirs, dir, json_string(where));
+                virStoragePoolFree(pools[i]);
+        }
+        free(pools);
+        const char *dir;
+        json_t *where;
+        json_object_foreach(dirs, dir, where)
+                scan_dir(s, dir, json_string_value(where));
+        json_decref(dirs);
+}
+
+static json_t *known_networks(Report *r) {
+        json_t *names = json_object();
+        virNetworkPtr *nets = NULL;
+        int n = r->conn ? virConnectListAllNetworks(r->conn, &nets, 0) : -1;
+        for (int i = 0; i < n; i++) {
+                json_object_set_new(names, virNetworkGetName(nets[i]), json_true());
+                virNetworkFree(nets[i]);
+        }
+        free(nets);
+        if (n >= 0)
+                return names;
+        /* No libvirt: the daemon's last snapshot of this host's networks. */
+        _cleanup_free_ char *key = NULL, *text = NULL;
+        if (asprintf(&key, "networks@%s", r->host) < 0 || store_meta_get(r->store, key, &text, NULL) < 0) {
+                json_decref(names);
+                return NULL;
+        }
+        json_t *snap = json_loads(text, 0, NULL), *v;
+        const char *uuid;
+        json_object_foreach(snap, uuid, v)
+                json_object_set_new(names, json_string_value(json_object_get(v, "name")), json_true());
+        json_decref(snap);
+        return names;
+}
+
+static void look_at_networks(Sprawl *s) {
+        json_t *known = known_networks(s->r);
+        if (!known)
+                return;
+        size_t i, k;
+        json_t *d, *nic;
+        json_array_foreach(s->domains, i, d)
+                json_array_foreach(json_object_get(json_object_get(d, "facts"), "interfaces"), k, nic) {
+                        const char *type = json_string_value(json_object_get(nic, "type"));
+                        const char *net = json_string_value(json_object_get(nic, "source"));
+                        if (type && !strcmp(type, "network") && net && !json_object_get(known, net))
+                                report_row(s->r, "unknown_networks", true, dom_fields(d, NULL),
+                                           "interface %s is on network '%s', which does not exist",
+                                           json_string_value(json_object_get(nic, "mac")) ?: "?", net);
+                }
+        json_decref(known);
+}
+
+static void look_at_snapshots(Sprawl *s) {
+        if (!s->r->conn)
+                return;
+        size_t i;
+        json_t *d;
+        json_array_foreach(s->domains, i, d) {
+                virDomainPtr dom = virDomainLookupByUUIDString(s->r->conn, json_string_value(json_object_get(d, "uuid")));
+                if (!dom)
+                        continue;
+                virDomainSnapshotPtr *snaps = NULL;
+                int n = virDomainListAllSnapshots(dom, &snaps, 0);
+                long long oldest = 0;
+                for (int k = 0; k < n; k++) {
+                        _cleanup_free_ char *xml = virDomainSnapshotGetXMLDesc(snaps[k], 0);
+                        char *ct = xml ? strstr(xml, "<creationTime>") : NULL;
+                        long long t = ct ? atoll(ct + 14) : 0;
+                        if (t && (!oldest || t < oldest))
+                                oldest = t;
+                        virDomainSnapshotFree(snaps[k]);
+                }
+                free(snaps);
+                if (n > 0) {
+                        json_t *f = dom_fields(d, NULL);
+                        json_object_set_new(f, "count", json_integer(n));
+                        long long days = oldest ? (s->r->now_us / 1000000 - oldest) / 86400 : -1;
+                        report_row(s->r, "snapshots", days > (long long) s->r->stale_days, f,
+                                   "%d snapshot(s), the oldest %lld day(s) old", n, days);
+                }
+                virDomainFree(dom);
+        }
+}
+
+static int unauthorized_event(const Event *e, void *u) {
+        Report *r = u;
+        bool hit = (!strcmp(e->kind, "domain.prepare") || !strcmp(e->kind, "domain.migrate") ||
+                    !strcmp(e->kind, "domain.restore")) ? (e->decision && !strcmp(e->decision, "deny"))
+                 : !strcmp(e->kind, "policy.violation") || !strcmp(e->kind, "policy.bypass");
+        if (hit)
+                report_row(r, "unauthorized", true, json_pack("{s:o, s:o, s:n, s:s, s:s}", "domain",
+                           event_json_string(e->domain), "uuid", event_json_string(e->uuid), "path", "kind", e->kind,
+                           "time", e->time), "%s %s: %s", e->time, e->kind, e->reason ? e->reason : "");
+        return 0;
+}
+
+static void pairs(Sprawl *s, json_t *map, const char *category, const char *what) {
+        const char *key;
+        json_t *names;
+        json_object_foreach(map, key, names) {
+                if (json_array_size(names) < 2)
+                        continue;
+                _cleanup_free_ char *list = json_dumps(names, JSON_COMPACT);
+                report_row(s->r, category, true, json_pack("{s:n, s:n, s:s}", "domain", "uuid", "path", key),
+                           "%s by %zu domains: %s", what, json_array_size(names), list);
+        }
+}
+
+static int run(Report *r) {
+        Sprawl s = { .r = r, .domains = json_array(), .used = json_object(), .writers = json_object(),
+                     .macs = json_object() };
+        VgError err = { "" };
+        if (store_list_domains(r->store, false, collect, &s, &err) < 0)
+                return cli_error("%s", err.text);
+        if (accounts_read(r->cli->config->etc_dir, 0, &s.accounts, NULL) < 0)
+                s.accounts = NULL;
+        size_t i;
+        json_t *d;
+        json_array_foreach(s.domains, i, d)
+                look_at_domain(&s, d);
+        scan_images(&s);
+        pairs(&s, s.writers, "shared_images", "written");
+        pairs(&s, s.macs, "duplicate_macs", "used");
+        look_at_networks(&s);
+        look_at_snapshots(&s);
+        EventFilter f = { .since_us = r->since_us };
+        store_query_events(r->store, &f, unauthorized_event, r, NULL);
+
+        json_decref(s.domains);
+        json_decref(s.used);
+        json_decref(s.writers);
+        json_decref(s.macs);
+        accounts_free(s.accounts);
+        return 0;
+}
+
+const ReportDef report_sprawl = {
+        .name = "sprawl",
+        .summary = "domains and images nobody accounts for",
+        .columns = columns,
+        .run = run,
+};

@@ -1,0 +1,115 @@
+#!/bin/bash
+# Reports on a real libvirtd with planted sprawl: a never-started VM with no
+# owner, an image in a dir pool no domain uses next to one that is used, a
+# domain whose disk file was deleted, a transient VM, a writable image two
+# domains share, a duplicated MAC, a NIC on a network that does not exist.
+. "$(dirname "$0")/lib.sh"
+vg_sandbox "$@"
+sandbox_setup
+
+"$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
+start_libvirt
+start_daemon
+useradd alice
+mkdir -p /etc/virtgov
+echo '{ "mode": "enforce", "default": "deny" }' > /etc/virtgov/policy.json
+
+POOL=/var/lib/libvirt/images/vgpool
+mkdir -p "$POOL"
+virsh pool-define-as vgpool dir --target "$POOL" >/dev/null
+virsh pool-start vgpool >/dev/null
+for img in used orphan gone; do qemu-img create -q -f qcow2 "$POOL/$img.qcow2" 8M; done
+qemu-img create -q -f raw "$POOL/shared.raw" 8M
+disk() { echo "<disk type='file' device='disk'><driver name='qemu' type='$2'/><source file='$POOL/$1'/><target dev='vda' bus='virtio'/></disk>"; }
+
+domain_xml vg-s-used "$(disk used.qcow2 qcow2)" > "$VG_SCRATCH/used.xml"
+virsh define "$VG_SCRATCH/used.xml" >/dev/null
+"$VIRTGOV" approve vg-s-used >/dev/null
+virsh start vg-s-used >/dev/null
+virsh destroy vg-s-used >/dev/null
+cat > "$VG_SCRATCH/noowner.xml" <<XML
+<domain type='qemu'><name>vg-s-noowner</name><memory unit='MiB'>64</memory>
+<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>
+XML
+virsh define "$VG_SCRATCH/noowner.xml" >/dev/null
+domain_xml vg-s-missing "$(disk gone.qcow2 qcow2)" > "$VG_SCRATCH/missing.xml"
+virsh define "$VG_SCRATCH/missing.xml" >/dev/null
+rm "$POOL/gone.qcow2"
+domain_xml vg-s-dup1 "$(disk shared.raw raw)<interface type='network'><source network='default'/><mac address='52:54:00:de:ad:01'/></interface>" > "$VG_SCRATCH/dup1.xml"
+domain_xml vg-s-dup2 "$(disk shared.raw raw)<interface type='network'><source network='nonet'/><mac address='52:54:00:de:ad:01'/></interface>" > "$VG_SCRATCH/dup2.xml"
+virsh define "$VG_SCRATCH/dup1.xml" >/dev/null
+virsh define "$VG_SCRATCH/dup2.xml" >/dev/null
+"$VIRTGOV" approve vg-s-transient >/dev/null
+domain_xml vg-s-transient > "$VG_SCRATCH/transient.xml"
+virsh create "$VG_SCRATCH/transient.xml" >/dev/null
+wait_for "the daemon saw every define and the transient start" \
+        "($(has_event domain.started vg-s-transient libvirt)) and ($(has_event domain.defined vg-s-dup2 libvirt))"
+
+say "report sprawl"
+"$VIRTGOV" --json report sprawl > "$VG_SCRATCH/sprawl.json"
+in_cat() { echo "[.rows[] | select(.category == \"$1\") | .$2] | index(\"$3\") != null"; }
+jq_check "never_started names the ownerless VM" "$VG_SCRATCH/sprawl.json" "$(in_cat never_started domain vg-s-noowner)"
+jq_check "never_started does not name the one that ran" "$VG_SCRATCH/sprawl.json" "($(in_cat never_started domain vg-s-used)) | not"
+jq_check "unowned names it" "$VG_SCRATCH/sprawl.json" "$(in_cat unowned domain vg-s-noowner)"
+jq_check "orphan_images names the unused image" "$VG_SCRATCH/sprawl.json" "$(in_cat orphan_images path "$POOL/orphan.qcow2")"
+jq_check "orphan_images does not name the used one" "$VG_SCRATCH/sprawl.json" "($(in_cat orphan_images path "$POOL/used.qcow2")) | not"
+jq_check "orphan_images does not name the shared one" "$VG_SCRATCH/sprawl.json" "($(in_cat orphan_images path "$POOL/shared.raw")) | not"
+jq_check "missing_disks names the domain whose disk is gone" "$VG_SCRATCH/sprawl.json" "$(in_cat missing_disks domain vg-s-missing)"
+jq_check "transient names the VM made with virsh create" "$VG_SCRATCH/sprawl.json" "$(in_cat transient domain vg-s-transient)"
+jq_check "shared_images names the image two domains write" "$VG_SCRATCH/sprawl.json" "$(in_cat shared_images path "$POOL/shared.raw")"
+jq_check "duplicate_macs names the MAC" "$VG_SCRATCH/sprawl.json" "$(in_cat duplicate_macs path 52:54:00:de:ad:01)"
+jq_check "unknown_networks names the NIC on 'nonet'" "$VG_SCRATCH/sprawl.json" "$(in_cat unknown_networks domain vg-s-dup2)"
+jq_check "the JSON has a summary per category" "$VG_SCRATCH/sprawl.json" '.summary.orphan_images == 1 and .findings > 0'
+"$VIRTGOV" report sprawl --csv > "$VG_SCRATCH/sprawl.csv"
+check "--csv: a header, then one line per row" \
+        test "$(head -1 "$VG_SCRATCH/sprawl.csv"):$(($(wc -l < "$VG_SCRATCH/sprawl.csv") - 1))" = \
+             "category,domain,uuid,path,why:$(jq '.rows | length' "$VG_SCRATCH/sprawl.json")"
+check "--fail-on-findings exits 3" sh -c '"$0" report sprawl --fail-on-findings >/dev/null; test $? = 3' "$VIRTGOV"
+check "the table prints" "$VIRTGOV" report sprawl
+
+say "report accounts, with a roster"
+useradd carol
+usermod -aG libvirt carol
+wait_for "the daemon recorded carol's changes" \
+        '[.[] | select(.kind == "group.member-added" and .data.user == "carol")] | length == 1'
+printf 'root\nalice   # the VM owner\nghost\n' > "$VG_SCRATCH/roster"
+"$VIRTGOV" --json report accounts --roster "$VG_SCRATCH/roster" > "$VG_SCRATCH/accounts.json"
+jq_check "privileged lists carol through group libvirt" "$VG_SCRATCH/accounts.json" \
+        '[.rows[] | select(.category == "privileged" and .user == "carol") | .privileges] == ["[\"group libvirt\"]"]'
+jq_check "not_on_roster names carol, not alice" "$VG_SCRATCH/accounts.json" \
+        '[.rows[] | select(.category == "not_on_roster") | .user] | (index("carol") != null and index("alice") == null)'
+jq_check "roster_missing names ghost" "$VG_SCRATCH/accounts.json" \
+        '[.rows[] | select(.category == "roster_missing") | .user] == ["ghost"]'
+jq_check "the window's changes are listed" "$VG_SCRATCH/accounts.json" \
+        '[.rows[] | select(.category == "changes" and .kind == "account.added")] | length >= 2'
+
+say "report activity"
+"$VIRTGOV" --json report activity > "$VG_SCRATCH/activity.json"
+jq_check "the approved start is matched to its approval" "$VG_SCRATCH/activity.json" \
+        '[.rows[] | select(.domain == "vg-s-used" and .category == "activation") | .authorized_by] == ["approval"]'
+jq_check "activations and deactivations are counted per day and owner" "$VG_SCRATCH/activity.json" \
+        '(.per_day | to_entries | .[0].value.activations) >= 2 and .per_owner.alice.deactivations >= 1'
+
+say "report capacity and software"
+"$VIRTGOV" --json report capacity > "$VG_SCRATCH/capacity.json"
+jq_check "host size, running and defined totals, the pool" "$VG_SCRATCH/capacity.json" \
+        '([.rows[] | .category] | (index("host") != null and index("running") != null and index("defined") != null)) and ([.rows[] | select(.category == "pool") | .name] | index("vgpool") != null) and ([.rows[] | select(.category == "running") | .cpus] == [1])'
+"$VIRTGOV" --json report software > "$VG_SCRATCH/software.json"
+jq_check "software has the versions the daemon recorded" "$VG_SCRATCH/software.json" \
+        '.rows[0].libvirt != null and .rows[0].hypervisor != null and .rows[0].why == "first recorded"'
+check "a report without libvirt says what it skipped" \
+        sh -c '"$0" report capacity --no-libvirt | grep -q "live libvirt checks skipped"' "$VIRTGOV"
+
+say "metrics and evidence"
+"$VIRTGOV" metrics > "$VG_SCRATCH/metrics.prom"
+check "metrics: domains by state" grep -q '^virtgov_domains{state="running"} 1$' "$VG_SCRATCH/metrics.prom"
+check "metrics: events by kind" grep -q '^virtgov_events_total{kind="domain.defined",decision=""} ' "$VG_SCRATCH/metrics.prom"
+check "report evidence" "$VIRTGOV" report evidence --out "$VG_SCRATCH/evidence" --roster "$VG_SCRATCH/roster"
+for f in index.md report-sprawl.json report-sprawl.csv report-accounts.json report-activity.csv \
+         report-capacity.json report-software.json events.json verification.json policy.json; do
+        check "evidence has $f" test -s "$VG_SCRATCH/evidence/$f"
+done
+check "the index maps files to ISM-1607" grep -q "events.json.*ISM-1607" "$VG_SCRATCH/evidence/index.md"
+jq_check "the inventory checks out" "$VG_SCRATCH/evidence/verification.json" '.integrity_check == "ok"'
+
+finish
