@@ -42,6 +42,7 @@ virsh define "$VG_SCRATCH/dup2.xml" >/dev/null
 "$VIRTGOV" approve vg-s-transient >/dev/null
 domain_xml vg-s-transient > "$VG_SCRATCH/transient.xml"
 virsh create "$VG_SCRATCH/transient.xml" >/dev/null
+virsh snapshot-create-as vg-s-used before-upgrade >/dev/null
 wait_for "the daemon saw every define and the transient start" \
         "($(has_event domain.started vg-s-transient libvirt)) and ($(has_event domain.defined vg-s-dup2 libvirt))"
 
@@ -59,6 +60,8 @@ jq_check "transient names the VM made with virsh create" "$VG_SCRATCH/sprawl.jso
 jq_check "shared_images names the image two domains write" "$VG_SCRATCH/sprawl.json" "$(in_cat shared_images path "$POOL/shared.raw")"
 jq_check "duplicate_macs names the MAC" "$VG_SCRATCH/sprawl.json" "$(in_cat duplicate_macs path 52:54:00:de:ad:01)"
 jq_check "unknown_networks names the NIC on 'nonet'" "$VG_SCRATCH/sprawl.json" "$(in_cat unknown_networks domain vg-s-dup2)"
+jq_check "snapshots counts the internal snapshot" "$VG_SCRATCH/sprawl.json" \
+        '[.rows[] | select(.category == "snapshots" and .domain == "vg-s-used") | .count] == [1]'
 jq_check "the JSON has a summary per category" "$VG_SCRATCH/sprawl.json" '.summary.orphan_images == 1 and .findings > 0'
 "$VIRTGOV" report sprawl --csv > "$VG_SCRATCH/sprawl.csv"
 check "--csv: a header, then one line per row" \
