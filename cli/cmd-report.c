@@ -98,27 +98,26 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                 }
                 json_decref(summary);
         } else {
-                /* Grouped by category, each group in the order found. */
-                size_t n = json_array_size(r->rows);
-                json_t **sorted = calloc(n + 1, sizeof(json_t *));
-                size_t k = 0;
+                /* Grouped by category, categories in the order first found:
+                 * one pass per category (there are a dozen), not per row. */
+                json_t *cats = json_array(), *grouped = json_array();
                 json_array_foreach(r->rows, i, row) {
+                        json_t *cat = json_object_get(row, "category");
+                        size_t ki;
+                        json_t *kv;
                         bool seen = false;
-                        const char *cat = json_string_value(json_object_get(row, "category"));
-                        for (size_t j = 0; j < k && !seen; j++)
-                                seen = !strcmp(json_string_value(json_object_get(sorted[j], "category")), cat);
-                        if (seen || !sorted)
-                                continue;
-                        size_t x;
-                        json_t *other;
-                        json_array_foreach(r->rows, x, other)
-                                if (!strcmp(json_string_value(json_object_get(other, "category")), cat))
-                                        sorted[k++] = other;
+                        json_array_foreach(cats, ki, kv)
+                                seen = seen || json_equal(kv, cat);
+                        if (!seen)
+                                json_array_append(cats, cat);
                 }
-                json_t *grouped = json_array();
-                for (size_t j = 0; j < k; j++)
-                        json_array_append(grouped, sorted[j]);
-                free(sorted);
+                size_t ci;
+                json_t *cv;
+                json_array_foreach(cats, ci, cv)
+                        json_array_foreach(r->rows, i, row)
+                                if (json_equal(json_object_get(row, "category"), cv))
+                                        json_array_append(grouped, row);
+                json_decref(cats);
                 json_decref(r->rows);
                 r->rows = grouped;
                 printf("virtgov report %s, host %s, %s (UTC)\n", r->def->name, r->host, now);

@@ -530,6 +530,8 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
                 strcat(sql, " AND source = ?3");
         if (f->host)
                 strcat(sql, " AND host = ?8");
+        if (f->decision)
+                strcat(sql, " AND decision = ?10");
         if (f->after_id)
                 strcat(sql, " AND id > ?9");
         if (f->network)
@@ -571,6 +573,7 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
         if (f->limit)
                 sqlite3_bind_int64(st, 7, f->limit);
         bind_text(st, 8, f->host);
+        bind_text(st, 10, f->decision);
         if (f->after_id)
                 sqlite3_bind_int64(st, 9, f->after_id);
 

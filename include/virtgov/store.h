@@ -65,6 +65,7 @@ typedef struct EventFilter {
         const char *source;
         const char *network;      /* data.network */
         const char *host;
+        const char *decision;     /* "allow" or "deny" */
         int64_t after_id;         /* 0: unused; else only ids above it (-1: all), in id order */
         int64_t since_us, until_us;  /* 0: unbounded */
         unsigned limit;           /* the newest N; 0: all */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ingest DIR N: events per second through the daemon's two paths, against a
+ * plain batched SQLite insert into a table of the same shape.
+ *   event path: store_append_event per event, each its own transaction,
+ *               as virtgov-inventoryd records a libvirt event;
+ *   spool path: N spool files written, then spool_fold, as after a burst of
+ *               hook runs that could not reach the inventory;
+ *   plain:      one prepared INSERT, N rows, one transaction.
+ * Prints one line of JSON.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "virtgov/spool.h"
+#include "virtgov/store.h"
+
+static Event *make(long i) {
+        Event *e = event_new("libvirt", "domain.started");
+        char name[32];
+        snprintf(name, sizeof(name), "vm-%06ld", i % 1000);
+        event_set(&e->domain, name);
+        event_set(&e->uuid, "00000000-0000-4000-8000-000000000001");
+        json_object_set_new(e->data, "detail", json_string("booted"));
+        return e;
+}
+
+static double rate(long n, int64_t us) {
+        return us > 0 ? (double) n * 1e6 / (double) us : 0;
+}
+
+int main(int argc, char **argv) {
+        if (argc != 3)
+                return 2;
+        long n = atol(argv[2]);
+        char db[4096], plain[4096], spool[4096];
+        snprintf(db, sizeof(db), "%s/ingest.db", argv[1]);
+        snprintf(plain, sizeof(plain), "%s/plain.db", argv[1]);
+        snprintf(spool, sizeof(spool), "%s/spool", argv[1]);
+        Store *s = NULL;
+        VgError err = { "" };
+        if (store_open(db, STORE_CREATE, 5000, &s, &err) < 0)
+                return fprintf(stderr, "%s\n", err.text), 1;
+
+        int64_t t = vg_now_us();
+        for (long i = 0; i < n; i++) {
+                Event *e = make(i);
+                store_append_event(s, e, NULL);
+                event_free(e);
+        }
+        int64_t event_us = vg_now_us() - t;
+
+        for (long i = 0; i < n; i++) {
+                Event *e = make(i);
+                spool_write(spool, e, NULL);
+                event_free(e);
+        }
+        t = vg_now_us();
+        SpoolStats st;
+        spool_fold(spool, s, &st, NULL);
+        int64_t spool_us = vg_now_us() - t;
+        store_close(s);
+
+        sqlite3 *p;
+        sqlite3_open(plain, &p);
+        sqlite3_exec(p, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY KEY,"
+                     " time TEXT, ref TEXT UNIQUE, source TEXT, kind TEXT, host TEXT, domain TEXT, uuid TEXT,"
+                     " decision TEXT, reason TEXT, actor TEXT, data TEXT)", NULL, NULL, NULL);
+        sqlite3_stmt *ins;
+        sqlite3_prepare_v2(p, "INSERT INTO events VALUES (NULL, ?1, ?2, 'libvirt', 'domain.started', 'h', ?3,"
+                           " '00000000-0000-4000-8000-000000000001', NULL, NULL, NULL, '{\"detail\":\"booted\"}')",
+                           -1, &ins, NULL);
+        t = vg_now_us();
+        sqlite3_exec(p, "BEGIN", NULL, NULL, NULL);
+        for (long i = 0; i < n; i++) {
+                Event *e = make(i);
+                sqlite3_bind_text(ins, 1, e->time, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(ins, 2, e->ref, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(ins, 3, e->domain, -1, SQLITE_TRANSIENT);
+                sqlite3_step(ins);
+                sqlite3_reset(ins);
+                event_free(e);
+        }
+        sqlite3_exec(p, "COMMIT", NULL, NULL, NULL);
+        int64_t plain_us = vg_now_us() - t;
+        sqlite3_finalize(ins);
+        sqlite3_close(p);
+        printf("{\"events\": %ld, \"event_path_per_s\": %.0f, \"spool_path_per_s\": %.0f, \"plain_batched_per_s\": %.0f,"
+               " \"spool_folded\": %zu}\n", n, rate(n, event_us), rate(n, spool_us), rate(n, plain_us), st.folded);
+        return 0;
+}
