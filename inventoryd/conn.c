@@ -321,6 +321,7 @@ static void note_software(Conn *c) {
                 json_object_set_new(now, "kernel", json_string(u.release));
 
         json_t *last = NULL;
+        daemon_flush(c->d);
         EventFilter f = { .kind_prefix = "host.software", .host = c->host, .limit = 1 };
         store_query_events(c->d->store, &f, last_software, &last, NULL);
         json_t *was = last ? json_object_get(last, "versions") : NULL;

@@ -51,6 +51,11 @@ struct Daemon {
         int inotify_fd, wd_etc, wd_sudoers, wd_spool;
         int accounts_timer;      /* debounce: tools write several files */
         int periodic_timer, forward_timer;
+        /* Events recorded during one loop iteration, committed together at
+         * its end (daemon_flush): one fsync per burst, not per event. */
+        Event **queue;
+        size_t n_queue;
+        int flush_timer;
         int signal_fd;
 };
 
@@ -59,12 +64,17 @@ struct Daemon {
 void log_msg(Daemon *d, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
- * Records e (taking ownership): appends it to the inventory, or spools it if
- * the inventory cannot be written, then forwards new events to syslog.
- * Returns 0 or a negative errno; the event is never silently dropped: a
- * failure of both is logged with the event.
+ * Records e (taking ownership). It is queued and committed with the rest of
+ * this loop iteration's events by daemon_flush, which runs at the end of
+ * the iteration (or at once when the queue holds DAEMON_BATCH events). An
+ * event that cannot be written is spooled; one that cannot be spooled
+ * either is logged whole. Never silently dropped.
  */
 int daemon_record(Daemon *d, Event *e);
+
+/* Commits the queue in one transaction, then forwards to syslog. Anything
+ * that reads the inventory expecting the daemon's own events calls it first. */
+void daemon_flush(Daemon *d);
 
 /* Sends every event not yet forwarded to syslog (hook-written ones too). */
 void daemon_forward(Daemon *d);

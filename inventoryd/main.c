@@ -85,24 +85,64 @@ void daemon_forward(Daemon *d) {
         }
 }
 
-int daemon_record(Daemon *d, Event *e) {
-        VgError err = { "" }, serr = { "" };
-        int r = store_append_event(d->store, e, &err);
-        if (r < 0) {
-                json_object_set_new(e->data, "spooled_because", event_json_string(err.text));
-                r = spool_write(d->config->spool_dir, e, &serr);
-                if (r < 0)
-                        log_msg(d, LOG_ERR, "%s; and %s: event %s of '%s' NOT recorded", err.text,
-                                serr.text, e->kind, e->domain ? e->domain : "-");
-                else
-                        log_msg(d, LOG_WARNING, "%s; event spooled", err.text);
+#define DAEMON_BATCH 1000
+
+static void spool_or_log(Daemon *d, Event *e, const char *why) {
+        VgError serr = { "" };
+        json_object_set_new(e->data, "spooled_because", event_json_string(why));
+        if (spool_write(d->config->spool_dir, e, &serr) < 0)
+                log_msg(d, LOG_ERR, "%s; and %s: event %s of '%s' NOT recorded", why, serr.text, e->kind,
+                        e->domain ? e->domain : "-");
+        else
+                log_msg(d, LOG_WARNING, "%s; event spooled", why);
+}
+
+void daemon_flush(Daemon *d) {
+        if (d->flush_timer >= 0)
+                virEventUpdateTimeout(d->flush_timer, -1);
+        if (!d->n_queue)
+                return;
+        VgError err = { "" };
+        int r = store_begin(d->store, &err);
+        for (size_t i = 0; r == 0 && i < d->n_queue; i++) {
+                int k = store_append_event(d->store, d->queue[i], &err);
+                r = k < 0 ? k : 0;
         }
-        event_free(e);
+        if (r == 0)
+                r = store_commit(d->store, &err);
+        if (r < 0) {
+                /* Nothing of the batch is in: spool every one of them. */
+                store_rollback(d->store);
+                for (size_t i = 0; i < d->n_queue; i++)
+                        spool_or_log(d, d->queue[i], err.text);
+        }
+        for (size_t i = 0; i < d->n_queue; i++)
+                event_free(d->queue[i]);
+        d->n_queue = 0;
         daemon_forward(d);
-        return r < 0 ? r : 0;
+}
+
+static void on_flush(int timer, void *opaque) {
+        daemon_flush(opaque);
+}
+
+int daemon_record(Daemon *d, Event *e) {
+        if (!d->queue && !(d->queue = calloc(DAEMON_BATCH, sizeof(Event *)))) {
+                spool_or_log(d, e, "out of memory");
+                event_free(e);
+                return -ENOMEM;
+        }
+        d->queue[d->n_queue++] = e;
+        if (d->n_queue == DAEMON_BATCH || d->flush_timer < 0)
+                daemon_flush(d);
+        else
+                /* 0 ms: at the end of this loop iteration. */
+                virEventUpdateTimeout(d->flush_timer, 0);
+        return 0;
 }
 
 void daemon_fold_spool(Daemon *d) {
+        daemon_flush(d);
         SpoolStats st;
         VgError err = { "" };
         if (spool_fold(d->config->spool_dir, d->store, &st, &err) < 0)
@@ -312,7 +352,7 @@ static void on_libvirt_error(void *opaque, virErrorPtr e) {
 
 int main(int argc, char **argv) {
         Daemon d = { .inotify_fd = -1, .wd_etc = -1, .wd_sudoers = -1, .wd_spool = -1, .signal_fd = -1,
-                     .accounts_timer = -1, .periodic_timer = -1, .forward_timer = -1 };
+                     .accounts_timer = -1, .periodic_timer = -1, .forward_timer = -1, .flush_timer = -1 };
         const char *db = NULL;
         char **uris = NULL;
         int r = parse_argv(argc, argv, &d, &db, &uris);
@@ -331,6 +371,7 @@ int main(int argc, char **argv) {
         }
         if (setup_runtime(&d) < 0)
                 return 1;
+        d.flush_timer = virEventAddTimeout(-1, on_flush, &d, NULL);
 
         for (size_t i = 0; d.uris[i]; i++)
                 d.n_conns++;
@@ -361,7 +402,7 @@ int main(int argc, char **argv) {
         watch_close(&d);
         daemon_fold_spool(&d);
         record_daemon_event(&d, "daemon.stopped");
-        daemon_forward(&d);
+        daemon_flush(&d);
         log_msg(&d, LOG_INFO, "stopped");
 
         for (size_t i = 0; i < d.n_conns; i++) {
@@ -370,6 +411,7 @@ int main(int argc, char **argv) {
         }
         free(d.conns);
         accounts_free(d.accounts);
+        free(d.queue);
         config_strv_free(d.uris);
         config_strv_free(d.priv_groups);
         store_close(d.store);

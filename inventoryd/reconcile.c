@@ -341,6 +341,8 @@ static void reconcile_objects(Conn *c, const char *type, json_t *now) {
 int reconcile(Conn *c) {
         if (!c->conn)
                 return -ENOTCONN;
+        /* It compares against the inventory: the queue must be in it. */
+        daemon_flush(c->d);
         reconcile_domains(c);
         reconcile_objects(c, "network", list_networks(c));
         reconcile_objects(c, "pool", list_pools(c));

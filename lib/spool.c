@@ -46,10 +46,12 @@ static void reject(int dfd, const char *name) {
                 renameat(dfd, name, dfd, to);
 }
 
+/* Appends one spooled file's event inside the caller's transaction. A
+ * malformed file is moved aside at once (it holds nothing to commit). */
 static int fold_one(int dfd, const char *name, Store *s, SpoolStats *st, VgError *err) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
-                return errno == ENOENT ? 0 : vg_error(err, -errno, "spool file '%s': %s", name, strerror(errno));
+                return errno == ENOENT ? 1 : vg_error(err, -errno, "spool file '%s': %s", name, strerror(errno));
 
         _cleanup_free_ char *buf = NULL;
         size_t len;
@@ -61,10 +63,9 @@ static int fold_one(int dfd, const char *name, Store *s, SpoolStats *st, VgError
                 json_decref(j);
                 reject(dfd, name);
                 st->rejected++;
-                return 0;
+                return 1;
         }
         json_decref(j);
-
         r = store_append_event(s, e, err);
         event_free(e);
         if (r < 0)
@@ -73,9 +74,38 @@ static int fold_one(int dfd, const char *name, Store *s, SpoolStats *st, VgError
                 st->duplicates++;
         else
                 st->folded++;
-        /* Only now that the event is committed may its file go. */
-        if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-                return vg_error(err, -errno, "spool file '%s': cannot remove: %s", name, strerror(errno));
+        return 0;
+}
+
+/* One transaction per batch: a burst of spooled events costs one fsync per
+ * FOLD_BATCH, not one each. */
+#define FOLD_BATCH 512
+
+static int fold_batch(int dfd, char **names, size_t n, Store *s, SpoolStats *st, VgError *err) {
+        SpoolStats before = *st;
+        int r = store_begin(s, err);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                r = fold_one(dfd, names[i], s, st, err);
+                if (r == 1) {
+                        free(names[i]);
+                        names[i] = NULL;   /* gone or moved aside: nothing to unlink */
+                        r = 0;
+                }
+        }
+        if (r == 0)
+                r = store_commit(s, err);
+        if (r < 0) {
+                store_rollback(s);
+                /* Nothing of the batch was committed; its files stay for the
+                 * next fold. Rejected files were moved aside already. */
+                st->folded = before.folded;
+                st->duplicates = before.duplicates;
+                return r;
+        }
+        /* Only now that the events are committed may their files go. */
+        for (size_t i = 0; i < n; i++)
+                if (names[i] && unlinkat(dfd, names[i], 0) < 0 && errno != ENOENT)
+                        return vg_error(err, -errno, "spool file '%s': cannot remove: %s", names[i], strerror(errno));
         return 0;
 }
 
@@ -98,11 +128,28 @@ int spool_fold(const char *dir, Store *s, SpoolStats *ret_stats, VgError *err) {
                 close(dfd2);
                 return vg_error(err, -errno, "spool '%s': %s", dir, strerror(errno));
         }
+        char *names[FOLD_BATCH];
+        size_t n = 0;
         int r = 0;
         struct dirent *de;
-        while (r == 0 && (de = readdir(d)))
-                if (is_spool_name(de->d_name))
-                        r = fold_one(dfd, de->d_name, s, &st, err);
+        while (r == 0 && (de = readdir(d))) {
+                if (!is_spool_name(de->d_name))
+                        continue;
+                if (!(names[n] = strdup(de->d_name))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (++n == FOLD_BATCH) {
+                        r = fold_batch(dfd, names, n, s, &st, err);
+                        for (size_t i = 0; i < n; i++)
+                                free(names[i]);
+                        n = 0;
+                }
+        }
+        if (r == 0 && n)
+                r = fold_batch(dfd, names, n, s, &st, err);
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
         closedir(d);
         /* Make the removals durable, so a crash does not bring files back
          * (harmless, since they would be duplicates, but noisy). */

@@ -27,7 +27,8 @@ typedef struct SpoolStats {
 } SpoolStats;
 
 /*
- * Appends every spooled event to s and removes its file. Malformed files are
+ * Appends every spooled event to s, in transactions of up to 512 events,
+ * and removes the files of each batch once it is committed. Malformed files are
  * moved aside to dir/rejected/ rather than deleted, and counted. A missing
  * dir is an empty spool. Stops at the first store error (nothing is lost:
  * what was not folded stays).
