@@ -7,8 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libvirt/virterror.h>
-
 #include "report.h"
 #include "virtgov/cleanup.h"
 
@@ -147,9 +145,20 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
         return fail_on_findings && findings ? 3 : EXIT_OK;
 }
 
+/* libvirt's own error printing off: a report says what it skipped, once. */
+static void silent(void *opaque, virErrorPtr e) {
+}
+
 /* A read-only libvirt connection for the live facts (pools, snapshots,
  * networks, host size); a report says what it skipped without one. */
 static void live_open(Report *r) {
+        const char *why = NULL;
+        if (live_load(&why) < 0) {
+                if (asprintf(&r->live_note, "cannot load libvirt: %s", why) < 0)
+                        r->live_note = NULL;
+                return;
+        }
+        virSetErrorFunc(NULL, silent);
         char **uris = config_split(r->cli->config->uris);
         const char *uri = uris && uris[0] ? uris[0] : "qemu:///system";
         r->conn = virConnectOpenReadOnly(uri);
@@ -158,8 +167,6 @@ static void live_open(Report *r) {
         config_strv_free(uris);
 }
 
-static void silent(void *opaque, virErrorPtr e) {
-}
 
 /* ---- evidence: every report, the policy, the config, the events and the
  * inventory's own check, in one folder with an index mapping each file to
@@ -348,7 +355,6 @@ static int run(Cli *cli, int argc, char **argv) {
         r.store = cli_open_store(cli);
         if (!r.store)
                 return EXIT_FAIL;
-        virSetErrorFunc(NULL, silent);
         if (!offline)
                 live_open(&r);
         else

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include <libvirt/libvirt.h>
+#include "live.h"
 
 #include "cli.h"
 
