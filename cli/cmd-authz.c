@@ -109,7 +109,7 @@ static int run_approve(Cli *cli, int argc, char **argv) {
                 return cli_error("%s", err.text);
         if (all) {
                 All a = { s, &o, 0, &err };
-                r = store_list_domains(s, false, approve_row, &a, &err);
+                r = store_list_domains(s, 0, approve_row, &a, &err);
                 if (r == 0 && (r = store_commit(s, &err)) == 0)
                         printf("approved %zu domain(s) known to the inventory\n", a.n);
         } else {

@@ -58,7 +58,7 @@ static int run_list(Cli *cli, int argc, char **argv) {
                 printf("%-24s  %-11s  %-16s  %-14s  %-19s  %-19s  %s\n", "NAME", "STATE", "OWNER",
                        "TICKET", "LAST START (UTC)", "LAST STOP (UTC)", "UUID");
         VgError err = { "" };
-        r = store_list_domains(s, all, print_row, array, &err);
+        r = store_list_domains(s, (all ? LIST_ALL : 0) | (array ? LIST_FACTS : 0), print_row, array, &err);
         if (r < 0) {
                 json_decref(array);
                 return cli_error("%s", err.text);

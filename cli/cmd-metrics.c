@@ -53,7 +53,7 @@ static int run(Cli *cli, int argc, char **argv) {
                 return EXIT_FAIL;
         VgError err = { "" };
         json_t *states = json_object();
-        if (store_list_domains(s, true, domain_state, states, &err) < 0) {
+        if (store_list_domains(s, LIST_ALL, domain_state, states, &err) < 0) {
                 json_decref(states);
                 return cli_error("%s", err.text);
         }

@@ -90,7 +90,7 @@ static int capacity_run(Report *r) {
         for (int pass = 0; pass < 2; pass++) {
                 Sum s = { .running_only = pass == 0 };
                 VgError err = { "" };
-                if (store_list_domains(r->store, false, add_domain, &s, &err) < 0)
+                if (store_list_domains(r->store, LIST_FACTS, add_domain, &s, &err) < 0)
                         return cli_error("%s", err.text);
                 double cr = cpus ? (double) s.vcpus / (double) cpus : 0, mr = mem ? (double) s.mem_kib / (double) mem : 0;
                 const char *what = pass == 0 ? "running" : "defined";

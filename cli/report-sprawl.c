@@ -305,7 +305,7 @@ static int run(Report *r) {
         Sprawl s = { .r = r, .domains = json_array(), .used = json_object(), .writers = json_object(),
                      .macs = json_object() };
         VgError err = { "" };
-        if (store_list_domains(r->store, false, collect, &s, &err) < 0)
+        if (store_list_domains(r->store, LIST_FACTS, collect, &s, &err) < 0)
                 return cli_error("%s", err.text);
         if (accounts_read(r->cli->config->etc_dir, 0, &s.accounts, NULL) < 0)
                 s.accounts = NULL;

@@ -161,7 +161,7 @@ static void reconcile_domains(Conn *c) {
                 return;
         }
         Known k = { .host = c->host };
-        store_list_domains(c->d->store, true, collect_row, &k, NULL);
+        store_list_domains(c->d->store, LIST_ALL | LIST_FACTS, collect_row, &k, NULL);
         bool *seen = calloc(k.n + 1, sizeof(bool));
 
         for (int i = 0; i < n; i++) {

@@ -608,7 +608,7 @@ DomainRow *domain_row_free(DomainRow *d) {
 }
 DEFINE_POINTER_CLEANUP(DomainRow, domain_row_free)
 
-static DomainRow *row_to_domain(sqlite3_stmt *st) {
+static DomainRow *row_to_domain(sqlite3_stmt *st, bool facts) {
         DomainRow *d = calloc(1, sizeof(*d));
         if (!d)
                 return NULL;
@@ -620,14 +620,14 @@ static DomainRow *row_to_domain(sqlite3_stmt *st) {
         d->owner = col_text(st, 5);
         d->ticket = col_text(st, 6);
         d->purpose = col_text(st, 7);
-        const char *facts = (const char *) sqlite3_column_text(st, 8);
-        d->facts = facts ? json_loads(facts, 0, NULL) : NULL;
+        const char *ftext = facts ? (const char *) sqlite3_column_text(st, 8) : NULL;
+        d->facts = ftext ? json_loads(ftext, 0, NULL) : NULL;
         d->first_seen = col_text(st, 9);
         d->last_seen = col_text(st, 10);
         d->last_start = col_text(st, 11);
         d->last_stop = col_text(st, 12);
         d->autostart = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 13);
-        const char *cf = (const char *) sqlite3_column_text(st, 14);
+        const char *cf = facts ? (const char *) sqlite3_column_text(st, 14) : NULL;
         d->config_facts = cf ? json_loads(cf, 0, NULL) : NULL;
         return d;
 }
@@ -655,14 +655,14 @@ json_t *domain_row_to_json(const DomainRow *d) {
         return o;
 }
 
-int store_list_domains(Store *s, bool all, DomainCallback cb, void *userdata, VgError *err) {
+int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userdata, VgError *err) {
         sqlite3_stmt *st;
-        int r = stmt_get(s, all ? STMT_LIST_ALL_DOMAINS : STMT_LIST_DOMAINS, &st, err);
+        int r = stmt_get(s, flags & LIST_ALL ? STMT_LIST_ALL_DOMAINS : STMT_LIST_DOMAINS, &st, err);
         if (r < 0)
                 return r;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                _cleanup_(domain_row_freep) DomainRow *d = row_to_domain(st);
+                _cleanup_(domain_row_freep) DomainRow *d = row_to_domain(st, flags & LIST_FACTS);
                 if (!d) {
                         r = vg_error(err, -ENOMEM, "out of memory");
                         break;
@@ -692,7 +692,7 @@ int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err) 
                 sqlite3_reset(st);
                 return r;
         }
-        DomainRow *d = row_to_domain(st);
+        DomainRow *d = row_to_domain(st, true);
         sqlite3_reset(st);
         if (!d)
                 return vg_error(err, -ENOMEM, "out of memory");

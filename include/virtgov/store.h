@@ -91,8 +91,15 @@ json_t *domain_row_to_json(const DomainRow *d);
 
 typedef int (*DomainCallback)(const DomainRow *d, void *userdata);
 
-/* Every domain by name; undefined ones only when all is true. */
-int store_list_domains(Store *s, bool all, DomainCallback cb, void *userdata, VgError *err);
+/* What store_list_domains returns. Facts are JSON to decode: a listing that
+ * does not show them should not pay for them (100,000 domains). */
+enum {
+        LIST_ALL = 1 << 0,       /* undefined domains too */
+        LIST_FACTS = 1 << 1,     /* decode facts and config_facts (else NULL) */
+};
+
+/* Every domain by name, as flags say. */
+int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userdata, VgError *err);
 
 /* The domain with this UUID, or else the most recently seen one with this
  * name. -ENOENT if none. */

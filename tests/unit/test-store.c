@@ -203,10 +203,10 @@ Test(store, list_hides_undefined_unless_all) {
         append(s, e);
         event_free(e);
         int n = 0;
-        cr_assert_eq(store_list_domains(s, false, (DomainCallback) count_cb, &n, NULL), 0);
+        cr_assert_eq(store_list_domains(s, 0, (DomainCallback) count_cb, &n, NULL), 0);
         cr_assert_eq(n, 1);
         n = 0;
-        cr_assert_eq(store_list_domains(s, true, (DomainCallback) count_cb, &n, NULL), 0);
+        cr_assert_eq(store_list_domains(s, LIST_ALL, (DomainCallback) count_cb, &n, NULL), 0);
         cr_assert_eq(n, 2);
         DomainRow *d = NULL;
         cr_assert_eq(store_find_domain(s, "nope", &d, NULL), -ENOENT);
