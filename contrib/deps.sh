@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
         # build
         meson ninja-build pkg-config gcc clang
-        libxml2-dev libsqlite3-dev libjansson-dev libvirt-dev
+        libxml2-dev libsqlite3-dev libjansson-dev libvirt-dev nettle-dev
         # tests
         libcriterion-dev jq sqlite3 iproute2 util-linux procps
         # the real thing the integration tests and the quickstart drive
@@ -19,5 +19,5 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "virtgov: installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
+        apt-get install -y -q "${missing[@]}"
 fi
