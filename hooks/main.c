@@ -265,7 +265,9 @@ static bool decide(const Config *c, const char *op, Store *s, const char *store_
                    const char *facts_err, Event **events, size_t *n) {
         Event *e = events[0];
         GateResult g;
-        gate_decide(c->policy, s, s ? NULL : (f ? store_err : facts_err), f, op, e->host, vg_now_us(), &g);
+        /* The gate names what it could not use: the XML first, else the store. */
+        const char *why = !f ? facts_err : s ? NULL : store_err;
+        gate_decide(c->policy, s, why, f, op, e->host, vg_now_us(), &g);
         bool block = g.verdict == VERDICT_DENY && g.enforced;
 
         event_set(&e->decision, block ? "deny" : "allow");

@@ -179,8 +179,12 @@ void gate_decide(const char *policy_path, Store *s, const char *store_error, Dom
         }
 
         Context c = { 0 };
-        if (!f)
-                set_error(&r, p, store_error ? store_error : "the domain XML could not be read");
+        if (!f) {
+                char what[1200];
+                snprintf(what, sizeof(what), "the domain XML could not be read: %s",
+                         store_error && *store_error ? store_error : "no XML");
+                set_error(&r, p, what);
+        }
         else if (!s) {
                 char what[1200];
                 snprintf(what, sizeof(what), "cannot consult the inventory: %s", store_error ? store_error : "unavailable");

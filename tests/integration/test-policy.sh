@@ -115,6 +115,15 @@ check "policy check exits non-zero" sh -c '! "$0" policy check 2> "$1"' "$VIRTGO
 check "policy check gives line and column" grep -qE "$POLICY:2:[0-9]+: " "$VG_SCRATCH/check"
 check "policy.error is recorded" test "$("$VIRTGOV" --json events --kind policy.error | jq length)" -ge 1
 
+say "XML the hook cannot read, under a policy: on_error denies and says why"
+echo '{ "mode": "enforce", "default": "allow" }' > "$POLICY"
+check "garbage on stdin at prepare: exit 1" sh -c '! /etc/libvirt/hooks/qemu.d/50-virtgov vg-x prepare begin - < "$0" 2> "$1"' \
+        "$(dirname "$0")/../data/domxml/garbage/input.xml" "$VG_SCRATCH/err"
+check "the message says the XML could not be read, and where" \
+        grep -q "virtgov: start of 'vg-x' denied: the domain XML could not be read: line 1" "$VG_SCRATCH/err"
+check "the same at reconnect: exit 0" sh -c '/etc/libvirt/hooks/qemu.d/50-virtgov vg-x reconnect begin - < "$0"' \
+        "$(dirname "$0")/../data/domxml/garbage/input.xml"
+
 say "no policy file at all: everything allowed and recorded"
 rm -f "$POLICY"
 check "virsh start succeeds" virsh start vg-p-2
