@@ -60,6 +60,16 @@ static const char *field_text(json_t *v, char *buf, size_t n) {
         return NULL;
 }
 
+/* Where the live facts came from, for the JSON's "sources". */
+static json_t *live_source(Report *r) {
+        if (!r->conn)
+                return json_string(r->live_note ? r->live_note : "unavailable");
+        char *uri = virConnectGetURI(r->conn);   /* the caller frees it */
+        json_t *j = json_string(uri ? uri : "connected");
+        free(uri);
+        return j;
+}
+
 int report_print(Report *r, bool csv, bool fail_on_findings) {
         size_t findings = 0, i;
         json_t *row;
@@ -76,8 +86,7 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                 json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:o}, s:I, s:o, s:O}", "report", r->def->name,
                                       "generated", now, "host", r->host, "since", since, "sources", "inventory",
                                       r->cli->config->inventory, "libvirt",
-                                      r->conn ? json_string(virConnectGetURI(r->conn) ?: "connected")
-                                              : json_string(r->live_note ? r->live_note : "unavailable"),
+                                      live_source(r),
                                       "findings", (json_int_t) findings, "summary", summary, "rows", r->rows);
                 if (r->sections)
                         json_object_update(o, r->sections);

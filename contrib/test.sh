@@ -2,7 +2,8 @@
 # Runs every test: unit suites, hostile-input and fault tests of the hook,
 # and the integration tests against a real libvirtd and QEMU guest (as
 # root, in a private namespace: the host's libvirt is not touched).
-# Builds twice, with gcc and clang, each with -Werror.
+# Builds three times, with gcc, clang, and clang under ASan+UBSan, each with
+# -Werror, and runs every test with each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "contrib/test.sh: run as root (the integration tests start libvirtd)" >&2; exit 1; }
@@ -18,16 +19,28 @@ build() {
 
 build build-gcc gcc
 build build-clang clang
+if [ ! -f build-asan/build.ninja ]; then
+        CC=clang meson setup build-asan --prefix=/usr --werror -Db_sanitize=address,undefined -Db_lundef=false
+fi
+meson compile -C build-asan
 
 echo "== gcc build: every test"
 meson test -C build-gcc --print-errorlogs
 echo "== clang build: every test"
 meson test -C build-clang --print-errorlogs
+echo "== clang with AddressSanitizer and UndefinedBehaviorSanitizer: every test"
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 meson test -C build-asan --print-errorlogs
+# A leak or error in a test's own process does not always change its exit
+# status (Criterion's runner): any sanitizer report fails the run.
+if grep -nE "ERROR: (Address|Leak)Sanitizer|runtime error:" build-asan/meson-logs/testlog.txt; then
+        echo "sanitizer reports above" >&2
+        exit 1
+fi
 
 # One closing line over both builds, counted from meson's own log.
 summary() {
         jq -s -r '[.[] | .result] | "\(map(select(. == "OK")) | length) \(map(select(. != "OK" and . != "SKIP")) | length) \(map(select(. == "SKIP")) | length)"' \
-                build-gcc/meson-logs/testlog.json build-clang/meson-logs/testlog.json
+                build-gcc/meson-logs/testlog.json build-clang/meson-logs/testlog.json build-asan/meson-logs/testlog.json
 }
 read -r passed failed skipped < <(summary)
 echo "tests: $passed passed, $failed failed, $skipped skipped"

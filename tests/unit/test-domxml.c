@@ -172,7 +172,9 @@ Test(domxml, facts_survive_a_json_round_trip) {
         json_t *j2 = domain_facts_to_json(back);
         cr_assert(json_equal(j, j2));
         domain_facts_free(back);
-        cr_assert_eq(domain_facts_from_json(json_array(), &back), -EINVAL);
+        json_t *not_facts = json_array();
+        cr_assert_eq(domain_facts_from_json(not_facts, &back), -EINVAL);
+        json_decref(not_facts);
         json_decref(j);
         json_decref(j2);
         domain_facts_free(f);
