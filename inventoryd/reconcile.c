@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 
 #include "daemon.h"
@@ -87,11 +88,28 @@ typedef struct Known {
         DomainRow **rows;
         size_t n;
         const char *host;
+        const char *driver;      /* virConnectGetType: "QEMU", "LXC", "Test", ... */
 } Known;
+
+/* Is this domain one of the connection's driver? A host can run several
+ * (qemu:///system and lxc:///): one must not declare the other's domains
+ * vanished. The domain's <domain type=...> says: kvm and qemu are QEMU's;
+ * other types name their driver. A domain whose type was never seen is
+ * taken to be QEMU's, which is what the hooks record. */
+static bool same_driver(const DomainRow *d, const char *driver) {
+        json_t *f = d->config_facts ? d->config_facts : d->facts;
+        const char *type = json_string_value(json_object_get(f, "type"));
+        bool qemu = !strcasecmp(driver ? driver : "QEMU", "QEMU");
+        if (!type)
+                return qemu;
+        if (!strcmp(type, "kvm") || !strcmp(type, "qemu"))
+                return qemu;
+        return driver && !strcasecmp(type, driver);
+}
 
 static int collect_row(const DomainRow *d, void *userdata) {
         Known *k = userdata;
-        if (!d->host || strcmp(d->host, k->host) || !strcmp(d->state, "undefined"))
+        if (!d->host || strcmp(d->host, k->host) || !strcmp(d->state, "undefined") || !same_driver(d, k->driver))
                 return 0;
         DomainRow **rows = realloc(k->rows, (k->n + 1) * sizeof(*rows));
         if (!rows)
@@ -160,7 +178,7 @@ static void reconcile_domains(Conn *c) {
                 log_msg(c->d, LOG_WARNING, "'%s': cannot list domains: %s", c->uri, virGetLastErrorMessage());
                 return;
         }
-        Known k = { .host = c->host };
+        Known k = { .host = c->host, .driver = virConnectGetType(c->conn) };
         store_list_domains(c->d->store, LIST_ALL | LIST_FACTS, collect_row, &k, NULL);
         bool *seen = calloc(k.n + 1, sizeof(bool));
 

@@ -125,6 +125,18 @@ check "SIGTERM: exit 0" test "$rc" = 0
 check "SIGTERM: daemon.stopped recorded" \
         test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 1
 
+say "a second driver on the same host does not make the first one's domains vanish"
+before=$(connects)
+"$VG_DAEMON" --foreground --uri test:///default >> "$VG_SCRATCH/daemon-test.log" 2>&1 &
+tpid=$!
+wait_for "a daemon on test:///default connects" "[.[] | select(.kind == \"daemon.connected\")] | length > $before" 20
+sleep 1
+kill -TERM "$tpid"; wait "$tpid" || true
+check "no qemu domain was reconciled away by it" \
+        test "$("$VIRTGOV" --json events --kind domain.undefined --source reconcile | jq '[.[] | select(.domain == "vg-d-2" or .domain == "vg-d-3")] | length')" = 0
+check "it recorded the test driver's own domain" \
+        test "$("$VIRTGOV" --json events --domain test --source reconcile | jq 'length')" -ge 1
+
 say "daemonized (no --foreground): what it writes survives other processes opening and closing the inventory"
 # Regression: an SQLite connection opened before fork() loses its locks in
 # the child, and a closing reader then deleted the WAL under the daemon.
@@ -142,6 +154,6 @@ pkill -TERM -f "^$VG_DAEMON\$" || true
 for _ in $(seq 50); do pgrep -f "^$VG_DAEMON\$" >/dev/null || break; sleep 0.1; done
 check "after it stopped, the define is still in the inventory" \
         test "$("$VIRTGOV" --json events --domain vg-d-4 --kind domain.defined | jq length)" = 1
-check "and its daemon.stopped too" test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 2
+check "and its daemon.stopped too" test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 3
 
 finish
