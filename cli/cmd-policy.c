@@ -123,9 +123,12 @@ static int test(Cli *cli, int argc, char **argv) {
 
 /* ---- replay ---- */
 
+DEFINE_POINTER_CLEANUP(Policy, policy_free)
+
 typedef struct Replay {
         Store *s;
         const char *policy;
+        const Policy *loaded;     /* read once, for every activation */
         json_t *rows;
         size_t n, denied;
 } Replay;
@@ -141,7 +144,7 @@ static int replay_one(const Event *e, void *u) {
         int64_t at = 0;
         vg_time_parse(e->time, 0, &at);
         GateResult g;
-        gate_decide(rp->policy, rp->s, NULL, f, op, e->host, at, &g);
+        gate_decide_policy(rp->loaded, rp->s, NULL, f, op, e->host, at, &g);
         bool would_deny = g.verdict == VERDICT_DENY;
         rp->n++;
         rp->denied += would_deny;
@@ -183,14 +186,15 @@ static int replay(Cli *cli, int argc, char **argv) {
         }
         if (optind != argc)
                 return cli_usage_error(&cmd_policy, "unexpected '%s'", argv[optind]);
-        /* Refuse a broken candidate up front rather than "deny" everything. */
-        Policy *p = NULL;
+        /* Loaded once; a broken candidate is refused up front rather than
+         * "denying" everything. */
+        _cleanup_(policy_freep) Policy *p = NULL;
         VgError err = { "" };
         if (policy_load(rp.policy, &p, &err) < 0) {
                 json_decref(rp.rows);
                 return cli_error("%s", err.text);
         }
-        policy_free(p);
+        rp.loaded = p;
 
         rp.s = cli_open_store(cli);
         if (!rp.s) {

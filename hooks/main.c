@@ -161,7 +161,8 @@ static void set_arg(json_t *data, const char *key, const char *v) {
 }
 
 /* Adds the facts from stdin to e. For a domain, hands the parsed facts to
- * the caller (*ret_facts) for the policy; on failure err says why. */
+ * the caller (*ret_facts), who puts them on e after the policy decided; on
+ * failure err says why. */
 static int add_facts(Event *e, Driver d, const char *xml, size_t len, int read_r, const Config *c,
                      DomainFacts **ret_facts, VgError *ret_err) {
         VgError err = { "" };
@@ -182,7 +183,8 @@ static int add_facts(Event *e, Driver d, const char *xml, size_t len, int read_r
                                 event_set(&e->domain, f->name);
                         else if (strcmp(e->domain, f->name))
                                 json_object_set_new(e->data, "xml_name", event_json_string(f->name));
-                        json_object_set_new(e->data, "facts", domain_facts_to_json(f));
+                        /* Its JSON goes on the event once the policy has
+                         * looked (and maybe completed backing chains). */
                         *ret_facts = f;
                 }
         } else {
@@ -278,9 +280,6 @@ static bool decide(const Config *c, const char *op, Store *s, const char *store_
         } else
                 event_set(&e->reason, g.reason);
         json_object_set(e->data, "policy", g.detail);
-        /* The gate may have completed backing chains from image headers. */
-        if (f)
-                json_object_set_new(e->data, "facts", domain_facts_to_json(f));
         if (g.rule)
                 json_object_set_new(e->data, "rule", json_string(g.rule));
 
@@ -360,7 +359,6 @@ int main(int argc, char **argv) {
                 size_t len = 0;
                 int read_r = vg_read_fd(STDIN_FILENO, c->max_xml_bytes, &xml, &len);
                 add_facts(events[0], d, xml, len, read_r, c, &facts, &ferr);
-                prepare_emergency(c, events[0]);
         }
 
         VgError serr = { "" };
@@ -368,6 +366,12 @@ int main(int argc, char **argv) {
         if (store_open(c->inventory, STORE_WRITE, c->busy_timeout_ms, &s, &serr) < 0)
                 s = NULL;
         bool block = op && decide(c, op, s, serr.text, facts, ferr.text, events, &n);
+        /* The facts, once: after the gate, which may have completed backing
+         * chains from the images' headers. */
+        if (facts)
+                json_object_set_new(events[0]->data, "facts", domain_facts_to_json(facts));
+        /* The timer's copy now carries the facts and the decision. */
+        prepare_emergency(c, events[0]);
         record(c, s, serr.text, events, n);
         store_close(s);
 

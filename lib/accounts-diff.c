@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts-priv.h"
 #include "virtgov/accounts.h"
 #include "virtgov/cleanup.h"
 
@@ -110,20 +111,6 @@ int accounts_from_json(const json_t *j, Accounts **ret, VgError *err) {
 
 /* ---- privilege ---- */
 
-static const Account *find_account(const Accounts *a, const char *name) {
-        for (size_t i = 0; i < a->n_accounts; i++)
-                if (!strcmp(a->accounts[i].name, name))
-                        return &a->accounts[i];
-        return NULL;
-}
-
-static const Group *find_group(const Accounts *a, const char *name) {
-        for (size_t i = 0; i < a->n_groups; i++)
-                if (!strcmp(a->groups[i].name, name))
-                        return &a->groups[i];
-        return NULL;
-}
-
 static bool in_group(const Accounts *a, const Account *ac, const char *name, const Group *g) {
         if (!g)
                 return false;
@@ -175,7 +162,7 @@ static bool entry_covers(const Accounts *a, const Account *ac, const char *name,
         if (!strcmp(entry, name) || !strcmp(entry, "ALL"))
                 return true;
         if (entry[0] == '%')
-                return in_group(a, ac, name, find_group(a, entry + 1));
+                return in_group(a, ac, name, accounts_find_group(a, entry + 1));
         if (entry[0] == '#' && ac) {
                 char uid[16];
                 snprintf(uid, sizeof(uid), "%u", ac->uid);
@@ -203,11 +190,11 @@ static bool sudoers_grants(const Accounts *a, const Account *ac, const char *nam
 
 json_t *accounts_privileges(const Accounts *a, const char *name, const char *const *priv_groups) {
         json_t *why = json_array();
-        const Account *ac = find_account(a, name);
+        const Account *ac = accounts_find(a, name);
         if (ac && ac->uid == 0)
                 json_array_append_new(why, json_string("uid 0"));
         for (size_t i = 0; priv_groups && priv_groups[i]; i++)
-                if (in_group(a, ac, name, find_group(a, priv_groups[i]))) {
+                if (in_group(a, ac, name, accounts_find_group(a, priv_groups[i]))) {
                         char buf[300];
                         snprintf(buf, sizeof(buf), "group %s", priv_groups[i]);
                         json_array_append_new(why, json_string(buf));
@@ -278,7 +265,7 @@ static int diff_account(const Accounts *oa, const Accounts *na, const Account *o
 static int diff_accounts(const Accounts *o, const Accounts *n, const char *const *pg, Emitter *em) {
         int r = 0;
         for (size_t i = 0; r >= 0 && i < n->n_accounts; i++) {
-                const Account *na = &n->accounts[i], *oa = find_account(o, na->name);
+                const Account *na = &n->accounts[i], *oa = accounts_find(o, na->name);
                 if (oa) {
                         r = diff_account(o, n, oa, na, pg, em);
                         continue;
@@ -292,7 +279,7 @@ static int diff_accounts(const Accounts *o, const Accounts *n, const char *const
         }
         for (size_t i = 0; r >= 0 && i < o->n_accounts; i++) {
                 const Account *oa = &o->accounts[i];
-                if (find_account(n, oa->name))
+                if (accounts_find(n, oa->name))
                         continue;
                 json_t *privs = accounts_privileges(o, oa->name, pg);
                 r = emit(em, "account.removed", json_pack("{s:o, s:I, s:b, s:o}", "user",
@@ -329,7 +316,7 @@ static int diff_members(const Group *from, const Group *to, const char *kind, co
 static int diff_groups(const Accounts *o, const Accounts *n, const char *const *pg, Emitter *em) {
         int r = 0;
         for (size_t i = 0; r >= 0 && i < n->n_groups; i++) {
-                const Group *ng = &n->groups[i], *og = find_group(o, ng->name);
+                const Group *ng = &n->groups[i], *og = accounts_find_group(o, ng->name);
                 if (!og)
                         r = emit(em, "group.added", json_pack("{s:o, s:I, s:o, s:b}", "group",
                                  event_json_string(ng->name), "gid", (json_int_t) ng->gid, "members",
@@ -344,7 +331,7 @@ static int diff_groups(const Accounts *o, const Accounts *n, const char *const *
                         r = diff_members(og, ng, "group.member-removed", pg, em);
         }
         for (size_t i = 0; r >= 0 && i < o->n_groups; i++)
-                if (!find_group(n, o->groups[i].name))
+                if (!accounts_find_group(n, o->groups[i].name))
                         r = emit(em, "group.removed", json_pack("{s:o, s:I, s:o}", "group",
                                  event_json_string(o->groups[i].name), "gid", (json_int_t) o->groups[i].gid,
                                  "members", str_array(o->groups[i].members, o->groups[i].n_members)));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts-priv.h"
 #include "virtgov/accounts.h"
 #include "virtgov/cleanup.h"
 
@@ -61,14 +62,14 @@ static int each_line(const char *text, int (*fn)(Accounts *, char *, void *), Ac
         return 0;
 }
 
-static Account *find_account(const Accounts *a, const char *name) {
+Account *accounts_find(const Accounts *a, const char *name) {
         for (size_t i = 0; i < a->n_accounts; i++)
                 if (!strcmp(a->accounts[i].name, name))
                         return &a->accounts[i];
         return NULL;
 }
 
-static Group *find_group(const Accounts *a, const char *name) {
+Group *accounts_find_group(const Accounts *a, const char *name) {
         for (size_t i = 0; i < a->n_groups; i++)
                 if (!strcmp(a->groups[i].name, name))
                         return &a->groups[i];
@@ -89,7 +90,7 @@ static int passwd_line(Accounts *a, char *line, void *u) {
         if (line[0] == '#' || line[0] == '+' || line[0] == '-' || split_colon(line, f, 7) != 7)
                 return 0;
         uint32_t uid, gid;
-        if (!*f[0] || !parse_id(f[2], &uid) || !parse_id(f[3], &gid) || find_account(a, f[0]))
+        if (!*f[0] || !parse_id(f[2], &uid) || !parse_id(f[3], &gid) || accounts_find(a, f[0]))
                 return 0;
         if (vg_grow((void **) &a->accounts, &a->n_accounts, sizeof(Account)) < 0)
                 return -ENOMEM;
@@ -112,7 +113,7 @@ static int group_line(Accounts *a, char *line, void *u) {
         char *f[4];
         uint32_t gid;
         if (line[0] == '#' || line[0] == '+' || line[0] == '-' || split_colon(line, f, 4) != 4 ||
-            !*f[0] || !parse_id(f[2], &gid) || find_group(a, f[0]))
+            !*f[0] || !parse_id(f[2], &gid) || accounts_find_group(a, f[0]))
                 return 0;
         if (vg_grow((void **) &a->groups, &a->n_groups, sizeof(Group)) < 0)
                 return -ENOMEM;
@@ -146,7 +147,7 @@ static int shadow_line(Accounts *a, char *line, void *u) {
         char *f[9];
         if (split_colon(line, f, 9) < 3)
                 return 0;
-        Account *ac = find_account(a, f[0]);
+        Account *ac = accounts_find(a, f[0]);
         if (!ac)
                 return 0;
         const char *hash = f[1];

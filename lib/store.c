@@ -227,14 +227,19 @@ static int stmt_get(Store *s, StmtId id, sqlite3_stmt **ret, VgError *err) {
         return 0;
 }
 
+/* Runs a statement that returns no rows, and resets it for its next use. */
+static int step_done(Store *s, sqlite3_stmt *st, VgError *err, const char *what) {
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, what);
+}
+
 static int exec_simple(Store *s, StmtId id, VgError *err) {
         sqlite3_stmt *st;
         int r = stmt_get(s, id, &st, err);
         if (r < 0)
                 return r;
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, stmt_sql[id]);
+        return step_done(s, st, err, stmt_sql[id]);
 }
 
 int store_begin(Store *s, VgError *err) { return exec_simple(s, STMT_BEGIN, err); }
@@ -431,9 +436,7 @@ static int apply_to_domain(Store *s, const Event *e, VgError *err) {
         bind_text(st, 10, e->time);
         bind_text(st, 11, start ? e->time : NULL);
         bind_text(st, 12, stop ? e->time : NULL);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, "updating the domain");
+        return step_done(s, st, err, "updating the domain");
 }
 
 static int insert_event(Store *s, Event *e, VgError *err) {
@@ -455,10 +458,8 @@ static int insert_event(Store *s, Event *e, VgError *err) {
         bind_text(st, 9, e->reason);
         bind_text(st, 10, e->actor);
         bind_text(st, 11, data);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-                return sql_fail(s, rc, err, "appending an event");
+        if ((r = step_done(s, st, err, "appending an event")) < 0)
+                return r;
         if (sqlite3_changes(s->db) == 0)
                 return 1;   /* the ref is there already */
         e->id = sqlite3_last_insert_rowid(s->db);
@@ -728,18 +729,11 @@ int store_meta_set(Store *s, const char *key, const char *value, VgError *err) {
                 return r;
         bind_text(st, 1, key);
         bind_text(st, 2, value);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, "writing state");
+        return step_done(s, st, err, "writing state");
 }
 
 /* ---- authorizations: approvals and tickets ---- */
 
-static int step_done(Store *s, sqlite3_stmt *st, VgError *err, const char *what) {
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, what);
-}
 
 int store_approval_put(Store *s, const StoreRow *a, VgError *err) {
         sqlite3_stmt *st;

@@ -178,14 +178,21 @@ void gate_decide(const char *policy_path, Store *s, const char *store_error, Dom
                 return;
         }
 
+        gate_decide_policy(p, s, store_error, f, op, host, now_us, ret);
+        policy_free(p);
+}
+
+void gate_decide_policy(const Policy *p, Store *s, const char *store_error, DomainFacts *f,
+                        const char *op, const char *host, int64_t now_us, GateResult *ret) {
+        GateResult r = { .verdict = VERDICT_ALLOW, .have_policy = true };
+        VgError err = { "" };
         Context c = { 0 };
         if (!f) {
                 char what[1200];
                 snprintf(what, sizeof(what), "the domain XML could not be read: %s",
                          store_error && *store_error ? store_error : "no XML");
                 set_error(&r, p, what);
-        }
-        else if (!s) {
+        } else if (!s) {
                 char what[1200];
                 snprintf(what, sizeof(what), "cannot consult the inventory: %s", store_error ? store_error : "unavailable");
                 set_error(&r, p, what);
@@ -214,7 +221,6 @@ void gate_decide(const char *policy_path, Store *s, const char *store_error, Dom
                 }
         }
         context_free(&c);
-        policy_free(p);
         *ret = r;
 }
 

@@ -37,3 +37,8 @@ typedef struct GateResult {
 void gate_decide(const char *policy_path, Store *s, const char *store_error, DomainFacts *f,
                  const char *op, const char *host, int64_t now_us, GateResult *ret);
 void gate_result_clear(GateResult *r);
+
+/* The same with the policy already loaded (p, never NULL), for a caller that
+ * decides many times under one policy ("virtgov policy replay"). */
+void gate_decide_policy(const Policy *p, Store *s, const char *store_error, DomainFacts *f,
+                        const char *op, const char *host, int64_t now_us, GateResult *ret);
