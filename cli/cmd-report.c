@@ -229,15 +229,24 @@ static int job_verify(void *u) {
         Report *r = u;
         VgError err = { "" };
         char *text = NULL;
-        /* Until events are hash-chained this is SQLite's own check; it
-         * proves the file is sound, not that no row was edited. */
+        ChainVerify v;
+        /* Both: SQLite's check proves the file is sound, the hash chain
+         * that no event was edited, deleted or reordered. */
         int rc = store_integrity_check(r->store, &text, &err);
-        json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "inventory", r->cli->config->inventory, "integrity_check",
-                              rc == 0 ? text : err.text, "schema_version", store_schema_version(),
-                              "note", "SQLite integrity_check: structural soundness of the inventory file");
+        json_t *o = json_pack("{s:s, s:s, s:i}", "inventory", r->cli->config->inventory, "integrity_check",
+                              rc == 0 ? text : err.text, "schema_version", store_schema_version());
         free(text);
+        int k = store_verify_chain(r->store, 1, &v, &err);
+        if (k < 0)
+                json_object_set_new(o, "chain", json_pack("{s:s}", "error", err.text));
+        else
+                json_object_set_new(o, "chain", json_pack("{s:b, s:I, s:I, s:s, s:I, s:s}", "intact", k == 0,
+                                                          "checked", (json_int_t) v.checked, "head_id",
+                                                          (json_int_t) v.head_id, "head_hash", v.head_hash,
+                                                          "broken_id", (json_int_t) (k ? v.broken_id : 0),
+                                                          "problem", k ? v.problem : ""));
         out_json(o);
-        return rc < 0 ? EXIT_FAIL : EXIT_OK;
+        return rc < 0 || k != 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 static int copy_file(const char *from, const char *dir, const char *name) {
@@ -291,7 +300,7 @@ static int evidence(Report *r, const char *dir) {
                 "| report-software.json / .csv | libvirt, hypervisor and kernel versions over time | "
                 "ISM-1605 (patching of the isolation layer) |\n"
                 "| events.json | every recorded event in the window: the audit trail | ISM-1607 (event logging) |\n"
-                "| verification.json | the inventory's integrity check | ISM-1607 (integrity monitoring) |\n"
+                "| verification.json | the inventory's integrity check and its events' hash chain (virtgov verify) | ISM-1607 (integrity monitoring) |\n"
                 "| policy.json | %s | configuration standards; trusted builds |\n"
                 "| virtgov.conf | %s | ISM-1607 (what is logged and where) |\n",
                 has_policy > 0 ? "the activation policy in force" : "(no policy file: everything is allowed and recorded)",
@@ -406,9 +415,10 @@ const Command cmd_report = {
         "          (overcommit), and storage pools\n"
         "software  libvirt, hypervisor and kernel versions over time\n"
         "evidence  every report above (JSON and CSV), the events of the window, the\n"
-        "          policy, the config and the inventory's integrity check in --out DIR,\n"
-        "          with index.md mapping each file to the control it supports (ISM-1605,\n"
-        "          ISM-1607, IT-Grundschutz M 4.349, change reconciliation)\n"
+        "          policy, the config and the inventory's integrity and hash-chain\n"
+        "          check in --out DIR, with index.md mapping each file to the control\n"
+        "          it supports (ISM-1605, ISM-1607, IT-Grundschutz M 4.349, change\n"
+        "          reconciliation)\n"
         "\n"
         "Reports read the inventory. Live facts (pools, snapshots, networks, host size)\n"
         "come from a read-only libvirt connection (the first of the 'uris' key); without\n"

@@ -113,7 +113,9 @@ json_t *event_to_json(const Event *e) {
         json_object_set_new(o, "decision", event_json_string(e->decision));
         json_object_set_new(o, "reason", event_json_string(e->reason));
         json_object_set_new(o, "actor", event_json_string(e->actor));
-        json_object_set(o, "data", e->data ? e->data : json_object());
+        json_object_set_new(o, "data", e->data ? json_incref(e->data) : json_object());
+        if (e->hash[0])
+                json_object_set_new(o, "hash", json_string(e->hash));
         return o;
 }
 

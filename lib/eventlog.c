@@ -60,6 +60,9 @@ int eventlog_format(const Event *e, char **ret) {
         if (data && strlen(data) > DATA_MAX)
                 strcpy(data + DATA_MAX - 4, "...");
         put(f, "data", data, false);
+        /* Its link in the hash chain: the central copy anchors the local one. */
+        if (e->hash[0])
+                put(f, "hash", e->hash, false);
         if (fclose(f) != 0) {
                 free(buf);
                 return -ENOMEM;

@@ -6,14 +6,22 @@
 
 #include <sqlite3.h>
 
+#include "virtgov/chain.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/store.h"
 
-/* Migration N brings the schema from version N to N + 1. Append only:
- * an inventory in the field has run every earlier one. */
-static const char *const migrations[] = {
+typedef struct Store Store;
+static int chain_existing_rows(Store *s, VgError *err);
+
+/* Migration N brings the schema from version N to N + 1: its SQL, then
+ * its C step if it has one. Append only: an inventory in the field has run
+ * every earlier one. */
+static const struct {
+        const char *sql;
+        int (*step)(Store *s, VgError *err);
+} migrations[] = {
         /* 0 -> 1 */
-        "CREATE TABLE events ("
+        { "CREATE TABLE events ("
         "  id INTEGER PRIMARY KEY,"
         "  time TEXT NOT NULL,"
         "  ref TEXT NOT NULL UNIQUE,"
@@ -46,19 +54,19 @@ static const char *const migrations[] = {
         "  last_seen TEXT NOT NULL,"
         "  last_start TEXT,"
         "  last_stop TEXT);"
-        "CREATE INDEX domains_name ON domains(name);",
+        "CREATE INDEX domains_name ON domains(name);", NULL },
         /* 1 -> 2: what the daemon needs. config_facts: the facts of the
          * inactive XML as the daemon last saw them, to notice a changed
          * definition after a gap. meta: small keyed state (baselines,
          * cursors) as JSON text. */
-        "ALTER TABLE domains ADD COLUMN autostart INTEGER;"
+        { "ALTER TABLE domains ADD COLUMN autostart INTEGER;"
         "ALTER TABLE domains ADD COLUMN config_facts TEXT;"
         "CREATE INDEX domains_host ON domains(host);"
         "CREATE INDEX events_host_kind ON events(host, kind, time);"
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);", NULL },
         /* 2 -> 3: what authorizes an activation. Changed only through the
          * CLI, each change also an event with the acting user. */
-        "CREATE TABLE approvals ("
+        { "CREATE TABLE approvals ("
         "  key TEXT PRIMARY KEY,"          /* domain UUID or name */
         "  owner TEXT, ticket TEXT,"
         "  until TEXT,"                    /* NULL: no end */
@@ -72,19 +80,27 @@ static const char *const migrations[] = {
         "  valid_until TEXT NOT NULL,"
         "  approved_by TEXT,"
         "  added_by TEXT,"
-        "  time TEXT NOT NULL);",
+        "  time TEXT NOT NULL);", NULL },
         /* 3 -> 4: the trusted-image library. The stat fields let the hook
          * tell in one stat() whether the file is still the one hashed. */
-        "CREATE TABLE images ("
+        { "CREATE TABLE images ("
         "  path TEXT PRIMARY KEY,"
         "  sha256 TEXT NOT NULL,"
         "  size TEXT NOT NULL, dev TEXT NOT NULL, ino TEXT NOT NULL, mtime_ns TEXT NOT NULL,"
         "  trusted_by TEXT,"
-        "  time TEXT NOT NULL);",
+        "  time TEXT NOT NULL);", NULL },
+        /* 4 -> 5: the hash chain (chain.h). Rows already there are chained
+         * in id order by the C step, which lifts the append-only trigger
+         * for that one transaction. */
+        { "ALTER TABLE events ADD COLUMN prev_hash TEXT;"
+          "ALTER TABLE events ADD COLUMN hash TEXT;", chain_existing_rows },
 };
 
 typedef enum StmtId {
         STMT_INSERT_EVENT,
+        STMT_CHAIN_HEAD,
+        STMT_CHAIN_WALK,
+        STMT_CHAIN_PREV,
         STMT_UPSERT_DOMAIN,
         STMT_LIST_DOMAINS,
         STMT_LIST_ALL_DOMAINS,
@@ -107,15 +123,22 @@ typedef enum StmtId {
         _STMT_MAX,
 } StmtId;
 
+#define CHAIN_COLUMNS "time, ref, source, kind, host, domain, uuid, decision, reason, actor, data"
+
 #define DOMAIN_COLUMNS \
         "uuid, name, host, state, persistent, owner, ticket, purpose, facts, " \
         "first_seen, last_seen, last_start, last_stop, autostart, config_facts"
 
 static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_INSERT_EVENT] =
-                "INSERT INTO events (time, ref, source, kind, host, domain, uuid, decision, reason, actor, data)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                "INSERT INTO events (time, ref, source, kind, host, domain, uuid, decision, reason, actor, data,"
+                " id, prev_hash, hash)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                 " ON CONFLICT (ref) DO NOTHING",
+        [STMT_CHAIN_HEAD] = "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
+        /* The columns in chain.h's order, then id, prev_hash, hash. */
+        [STMT_CHAIN_WALK] = "SELECT " CHAIN_COLUMNS ", id, prev_hash, hash FROM events WHERE id >= ?1 ORDER BY id",
+        [STMT_CHAIN_PREV] = "SELECT id, hash FROM events WHERE id < ?1 ORDER BY id DESC LIMIT 1",
         /* ?4 state (NULL keeps), ?5 persistent (NULL keeps), ?9 facts (NULL
          * keeps metadata and facts), ?10 the event's time, ?11 / ?12 start /
          * stop time, ?13 the state a define gives, ?14 autostart and ?15 config
@@ -181,6 +204,11 @@ struct Store {
         char *path;
         StoreMode mode;
         sqlite3_stmt *stmt[_STMT_MAX];
+        /* The newest row's id and hash, read once per write transaction
+         * (the write lock keeps it current until commit). */
+        bool head_valid;
+        int64_t head_id;
+        uint8_t head[CHAIN_HASH_SIZE];
 };
 
 int store_schema_version(void) {
@@ -242,9 +270,13 @@ static int exec_simple(Store *s, StmtId id, VgError *err) {
         return step_done(s, st, err, stmt_sql[id]);
 }
 
-int store_begin(Store *s, VgError *err) { return exec_simple(s, STMT_BEGIN, err); }
+int store_begin(Store *s, VgError *err) {
+        s->head_valid = false;
+        return exec_simple(s, STMT_BEGIN, err);
+}
 int store_commit(Store *s, VgError *err) { return exec_simple(s, STMT_COMMIT, err); }
 void store_rollback(Store *s) {
+        s->head_valid = false;
         if (!sqlite3_get_autocommit(s->db))
                 exec_simple(s, STMT_ROLLBACK, NULL);
 }
@@ -283,11 +315,13 @@ static int migrate(Store *s, VgError *err) {
                 goto fail;
         for (; version < store_schema_version(); version++) {
                 char pragma[64];
-                int rc = sqlite3_exec(s->db, migrations[version], NULL, NULL, NULL);
+                int rc = sqlite3_exec(s->db, migrations[version].sql, NULL, NULL, NULL);
                 if (rc != SQLITE_OK) {
                         r = sql_fail(s, rc, err, "applying a schema migration");
                         goto fail;
                 }
+                if (migrations[version].step && (r = migrations[version].step(s, err)) < 0)
+                        goto fail;
                 snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
                 rc = sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
                 if (rc != SQLITE_OK) {
@@ -439,30 +473,111 @@ static int apply_to_domain(Store *s, const Event *e, VgError *err) {
         return step_done(s, st, err, "updating the domain");
 }
 
+/* ---- the hash chain ---- */
+
+/* The newest row's id and hash into s->head. A head hash that is not 64
+ * hex digits (a damaged row) chains on from zeros: the event is still
+ * recorded and `virtgov verify` names the damaged row. */
+static int chain_head(Store *s, VgError *err) {
+        if (s->head_valid)
+                return 0;
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_CHAIN_HEAD, &st, err);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        memset(s->head, 0, sizeof(s->head));
+        s->head_id = 0;
+        if (rc == SQLITE_ROW) {
+                s->head_id = sqlite3_column_int64(st, 0);
+                (void) chain_unhex((const char *) sqlite3_column_text(st, 1), s->head);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return sql_fail(s, rc, err, "reading the chain head");
+        s->head_valid = true;
+        return 0;
+}
+
+/* A row of CHAIN_COLUMNS starting at column col, as chain.h hashes it. */
+static void chain_row_from(sqlite3_stmt *st, int col, int64_t id, ChainRow *row) {
+        row->id = id;
+        for (int i = 0; i < CHAIN_FIELDS; i++) {
+                /* text before bytes: the pointer stays valid (SQLite's rule) */
+                row->field[i] = (const char *) sqlite3_column_text(st, col + i);
+                row->len[i] = (size_t) sqlite3_column_bytes(st, col + i);
+        }
+}
+
+/* Migration 4 -> 5: chain the rows written before the chain existed. */
+static int chain_existing_rows(Store *s, VgError *err) {
+        int rc = sqlite3_exec(s->db, "DROP TRIGGER events_no_update", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return sql_fail(s, rc, err, "chaining existing events");
+        sqlite3_stmt *walk = NULL, *set = NULL;
+        rc = sqlite3_prepare_v2(s->db, "SELECT " CHAIN_COLUMNS ", id FROM events ORDER BY id", -1, &walk, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_prepare_v2(s->db, "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3",
+                                        -1, &set, NULL);
+        uint8_t prev[CHAIN_HASH_SIZE] = { 0 };
+        while (rc == SQLITE_OK && (rc = sqlite3_step(walk)) == SQLITE_ROW) {
+                ChainRow row;
+                uint8_t h[CHAIN_HASH_SIZE];
+                char prev_hex[CHAIN_HEX_SIZE], hex[CHAIN_HEX_SIZE];
+                chain_row_from(walk, 0, sqlite3_column_int64(walk, CHAIN_FIELDS), &row);
+                chain_hash(prev, &row, h);
+                chain_hex(prev, prev_hex);
+                chain_hex(h, hex);
+                sqlite3_bind_text(set, 1, prev_hex, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(set, 2, hex, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(set, 3, row.id);
+                rc = sqlite3_step(set);
+                sqlite3_reset(set);
+                rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+                memcpy(prev, h, sizeof(prev));
+        }
+        sqlite3_finalize(walk);
+        sqlite3_finalize(set);
+        if (rc == SQLITE_DONE)
+                rc = sqlite3_exec(s->db, "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+                                  "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;", NULL, NULL, NULL);
+        return rc == SQLITE_OK ? 0 : sql_fail(s, rc, err, "chaining existing events");
+}
+
 static int insert_event(Store *s, Event *e, VgError *err) {
         sqlite3_stmt *st;
-        int r = stmt_get(s, STMT_INSERT_EVENT, &st, err);
-        if (r < 0)
+        int r = chain_head(s, err);
+        if (r < 0 || (r = stmt_get(s, STMT_INSERT_EVENT, &st, err)) < 0)
                 return r;
         _cleanup_free_ char *data = json_dumps(e->data, JSON_COMPACT | JSON_SORT_KEYS);
         if (!data)
                 return vg_error(err, -ENOMEM, "out of memory");
-        bind_text(st, 1, e->time);
-        bind_text(st, 2, e->ref);
-        bind_text(st, 3, e->source);
-        bind_text(st, 4, e->kind);
-        bind_text(st, 5, e->host);
-        bind_text(st, 6, e->domain);
-        bind_text(st, 7, e->uuid);
-        bind_text(st, 8, e->decision);
-        bind_text(st, 9, e->reason);
-        bind_text(st, 10, e->actor);
-        bind_text(st, 11, data);
+        /* Exactly the bytes bound below are hashed. */
+        const char *field[CHAIN_FIELDS] = { e->time, e->ref, e->source, e->kind, e->host, e->domain,
+                                            e->uuid, e->decision, e->reason, e->actor, data };
+        ChainRow row = { .id = s->head_id + 1 };
+        uint8_t h[CHAIN_HASH_SIZE];
+        char prev_hex[CHAIN_HEX_SIZE];
+        for (int i = 0; i < CHAIN_FIELDS; i++) {
+                row.field[i] = field[i];
+                row.len[i] = field[i] ? strlen(field[i]) : 0;
+                bind_text(st, i + 1, field[i]);
+        }
+        chain_hash(s->head, &row, h);
+        chain_hex(s->head, prev_hex);
+        chain_hex(h, e->hash);
+        sqlite3_bind_int64(st, 12, row.id);
+        bind_text(st, 13, prev_hex);
+        bind_text(st, 14, e->hash);
         if ((r = step_done(s, st, err, "appending an event")) < 0)
                 return r;
-        if (sqlite3_changes(s->db) == 0)
+        if (sqlite3_changes(s->db) == 0) {
+                e->hash[0] = '\0';
                 return 1;   /* the ref is there already */
-        e->id = sqlite3_last_insert_rowid(s->db);
+        }
+        e->id = row.id;
+        s->head_id = row.id;
+        memcpy(s->head, h, sizeof(h));
         return 0;
 }
 
@@ -497,7 +612,7 @@ static char *col_text(sqlite3_stmt *st, int i) {
 }
 
 static int row_to_event(sqlite3_stmt *st, Event *e) {
-        /* id, time, ref, source, kind, host, domain, uuid, decision, reason, actor, data */
+        /* id, time, ref, source, kind, host, domain, uuid, decision, reason, actor, data, hash */
         e->id = sqlite3_column_int64(st, 0);
         snprintf(e->time, sizeof(e->time), "%s", (const char *) sqlite3_column_text(st, 1));
         e->ref = col_text(st, 2);
@@ -509,6 +624,8 @@ static int row_to_event(sqlite3_stmt *st, Event *e) {
         e->decision = col_text(st, 8);
         e->reason = col_text(st, 9);
         e->actor = col_text(st, 10);
+        const char *hash = (const char *) sqlite3_column_text(st, 12);
+        snprintf(e->hash, sizeof(e->hash), "%s", hash ? hash : "");
         const char *data = (const char *) sqlite3_column_text(st, 11);
         e->data = data ? json_loads(data, 0, NULL) : NULL;
         if (!e->data)
@@ -520,7 +637,7 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
         /* Built from the filter so that SQLite sees only the clauses in use
          * and can pick the index for each; values are always bound. */
         char sql[1024] = "SELECT id, time, ref, source, kind, host, domain, uuid, decision, reason,"
-                         " actor, data FROM events WHERE 1";
+                         " actor, data, hash FROM events WHERE 1";
         if (f->domain)
                 strcat(sql, " AND (domain = ?1 OR uuid = ?1)");
         if (f->kind_prefix)
@@ -846,4 +963,133 @@ int store_integrity_check(Store *s, char **ret, VgError *err) {
                 return sql_fail(s, rc, err, "checking integrity");
         *ret = v;
         return strcmp(v, "ok") ? vg_error(err, -EIO, "inventory '%s': %s", s->path, v) : 0;
+}
+
+/* ---- verifying the chain ---- */
+
+static void verify_fail(ChainVerify *v, int64_t id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void verify_fail(ChainVerify *v, int64_t id, const char *fmt, ...) {
+        va_list ap;
+        v->broken_id = id;
+        va_start(ap, fmt);
+        vsnprintf(v->problem, sizeof(v->problem), fmt, ap);
+        va_end(ap);
+}
+
+/* One row against the running chain; false with v->problem set at the
+ * first thing wrong. */
+static bool verify_row(sqlite3_stmt *st, ChainVerify *v, int64_t *last_id, uint8_t prev[CHAIN_HASH_SIZE]) {
+        int64_t id = sqlite3_column_int64(st, CHAIN_FIELDS);
+        const char *stored_prev = (const char *) sqlite3_column_text(st, CHAIN_FIELDS + 1);
+        const char *stored = (const char *) sqlite3_column_text(st, CHAIN_FIELDS + 2);
+        uint8_t want_prev[CHAIN_HASH_SIZE], want[CHAIN_HASH_SIZE], h[CHAIN_HASH_SIZE];
+        ChainRow row;
+
+        if (*last_id >= 0 && id != *last_id + 1) {
+                if (id - 1 == *last_id + 1)
+                        verify_fail(v, *last_id + 1, "event %lld is missing (deleted)", (long long) (*last_id + 1));
+                else
+                        verify_fail(v, *last_id + 1, "events %lld to %lld are missing (deleted)",
+                                    (long long) (*last_id + 1), (long long) (id - 1));
+                return false;
+        }
+        if (chain_unhex(stored_prev, want_prev) < 0 || chain_unhex(stored, want) < 0) {
+                verify_fail(v, id, "event %lld: its prev_hash or hash is not 64 hex digits (edited)", (long long) id);
+                return false;
+        }
+        if (memcmp(want_prev, prev, CHAIN_HASH_SIZE)) {
+                if (*last_id < 0)
+                        verify_fail(v, id, "event %lld: its prev_hash does not match the hash of the event "
+                                    "before it: an earlier event was changed or removed", (long long) id);
+                else
+                        verify_fail(v, id, "event %lld: its prev_hash is not the hash of event %lld: event %lld "
+                                    "was edited and re-hashed, or rows were reordered", (long long) id,
+                                    (long long) *last_id, (long long) *last_id);
+                return false;
+        }
+        chain_row_from(st, 0, id, &row);
+        chain_hash(prev, &row, h);
+        if (memcmp(h, want, CHAIN_HASH_SIZE)) {
+                verify_fail(v, id, "event %lld: its content does not match its hash (edited)", (long long) id);
+                return false;
+        }
+        memcpy(prev, h, CHAIN_HASH_SIZE);
+        *last_id = id;
+        return true;
+}
+
+int store_verify_chain(Store *s, int64_t from_id, ChainVerify *v, VgError *err) {
+        *v = (ChainVerify) { .first_id = 0 };
+        uint8_t prev[CHAIN_HASH_SIZE] = { 0 };
+        /* From the start, the first row must be event 1 and link to zeros;
+         * from an id, the row before it is taken as given. */
+        int64_t last_id = 0;
+        sqlite3_stmt *st;
+        int r;
+        if (from_id > 1) {
+                if ((r = stmt_get(s, STMT_CHAIN_PREV, &st, err)) < 0)
+                        return r;
+                sqlite3_bind_int64(st, 1, from_id);
+                int rc = sqlite3_step(st);
+                if (rc == SQLITE_ROW) {
+                        last_id = sqlite3_column_int64(st, 0);
+                        if (chain_unhex((const char *) sqlite3_column_text(st, 1), prev) < 0)
+                                last_id = -1;   /* unreadable: check the link only from the next row */
+                }
+                sqlite3_reset(st);
+                if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                        return sql_fail(s, rc, err, "reading the chain");
+        }
+        if ((r = stmt_get(s, STMT_CHAIN_WALK, &st, err)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, from_id);
+        int rc;
+        bool ok = true;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (v->checked == 0)
+                        v->first_id = sqlite3_column_int64(st, CHAIN_FIELDS);
+                if (last_id < 0) {
+                        /* the row before --from was unreadable: trust this row's prev_hash */
+                        if (chain_unhex((const char *) sqlite3_column_text(st, CHAIN_FIELDS + 1), prev) == 0)
+                                last_id = sqlite3_column_int64(st, CHAIN_FIELDS) - 1;
+                }
+                if (!(ok = verify_row(st, v, &last_id, prev)))
+                        break;
+                v->checked++;
+        }
+        sqlite3_reset(st);
+        if (ok && rc != SQLITE_DONE)
+                return sql_fail(s, rc, err, "reading the chain");
+        v->head_id = last_id > 0 ? last_id : 0;
+        chain_hex(prev, v->head_hash);
+        return ok ? 0 : 1;
+}
+
+int store_chain_hash(Store *s, int64_t id, char hex[CHAIN_HEX_SIZE], VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_CHAIN_PREV, &st, err);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, id + 1);
+        int rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == id ? 0 : -ENOENT;
+        if (r == 0)
+                snprintf(hex, CHAIN_HEX_SIZE, "%s", sqlite3_column_text(st, 1) ? (const char *) sqlite3_column_text(st, 1) : "");
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return sql_fail(s, rc, err, "reading the chain");
+        return r;
+}
+
+int store_chain_head(Store *s, int64_t *id, char hex[CHAIN_HEX_SIZE], VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_CHAIN_HEAD, &st, err);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        const char *h = rc == SQLITE_ROW ? (const char *) sqlite3_column_text(st, 1) : NULL;
+        snprintf(hex, CHAIN_HEX_SIZE, "%s", h ? h : "");
+        sqlite3_reset(st);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, "reading the chain head");
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "virtgov/chain.h"
 #include "virtgov/util.h"
 
 typedef struct Event {
@@ -24,6 +25,7 @@ typedef struct Event {
         char *reason;
         char *actor;             /* the person or program that acted, if known */
         json_t *data;            /* always an object; owned */
+        char hash[CHAIN_HEX_SIZE];  /* its link in the hash chain; "" until stored */
 } Event;
 
 /*

@@ -150,5 +150,26 @@ int store_images(Store *s, const char *path, RowCallback cb, void *u, VgError *e
 /* Per kind and decision: kind, count, newest time, decision ('' for none). */
 int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err);
 
+/*
+ * Recomputes the hash chain (chain.h) from event from_id (<= 1: from the
+ * first; the row before from_id is taken as given). Returns 0 when intact,
+ * 1 when broken (v->broken_id and v->problem name the first broken link),
+ * negative on a read error. v->head_* is the last intact link.
+ */
+typedef struct ChainVerify {
+        int64_t first_id, checked;
+        int64_t head_id;
+        char head_hash[CHAIN_HEX_SIZE];
+        int64_t broken_id;
+        char problem[256];
+} ChainVerify;
+int store_verify_chain(Store *s, int64_t from_id, ChainVerify *v, VgError *err);
+
+/* The newest event's id and stored hash (0 and "" when there is none). */
+int store_chain_head(Store *s, int64_t *id, char hex[CHAIN_HEX_SIZE], VgError *err);
+
+/* The stored hash of event id; -ENOENT if there is no such event. */
+int store_chain_hash(Store *s, int64_t id, char hex[CHAIN_HEX_SIZE], VgError *err);
+
 /* SQLite's integrity_check: "ok", or the first problems (then -EIO). */
 int store_integrity_check(Store *s, char **ret, VgError *err);

@@ -34,6 +34,9 @@ check() {
         fi
 }
 
+# quiet COMMAND...: for check, when only the exit status matters.
+quiet() { "$@" >/dev/null 2>&1; }
+
 finish() {
         if [ "$VG_FAILS" -gt 0 ] && [ -s "${VG_SCRATCH:-/nonexistent}/daemon.log" ]; then
                 echo "--- the daemon's log:" >&2

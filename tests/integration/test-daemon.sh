@@ -125,6 +125,35 @@ check "SIGTERM: exit 0" test "$rc" = 0
 check "SIGTERM: daemon.stopped recorded" \
         test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 1
 
+say "tamper evidence: every syslog line carries its hash; the chain head anchors the inventory"
+head=$(grep -o 'chain.head id=[0-9]* hash=[0-9a-f]*' "$VG_SCRATCH/syslog.txt" | tail -n 1)
+anchor=$(echo "$head" | sed 's/chain.head id=\([0-9]*\) hash=/\1:/')
+check "on exit the daemon sent the chain head to syslog ($anchor)" test -n "$anchor"
+last=$("$VIRTGOV" --json events | jq -r 'max_by(.id) | "\(.id):\(.hash)"')
+check "the head is the newest event's id and hash" test "$anchor" = "$last"
+check "each event's syslog line has its hash" \
+        grep -q "kind=daemon.stopped .* hash=${last#*:}" "$VG_SCRATCH/syslog.txt"
+check "virtgov verify --anchor: intact, exit 0" quiet "$VIRTGOV" verify --anchor "$anchor"
+cp /var/lib/virtgov/inventory.db "$VG_SCRATCH/pristine.db"
+sqlite3 /var/lib/virtgov/inventory.db "DROP TRIGGER events_no_update;
+        UPDATE events SET actor = 'mallory' WHERE id = 5; PRAGMA wal_checkpoint;" >/dev/null
+rc=0; out=$("$VIRTGOV" verify 2>&1) || rc=$?
+check "an edited row: verify exits 1 and names event 5 ($out)" \
+        test "$rc:$(echo "$out" | grep -c 'BROKEN: event 5: .*edited')" = "1:1"
+cp "$VG_SCRATCH/pristine.db" /var/lib/virtgov/inventory.db
+rm -f /var/lib/virtgov/inventory.db-wal /var/lib/virtgov/inventory.db-shm
+sqlite3 /var/lib/virtgov/inventory.db "DROP TRIGGER events_no_delete; DELETE FROM events WHERE id = 7;" >/dev/null
+rc=0; out=$("$VIRTGOV" --json verify) || rc=$?
+check "a deleted row: verify exits 1, broken_id 7 ($(echo "$out" | jq -r .problem))" \
+        test "$rc:$(echo "$out" | jq .broken_id)" = "1:7"
+cp "$VG_SCRATCH/pristine.db" /var/lib/virtgov/inventory.db
+sqlite3 /var/lib/virtgov/inventory.db "DROP TRIGGER events_no_delete; DELETE FROM events WHERE id = ${anchor%%:*};" >/dev/null
+rc=0; "$VIRTGOV" verify >/dev/null || rc=$?
+check "the newest row deleted: the chain alone is consistent (exit $rc)" test "$rc" = 0
+rc=0; out=$("$VIRTGOV" verify --anchor "$anchor" 2>&1) || rc=$?
+check "but the syslog anchor catches it ($out)" test "$rc:$(echo "$out" | grep -c truncated)" = "1:1"
+cp "$VG_SCRATCH/pristine.db" /var/lib/virtgov/inventory.db
+
 say "a second driver on the same host does not make the first one's domains vanish"
 before=$(connects)
 "$VG_DAEMON" --foreground --uri test:///default >> "$VG_SCRATCH/daemon-test.log" 2>&1 &

@@ -113,6 +113,6 @@ for f in index.md report-sprawl.json report-sprawl.csv report-accounts.json repo
         check "evidence has $f" test -s "$VG_SCRATCH/evidence/$f"
 done
 check "the index maps files to ISM-1607" grep -q "events.json.*ISM-1607" "$VG_SCRATCH/evidence/index.md"
-jq_check "the inventory checks out" "$VG_SCRATCH/evidence/verification.json" '.integrity_check == "ok"'
+jq_check "the inventory checks out, its hash chain intact" "$VG_SCRATCH/evidence/verification.json" '.integrity_check == "ok" and .chain.intact and .chain.checked > 10'
 
 finish

@@ -291,3 +291,187 @@ Test(store, a_held_write_lock_is_ebusy_within_the_bound) {
         store_close(s);
         sqlite3_close(raw);
 }
+
+/* ---- the hash chain ---- */
+
+static void fill(Store *s, int n) {
+        for (int i = 0; i < n; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "vm-%d", i);
+                Event *e = dom_event("domain.started", name, "u-1", NULL);
+                json_object_set_new(e->data, "n", json_integer(i));
+                append(s, e);
+                cr_assert_eq(strlen(e->hash), 64);
+                event_free(e);
+        }
+}
+
+static int verify(ChainVerify *v) {
+        Store *s = NULL;
+        VgError err = { "" };
+        cr_assert_eq(store_open(db, STORE_READ, 1000, &s, &err), 0, "%s", err.text);
+        int r = store_verify_chain(s, 1, v, &err);
+        cr_assert_geq(r, 0, "%s", err.text);
+        store_close(s);
+        return r;
+}
+
+/* What someone with the sqlite3 shell and write access would do. */
+static void tamper(const char *sql) {
+        sqlite3 *raw;
+        char *msg = NULL;
+        cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+        int rc = sqlite3_exec(raw, "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;", NULL, NULL, &msg);
+        cr_assert_eq(rc, SQLITE_OK, "%s", msg);
+        rc = sqlite3_exec(raw, sql, NULL, NULL, &msg);
+        cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, msg);
+        cr_assert_eq(sqlite3_changes(raw), 1, "%s changed %d rows", sql, sqlite3_changes(raw));
+        sqlite3_close(raw);
+}
+
+Test(store, chain_intact_then_each_single_edit_is_named) {
+        static const struct { const char *sql; int64_t broken; const char *says; } cases[] = {
+                { "UPDATE events SET kind = 'domain.stopped' WHERE id = 4", 4, "content does not match" },
+                { "UPDATE events SET data = '{\"n\":9}' WHERE id = 1", 1, "content does not match" },
+                { "UPDATE events SET actor = 'mallory' WHERE id = 7", 7, "content does not match" },
+                { "UPDATE events SET time = '2020-01-01T00:00:00.000000Z' WHERE id = 5", 5, "content does not match" },
+                { "UPDATE events SET host = NULL WHERE id = 2", 2, "content does not match" },
+                { "DELETE FROM events WHERE id = 3", 3, "event 3 is missing" },
+                { "DELETE FROM events WHERE id = 1", 1, "event 1 is missing" },
+                { "UPDATE events SET hash = 'x' WHERE id = 6", 6, "not 64 hex digits" },
+                { "UPDATE events SET hash = prev_hash WHERE id = 6", 6, "content does not match" },
+                /* reordered: two rows swap ids */
+                { "UPDATE events SET id = -2 WHERE id = 2; UPDATE events SET id = 2 WHERE id = 3;"
+                  " UPDATE events SET id = 3 WHERE id = -2", 2, NULL },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                unlink(db);
+                Store *s = open_new();
+                fill(s, 8);
+                store_close(s);
+                ChainVerify v;
+                cr_assert_eq(verify(&v), 0, "untouched chain broken at %lld: %s", (long long) v.broken_id, v.problem);
+                cr_assert_eq(v.checked, 8);
+                cr_assert_eq(v.head_id, 8);
+
+                sqlite3 *raw;
+                sqlite3_open(db, &raw);
+                sqlite3_exec(raw, "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;", NULL, NULL, NULL);
+                char *msg = NULL;
+                cr_assert_eq(sqlite3_exec(raw, cases[i].sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg);
+                cr_assert_geq(sqlite3_changes(raw), 1, "%s", cases[i].sql);
+                sqlite3_close(raw);
+
+                cr_assert_eq(verify(&v), 1, "%s: not detected", cases[i].sql);
+                cr_assert_eq(v.broken_id, cases[i].broken, "%s: broken at %lld (%s), expected %lld", cases[i].sql,
+                             (long long) v.broken_id, v.problem, (long long) cases[i].broken);
+                if (cases[i].says)
+                        cr_assert(strstr(v.problem, cases[i].says), "%s: %s", cases[i].sql, v.problem);
+        }
+}
+
+Test(store, chain_continues_across_writers_and_skips_duplicates) {
+        Store *s = open_new();
+        fill(s, 3);
+        Event *e = dom_event("domain.stopped", "vm-x", "u-2", NULL);
+        append(s, e);
+        char hash[CHAIN_HEX_SIZE];
+        snprintf(hash, sizeof(hash), "%s", e->hash);
+        /* the same ref again: nothing written, the chain does not move */
+        cr_assert_eq(append(s, e), 1);
+        cr_assert_str_empty(e->hash);
+        event_free(e);
+        store_close(s);
+        s = open_new();   /* a second writer picks the head up from the table */
+        fill(s, 2);
+        char have[CHAIN_HEX_SIZE];
+        cr_assert_eq(store_chain_hash(s, 4, have, NULL), 0);
+        cr_assert_str_eq(have, hash);
+        cr_assert_eq(store_chain_hash(s, 99, have, NULL), -ENOENT);
+        store_close(s);
+        ChainVerify v;
+        cr_assert_eq(verify(&v), 0, "%s", v.problem);
+        cr_assert_eq(v.checked, 6);
+}
+
+Test(store, chain_from_id_takes_the_row_before_as_given) {
+        Store *s = open_new();
+        fill(s, 6);
+        store_close(s);
+        tamper("UPDATE events SET reason = 'x' WHERE id = 2");
+        cr_assert_eq(store_open(db, STORE_READ, 1000, &s, NULL), 0);
+        ChainVerify v;
+        cr_assert_eq(store_verify_chain(s, 3, &v, NULL), 0, "%s", v.problem);
+        cr_assert_eq(v.first_id, 3);
+        cr_assert_eq(v.checked, 4);
+        cr_assert_eq(store_verify_chain(s, 2, &v, NULL), 1);
+        cr_assert_eq(v.broken_id, 2);
+        store_close(s);
+}
+
+Test(store, migration_chains_rows_written_before_the_chain) {
+        Store *s = open_new();
+        fill(s, 5);
+        store_close(s);
+        /* Back to schema 4: the rows as an older virtgov wrote them. */
+        sqlite3 *raw;
+        sqlite3_open(db, &raw);
+        char *msg = NULL;
+        int rc = sqlite3_exec(raw, "ALTER TABLE events DROP COLUMN prev_hash; ALTER TABLE events DROP COLUMN hash;"
+                              "PRAGMA user_version = 4", NULL, NULL, &msg);
+        cr_assert_eq(rc, SQLITE_OK, "%s", msg);
+        sqlite3_close(raw);
+
+        s = open_new();   /* migrates */
+        fill(s, 1);
+        store_close(s);
+        ChainVerify v;
+        cr_assert_eq(verify(&v), 0, "%s", v.problem);
+        cr_assert_eq(v.checked, 6);
+        /* and the append-only trigger is back */
+        sqlite3_open(db, &raw);
+        cr_assert_neq(sqlite3_exec(raw, "UPDATE events SET kind = 'x'", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(raw);
+}
+
+/* Edited, and its own hash recomputed the way virtgov does: the next row
+ * still links to the original. */
+Test(store, chain_edit_and_rehash_is_named_by_the_next_row) {
+        Store *s = open_new();
+        fill(s, 5);
+        store_close(s);
+        sqlite3 *raw;
+        sqlite3_stmt *st;
+        sqlite3_open(db, &raw);
+        cr_assert_eq(sqlite3_prepare_v2(raw, "SELECT time, ref, source, kind, host, domain, uuid, decision, reason,"
+                                        " actor, data, prev_hash FROM events WHERE id = 3", -1, &st, NULL), SQLITE_OK);
+        cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+        ChainRow row = { .id = 3 };
+        char *vals[CHAIN_FIELDS] = { 0 };
+        for (int i = 0; i < CHAIN_FIELDS; i++) {
+                const char *t = (const char *) sqlite3_column_text(st, i);
+                vals[i] = t ? strdup(t) : NULL;
+        }
+        free(vals[9]);
+        vals[9] = strdup("mallory");   /* actor */
+        for (int i = 0; i < CHAIN_FIELDS; i++) {
+                row.field[i] = vals[i];
+                row.len[i] = vals[i] ? strlen(vals[i]) : 0;
+        }
+        uint8_t prev[CHAIN_HASH_SIZE], h[CHAIN_HASH_SIZE];
+        cr_assert_eq(chain_unhex((const char *) sqlite3_column_text(st, 11), prev), 0);
+        sqlite3_finalize(st);
+        chain_hash(prev, &row, h);
+        char hex[CHAIN_HEX_SIZE], sql[256];
+        chain_hex(h, hex);
+        snprintf(sql, sizeof(sql), "UPDATE events SET actor = 'mallory', hash = '%s' WHERE id = 3", hex);
+        sqlite3_close(raw);
+        for (int i = 0; i < CHAIN_FIELDS; i++)
+                free(vals[i]);
+        tamper(sql);
+
+        ChainVerify v;
+        cr_assert_eq(verify(&v), 1);
+        cr_assert_eq(v.broken_id, 4, "%s", v.problem);
+        cr_assert(strstr(v.problem, "not the hash of event 3"), "%s", v.problem);
+}

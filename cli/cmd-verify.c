@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* "verify": recompute the events' hash chain and name the first broken
+ * link; optionally check it against anchors copied from the central log. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "virtgov/cleanup.h"
+
+typedef struct Anchor {
+        int64_t id;
+        char hash[CHAIN_HEX_SIZE];
+} Anchor;
+
+/* "ID:HASH", as the daemon's chain.head syslog line prints them. */
+static int parse_anchor(const char *arg, Anchor *a) {
+        char *end;
+        errno = 0;
+        long long id = strtoll(arg, &end, 10);
+        uint8_t raw[CHAIN_HASH_SIZE];
+        if (errno || end == arg || *end != ':' || id < 1 || chain_unhex(end + 1, raw) < 0)
+                return -EINVAL;
+        a->id = id;
+        chain_hex(raw, a->hash);
+        return 0;
+}
+
+static int run(Cli *cli, int argc, char **argv) {
+        enum { OPT_FROM = 0x100, OPT_ANCHOR, OPT_JSON, OPT_HELP };
+        static const struct option opts[] = {
+                { "from", required_argument, NULL, OPT_FROM },
+                { "anchor", required_argument, NULL, OPT_ANCHOR },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, OPT_HELP },
+                {}
+        };
+        int64_t from = 1;
+        Anchor anchors[64];
+        size_t n_anchors = 0;
+        int c;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_FROM: {
+                        char *end;
+                        errno = 0;
+                        long long v = strtoll(optarg, &end, 10);
+                        if (errno || *end || end == optarg || v < 1)
+                                return cli_usage_error(&cmd_verify, "--from takes an event id (1 or more), got '%s'",
+                                                       optarg);
+                        from = v;
+                        break;
+                }
+                case OPT_ANCHOR:
+                        if (n_anchors == sizeof(anchors) / sizeof(anchors[0]))
+                                return cli_usage_error(&cmd_verify, "at most 64 --anchor options");
+                        if (parse_anchor(optarg, &anchors[n_anchors]) < 0)
+                                return cli_usage_error(&cmd_verify, "--anchor takes ID:HASH (an event id and 64 hex "
+                                                       "digits, as in the daemon's chain.head line), got '%s'",
+                                                       optarg);
+                        n_anchors++;
+                        break;
+                case OPT_JSON: cli->json = true; break;
+                case 'h': case OPT_HELP: return cli_help(&cmd_verify);
+                default: return cli_usage_error(&cmd_verify, "unknown option");
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(&cmd_verify, "unexpected argument '%s'", argv[optind]);
+
+        _cleanup_(store_closep_cli) Store *s = cli_open_store(cli);
+        if (!s)
+                return EXIT_FAIL;
+        VgError err = { "" };
+        ChainVerify v;
+        int r = store_verify_chain(s, from, &v, &err);
+        if (r < 0)
+                return cli_error("%s", err.text);
+
+        /* An anchor is a (id, hash) the central log holds. A chain that
+         * verifies but disagrees with one was cut short or rebuilt. */
+        char anchor_problem[256] = "";
+        for (size_t i = 0; r == 0 && i < n_anchors; i++) {
+                char have[CHAIN_HEX_SIZE];
+                int k = store_chain_hash(s, anchors[i].id, have, &err);
+                if (k == -ENOENT)
+                        snprintf(anchor_problem, sizeof(anchor_problem), "anchor %lld: no such event: the "
+                                 "inventory was truncated", (long long) anchors[i].id);
+                else if (k < 0)
+                        return cli_error("%s", err.text);
+                else if (strcmp(have, anchors[i].hash))
+                        snprintf(anchor_problem, sizeof(anchor_problem), "anchor %lld: the event's hash differs "
+                                 "from the anchor's: the chain was rewritten from there on or before",
+                                 (long long) anchors[i].id);
+                if (anchor_problem[0]) {
+                        v.broken_id = anchors[i].id;
+                        snprintf(v.problem, sizeof(v.problem), "%s", anchor_problem);
+                        r = 1;
+                }
+        }
+
+        if (cli->json) {
+                json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s, s:I}", "intact", r == 0, "from", (json_int_t) from,
+                                      "checked", (json_int_t) v.checked, "head_id", (json_int_t) v.head_id,
+                                      "head_hash", v.head_hash, "anchors", (json_int_t) n_anchors);
+                if (r) {
+                        json_object_set_new(j, "broken_id", json_integer(v.broken_id));
+                        json_object_set_new(j, "problem", json_string(v.problem));
+                }
+                out_json(j);
+        } else if (r == 0) {
+                printf("chain intact: %lld events checked (ids %lld to %lld), %zu anchors\n"
+                       "head: %lld:%s\n", (long long) v.checked, (long long) (v.checked ? v.first_id : 0),
+                       (long long) v.head_id, n_anchors, (long long) v.head_id, v.head_hash);
+        } else {
+                printf("chain BROKEN: %s\n"
+                       "intact before it: %lld events checked, last good link %lld:%s\n",
+                       v.problem, (long long) v.checked, (long long) v.head_id,
+                       v.head_hash);
+        }
+        return r == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+const Command cmd_verify = {
+        .name = "verify",
+        .usage = "verify [--from ID] [--anchor ID:HASH]... [--json]",
+        .summary = "Check the events' hash chain: was any event edited, deleted or reordered?",
+        .help =
+        "Every event row carries the SHA-256 of the row before it and its own, over its\n"
+        "id and every field. verify recomputes the chain in id order and stops at the\n"
+        "first broken link, naming the event: edited (its content does not match its\n"
+        "hash), deleted (an id is missing), or edited and re-hashed (the next row no\n"
+        "longer links to it).\n"
+        "\n"
+        "A chain rebuilt from scratch, or cut short at the end, is consistent in itself.\n"
+        "What catches those is a copy kept elsewhere: virtgov-inventoryd sends the hash of\n"
+        "every event and, each reconcile interval, a 'chain.head id=ID hash=HASH' line to\n"
+        "syslog. Give such pairs from the central log as --anchor.\n"
+        "\n"
+        "Options:\n"
+        "  --from ID          start at event ID, taking the row before it as given\n"
+        "                     (default: from the first event)\n"
+        "  --anchor ID:HASH   also require event ID to have this hash; repeatable\n"
+        "  --json             {intact, from, checked, head_id, head_hash, anchors,\n"
+        "                     and when broken: broken_id, problem}\n"
+        "\n"
+        "Exit status: 0 intact, 1 broken (or an error), 2 usage error.\n"
+        "\n"
+        "Examples:\n"
+        "  virtgov verify\n"
+        "  virtgov verify --anchor 48213:9f2c...e1\n",
+        .run = run,
+};
