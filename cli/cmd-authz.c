@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "virtgov/ticket.h"
 #include "virtgov/cleanup.h"
 
 /* Appends a "cli" event about a change, inside the caller's transaction. */
@@ -199,36 +200,17 @@ const Command cmd_revoke = {
 
 /* ---- tickets ---- */
 
-typedef struct TicketIn {
-        const char *id, *glob, *action, *approved_by;
-        int64_t from_us, until_us;
-} TicketIn;
-
-static int ticket_check(const TicketIn *t, char *why, size_t n) {
-        if (!t->id || !*t->id)
-                return snprintf(why, n, "a ticket needs an ID"), -EINVAL;
-        if (!t->glob)
-                return snprintf(why, n, "ticket '%s' needs --domain GLOB (the domains it covers)", t->id), -EINVAL;
-        if (t->action && strcmp(t->action, "start") && strcmp(t->action, "define") && strcmp(t->action, "any"))
-                return snprintf(why, n, "ticket '%s': action must be start, define or any", t->id), -EINVAL;
-        if (!t->from_us || !t->until_us)
-                return snprintf(why, n, "ticket '%s' needs a window: --from and --until", t->id), -EINVAL;
-        if (t->from_us >= t->until_us)
-                return snprintf(why, n, "ticket '%s': its window ends before it starts", t->id), -EINVAL;
-        return 0;
-}
-
-static int ticket_put(Store *s, const TicketIn *t, const char *how, VgError *err) {
+static int ticket_put(Store *s, const Ticket *t, const char *how, VgError *err) {
         char now[VG_TIME_MAX], from[VG_TIME_MAX], until[VG_TIME_MAX];
         fmt(vg_now_us(), now);
         fmt(t->from_us, from);
         fmt(t->until_us, until);
         const char *action = t->action ? t->action : "start";
-        StoreRow row = { { t->id, t->glob, action, from, until, t->approved_by, cli_actor(), now } };
+        StoreRow row = { { t->id, t->domain_glob, action, from, until, t->approved_by, cli_actor(), now } };
         int r = store_ticket_put(s, &row, err);
         if (r == 0)
                 r = change_event(s, "ticket.added", NULL, NULL,
-                                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "ticket", t->id, "domain", t->glob,
+                                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "ticket", t->id, "domain", t->domain_glob,
                                            "action", action, "from", from, "until", until,
                                            "approved_by", event_json_string(t->approved_by), "via", how), err);
         return r;
@@ -244,11 +226,11 @@ static int ticket_add(Cli *cli, int argc, char **argv) {
                 { "approved-by", required_argument, NULL, OPT_BY },
                 {}
         };
-        TicketIn t = { 0 };
+        Ticket t = { 0 };
         int c, r;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
-                case OPT_DOMAIN: t.glob = optarg; break;
+                case OPT_DOMAIN: t.domain_glob = optarg; break;
                 case OPT_ACTION: t.action = optarg; break;
                 case OPT_FROM:
                         if ((r = cli_parse_time(&cmd_ticket, "--from", optarg, &t.from_us)))
@@ -265,9 +247,9 @@ static int ticket_add(Cli *cli, int argc, char **argv) {
         if (optind + 1 != argc)
                 return cli_usage_error(&cmd_ticket, "ticket add takes one ID");
         t.id = argv[optind];
-        char why[512];
-        if (ticket_check(&t, why, sizeof(why)) < 0)
-                return cli_usage_error(&cmd_ticket, "%s", why);
+        VgError why = { "" };
+        if (ticket_check(&t, &why) < 0)
+                return cli_usage_error(&cmd_ticket, "%s", why.text);
 
         _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
         if (!s)
@@ -286,62 +268,32 @@ static int ticket_add(Cli *cli, int argc, char **argv) {
         return EXIT_OK;
 }
 
-/* An export from a change system: a JSON array of objects with id, domain,
- * action, from, until, approved_by. All or nothing. */
+/* An export from a change system: checked whole first, then stored in one
+ * transaction. All or nothing. */
 static int ticket_import(Cli *cli, int argc, char **argv) {
         if (argc != 2)
                 return cli_usage_error(&cmd_ticket, "ticket import takes one FILE");
         const char *file = argv[1];
-        json_error_t jerr;
-        json_t *j = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
-        if (!j)
-                return cli_error("%s:%d:%d: %s", file, jerr.line, jerr.column, jerr.text);
-        if (!json_is_array(j)) {
-                json_decref(j);
-                return cli_error("%s: expected a JSON array of tickets", file);
-        }
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        /* A change system's export of a year's tickets is a few MiB. */
+        int r = vg_read_file(file, 64 * 1024 * 1024, &text, &len);
+        if (r < 0)
+                return cli_error("%s: %s", file, r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+        VgError err = { "" };
+        json_t *j = NULL;
+        _cleanup_free_ Ticket *t = NULL;
+        size_t n = 0;
+        if (ticket_import_parse(text, len, file, vg_now_us(), &j, &t, &n, &err) < 0)
+                return cli_error("%s (nothing imported)", err.text);
         _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
         if (!s) {
                 json_decref(j);
                 return EXIT_FAIL;
         }
-        VgError err = { "" };
-        int r = store_begin(s, &err);
-        size_t i;
-        json_t *v;
-        json_array_foreach(j, i, v) {
-                if (r < 0)
-                        break;
-                static const char *const known[] = { "id", "domain", "action", "from", "until", "approved_by", NULL };
-                const char *key;
-                json_t *x;
-                json_object_foreach(v, key, x) {
-                        bool ok = false;
-                        for (size_t k = 0; known[k]; k++)
-                                ok = ok || !strcmp(key, known[k]);
-                        if (!ok || !json_is_string(x)) {
-                                r = vg_error(&err, -EINVAL, "%s: ticket %zu: %s '%s'", file, i,
-                                             ok ? "not a string:" : "unknown key", key);
-                                break;
-                        }
-                }
-                if (r < 0)
-                        break;
-                TicketIn t = { .id = json_string_value(json_object_get(v, "id")),
-                               .glob = json_string_value(json_object_get(v, "domain")),
-                               .action = json_string_value(json_object_get(v, "action")),
-                               .approved_by = json_string_value(json_object_get(v, "approved_by")) };
-                const char *from = json_string_value(json_object_get(v, "from"));
-                const char *until = json_string_value(json_object_get(v, "until"));
-                char why[512];
-                if ((from && vg_time_parse(from, vg_now_us(), &t.from_us) < 0) ||
-                    (until && vg_time_parse(until, vg_now_us(), &t.until_us) < 0))
-                        r = vg_error(&err, -EINVAL, "%s: ticket %zu: 'from' and 'until' must be RFC 3339 times", file, i);
-                else if (ticket_check(&t, why, sizeof(why)) < 0)
-                        r = vg_error(&err, -EINVAL, "%s: ticket %zu: %s", file, i, why);
-                else
-                        r = ticket_put(s, &t, "import", &err);
-        }
+        r = store_begin(s, &err);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                r = ticket_put(s, &t[i], "import", &err);
         if (r == 0)
                 r = store_commit(s, &err);
         json_decref(j);
@@ -349,7 +301,7 @@ static int ticket_import(Cli *cli, int argc, char **argv) {
                 store_rollback(s);
                 return cli_error("%s (nothing imported)", err.text);
         }
-        printf("imported %zu ticket(s) from %s\n", i, file);
+        printf("imported %zu ticket(s) from %s\n", n, file);
         return EXIT_OK;
 }
 

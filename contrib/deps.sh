@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
         # build
         meson ninja-build pkg-config gcc clang
+        # ASan, UBSan and libFuzzer runtimes for clang
+        libclang-rt-14-dev
         libxml2-dev libsqlite3-dev libjansson-dev libvirt-dev nettle-dev
         # tests
         libcriterion-dev jq sqlite3 iproute2 util-linux procps

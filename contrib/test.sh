@@ -3,7 +3,8 @@
 # and the integration tests against a real libvirtd and QEMU guest (as
 # root, in a private namespace: the host's libvirt is not touched).
 # Builds three times, with gcc, clang, and clang under ASan+UBSan, each with
-# -Werror, and runs every test with each.
+# -Werror, and runs every test with each; then a fourth, instrumented for
+# libFuzzer, runs each fuzzer for VG_FUZZ_SECONDS (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "contrib/test.sh: run as root (the integration tests start libvirtd)" >&2; exit 1; }
@@ -23,6 +24,11 @@ if [ ! -f build-asan/build.ninja ]; then
         CC=clang meson setup build-asan --prefix=/usr --werror -Db_sanitize=address,undefined -Db_lundef=false
 fi
 meson compile -C build-asan
+if [ ! -f build-fuzz/build.ninja ]; then
+        CC=clang meson setup build-fuzz --prefix=/usr --werror -Db_sanitize=address,undefined -Db_lundef=false \
+                -Dfuzz=true
+fi
+meson compile -C build-fuzz
 
 echo "== gcc build: every test"
 meson test -C build-gcc --print-errorlogs
@@ -37,10 +43,14 @@ if grep -nE "ERROR: (Address|Leak)Sanitizer|runtime error:" build-asan/meson-log
         exit 1
 fi
 
-# One closing line over both builds, counted from meson's own log.
+echo "== libFuzzer: each parser of outside input for ${VG_FUZZ_SECONDS:-60} s"
+meson test -C build-fuzz --suite fuzz --print-errorlogs
+
+# One closing line over every build, counted from meson's own log.
 summary() {
         jq -s -r '[.[] | .result] | "\(map(select(. == "OK")) | length) \(map(select(. != "OK" and . != "SKIP")) | length) \(map(select(. == "SKIP")) | length)"' \
-                build-gcc/meson-logs/testlog.json build-clang/meson-logs/testlog.json build-asan/meson-logs/testlog.json
+                build-gcc/meson-logs/testlog.json build-clang/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+                build-fuzz/meson-logs/testlog.json
 }
 read -r passed failed skipped < <(summary)
 echo "tests: $passed passed, $failed failed, $skipped skipped"

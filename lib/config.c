@@ -192,18 +192,12 @@ static int parse_line(Config *c, char *text, const char *file, unsigned line,
         return vg_error(err, -EINVAL, "%s:%u:%u: unknown key '%s' (known: %s)", file, line, col, key, known);
 }
 
-int config_load_file(Config *c, const char *path, VgError *err) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
-        int r = vg_read_file(path, CONFIG_MAX_BYTES, &buf, &len);
-        if (r == -ENOENT)
-                return vg_error(err, r, "%s: no such file", path);
-        if (r == -EFBIG)
-                return vg_error(err, r, "%s: larger than %d bytes, not a config file", path, CONFIG_MAX_BYTES);
-        if (r < 0)
-                return vg_error(err, r, "%s: %s", path, strerror(-r));
-        if (memchr(buf, '\0', len))
+int config_parse(Config *c, const char *text, size_t len, const char *path, VgError *err) {
+        if (memchr(text, '\0', len))
                 return vg_error(err, -EINVAL, "%s: contains a NUL byte, not a text file", path);
+        _cleanup_free_ char *buf = strndup(text, len);
+        if (!buf)
+                return vg_error(err, -ENOMEM, "out of memory");
 
         unsigned seen[ELEMENTSOF(keys)] = { 0 };
         unsigned line = 0;
@@ -215,11 +209,24 @@ int config_load_file(Config *c, const char *path, VgError *err) {
                 if (nl)
                         *nl = '\0';
                 line++;
-                r = parse_line(c, p, path, line, seen, err);
+                int r = parse_line(c, p, path, line, seen, err);
                 if (r < 0)
                         return r;
         }
         return config_set_path(&c->path, path);
+}
+
+int config_load_file(Config *c, const char *path, VgError *err) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = vg_read_file(path, CONFIG_MAX_BYTES, &buf, &len);
+        if (r == -ENOENT)
+                return vg_error(err, r, "%s: no such file", path);
+        if (r == -EFBIG)
+                return vg_error(err, r, "%s: larger than %d bytes, not a config file", path, CONFIG_MAX_BYTES);
+        if (r < 0)
+                return vg_error(err, r, "%s: %s", path, strerror(-r));
+        return config_parse(c, buf, len, path, err);
 }
 
 int config_validate(const Config *c, VgError *err) {

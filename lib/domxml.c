@@ -263,7 +263,9 @@ static int parse_domain_child(DomainFacts *f, xmlNode *c) {
         } else if (is_elem(c, "memory", NULL)) {
                 _cleanup_free_ char *v = text(c), *unit = prop(c, "unit");
                 f->memory_kib = to_kib(v, unit);
-        } else if (is_elem(c, "os", NULL)) {
+        } else if (is_elem(c, "os", NULL) && !f->arch && !f->machine) {
+                /* the first <os>, as for name and uuid (found by the fuzzer: a
+                 * second one leaked the first's strings) */
                 xmlNode *t = child(c, "type");
                 f->arch = prop(t, "arch");
                 f->machine = prop(t, "machine");

@@ -13,6 +13,7 @@
 
 typedef struct Loader {
         const char *text;
+        size_t len;
         const char *path;
         VgError *err;
 } Loader;
@@ -25,7 +26,8 @@ static void locate(const Loader *l, const char *key, int *line, int *col) {
                 return;
         char quoted[300];
         snprintf(quoted, sizeof(quoted), "\"%s\"", key);
-        const char *hit = strstr(l->text, quoted);
+        /* text is len bytes, not a C string (found by the fuzzer) */
+        const char *hit = memmem(l->text, l->len, quoted, strlen(quoted));
         if (!hit)
                 return;
         *line = 1;
@@ -218,7 +220,7 @@ static int load_rule(const Loader *l, json_t *j, size_t i, PolicyRule *r) {
 DEFINE_POINTER_CLEANUP(Policy, policy_free)
 
 int policy_parse(const char *text, size_t len, const char *path, Policy **ret, VgError *err) {
-        Loader l = { text, path, err };
+        Loader l = { text, len, path, err };
         json_error_t jerr;
         json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root)

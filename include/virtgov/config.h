@@ -51,6 +51,9 @@ Config *config_free(Config *c);
  */
 int config_load_file(Config *c, const char *path, VgError *err);
 
+/* The same for text already in memory (len bytes; path names it in errors). */
+int config_parse(Config *c, const char *text, size_t len, const char *path, VgError *err);
+
 /* Cross-key checks, separate from parsing so each is tested on its own. */
 int config_validate(const Config *c, VgError *err);
 

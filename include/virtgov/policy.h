@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "virtgov/domxml.h"
+#include "virtgov/ticket.h"
 #include "virtgov/util.h"
 
 typedef enum { VERDICT_ALLOW, VERDICT_DENY } Verdict;
@@ -68,11 +69,6 @@ typedef struct Approval {
         int64_t until_us;        /* 0: no end */
 } Approval;
 
-/* A change ticket: which domains (glob), which action, when. */
-typedef struct Ticket {
-        const char *id, *domain_glob, *action, *approved_by;
-        int64_t from_us, until_us;
-} Ticket;
 
 /* The state of one disk image, as found by the caller (stat against the
  * trusted-image library). */

@@ -152,3 +152,18 @@ Test(policy, path_under) {
         cr_assert(!policy_path_under("/var/lib/libvirt/images", "/var/lib/libvirt/images"));
         cr_assert(!policy_path_under("relative/a", "relative"));
 }
+
+/* policy_parse takes len bytes, not a C string: the error's place is still
+ * found, and nothing past the buffer is read (ASan checks; the fuzzer
+ * found the overread). */
+Test(policy, parse_an_unterminated_buffer) {
+        static const char text[] = "{ \"rules\": [ { \"name\": \"r\",\n  \"require\": { \"max_vcpu\": 2 } } ] }";
+        size_t len = sizeof(text) - 1;
+        char *buf = malloc(len);   /* exactly len: no NUL after it */
+        memcpy(buf, text, len);
+        Policy *p = NULL;
+        VgError err = { "" };
+        cr_assert_eq(policy_parse(buf, len, "buf.json", &p, &err), -EINVAL);
+        cr_assert(strstr(err.text, "buf.json:2:16: rules[0].require: unknown key 'max_vcpu'"), "%s", err.text);
+        free(buf);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Change tickets as they come in: from 'virtgov ticket add' or an export
+ * from a change system ('ticket import'). Checked here, stored by the CLI.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtgov/util.h"
+
+/* A change ticket: which domains (glob), which action, when. The policy
+ * engine reads the same struct. */
+typedef struct Ticket {
+        const char *id, *domain_glob, *action, *approved_by;   /* action NULL: start */
+        int64_t from_us, until_us;
+} Ticket;
+
+/* -EINVAL with err saying what is missing or wrong (id, domain glob,
+ * action, a window that ends before it starts). */
+int ticket_check(const Ticket *t, VgError *err);
+
+/*
+ * An import: a JSON array of objects with the string fields id, domain,
+ * action, from, until, approved_by (times as vg_time_parse takes them,
+ * relative to now). Every ticket is checked before any is returned: all or
+ * nothing. *ret_json owns the strings the tickets point into. Errors name
+ * the file and the ticket's index (or line:column for bad JSON).
+ */
+int ticket_import_parse(const char *text, size_t len, const char *file, int64_t now, json_t **ret_json,
+                        Ticket **ret, size_t *ret_n, VgError *err);

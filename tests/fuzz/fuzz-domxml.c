@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Domain XML as libvirt hands it to the hook on stdin, and what the hook
+ * does with it next: facts to JSON and back (the inventory round trip). */
+#include "virtgov/domxml.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        DomainFacts *f = NULL, *back = NULL;
+        VgError err = { "" };
+        if (domxml_parse((const char *) data, size, &f, &err) < 0)
+                return 0;
+        json_t *j = domain_facts_to_json(f);
+        if (j && domain_facts_from_json(j, &back) == 0)
+                domain_facts_free(back);
+        json_decref(j);
+        domain_facts_free(f);
+        return 0;
+}
