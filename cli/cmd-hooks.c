@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,49 @@ typedef struct HookOpts {
         const char *dir, *from;
 } HookOpts;
 
+/* The inventory's directory: 2750 root:inventory_group, so that files
+ * created in it (the inventory, its -wal and -shm) get the group and its
+ * members can read them, and nobody else can look in. Without the group,
+ * 0750 root:root. */
+static int secure_state_dir(const Config *c) {
+        _cleanup_free_ char *dir = strdup(c->inventory);
+        if (!dir)
+                return cli_error("out of memory");
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        int r = vg_mkdir_p(dir, 0750);
+        if (r < 0)
+                return cli_error("cannot create the directory of '%s': %s", c->inventory, strerror(-r));
+        struct group *g = getgrnam(c->inventory_group);
+        if (!g) {
+                fprintf(stderr, "virtgov: no group '%s' (inventory_group): only root can read the inventory; "
+                        "'groupadd --system %s' and run this again to let its members read it\n",
+                        c->inventory_group, c->inventory_group);
+                return 0;
+        }
+        if (chown(dir, 0, g->gr_gid) < 0 || chmod(dir, 02750) < 0)
+                return cli_error("cannot give '%s' to group '%s': %s", dir, c->inventory_group, strerror(errno));
+        return 0;
+}
+
+/* An inventory made before the directory had its group: give it and its
+ * -wal and -shm the group too, mode 0640. */
+static int secure_inventory(const Config *c) {
+        struct group *g = getgrnam(c->inventory_group);
+        static const char *const suffix[] = { "", "-wal", "-shm" };
+        for (size_t i = 0; i < ELEMENTSOF(suffix); i++) {
+                char path[4200];
+                snprintf(path, sizeof(path), "%s%s", c->inventory, suffix[i]);
+                if (access(path, F_OK) < 0)
+                        continue;
+                if ((g && chown(path, 0, g->gr_gid) < 0) || chmod(path, 0640) < 0)
+                        return cli_error("cannot set the mode of '%s': %s", path, strerror(errno));
+        }
+        return 0;
+}
+
 static int install(Cli *cli, const HookOpts *o) {
         _cleanup_free_ char *bin = NULL;
         size_t len;
@@ -121,19 +165,16 @@ static int install(Cli *cli, const HookOpts *o) {
          * the hook writes, it never creates. */
         VgError err = { "" };
         Store *s = NULL;
-        char *slash = strrchr(cli->config->inventory, '/');
-        if (slash && slash != cli->config->inventory) {
-                *slash = '\0';
-                int r = vg_mkdir_p(cli->config->inventory, 0755);
-                *slash = '/';
-                if (r < 0)
-                        return cli_error("cannot create the directory of '%s': %s", cli->config->inventory,
-                                         strerror(-r));
-        }
+        int r = secure_state_dir(cli->config);
+        if (r)
+                return r;
         if (store_open(cli->config->inventory, STORE_CREATE, cli->config->busy_timeout_ms, &s, &err) < 0)
                 return cli_error("%s", err.text);
         store_close(s);
-        int r = vg_mkdir_p(cli->config->spool_dir, 0700);
+        r = secure_inventory(cli->config);
+        if (r)
+                return r;
+        r = vg_mkdir_p(cli->config->spool_dir, 0700);
         if (r < 0)
                 return cli_error("cannot create spool '%s': %s", cli->config->spool_dir, strerror(-r));
 
@@ -306,7 +347,10 @@ const Command cmd_hooks = {
         "install    copies the hook binary to DIR/qemu.d/" HOOK_NAME " and DIR/network.d/" HOOK_NAME "\n"
         "           (atomically, mode 0755), creates the inventory and the spool if\n"
         "           missing, and leaves every other hook alone. libvirt runs all hooks in\n"
-        "           those directories and the worst exit code wins.\n"
+        "           those directories and the worst exit code wins. The inventory's\n"
+        "           directory becomes 2750 root:virtgov (the 'inventory_group' key) and\n"
+        "           the inventory 0640, so members of that group read it without root;\n"
+        "           the spool is 0700.\n"
         "uninstall  removes those two files and nothing else.\n"
         "status     says whether each is installed, executable and identical to the hook\n"
         "           binary, which other hooks run beside it, and whether the running\n"

@@ -56,6 +56,10 @@ struct Daemon {
         Event **queue;
         size_t n_queue;
         int flush_timer;
+        /* A fold that failed (inventory locked, full, read-only) is tried
+         * again after fold_retry_ms, doubling up to a minute. */
+        int fold_retry_timer;
+        unsigned fold_retry_ms;
         int signal_fd;
 };
 

@@ -134,6 +134,10 @@ void daemon_flush(Daemon *d) {
         daemon_forward(d);
 }
 
+static void on_fold_retry(int timer, void *opaque) {
+        daemon_fold_spool(opaque);
+}
+
 static void on_flush(int timer, void *opaque) {
         daemon_flush(opaque);
 }
@@ -155,21 +159,33 @@ int daemon_record(Daemon *d, Event *e) {
 
 void daemon_fold_spool(Daemon *d) {
         daemon_flush(d);
-        SpoolStats st;
+        SpoolStats st = { 0 };
         VgError err = { "" };
-        if (spool_fold(d->config->spool_dir, d->store, &st, &err) < 0)
-                log_msg(d, LOG_WARNING, "folding the spool: %s", err.text);
-        else if (st.rejected)
+        if (spool_fold(d->config->spool_dir, d->store, &st, &err) < 0) {
+                d->fold_retry_ms = d->fold_retry_ms ? d->fold_retry_ms * 2 : 1000;
+                if (d->fold_retry_ms > 60000)
+                        d->fold_retry_ms = 60000;
+                log_msg(d, LOG_WARNING, "folding the spool: %s; trying again in %u s", err.text,
+                        d->fold_retry_ms / 1000);
+                if (d->fold_retry_timer >= 0)
+                        virEventUpdateTimeout(d->fold_retry_timer, (int) d->fold_retry_ms);
+        } else {
+                d->fold_retry_ms = 0;
+                if (d->fold_retry_timer >= 0)
+                        virEventUpdateTimeout(d->fold_retry_timer, -1);
+        }
+        if (st.rejected)
                 log_msg(d, LOG_WARNING, "%zu malformed spool file(s) moved to '%s/rejected'", st.rejected,
                         d->config->spool_dir);
         if (st.folded)
                 daemon_forward(d);
 }
 
-static void record_daemon_event(Daemon *d, const char *kind) {
+static void record_daemon_event(Daemon *d, const char *kind, const char *reason) {
         Event *e = event_new("daemon", kind);
         if (!e)
                 return;
+        event_set(&e->reason, reason);
         json_t *uris = json_array();
         for (size_t i = 0; i < d->n_conns; i++)
                 json_array_append_new(uris, json_string(d->conns[i].uri));
@@ -186,6 +202,7 @@ static void reload(Daemon *d) {
         VgError err = { "" };
         if (config_load(d->config_path, &c, &err) < 0) {
                 log_msg(d, LOG_ERR, "reload: %s; keeping the running configuration", err.text);
+                record_daemon_event(d, "daemon.reload-failed", err.text);
                 return;
         }
         if (strcmp(c->inventory, d->config->inventory) || strcmp(c->spool_dir, d->config->spool_dir) ||
@@ -202,7 +219,7 @@ static void reload(Daemon *d) {
         config_strv_free(d->priv_groups);
         d->priv_groups = config_split(c->privileged_groups);
         virEventUpdateTimeout(d->periodic_timer, (int) c->reconcile_interval_s * 1000);
-        record_daemon_event(d, "daemon.reloaded");
+        record_daemon_event(d, "daemon.reloaded", NULL);
         log_msg(d, LOG_INFO, "configuration reloaded");
 }
 
@@ -366,7 +383,8 @@ static void on_libvirt_error(void *opaque, virErrorPtr e) {
 
 int main(int argc, char **argv) {
         Daemon d = { .inotify_fd = -1, .wd_etc = -1, .wd_sudoers = -1, .wd_spool = -1, .signal_fd = -1,
-                     .accounts_timer = -1, .periodic_timer = -1, .forward_timer = -1, .flush_timer = -1 };
+                     .accounts_timer = -1, .periodic_timer = -1, .forward_timer = -1, .flush_timer = -1,
+                     .fold_retry_timer = -1 };
         const char *db = NULL;
         char **uris = NULL;
         int r = parse_argv(argc, argv, &d, &db, &uris);
@@ -386,6 +404,7 @@ int main(int argc, char **argv) {
         if (setup_runtime(&d) < 0)
                 return 1;
         d.flush_timer = virEventAddTimeout(-1, on_flush, &d, NULL);
+        d.fold_retry_timer = virEventAddTimeout(-1, on_fold_retry, &d, NULL);
 
         for (size_t i = 0; d.uris[i]; i++)
                 d.n_conns++;
@@ -393,7 +412,7 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < d.n_conns; i++)
                 conn_init(&d, &d.conns[i], d.uris[i]);
 
-        record_daemon_event(&d, "daemon.started");
+        record_daemon_event(&d, "daemon.started", NULL);
         daemon_fold_spool(&d);
         if (watch_init(&d) < 0)
                 log_msg(&d, LOG_WARNING, "account and spool watching is off");
@@ -415,7 +434,7 @@ int main(int argc, char **argv) {
                 conn_close(&d.conns[i]);
         watch_close(&d);
         daemon_fold_spool(&d);
-        record_daemon_event(&d, "daemon.stopped");
+        record_daemon_event(&d, "daemon.stopped", NULL);
         daemon_flush(&d);
         daemon_anchor(&d);
         log_msg(&d, LOG_INFO, "stopped");

@@ -116,6 +116,19 @@ static bool is_account_file(const char *name) {
         return false;
 }
 
+/* The hook renames finished files into the spool (IN_MOVED_TO). If the
+ * spool directory goes (IN_DELETE_SELF, IN_MOVE_SELF), it is made again and
+ * watched again: the hook would re-create it and spool into it. */
+static void watch_spool(Daemon *d) {
+        int r = vg_mkdir_p(d->config->spool_dir, 0700);
+        if (r < 0)
+                log_msg(d, LOG_WARNING, "spool '%s': %s", d->config->spool_dir, strerror(-r));
+        d->wd_spool = inotify_add_watch(d->inotify_fd, d->config->spool_dir,
+                                        IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF);
+        if (d->wd_spool < 0)
+                log_msg(d, LOG_WARNING, "cannot watch spool '%s': %s", d->config->spool_dir, strerror(errno));
+}
+
 static void watch_sudoers_d(Daemon *d) {
         char path[PATH_MAX];
         snprintf(path, sizeof(path), "%s/sudoers.d", d->config->etc_dir);
@@ -134,10 +147,18 @@ static void on_inotify(int watch, int fd, int events, void *opaque) {
                         p += sizeof(*ev) + ev->len;
                         if (ev->mask & IN_Q_OVERFLOW) {
                                 /* Events were dropped: look at everything. */
+                                log_msg(d, LOG_WARNING, "inotify queue overflow: re-reading the accounts "
+                                        "and the spool");
                                 accounts = spool = true;
                                 continue;
                         }
-                        if (ev->wd == d->wd_spool)
+                        if (ev->wd == d->wd_spool && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))) {
+                                log_msg(d, LOG_WARNING, "spool '%s' was removed: making it again",
+                                        d->config->spool_dir);
+                                inotify_rm_watch(fd, d->wd_spool);
+                                watch_spool(d);
+                                spool = true;
+                        } else if (ev->wd == d->wd_spool)
                                 spool = true;
                         else if (ev->wd == d->wd_sudoers)
                                 accounts = true;
@@ -169,10 +190,7 @@ int watch_init(Daemon *d) {
         if (d->wd_etc < 0)
                 log_msg(d, LOG_WARNING, "cannot watch '%s': %s", d->config->etc_dir, strerror(errno));
         watch_sudoers_d(d);
-        /* The hook renames finished files into the spool (IN_MOVED_TO). */
-        d->wd_spool = inotify_add_watch(d->inotify_fd, d->config->spool_dir, IN_MOVED_TO | IN_CLOSE_WRITE);
-        if (d->wd_spool < 0)
-                log_msg(d, LOG_WARNING, "cannot watch spool '%s': %s", d->config->spool_dir, strerror(errno));
+        watch_spool(d);
         d->accounts_timer = virEventAddTimeout(-1, on_accounts_timer, d, NULL);
         if (virEventAddHandle(d->inotify_fd, VIR_EVENT_HANDLE_READABLE, on_inotify, d, NULL) < 0)
                 return -EIO;

@@ -41,6 +41,7 @@ static const ConfigKey keys[] = {
         K("bypass_window_s", KEY_UINT, bypass_window_s, 5, 3600),
         K("image_dirs",      KEY_STRING, image_dirs,    0, 0),
         K("stale_days",      KEY_UINT, stale_days,      1, 36500),
+        K("inventory_group", KEY_STRING, inventory_group, 0, 0),
 };
 #undef K
 
@@ -74,8 +75,10 @@ Config *config_new(void) {
         c->bypass_window_s = 120;
         c->image_dirs = strdup("/var/lib/libvirt/images");
         c->stale_days = 30;
+        c->inventory_group = strdup("virtgov");
         if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
-            !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs)
+            !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
+            !c->inventory_group)
                 return config_free(c);
         return c;
 }
@@ -94,6 +97,7 @@ Config *config_free(Config *c) {
         free(c->etc_dir);
         free(c->privileged_groups);
         free(c->image_dirs);
+        free(c->inventory_group);
         free(c);
         return NULL;
 }
@@ -219,7 +223,9 @@ int config_parse(Config *c, const char *text, size_t len, const char *path, VgEr
 int config_load_file(Config *c, const char *path, VgError *err) {
         _cleanup_free_ char *buf = NULL;
         size_t len;
-        int r = vg_read_file(path, CONFIG_MAX_BYTES, &buf, &len);
+        int r = vg_read_trusted_file(path, CONFIG_MAX_BYTES, &buf, &len, err);
+        if (r == -EPERM)
+                return r;
         if (r == -ENOENT)
                 return vg_error(err, r, "%s: no such file", path);
         if (r == -EFBIG)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -238,8 +240,15 @@ static int sql_errno(int rc) {
 }
 
 static int sql_fail(Store *s, int rc, VgError *err, const char *what) {
-        return vg_error(err, sql_errno(rc) ?: -EIO, "inventory '%s': %s: %s", s->path, what,
-                        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        /* SQLite says "disk I/O error"; the errno behind it says which
+         * (No space left on device, Read-only file system, ...). */
+        int sys = s->db && (rc & 0xff) == SQLITE_IOERR ? sqlite3_system_errno(s->db) : 0;
+        int r = sql_errno(rc) ?: -EIO;
+        if (sys == ENOSPC || sys == EROFS || sys == EACCES)
+                r = sys == ENOSPC ? -ENOSPC : -EROFS;
+        return vg_error(err, r, "inventory '%s': %s: %s%s%s%s", s->path, what,
+                        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), sys ? " (" : "",
+                        sys ? strerror(sys) : "", sys ? ")" : "");
 }
 
 static int stmt_get(Store *s, StmtId id, sqlite3_stmt **ret, VgError *err) {
@@ -347,6 +356,20 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
          * plain writer; only STORE_CREATE may. */
         if (mode != STORE_CREATE && access(path, F_OK) < 0)
                 return vg_error(err, -errno, "inventory '%s': %s", path, strerror(errno));
+
+        /* A new inventory is 0640: readable by its directory's group (the
+         * auditors' group, inherited from a setgid directory, see 'hooks
+         * install'), never by others. SQLite gives -wal and -shm the mode and
+         * owner of the database file. */
+        if (mode == STORE_CREATE) {
+                int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+                if (fd >= 0) {
+                        (void) fchmod(fd, 0640);   /* whatever the umask */
+                        close(fd);
+                } else if (errno != EEXIST)
+                        return vg_error(err, errno == EROFS || errno == EACCES ? -EROFS : -errno,
+                                        "inventory '%s': cannot create it: %s", path, strerror(errno));
+        }
 
         int flags = mode == STORE_READ ? SQLITE_OPEN_READONLY
                   : mode == STORE_WRITE ? SQLITE_OPEN_READWRITE

@@ -70,6 +70,52 @@ int vg_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len) 
         return vg_read_fd(fd, max, ret_buf, ret_len);
 }
 
+/* Who other than root could write through st, or NULL. */
+static const char *untrusted(const struct stat *st, bool dir) {
+        if (st->st_uid != 0)
+                return "its owner is not root";
+        bool sticky = dir && (st->st_mode & S_ISVTX);
+        if ((st->st_mode & S_IWGRP) && st->st_gid != 0 && !sticky)
+                return "its group may write it";
+        if ((st->st_mode & S_IWOTH) && !sticky)
+                return "anyone may write it";
+        return NULL;
+}
+
+int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *ret_len, VgError *err) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (geteuid() == 0) {
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                const char *why = untrusted(&st, false);
+                if (why)
+                        return vg_error(err, -EPERM, "%s: refusing it: %s (owner uid %u, group gid %u, mode %04o); "
+                                        "a user other than root could change what root does: chown root: and "
+                                        "chmod go-w it", path, why, (unsigned) st.st_uid, (unsigned) st.st_gid,
+                                        (unsigned) (st.st_mode & 07777));
+                _cleanup_free_ char *real = realpath(path, NULL);
+                if (!real)
+                        return -errno;
+                /* Each directory from the file's up to "/". */
+                for (char *slash = strrchr(real, '/'); slash; slash = strrchr(real, '/')) {
+                        slash[slash == real ? 1 : 0] = '\0';
+                        if (stat(real, &st) < 0)
+                                return -errno;
+                        if ((why = untrusted(&st, true)))
+                                return vg_error(err, -EPERM, "%s: refusing it: its directory %s is not safe: %s "
+                                                "(owner uid %u, group gid %u, mode %04o): a user other than root "
+                                                "could replace the file", path, real, why, (unsigned) st.st_uid,
+                                                (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
+                        if (slash == real)
+                                break;
+                }
+        }
+        return vg_read_fd(fd, max, ret_buf, ret_len);
+}
+
 static int fsync_parent(const char *path) {
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)
@@ -129,9 +175,11 @@ int vg_mkdir_p(const char *dir, unsigned mode) {
                         return -errno;
                 *s = '/';
         }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
+        if (mkdir(p, mode) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        /* Exactly mode, whatever the umask, and without the setgid bit a
+         * setgid parent would pass on (the spool stays root's alone). */
+        return chmod(p, mode) < 0 ? -errno : 0;
 }
 
 int vg_grow(void **arr, size_t *n, size_t size) {

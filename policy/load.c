@@ -277,7 +277,9 @@ int policy_parse(const char *text, size_t len, const char *path, Policy **ret, V
 int policy_load(const char *path, Policy **ret, VgError *err) {
         _cleanup_free_ char *text = NULL;
         size_t len;
-        int r = vg_read_file(path, POLICY_MAX_BYTES, &text, &len);
+        int r = vg_read_trusted_file(path, POLICY_MAX_BYTES, &text, &len, err);
+        if (r == -EPERM)
+                return r;
         if (r == -EFBIG)
                 return vg_error(err, -EINVAL, "%s: larger than %d bytes, not a policy", path, POLICY_MAX_BYTES);
         if (r < 0)

@@ -32,6 +32,7 @@ typedef struct Config {
         /* reports */
         char *image_dirs;        /* scanned for orphan images, besides dir pools */
         unsigned stale_days;     /* not started for this long: stale */
+        char *inventory_group;   /* may read the inventory (auditors) */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free

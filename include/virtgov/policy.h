@@ -98,7 +98,9 @@ typedef struct Decision {
  * Parses a policy. Errors name the file, line and column (jansson gives them
  * for syntax; for an unknown key or a bad value, the key's first place in
  * the text) and the JSON path: "policy.json:7:9: rules[1].require: unknown
- * key 'max_vcpu'". -EINVAL on any error, -ENOENT when the file is missing.
+ * key 'max_vcpu'". -EINVAL on any error, -ENOENT when the file is missing, -EPERM
+ * when run as root and someone other than root could change the file
+ * (vg_read_trusted_file).
  */
 int policy_load(const char *path, Policy **ret, VgError *err);
 int policy_parse(const char *text, size_t len, const char *path, Policy **ret, VgError *err);

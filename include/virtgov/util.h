@@ -36,11 +36,24 @@ int vg_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len);
  * same contract as vg_read_fd. */
 int vg_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
+/*
+ * vg_read_file for a file that steers a root process (the config, the
+ * policy). Run as root, it refuses (-EPERM, err says who could write what)
+ * a file that anyone but root could change: the file not owned by root or
+ * writable by a group other than root's or by others, or the same for any
+ * directory on its resolved path (a root-owned sticky directory such as
+ * /tmp is fine: others cannot rename or remove root's entries in it). Not
+ * run as root, the file is only as trusted as the user, and is read as is.
+ * Other errors are returned as negative errnos, with err untouched.
+ */
+int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *ret_len, VgError *err);
+
 /* Writes all of buf to path atomically: a temporary file beside it, fsync,
  * rename, fsync of the directory. The file gets the given mode. */
 int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
 
-/* Creates dir and its missing parents with mode. Existing dirs are fine. */
+/* Creates dir (exactly mode) and its missing parents (0755). An existing
+ * dir is fine and left as it is. */
 int vg_mkdir_p(const char *dir, unsigned mode);
 
 /* Grows the array *arr of *n elements of size bytes by one zeroed element

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "test-helpers.h"
 #include "vg-paths.h"
@@ -131,5 +133,44 @@ Test(config, explicit_file_must_exist_default_may_not) {
         cr_assert_str_eq(c->path, p);
         config_free(c);
         unsetenv("VIRTGOV_CONFIG");
+        free(p);
+}
+
+/* Root takes its config only from a file no one else could change. (The
+ * hook, the daemon and the CLI run as root; CI runs these tests as root.) */
+Test(config, root_refuses_a_file_others_could_change) {
+        if (geteuid() != 0)
+                cr_skip_test("needs root: the check applies to root only");
+        char *p = path_join(dir, "virtgov.conf");
+        write_text(p, "stale_days = 7\n");
+        static const struct { unsigned mode; gid_t gid; const char *says; } cases[] = {
+                { 0666, 0, "refusing it: anyone may write it" },
+                { 0664, 4, "refusing it: its group may write it" },   /* adm, not root's */
+                { 0664, 0, NULL },                                    /* root's group: fine */
+                { 0644, 0, NULL },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                cr_assert_eq(chown(p, 0, cases[i].gid), 0);
+                cr_assert_eq(chmod(p, cases[i].mode), 0);
+                Config *c = config_new();
+                VgError err = { "" };
+                int r = config_load_file(c, p, &err);
+                if (cases[i].says) {
+                        cr_expect_eq(r, -EPERM, "mode %o gid %u accepted", cases[i].mode, cases[i].gid);
+                        cr_expect(strstr(err.text, cases[i].says), "%s", err.text);
+                        cr_expect(strstr(err.text, p), "%s", err.text);
+                } else
+                        cr_expect_eq(r, 0, "mode %o gid %u: %s", cases[i].mode, cases[i].gid, err.text);
+                config_free(c);
+        }
+        /* a directory on the way that others may write */
+        cr_assert_eq(chmod(p, 0644), 0);
+        cr_assert_eq(chmod(dir, 0777), 0);
+        Config *c = config_new();
+        VgError err = { "" };
+        cr_expect_eq(config_load_file(c, p, &err), -EPERM);
+        cr_expect(strstr(err.text, "its directory"), "%s", err.text);
+        config_free(c);
+        chmod(dir, 0700);
         free(p);
 }
