@@ -7,12 +7,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "report.h"
 #include "virtgov/accounts.h"
 #include "virtgov/cleanup.h"
+#include "virtgov/domxml.h"
 #include "virtgov/image.h"
 
 static const char *const columns[] = { "domain", "uuid", "path", NULL };
@@ -136,23 +135,9 @@ static void look_at_domain(Sprawl *s, json_t *d) {
 
 static char *pool_dir(virStoragePoolPtr pool) {
         _cleanup_free_ char *xml = virStoragePoolGetXMLDesc(pool, 0);
-        if (!xml)
-                return NULL;
-        xmlDocPtr doc = xmlReadMemory(xml, (int) strlen(xml), "pool", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
         char *dir = NULL;
-        xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-        xmlChar *type = root ? xmlGetProp(root, (const xmlChar *) "type") : NULL;
-        if (type && !strcmp((const char *) type, "dir"))
-                for (xmlNode *t = root->children; t; t = t->next)
-                        if (t->type == XML_ELEMENT_NODE && !strcmp((const char *) t->name, "target"))
-                                for (xmlNode *p = t->children; p; p = p->next)
-                                        if (p->type == XML_ELEMENT_NODE && !strcmp((const char *) p->name, "path")) {
-                                                xmlChar *c = xmlNodeGetContent(p);
-                                                dir = c ? strdup((const char *) c) : NULL;
-                                                xmlFree(c);
-                                        }
-        xmlFree(type);
-        xmlFreeDoc(doc);
+        if (!xml || poolxml_dir(xml, strlen(xml), &dir, NULL) < 0)
+                return NULL;
         return dir;
 }
 

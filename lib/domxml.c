@@ -4,111 +4,230 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include <expat.h>
 
 #include "virtgov/cleanup.h"
 #include "virtgov/domxml.h"
 
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 
-/* ---- parsing, hardened ---- */
+/*
+ * ---- parsing, hardened ----
+ *
+ * expat builds a small tree of what libvirt's XML holds: elements with their
+ * namespace, attributes and text. (libxml2, as Debian builds it, drags ICU
+ * and libstdc++ into every program: 60% of the hook's instructions went to
+ * relocating them at each exec. expat needs nothing but libc.)
+ *
+ * libvirt never sends a DOCTYPE, and a DOCTYPE is where entity bombs and
+ * external entities live: the parser stops the moment one starts. Without
+ * one, only the five predefined entities and character references exist,
+ * and no external entity is ever loaded. Nesting and element count are
+ * bounded; the caller bounds the size.
+ */
 
-/* libvirt never sends a DOCTYPE, and a DOCTYPE is where entity bombs and
- * external entities live: stop the parser the moment one starts. */
-static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys) {
-        xmlParserCtxtPtr c = ctx;
-        c->_private = (void *) 1;
-        xmlStopParser(c);
+#define NS_SEP '\x01'          /* expat's "uri<sep>local" for namespaced names */
+#define MAX_DEPTH 256          /* libxml2's default limit */
+#define MAX_ELEMENTS 200000    /* a domain has hundreds */
+
+typedef struct XNode {
+        char *name, *ns;        /* local name; namespace URI or NULL */
+        char **attrs;           /* name, value, ...; un-namespaced only; NULL-terminated */
+        char *text;             /* this element's own character data */
+        size_t text_len;
+        int line;
+        struct XNode *parent, *children, *last, *next;
+} XNode;
+
+typedef struct Builder {
+        XML_Parser parser;
+        XNode *root, *cur;
+        unsigned depth, elements;
+        const char *stop;       /* why the builder stopped the parser */
+} Builder;
+
+static void xnode_free(XNode *n) {
+        while (n) {
+                XNode *next = n->next;
+                xnode_free(n->children);
+                free(n->name);
+                free(n->ns);
+                for (size_t i = 0; n->attrs && n->attrs[i]; i++)
+                        free(n->attrs[i]);
+                free(n->attrs);
+                free(n->text);
+                free(n);
+                n = next;
+        }
 }
 
-static int parse_doc(const char *xml, size_t len, xmlDocPtr *ret, VgError *err) {
+static void halt(Builder *b, const char *why) {
+        if (!b->stop)
+                b->stop = why;
+        XML_StopParser(b->parser, XML_FALSE);
+}
+
+static void on_start(void *u, const XML_Char *name, const XML_Char **attrs) {
+        Builder *b = u;
+        if (++b->depth > MAX_DEPTH)
+                return halt(b, "elements nested too deep");
+        if (++b->elements > MAX_ELEMENTS)
+                return halt(b, "too many elements for libvirt XML");
+        XNode *n = calloc(1, sizeof(*n));
+        if (!n)
+                return halt(b, "out of memory");
+        const char *sep = strchr(name, NS_SEP);
+        n->name = strdup(sep ? sep + 1 : name);
+        n->ns = sep ? strndup(name, (size_t) (sep - name)) : NULL;
+        n->line = (int) XML_GetCurrentLineNumber(b->parser);
+        size_t na = 0;
+        while (attrs[na])
+                na++;
+        n->attrs = calloc(na + 1, sizeof(char *));
+        /* link first: whatever was allocated is freed with the tree */
+        n->parent = b->cur;
+        if (!b->cur)
+                b->root = n;
+        else if (b->cur->last)
+                b->cur->last = b->cur->last->next = n;
+        else
+                b->cur->children = b->cur->last = n;
+        b->cur = n;
+        if (!n->name || (sep && !n->ns) || !n->attrs)
+                return halt(b, "out of memory");
+        size_t k = 0;
+        for (size_t i = 0; attrs[i]; i += 2) {
+                if (strchr(attrs[i], NS_SEP))
+                        continue;   /* xmlGetNoNsProp's rule: plain attributes only */
+                if (!(n->attrs[k] = strdup(attrs[i])) || !(n->attrs[k + 1] = strdup(attrs[i + 1])))
+                        return halt(b, "out of memory");
+                k += 2;
+        }
+}
+
+static void on_end(void *u, const XML_Char *name) {
+        Builder *b = u;
+        b->depth--;
+        if (b->cur)
+                b->cur = b->cur->parent;
+}
+
+static void on_text(void *u, const XML_Char *s, int len) {
+        Builder *b = u;
+        XNode *n = b->cur;
+        if (!n || len <= 0)
+                return;
+        char *t = realloc(n->text, n->text_len + (size_t) len + 1);
+        if (!t)
+                return halt(b, "out of memory");
+        memcpy(t + n->text_len, s, (size_t) len);
+        n->text_len += (size_t) len;
+        t[n->text_len] = '\0';
+        n->text = t;
+}
+
+static void on_doctype(void *u, const XML_Char *name, const XML_Char *sys, const XML_Char *pub, int internal) {
+        halt(u, "a DOCTYPE is not allowed in libvirt XML");
+}
+
+static int parse_doc(const char *xml, size_t len, XNode **ret, VgError *err) {
         if (len == 0)
                 return vg_error(err, -EINVAL, "empty input, expected XML");
         if (len > INT_MAX)
                 return vg_error(err, -EFBIG, "input of %zu bytes is too large", len);
 
-        xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-        if (!ctxt)
+        Builder b = { .parser = XML_ParserCreateNS("UTF-8", NS_SEP) };
+        if (!b.parser)
                 return vg_error(err, -ENOMEM, "out of memory");
-        ctxt->sax->internalSubset = refuse_doctype;
-
-        /* NONET: no network. No NOENT/DTDLOAD/DTDATTR: entities are never
-         * substituted, no DTD is loaded. No HUGE: libxml2's own depth and
-         * size limits stay on. NOERROR/NOWARNING: errors come back to us
-         * instead of being printed to the hook's stderr (libvirt's log). */
-        int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
-        xmlDocPtr doc = xmlCtxtReadMemory(ctxt, xml, (int) len, "stdin", NULL, opts);
+        XML_SetUserData(b.parser, &b);
+        XML_SetElementHandler(b.parser, on_start, on_end);
+        XML_SetCharacterDataHandler(b.parser, on_text);
+        XML_SetStartDoctypeDeclHandler(b.parser, on_doctype);
+        XML_SetParamEntityParsing(b.parser, XML_PARAM_ENTITY_PARSING_NEVER);
 
         int r = 0;
-        if (ctxt->_private) {
-                r = vg_error(err, -EINVAL, "line %d: a DOCTYPE is not allowed in libvirt XML",
-                             xmlSAX2GetLineNumber(ctxt));
-        } else if (!doc || !ctxt->wellFormed) {
-                const xmlError *e = xmlCtxtGetLastError(ctxt);
-                if (e && e->message) {
-                        char msg[256];
-                        snprintf(msg, sizeof(msg), "%s", e->message);
-                        msg[strcspn(msg, "\n")] = '\0';
-                        r = vg_error(err, -EINVAL, "line %d, column %d: %s", e->line, e->int2, msg);
-                } else
-                        r = vg_error(err, -EINVAL, "not well-formed XML");
+        if (XML_Parse(b.parser, xml, (int) len, XML_TRUE) != XML_STATUS_OK) {
+                int line = (int) XML_GetCurrentLineNumber(b.parser);
+                if (b.stop)
+                        r = vg_error(err, !strcmp(b.stop, "out of memory") ? -ENOMEM : -EINVAL, "line %d: %s",
+                                     line, b.stop);
+                else
+                        r = vg_error(err, -EINVAL, "line %d, column %d: %s", line,
+                                     (int) XML_GetCurrentColumnNumber(b.parser) + 1,
+                                     XML_ErrorString(XML_GetErrorCode(b.parser)));
         }
-        xmlFreeParserCtxt(ctxt);
+        XML_ParserFree(b.parser);
         if (r < 0) {
-                xmlFreeDoc(doc);
+                xnode_free(b.root);
                 return r;
         }
-        *ret = doc;
+        *ret = b.root;
         return 0;
 }
 
 /* ---- tree helpers ---- */
 
-static bool is_elem(xmlNode *n, const char *name, const char *ns) {
-        if (n->type != XML_ELEMENT_NODE || strcmp((const char *) n->name, name))
+static bool is_elem(const XNode *n, const char *name, const char *ns) {
+        if (!n || strcmp(n->name, name))
                 return false;
         if (!ns)
                 return n->ns == NULL;
-        return n->ns && n->ns->href && !strcmp((const char *) n->ns->href, ns);
+        return n->ns && !strcmp(n->ns, ns);
 }
 
-static xmlNode *child(xmlNode *n, const char *name) {
-        if (!n)
-                return NULL;
-        for (xmlNode *c = n->children; c; c = c->next)
+static XNode *child(const XNode *n, const char *name) {
+        for (XNode *c = n ? n->children : NULL; c; c = c->next)
                 if (is_elem(c, name, NULL))
                         return c;
         return NULL;
 }
 
-/* Attribute as a malloc'd string (libxml2 may use its own allocator). */
-static char *prop(xmlNode *n, const char *attr) {
-        if (!n)
-                return NULL;
-        xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *) attr);
-        if (!v)
-                return NULL;
-        char *s = strdup((const char *) v);
-        xmlFree(v);
-        return s;
+/* A plain attribute, malloc'd; NULL when absent. */
+static char *prop(const XNode *n, const char *attr) {
+        for (size_t i = 0; n && n->attrs[i]; i += 2)
+                if (!strcmp(n->attrs[i], attr))
+                        return strdup(n->attrs[i + 1]);
+        return NULL;
 }
 
-static char *text(xmlNode *n) {
+/* All text within n, in document order (xmlNodeGetContent's rule). */
+static int gather(const XNode *n, char **buf, size_t *len, size_t *cap) {
+        /* own text first, then children's: libvirt's text elements have no
+         * element children, so mixed content order does not arise */
+        if (n->text_len) {
+                if (*len + n->text_len + 1 > *cap) {
+                        size_t nc = (*len + n->text_len + 1) * 2;
+                        char *t = realloc(*buf, nc);
+                        if (!t)
+                                return -ENOMEM;
+                        *buf = t;
+                        *cap = nc;
+                }
+                memcpy(*buf + *len, n->text, n->text_len);
+                *len += n->text_len;
+                (*buf)[*len] = '\0';
+        }
+        for (XNode *c = n->children; c; c = c->next)
+                if (gather(c, buf, len, cap) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* The element's text with surrounding whitespace trimmed, malloc'd. */
+static char *text(const XNode *n) {
         if (!n)
                 return NULL;
-        xmlChar *v = xmlNodeGetContent(n);
-        if (!v)
+        _cleanup_free_ char *all = NULL;
+        size_t len = 0, cap = 0;
+        if (gather(n, &all, &len, &cap) < 0)
                 return NULL;
-        const char *b = (const char *) v;
+        const char *b = all ? all : "";
         while (*b == ' ' || *b == '\n' || *b == '\t' || *b == '\r')
                 b++;
         size_t l = strlen(b);
         while (l > 0 && (b[l - 1] == ' ' || b[l - 1] == '\n' || b[l - 1] == '\t' || b[l - 1] == '\r'))
                 l--;
-        char *s = strndup(b, l);
-        xmlFree(v);
-        return s;
+        return strndup(b, l);
 }
 
 static uint64_t to_kib(const char *value, const char *unit) {
@@ -140,8 +259,8 @@ static uint64_t to_kib(const char *value, const char *unit) {
 /* ---- domain ---- */
 
 /* The source of a disk or backing store, as one string per disk type. */
-static char *disk_source(xmlNode *disk) {
-        xmlNode *src = child(disk, "source");
+static char *disk_source(XNode *disk) {
+        XNode *src = child(disk, "source");
         if (!src)
                 return NULL;
         _cleanup_free_ char *type = prop(disk, "type");
@@ -168,7 +287,7 @@ static char *disk_source(xmlNode *disk) {
         return NULL;
 }
 
-static int parse_disk(DomainFacts *f, xmlNode *n) {
+static int parse_disk(DomainFacts *f, XNode *n) {
         if (vg_grow((void **) &f->disks, &f->n_disks, sizeof(DiskFacts)) < 0)
                 return -ENOMEM;
         DiskFacts *d = &f->disks[f->n_disks - 1];
@@ -181,7 +300,7 @@ static int parse_disk(DomainFacts *f, xmlNode *n) {
         d->shareable = child(n, "shareable") != NULL;
 
         /* <backingStore> nests one level per layer; an empty one ends it. */
-        for (xmlNode *b = child(n, "backingStore"); b; b = child(b, "backingStore")) {
+        for (XNode *b = child(n, "backingStore"); b; b = child(b, "backingStore")) {
                 char *s = disk_source(b);
                 if (!s)
                         break;
@@ -197,7 +316,7 @@ static int parse_disk(DomainFacts *f, xmlNode *n) {
         return 0;
 }
 
-static int parse_device(DomainFacts *f, xmlNode *n) {
+static int parse_device(DomainFacts *f, XNode *n) {
         if (is_elem(n, "disk", NULL))
                 return parse_disk(f, n);
         if (is_elem(n, "emulator", NULL)) {
@@ -209,7 +328,7 @@ static int parse_device(DomainFacts *f, xmlNode *n) {
                 if (vg_grow((void **) &f->ifaces, &f->n_ifaces, sizeof(InterfaceFacts)) < 0)
                         return -ENOMEM;
                 InterfaceFacts *i = &f->ifaces[f->n_ifaces - 1];
-                xmlNode *src = child(n, "source");
+                XNode *src = child(n, "source");
                 i->type = prop(n, "type");
                 i->source = prop(src, "network");
                 if (!i->source)
@@ -235,11 +354,11 @@ static int parse_device(DomainFacts *f, xmlNode *n) {
         return 0;
 }
 
-static void parse_metadata(DomainFacts *f, xmlNode *md) {
-        for (xmlNode *g = md ? md->children : NULL; g; g = g->next) {
+static void parse_metadata(DomainFacts *f, XNode *md) {
+        for (XNode *g = md ? md->children : NULL; g; g = g->next) {
                 if (!is_elem(g, "governance", VG_METADATA_NS))
                         continue;
-                for (xmlNode *c = g->children; c; c = c->next) {
+                for (XNode *c = g->children; c; c = c->next) {
                         char **field = is_elem(c, "owner", VG_METADATA_NS)   ? &f->owner
                                      : is_elem(c, "ticket", VG_METADATA_NS)  ? &f->ticket
                                      : is_elem(c, "purpose", VG_METADATA_NS) ? &f->purpose
@@ -250,7 +369,7 @@ static void parse_metadata(DomainFacts *f, xmlNode *md) {
         }
 }
 
-static int parse_domain_child(DomainFacts *f, xmlNode *c) {
+static int parse_domain_child(DomainFacts *f, XNode *c) {
         if (is_elem(c, "name", NULL) && !f->name)
                 f->name = text(c);
         else if (is_elem(c, "uuid", NULL) && !f->uuid)
@@ -266,11 +385,11 @@ static int parse_domain_child(DomainFacts *f, xmlNode *c) {
         } else if (is_elem(c, "os", NULL) && !f->arch && !f->machine) {
                 /* the first <os>, as for name and uuid (found by the fuzzer: a
                  * second one leaked the first's strings) */
-                xmlNode *t = child(c, "type");
+                XNode *t = child(c, "type");
                 f->arch = prop(t, "arch");
                 f->machine = prop(t, "machine");
         } else if (is_elem(c, "devices", NULL)) {
-                for (xmlNode *d = c->children; d; d = d->next)
+                for (XNode *d = c->children; d; d = d->next)
                         if (parse_device(f, d) < 0)
                                 return -ENOMEM;
         } else if (is_elem(c, "seclabel", NULL)) {
@@ -286,28 +405,27 @@ static int parse_domain_child(DomainFacts *f, xmlNode *c) {
 DEFINE_POINTER_CLEANUP(DomainFacts, domain_facts_free)
 
 int domxml_parse(const char *xml, size_t len, DomainFacts **ret, VgError *err) {
-        xmlDocPtr doc = NULL;
-        int r = parse_doc(xml, len, &doc, err);
+        XNode *root = NULL;
+        int r = parse_doc(xml, len, &root, err);
         if (r < 0)
                 return r;
 
-        xmlNode *root = xmlDocGetRootElement(doc);
         if (!root || !is_elem(root, "domain", NULL)) {
                 r = vg_error(err, -EINVAL, "line %d: root element is <%s>, expected <domain>",
-                             root ? root->line : 1, root ? (const char *) root->name : "");
-                xmlFreeDoc(doc);
+                             root ? root->line : 1, root ? root->name : "");
+                xnode_free(root);
                 return r;
         }
 
         _cleanup_(domain_facts_freep) DomainFacts *f = calloc(1, sizeof(*f));
         if (!f) {
-                xmlFreeDoc(doc);
+                xnode_free(root);
                 return vg_error(err, -ENOMEM, "out of memory");
         }
         f->virt_type = prop(root, "type");
-        for (xmlNode *c = root->children; c && r == 0; c = c->next)
+        for (XNode *c = root->children; c && r == 0; c = c->next)
                 r = parse_domain_child(f, c);
-        xmlFreeDoc(doc);
+        xnode_free(root);
         if (r < 0)
                 return vg_error(err, r, "out of memory");
         if (!f->name || !*f->name)
@@ -351,24 +469,23 @@ DomainFacts *domain_facts_free(DomainFacts *f) {
 DEFINE_POINTER_CLEANUP(NetworkFacts, network_facts_free)
 
 int netxml_parse(const char *xml, size_t len, NetworkFacts **ret, VgError *err) {
-        xmlDocPtr doc = NULL;
-        int r = parse_doc(xml, len, &doc, err);
+        XNode *root = NULL;
+        int r = parse_doc(xml, len, &root, err);
         if (r < 0)
                 return r;
 
-        xmlNode *root = xmlDocGetRootElement(doc);
         /* A bare <network> is accepted too: it is what net-dumpxml prints. */
-        xmlNode *net = root && is_elem(root, "network", NULL) ? root : child(root, "network");
+        XNode *net = root && is_elem(root, "network", NULL) ? root : child(root, "network");
         if (!root || !net || !(is_elem(root, "hookData", NULL) || root == net)) {
                 r = vg_error(err, -EINVAL, "line %d: root element is <%s>, expected <hookData> with a <network>",
-                             root ? root->line : 1, root ? (const char *) root->name : "");
-                xmlFreeDoc(doc);
+                             root ? root->line : 1, root ? root->name : "");
+                xnode_free(root);
                 return r;
         }
 
         _cleanup_(network_facts_freep) NetworkFacts *f = calloc(1, sizeof(*f));
         if (!f) {
-                xmlFreeDoc(doc);
+                xnode_free(root);
                 return vg_error(err, -ENOMEM, "out of memory");
         }
         f->name = text(child(net, "name"));
@@ -378,20 +495,20 @@ int netxml_parse(const char *xml, size_t len, NetworkFacts **ret, VgError *err) 
 
         /* libvirt >= 6.0 sends <networkport>; older ones sent the plugged
          * <interface> and its <domain>. Read either. */
-        xmlNode *port = root == net ? NULL : child(root, "networkport");
+        XNode *port = root == net ? NULL : child(root, "networkport");
         if (port) {
-                xmlNode *owner = child(port, "owner");
+                XNode *owner = child(port, "owner");
                 f->port_uuid = text(child(port, "uuid"));
                 f->owner_name = text(child(owner, "name"));
                 f->owner_uuid = text(child(owner, "uuid"));
                 f->port_mac = prop(child(port, "mac"), "address");
         } else if (root != net) {
-                xmlNode *dom = child(root, "domain");
+                XNode *dom = child(root, "domain");
                 f->owner_name = text(child(dom, "name"));
                 f->owner_uuid = text(child(dom, "uuid"));
                 f->port_mac = prop(child(child(root, "interface"), "mac"), "address");
         }
-        xmlFreeDoc(doc);
+        xnode_free(root);
         if (!f->name || !*f->name)
                 return vg_error(err, -EINVAL, "<network> has no <name>");
         *ret = TAKE_PTR(f);
@@ -405,6 +522,19 @@ NetworkFacts *network_facts_free(NetworkFacts *f) {
         free(f->port_uuid); free(f->owner_name); free(f->owner_uuid); free(f->port_mac);
         free(f);
         return NULL;
+}
+
+/* ---- storage pool ---- */
+
+int poolxml_dir(const char *xml, size_t len, char **ret, VgError *err) {
+        XNode *root = NULL;
+        int r = parse_doc(xml, len, &root, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *type = is_elem(root, "pool", NULL) ? prop(root, "type") : NULL;
+        *ret = type && !strcmp(type, "dir") ? text(child(child(root, "target"), "path")) : NULL;
+        xnode_free(root);
+        return 0;
 }
 
 /* ---- JSON ---- */

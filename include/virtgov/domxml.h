@@ -80,6 +80,10 @@ NetworkFacts *network_facts_free(NetworkFacts *f);
 /* The facts as a new JSON object (caller owns the reference); absent facts
  * are left out. NULL only on ENOMEM. */
 json_t *domain_facts_to_json(const DomainFacts *f);
+
+/* A storage pool's XML: for a pool of type dir, its target path in *ret
+ * (malloc'd); NULL for other types. Errors as for domxml_parse. */
+int poolxml_dir(const char *xml, size_t len, char **ret, VgError *err);
 json_t *network_facts_to_json(const NetworkFacts *f);
 
 /* The facts back from their JSON form (as recorded on an event), for
