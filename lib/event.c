@@ -25,11 +25,15 @@ static int make_ref(char **ret) {
                 }
                 got += (size_t) k;
         }
+        static const char hex[] = "0123456789abcdef";
         char *s = malloc(sizeof(b) * 2 + 1);
         if (!s)
                 return -ENOMEM;
-        for (size_t i = 0; i < sizeof(b); i++)
-                sprintf(s + 2 * i, "%02x", b[i]);
+        for (size_t i = 0; i < sizeof(b); i++) {
+                s[2 * i] = hex[b[i] >> 4];
+                s[2 * i + 1] = hex[b[i] & 15];
+        }
+        s[2 * sizeof(b)] = '\0';
         *ret = s;
         return 0;
 }
