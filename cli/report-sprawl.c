@@ -18,7 +18,7 @@ static const char *const columns[] = { "domain", "uuid", "path", NULL };
 
 typedef struct Sprawl {
         Report *r;
-        json_t *domains;         /* array of the rows we look at (copies) */
+        json_t *known_nets;      /* object: network name -> true; NULL without libvirt */
         json_t *used;            /* object: real path -> array of domain names */
         json_t *writers;         /* object: path -> array of domains writing it */
         json_t *macs;            /* object: mac -> array of domain names */
@@ -32,13 +32,25 @@ static json_t *dom_fields(json_t *d, const char *path) {
         return o;
 }
 
-static int collect(const DomainRow *d, void *u) {
+static void look_at_domain(Sprawl *s, json_t *d);
+static void look_at_networks(Sprawl *s, json_t *d);
+static void look_at_snapshots(Sprawl *s, json_t *d);
+
+/* One domain at a time, as the store reads them: at 100,000 domains,
+ * holding every domain's facts at once took 650 MB and most of the time
+ * went to malloc. */
+static int look(const DomainRow *d, void *u) {
         Sprawl *s = u;
         json_t *o = domain_row_to_json(d);
+        if (!o)
+                return -ENOMEM;
         /* The definition as the daemon saw it, else what the hook saw. */
         if (d->config_facts)
                 json_object_set(o, "facts", d->config_facts);
-        json_array_append_new(s->domains, o);
+        look_at_domain(s, o);
+        look_at_networks(s, o);
+        look_at_snapshots(s, o);
+        json_decref(o);
         return 0;
 }
 
@@ -212,33 +224,28 @@ static json_t *known_networks(Report *r) {
         return names;
 }
 
-static void look_at_networks(Sprawl *s) {
-        json_t *known = known_networks(s->r);
-        if (!known)
+static void look_at_networks(Sprawl *s, json_t *d) {
+        if (!s->known_nets)
                 return;
-        size_t i, k;
-        json_t *d, *nic;
-        json_array_foreach(s->domains, i, d)
-                json_array_foreach(json_object_get(json_object_get(d, "facts"), "interfaces"), k, nic) {
-                        const char *type = json_string_value(json_object_get(nic, "type"));
-                        const char *net = json_string_value(json_object_get(nic, "source"));
-                        if (type && !strcmp(type, "network") && net && !json_object_get(known, net))
-                                report_row(s->r, "unknown_networks", true, dom_fields(d, NULL),
-                                           "interface %s is on network '%s', which does not exist",
-                                           json_string_value(json_object_get(nic, "mac")) ?: "?", net);
-                }
-        json_decref(known);
+        size_t k;
+        json_t *nic;
+        json_array_foreach(json_object_get(json_object_get(d, "facts"), "interfaces"), k, nic) {
+                const char *type = json_string_value(json_object_get(nic, "type"));
+                const char *net = json_string_value(json_object_get(nic, "source"));
+                if (type && !strcmp(type, "network") && net && !json_object_get(s->known_nets, net))
+                        report_row(s->r, "unknown_networks", true, dom_fields(d, NULL),
+                                   "interface %s is on network '%s', which does not exist",
+                                   json_string_value(json_object_get(nic, "mac")) ?: "?", net);
+        }
 }
 
-static void look_at_snapshots(Sprawl *s) {
+static void look_at_snapshots(Sprawl *s, json_t *d) {
         if (!s->r->conn)
                 return;
-        size_t i;
-        json_t *d;
-        json_array_foreach(s->domains, i, d) {
+        {
                 virDomainPtr dom = virDomainLookupByUUIDString(s->r->conn, json_string_value(json_object_get(d, "uuid")));
                 if (!dom)
-                        continue;
+                        return;
                 virDomainSnapshotPtr *snaps = NULL;
                 int n = virDomainListAllSnapshots(dom, &snaps, 0);
                 long long oldest = 0;
@@ -287,22 +294,17 @@ static void pairs(Sprawl *s, json_t *map, const char *category, const char *what
 }
 
 static int run(Report *r) {
-        Sprawl s = { .r = r, .domains = json_array(), .used = json_object(), .writers = json_object(),
-                     .macs = json_object() };
+        Sprawl s = { .r = r, .used = json_object(), .writers = json_object(), .macs = json_object(),
+                     .known_nets = known_networks(r) };
         VgError err = { "" };
-        if (store_list_domains(r->store, LIST_FACTS, collect, &s, &err) < 0)
-                return cli_error("%s", err.text);
         if (accounts_read(r->cli->config->etc_dir, 0, &s.accounts, NULL) < 0)
                 s.accounts = NULL;
-        size_t i;
-        json_t *d;
-        json_array_foreach(s.domains, i, d)
-                look_at_domain(&s, d);
-        scan_images(&s);
-        pairs(&s, s.writers, "shared_images", "written");
-        pairs(&s, s.macs, "duplicate_macs", "used");
-        look_at_networks(&s);
-        look_at_snapshots(&s);
+        int listed = store_list_domains(r->store, LIST_FACTS, look, &s, &err);
+        if (listed >= 0) {
+                scan_images(&s);
+                pairs(&s, s.writers, "shared_images", "written");
+                pairs(&s, s.macs, "duplicate_macs", "used");
+        }
         /* By kind, through the kind index: a window can hold millions of
          * events and only these few kinds matter. */
         static const char *const kinds[] = { "domain.prepare", "domain.migrate", "domain.restore",
@@ -312,12 +314,12 @@ static int run(Report *r) {
                 store_query_events(r->store, &f, unauthorized_event, r, NULL);
         }
 
-        json_decref(s.domains);
+        json_decref(s.known_nets);
         json_decref(s.used);
         json_decref(s.writers);
         json_decref(s.macs);
         accounts_free(s.accounts);
-        return 0;
+        return listed < 0 ? cli_error("%s", err.text) : 0;
 }
 
 const ReportDef report_sprawl = {

@@ -96,6 +96,10 @@ static const struct {
          * for that one transaction. */
         { "ALTER TABLE events ADD COLUMN prev_hash TEXT;"
           "ALTER TABLE events ADD COLUMN hash TEXT;", chain_existing_rows },
+        /* 5 -> 6: list in (name, uuid) order straight from an index, with
+         * no sort (at 100,000 domains the sort copied every row's facts). */
+        { "CREATE INDEX IF NOT EXISTS domains_name_uuid ON domains(name, uuid);"
+          "DROP INDEX IF EXISTS domains_name;", NULL },
 };
 
 typedef enum StmtId {
@@ -106,6 +110,8 @@ typedef enum StmtId {
         STMT_UPSERT_DOMAIN,
         STMT_LIST_DOMAINS,
         STMT_LIST_ALL_DOMAINS,
+        STMT_LIST_DOMAINS_LEAN,
+        STMT_LIST_ALL_DOMAINS_LEAN,
         STMT_FIND_DOMAIN,
         STMT_META_GET,
         STMT_META_SET,
@@ -130,6 +136,11 @@ typedef enum StmtId {
 #define DOMAIN_COLUMNS \
         "uuid, name, host, state, persistent, owner, ticket, purpose, facts, " \
         "first_seen, last_seen, last_start, last_stop, autostart, config_facts"
+/* The same without the facts: a listing that does not show them does not
+ * read their (overflow) pages. */
+#define DOMAIN_COLUMNS_LEAN \
+        "uuid, name, host, state, persistent, owner, ticket, purpose, NULL, " \
+        "first_seen, last_seen, last_start, last_stop, autostart, NULL"
 
 static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_INSERT_EVENT] =
@@ -173,6 +184,10 @@ static const char *const stmt_sql[_STMT_MAX] = {
                 "SELECT " DOMAIN_COLUMNS " FROM domains WHERE state <> 'undefined' ORDER BY name, uuid",
         [STMT_LIST_ALL_DOMAINS] =
                 "SELECT " DOMAIN_COLUMNS " FROM domains ORDER BY name, uuid",
+        [STMT_LIST_DOMAINS_LEAN] =
+                "SELECT " DOMAIN_COLUMNS_LEAN " FROM domains WHERE state <> 'undefined' ORDER BY name, uuid",
+        [STMT_LIST_ALL_DOMAINS_LEAN] =
+                "SELECT " DOMAIN_COLUMNS_LEAN " FROM domains ORDER BY name, uuid",
         [STMT_FIND_DOMAIN] =
                 "SELECT " DOMAIN_COLUMNS " FROM domains WHERE uuid = ?1 OR name = ?1"
                 " ORDER BY uuid = ?1 DESC, state = 'undefined', last_seen DESC LIMIT 1",
@@ -798,7 +813,9 @@ json_t *domain_row_to_json(const DomainRow *d) {
 
 int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userdata, VgError *err) {
         sqlite3_stmt *st;
-        int r = stmt_get(s, flags & LIST_ALL ? STMT_LIST_ALL_DOMAINS : STMT_LIST_DOMAINS, &st, err);
+        StmtId id = flags & LIST_FACTS ? (flags & LIST_ALL ? STMT_LIST_ALL_DOMAINS : STMT_LIST_DOMAINS)
+                                       : (flags & LIST_ALL ? STMT_LIST_ALL_DOMAINS_LEAN : STMT_LIST_DOMAINS_LEAN);
+        int r = stmt_get(s, id, &st, err);
         if (r < 0)
                 return r;
         int rc;
