@@ -35,7 +35,7 @@ hook() { "$VG_HOOK" "$1" prepare begin - < "$VG_SCRATCH/$1.xml"; }
 newxml() { domain_xml "$1" > "$VG_SCRATCH/$1.xml"; }
 
 say "permissions: inventory 0640 root:virtgov, readable by the group without root; spool 0700"
-groupadd --system virtgov
+getent group virtgov >/dev/null || groupadd --system virtgov   # the quickstart may have made it
 useradd -M -G virtgov vgauditor
 useradd -M vgoutsider
 "$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
