@@ -165,6 +165,7 @@ const Command cmd_events = {
         "  --limit N           only the newest N that match (still printed oldest first)\n"
         "  --json              a JSON array of event objects with the fields id, time, ref,\n"
         "                      source, kind, host, domain, uuid, decision, reason, actor, data\n"
+        "                      and hash (its link in the hash chain, see 'virtgov verify')\n"
         "\n"
         "TIME is RFC 3339 (2026-11-22T09:30:00Z, 2026-11-22T19:30:00+10:00), a date\n"
         "(2026-11-22, midnight UTC), 'now', or an age: 30s, 15m, 2h, 7d, 2w.\n"
