@@ -82,6 +82,25 @@ static const char *untrusted(const struct stat *st, bool dir) {
         return NULL;
 }
 
+/* Every directory from dir up to "/" (dir is changed in place). */
+static int check_dirs(const char *path, char *dir, VgError *err) {
+        struct stat st;
+        for (char *slash = strrchr(dir, '/'); slash; slash = strrchr(dir, '/')) {
+                slash[slash == dir ? 1 : 0] = '\0';
+                if (stat(dir, &st) < 0)
+                        return -errno;
+                const char *why = untrusted(&st, true);
+                if (why)
+                        return vg_error(err, -EPERM, "%s: refusing it: its directory %s is not safe: %s "
+                                        "(owner uid %u, group gid %u, mode %04o): a user other than root "
+                                        "could replace the file", path, dir, why, (unsigned) st.st_uid,
+                                        (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
+                if (slash == dir)
+                        break;
+        }
+        return 0;
+}
+
 int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *ret_len, VgError *err) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -96,22 +115,18 @@ int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *r
                                         "a user other than root could change what root does: chown root: and "
                                         "chmod go-w it", path, why, (unsigned) st.st_uid, (unsigned) st.st_gid,
                                         (unsigned) (st.st_mode & 07777));
+                /* The directories of the file itself, and, when the path
+                 * goes through a symlink, those of the link too: whoever
+                 * can write either can swap what root reads. */
                 _cleanup_free_ char *real = realpath(path, NULL);
+                _cleanup_free_ char *given = path[0] == '/' ? strdup(path) : NULL;
+                int r;
                 if (!real)
                         return -errno;
-                /* Each directory from the file's up to "/". */
-                for (char *slash = strrchr(real, '/'); slash; slash = strrchr(real, '/')) {
-                        slash[slash == real ? 1 : 0] = '\0';
-                        if (stat(real, &st) < 0)
-                                return -errno;
-                        if ((why = untrusted(&st, true)))
-                                return vg_error(err, -EPERM, "%s: refusing it: its directory %s is not safe: %s "
-                                                "(owner uid %u, group gid %u, mode %04o): a user other than root "
-                                                "could replace the file", path, real, why, (unsigned) st.st_uid,
-                                                (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
-                        if (slash == real)
-                                break;
-                }
+                if ((r = check_dirs(path, real, err)) < 0)
+                        return r;
+                if (given && (r = check_dirs(path, given, err)) < 0)
+                        return r;
         }
         return vg_read_fd(fd, max, ret_buf, ret_len);
 }

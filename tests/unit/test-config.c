@@ -172,5 +172,18 @@ Test(config, root_refuses_a_file_others_could_change) {
         cr_expect(strstr(err.text, "its directory"), "%s", err.text);
         config_free(c);
         chmod(dir, 0700);
+
+        /* a symlink to it from a directory others may write: they could
+         * point the link elsewhere */
+        char *open_dir = path_join(dir, "open"), *link = path_join(open_dir, "virtgov.conf");
+        cr_assert_eq(mkdir(open_dir, 0777), 0);
+        cr_assert_eq(chmod(open_dir, 0777), 0);
+        cr_assert_eq(symlink(p, link), 0);
+        c = config_new();
+        cr_expect_eq(config_load_file(c, link, &err), -EPERM);
+        cr_expect(strstr(err.text, open_dir), "%s", err.text);
+        config_free(c);
+        free(link);
+        free(open_dir);
         free(p);
 }
