@@ -242,31 +242,29 @@ static void look_at_networks(Sprawl *s, json_t *d) {
 static void look_at_snapshots(Sprawl *s, json_t *d) {
         if (!s->r->conn)
                 return;
-        {
-                virDomainPtr dom = virDomainLookupByUUIDString(s->r->conn, json_string_value(json_object_get(d, "uuid")));
-                if (!dom)
-                        return;
-                virDomainSnapshotPtr *snaps = NULL;
-                int n = virDomainListAllSnapshots(dom, &snaps, 0);
-                long long oldest = 0;
-                for (int k = 0; k < n; k++) {
-                        _cleanup_free_ char *xml = virDomainSnapshotGetXMLDesc(snaps[k], 0);
-                        char *ct = xml ? strstr(xml, "<creationTime>") : NULL;
-                        long long t = ct ? atoll(ct + 14) : 0;
-                        if (t && (!oldest || t < oldest))
-                                oldest = t;
-                        virDomainSnapshotFree(snaps[k]);
-                }
-                free(snaps);
-                if (n > 0) {
-                        json_t *f = dom_fields(d, NULL);
-                        json_object_set_new(f, "count", json_integer(n));
-                        long long days = oldest ? (s->r->now_us / 1000000 - oldest) / 86400 : -1;
-                        report_row(s->r, "snapshots", days > (long long) s->r->stale_days, f,
-                                   "%d snapshot(s), the oldest %lld day(s) old", n, days);
-                }
-                virDomainFree(dom);
+        virDomainPtr dom = virDomainLookupByUUIDString(s->r->conn, json_string_value(json_object_get(d, "uuid")));
+        if (!dom)
+                return;
+        virDomainSnapshotPtr *snaps = NULL;
+        int n = virDomainListAllSnapshots(dom, &snaps, 0);
+        long long oldest = 0;
+        for (int k = 0; k < n; k++) {
+                _cleanup_free_ char *xml = virDomainSnapshotGetXMLDesc(snaps[k], 0);
+                char *ct = xml ? strstr(xml, "<creationTime>") : NULL;
+                long long t = ct ? atoll(ct + 14) : 0;
+                if (t && (!oldest || t < oldest))
+                        oldest = t;
+                virDomainSnapshotFree(snaps[k]);
         }
+        free(snaps);
+        if (n > 0) {
+                json_t *f = dom_fields(d, NULL);
+                json_object_set_new(f, "count", json_integer(n));
+                long long days = oldest ? (s->r->now_us / 1000000 - oldest) / 86400 : -1;
+                report_row(s->r, "snapshots", days > (long long) s->r->stale_days, f,
+                           "%d snapshot(s), the oldest %lld day(s) old", n, days);
+        }
+        virDomainFree(dom);
 }
 
 static int unauthorized_event(const Event *e, void *u) {

@@ -108,7 +108,6 @@ static const struct {
 
 typedef enum StmtId {
         STMT_INSERT_EVENT,
-        STMT_CHAIN_HEAD,
         STMT_CHAIN_WALK,
         STMT_CHAIN_PREV,
         STMT_UPSERT_DOMAIN,
@@ -152,9 +151,9 @@ static const char *const stmt_sql[_STMT_MAX] = {
                 " id, prev_hash, hash)"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                 " ON CONFLICT (ref) DO NOTHING",
-        [STMT_CHAIN_HEAD] = "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
         /* The columns in chain.h's order, then id, prev_hash, hash. */
         [STMT_CHAIN_WALK] = "SELECT " CHAIN_COLUMNS ", id, prev_hash, hash FROM events WHERE id >= ?1 ORDER BY id",
+        /* The newest row below ?1 (INT64_MAX: the head). */
         [STMT_CHAIN_PREV] = "SELECT id, hash FROM events WHERE id < ?1 ORDER BY id DESC LIMIT 1",
         /* ?4 state (NULL keeps), ?5 persistent (NULL keeps), ?9 facts (NULL
          * keeps metadata and facts), ?10 the event's time, ?11 / ?12 start /
@@ -517,26 +516,35 @@ static int apply_to_domain(Store *s, const Event *e, VgError *err) {
 
 /* ---- the hash chain ---- */
 
+/* The newest row below `before`: its id (0 when there is none) and its
+ * stored hash as text ("" when none or NULL). The one lookup behind the
+ * writer's head, verify --from, anchors and the daemon's chain.head. */
+static int chain_row_before(Store *s, int64_t before, int64_t *ret_id, char hex[CHAIN_HEX_SIZE], VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_CHAIN_PREV, &st, err);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, before);
+        int rc = sqlite3_step(st);
+        const char *h = rc == SQLITE_ROW ? (const char *) sqlite3_column_text(st, 1) : NULL;
+        *ret_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        snprintf(hex, CHAIN_HEX_SIZE, "%s", h ? h : "");
+        sqlite3_reset(st);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, "reading the hash chain");
+}
+
 /* The newest row's id and hash into s->head. A head hash that is not 64
  * hex digits (a damaged row) chains on from zeros: the event is still
  * recorded and `virtgov verify` names the damaged row. */
 static int chain_head(Store *s, VgError *err) {
         if (s->head_valid)
                 return 0;
-        sqlite3_stmt *st;
-        int r = stmt_get(s, STMT_CHAIN_HEAD, &st, err);
+        char hex[CHAIN_HEX_SIZE];
+        int r = chain_row_before(s, INT64_MAX, &s->head_id, hex, err);
         if (r < 0)
                 return r;
-        int rc = sqlite3_step(st);
-        memset(s->head, 0, sizeof(s->head));
-        s->head_id = 0;
-        if (rc == SQLITE_ROW) {
-                s->head_id = sqlite3_column_int64(st, 0);
-                (void) chain_unhex((const char *) sqlite3_column_text(st, 1), s->head);
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-                return sql_fail(s, rc, err, "reading the chain head");
+        if (chain_unhex(hex, s->head) < 0)
+                memset(s->head, 0, sizeof(s->head));
         s->head_valid = true;
         return 0;
 }
@@ -603,7 +611,10 @@ static int insert_event(Store *s, Event *e, VgError *err) {
         for (int i = 0; i < CHAIN_FIELDS; i++) {
                 row.field[i] = field[i];
                 row.len[i] = field[i] ? strlen(field[i]) : 0;
-                bind_text(st, i + 1, field[i]);
+                if (field[i])
+                        sqlite3_bind_text(st, i + 1, field[i], (int) row.len[i], SQLITE_TRANSIENT);
+                else
+                        sqlite3_bind_null(st, i + 1);
         }
         chain_hash(s->head, &row, h);
         chain_hex(s->head, prev_hex);
@@ -1071,18 +1082,11 @@ int store_verify_chain(Store *s, int64_t from_id, ChainVerify *v, VgError *err) 
         sqlite3_stmt *st;
         int r;
         if (from_id > 1) {
-                if ((r = stmt_get(s, STMT_CHAIN_PREV, &st, err)) < 0)
+                char hex[CHAIN_HEX_SIZE];
+                if ((r = chain_row_before(s, from_id, &last_id, hex, err)) < 0)
                         return r;
-                sqlite3_bind_int64(st, 1, from_id);
-                int rc = sqlite3_step(st);
-                if (rc == SQLITE_ROW) {
-                        last_id = sqlite3_column_int64(st, 0);
-                        if (chain_unhex((const char *) sqlite3_column_text(st, 1), prev) < 0)
-                                last_id = -1;   /* unreadable: check the link only from the next row */
-                }
-                sqlite3_reset(st);
-                if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-                        return sql_fail(s, rc, err, "reading the chain");
+                if (last_id > 0 && chain_unhex(hex, prev) < 0)
+                        last_id = -1;   /* unreadable: check the link only from the next row */
         }
         if ((r = stmt_get(s, STMT_CHAIN_WALK, &st, err)) < 0)
                 return r;
@@ -1110,30 +1114,11 @@ int store_verify_chain(Store *s, int64_t from_id, ChainVerify *v, VgError *err) 
 }
 
 int store_chain_hash(Store *s, int64_t id, char hex[CHAIN_HEX_SIZE], VgError *err) {
-        sqlite3_stmt *st;
-        int r = stmt_get(s, STMT_CHAIN_PREV, &st, err);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, id + 1);
-        int rc = sqlite3_step(st);
-        r = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == id ? 0 : -ENOENT;
-        if (r == 0)
-                snprintf(hex, CHAIN_HEX_SIZE, "%s", sqlite3_column_text(st, 1) ? (const char *) sqlite3_column_text(st, 1) : "");
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-                return sql_fail(s, rc, err, "reading the chain");
-        return r;
+        int64_t got;
+        int r = chain_row_before(s, id + 1, &got, hex, err);
+        return r < 0 ? r : got == id && id > 0 ? 0 : -ENOENT;
 }
 
 int store_chain_head(Store *s, int64_t *id, char hex[CHAIN_HEX_SIZE], VgError *err) {
-        sqlite3_stmt *st;
-        int r = stmt_get(s, STMT_CHAIN_HEAD, &st, err);
-        if (r < 0)
-                return r;
-        int rc = sqlite3_step(st);
-        *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        const char *h = rc == SQLITE_ROW ? (const char *) sqlite3_column_text(st, 1) : NULL;
-        snprintf(hex, CHAIN_HEX_SIZE, "%s", h ? h : "");
-        sqlite3_reset(st);
-        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, "reading the chain head");
+        return chain_row_before(s, INT64_MAX, id, hex, err);
 }

@@ -82,6 +82,15 @@ static const char *untrusted(const struct stat *st, bool dir) {
         return NULL;
 }
 
+/* The one error: what is unsafe (the file, or dir above it), why, and the
+ * owner and mode that make it so. */
+static int refuse(const char *path, const char *dir, const char *why, const struct stat *st, VgError *err) {
+        return vg_error(err, -EPERM, "%s: refusing it: %s%s%s%s (owner uid %u, group gid %u, mode %04o): a "
+                        "user other than root could change what root reads; chown root: and chmod go-w it",
+                        path, dir ? "its directory " : "", dir ? dir : "", dir ? " is not safe: " : "", why,
+                        (unsigned) st->st_uid, (unsigned) st->st_gid, (unsigned) (st->st_mode & 07777));
+}
+
 /* Every directory from dir up to "/" (dir is changed in place). */
 static int check_dirs(const char *path, char *dir, VgError *err) {
         struct stat st;
@@ -91,10 +100,7 @@ static int check_dirs(const char *path, char *dir, VgError *err) {
                         return -errno;
                 const char *why = untrusted(&st, true);
                 if (why)
-                        return vg_error(err, -EPERM, "%s: refusing it: its directory %s is not safe: %s "
-                                        "(owner uid %u, group gid %u, mode %04o): a user other than root "
-                                        "could replace the file", path, dir, why, (unsigned) st.st_uid,
-                                        (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
+                        return refuse(path, dir, why, &st, err);
                 if (slash == dir)
                         break;
         }
@@ -111,10 +117,7 @@ int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *r
                         return -errno;
                 const char *why = untrusted(&st, false);
                 if (why)
-                        return vg_error(err, -EPERM, "%s: refusing it: %s (owner uid %u, group gid %u, mode %04o); "
-                                        "a user other than root could change what root does: chown root: and "
-                                        "chmod go-w it", path, why, (unsigned) st.st_uid, (unsigned) st.st_gid,
-                                        (unsigned) (st.st_mode & 07777));
+                        return refuse(path, NULL, why, &st, err);
                 /* The directories of the file itself, and, when the path
                  * goes through a symlink, those of the link too: whoever
                  * can write either can swap what root reads. */
