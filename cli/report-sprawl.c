@@ -25,32 +25,44 @@ typedef struct Sprawl {
         Accounts *accounts;
 } Sprawl;
 
-static json_t *dom_fields(json_t *d, const char *path) {
-        json_t *o = json_pack("{s:O, s:O}", "domain", json_object_get(d, "name"), "uuid", json_object_get(d, "uuid"));
-        if (path)
-                json_object_set_new(o, "path", event_json_string(path));
-        return o;
+static json_t *dom_fields(const char *name, const char *uuid, const char *path) {
+        return json_pack("{s:o, s:o, s:o}", "domain", event_json_string(name), "uuid", event_json_string(uuid),
+                         "path", path ? event_json_string(path) : json_null());
 }
 
-static void look_at_domain(Sprawl *s, json_t *d);
-static void look_at_networks(Sprawl *s, json_t *d);
-static void look_at_snapshots(Sprawl *s, json_t *d);
+static void look_at_snapshots(Sprawl *s, const DomainRow *d);
 
-/* One domain at a time, as the store reads them: at 100,000 domains,
- * holding every domain's facts at once took 650 MB and most of the time
- * went to malloc. */
-static int look(const DomainRow *d, void *u) {
+static bool account_exists(Sprawl *s, const char *name) {
+        for (size_t i = 0; s->accounts && i < s->accounts->n_accounts; i++)
+                if (!strcmp(s->accounts->accounts[i].name, name))
+                        return true;
+        return false;
+}
+
+/* One domain at a time, as the store reads them, without its facts: the
+ * devices come from store_devices. */
+static int look_at_domain(const DomainRow *d, void *u) {
         Sprawl *s = u;
-        json_t *o = domain_row_to_json(d);
-        if (!o)
-                return -ENOMEM;
-        /* The definition as the daemon saw it, else what the hook saw. */
-        if (d->config_facts)
-                json_object_set(o, "facts", d->config_facts);
-        look_at_domain(s, o);
-        look_at_networks(s, o);
-        look_at_snapshots(s, o);
-        json_decref(o);
+        Report *r = s->r;
+        bool running = d->state && !strcmp(d->state, "running");
+
+        if (!d->last_start && d->persistent != 0)
+                report_row(r, "never_started", true, dom_fields(d->name, d->uuid, NULL), "defined, never started");
+        int64_t t;
+        if (d->last_start && !running && vg_time_parse(d->last_start, 0, &t) == 0 &&
+            t < r->now_us - (int64_t) r->stale_days * 86400 * 1000000)
+                report_row(r, "stale", true, dom_fields(d->name, d->uuid, NULL),
+                           "last started %s, more than %u days ago", d->last_start, r->stale_days);
+        if (!d->owner)
+                report_row(r, "unowned", true, dom_fields(d->name, d->uuid, NULL),
+                           "no owner in its urn:virtgov:1 metadata");
+        else if (s->accounts && !account_exists(s, d->owner))
+                report_row(r, "unowned", true, dom_fields(d->name, d->uuid, NULL),
+                           "owner '%s' is no account on this host", d->owner);
+        if (running && d->persistent == 0)
+                report_row(r, "transient", true, dom_fields(d->name, d->uuid, NULL),
+                           "running, never defined (virsh create)");
+        look_at_snapshots(s, d);
         return 0;
 }
 
@@ -70,77 +82,52 @@ static void note_use(Sprawl *s, const char *path, const char *name) {
                 push(s->used, real, name);
 }
 
-/* Disks: missing ones, the images in use (with backing chains), writers. */
-static void look_at_disks(Sprawl *s, json_t *d) {
-        const char *name = json_string_value(json_object_get(d, "name"));
-        size_t i;
-        json_t *disk;
-        json_array_foreach(json_object_get(json_object_get(d, "facts"), "disks"), i, disk) {
-                const char *src = json_string_value(json_object_get(disk, "source"));
-                const char *type = json_string_value(json_object_get(disk, "type"));
-                if (!src || src[0] != '/' || (type && strcmp(type, "file") && strcmp(type, "block")))
-                        continue;
-                struct stat st;
-                if (stat(src, &st) < 0) {
-                        report_row(s->r, "missing_disks", true, dom_fields(d, src), "disk %s: %s",
-                                   json_string_value(json_object_get(disk, "target")) ?: "?", strerror(errno));
-                        continue;
-                }
-                note_use(s, src, name);
-                bool ro = json_is_true(json_object_get(disk, "readonly"));
-                bool shared = json_is_true(json_object_get(disk, "shareable"));
-                if (!ro && !shared)
-                        push(s->writers, src, name);
-                json_t *b;
-                size_t k;
-                json_array_foreach(json_object_get(disk, "backing"), k, b)
+/* A disk: missing, or an image in use (with its backing chain), a writer. */
+static void look_at_disk(Sprawl *s, const StoreRow *disk) {
+        const char *name = disk->f[DEVICE_DOMAIN], *src = disk->f[DEVICE_SOURCE], *type = disk->f[DEVICE_TYPE];
+        if (!name || !src || src[0] != '/' || (type && strcmp(type, "file") && strcmp(type, "block")))
+                return;
+        struct stat st;
+        if (stat(src, &st) < 0) {
+                report_row(s->r, "missing_disks", true, dom_fields(name, disk->f[DEVICE_UUID], src), "disk %s: %s",
+                           disk->f[DEVICE_TARGET] ?: "?", strerror(errno));
+                return;
+        }
+        note_use(s, src, name);
+        if (!vg_streq(disk->f[DEVICE_READONLY], "1") && !vg_streq(disk->f[DEVICE_SHAREABLE], "1"))
+                push(s->writers, src, name);
+        json_t *backing = disk->f[DEVICE_BACKING] ? json_loads(disk->f[DEVICE_BACKING], 0, NULL) : NULL, *b;
+        size_t k;
+        json_array_foreach(backing, k, b)
+                if (json_is_string(b))
                         note_use(s, json_string_value(b), name);
-                char **chain = NULL;
-                if (!json_array_size(json_object_get(disk, "backing")) && image_backing_chain(src, &chain, NULL) == 0)
-                        for (size_t c = 0; chain[c]; c++)
-                                if (chain[c][0] == '/')
-                                        note_use(s, chain[c], name);
-                image_chain_free(chain);
-        }
+        char **chain = NULL;
+        if (!json_array_size(backing) && image_backing_chain(src, &chain, NULL) == 0)
+                for (size_t c = 0; chain[c]; c++)
+                        if (chain[c][0] == '/')
+                                note_use(s, chain[c], name);
+        image_chain_free(chain);
+        json_decref(backing);
 }
 
-static bool account_exists(Sprawl *s, const char *name) {
-        for (size_t i = 0; s->accounts && i < s->accounts->n_accounts; i++)
-                if (!strcmp(s->accounts->accounts[i].name, name))
-                        return true;
-        return false;
+/* An interface: its MAC, and whether its network exists. */
+static void look_at_interface(Sprawl *s, const StoreRow *nic) {
+        const char *name = nic->f[DEVICE_DOMAIN], *mac = nic->f[DEVICE_MAC], *net = nic->f[DEVICE_SOURCE];
+        if (!name)
+                return;
+        if (mac)
+                push(s->macs, mac, name);
+        if (s->known_nets && vg_streq(nic->f[DEVICE_TYPE], "network") && net && !json_object_get(s->known_nets, net))
+                report_row(s->r, "unknown_networks", true, dom_fields(name, nic->f[DEVICE_UUID], NULL),
+                           "interface %s is on network '%s', which does not exist", mac ?: "?", net);
 }
 
-static void look_at_domain(Sprawl *s, json_t *d) {
-        Report *r = s->r;
-        const char *state = json_string_value(json_object_get(d, "state"));
-        const char *owner = json_string_value(json_object_get(d, "owner"));
-        const char *last = json_string_value(json_object_get(d, "last_start"));
-        json_t *persistent = json_object_get(d, "persistent");
-        bool running = state && !strcmp(state, "running");
-
-        if (!last && !json_is_false(persistent))
-                report_row(r, "never_started", true, dom_fields(d, NULL), "defined, never started");
-        int64_t t;
-        if (last && !running && vg_time_parse(last, 0, &t) == 0 &&
-            t < r->now_us - (int64_t) r->stale_days * 86400 * 1000000)
-                report_row(r, "stale", true, dom_fields(d, NULL), "last started %s, more than %u days ago", last,
-                           r->stale_days);
-        if (!owner)
-                report_row(r, "unowned", true, dom_fields(d, NULL), "no owner in its urn:virtgov:1 metadata");
-        else if (s->accounts && !account_exists(s, owner))
-                report_row(r, "unowned", true, dom_fields(d, NULL), "owner '%s' is no account on this host", owner);
-        if (running && json_is_false(persistent))
-                report_row(r, "transient", true, dom_fields(d, NULL), "running, never defined (virsh create)");
-
-        look_at_disks(s, d);
-        size_t i;
-        json_t *nic;
-        json_array_foreach(json_object_get(json_object_get(d, "facts"), "interfaces"), i, nic) {
-                const char *mac = json_string_value(json_object_get(nic, "mac"));
-                if (mac)
-                        push(s->macs, mac, json_string_value(json_object_get(d, "name")));
-        }
+static int look_at_device(const StoreRow *dev, void *u) {
+        if (vg_streq(dev->f[DEVICE_KIND], "disk"))
+                look_at_disk(u, dev);
+        else
+                look_at_interface(u, dev);
+        return 0;
 }
 
 /* ---- live: pools, networks, snapshots ---- */
@@ -224,25 +211,10 @@ static json_t *known_networks(Report *r) {
         return names;
 }
 
-static void look_at_networks(Sprawl *s, json_t *d) {
-        if (!s->known_nets)
+static void look_at_snapshots(Sprawl *s, const DomainRow *d) {
+        if (!s->r->conn || !d->uuid)
                 return;
-        size_t k;
-        json_t *nic;
-        json_array_foreach(json_object_get(json_object_get(d, "facts"), "interfaces"), k, nic) {
-                const char *type = json_string_value(json_object_get(nic, "type"));
-                const char *net = json_string_value(json_object_get(nic, "source"));
-                if (type && !strcmp(type, "network") && net && !json_object_get(s->known_nets, net))
-                        report_row(s->r, "unknown_networks", true, dom_fields(d, NULL),
-                                   "interface %s is on network '%s', which does not exist",
-                                   json_string_value(json_object_get(nic, "mac")) ?: "?", net);
-        }
-}
-
-static void look_at_snapshots(Sprawl *s, json_t *d) {
-        if (!s->r->conn)
-                return;
-        virDomainPtr dom = virDomainLookupByUUIDString(s->r->conn, json_string_value(json_object_get(d, "uuid")));
+        virDomainPtr dom = virDomainLookupByUUIDString(s->r->conn, d->uuid);
         if (!dom)
                 return;
         virDomainSnapshotPtr *snaps = NULL;
@@ -258,7 +230,7 @@ static void look_at_snapshots(Sprawl *s, json_t *d) {
         }
         free(snaps);
         if (n > 0) {
-                json_t *f = dom_fields(d, NULL);
+                json_t *f = dom_fields(d->name, d->uuid, NULL);
                 json_object_set_new(f, "count", json_integer(n));
                 long long days = oldest ? (s->r->now_us / 1000000 - oldest) / 86400 : -1;
                 report_row(s->r, "snapshots", days > (long long) s->r->stale_days, f,
@@ -297,7 +269,9 @@ static int run(Report *r) {
         VgError err = { "" };
         if (accounts_read(r->cli->config->etc_dir, 0, &s.accounts, NULL) < 0)
                 s.accounts = NULL;
-        int listed = store_list_domains(r->store, LIST_FACTS, look, &s, &err);
+        int listed = store_list_domains(r->store, 0, look_at_domain, &s, &err);
+        if (listed >= 0)
+                listed = store_devices(r->store, look_at_device, &s, &err);
         if (listed >= 0) {
                 scan_images(&s);
                 pairs(&s, s.writers, "shared_images", "written");

@@ -104,6 +104,11 @@ static const struct {
          * newest host.software of a host, at each connect) is served by
          * events_kind: there are few such events. */
         { "DROP INDEX IF EXISTS events_host_kind;", NULL },
+        /* 7 -> 8: the denied activations, for report sprawl. Partial: it
+         * holds only denials, so an allowed event costs it one comparison.
+         * Through events_kind the report read every prepare ever recorded
+         * (150,000 rows and 0.2 s at 1,000,000 events) to find none. */
+        { "CREATE INDEX IF NOT EXISTS events_denied ON events(kind, time) WHERE decision = 'deny';", NULL },
 };
 
 typedef enum StmtId {
@@ -122,6 +127,8 @@ typedef enum StmtId {
         STMT_APPROVAL_DELETE,
         STMT_APPROVALS_FOR,
         STMT_APPROVALS_ALL,
+        STMT_DEVICES,
+        STMT_BAD_FACTS,
         STMT_TICKET_PUT,
         STMT_TICKETS_FOR,
         STMT_TICKETS_ALL,
@@ -144,6 +151,9 @@ typedef enum StmtId {
 #define DOMAIN_COLUMNS_LEAN \
         "uuid, name, host, state, persistent, owner, ticket, purpose, NULL, " \
         "first_seen, last_seen, last_start, last_stop, autostart, NULL"
+
+/* The definition as the daemon saw it, else as the hook did. */
+#define DEVICE_FACTS "coalesce(d.config_facts, d.facts)"
 
 static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_INSERT_EVENT] =
@@ -202,6 +212,23 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_APPROVAL_DELETE] = "DELETE FROM approvals WHERE key = ?1",
         [STMT_APPROVALS_FOR] = "SELECT key, owner, ticket, until, approved_by, time FROM approvals"
                                " WHERE key = ?1 OR key = ?2",
+        /* The devices of one kind (?1: '$.disks', '$.interfaces'), one row
+         * per field of each. SQLite parses the facts' JSON text about ten
+         * times faster than jansson decodes it (15,000 instructions for a
+         * 1 KiB document against 200,000), and report sprawl reads every
+         * domain's. The rows of one device are adjacent: the domains are
+         * walked through their (name, uuid) index, the devices and their
+         * fields by nested loops, with nothing sorted. Facts that are not
+         * JSON fail the query (checking each first would parse it twice);
+         * STMT_BAD_FACTS then names the domain. */
+        [STMT_DEVICES] =
+                "SELECT d.rowid, d.name, d.uuid, j.key, k.key,"
+                " CASE WHEN k.type IN ('array', 'object') THEN k.value ELSE k.atom END"
+                " FROM domains d, json_each(" DEVICE_FACTS ", ?1) j,"
+                " json_each(CASE WHEN j.type = 'object' THEN j.value END) k"
+                " WHERE d.state <> 'undefined' ORDER BY d.name, d.uuid",
+        [STMT_BAD_FACTS] =
+                "SELECT d.name, d.uuid FROM domains d WHERE NOT json_valid(" DEVICE_FACTS ") LIMIT 1",
         [STMT_APPROVALS_ALL] = "SELECT key, owner, ticket, until, approved_by, time FROM approvals ORDER BY key",
         [STMT_TICKET_PUT] = "INSERT OR REPLACE INTO tickets (id, domain_glob, action, valid_from, valid_until,"
                             " approved_by, added_by, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -701,8 +728,10 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
                 strcat(sql, " AND source = ?3");
         if (f->host)
                 strcat(sql, " AND host = ?8");
+        /* 'deny' as a literal: SQLite uses a partial index (events_denied)
+         * only when it can prove the query's rows are in it. */
         if (f->decision)
-                strcat(sql, " AND decision = ?10");
+                strcat(sql, !strcmp(f->decision, "deny") ? " AND decision = 'deny'" : " AND decision = ?10");
         if (f->after_id)
                 strcat(sql, " AND id > ?9");
         if (f->network)
@@ -939,7 +968,7 @@ int store_ticket_put(Store *s, const StoreRow *t, VgError *err) {
 }
 
 static int walk_rows(Store *s, StmtId id, const char *a, const char *b, int ncol, RowCallback cb, void *u,
-                     VgError *err) {
+                     VgError *err, const char *what) {
         sqlite3_stmt *st;
         int r = stmt_get(s, id, &st, err);
         if (r < 0)
@@ -955,21 +984,22 @@ static int walk_rows(Store *s, StmtId id, const char *a, const char *b, int ncol
                         break;
         }
         if (r == 0 && rc != SQLITE_DONE)
-                r = sql_fail(s, rc, err, "reading authorizations");
+                r = sql_fail(s, rc, err, what);
         sqlite3_reset(st);
         return r;
 }
 
 int store_approvals(Store *s, const char *name, const char *uuid, RowCallback cb, void *u, VgError *err) {
         if (!name && !uuid)
-                return walk_rows(s, STMT_APPROVALS_ALL, NULL, NULL, 6, cb, u, err);
-        return walk_rows(s, STMT_APPROVALS_FOR, name, uuid ? uuid : name, 6, cb, u, err);
+                return walk_rows(s, STMT_APPROVALS_ALL, NULL, NULL, 6, cb, u, err, "reading authorizations");
+        return walk_rows(s, STMT_APPROVALS_FOR, name, uuid ? uuid : name, 6, cb, u, err, "reading authorizations");
 }
 
 int store_tickets(Store *s, const char *name, const char *ticket_id, RowCallback cb, void *u, VgError *err) {
         if (!name && !ticket_id)
-                return walk_rows(s, STMT_TICKETS_ALL, NULL, NULL, 8, cb, u, err);
-        return walk_rows(s, STMT_TICKETS_FOR, ticket_id ? ticket_id : "", name ? name : "", 8, cb, u, err);
+                return walk_rows(s, STMT_TICKETS_ALL, NULL, NULL, 8, cb, u, err, "reading authorizations");
+        return walk_rows(s, STMT_TICKETS_FOR, ticket_id ? ticket_id : "", name ? name : "", 8, cb, u, err,
+                         "reading authorizations");
 }
 
 int store_image_put(Store *s, const StoreRow *row, VgError *err) {
@@ -983,7 +1013,76 @@ int store_image_put(Store *s, const StoreRow *row, VgError *err) {
 }
 
 int store_images(Store *s, const char *path, RowCallback cb, void *u, VgError *err) {
-        return walk_rows(s, path ? STMT_IMAGE_GET : STMT_IMAGES_ALL, path, NULL, 8, cb, u, err);
+        return walk_rows(s, path ? STMT_IMAGE_GET : STMT_IMAGES_ALL, path, NULL, 8, cb, u, err,
+                         "reading trusted images");
+}
+
+/* The fields of a device, in StoreRow order (DEVICE_*). */
+static const char *const device_keys[] = {
+        [DEVICE_TYPE] = "type", [DEVICE_SOURCE] = "source", [DEVICE_TARGET] = "target", [DEVICE_MAC] = "mac",
+        [DEVICE_READONLY] = "readonly", [DEVICE_SHAREABLE] = "shareable", [DEVICE_BACKING] = "backing",
+};
+
+static int emit_device(char *dev[], const char *kind, RowCallback cb, void *u) {
+        StoreRow row = { 0 };
+        for (size_t i = 0; i < ELEMENTSOF(device_keys); i++)
+                row.f[i] = dev[i];
+        row.f[DEVICE_KIND] = kind;
+        int r = cb(&row, u);
+        for (size_t i = 0; i < ELEMENTSOF(device_keys); i++) {
+                free(dev[i]);
+                dev[i] = NULL;
+        }
+        return r;
+}
+
+static int walk_devices(Store *s, const char *path, const char *kind, RowCallback cb, void *u, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_DEVICES, &st, err);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, path);
+        char *dev[ELEMENTSOF(device_keys)] = { 0 };
+        int64_t at_row = 0, at_index = 0;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                int64_t row = sqlite3_column_int64(st, 0), index = sqlite3_column_int64(st, 3);
+                if (dev[DEVICE_DOMAIN] && (row != at_row || index != at_index) &&
+                    (r = emit_device(dev, kind, cb, u)) < 0)
+                        break;
+                if (!dev[DEVICE_DOMAIN]) {
+                        dev[DEVICE_DOMAIN] = col_text(st, 1);
+                        dev[DEVICE_UUID] = col_text(st, 2);
+                        at_row = row;
+                        at_index = index;
+                }
+                const char *key = (const char *) sqlite3_column_text(st, 4);
+                for (size_t i = DEVICE_TYPE; i < ELEMENTSOF(device_keys); i++)
+                        if (device_keys[i] && vg_streq(key, device_keys[i]) && !dev[i])
+                                dev[i] = col_text(st, 5);
+        }
+        if (r == 0 && rc != SQLITE_DONE) {
+                sqlite3_stmt *bad = NULL;
+                if (stmt_get(s, STMT_BAD_FACTS, &bad, NULL) == 0 && sqlite3_step(bad) == SQLITE_ROW)
+                        r = vg_error(err, -EBADMSG, "inventory '%s': domain '%s' (%s): its facts are not JSON"
+                                     " (edited outside virtgov?)", s->path, sqlite3_column_text(bad, 0),
+                                     sqlite3_column_text(bad, 1));
+                else
+                        r = sql_fail(s, rc, err, "listing devices");
+                if (bad)
+                        sqlite3_reset(bad);
+        }
+        if (r == 0 && dev[DEVICE_DOMAIN])
+                r = emit_device(dev, kind, cb, u);
+        for (size_t i = 0; i < ELEMENTSOF(device_keys); i++)
+                free(dev[i]);
+        sqlite3_reset(st);
+        return r;
+}
+
+int store_devices(Store *s, RowCallback cb, void *u, VgError *err) {
+        int r = walk_devices(s, "$.disks", "disk", cb, u, err);
+        return r < 0 ? r : walk_devices(s, "$.interfaces", "interface", cb, u, err);
 }
 
 int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err) {

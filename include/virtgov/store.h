@@ -118,7 +118,7 @@ int store_meta_set(Store *s, const char *key, const char *value, VgError *err);
  * The fields are only valid during the callback.
  */
 typedef struct StoreRow {
-        const char *f[8];
+        const char *f[10];
 } StoreRow;
 
 typedef int (*RowCallback)(const StoreRow *row, void *userdata);
@@ -146,6 +146,15 @@ enum { IMAGE_PATH, IMAGE_SHA256, IMAGE_SIZE, IMAGE_DEV, IMAGE_INO, IMAGE_MTIME, 
 int store_image_put(Store *s, const StoreRow *row, VgError *err);
 /* The image at path, or every image when path is NULL. */
 int store_images(Store *s, const char *path, RowCallback cb, void *u, VgError *err);
+
+/* The disks, then the interfaces, of every defined domain, in name order,
+ * from its definition's facts (the daemon's, else the hook's): domain, uuid,
+ * kind ("disk" or "interface"), type, source, target (disks), mac
+ * (interfaces), readonly and shareable ("1" when set), backing (the chain
+ * as a JSON array text, when the XML gave one). */
+enum { DEVICE_DOMAIN, DEVICE_UUID, DEVICE_KIND, DEVICE_TYPE, DEVICE_SOURCE, DEVICE_TARGET, DEVICE_MAC,
+       DEVICE_READONLY, DEVICE_SHAREABLE, DEVICE_BACKING };
+int store_devices(Store *s, RowCallback cb, void *u, VgError *err);
 
 /* Per kind and decision: kind, count, newest time, decision ('' for none). */
 int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err);

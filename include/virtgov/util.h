@@ -9,6 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Equal strings, where NULL equals nothing (not even NULL). */
+static inline bool vg_streq(const char *a, const char *b) {
+        return a && b && !strcmp(a, b);
+}
 
 /*
  * Library functions return 0 or a negative errno and never print. When the

@@ -249,6 +249,98 @@ Test(store, query_filters) {
         store_close(s);
 }
 
+static int device_line(const StoreRow *row, void *u) {
+        char line[512];
+        snprintf(line, sizeof(line), "%s %s type=%s source=%s target=%s mac=%s ro=%s shared=%s backing=%s\n",
+                 row->f[DEVICE_DOMAIN], row->f[DEVICE_KIND], row->f[DEVICE_TYPE], row->f[DEVICE_SOURCE],
+                 row->f[DEVICE_TARGET], row->f[DEVICE_MAC], row->f[DEVICE_READONLY], row->f[DEVICE_SHAREABLE],
+                 row->f[DEVICE_BACKING]);
+        strcat(u, line);
+        return 0;
+}
+
+static void define_with_facts(Store *s, const char *name, const char *uuid, const char *facts) {
+        Event *e = dom_event("domain.defined", name, uuid, NULL);
+        json_object_set_new(e->data, "facts", json_loads(facts, 0, NULL));
+        append(s, e);
+        event_free(e);
+}
+
+/* Devices come from the facts' JSON in SQL, a row per field pivoted back
+ * into one per device: every field lands in its slot, devices do not
+ * bleed into each other, undefined domains are left out. */
+Test(store, devices_one_row_each_by_name) {
+        Store *s = open_new();
+        define_with_facts(s, "b", "u-b", "{\"disks\": [{\"type\": \"file\", \"source\": \"/i/b.qcow2\","
+                          " \"target\": \"vda\", \"backing\": [\"/i/base.raw\"]},"
+                          " {\"type\": \"file\", \"source\": \"/i/x.iso\", \"target\": \"sda\", \"readonly\": true},"
+                          " {\"type\": \"block\", \"source\": \"/dev/d\", \"shareable\": true}],"
+                          " \"interfaces\": [{\"type\": \"network\", \"source\": \"prod\", \"mac\": \"52:54:00:00:00:02\"}]}");
+        define_with_facts(s, "a", "u-a", "{\"interfaces\": [{\"type\": \"bridge\", \"source\": \"br0\","
+                          " \"mac\": \"52:54:00:00:00:01\"}, {\"mac\": \"52:54:00:00:00:03\"}]}");
+        define_with_facts(s, "c", "u-c", "{\"disks\": [{\"source\": \"/i/c.qcow2\"}]}");
+        Event *e = dom_event("domain.undefined", "c", "u-c", NULL);
+        append(s, e);
+        event_free(e);
+
+        char out[4096] = "";
+        VgError err = { "" };
+        cr_assert_eq(store_devices(s, device_line, out, &err), 0, "%s", err.text);
+        cr_assert_str_eq(out,
+                "b disk type=file source=/i/b.qcow2 target=vda mac=(null) ro=(null) shared=(null)"
+                " backing=[\"/i/base.raw\"]\n"
+                "b disk type=file source=/i/x.iso target=sda mac=(null) ro=1 shared=(null) backing=(null)\n"
+                "b disk type=block source=/dev/d target=(null) mac=(null) ro=(null) shared=1 backing=(null)\n"
+                "a interface type=bridge source=br0 target=(null) mac=52:54:00:00:00:01 ro=(null) shared=(null)"
+                " backing=(null)\n"
+                "a interface type=(null) source=(null) target=(null) mac=52:54:00:00:00:03 ro=(null) shared=(null)"
+                " backing=(null)\n"
+                "b interface type=network source=prod target=(null) mac=52:54:00:00:00:02 ro=(null) shared=(null)"
+                " backing=(null)\n");
+        store_close(s);
+
+        /* Facts edited into something that is not JSON: the error names the domain. */
+        sqlite3 *raw;
+        sqlite3_open(db, &raw);
+        cr_assert_eq(sqlite3_exec(raw, "UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b'", NULL, NULL, NULL),
+                     SQLITE_OK);
+        sqlite3_close(raw);
+        VgError e2 = { "" };
+        Store *s2 = NULL;
+        cr_assert_eq(store_open(db, STORE_READ, 1000, &s2, &e2), 0, "%s", e2.text);
+        cr_assert_eq(store_devices(s2, device_line, out, &e2), -EBADMSG);
+        cr_assert(strstr(e2.text, "domain 'b' (u-b)") && strstr(e2.text, "not JSON"), "%s", e2.text);
+        store_close(s2);
+}
+
+/* Denials are found through their own partial index, and only denials. */
+Test(store, denials_by_kind) {
+        Store *s = open_new();
+        const char *decisions[] = { "allow", "deny", NULL, "deny", "allow" };
+        for (int i = 0; i < 5; i++) {
+                Event *e = dom_event(i == 3 ? "domain.migrate" : "domain.prepare", "web-7", "u-7", NULL);
+                event_set(&e->decision, decisions[i]);
+                append(s, e);
+                event_free(e);
+        }
+        cr_assert_eq(count(s, (EventFilter) { .kind_prefix = "domain.prepare", .decision = "deny" }), 1);
+        cr_assert_eq(count(s, (EventFilter) { .kind_prefix = "domain.", .decision = "deny" }), 2);
+        cr_assert_eq(count(s, (EventFilter) { .kind_prefix = "domain.prepare", .decision = "allow" }), 2);
+        cr_assert_eq(count(s, (EventFilter) { .decision = "maybe" }), 0);
+        store_close(s);
+
+        sqlite3 *raw;
+        sqlite3_open(db, &raw);
+        sqlite3_stmt *st;
+        cr_assert_eq(sqlite3_prepare_v2(raw, "SELECT count(*) FROM events INDEXED BY events_denied"
+                                             " WHERE decision = 'deny' AND kind > ''", -1, &st, NULL), SQLITE_OK,
+                     "%s", sqlite3_errmsg(raw));
+        cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+        cr_assert_eq(sqlite3_column_int(st, 0), 2);
+        sqlite3_finalize(st);
+        sqlite3_close(raw);
+}
+
 static int first_kind(const Event *e, void *u) {
         if (!*(char **) u)
                 *(char **) u = strdup(e->kind);
