@@ -297,6 +297,7 @@ static int sql_fail(Store *s, int rc, VgError *err, const char *what) {
 }
 
 static int stmt_get(Store *s, StmtId id, sqlite3_stmt **ret, VgError *err) {
+        *ret = NULL;
         if (!s->stmt[id]) {
                 int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                                             &s->stmt[id], NULL);
