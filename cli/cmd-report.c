@@ -14,17 +14,88 @@ static const ReportDef *const reports[] = {
         &report_sprawl, &report_accounts, &report_activity, &report_capacity, &report_software,
 };
 
+static size_t n_columns(const Report *r) {
+        size_t n = 0;
+        while (r->def->columns[n])
+                n++;
+        return n;
+}
+
 void report_row(Report *r, const char *category, bool finding, json_t *fields, const char *fmt, ...) {
         char why[1024];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(why, sizeof(why), fmt, ap);
         va_end(ap);
-        json_t *o = fields ? fields : json_object();
-        json_object_set_new(o, "category", json_string(category));
-        json_object_set_new(o, "finding", json_boolean(finding));
-        json_object_set_new(o, "why", event_json_string(why));
-        json_array_append_new(r->rows, o);
+        if (r->n_rows == r->cap_rows) {
+                size_t cap = r->cap_rows ? 2 * r->cap_rows : 64;
+                ReportRow *rows = reallocarray(r->rows, cap, sizeof(*rows));
+                if (!rows) {
+                        r->rows_lost = true;
+                        json_decref(fields);
+                        return;
+                }
+                r->rows = rows;
+                r->cap_rows = cap;
+        }
+        size_t n = n_columns(r), strings = 0;
+        ReportRow row = { .category = category, .finding = finding, .why = strdup(why),
+                          .cols = calloc(n ? n : 1, sizeof(char *)), .n_cols = n };
+        if (!row.why || !row.cols) {
+                free(row.why);
+                free(row.cols);
+                r->rows_lost = true;
+                json_decref(fields);
+                return;
+        }
+        size_t nulls = 0;
+        for (size_t c = 0; c < n; c++) {
+                json_t *v = json_object_get(fields, r->def->columns[c]);
+                if (json_is_string(v) && (row.cols[c] = strdup(json_string_value(v))))
+                        strings++;
+                nulls += json_is_null(v);
+        }
+        /* Kept only when it holds more than the string columns (and nulls,
+         * which every printer renders for a missing column anyway). */
+        if (json_object_size(fields) > strings + nulls)
+                row.rest = fields;
+        else
+                json_decref(fields);
+        r->rows[r->n_rows++] = row;
+}
+
+void report_rows_clear(Report *r) {
+        for (size_t i = 0; i < r->n_rows; i++) {
+                for (size_t c = 0; c < r->rows[i].n_cols; c++)
+                        free(r->rows[i].cols[c]);
+                free(r->rows[i].cols);
+                free(r->rows[i].why);
+                json_decref(r->rows[i].rest);
+        }
+        free(r->rows);
+        r->rows = NULL;
+        r->n_rows = r->cap_rows = 0;
+        r->rows_lost = false;
+}
+
+static const char *field_text(json_t *v, char *buf, size_t n);
+
+/* The text of column c of a row: its string, else its number or boolean. */
+static const char *column_text(const Report *r, const ReportRow *row, size_t c, char *buf, size_t n) {
+        return row->cols[c] ? row->cols[c] : field_text(json_object_get(row->rest, r->def->columns[c]), buf, n);
+}
+
+/* The row as JSON, taking its rest. */
+static json_t *row_json(const Report *r, ReportRow *row) {
+        json_t *o = row->rest ? row->rest : json_object();
+        row->rest = NULL;
+        for (size_t c = 0; r->def->columns[c]; c++)
+                if (row->cols[c] || !json_object_get(o, r->def->columns[c]))
+                        json_object_set_new(o, r->def->columns[c], row->cols[c] ? json_string(row->cols[c]) : json_null());
+        json_object_set_new(o, "category", json_string(row->category));
+        json_object_set_new(o, "finding", json_boolean(row->finding));
+        json_object_set_new(o, "why", event_json_string(row->why));
+        return o;
 }
 
 /* CSV per RFC 4180: quote a field when it holds a comma, quote or newline. */
@@ -71,23 +142,35 @@ static json_t *live_source(Report *r) {
 }
 
 int report_print(Report *r, bool csv, bool fail_on_findings) {
-        size_t findings = 0, i;
-        json_t *row;
-        json_t *summary = json_object();
-        json_array_foreach(r->rows, i, row) {
-                const char *cat = json_string_value(json_object_get(row, "category"));
-                json_object_set_new(summary, cat, json_integer(json_integer_value(json_object_get(summary, cat)) + 1));
-                findings += json_is_true(json_object_get(row, "finding"));
+        if (r->rows_lost)
+                return cli_error("out of memory: the report lost rows");
+        /* The categories in the order first found, with their counts: a
+         * dozen at most (each report's are literals), so a list, not a map. */
+        const char *cats[64];
+        size_t counts[64] = { 0 }, n_cats = 0, findings = 0;
+        for (size_t i = 0; i < r->n_rows; i++) {
+                size_t k = 0;
+                while (k < n_cats && strcmp(cats[k], r->rows[i].category))
+                        k++;
+                if (k == n_cats && n_cats < ELEMENTSOF(cats))
+                        cats[n_cats++] = r->rows[i].category;
+                if (k < n_cats)
+                        counts[k]++;
+                findings += r->rows[i].finding;
         }
         char now[VG_TIME_MAX], since[VG_TIME_MAX];
         vg_time_format(r->now_us, now);
         vg_time_format(r->since_us, since);
         if (r->cli->json) {
-                json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:o}, s:I, s:o, s:O}", "report", r->def->name,
+                json_t *summary = json_object(), *rows = json_array();
+                for (size_t k = 0; k < n_cats; k++)
+                        json_object_set_new(summary, cats[k], json_integer((json_int_t) counts[k]));
+                for (size_t i = 0; i < r->n_rows; i++)
+                        json_array_append_new(rows, row_json(r, &r->rows[i]));
+                json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:o}, s:I, s:o, s:o}", "report", r->def->name,
                                       "generated", now, "host", r->host, "since", since, "sources", "inventory",
-                                      r->cli->config->inventory, "libvirt",
-                                      live_source(r),
-                                      "findings", (json_int_t) findings, "summary", summary, "rows", r->rows);
+                                      r->cli->config->inventory, "libvirt", live_source(r),
+                                      "findings", (json_int_t) findings, "summary", summary, "rows", rows);
                 if (r->sections)
                         json_object_update(o, r->sections);
                 out_json(o);
@@ -96,60 +179,37 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                 for (size_t c = 0; r->def->columns[c]; c++)
                         csv_field(r->def->columns[c], false);
                 csv_field("why", true);
-                json_array_foreach(r->rows, i, row) {
+                for (size_t i = 0; i < r->n_rows; i++) {
                         char buf[64];
-                        csv_field(json_string_value(json_object_get(row, "category")), false);
+                        csv_field(r->rows[i].category, false);
                         for (size_t c = 0; r->def->columns[c]; c++)
-                                csv_field(field_text(json_object_get(row, r->def->columns[c]), buf, sizeof(buf)), false);
-                        csv_field(json_string_value(json_object_get(row, "why")), true);
+                                csv_field(column_text(r, &r->rows[i], c, buf, sizeof(buf)), false);
+                        csv_field(r->rows[i].why, true);
                 }
-                json_decref(summary);
         } else {
-                /* Grouped by category, categories in the order first found:
-                 * one pass per category (there are a dozen), not per row. */
-                json_t *cats = json_array(), *grouped = json_array();
-                json_array_foreach(r->rows, i, row) {
-                        json_t *cat = json_object_get(row, "category");
-                        size_t ki;
-                        json_t *kv;
-                        bool seen = false;
-                        json_array_foreach(cats, ki, kv)
-                                seen = seen || json_equal(kv, cat);
-                        if (!seen)
-                                json_array_append(cats, cat);
-                }
-                size_t ci;
-                json_t *cv;
-                json_array_foreach(cats, ci, cv)
-                        json_array_foreach(r->rows, i, row)
-                                if (json_equal(json_object_get(row, "category"), cv))
-                                        json_array_append(grouped, row);
-                json_decref(cats);
-                json_decref(r->rows);
-                r->rows = grouped;
                 printf("virtgov report %s, host %s, %s (UTC)\n", r->def->name, r->host, now);
                 if (!r->conn)
                         printf("note: live libvirt checks skipped: %s\n", r->live_note ? r->live_note : "unavailable");
-                const char *last = NULL;
-                json_array_foreach(r->rows, i, row) {
-                        const char *cat = json_string_value(json_object_get(row, "category"));
-                        if (!last || strcmp(last, cat)) {
-                                printf("\n%s (%lld)\n", cat, (long long) json_integer_value(json_object_get(summary, cat)));
-                                last = cat;
+                /* Grouped by category: one pass over the rows per category. */
+                for (size_t k = 0; k < n_cats; k++) {
+                        printf("\n%s (%zu)\n", cats[k], counts[k]);
+                        for (size_t i = 0; i < r->n_rows; i++) {
+                                const ReportRow *row = &r->rows[i];
+                                if (strcmp(row->category, cats[k]))
+                                        continue;
+                                printf(" ");
+                                for (size_t c = 0; r->def->columns[c]; c++) {
+                                        char buf[64], safe[512];
+                                        const char *t = column_text(r, row, c, buf, sizeof(buf));
+                                        if (t)
+                                                printf(" %s", out_safe(t, safe, sizeof(safe)));
+                                }
+                                char safe[1100];
+                                printf(": %s\n", out_safe(row->why, safe, sizeof(safe)));
                         }
-                        printf(" ");
-                        for (size_t c = 0; r->def->columns[c]; c++) {
-                                char buf[64], safe[512];
-                                const char *t = field_text(json_object_get(row, r->def->columns[c]), buf, sizeof(buf));
-                                if (t)
-                                        printf(" %s", out_safe(t, safe, sizeof(safe)));
-                        }
-                        char safe[1100];
-                        printf(": %s\n", out_safe(json_string_value(json_object_get(row, "why")), safe, sizeof(safe)));
                 }
-                if (!json_array_size(r->rows))
+                if (!r->n_rows)
                         printf("\nnothing to report\n");
-                json_decref(summary);
         }
         return fail_on_findings && findings ? 3 : EXIT_OK;
 }
@@ -207,9 +267,8 @@ typedef struct Job {
 static int job_report(void *u) {
         Job *j = u;
         Report *r = j->r;
-        json_decref(r->rows);
+        report_rows_clear(r);
         json_decref(r->sections);
-        r->rows = json_array();
         r->sections = NULL;
         bool json = r->cli->json;
         r->cli->json = !j->csv;
@@ -377,7 +436,6 @@ static int run(Cli *cli, int argc, char **argv) {
                 live_open(&r);
         else
                 r.live_note = strdup("--no-libvirt");
-        r.rows = json_array();
         int rc;
         if (is_evidence) {
                 rc = evidence(&r, out);
@@ -385,7 +443,7 @@ static int run(Cli *cli, int argc, char **argv) {
                 k = r.def->run(&r);
                 rc = k < 0 ? EXIT_FAIL : report_print(&r, csv, fail);
         }
-        json_decref(r.rows);
+        report_rows_clear(&r);
         json_decref(r.sections);
         if (r.conn)
                 virConnectClose(r.conn);
