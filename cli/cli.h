@@ -55,6 +55,18 @@ int cli_help(const Command *c);
 /* Prints j (stolen) as indented JSON on stdout. */
 int out_json(json_t *j);
 
+/* A JSON array printed an element at a time, byte for byte as out_json
+ * prints a whole one, so that a listing of millions of events or report
+ * rows never holds them all. depth: how deep the array sits in the
+ * document (0: it is the document). */
+typedef struct OutArray {
+        unsigned depth;
+        size_t n;
+} OutArray;
+void out_array_begin(OutArray *a, unsigned depth);
+int out_array_add(OutArray *a, json_t *item);   /* steals item */
+int out_array_end(OutArray *a);                 /* EXIT_OK, or says what failed */
+
 /* s with control and non-ASCII bytes replaced by '?', for a terminal table:
  * a hostile domain name must not inject escape sequences. "-" for NULL. */
 const char *out_safe(const char *s, char *buf, size_t n);

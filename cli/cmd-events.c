@@ -47,16 +47,16 @@ static void detail(const Event *e, char *buf, size_t n) {
 }
 
 typedef struct Printer {
-        bool json;
-        json_t *array;
-        size_t n;
+        json_t *array;            /* collecting (for "show") */
+        OutArray *out;            /* streaming --json */
 } Printer;
 
 static int print_event(const Event *e, void *userdata) {
         Printer *p = userdata;
-        p->n++;
-        if (p->json)
+        if (p->array)
                 return json_array_append_new(p->array, event_to_json(e)) < 0 ? -ENOMEM : 0;
+        if (p->out)
+                return out_array_add(p->out, event_to_json(e));
 
         char t[20], s1[64], s2[64], s3[64], d[512], d2[512];
         detail(e, d, sizeof(d));
@@ -69,25 +69,30 @@ static int print_event(const Event *e, void *userdata) {
 
 /* Also used by "show" for a domain's recent events. */
 int events_print(Store *s, const EventFilter *f, bool json, json_t **ret_array) {
-        Printer p = { .json = json || ret_array, .array = json_array() };
+        OutArray out;
+        Printer p = { .array = ret_array ? json_array() : NULL, .out = json && !ret_array ? &out : NULL };
         VgError err = { "" };
-        if (!p.array)
+        if (ret_array && !p.array)
                 return cli_error("out of memory");
-        if (!p.json)
+        if (p.out)
+                out_array_begin(&out, 0);
+        else if (!ret_array)
                 printf("%-19s  %-9s  %-22s  %-20s  %-8s  %s\n", "TIME (UTC)", "SOURCE", "KIND",
                        "DOMAIN", "DECISION", "DETAIL");
         int r = store_query_events(s, f, print_event, &p, &err);
+        if (p.out) {
+                /* Ends the array even after an error: what was printed
+                 * stays valid JSON, and the error goes to stderr. */
+                int k = out_array_end(&out);
+                if (r == 0)
+                        return k;
+        }
         if (r < 0) {
                 json_decref(p.array);
                 return cli_error("%s", err.text[0] ? err.text : strerror(-r));
         }
-        if (ret_array) {
+        if (ret_array)
                 *ret_array = p.array;
-                return EXIT_OK;
-        }
-        if (p.json)
-                return out_json(p.array);
-        json_decref(p.array);
         return EXIT_OK;
 }
 

@@ -162,18 +162,33 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
         vg_time_format(r->now_us, now);
         vg_time_format(r->since_us, since);
         if (r->cli->json) {
-                json_t *summary = json_object(), *rows = json_array();
+                json_t *summary = json_object();
                 for (size_t k = 0; k < n_cats; k++)
                         json_object_set_new(summary, cats[k], json_integer((json_int_t) counts[k]));
-                for (size_t i = 0; i < r->n_rows; i++)
-                        json_array_append_new(rows, row_json(r, &r->rows[i]));
-                json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:o}, s:I, s:o, s:o}", "report", r->def->name,
+                json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:o}, s:I, s:o}", "report", r->def->name,
                                       "generated", now, "host", r->host, "since", since, "sources", "inventory",
                                       r->cli->config->inventory, "libvirt", live_source(r),
-                                      "findings", (json_int_t) findings, "summary", summary, "rows", rows);
-                if (r->sections)
+                                      "findings", (json_int_t) findings, "summary", summary);
+                if (o && r->sections)
                         json_object_update(o, r->sections);
-                out_json(o);
+                /* The head as out_json prints it, without its closing
+                 * brace; then the rows, streamed, as its last member. */
+                _cleanup_free_ char *head = o ? json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+                json_decref(o);
+                size_t len = head ? strlen(head) : 0;
+                if (len < 2 || strcmp(head + len - 2, "\n}"))
+                        return cli_error("out of memory");
+                head[len - 2] = '\0';
+                printf("%s,\n  \"rows\": ", head);
+                OutArray out;
+                out_array_begin(&out, 1);
+                for (size_t i = 0; i < r->n_rows; i++)
+                        if (out_array_add(&out, row_json(r, &r->rows[i])) < 0)
+                                return cli_error("out of memory");
+                int k = out_array_end(&out);
+                fputs("\n}\n", stdout);
+                if (k != EXIT_OK || fflush(stdout) != 0)
+                        return EXIT_FAIL;
         } else if (csv) {
                 csv_field("category", false);
                 for (size_t c = 0; r->def->columns[c]; c++)

@@ -44,6 +44,43 @@ int out_json(json_t *j) {
         return r < 0 ? cli_error("cannot write JSON: %s", strerror(errno)) : EXIT_OK;
 }
 
+void out_array_begin(OutArray *a, unsigned depth) {
+        *a = (OutArray) { .depth = depth };
+        putchar('[');
+}
+
+static void indent(unsigned levels) {
+        for (unsigned i = 0; i < levels; i++)
+                fputs("  ", stdout);
+}
+
+int out_array_add(OutArray *a, json_t *item) {
+        char *text = item ? json_dumps(item, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_ENCODE_ANY) : NULL;
+        json_decref(item);
+        if (!text)
+                return -ENOMEM;
+        fputs(a->n++ ? ",\n" : "\n", stdout);
+        indent(a->depth + 1);
+        for (const char *p = text; *p; p++) {
+                putchar(*p);
+                if (*p == '\n')
+                        indent(a->depth + 1);
+        }
+        free(text);
+        return 0;
+}
+
+int out_array_end(OutArray *a) {
+        if (a->n) {
+                putchar('\n');
+                indent(a->depth);
+        }
+        putchar(']');
+        if (a->depth == 0)
+                putchar('\n');
+        return ferror(stdout) ? cli_error("cannot write JSON: %s", strerror(errno)) : EXIT_OK;
+}
+
 const char *out_safe(const char *s, char *buf, size_t n) {
         if (!s)
                 return "-";
