@@ -152,10 +152,11 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                 size_t k = 0;
                 while (k < n_cats && strcmp(cats[k], r->rows[i].category))
                         k++;
-                if (k == n_cats && n_cats < ELEMENTSOF(cats))
+                if (k == ELEMENTSOF(cats))
+                        return cli_error("report %s: more than %zu categories of rows", r->def->name, k);
+                if (k == n_cats)
                         cats[n_cats++] = r->rows[i].category;
-                if (k < n_cats)
-                        counts[k]++;
+                counts[k]++;
                 findings += r->rows[i].finding;
         }
         char now[VG_TIME_MAX], since[VG_TIME_MAX];
