@@ -147,11 +147,13 @@ int store_image_put(Store *s, const StoreRow *row, VgError *err);
 /* The image at path, or every image when path is NULL. */
 int store_images(Store *s, const char *path, RowCallback cb, void *u, VgError *err);
 
-/* The disks, then the interfaces, of every defined domain, in name order,
- * from its definition's facts (the daemon's, else the hook's): domain, uuid,
+/* The devices of every defined domain, in name order and, within one, its
+ * disks then its interfaces, from its definition's facts (the daemon's,
+ * else the hook's), as the inventory keeps them for each: domain, uuid,
  * kind ("disk" or "interface"), type, source, target (disks), mac
  * (interfaces), readonly and shareable ("1" when set), backing (the chain
- * as a JSON array text, when the XML gave one). */
+ * as a JSON array text, when the XML gave one). -EBADMSG, naming the
+ * domain, when a domain's facts are not JSON. */
 enum { DEVICE_DOMAIN, DEVICE_UUID, DEVICE_KIND, DEVICE_TYPE, DEVICE_SOURCE, DEVICE_TARGET, DEVICE_MAC,
        DEVICE_READONLY, DEVICE_SHAREABLE, DEVICE_BACKING };
 int store_devices(Store *s, RowCallback cb, void *u, VgError *err);

@@ -266,9 +266,9 @@ static void define_with_facts(Store *s, const char *name, const char *uuid, cons
         event_free(e);
 }
 
-/* Devices come from the facts' JSON in SQL, a row per field pivoted back
- * into one per device: every field lands in its slot, devices do not
- * bleed into each other, undefined domains are left out. */
+/* Devices come from the facts' JSON, a row per device kept by triggers:
+ * every field lands in its slot, devices do not bleed into each other,
+ * undefined domains are left out. */
 Test(store, devices_one_row_each_by_name) {
         Store *s = open_new();
         define_with_facts(s, "b", "u-b", "{\"disks\": [{\"type\": \"file\", \"source\": \"/i/b.qcow2\","
@@ -287,30 +287,97 @@ Test(store, devices_one_row_each_by_name) {
         VgError err = { "" };
         cr_assert_eq(store_devices(s, device_line, out, &err), 0, "%s", err.text);
         cr_assert_str_eq(out,
-                "b disk type=file source=/i/b.qcow2 target=vda mac=(null) ro=(null) shared=(null)"
-                " backing=[\"/i/base.raw\"]\n"
-                "b disk type=file source=/i/x.iso target=sda mac=(null) ro=1 shared=(null) backing=(null)\n"
-                "b disk type=block source=/dev/d target=(null) mac=(null) ro=(null) shared=1 backing=(null)\n"
                 "a interface type=bridge source=br0 target=(null) mac=52:54:00:00:00:01 ro=(null) shared=(null)"
                 " backing=(null)\n"
                 "a interface type=(null) source=(null) target=(null) mac=52:54:00:00:00:03 ro=(null) shared=(null)"
                 " backing=(null)\n"
+                "b disk type=file source=/i/b.qcow2 target=vda mac=(null) ro=(null) shared=(null)"
+                " backing=[\"/i/base.raw\"]\n"
+                "b disk type=file source=/i/x.iso target=sda mac=(null) ro=1 shared=(null) backing=(null)\n"
+                "b disk type=block source=/dev/d target=(null) mac=(null) ro=(null) shared=1 backing=(null)\n"
                 "b interface type=network source=prod target=(null) mac=52:54:00:00:00:02 ro=(null) shared=(null)"
                 " backing=(null)\n");
         store_close(s);
 
-        /* Facts edited into something that is not JSON: the error names the domain. */
+        /* Facts edited into something that is not JSON before the devices
+         * were listed from them (at the migration that made the table):
+         * the error names the domain. */
         sqlite3 *raw;
         sqlite3_open(db, &raw);
-        cr_assert_eq(sqlite3_exec(raw, "UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b'", NULL, NULL, NULL),
-                     SQLITE_OK);
+        char *msg = NULL;
+        int rc = sqlite3_exec(raw, "UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b';"
+                              "DROP TABLE devices; ALTER TABLE domains DROP COLUMN devices_stale;"
+                              "PRAGMA user_version = 8", NULL, NULL, &msg);
+        cr_assert_eq(rc, SQLITE_OK, "%s", msg);
         sqlite3_close(raw);
+        s = open_new();
         VgError e2 = { "" };
-        Store *s2 = NULL;
-        cr_assert_eq(store_open(db, STORE_READ, 1000, &s2, &e2), 0, "%s", e2.text);
-        cr_assert_eq(store_devices(s2, device_line, out, &e2), -EBADMSG);
+        cr_assert_eq(store_devices(s, device_line, out, &e2), -EBADMSG);
         cr_assert(strstr(e2.text, "domain 'b' (u-b)") && strstr(e2.text, "not JSON"), "%s", e2.text);
-        store_close(s2);
+        store_close(s);
+}
+
+static void facts_event(Store *s, const char *kind, const char *key, const char *facts) {
+        Event *e = dom_event(kind, "a", "u-a", NULL);
+        json_object_set_new(e->data, key, json_loads(facts, 0, NULL));
+        append(s, e);
+        event_free(e);
+}
+
+static char *devices_text(Store *s) {
+        static char out[4096];
+        VgError err = { "" };
+        out[0] = '\0';
+        cr_assert_eq(store_devices(s, device_line, out, &err), 0, "%s", err.text);
+        return out;
+}
+
+/* The devices follow the definition: replaced (not added to) when the
+ * facts change, the daemon's definition before the hook's, and what a
+ * later event with other facts does not change stays. */
+Test(store, devices_follow_the_definition) {
+        Store *s = open_new();
+        facts_event(s, "domain.defined", "facts", "{\"disks\": [{\"source\": \"/i/one\"}, {\"source\": \"/i/two\"}]}");
+        facts_event(s, "domain.prepare", "facts", "{\"disks\": [{\"source\": \"/i/one\"}, {\"source\": \"/i/two\"}]}");
+        cr_assert(strstr(devices_text(s), "source=/i/one") && strstr(devices_text(s), "source=/i/two"));
+        facts_event(s, "domain.defined", "facts", "{\"disks\": [{\"source\": \"/i/three\"}]}");
+        cr_assert_str_eq(devices_text(s), "a disk type=(null) source=/i/three target=(null) mac=(null) ro=(null)"
+                         " shared=(null) backing=(null)\n");
+        /* The daemon's reading of the inactive definition wins over the
+         * hook's facts, then and later. */
+        facts_event(s, "domain.defined", "config_facts", "{\"interfaces\": [{\"mac\": \"52:54:00:00:00:09\"}]}");
+        facts_event(s, "domain.prepare", "facts", "{\"disks\": [{\"source\": \"/i/four\"}]}");
+        cr_assert_str_eq(devices_text(s), "a interface type=(null) source=(null) target=(null) mac=52:54:00:00:00:09"
+                         " ro=(null) shared=(null) backing=(null)\n");
+        /* An event older than what the row holds changes nothing. */
+        Event *e = dom_event("domain.defined", "a", "u-a", "2020-01-01T00:00:00.000000Z");
+        json_object_set_new(e->data, "config_facts", json_loads("{\"disks\": [{\"source\": \"/i/old\"}]}", 0, NULL));
+        append(s, e);
+        event_free(e);
+        cr_assert(strstr(devices_text(s), "mac=52:54:00:00:00:09") && !strstr(devices_text(s), "/i/old"));
+        store_close(s);
+}
+
+/* An inventory from before the devices table gets it filled from the
+ * facts it holds. */
+Test(store, migration_fills_devices_from_facts) {
+        Store *s = open_new();
+        define_with_facts(s, "m", "u-m", "{\"disks\": [{\"source\": \"/i/m\", \"readonly\": true}],"
+                          " \"interfaces\": [{\"mac\": \"52:54:00:00:00:0m\"}]}");
+        store_close(s);
+        sqlite3 *raw;
+        sqlite3_open(db, &raw);
+        char *msg = NULL;
+        int rc = sqlite3_exec(raw, "DROP TABLE devices; ALTER TABLE domains DROP COLUMN devices_stale;"
+                              " PRAGMA user_version = 8", NULL, NULL, &msg);
+        cr_assert_eq(rc, SQLITE_OK, "%s", msg);
+        sqlite3_close(raw);
+        s = open_new();   /* migrates */
+        cr_assert_str_eq(devices_text(s),
+                         "m disk type=(null) source=/i/m target=(null) mac=(null) ro=1 shared=(null) backing=(null)\n"
+                         "m interface type=(null) source=(null) target=(null) mac=52:54:00:00:00:0m ro=(null)"
+                         " shared=(null) backing=(null)\n");
+        store_close(s);
 }
 
 /* Denials are found through their own partial index, and only denials. */
@@ -510,6 +577,7 @@ Test(store, migration_chains_rows_written_before_the_chain) {
         sqlite3_open(db, &raw);
         char *msg = NULL;
         int rc = sqlite3_exec(raw, "ALTER TABLE events DROP COLUMN prev_hash; ALTER TABLE events DROP COLUMN hash;"
+                              "DROP TABLE devices; ALTER TABLE domains DROP COLUMN devices_stale;"
                               "PRAGMA user_version = 4", NULL, NULL, &msg);
         cr_assert_eq(rc, SQLITE_OK, "%s", msg);
         sqlite3_close(raw);
