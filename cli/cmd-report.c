@@ -21,55 +21,75 @@ static size_t n_columns(const Report *r) {
         return n;
 }
 
-void report_row(Report *r, const char *category, bool finding, json_t *fields, const char *fmt, ...) {
+/* One allocation per row: the column pointers, then the why and the
+ * column strings they point to. A sprawl report at 100,000 domains holds
+ * 400,000 rows. */
+static void add_row(Report *r, const char *category, bool finding, const char *const *cols, json_t *rest,
+                    const char *fmt, va_list ap) {
         char why[1024];
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(why, sizeof(why), fmt, ap);
-        va_end(ap);
+        size_t n = n_columns(r), size = n * sizeof(char *) + strlen(why) + 1;
+        for (size_t c = 0; c < n; c++)
+                size += cols[c] ? strlen(cols[c]) + 1 : 0;
         if (r->n_rows == r->cap_rows) {
                 size_t cap = r->cap_rows ? 2 * r->cap_rows : 64;
                 ReportRow *rows = reallocarray(r->rows, cap, sizeof(*rows));
-                if (!rows) {
-                        r->rows_lost = true;
-                        json_decref(fields);
-                        return;
-                }
+                if (!rows)
+                        goto lost;
                 r->rows = rows;
                 r->cap_rows = cap;
         }
-        size_t n = n_columns(r), strings = 0;
-        ReportRow row = { .category = category, .finding = finding, .why = strdup(why),
-                          .cols = calloc(n ? n : 1, sizeof(char *)), .n_cols = n };
-        if (!row.why || !row.cols) {
-                free(row.why);
-                free(row.cols);
-                r->rows_lost = true;
-                json_decref(fields);
-                return;
+        char **block = malloc(size);
+        if (!block)
+                goto lost;
+        char *p = stpcpy((char *) (block + n), why) + 1;
+        for (size_t c = 0; c < n; c++) {
+                block[c] = cols[c] ? p : NULL;
+                if (cols[c])
+                        p = stpcpy(p, cols[c]) + 1;
         }
-        size_t nulls = 0;
+        r->rows[r->n_rows++] = (ReportRow) { .category = category, .finding = finding, .why = (char *) (block + n),
+                                             .cols = block, .n_cols = n, .rest = rest };
+        return;
+lost:
+        r->rows_lost = true;
+        json_decref(rest);
+}
+
+void report_add(Report *r, const char *category, bool finding, const char *const *cols, json_t *rest,
+                const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        add_row(r, category, finding, cols, rest, fmt, ap);
+        va_end(ap);
+}
+
+void report_row(Report *r, const char *category, bool finding, json_t *fields, const char *fmt, ...) {
+        size_t n = n_columns(r), strings = 0, nulls = 0;
+        const char *cols[n ? n : 1];
         for (size_t c = 0; c < n; c++) {
                 json_t *v = json_object_get(fields, r->def->columns[c]);
-                if (json_is_string(v) && (row.cols[c] = strdup(json_string_value(v))))
-                        strings++;
+                cols[c] = json_string_value(v);
+                strings += json_is_string(v);
                 nulls += json_is_null(v);
         }
-        /* Kept only when it holds more than the string columns (and nulls,
-         * which every printer renders for a missing column anyway). */
-        if (json_object_size(fields) > strings + nulls)
-                row.rest = fields;
-        else
+        va_list ap;
+        va_start(ap, fmt);
+        /* The fields are kept only when they hold more than the string
+         * columns (and nulls, which every printer renders for a missing
+         * column anyway). */
+        if (json_object_size(fields) > strings + nulls) {
+                add_row(r, category, finding, cols, fields, fmt, ap);
+        } else {
+                add_row(r, category, finding, cols, NULL, fmt, ap);
                 json_decref(fields);
-        r->rows[r->n_rows++] = row;
+        }
+        va_end(ap);
 }
 
 void report_rows_clear(Report *r) {
         for (size_t i = 0; i < r->n_rows; i++) {
-                for (size_t c = 0; c < r->rows[i].n_cols; c++)
-                        free(r->rows[i].cols[c]);
                 free(r->rows[i].cols);
-                free(r->rows[i].why);
                 json_decref(r->rows[i].rest);
         }
         free(r->rows);
@@ -91,7 +111,7 @@ static json_t *row_json(const Report *r, ReportRow *row) {
         row->rest = NULL;
         for (size_t c = 0; r->def->columns[c]; c++)
                 if (row->cols[c] || !json_object_get(o, r->def->columns[c]))
-                        json_object_set_new(o, r->def->columns[c], row->cols[c] ? json_string(row->cols[c]) : json_null());
+                        json_object_set_new(o, r->def->columns[c], event_json_string(row->cols[c]));
         json_object_set_new(o, "category", json_string(row->category));
         json_object_set_new(o, "finding", json_boolean(row->finding));
         json_object_set_new(o, "why", event_json_string(row->why));
@@ -213,15 +233,19 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                                 const ReportRow *row = &r->rows[i];
                                 if (strcmp(row->category, cats[k]))
                                         continue;
-                                printf(" ");
+                                fputs(" ", stdout);
                                 for (size_t c = 0; r->def->columns[c]; c++) {
                                         char buf[64], safe[512];
                                         const char *t = column_text(r, row, c, buf, sizeof(buf));
-                                        if (t)
-                                                printf(" %s", out_safe(t, safe, sizeof(safe)));
+                                        if (t) {
+                                                fputs(" ", stdout);
+                                                fputs(out_safe(t, safe, sizeof(safe)), stdout);
+                                        }
                                 }
                                 char safe[1100];
-                                printf(": %s\n", out_safe(row->why, safe, sizeof(safe)));
+                                fputs(": ", stdout);
+                                fputs(out_safe(row->why, safe, sizeof(safe)), stdout);
+                                fputs("\n", stdout);
                         }
                 }
                 if (!r->n_rows)

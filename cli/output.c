@@ -60,11 +60,12 @@ int out_array_add(OutArray *a, json_t *item) {
         if (!text)
                 return -ENOMEM;
         fputs(a->n++ ? ",\n" : "\n", stdout);
-        indent(a->depth + 1);
-        for (const char *p = text; *p; p++) {
-                putchar(*p);
-                if (*p == '\n')
-                        indent(a->depth + 1);
+        /* Line by line, each indented to the array's depth (a character
+         * at a time, stdio's locking cost more than the encoding). */
+        for (const char *p = text, *nl; *p; p = nl ? nl + 1 : p + strlen(p)) {
+                indent(a->depth + 1);
+                nl = strchr(p, '\n');
+                fwrite(p, 1, nl ? (size_t) (nl - p + 1) : strlen(p), stdout);
         }
         free(text);
         return 0;

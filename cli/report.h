@@ -19,8 +19,9 @@ typedef struct Report Report;
 typedef struct ReportRow {
         const char *category;    /* a literal: it outlives the report */
         bool finding;
-        char *why;
-        char **cols;             /* one per ReportDef.columns; NULL: not a string */
+        char *why;               /* in the block cols points to */
+        char **cols;             /* one per ReportDef.columns; NULL: not a string. One
+                                  * allocation with the strings and why */
         size_t n_cols;
         json_t *rest;            /* the fields beyond cols, or NULL */
 } ReportRow;
@@ -52,6 +53,11 @@ struct Report {
  * --fail-on-findings. category must outlive the report (a literal). */
 void report_row(Report *r, const char *category, bool finding, json_t *fields, const char *why_fmt, ...)
         __attribute__((format(printf, 5, 6)));
+/* The same with the string columns given as such, one per
+ * ReportDef.columns (NULL: null; copied), and what else the row carries
+ * in rest (stolen, may be NULL): without a JSON object per row. */
+void report_add(Report *r, const char *category, bool finding, const char *const *cols, json_t *rest,
+                const char *why_fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* The reports. */
 extern const ReportDef report_sprawl, report_accounts, report_activity, report_capacity, report_software;
