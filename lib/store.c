@@ -259,12 +259,15 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_APPROVAL_DELETE] = "DELETE FROM approvals WHERE key = ?1",
         [STMT_APPROVALS_FOR] = "SELECT key, owner, ticket, until, approved_by, time FROM approvals"
                                " WHERE key = ?1 OR key = ?2",
-        /* Through the (name, uuid) index and the devices' primary key:
-         * nothing is sorted but the few devices of each domain. */
+        /* Through the (name, uuid) index, then a search of the devices'
+         * primary key by uuid, which yields a domain's devices in key
+         * order (kind, idx): sorting them again as well cost 0.15 s at
+         * 100,000 domains. (The unit test of the order would notice a
+         * plan that does not.) */
         [STMT_DEVICES] =
                 "SELECT d.name, d.uuid, v.kind, v.type, v.source, v.target, v.mac, v.readonly, v.shareable, v.backing"
                 " FROM domains d JOIN devices v ON v.uuid = d.uuid"
-                " WHERE d.state <> 'undefined' ORDER BY d.name, d.uuid, v.kind, v.idx",
+                " WHERE d.state <> 'undefined' ORDER BY d.name, d.uuid",
         [STMT_APPROVALS_ALL] = "SELECT key, owner, ticket, until, approved_by, time FROM approvals ORDER BY key",
         [STMT_TICKET_PUT] = "INSERT OR REPLACE INTO tickets (id, domain_glob, action, valid_from, valid_until,"
                             " approved_by, added_by, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
