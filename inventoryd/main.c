@@ -364,6 +364,13 @@ static int setup_runtime(Daemon *d) {
                 log_msg(d, LOG_ERR, "%s", err.text);
                 return -EIO;
         }
+        /* Appending touches a few dozen pages (the right edge of each
+         * index, a domain's row); SQLite's default 2 MiB cache only filled
+         * up from the reconcile's scan of every domain. At 100,000 domains
+         * 256 KiB took the daemon's peak RSS from 22.6 to 20.6 MB, its
+         * folding rate unchanged (bench/run). */
+        if (store_set_cache_kib(d->store, 256, &err) < 0)
+                log_msg(d, LOG_WARNING, "%s", err.text);
         if (virEventRegisterDefaultImpl() < 0) {
                 log_msg(d, LOG_ERR, "cannot set up libvirt's event loop");
                 return -EIO;

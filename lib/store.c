@@ -493,6 +493,13 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
         return 0;
 }
 
+int store_set_cache_kib(Store *s, unsigned kib, VgError *err) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%u", kib);
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        return rc == SQLITE_OK ? 0 : sql_fail(s, rc, err, "setting the cache size");
+}
+
 Store *store_close(Store *s) {
         if (!s)
                 return NULL;

@@ -40,6 +40,10 @@ typedef enum StoreMode {
  */
 int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store **ret, VgError *err);
 
+/* Bounds SQLite's page cache of this connection to kib (its default is
+ * 2,000 KiB): for a long-lived connection whose working set is small. */
+int store_set_cache_kib(Store *s, unsigned kib, VgError *err);
+
 /* Finalizes every statement and closes. NULL is a no-op; returns NULL. */
 Store *store_close(Store *s);
 
