@@ -6,6 +6,7 @@
  * periodically. An inventory that is already right yields no event.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -84,9 +85,20 @@ static const char *transition(const char *was, const char *now) {
         return "domain.stopped";
 }
 
+/* What reconcile needs of a domain the inventory knows on this host: no
+ * facts. At 100,000 domains, holding each one's decoded facts took the
+ * daemon to 1 GB. */
+typedef struct KnownDomain {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        char state[16];
+        int persistent;
+        bool seen;               /* libvirt has it */
+        char *name;
+} KnownDomain;
+
 typedef struct Known {
-        DomainRow **rows;
-        size_t n;
+        KnownDomain *rows;       /* sorted by uuid once collected */
+        size_t n, cap;
         const char *host;
         const char *driver;      /* virConnectGetType: "QEMU", "LXC", "Test", ... */
 } Known;
@@ -97,35 +109,38 @@ typedef struct Known {
  * other types name their driver. A domain whose type was never seen is
  * taken to be QEMU's, which is what the hooks record. */
 static bool same_driver(const DomainRow *d, const char *driver) {
-        json_t *f = d->config_facts ? d->config_facts : d->facts;
-        const char *type = json_string_value(json_object_get(f, "type"));
         bool qemu = !strcasecmp(driver ? driver : "QEMU", "QEMU");
-        if (!type)
+        if (!d->type)
                 return qemu;
-        if (!strcmp(type, "kvm") || !strcmp(type, "qemu"))
+        if (!strcmp(d->type, "kvm") || !strcmp(d->type, "qemu"))
                 return qemu;
-        return driver && !strcasecmp(type, driver);
+        return driver && !strcasecmp(d->type, driver);
 }
 
 static int collect_row(const DomainRow *d, void *userdata) {
         Known *k = userdata;
         if (!d->host || strcmp(d->host, k->host) || !strcmp(d->state, "undefined") || !same_driver(d, k->driver))
                 return 0;
-        DomainRow **rows = realloc(k->rows, (k->n + 1) * sizeof(*rows));
-        if (!rows)
+        if (k->n == k->cap) {
+                size_t cap = k->cap ? 2 * k->cap : 64;
+                KnownDomain *rows = reallocarray(k->rows, cap, sizeof(*rows));
+                if (!rows)
+                        return -ENOMEM;
+                k->rows = rows;
+                k->cap = cap;
+        }
+        KnownDomain *r = &k->rows[k->n];
+        *r = (KnownDomain) { .persistent = d->persistent, .name = strdup(d->name) };
+        if (!r->name)
                 return -ENOMEM;
-        k->rows = rows;
-        /* Copy what reconcile compares; the row itself is the store's. */
-        DomainRow *c = calloc(1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        c->uuid = strdup(d->uuid);
-        c->name = strdup(d->name);
-        c->state = strdup(d->state);
-        c->persistent = d->persistent;
-        c->config_facts = json_incref(d->config_facts);
-        k->rows[k->n++] = c;
+        snprintf(r->uuid, sizeof(r->uuid), "%s", d->uuid);
+        snprintf(r->state, sizeof(r->state), "%s", d->state);
+        k->n++;
         return 0;
+}
+
+static int by_uuid(const void *a, const void *b) {
+        return strcmp(((const KnownDomain *) a)->uuid, ((const KnownDomain *) b)->uuid);
 }
 
 static void record_with_detail(Conn *c, Event *e, const char *detail) {
@@ -135,7 +150,18 @@ static void record_with_detail(Conn *c, Event *e, const char *detail) {
         daemon_record(c->d, e);
 }
 
-static void reconcile_one(Conn *c, virDomainPtr dom, DomainRow *row) {
+/* The definition the inventory holds for this domain, decoded: one at a
+ * time, not all of them at once. */
+static json_t *known_config_facts(Conn *c, const char *uuid) {
+        DomainRow *d = NULL;
+        if (store_find_domain(c->d->store, uuid, &d, NULL) < 0)
+                return NULL;
+        json_t *cf = json_incref(d->config_facts);
+        domain_row_free(d);
+        return cf;
+}
+
+static void reconcile_one(Conn *c, virDomainPtr dom, const KnownDomain *row) {
         int state = 0, reason = 0;
         if (virDomainGetState(dom, &state, &reason, 0) < 0)
                 return;
@@ -154,13 +180,15 @@ static void reconcile_one(Conn *c, virDomainPtr dom, DomainRow *row) {
         }
         if (persistent == 1) {
                 json_t *cf = facts_of(dom, VIR_DOMAIN_XML_INACTIVE);
-                if (cf && !row->config_facts)
+                json_t *known = cf ? known_config_facts(c, row->uuid) : NULL;
+                if (cf && !known)
                         /* Known from hooks only: the daemon's first look. */
                         record_with_detail(c, domain_event(c, dom, "reconcile", "domain.seen",
                                                            VIR_DOMAIN_XML_INACTIVE), "first seen by the daemon");
-                else if (cf && !json_equal(cf, row->config_facts))
+                else if (cf && !json_equal(cf, known))
                         record_with_detail(c, domain_event(c, dom, "reconcile", "domain.defined",
                                                            VIR_DOMAIN_XML_INACTIVE), "definition changed");
+                json_decref(known);
                 json_decref(cf);
         }
         if (strcmp(row->state, now) && !(strcmp(row->state, "unknown") == 0 && !active)) {
@@ -179,29 +207,35 @@ static void reconcile_domains(Conn *c) {
                 return;
         }
         Known k = { .host = c->host, .driver = virConnectGetType(c->conn) };
-        store_list_domains(c->d->store, LIST_ALL | LIST_FACTS, collect_row, &k, NULL);
-        bool *seen = calloc(k.n + 1, sizeof(bool));
+        VgError err = { "" };
+        if (store_list_domains(c->d->store, LIST_ALL, collect_row, &k, &err) < 0) {
+                /* Half a list would declare the rest vanished. */
+                log_msg(c->d, LOG_WARNING, "'%s': domains not reconciled: %s", c->uri,
+                        err.text[0] ? err.text : strerror(ENOMEM));
+                for (int i = 0; i < n; i++)
+                        virDomainFree(doms[i]);
+                n = 0;
+                for (size_t j = 0; j < k.n; j++)
+                        k.rows[j].seen = true;
+        }
+        if (k.n)
+                qsort(k.rows, k.n, sizeof(*k.rows), by_uuid);
 
         for (int i = 0; i < n; i++) {
-                char uuid[VIR_UUID_STRING_BUFLEN];
-                DomainRow *row = NULL;
-                if (virDomainGetUUIDString(doms[i], uuid) == 0)
-                        for (size_t j = 0; j < k.n; j++)
-                                if (!strcmp(k.rows[j]->uuid, uuid)) {
-                                        row = k.rows[j];
-                                        if (seen)
-                                                seen[j] = true;
-                                }
+                KnownDomain key, *row = NULL;
+                if (k.n && virDomainGetUUIDString(doms[i], key.uuid) == 0 &&
+                    (row = bsearch(&key, k.rows, k.n, sizeof(*k.rows), by_uuid)))
+                        row->seen = true;
                 reconcile_one(c, doms[i], row);
                 virDomainFree(doms[i]);
         }
         free(doms);
 
         /* What the inventory knows on this host and libvirt no longer has. */
-        for (size_t j = 0; seen && j < k.n; j++) {
-                if (seen[j])
+        for (size_t j = 0; j < k.n; j++) {
+                const KnownDomain *r = &k.rows[j];
+                if (r->seen)
                         continue;
-                DomainRow *r = k.rows[j];
                 if (strcmp(r->state, "shutoff") && strcmp(r->state, "unknown")) {
                         Event *e = event_new("reconcile", "domain.stopped");
                         if (e) {
@@ -221,9 +255,8 @@ static void reconcile_domains(Conn *c) {
                 }
         }
         for (size_t j = 0; j < k.n; j++)
-                domain_row_free(k.rows[j]);
+                free(k.rows[j].name);
         free(k.rows);
-        free(seen);
 }
 
 /* ---- networks and pools: a snapshot per host in the inventory's meta ---- */
@@ -364,5 +397,9 @@ int reconcile(Conn *c) {
         reconcile_domains(c);
         reconcile_objects(c, "network", list_networks(c));
         reconcile_objects(c, "pool", list_pools(c));
+        /* Its lists of every domain are freed: give the pages back rather
+         * than hold the peak until the next one (24.7 -> 21 MB after a
+         * reconcile of 100,000 domains). */
+        malloc_trim(0);
         return 0;
 }

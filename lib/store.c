@@ -31,6 +31,10 @@ static int chain_existing_rows(Store *s, VgError *err);
         " UNION ALL SELECT d.uuid, 'invalid', 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL" \
         " FROM domains d WHERE " F " IS NOT NULL AND NOT json_valid(" F ") AND " W
 #define DEVICE_FACTS "coalesce(d.config_facts, d.facts)"
+/* The type of a domain, from its facts (in an UPDATE of domains). */
+#define DERIVED_TYPE \
+        "CASE WHEN json_valid(coalesce(config_facts, facts))" \
+        " THEN json_extract(coalesce(config_facts, facts), '$.type') END"
 
 /* Migration N brings the schema from version N to N + 1: its SQL, then
  * its C step if it has one. Append only: an inventory in the field has run
@@ -126,15 +130,20 @@ static const struct {
          * Through events_kind the report read every prepare ever recorded
          * (150,000 rows and 0.2 s at 1,000,000 events) to find none. */
         { "CREATE INDEX IF NOT EXISTS events_denied ON events(kind, time) WHERE decision = 'deny';", NULL },
-        /* 8 -> 9: each domain's disks and interfaces as rows, so that
-         * report sprawl reads them instead of parsing 100,000 facts
-         * documents (1.4 s of its 2.8 s at 100,000 domains). The writer
-         * refills a domain's rows when its facts change, which the upsert
-         * flags in devices_stale: the hook rewrites a domain's row at every
-         * operation, nearly always with the facts it has. (Triggers did
-         * the same in SQL, but every hook exec then parsed and compiled
-         * them: 1.4 million instructions, +30%.) */
-        { "ALTER TABLE domains ADD COLUMN devices_stale INTEGER;"
+        /* 8 -> 9: what is derived from a domain's facts (the daemon's
+         * config facts, else the hook's), kept beside them so that readers
+         * need not parse them: its disks and interfaces as rows, for report
+         * sprawl (1.4 s of its 2.8 s at 100,000 domains went to parsing
+         * facts), and its type (kvm, qemu, lxc, ...), for the daemon's
+         * reconcile (which decoded every domain's facts to learn it). The
+         * writer derives them again when the facts change, which the upsert
+         * flags in derived_stale: the hook rewrites a domain's row at every
+         * operation, nearly always with the facts it has. (Triggers did the
+         * same in SQL, but every hook exec then parsed and compiled them:
+         * 1.4 million instructions, +30%.) */
+        { "ALTER TABLE domains ADD COLUMN derived_stale INTEGER;"
+          "ALTER TABLE domains ADD COLUMN type TEXT;"
+          "UPDATE domains SET type = " DERIVED_TYPE ";"
           "CREATE TABLE devices ("
           "  uuid TEXT NOT NULL,"        /* the domain's */
           "  kind TEXT NOT NULL,"        /* disk, interface; invalid: its facts are not JSON */
@@ -154,7 +163,7 @@ typedef enum StmtId {
         STMT_UPSERT_DOMAIN_FACTS,
         STMT_DEVICES_CLEAR,
         STMT_DEVICES_FILL,
-        STMT_DEVICES_FRESH,
+        STMT_DERIVED_FRESH,
         STMT_LIST_DOMAINS,
         STMT_LIST_ALL_DOMAINS,
         STMT_LIST_DOMAINS_LEAN,
@@ -183,19 +192,19 @@ typedef enum StmtId {
 
 #define DOMAIN_COLUMNS \
         "uuid, name, host, state, persistent, owner, ticket, purpose, facts, " \
-        "first_seen, last_seen, last_start, last_stop, autostart, config_facts"
+        "first_seen, last_seen, last_start, last_stop, autostart, config_facts, type"
 /* The same without the facts: a listing that does not show them does not
  * read their (overflow) pages. */
 #define DOMAIN_COLUMNS_LEAN \
         "uuid, name, host, state, persistent, owner, ticket, purpose, NULL, " \
-        "first_seen, last_seen, last_start, last_stop, autostart, NULL"
+        "first_seen, last_seen, last_start, last_stop, autostart, NULL, type"
 
 /* The definition as the daemon saw it, else as the hook did. */
 /* A domain's row from one event: see apply_to_domain. */
 #define UPSERT_DOMAIN \
-        "INSERT INTO domains (" DOMAIN_COLUMNS ", devices_stale)" \
+        "INSERT INTO domains (" DOMAIN_COLUMNS ", derived_stale)" \
         " VALUES (?1, ?2, ?3, coalesce(?4, ?13, 'unknown'), ?5, ?6, ?7, ?8, json_extract(?9, '$.facts')," \
-        "         ?10, ?10, ?11, ?12, ?14, json_extract(?15, '$.config_facts'), 1)" \
+        "         ?10, ?10, ?11, ?12, ?14, json_extract(?15, '$.config_facts'), NULL, 1)" \
         " ON CONFLICT (uuid) DO UPDATE SET" \
         "  name = CASE WHEN ?10 >= last_seen THEN excluded.name ELSE name END," \
         "  host = coalesce(excluded.host, host)," \
@@ -219,10 +228,10 @@ typedef enum StmtId {
         "                      ELSE config_facts END," \
         /* Whether the facts the devices come from change (a false \
          * alarm only costs a refill). */ \
-        "  devices_stale = CASE WHEN ?10 >= last_seen AND" \
+        "  derived_stale = CASE WHEN ?10 >= last_seen AND" \
         "    ((?15 IS NOT NULL AND excluded.config_facts IS NOT coalesce(config_facts, facts)) OR" \
         "     (?9 IS NOT NULL AND ?15 IS NULL AND config_facts IS NULL AND excluded.facts IS NOT facts))" \
-        "    THEN 1 ELSE devices_stale END"
+        "    THEN 1 ELSE derived_stale END"
 
 static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_INSERT_EVENT] =
@@ -243,10 +252,10 @@ static const char *const stmt_sql[_STMT_MAX] = {
         /* With facts: whether the devices need a refill. Its own statement:
          * RETURNING costs 17,000 instructions per event (an ephemeral
          * table), which an event without facts need not pay. */
-        [STMT_UPSERT_DOMAIN_FACTS] = UPSERT_DOMAIN " RETURNING devices_stale",
+        [STMT_UPSERT_DOMAIN_FACTS] = UPSERT_DOMAIN " RETURNING derived_stale",
         [STMT_DEVICES_CLEAR] = "DELETE FROM devices WHERE uuid = ?1",
         [STMT_DEVICES_FILL] = DEVICES_FILL(DEVICE_FACTS, "d.uuid = ?1"),
-        [STMT_DEVICES_FRESH] = "UPDATE domains SET devices_stale = NULL WHERE uuid = ?1",
+        [STMT_DERIVED_FRESH] = "UPDATE domains SET derived_stale = NULL, type = " DERIVED_TYPE " WHERE uuid = ?1",
         [STMT_LIST_DOMAINS] =
                 "SELECT " DOMAIN_COLUMNS " FROM domains WHERE state <> 'undefined' ORDER BY name, uuid",
         [STMT_LIST_ALL_DOMAINS] =
@@ -550,16 +559,17 @@ static const char *state_after(const char *verb, int *persistent, bool *start, b
  * out of that text (they are in it byte for byte) instead of jansson
  * dumping them a second time: 50,000 instructions fewer per hook run with
  * 1 KiB of facts, of 4.8 million. */
-/* A domain's devices rows, from its facts as they now are. */
-static int refill_devices(Store *s, const char *uuid, VgError *err) {
-        static const StmtId steps[] = { STMT_DEVICES_CLEAR, STMT_DEVICES_FILL, STMT_DEVICES_FRESH };
+/* What is derived from a domain's facts (devices, type), from its facts
+ * as they now are. */
+static int derive_from_facts(Store *s, const char *uuid, VgError *err) {
+        static const StmtId steps[] = { STMT_DEVICES_CLEAR, STMT_DEVICES_FILL, STMT_DERIVED_FRESH };
         for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
                 sqlite3_stmt *st;
                 int r = stmt_get(s, steps[i], &st, err);
                 if (r < 0)
                         return r;
                 bind_text(st, 1, uuid);
-                if ((r = step_done(s, st, err, "listing a domain's devices")) < 0)
+                if ((r = step_done(s, st, err, "deriving a domain's devices and type")) < 0)
                         return r;
         }
         return 0;
@@ -615,7 +625,7 @@ static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
                 return sql_fail(s, rc, err, "updating the domain");
-        return stale ? refill_devices(s, e->uuid, err) : 0;
+        return stale ? derive_from_facts(s, e->uuid, err) : 0;
 }
 
 /* ---- the hash chain ---- */
@@ -880,7 +890,7 @@ DomainRow *domain_row_free(DomainRow *d) {
                 return NULL;
         free(d->uuid); free(d->name); free(d->host); free(d->state); free(d->owner);
         free(d->ticket); free(d->purpose); free(d->first_seen); free(d->last_seen);
-        free(d->last_start); free(d->last_stop);
+        free(d->last_start); free(d->last_stop); free(d->type);
         json_decref(d->facts);
         json_decref(d->config_facts);
         free(d);
@@ -909,6 +919,7 @@ static DomainRow *row_to_domain(sqlite3_stmt *st, bool facts) {
         d->autostart = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 13);
         const char *cf = facts ? (const char *) sqlite3_column_text(st, 14) : NULL;
         d->config_facts = cf ? json_loads(cf, 0, NULL) : NULL;
+        d->type = col_text(st, 15);
         return d;
 }
 

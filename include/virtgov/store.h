@@ -88,6 +88,7 @@ typedef struct DomainRow {
         char *first_seen, *last_seen, *last_start, *last_stop;
         json_t *facts;            /* object or NULL: as last seen by anyone */
         json_t *config_facts;     /* the inactive XML's, as the daemon last saw them */
+        char *type;               /* <domain type=...> of those facts: kvm, qemu, lxc, ... */
 } DomainRow;
 
 DomainRow *domain_row_free(DomainRow *d);

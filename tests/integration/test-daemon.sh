@@ -70,6 +70,31 @@ check "no policy.bypass for a start the hook saw" \
         test "$("$VIRTGOV" --json events --kind policy.bypass --domain vg-d-2 | jq length)" = 0
 virsh destroy vg-d-2 >/dev/null
 
+say "a redefinition and an undefine while the daemon is down: reconciled from the inventory's definitions"
+domain_xml vg-d-gone > "$VG_SCRATCH/dgone.xml"
+virsh define "$VG_SCRATCH/dgone.xml" >/dev/null
+wait_for "vg-d-gone defined" "$(has_event domain.defined vg-d-gone libvirt)"
+kill -9 "$VG_DAEMON_PID"
+wait "$VG_DAEMON_PID" 2>/dev/null || true
+virsh undefine vg-d-gone >/dev/null
+virsh dumpxml --inactive vg-d-2 |
+        sed "s|</devices>|<interface type='user'><mac address='52:54:00:00:d2:02'/></interface></devices>|" \
+        > "$VG_SCRATCH/d2b.xml"
+virsh define "$VG_SCRATCH/d2b.xml" >/dev/null
+start_daemon
+wait_for "the changed definition -> domain.defined (source reconcile, definition changed)" \
+        '[.[] | select(.kind == "domain.defined" and .domain == "vg-d-2" and .source == "reconcile" and .data.detail == "definition changed")] | length == 1'
+wait_for "the undefined one -> domain.undefined (source reconcile, vanished)" \
+        '[.[] | select(.kind == "domain.undefined" and .domain == "vg-d-gone" and .source == "reconcile" and .data.detail == "vanished")] | length == 1'
+check "its interface is among vg-d-2's devices now" \
+        test "$("$VIRTGOV" --json show vg-d-2 | jq -r '.facts.interfaces[0].mac')" = 52:54:00:00:d2:02
+kill -TERM "$VG_DAEMON_PID"
+wait "$VG_DAEMON_PID" 2>/dev/null || true
+start_daemon
+sleep 2
+check "a restart reconciles again and finds the definition as recorded: nothing new for vg-d-2" \
+        test "$("$VIRTGOV" --json events --source reconcile --domain vg-d-2 | jq '[.[] | select(.kind == "domain.defined" or .kind == "domain.seen")] | length')" = 2
+
 say "libvirtd restarts under the daemon: it reconnects and still records"
 connects() { "$VIRTGOV" --json events --kind daemon.connected | jq length; }
 before=$(connects)
@@ -123,7 +148,7 @@ rc=0
 wait "$VG_DAEMON_PID" || rc=$?
 check "SIGTERM: exit 0" test "$rc" = 0
 check "SIGTERM: daemon.stopped recorded" \
-        test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 1
+        test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 2
 
 say "tamper evidence: every syslog line carries its hash; the chain head anchors the inventory"
 head=$(grep -o 'chain.head id=[0-9]* hash=[0-9a-f]*' "$VG_SCRATCH/syslog.txt" | tail -n 1)
@@ -183,6 +208,6 @@ pkill -TERM -f "^$VG_DAEMON\$" || true
 for _ in $(seq 50); do pgrep -f "^$VG_DAEMON\$" >/dev/null || break; sleep 0.1; done
 check "after it stopped, the define is still in the inventory" \
         test "$("$VIRTGOV" --json events --domain vg-d-4 --kind domain.defined | jq length)" = 1
-check "and its daemon.stopped too" test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 3
+check "and its daemon.stopped too" test "$("$VIRTGOV" --json events --kind daemon.stopped | jq length)" = 4
 
 finish

@@ -306,7 +306,7 @@ Test(store, devices_one_row_each_by_name) {
         sqlite3_open(db, &raw);
         char *msg = NULL;
         int rc = sqlite3_exec(raw, "UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b';"
-                              "DROP TABLE devices; ALTER TABLE domains DROP COLUMN devices_stale;"
+                              "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;"
                               "PRAGMA user_version = 8", NULL, NULL, &msg);
         cr_assert_eq(rc, SQLITE_OK, "%s", msg);
         sqlite3_close(raw);
@@ -349,6 +349,16 @@ Test(store, devices_follow_the_definition) {
         facts_event(s, "domain.prepare", "facts", "{\"disks\": [{\"source\": \"/i/four\"}]}");
         cr_assert_str_eq(devices_text(s), "a interface type=(null) source=(null) target=(null) mac=52:54:00:00:00:09"
                          " ro=(null) shared=(null) backing=(null)\n");
+        /* The type, derived with the devices, from the same facts. */
+        facts_event(s, "domain.defined", "config_facts", "{\"type\": \"lxc\", \"interfaces\": []}");
+        DomainRow *d = NULL;
+        VgError err = { "" };
+        cr_assert_eq(store_find_domain(s, "u-a", &d, &err), 0, "%s", err.text);
+        cr_assert_str_eq(d->type, "lxc");
+        domain_row_free(d);
+        cr_assert_str_eq(devices_text(s), "");
+        facts_event(s, "domain.defined", "config_facts",
+                    "{\"type\": \"kvm\", \"interfaces\": [{\"mac\": \"52:54:00:00:00:09\"}]}");
         /* An event older than what the row holds changes nothing. */
         Event *e = dom_event("domain.defined", "a", "u-a", "2020-01-01T00:00:00.000000Z");
         json_object_set_new(e->data, "config_facts", json_loads("{\"disks\": [{\"source\": \"/i/old\"}]}", 0, NULL));
@@ -362,17 +372,22 @@ Test(store, devices_follow_the_definition) {
  * facts it holds. */
 Test(store, migration_fills_devices_from_facts) {
         Store *s = open_new();
-        define_with_facts(s, "m", "u-m", "{\"disks\": [{\"source\": \"/i/m\", \"readonly\": true}],"
+        define_with_facts(s, "m", "u-m", "{\"type\": \"qemu\", \"disks\": [{\"source\": \"/i/m\", \"readonly\": true}],"
                           " \"interfaces\": [{\"mac\": \"52:54:00:00:00:0m\"}]}");
         store_close(s);
         sqlite3 *raw;
         sqlite3_open(db, &raw);
         char *msg = NULL;
-        int rc = sqlite3_exec(raw, "DROP TABLE devices; ALTER TABLE domains DROP COLUMN devices_stale;"
+        int rc = sqlite3_exec(raw, "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;"
                               " PRAGMA user_version = 8", NULL, NULL, &msg);
         cr_assert_eq(rc, SQLITE_OK, "%s", msg);
         sqlite3_close(raw);
         s = open_new();   /* migrates */
+        DomainRow *d = NULL;
+        VgError err = { "" };
+        cr_assert_eq(store_find_domain(s, "u-m", &d, &err), 0, "%s", err.text);
+        cr_assert_str_eq(d->type, "qemu");
+        domain_row_free(d);
         cr_assert_str_eq(devices_text(s),
                          "m disk type=(null) source=/i/m target=(null) mac=(null) ro=1 shared=(null) backing=(null)\n"
                          "m interface type=(null) source=(null) target=(null) mac=52:54:00:00:00:0m ro=(null)"
@@ -577,7 +592,7 @@ Test(store, migration_chains_rows_written_before_the_chain) {
         sqlite3_open(db, &raw);
         char *msg = NULL;
         int rc = sqlite3_exec(raw, "ALTER TABLE events DROP COLUMN prev_hash; ALTER TABLE events DROP COLUMN hash;"
-                              "DROP TABLE devices; ALTER TABLE domains DROP COLUMN devices_stale;"
+                              "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;"
                               "PRAGMA user_version = 4", NULL, NULL, &msg);
         cr_assert_eq(rc, SQLITE_OK, "%s", msg);
         sqlite3_close(raw);
