@@ -166,9 +166,17 @@ static int activity_event(const Event *e, void *u) {
 
 static int activity_run(Report *r) {
         Activity a = { r, json_object(), json_object() };
-        EventFilter f = { .source = "hook", .kind_prefix = "domain.", .since_us = r->since_us };
-        VgError err = { "" };
-        int rc = store_query_events(r->store, &f, activity_event, &a, &err) < 0 ? cli_error("%s", err.text) : 0;
+        int rc = 0;
+        /* The two kinds it counts, each through the kind index: the hook
+         * records five per start and stop, and decoding the others' data
+         * was two thirds of the report's time (26 s at 1,000,000 events). */
+        static const char *const kinds[] = { "domain.prepare", "domain.release" };
+        for (size_t k = 0; k < ELEMENTSOF(kinds) && !rc; k++) {
+                EventFilter f = { .source = "hook", .kind_prefix = kinds[k], .since_us = r->since_us };
+                VgError err = { "" };
+                if (store_query_events(r->store, &f, activity_event, &a, &err) < 0)
+                        rc = cli_error("%s", err.text);
+        }
         r->sections = json_pack("{s:o, s:o}", "per_day", a.per_day, "per_owner", a.per_owner);
         return rc;
 }
