@@ -51,22 +51,6 @@ const ReportDef report_software = {
 
 static const char *const capacity_columns[] = { "name", "cpus", "memory_mib", "cpu_ratio", "memory_ratio", NULL };
 
-typedef struct Sum {
-        long long vcpus, mem_kib, n;
-        bool running_only;
-} Sum;
-
-static int add_domain(const DomainRow *d, void *u) {
-        Sum *s = u;
-        if (s->running_only && strcmp(d->state, "running"))
-                return 0;
-        json_t *f = d->facts ? d->facts : d->config_facts;
-        s->vcpus += json_integer_value(json_object_get(f, "vcpus"));
-        s->mem_kib += json_integer_value(json_object_get(f, "memory_kib"));
-        s->n++;
-        return 0;
-}
-
 static void host_size(Report *r, long long *cpus, long long *mem_kib, const char **how) {
         virNodeInfo ni;
         if (r->conn && virNodeGetInfo(r->conn, &ni) == 0) {
@@ -88,18 +72,19 @@ static int capacity_run(Report *r) {
         report_row(r, "host", false, json_pack("{s:s, s:I, s:I}", "name", r->host, "cpus", cpus, "memory_mib", mem / 1024),
                    "host size from %s", how);
         for (int pass = 0; pass < 2; pass++) {
-                Sum s = { .running_only = pass == 0 };
+                DomainTotals s;
                 VgError err = { "" };
-                if (store_list_domains(r->store, LIST_FACTS, add_domain, &s, &err) < 0)
+                if (store_domain_totals(r->store, pass == 0, &s, &err) < 0)
                         return cli_error("%s", err.text);
-                double cr = cpus ? (double) s.vcpus / (double) cpus : 0, mr = mem ? (double) s.mem_kib / (double) mem : 0;
+                double cr = cpus ? (double) s.vcpus / (double) cpus : 0;
+                double mr = mem ? (double) s.memory_kib / (double) mem : 0;
                 const char *what = pass == 0 ? "running" : "defined";
                 /* Overcommitted memory of running guests is a risk now;
                  * of all defined ones, a risk when they all start. */
                 report_row(r, what, pass == 0 && mr > 1.0, json_pack("{s:s, s:I, s:I, s:f, s:f}", "name", what,
-                           "cpus", s.vcpus, "memory_mib", s.mem_kib / 1024, "cpu_ratio", cr, "memory_ratio", mr),
+                           "cpus", s.vcpus, "memory_mib", s.memory_kib / 1024, "cpu_ratio", cr, "memory_ratio", mr),
                            "%lld %s domain(s): %lld vCPUs on %lld CPUs (%.2fx), %lld MiB of %lld MiB memory (%.2fx)",
-                           s.n, what, s.vcpus, cpus, cr, s.mem_kib / 1024, mem / 1024, mr);
+                           s.n, what, s.vcpus, cpus, cr, s.memory_kib / 1024, mem / 1024, mr);
         }
         virStoragePoolPtr *pools = NULL;
         int n = r->conn ? virConnectListAllStoragePools(r->conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE) : 0;

@@ -1148,6 +1148,26 @@ int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err) {
         return r;
 }
 
+int store_domain_totals(Store *s, bool running_only, DomainTotals *ret, VgError *err) {
+        *ret = (DomainTotals) { 0 };
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "SELECT count(*), sum(json_extract(f, '$.vcpus')),"
+                                    " sum(json_extract(f, '$.memory_kib'))"
+                                    " FROM (SELECT CASE WHEN json_valid(coalesce(facts, config_facts))"
+                                    "        THEN coalesce(facts, config_facts) END AS f"
+                                    "       FROM domains WHERE state <> 'undefined' AND (?1 = 0 OR state = 'running'))",
+                                    -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_fail(s, rc, err, "summing domains");
+        sqlite3_bind_int(st, 1, running_only);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                *ret = (DomainTotals) { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                        sqlite3_column_int64(st, 2) };
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW ? 0 : sql_fail(s, rc, err, "summing domains");
+}
+
 int store_integrity_check(Store *s, char **ret, VgError *err) {
         sqlite3_stmt *st;
         int rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL);

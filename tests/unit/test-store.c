@@ -395,6 +395,27 @@ Test(store, migration_fills_devices_from_facts) {
         store_close(s);
 }
 
+/* Capacity sums what the facts say, of defined domains, running or all. */
+Test(store, domain_totals) {
+        Store *s = open_new();
+        define_with_facts(s, "a", "u-a", "{\"vcpus\": 2, \"memory_kib\": 1024}");
+        define_with_facts(s, "b", "u-b", "{\"vcpus\": 4, \"memory_kib\": 2048}");
+        define_with_facts(s, "c", "u-c", "{\"vcpus\": 8, \"memory_kib\": 4096}");
+        Event *e = dom_event("domain.started", "a", "u-a", NULL);
+        append(s, e);
+        event_free(e);
+        e = dom_event("domain.undefined", "c", "u-c", NULL);
+        append(s, e);
+        event_free(e);
+        DomainTotals t;
+        VgError err = { "" };
+        cr_assert_eq(store_domain_totals(s, true, &t, &err), 0, "%s", err.text);
+        cr_assert(t.n == 1 && t.vcpus == 2 && t.memory_kib == 1024, "%lld %lld %lld", t.n, t.vcpus, t.memory_kib);
+        cr_assert_eq(store_domain_totals(s, false, &t, &err), 0, "%s", err.text);
+        cr_assert(t.n == 2 && t.vcpus == 6 && t.memory_kib == 3072, "%lld %lld %lld", t.n, t.vcpus, t.memory_kib);
+        store_close(s);
+}
+
 /* Denials are found through their own partial index, and only denials. */
 Test(store, denials_by_kind) {
         Store *s = open_new();
