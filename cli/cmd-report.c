@@ -24,6 +24,7 @@ static size_t n_columns(const Report *r) {
 /* One allocation per row: the column pointers, then the why and the
  * column strings they point to. A sprawl report at 100,000 domains holds
  * 400,000 rows. */
+__attribute__((format(printf, 6, 0)))
 static void add_row(Report *r, const char *category, bool finding, const char *const *cols, json_t *rest,
                     const char *fmt, va_list ap) {
         char why[1024];
