@@ -141,7 +141,14 @@ static const struct {
          * operation, nearly always with the facts it has. (Triggers did the
          * same in SQL, but every hook exec then parsed and compiled them:
          * 1.4 million instructions, +30%.) */
-        { "ALTER TABLE domains ADD COLUMN derived_stale INTEGER;"
+        /* Also: events_kind gains the decision, so that metrics' counts by
+         * kind and decision (and the newest time of each) come from the
+         * index alone, not a scan of every row: 10 s -> 0.2 s at
+         * 1,000,000 events. The kind queries scan a range of kinds, which
+         * no order of these columns spares a sort. */
+        { "DROP INDEX IF EXISTS events_kind;"
+          "CREATE INDEX IF NOT EXISTS events_kind ON events(kind, decision, time);"
+          "ALTER TABLE domains ADD COLUMN derived_stale INTEGER;"
           "ALTER TABLE domains ADD COLUMN type TEXT;"
           "UPDATE domains SET type = " DERIVED_TYPE ";"
           "CREATE TABLE devices ("
