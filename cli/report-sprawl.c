@@ -60,25 +60,25 @@ static int stat_disk(Sprawl *s, const char *path, struct stat *st) {
 }
 
 static void pair_add(Sprawl *s, Pairs *p, const char *key, const char *name) {
-        size_t k = strlen(key) + 1, n = strlen(name) + 1;
-        char *block = p->n < p->cap ? malloc(k + n) : NULL;
-        if (!block && p->n == p->cap) {
+        if (p->n == p->cap) {
                 size_t cap = p->cap ? 2 * p->cap : 256;
                 Pair *v = reallocarray(p->v, cap, sizeof(*v));
-                if (v) {
-                        p->v = v;
-                        p->cap = cap;
-                        block = malloc(k + n);
-                }
+                if (!v)
+                        goto lost;
+                p->v = v;
+                p->cap = cap;
         }
-        if (!block) {
-                s->r->rows_lost = true;   /* report_print says out of memory */
-                return;
-        }
+        size_t k = strlen(key) + 1, n = strlen(name) + 1;
+        char *block = malloc(k + n);
+        if (!block)
+                goto lost;
         memcpy(block, key, k);
         memcpy(block + k, name, n);
         p->v[p->n] = (Pair) { .key = block, .name = block + k, .seq = p->n };
         p->n++;
+        return;
+lost:
+        s->r->rows_lost = true;   /* report_print says out of memory */
 }
 
 static int pair_order(const void *a, const void *b) {

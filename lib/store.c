@@ -30,6 +30,7 @@ static int chain_existing_rows(Store *s, VgError *err);
         "  json_each(CASE WHEN json_valid(" F ") THEN " F " END, k.path) j WHERE j.type = 'object' AND " W \
         " UNION ALL SELECT d.uuid, 'invalid', 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL" \
         " FROM domains d WHERE " F " IS NOT NULL AND NOT json_valid(" F ") AND " W
+/* The definition as the daemon saw it, else as the hook did. */
 #define DEVICE_FACTS "coalesce(d.config_facts, d.facts)"
 /* The type of a domain, from its facts (in an UPDATE of domains). */
 #define DERIVED_TYPE \
@@ -140,8 +141,8 @@ static const struct {
          * flags in derived_stale: the hook rewrites a domain's row at every
          * operation, nearly always with the facts it has. (Triggers did the
          * same in SQL, but every hook exec then parsed and compiled them:
-         * 1.4 million instructions, +30%.) */
-        /* Also: events_kind gains the decision, so that metrics' counts by
+         * 1.4 million instructions, +30%.)
+         * Also: events_kind gains the decision, so that metrics' counts by
          * kind and decision (and the newest time of each) come from the
          * index alone, not a scan of every row: 10 s -> 0.2 s at
          * 1,000,000 events. The kind queries scan a range of kinds, which
@@ -206,7 +207,6 @@ typedef enum StmtId {
         "uuid, name, host, state, persistent, owner, ticket, purpose, NULL, " \
         "first_seen, last_seen, last_start, last_stop, autostart, NULL, type"
 
-/* The definition as the daemon saw it, else as the hook did. */
 /* A domain's row from one event: see apply_to_domain. */
 #define UPSERT_DOMAIN \
         "INSERT INTO domains (" DOMAIN_COLUMNS ", derived_stale)" \
@@ -233,8 +233,8 @@ typedef enum StmtId {
         "  autostart = CASE WHEN ?14 IS NOT NULL AND ?10 >= last_seen THEN ?14 ELSE autostart END," \
         "  config_facts = CASE WHEN ?15 IS NOT NULL AND ?10 >= last_seen THEN excluded.config_facts" \
         "                      ELSE config_facts END," \
-        /* Whether the facts the devices come from change (a false \
-         * alarm only costs a refill). */ \
+        /* Whether the facts that devices and type derive from change \
+         * (a false alarm only costs deriving them again). */ \
         "  derived_stale = CASE WHEN ?10 >= last_seen AND" \
         "    ((?15 IS NOT NULL AND excluded.config_facts IS NOT coalesce(config_facts, facts)) OR" \
         "     (?9 IS NOT NULL AND ?15 IS NULL AND config_facts IS NULL AND excluded.facts IS NOT facts))" \
@@ -562,10 +562,6 @@ static const char *state_after(const char *verb, int *persistent, bool *start, b
         return NULL;
 }
 
-/* data: the event's data as insert_event stored it. SQLite takes the facts
- * out of that text (they are in it byte for byte) instead of jansson
- * dumping them a second time: 50,000 instructions fewer per hook run with
- * 1 KiB of facts, of 4.8 million. */
 /* What is derived from a domain's facts (devices, type), from its facts
  * as they now are. */
 static int derive_from_facts(Store *s, const char *uuid, VgError *err) {
@@ -582,6 +578,10 @@ static int derive_from_facts(Store *s, const char *uuid, VgError *err) {
         return 0;
 }
 
+/* data: the event's data as insert_event stored it. SQLite takes the facts
+ * out of that text (they are in it byte for byte) instead of jansson
+ * dumping them a second time: 50,000 instructions fewer per hook run with
+ * 1 KiB of facts, of 4.8 million. */
 static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *err) {
         if (!e->uuid || !e->domain || strncmp(e->kind, "domain.", 7))
                 return 0;
