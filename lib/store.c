@@ -813,8 +813,22 @@ static int row_to_event(sqlite3_stmt *st, Event *e) {
 int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err) {
         /* Built from the filter so that SQLite sees only the clauses in use
          * and can pick the index for each; values are always bound. */
-        char sql[1024] = "SELECT id, time, ref, source, kind, host, domain, uuid, decision, reason,"
-                         " actor, data, hash FROM events WHERE 1";
+        char data[512] = "data";
+        size_t n_paths = 0;
+        if (f->data_paths) {
+                strcpy(data, "CASE WHEN json_valid(data) THEN json_object(");
+                for (; f->data_paths[n_paths]; n_paths++) {
+                        if (n_paths == 8)
+                                return vg_error(err, -EINVAL, "querying events: more than 8 data paths");
+                        size_t len = strlen(data);
+                        snprintf(data + len, sizeof(data) - len, "%s?%zu, json_extract(data, ?%zu)",
+                                 n_paths ? ", " : "", 11 + n_paths, 11 + n_paths);
+                }
+                strcat(data, ") END");
+        }
+        char sql[1024];
+        snprintf(sql, sizeof(sql), "SELECT id, time, ref, source, kind, host, domain, uuid, decision, reason,"
+                 " actor, %s, hash FROM events WHERE 1", data);
         if (f->domain)
                 strcat(sql, " AND (domain = ?1 OR uuid = ?1)");
         if (f->kind_prefix)
@@ -873,6 +887,8 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
         bind_text(st, 10, f->decision);
         if (f->after_id)
                 sqlite3_bind_int64(st, 9, f->after_id);
+        for (size_t i = 0; i < n_paths; i++)
+                bind_text(st, (int) (11 + i), f->data_paths[i]);
 
         int r = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -73,6 +73,12 @@ typedef struct EventFilter {
         int64_t after_id;         /* 0: unused; else only ids above it (-1: all), in id order */
         int64_t since_us, until_us;  /* 0: unbounded */
         unsigned limit;           /* the newest N; 0: all */
+        /* NULL: each event's whole data. Else (up to 8 JSON paths, NULL
+         * ended) only these parts of it, each under its path as the key
+         * ({"$.facts.owner": "alice"}; null when absent), taken out by
+         * SQLite instead of jansson decoding all of it: a report that reads
+         * two fields of 300,000 events' facts. */
+        const char *const *data_paths;
 } EventFilter;
 
 typedef int (*EventCallback)(const Event *e, void *userdata);

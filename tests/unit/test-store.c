@@ -416,6 +416,32 @@ Test(store, domain_totals) {
         store_close(s);
 }
 
+static int keep_data(const Event *e, void *u) {
+        *(char **) u = json_dumps(e->data, JSON_COMPACT | JSON_SORT_KEYS);
+        return 0;
+}
+
+/* Only the asked parts of the data, each under its path; null when absent. */
+Test(store, query_data_paths) {
+        Store *s = open_new();
+        Event *e = dom_event("domain.prepare", "a", "u-a", NULL);
+        json_object_set_new(e->data, "facts", json_pack("{s:s, s:{s:i}}", "owner", "alice", "cpu", "n", 4));
+        json_object_set_new(e->data, "rule", json_string("prod"));
+        append(s, e);
+        event_free(e);
+        const char *const paths[] = { "$.facts.owner", "$.rule", "$.facts.cpu", "$.missing", NULL };
+        char *got = NULL;
+        VgError err = { "" };
+        cr_assert_eq(store_query_events(s, &(EventFilter) { .data_paths = paths }, keep_data, &got, &err), 0, "%s",
+                     err.text);
+        cr_assert_str_eq(got, "{\"$.facts.cpu\":{\"n\":4},\"$.facts.owner\":\"alice\",\"$.missing\":null,"
+                         "\"$.rule\":\"prod\"}");
+        free(got);
+        const char *const nine[] = { "$.a", "$.b", "$.c", "$.d", "$.e", "$.f", "$.g", "$.h", "$.i", NULL };
+        cr_assert_eq(store_query_events(s, &(EventFilter) { .data_paths = nine }, keep_data, &got, &err), -EINVAL);
+        store_close(s);
+}
+
 /* Denials are found through their own partial index, and only denials. */
 Test(store, denials_by_kind) {
         Store *s = open_new();
