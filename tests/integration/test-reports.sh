@@ -56,6 +56,10 @@ jq_check "orphan_images names the unused image" "$VG_SCRATCH/sprawl.json" "$(in_
 jq_check "orphan_images does not name the used one" "$VG_SCRATCH/sprawl.json" "($(in_cat orphan_images path "$POOL/used.qcow2")) | not"
 jq_check "orphan_images does not name the shared one" "$VG_SCRATCH/sprawl.json" "($(in_cat orphan_images path "$POOL/shared.raw")) | not"
 jq_check "missing_disks names the domain whose disk is gone" "$VG_SCRATCH/sprawl.json" "$(in_cat missing_disks domain vg-s-missing)"
+# The disks in the pool are stat()ed through one descriptor of its
+# directory: the ones there must not be reported with the one gone.
+jq_check "and no domain whose disks are there" "$VG_SCRATCH/sprawl.json" \
+        '[.rows[] | select(.category == "missing_disks") | .domain] == ["vg-s-missing"]'
 jq_check "transient names the VM made with virsh create" "$VG_SCRATCH/sprawl.json" "$(in_cat transient domain vg-s-transient)"
 jq_check "shared_images names the image two domains write" "$VG_SCRATCH/sprawl.json" "$(in_cat shared_images path "$POOL/shared.raw")"
 jq_check "duplicate_macs names the MAC" "$VG_SCRATCH/sprawl.json" "$(in_cat duplicate_macs path 52:54:00:de:ad:01)"
