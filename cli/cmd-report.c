@@ -32,29 +32,22 @@ static void add_row(Report *r, const char *category, bool finding, const char *c
         size_t n = n_columns(r), size = n * sizeof(char *) + strlen(why) + 1;
         for (size_t c = 0; c < n; c++)
                 size += cols[c] ? strlen(cols[c]) + 1 : 0;
-        if (r->n_rows == r->cap_rows) {
-                size_t cap = r->cap_rows ? 2 * r->cap_rows : 64;
-                ReportRow *rows = reallocarray(r->rows, cap, sizeof(*rows));
-                if (!rows)
-                        goto lost;
-                r->rows = rows;
-                r->cap_rows = cap;
-        }
         char **block = malloc(size);
-        if (!block)
-                goto lost;
+        if (!block || vg_grow((void **) &r->rows, &r->n_rows, sizeof(*r->rows)) < 0) {
+                free(block);
+                r->rows_lost = true;
+                json_decref(rest);
+                return;
+        }
         char *p = stpcpy((char *) (block + n), why) + 1;
         for (size_t c = 0; c < n; c++) {
                 block[c] = cols[c] ? p : NULL;
                 if (cols[c])
                         p = stpcpy(p, cols[c]) + 1;
         }
-        r->rows[r->n_rows++] = (ReportRow) { .category = category, .finding = finding, .why = (char *) (block + n),
-                                             .cols = block, .n_cols = n, .rest = rest };
-        return;
-lost:
-        r->rows_lost = true;
-        json_decref(rest);
+        r->rows[r->n_rows - 1] = (ReportRow) { .category = category, .finding = finding,
+                                               .why = (char *) (block + n), .cols = block, .n_cols = n,
+                                               .rest = rest };
 }
 
 void report_add(Report *r, const char *category, bool finding, const char *const *cols, json_t *rest,
@@ -95,7 +88,7 @@ void report_rows_clear(Report *r) {
         }
         free(r->rows);
         r->rows = NULL;
-        r->n_rows = r->cap_rows = 0;
+        r->n_rows = 0;
         r->rows_lost = false;
 }
 

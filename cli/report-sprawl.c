@@ -27,7 +27,7 @@ typedef struct Pair {
 
 typedef struct Pairs {
         Pair *v;
-        size_t n, cap;
+        size_t n;                /* grown by vg_grow */
 } Pairs;
 
 typedef struct Sprawl {
@@ -60,25 +60,16 @@ static int stat_disk(Sprawl *s, const char *path, struct stat *st) {
 }
 
 static void pair_add(Sprawl *s, Pairs *p, const char *key, const char *name) {
-        if (p->n == p->cap) {
-                size_t cap = p->cap ? 2 * p->cap : 256;
-                Pair *v = reallocarray(p->v, cap, sizeof(*v));
-                if (!v)
-                        goto lost;
-                p->v = v;
-                p->cap = cap;
-        }
         size_t k = strlen(key) + 1, n = strlen(name) + 1;
         char *block = malloc(k + n);
-        if (!block)
-                goto lost;
+        if (!block || vg_grow((void **) &p->v, &p->n, sizeof(*p->v)) < 0) {
+                free(block);
+                s->r->rows_lost = true;   /* report_print says out of memory */
+                return;
+        }
         memcpy(block, key, k);
         memcpy(block + k, name, n);
-        p->v[p->n] = (Pair) { .key = block, .name = block + k, .seq = p->n };
-        p->n++;
-        return;
-lost:
-        s->r->rows_lost = true;   /* report_print says out of memory */
+        p->v[p->n - 1] = (Pair) { .key = block, .name = block + k, .seq = p->n - 1 };
 }
 
 static int pair_order(const void *a, const void *b) {

@@ -44,7 +44,7 @@ struct Report {
         unsigned stale_days;
         const char *roster;      /* accounts: the authorized roster file */
         ReportRow *rows;
-        size_t n_rows, cap_rows;
+        size_t n_rows;           /* grown by vg_grow */
         bool rows_lost;          /* out of memory while adding one */
         json_t *sections;        /* report-specific extra data for JSON */
 };

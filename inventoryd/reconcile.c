@@ -98,7 +98,7 @@ typedef struct KnownDomain {
 
 typedef struct Known {
         KnownDomain *rows;       /* sorted by uuid once collected */
-        size_t n, cap;
+        size_t n;                /* grown by vg_grow */
         const char *host;
         const char *driver;      /* virConnectGetType: "QEMU", "LXC", "Test", ... */
 } Known;
@@ -121,21 +121,15 @@ static int collect_row(const DomainRow *d, void *userdata) {
         Known *k = userdata;
         if (!d->host || strcmp(d->host, k->host) || !strcmp(d->state, "undefined") || !same_driver(d, k->driver))
                 return 0;
-        if (k->n == k->cap) {
-                size_t cap = k->cap ? 2 * k->cap : 64;
-                KnownDomain *rows = reallocarray(k->rows, cap, sizeof(*rows));
-                if (!rows)
-                        return -ENOMEM;
-                k->rows = rows;
-                k->cap = cap;
-        }
-        KnownDomain *r = &k->rows[k->n];
-        *r = (KnownDomain) { .persistent = d->persistent, .name = strdup(d->name) };
-        if (!r->name)
+        char *name = strdup(d->name);
+        if (!name || vg_grow((void **) &k->rows, &k->n, sizeof(*k->rows)) < 0) {
+                free(name);
                 return -ENOMEM;
+        }
+        KnownDomain *r = &k->rows[k->n - 1];
+        *r = (KnownDomain) { .persistent = d->persistent, .name = name };
         snprintf(r->uuid, sizeof(r->uuid), "%s", d->uuid);
         snprintf(r->state, sizeof(r->state), "%s", d->state);
-        k->n++;
         return 0;
 }
 

@@ -184,6 +184,7 @@ typedef enum StmtId {
         STMT_APPROVALS_FOR,
         STMT_APPROVALS_ALL,
         STMT_DEVICES,
+        STMT_DOMAIN_TOTALS,
         STMT_TICKET_PUT,
         STMT_TICKETS_FOR,
         STMT_TICKETS_ALL,
@@ -211,7 +212,8 @@ typedef enum StmtId {
 #define UPSERT_DOMAIN \
         "INSERT INTO domains (" DOMAIN_COLUMNS ", derived_stale)" \
         " VALUES (?1, ?2, ?3, coalesce(?4, ?13, 'unknown'), ?5, ?6, ?7, ?8, json_extract(?9, '$.facts')," \
-        "         ?10, ?10, ?11, ?12, ?14, json_extract(?15, '$.config_facts'), NULL, 1)" \
+        "         ?10, ?10, ?11, ?12, ?14, json_extract(?15, '$.config_facts'), NULL," \
+        "         CASE WHEN ?9 IS NOT NULL OR ?15 IS NOT NULL THEN 1 END)" \
         " ON CONFLICT (uuid) DO UPDATE SET" \
         "  name = CASE WHEN ?10 >= last_seen THEN excluded.name ELSE name END," \
         "  host = coalesce(excluded.host, host)," \
@@ -233,12 +235,13 @@ typedef enum StmtId {
         "  autostart = CASE WHEN ?14 IS NOT NULL AND ?10 >= last_seen THEN ?14 ELSE autostart END," \
         "  config_facts = CASE WHEN ?15 IS NOT NULL AND ?10 >= last_seen THEN excluded.config_facts" \
         "                      ELSE config_facts END," \
-        /* Whether the facts that devices and type derive from change \
-         * (a false alarm only costs deriving them again). */ \
+        /* Whether this write changes the facts that devices and type \
+         * derive from (a false alarm only costs deriving them again). \
+         * Nothing carries over from an earlier write. */ \
         "  derived_stale = CASE WHEN ?10 >= last_seen AND" \
         "    ((?15 IS NOT NULL AND excluded.config_facts IS NOT coalesce(config_facts, facts)) OR" \
         "     (?9 IS NOT NULL AND ?15 IS NULL AND config_facts IS NULL AND excluded.facts IS NOT facts))" \
-        "    THEN 1 ELSE derived_stale END"
+        "    THEN 1 END"
 
 static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_INSERT_EVENT] =
@@ -291,6 +294,12 @@ static const char *const stmt_sql[_STMT_MAX] = {
                 "SELECT d.name, d.uuid, v.kind, v.type, v.source, v.target, v.mac, v.readonly, v.shareable, v.backing"
                 " FROM domains d JOIN devices v ON v.uuid = d.uuid"
                 " WHERE d.state <> 'undefined' ORDER BY d.name, d.uuid",
+        /* Facts that are not JSON count as nothing. */
+        [STMT_DOMAIN_TOTALS] =
+                "SELECT count(*), sum(json_extract(f, '$.vcpus')), sum(json_extract(f, '$.memory_kib'))"
+                " FROM (SELECT CASE WHEN json_valid(coalesce(facts, config_facts))"
+                "        THEN coalesce(facts, config_facts) END AS f"
+                "       FROM domains WHERE state <> 'undefined' AND (?1 = 0 OR state = 'running'))",
         [STMT_APPROVALS_ALL] = "SELECT key, owner, ticket, until, approved_by, time FROM approvals ORDER BY key",
         [STMT_TICKET_PUT] = "INSERT OR REPLACE INTO tickets (id, domain_glob, action, valid_from, valid_until,"
                             " approved_by, added_by, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1174,20 +1183,15 @@ int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err) {
 int store_domain_totals(Store *s, bool running_only, DomainTotals *ret, VgError *err) {
         *ret = (DomainTotals) { 0 };
         sqlite3_stmt *st;
-        int rc = sqlite3_prepare_v2(s->db, "SELECT count(*), sum(json_extract(f, '$.vcpus')),"
-                                    " sum(json_extract(f, '$.memory_kib'))"
-                                    " FROM (SELECT CASE WHEN json_valid(coalesce(facts, config_facts))"
-                                    "        THEN coalesce(facts, config_facts) END AS f"
-                                    "       FROM domains WHERE state <> 'undefined' AND (?1 = 0 OR state = 'running'))",
-                                    -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return sql_fail(s, rc, err, "summing domains");
+        int r = stmt_get(s, STMT_DOMAIN_TOTALS, &st, err);
+        if (r < 0)
+                return r;
         sqlite3_bind_int(st, 1, running_only);
-        rc = sqlite3_step(st);
+        int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
                 *ret = (DomainTotals) { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
                                         sqlite3_column_int64(st, 2) };
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return rc == SQLITE_ROW ? 0 : sql_fail(s, rc, err, "summing domains");
 }
 

@@ -201,11 +201,15 @@ int vg_mkdir_p(const char *dir, unsigned mode) {
 }
 
 int vg_grow(void **arr, size_t *n, size_t size) {
-        void *a = realloc(*arr, (*n + 1) * size);
-        if (!a)
-                return -ENOMEM;
-        memset((char *) a + *n * size, 0, size);
-        *arr = a;
+        /* The capacity is 8, then the power of two at or above *n: full
+         * exactly when *n is 0 or a power of two from 8 on. */
+        if (*n == 0 || (*n >= 8 && !(*n & (*n - 1)))) {
+                void *a = reallocarray(*arr, *n ? 2 * *n : 8, size);
+                if (!a)
+                        return -ENOMEM;
+                *arr = a;
+        }
+        memset((char *) *arr + *n * size, 0, size);
         (*n)++;
         return 0;
 }

@@ -63,7 +63,9 @@ int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned
 int vg_mkdir_p(const char *dir, unsigned mode);
 
 /* Grows the array *arr of *n elements of size bytes by one zeroed element
- * at the end. 0 or -ENOMEM (then *arr and *n are unchanged). */
+ * at the end. 0 or -ENOMEM (then *arr and *n are unchanged). Storage
+ * doubles, its size following from *n, so an array must only ever have
+ * been grown by vg_grow (and may shrink by lowering *n). */
 int vg_grow(void **arr, size_t *n, size_t size);
 
 /* strdup that returns NULL for NULL. */

@@ -41,6 +41,22 @@ static int append(Store *s, Event *e) {
         return r;
 }
 
+/* Runs sql on the inventory outside virtgov (as an older virtgov, or
+ * someone editing it, would). */
+static void raw_exec(const char *sql) {
+        sqlite3 *raw;
+        cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+        char *msg = NULL;
+        int rc = sqlite3_exec(raw, sql, NULL, NULL, &msg);
+        cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, msg);
+        sqlite3_close(raw);
+}
+
+/* What migration 8 -> 9 added, taken away again. */
+#define UNDO_SCHEMA_9 \
+        "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;" \
+        "DROP INDEX events_kind; CREATE INDEX events_kind ON events(kind, time);"
+
 static int count_cb(const Event *e, void *u) {
         (*(int *) u)++;
         return 0;
@@ -302,14 +318,7 @@ Test(store, devices_one_row_each_by_name) {
         /* Facts edited into something that is not JSON before the devices
          * were listed from them (at the migration that made the table):
          * the error names the domain. */
-        sqlite3 *raw;
-        sqlite3_open(db, &raw);
-        char *msg = NULL;
-        int rc = sqlite3_exec(raw, "UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b';"
-                              "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;"
-                              "PRAGMA user_version = 8", NULL, NULL, &msg);
-        cr_assert_eq(rc, SQLITE_OK, "%s", msg);
-        sqlite3_close(raw);
+        raw_exec("UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b';" UNDO_SCHEMA_9 "PRAGMA user_version = 8");
         s = open_new();
         VgError e2 = { "" };
         cr_assert_eq(store_devices(s, device_line, out, &e2), -EBADMSG);
@@ -375,13 +384,7 @@ Test(store, migration_fills_devices_from_facts) {
         define_with_facts(s, "m", "u-m", "{\"type\": \"qemu\", \"disks\": [{\"source\": \"/i/m\", \"readonly\": true}],"
                           " \"interfaces\": [{\"mac\": \"52:54:00:00:00:0m\"}]}");
         store_close(s);
-        sqlite3 *raw;
-        sqlite3_open(db, &raw);
-        char *msg = NULL;
-        int rc = sqlite3_exec(raw, "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;"
-                              " PRAGMA user_version = 8", NULL, NULL, &msg);
-        cr_assert_eq(rc, SQLITE_OK, "%s", msg);
-        sqlite3_close(raw);
+        raw_exec(UNDO_SCHEMA_9 "PRAGMA user_version = 8");
         s = open_new();   /* migrates */
         DomainRow *d = NULL;
         VgError err = { "" };
@@ -635,14 +638,9 @@ Test(store, migration_chains_rows_written_before_the_chain) {
         fill(s, 5);
         store_close(s);
         /* Back to schema 4: the rows as an older virtgov wrote them. */
+        raw_exec("ALTER TABLE events DROP COLUMN prev_hash; ALTER TABLE events DROP COLUMN hash;" UNDO_SCHEMA_9
+                 "PRAGMA user_version = 4");
         sqlite3 *raw;
-        sqlite3_open(db, &raw);
-        char *msg = NULL;
-        int rc = sqlite3_exec(raw, "ALTER TABLE events DROP COLUMN prev_hash; ALTER TABLE events DROP COLUMN hash;"
-                              "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;"
-                              "PRAGMA user_version = 4", NULL, NULL, &msg);
-        cr_assert_eq(rc, SQLITE_OK, "%s", msg);
-        sqlite3_close(raw);
 
         s = open_new();   /* migrates */
         fill(s, 1);

@@ -48,3 +48,28 @@ Test(timefmt, parse_refuses_what_is_not_a_time) {
                 cr_expect_eq(vg_time_parse(bad[i], 0, &us), -EINVAL, "'%s' was accepted", bad[i]);
         }
 }
+
+/* vg_grow (util.c, beside the time functions): each element lands zeroed
+ * and keeps its value across the doublings (ASan sees any write past the
+ * storage it derives from the count). */
+Test(util, grow_keeps_elements_across_doublings) {
+        long *a = NULL;
+        size_t n = 0;
+        for (long i = 0; i < 1000; i++) {
+                cr_assert_eq(vg_grow((void **) &a, &n, sizeof(*a)), 0);
+                cr_assert_eq(n, (size_t) i + 1);
+                cr_assert_eq(a[i], 0);
+                a[i] = i * 7;
+        }
+        for (long i = 0; i < 1000; i++)
+                cr_assert_eq(a[i], i * 7);
+        /* Shrinking by lowering the count, then growing again. */
+        n = 3;
+        for (long i = 3; i < 40; i++) {
+                cr_assert_eq(vg_grow((void **) &a, &n, sizeof(*a)), 0);
+                a[i] = -i;
+        }
+        cr_assert_eq(a[2], 14);
+        cr_assert_eq(a[39], -39);
+        free(a);
+}
