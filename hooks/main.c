@@ -95,12 +95,11 @@ static void arm_timer(unsigned ms) {
         setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* (Re)renders the event for the timer. SIGALRM is blocked while the
- * pointer changes hands, so the handler never sees a freed text. */
-static void prepare_emergency(const Config *c, const Event *e) {
-        json_t *j = event_to_json(e);
-        char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(j);
+/* (Re)renders the event for the timer; data: its data's text, or NULL.
+ * SIGALRM is blocked while the pointer changes hands, so the handler never
+ * sees a freed text. */
+static void prepare_emergency(const Config *c, const Event *e, const char *data) {
+        char *text = event_render(e, data);
 
         sigset_t alrm, old;
         sigemptyset(&alrm);
@@ -302,11 +301,13 @@ static bool decide(const Config *c, const char *op, Store *s, const char *store_
 
 /* ---- recording ---- */
 
-static void record(const Config *c, Store *s, const char *store_err, Event **events, size_t n) {
+/* data0: the text of events[0]'s data, rendered for the timer already. */
+static void record(const Config *c, Store *s, const char *store_err, Event **events, size_t n, const char *data0) {
         for (size_t i = 0; i < n; i++) {
                 Event *e = events[i];
                 VgError err = { "" }, serr = { "" };
-                int r = s ? store_append_event(s, e, &err) : vg_error(&err, -EIO, "%s", store_err);
+                int r = s ? store_append_rendered(s, e, i == 0 ? data0 : NULL, &err)
+                          : vg_error(&err, -EIO, "%s", store_err);
                 if (r >= 0)
                         continue;
 
@@ -350,7 +351,7 @@ int main(int argc, char **argv) {
         }
         /* From here on, even a stdin that never closes cannot lose the call:
          * the timer spools what the arguments said. */
-        prepare_emergency(c, events[0]);
+        prepare_emergency(c, events[0], NULL);
 
         DomainFacts *facts = NULL;
         VgError ferr = { "" };
@@ -370,9 +371,11 @@ int main(int argc, char **argv) {
          * chains from the images' headers. */
         if (facts)
                 json_object_set_new(events[0]->data, "facts", domain_facts_to_json(facts));
-        /* The timer's copy now carries the facts and the decision. */
-        prepare_emergency(c, events[0]);
-        record(c, s, serr.text, events, n);
+        /* The timer's copy now carries the facts and the decision; the
+         * inventory gets the same text of the data. */
+        _cleanup_free_ char *data = event_data_text(events[0]);
+        prepare_emergency(c, events[0], data);
+        record(c, s, serr.text, events, n, data);
         store_close(s);
 
         for (size_t i = 0; i < n; i++)

@@ -123,6 +123,25 @@ json_t *event_to_json(const Event *e) {
         return o;
 }
 
+char *event_data_text(const Event *e) {
+        return e->data ? json_dumps(e->data, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+}
+
+char *event_render(const Event *e, const char *data) {
+        _cleanup_free_ char *own = data ? NULL : event_data_text(e);
+        json_t *j = event_to_json(e);
+        if (!j || (!data && !(data = own)))
+                return json_decref(j), NULL;
+        json_object_del(j, "data");
+        _cleanup_free_ char *envelope = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(j);
+        /* envelope is "{...}" with at least time, ref, source and kind */
+        char *text = NULL;
+        if (!envelope || asprintf(&text, "%.*s,\"data\":%s}", (int) strlen(envelope) - 1, envelope, data) < 0)
+                return NULL;
+        return text;
+}
+
 static int get_str(const json_t *j, const char *key, bool required, char **field, VgError *err) {
         json_t *v = json_object_get(j, key);
         if (!v || json_is_null(v)) {

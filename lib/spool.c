@@ -19,9 +19,7 @@ int spool_write(const char *dir, const Event *e, VgError *err) {
         if (r < 0)
                 return vg_error(err, r, "spool '%s': cannot create: %s", dir, strerror(-r));
 
-        json_t *j = event_to_json(e);
-        _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(j);
+        _cleanup_free_ char *text = event_render(e, NULL);
         if (!text)
                 return vg_error(err, -ENOMEM, "out of memory");
 

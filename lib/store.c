@@ -724,16 +724,12 @@ static int chain_existing_rows(Store *s, VgError *err) {
         return rc == SQLITE_OK ? 0 : sql_fail(s, rc, err, "chaining existing events");
 }
 
-/* Appends e and returns, in *ret_data, its data as stored (the caller
- * frees it). */
-static int insert_event(Store *s, Event *e, char **ret_data, VgError *err) {
+/* Appends e with data, the text of its data (event_data_text). */
+static int insert_event(Store *s, Event *e, const char *data, VgError *err) {
         sqlite3_stmt *st;
         int r = chain_head(s, err);
         if (r < 0 || (r = stmt_get(s, STMT_INSERT_EVENT, &st, err)) < 0)
                 return r;
-        char *data = *ret_data = json_dumps(e->data, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!data)
-                return vg_error(err, -ENOMEM, "out of memory");
         /* Exactly the bytes bound below are hashed. */
         const char *field[CHAIN_FIELDS] = { e->time, e->ref, e->source, e->kind, e->host, e->domain,
                                             e->uuid, e->decision, e->reason, e->actor, data };
@@ -767,20 +763,26 @@ static int insert_event(Store *s, Event *e, char **ret_data, VgError *err) {
 }
 
 int store_append_event(Store *s, Event *e, VgError *err) {
-        bool own = sqlite3_get_autocommit(s->db);
+        return store_append_rendered(s, e, NULL, err);
+}
+
+int store_append_rendered(Store *s, Event *e, const char *data, VgError *err) {
+        _cleanup_free_ char *own = data ? NULL : event_data_text(e);
+        if (!data && !(data = own))
+                return vg_error(err, -ENOMEM, "out of memory");
+        bool own_txn = sqlite3_get_autocommit(s->db);
         int r;
-        if (own && (r = store_begin(s, err)) < 0)
+        if (own_txn && (r = store_begin(s, err)) < 0)
                 return r;
-        _cleanup_free_ char *data = NULL;
-        r = insert_event(s, e, &data, err);
+        r = insert_event(s, e, data, err);
         if (r == 0)
                 r = apply_to_domain(s, e, data, err);
         if (r < 0) {
-                if (own)
+                if (own_txn)
                         store_rollback(s);
                 return r;
         }
-        if (own) {
+        if (own_txn) {
                 int k = store_commit(s, err);
                 if (k < 0) {
                         store_rollback(s);

@@ -128,7 +128,7 @@ int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *r
                         return -errno;
                 if ((r = check_dirs(path, real, err)) < 0)
                         return r;
-                if (given && (r = check_dirs(path, given, err)) < 0)
+                if (given && strcmp(given, real) && (r = check_dirs(path, given, err)) < 0)
                         return r;
         }
         return vg_read_fd(fd, max, ret_buf, ret_len);

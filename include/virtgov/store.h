@@ -57,6 +57,9 @@ int store_schema_version(void);
  * a negative errno as for store_open.
  */
 int store_append_event(Store *s, Event *e, VgError *err);
+/* The same, with data the text of e's data as event_data_text rendered it
+ * (NULL: render it here), for a writer that has rendered it already. */
+int store_append_rendered(Store *s, Event *e, const char *data, VgError *err);
 
 /* Group several appends into one transaction (the spool fold does). */
 int store_begin(Store *s, VgError *err);

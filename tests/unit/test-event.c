@@ -40,6 +40,33 @@ Test(event, json_round_trip_keeps_every_field) {
         event_free(back);
 }
 
+/* The spool's text, rendered with the data's text given or not, is the
+ * event's JSON; the data's text is exactly what the inventory stores. */
+Test(event, render_is_the_json_with_the_data_text_spliced) {
+        Event *e = event_new("hook", "domain.prepare");
+        event_set(&e->domain, "web-\"7\"");
+        event_set(&e->reason, "no ticket");
+        json_object_set_new(e->data, "op", json_string("prepare"));
+        json_object_set_new(e->data, "facts", json_pack("{s:[{s:s}], s:i}", "disks", "source", "/a b", "vcpus", 2));
+
+        char *data = event_data_text(e);
+        cr_assert_str_eq(data, "{\"facts\":{\"disks\":[{\"source\":\"/a b\"}],\"vcpus\":2},\"op\":\"prepare\"}");
+        json_t *want = event_to_json(e);
+        for (int given = 0; given < 2; given++) {
+                char *text = event_render(e, given ? data : NULL);
+                json_error_t jerr;
+                json_t *got = json_loads(text, 0, &jerr);
+                cr_assert_not_null(got, "%s: %s", text, jerr.text);
+                cr_assert(json_equal(got, want), "%s", text);
+                cr_assert_not_null(strstr(text, ",\"data\":{\"facts\""), "%s", text);
+                json_decref(got);
+                free(text);
+        }
+        json_decref(want);
+        free(data);
+        event_free(e);
+}
+
 Test(event, from_json_names_the_bad_field) {
         static const struct { const char *json, *error; } cases[] = {
                 { "[]", "must be a JSON object" },
