@@ -144,15 +144,20 @@ static void record_with_detail(Conn *c, Event *e, const char *detail) {
         daemon_record(c->d, e);
 }
 
-/* The definition the inventory holds for this domain, decoded: one at a
- * time, not all of them at once. */
-static json_t *known_config_facts(Conn *c, const char *uuid) {
-        DomainRow *d = NULL;
-        if (store_find_domain(c->d->store, uuid, &d, NULL) < 0)
-                return NULL;
-        json_t *cf = json_incref(d->config_facts);
-        domain_row_free(d);
-        return cf;
+/* Whether the inventory holds a definition for this domain (0: none), and
+ * whether cf is it (1) or not (2). Its text is compared first: it is what
+ * the daemon stored from the same rendering, so the equal case (nearly
+ * every domain at every reconcile) decodes nothing. */
+static int known_definition(Conn *c, const char *uuid, const json_t *cf) {
+        _cleanup_free_ char *known = NULL, *text = NULL;
+        if (store_config_facts(c->d->store, uuid, &known, NULL) < 0)
+                return 0;
+        if ((text = json_dumps(cf, JSON_COMPACT | JSON_SORT_KEYS)) && !strcmp(text, known))
+                return 1;
+        json_t *k = json_loads(known, 0, NULL);
+        int r = k && json_equal(cf, k) ? 1 : 2;
+        json_decref(k);
+        return r;
 }
 
 static void reconcile_one(Conn *c, virDomainPtr dom, const KnownDomain *row) {
@@ -174,15 +179,14 @@ static void reconcile_one(Conn *c, virDomainPtr dom, const KnownDomain *row) {
         }
         if (persistent == 1) {
                 json_t *cf = facts_of(dom, VIR_DOMAIN_XML_INACTIVE);
-                json_t *known = cf ? known_config_facts(c, row->uuid) : NULL;
-                if (cf && !known)
+                int known = cf ? known_definition(c, row->uuid, cf) : 1;
+                if (known == 0)
                         /* Known from hooks only: the daemon's first look. */
                         record_with_detail(c, domain_event(c, dom, "reconcile", "domain.seen",
                                                            VIR_DOMAIN_XML_INACTIVE), "first seen by the daemon");
-                else if (cf && !json_equal(cf, known))
+                else if (known == 2)
                         record_with_detail(c, domain_event(c, dom, "reconcile", "domain.defined",
                                                            VIR_DOMAIN_XML_INACTIVE), "definition changed");
-                json_decref(known);
                 json_decref(cf);
         }
         if (strcmp(row->state, now) && !(strcmp(row->state, "unknown") == 0 && !active)) {

@@ -177,6 +177,7 @@ typedef enum StmtId {
         STMT_LIST_DOMAINS_LEAN,
         STMT_LIST_ALL_DOMAINS_LEAN,
         STMT_FIND_DOMAIN,
+        STMT_CONFIG_FACTS,
         STMT_META_GET,
         STMT_META_SET,
         STMT_APPROVAL_PUT,
@@ -277,6 +278,7 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_FIND_DOMAIN] =
                 "SELECT " DOMAIN_COLUMNS " FROM domains WHERE uuid = ?1 OR name = ?1"
                 " ORDER BY uuid = ?1 DESC, state = 'undefined', last_seen DESC LIMIT 1",
+        [STMT_CONFIG_FACTS] = "SELECT config_facts FROM domains WHERE uuid = ?1 AND config_facts IS NOT NULL",
         [STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
         [STMT_META_SET] = ("INSERT INTO meta (key, value) VALUES (?1, ?2)"
                            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
@@ -1027,9 +1029,11 @@ int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err) 
         return 0;
 }
 
-int store_meta_get(Store *s, const char *key, char **ret, VgError *err) {
+/* The one text column of the one row STMT id finds by key ?1: -ENOENT
+ * when there is none. */
+static int get_text(Store *s, StmtId id, const char *key, char **ret, VgError *err, const char *what) {
         sqlite3_stmt *st;
-        int r = stmt_get(s, STMT_META_GET, &st, err);
+        int r = stmt_get(s, id, &st, err);
         if (r < 0)
                 return r;
         bind_text(st, 1, key);
@@ -1045,7 +1049,15 @@ int store_meta_get(Store *s, const char *key, char **ret, VgError *err) {
         sqlite3_reset(st);
         if (rc == SQLITE_DONE)
                 return -ENOENT;
-        return sql_fail(s, rc, err, "reading state");
+        return sql_fail(s, rc, err, what);
+}
+
+int store_meta_get(Store *s, const char *key, char **ret, VgError *err) {
+        return get_text(s, STMT_META_GET, key, ret, err, "reading state");
+}
+
+int store_config_facts(Store *s, const char *uuid, char **ret, VgError *err) {
+        return get_text(s, STMT_CONFIG_FACTS, uuid, ret, err, "reading a domain's definition");
 }
 
 int store_meta_set(Store *s, const char *key, const char *value, VgError *err) {

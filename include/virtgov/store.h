@@ -119,6 +119,10 @@ int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userda
  * name. -ENOENT if none. */
 int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err);
 
+/* The text of a domain's config facts (the definition as the daemon last
+ * saw it), by UUID: -ENOENT when it has none. */
+int store_config_facts(Store *s, const char *uuid, char **ret, VgError *err);
+
 /* Small keyed state (JSON text): baselines, cursors. store_meta_get returns
  * -ENOENT for a key never set. */
 int store_meta_get(Store *s, const char *key, char **ret, VgError *err);

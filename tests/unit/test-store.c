@@ -695,3 +695,23 @@ Test(store, chain_edit_and_rehash_is_named_by_the_next_row) {
         cr_assert_eq(v.broken_id, 4, "%s", v.problem);
         cr_assert(strstr(v.problem, "not the hash of event 3"), "%s", v.problem);
 }
+
+/* The daemon's reconcile compares a definition by its text first: the
+ * stored config facts must be exactly what the daemon renders (compact,
+ * keys sorted), non-ASCII, escapes and numbers included. */
+Test(store, config_facts_are_stored_as_rendered) {
+        Store *s = open_new();
+        const char *cf = "{\"name\": \"caf\\u00e9 \\\"q\\\" \\u0001 \\ud83d\\ude00\", \"vcpus\": 4, \"ratio\": 0.1,"
+                         " \"disks\": [{\"target\": \"vda\", \"backing\": [\"/a\", \"/b\"]}], \"nil\": null, \"on\": true}";
+        facts_event(s, "domain.defined", "config_facts", cf);
+        json_t *j = json_loads(cf, 0, NULL);
+        char *want = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS), *got = NULL;
+        VgError err = { "" };
+        cr_assert_eq(store_config_facts(s, "u-a", &got, &err), 0, "%s", err.text);
+        cr_assert_str_eq(got, want);
+        cr_assert_eq(store_config_facts(s, "u-none", &got, &err), -ENOENT);
+        free(want);
+        free(got);
+        json_decref(j);
+        store_close(s);
+}
