@@ -65,6 +65,15 @@ typedef struct OutArray {
 } OutArray;
 void out_array_begin(OutArray *a, unsigned depth);
 int out_array_add(OutArray *a, json_t *item);   /* steals item */
+/* A member of an array's item whose value is JSON text from the inventory
+ * (an event's data, a domain's facts), written without decoding it
+ * (jsontext.h): the item holds the member, null, where it goes. */
+typedef struct OutStored {
+        const char *key;
+        const char *text;       /* NULL: the value is null */
+        const char *fallback;   /* for text that json_loads would refuse: what the decoding path shows */
+} OutStored;
+int out_array_add_stored(OutArray *a, json_t *item, const OutStored *stored, size_t n);   /* steals item */
 int out_array_end(OutArray *a);                 /* EXIT_OK, or says what failed */
 
 /* s with control and non-ASCII bytes replaced by '?', for a terminal table:

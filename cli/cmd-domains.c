@@ -8,8 +8,10 @@
 
 static int print_row(const DomainRow *d, void *userdata) {
         OutArray *out = userdata;
-        if (out)
-                return out_array_add(out, domain_row_to_json(d));
+        if (out) {
+                json_t *j = domain_row_to_json(d);
+                return out_array_add_stored(out, j, &(OutStored) { "facts", d->facts_text, "null" }, 1);
+        }
         char a[64], b[16], c[32], e[32], t1[20], t2[20];
         printf("%-24s  %-11s  %-16s  %-14s  %-19s  %-19s  %s\n", out_safe(d->name, a, sizeof(a)),
                out_safe(d->state, b, sizeof(b)), out_safe(d->owner, c, sizeof(c)),
@@ -62,7 +64,7 @@ static int run_list(Cli *cli, int argc, char **argv) {
                 printf("%-24s  %-11s  %-16s  %-14s  %-19s  %-19s  %s\n", "NAME", "STATE", "OWNER",
                        "TICKET", "LAST START (UTC)", "LAST STOP (UTC)", "UUID");
         VgError err = { "" };
-        r = store_list_domains(s, (all ? LIST_ALL : 0) | (cli->json ? LIST_FACTS : 0), print_row,
+        r = store_list_domains(s, (all ? LIST_ALL : 0) | (cli->json ? LIST_FACTS_TEXT : 0), print_row,
                                cli->json ? &out : NULL, &err);
         /* The array is closed even after an error: what was printed stays
          * valid JSON, and the error goes to stderr. */

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "virtgov/cleanup.h"
+#include "virtgov/jsontext.h"
 #include "virtgov/spool.h"
 
 int cli_error(const char *fmt, ...) {
@@ -54,19 +55,53 @@ static void indent(unsigned levels) {
                 fputs("  ", stdout);
 }
 
+/* n bytes of s, each line indented to the array's items; *bol: s starts
+ * a line. (A line at a time: a character at a time, stdio's locking cost
+ * more than the encoding.) */
+static void put_lines(const OutArray *a, const char *s, size_t n, bool *bol) {
+        for (const char *end = s + n; s < end;) {
+                if (*bol)
+                        indent(a->depth + 1);
+                const char *nl = memchr(s, '\n', (size_t) (end - s));
+                size_t k = nl ? (size_t) (nl - s + 1) : (size_t) (end - s);
+                fwrite(s, 1, k, stdout);
+                *bol = nl != NULL;
+                s += k;
+        }
+}
+
 int out_array_add(OutArray *a, json_t *item) {
+        return out_array_add_stored(a, item, NULL, 0);
+}
+
+int out_array_add_stored(OutArray *a, json_t *item, const OutStored *stored, size_t n) {
         char *text = item ? json_dumps(item, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_ENCODE_ANY) : NULL;
         json_decref(item);
         if (!text)
                 return -ENOMEM;
         fputs(a->n++ ? ",\n" : "\n", stdout);
-        /* Line by line, each indented to the array's depth (a character
-         * at a time, stdio's locking cost more than the encoding). */
-        for (const char *p = text, *nl; *p; p = nl ? nl + 1 : p + strlen(p)) {
-                indent(a->depth + 1);
-                nl = strchr(p, '\n');
-                fwrite(p, 1, nl ? (size_t) (nl - p + 1) : strlen(p), stdout);
+        bool bol = true;
+        const char *p = text;
+        for (size_t i = 0; i < n; i++) {
+                /* The member's line: the only place this can appear at the
+                 * item's first level (inside a string, a line break is
+                 * escaped), in the item's order. */
+                char needle[80];
+                snprintf(needle, sizeof(needle), "\n  \"%s\": null", stored[i].key);
+                const char *at = strstr(p, needle);
+                if (!at) {
+                        free(text);
+                        return cli_error("internal error: no member '%s' to fill in", stored[i].key);
+                }
+                const char *value = at + strlen(needle) - strlen("null");
+                put_lines(a, p, (size_t) (value - p), &bol);
+                if (!stored[i].text)
+                        fputs("null", stdout);
+                else if (vg_json_text_pretty(stored[i].text, a->depth + 2, stdout) < 0)
+                        fputs(stored[i].fallback, stdout);
+                p = value + strlen("null");
         }
+        put_lines(a, p, strlen(p), &bol);
         free(text);
         return 0;
 }

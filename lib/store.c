@@ -801,7 +801,7 @@ static char *col_text(sqlite3_stmt *st, int i) {
         return t ? strdup((const char *) t) : NULL;
 }
 
-static int row_to_event(sqlite3_stmt *st, Event *e) {
+static int row_to_event(sqlite3_stmt *st, Event *e, bool data_text) {
         /* id, time, ref, source, kind, host, domain, uuid, decision, reason, actor, data, hash */
         e->id = sqlite3_column_int64(st, 0);
         snprintf(e->time, sizeof(e->time), "%s", (const char *) sqlite3_column_text(st, 1));
@@ -817,7 +817,9 @@ static int row_to_event(sqlite3_stmt *st, Event *e) {
         const char *hash = (const char *) sqlite3_column_text(st, 12);
         snprintf(e->hash, sizeof(e->hash), "%s", hash ? hash : "");
         const char *data = (const char *) sqlite3_column_text(st, 11);
-        e->data = data ? json_loads(data, 0, NULL) : NULL;
+        if (data_text)
+                e->data_text = data;
+        e->data = data && !data_text ? json_loads(data, 0, NULL) : NULL;
         if (!e->data)
                 e->data = json_object();
         return e->data ? 0 : -ENOMEM;
@@ -906,7 +908,7 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
         int r = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 Event e = { 0 };
-                r = row_to_event(st, &e);
+                r = row_to_event(st, &e, f->data_text);
                 if (r == 0)
                         r = cb(&e, userdata);
                 free(e.ref); free(e.source); free(e.kind); free(e.host); free(e.domain);
@@ -984,18 +986,20 @@ json_t *domain_row_to_json(const DomainRow *d) {
 
 int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userdata, VgError *err) {
         sqlite3_stmt *st;
-        StmtId id = flags & LIST_FACTS ? (flags & LIST_ALL ? STMT_LIST_ALL_DOMAINS : STMT_LIST_DOMAINS)
+        StmtId id = flags & LIST_FACTS_TEXT ? (flags & LIST_ALL ? STMT_LIST_ALL_DOMAINS : STMT_LIST_DOMAINS)
                                        : (flags & LIST_ALL ? STMT_LIST_ALL_DOMAINS_LEAN : STMT_LIST_DOMAINS_LEAN);
         int r = stmt_get(s, id, &st, err);
         if (r < 0)
                 return r;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                _cleanup_(domain_row_freep) DomainRow *d = row_to_domain(st, flags & LIST_FACTS);
+                _cleanup_(domain_row_freep) DomainRow *d = row_to_domain(st, false);
                 if (!d) {
                         r = vg_error(err, -ENOMEM, "out of memory");
                         break;
                 }
+                if (flags & LIST_FACTS_TEXT)
+                        d->facts_text = (const char *) sqlite3_column_text(st, 8);
                 if ((r = cb(d, userdata)) < 0)
                         break;
         }

@@ -25,6 +25,10 @@ typedef struct Event {
         char *reason;
         char *actor;             /* the person or program that acted, if known */
         json_t *data;            /* always an object; owned */
+        /* Only in a query's callback, when EventFilter.data_text asked for
+         * it: data as the inventory stores it, not decoded (data is then
+         * empty). Borrowed: valid until the callback returns. */
+        const char *data_text;
         char hash[CHAIN_HEX_SIZE];  /* its link in the hash chain; "" until stored */
 } Event;
 

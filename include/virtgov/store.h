@@ -82,6 +82,9 @@ typedef struct EventFilter {
          * SQLite instead of jansson decoding all of it: a report that reads
          * two fields of 300,000 events' facts. */
         const char *const *data_paths;
+        /* Each event's data as stored, in Event.data_text, undecoded: for
+         * output that copies it (jsontext.h). */
+        bool data_text;
 } EventFilter;
 
 typedef int (*EventCallback)(const Event *e, void *userdata);
@@ -98,6 +101,10 @@ typedef struct DomainRow {
         json_t *facts;            /* object or NULL: as last seen by anyone */
         json_t *config_facts;     /* the inactive XML's, as the daemon last saw them */
         char *type;               /* <domain type=...> of those facts: kvm, qemu, lxc, ... */
+        /* Only in store_list_domains' callback with LIST_FACTS_TEXT: the
+         * facts as stored, not decoded (facts is then NULL). Borrowed:
+         * valid until the callback returns. */
+        const char *facts_text;
 } DomainRow;
 
 DomainRow *domain_row_free(DomainRow *d);
@@ -105,11 +112,12 @@ json_t *domain_row_to_json(const DomainRow *d);
 
 typedef int (*DomainCallback)(const DomainRow *d, void *userdata);
 
-/* What store_list_domains returns. Facts are JSON to decode: a listing that
- * does not show them should not pay for them (100,000 domains). */
+/* What store_list_domains returns. A listing that does not show the facts
+ * should not read them (100,000 domains), and one that shows them copies
+ * their text (jsontext.h): decoding them cost half of `list --json`. */
 enum {
-        LIST_ALL = 1 << 0,       /* undefined domains too */
-        LIST_FACTS = 1 << 1,     /* decode facts and config_facts (else NULL) */
+        LIST_ALL = 1 << 0,         /* undefined domains too */
+        LIST_FACTS_TEXT = 1 << 1,  /* facts_text set */
 };
 
 /* Every domain by name, as flags say. */

@@ -165,6 +165,18 @@ sqlite3 /var/lib/virtgov/inventory.db "DROP TRIGGER events_no_update;
 rc=0; out=$("$VIRTGOV" verify 2>&1) || rc=$?
 check "an edited row: verify exits 1 and names event 5 ($out)" \
         test "$rc:$(echo "$out" | grep -c 'BROKEN: event 5: .*edited')" = "1:1"
+# --json copies stored data and facts without decoding them: what is not
+# JSON (or not UTF-8) shows as the decoding path shows it, the rest as it
+# decodes, and the whole stays one valid document.
+sqlite3 /var/lib/virtgov/inventory.db "UPDATE events SET data = 'not json' WHERE id = 5;
+        UPDATE events SET data = CAST(X'7B2261223A2280227D' AS TEXT) WHERE id = 6;
+        UPDATE events SET data = '{ \"b\" : 1.50, \"a\":\"\\u00e9\\/\" }' WHERE id = 7;
+        UPDATE domains SET facts = '{\"x\": [1,' WHERE name = 'vg-d-2'; PRAGMA wal_checkpoint;" >/dev/null
+check "events --json: damaged data is {}, edited data as it decodes" \
+        test "$("$VIRTGOV" --json events | jq -c '[.[] | select(.id >= 5 and .id <= 7) | .data]')" = \
+        '[{},{},{"b":1.5,"a":"é/"}]'
+check "list --json: damaged facts are null" \
+        test "$("$VIRTGOV" --json list | jq -c '.[] | select(.name == "vg-d-2") | .facts')" = null
 cp "$VG_SCRATCH/pristine.db" /var/lib/virtgov/inventory.db
 rm -f /var/lib/virtgov/inventory.db-wal /var/lib/virtgov/inventory.db-shm
 sqlite3 /var/lib/virtgov/inventory.db "DROP TRIGGER events_no_delete; DELETE FROM events WHERE id = 7;" >/dev/null

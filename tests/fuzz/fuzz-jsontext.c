@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* jsontext against jansson: any text jsontext accepts, jansson accepts,
+ * and the two decode to the same value; any text jansson accepts,
+ * jsontext accepts; and for the text as the inventory stores it (jansson's
+ * compact form), jsontext writes exactly the bytes jansson writes. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "virtgov/jsontext.h"
+
+static char *pretty(const char *text) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f)
+                abort();
+        int r = vg_json_text_pretty(text, 0, f);
+        fclose(f);
+        if (r < 0) {
+                if (len)
+                        __builtin_trap();   /* refused, yet wrote */
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        char *text = malloc(size + 1);
+        if (!text)
+                return 0;
+        memcpy(text, data, size);
+        text[size] = '\0';   /* as SQLite hands it over: text up to a NUL */
+
+        json_t *j = json_loads(text, 0, NULL);
+        char *ours = pretty(text);
+        if (!j != !ours)
+                __builtin_trap();   /* one accepts what the other refuses */
+        if (j) {
+                /* What jsontext wrote decodes to the same value. */
+                json_t *back = json_loads(ours, 0, NULL);
+                if (!back || !json_equal(back, j))
+                        __builtin_trap();
+                json_decref(back);
+                /* From the stored form: byte for byte. */
+                char *stored = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+                json_t *s = stored ? json_loads(stored, 0, NULL) : NULL;
+                char *want = s ? json_dumps(s, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+                char *got = want ? pretty(stored) : NULL;
+                if (want && (!got || strcmp(got, want)))
+                        __builtin_trap();
+                json_decref(s);
+                free(stored);
+                free(want);
+                free(got);
+        }
+        json_decref(j);
+        free(ours);
+        free(text);
+        return 0;
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* jsontext against jansson itself: the same texts accepted, and the same
+ * bytes written for them. */
+#include <errno.h>
+#include <jansson.h>
+
+#include "test-helpers.h"
+#include "virtgov/jsontext.h"
+
+/* Assertion messages show at most this much of a text (Criterion stalls
+ * on very long ones). */
+#define SHOWN 200
+
+static const unsigned JANSSON_PRETTY = JSON_INDENT(2) | JSON_ENSURE_ASCII;
+
+/* What vg_json_text_pretty writes for text at level, or NULL if it refused. */
+static char *ours(const char *text, unsigned level) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        cr_assert_not_null(f);
+        int r = vg_json_text_pretty(text, level, f);
+        fclose(f);
+        cr_assert(r == 0 || (r == -EINVAL && len == 0), "refused '%.*s' but wrote %zu bytes", SHOWN, text, len);
+        if (r < 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+/* What jansson writes after decoding text, or NULL if it refused. */
+static char *theirs(const char *text) {
+        json_t *j = json_loads(text, 0, NULL);
+        char *out = j ? json_dumps(j, JANSSON_PRETTY) : NULL;
+        json_decref(j);
+        return out;
+}
+
+static void same_as_jansson(const char *text) {
+        char *a = ours(text, 0), *b = theirs(text);
+        int n = SHOWN;
+        if (!b)
+                cr_assert_null(a, "jansson refuses '%.*s', jsontext wrote:\n%.*s", n, text, n, a);
+        else {
+                cr_assert_not_null(a, "jansson accepts '%.*s', jsontext refused it", n, text);
+                cr_assert_str_eq(a, b, "for '%.*s'", n, text);
+        }
+        cr_assert_eq(vg_json_text_valid(text), b != NULL, "'%.*s'", n, text);
+        free(a);
+        free(b);
+}
+
+Test(jsontext, writes_what_jansson_writes) {
+        static const char *const texts[] = {
+                "{}", "[]", " { } ", "[{}, [], [[]], {\"a\": {}}]",
+                "{\"b\":1,\"a\":[true,false,null],\"c\":{\"d\":\"e\"}}",
+                "{\"op\":\"prepare\",\"facts\":{\"disks\":[{\"source\":\"/var/lib/a b.qcow2\",\"readonly\":false}]}}",
+                /* escapes: written again as jansson writes them */
+                "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", "[\"\\u0041\\u00e9\\u00E9\\u001f\\u007f\\u0080\"]",
+                "[\"\\ud83d\\ude00\", \"\\uD83D\\uDE00\"]", "[\"a/b\", \"\x7f\"]",
+                /* UTF-8, to \u escapes */
+                "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbf \xf4\x8f\xbf\xbf\"]",
+                /* numbers: integers again from their value, reals as jansson formats them */
+                "[0, -0, 7, -12, 9223372036854775807, -9223372036854775808]",
+                "[0.1, 1.5, -2.25e3, 1E2, 1e-400, 5e-324, 1.7976931348623157e308, 0e0, 123456789.123456789]",
+                /* whitespace anywhere between tokens */
+                "\n\t[ 1 ,\r\n 2 ]\n", "{ \"a\" : 1 , \"b\" :\t[ ] }",
+                /* refused by both */
+                "", " ", "1", "\"s\"", "null", "{", "[", "[1,]", "{,}", "{\"a\"}", "{\"a\":}", "{1:2}", "[01]",
+                "[1.]", "[.5]", "[1e]", "[1e+]", "[-]", "[+1]", "[0x10]", "[Infinity]", "[NaN]", "[tru]",
+                "[truex]", "[nul]", "[1]x", "[1][2]", "{}}", "[\"\\u0000\"]", "[\"\\ud800\"]", "[\"\\udc00\"]",
+                "[\"\\ud800\\u0041\"]", "[\"\\ud800x\"]", "[\"\\u12\"]", "[\"\\x\"]", "[\"\\'\"]", "[\"a\tb\"]",
+                "[\"a\nb\"]", "[\"\x80\"]", "[\"\xc0\x80\"]", "[\"\xc3\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]",
+                "[\"\xf8\x88\x80\x80\x80\"]", "[\"\xe2\x82\"]", "[\"unterminated", "[9223372036854775808]",
+                "[-9223372036854775809]", "[1e400]", "[-1e400]", "/* c */ []", "['a']",
+        };
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+                same_as_jansson(texts[i]);
+}
+
+/* jansson refuses nesting beyond 2048 values; so does jsontext, at the
+ * same depth. */
+Test(jsontext, nesting_limit_is_janssons) {
+        for (int depth = 2046; depth <= 2050; depth++) {
+                char *text = malloc(2 * (size_t) depth + 1);
+                memset(text, '[', (size_t) depth);
+                memset(text + depth, ']', (size_t) depth);
+                text[2 * depth] = '\0';
+                same_as_jansson(text);
+                free(text);
+        }
+}
+
+/* Every line after the first indented by level more levels: what the
+ * value would look like one or more levels down in a larger document. */
+Test(jsontext, level_indents_every_line_after_the_first) {
+        const char *text = "{\"a\":[1,{\"b\":null}],\"c\":{}}";
+        json_t *doc = json_pack("{s:{s:o}}", "x", "y", json_loads(text, 0, NULL));
+        char *want = json_dumps(doc, JANSSON_PRETTY);
+        json_decref(doc);
+        char *inner = ours(text, 2);
+        char *got = NULL;
+        cr_assert(asprintf(&got, "{\n  \"x\": {\n    \"y\": %s\n  }\n}", inner) > 0);
+        cr_assert_str_eq(got, want);
+        free(inner);
+        free(got);
+        free(want);
+}
+
+/* Every case of the domain XML suite: facts as the inventory stores them
+ * (compact, keys sorted), written as jansson would. */
+Test(jsontext, stored_facts_of_every_domxml_case) {
+        DIR *d = opendir(TEST_DATA_DIR "/domxml");
+        cr_assert_not_null(d);
+        int n = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char path[1024];
+                snprintf(path, sizeof(path), TEST_DATA_DIR "/domxml/%s/expected.json", de->d_name);
+                json_t *j = json_load_file(path, 0, NULL);
+                if (!j)
+                        continue;
+                char *stored = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+                same_as_jansson(stored);
+                free(stored);
+                json_decref(j);
+                n++;
+        }
+        closedir(d);
+        cr_assert_gt(n, 5, "only %d cases found", n);
+}
