@@ -369,6 +369,13 @@ static int sql_fail(Store *s, int rc, VgError *err, const char *what) {
                         sys ? strerror(sys) : "", sys ? ")" : "");
 }
 
+/* Done with a statement of s->stmt until its next stmt_get: reset, and its
+ * bindings cleared, for they point into the caller's memory (bind_text). */
+static void stmt_done(sqlite3_stmt *st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+}
+
 static int stmt_get(Store *s, StmtId id, sqlite3_stmt **ret, VgError *err) {
         *ret = NULL;
         if (!s->stmt[id]) {
@@ -377,8 +384,7 @@ static int stmt_get(Store *s, StmtId id, sqlite3_stmt **ret, VgError *err) {
                 if (rc != SQLITE_OK)
                         return sql_fail(s, rc, err, "preparing a statement");
         }
-        sqlite3_reset(s->stmt[id]);
-        sqlite3_clear_bindings(s->stmt[id]);
+        stmt_done(s->stmt[id]);   /* after a path that did not */
         *ret = s->stmt[id];
         return 0;
 }
@@ -386,7 +392,7 @@ static int stmt_get(Store *s, StmtId id, sqlite3_stmt **ret, VgError *err) {
 /* Runs a statement that returns no rows, and resets it for its next use. */
 static int step_done(Store *s, sqlite3_stmt *st, VgError *err, const char *what) {
         int rc = sqlite3_step(st);
-        sqlite3_reset(st);
+        stmt_done(st);
         return rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, what);
 }
 
@@ -540,9 +546,12 @@ Store *store_close(Store *s) {
 
 /* ---- appending ---- */
 
+/* Not copied (SQLITE_STATIC): v must live until the statement is done
+ * (stmt_done). Copying the ten fields and the data of an event cost 8% of
+ * an append's instructions. */
 static void bind_text(sqlite3_stmt *st, int i, const char *v) {
         if (v)
-                sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
         else
                 sqlite3_bind_null(st, i);
 }
@@ -640,7 +649,7 @@ static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *
         bool stale = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
         if (rc == SQLITE_ROW)
                 rc = sqlite3_step(st);
-        sqlite3_reset(st);
+        stmt_done(st);
         if (rc != SQLITE_DONE)
                 return sql_fail(s, rc, err, "updating the domain");
         return stale ? derive_from_facts(s, e->uuid, err) : 0;
@@ -661,7 +670,7 @@ static int chain_row_before(Store *s, int64_t before, int64_t *ret_id, char hex[
         const char *h = rc == SQLITE_ROW ? (const char *) sqlite3_column_text(st, 1) : NULL;
         *ret_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
         snprintf(hex, CHAIN_HEX_SIZE, "%s", h ? h : "");
-        sqlite3_reset(st);
+        stmt_done(st);
         return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_fail(s, rc, err, "reading the hash chain");
 }
 
@@ -742,7 +751,7 @@ static int insert_event(Store *s, Event *e, const char *data, VgError *err) {
                 row.field[i] = field[i];
                 row.len[i] = field[i] ? strlen(field[i]) : 0;
                 if (field[i])
-                        sqlite3_bind_text(st, i + 1, field[i], (int) row.len[i], SQLITE_TRANSIENT);
+                        sqlite3_bind_text(st, i + 1, field[i], (int) row.len[i], SQLITE_STATIC);
                 else
                         sqlite3_bind_null(st, i + 1);
         }
@@ -1005,7 +1014,7 @@ int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userda
         }
         if (r == 0 && rc != SQLITE_DONE)
                 r = sql_fail(s, rc, err, "listing domains");
-        sqlite3_reset(st);
+        stmt_done(st);
         return r;
 }
 
@@ -1017,16 +1026,16 @@ int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err) 
         bind_text(st, 1, key);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_DONE) {
-                sqlite3_reset(st);
+                stmt_done(st);
                 return vg_error(err, -ENOENT, "no domain '%s' in the inventory", key);
         }
         if (rc != SQLITE_ROW) {
                 r = sql_fail(s, rc, err, "finding a domain");
-                sqlite3_reset(st);
+                stmt_done(st);
                 return r;
         }
         DomainRow *d = row_to_domain(st, true);
-        sqlite3_reset(st);
+        stmt_done(st);
         if (!d)
                 return vg_error(err, -ENOMEM, "out of memory");
         *ret = d;
@@ -1044,13 +1053,13 @@ static int get_text(Store *s, StmtId id, const char *key, char **ret, VgError *e
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
                 char *v = col_text(st, 0);
-                sqlite3_reset(st);
+                stmt_done(st);
                 if (!v)
                         return vg_error(err, -ENOMEM, "out of memory");
                 *ret = v;
                 return 0;
         }
-        sqlite3_reset(st);
+        stmt_done(st);
         if (rc == SQLITE_DONE)
                 return -ENOENT;
         return sql_fail(s, rc, err, what);
@@ -1126,7 +1135,7 @@ static int walk_rows(Store *s, StmtId id, const char *a, const char *b, int ncol
         }
         if (r == 0 && rc != SQLITE_DONE)
                 r = sql_fail(s, rc, err, what);
-        sqlite3_reset(st);
+        stmt_done(st);
         return r;
 }
 
@@ -1209,7 +1218,7 @@ int store_domain_totals(Store *s, bool running_only, DomainTotals *ret, VgError 
         if (rc == SQLITE_ROW)
                 *ret = (DomainTotals) { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
                                         sqlite3_column_int64(st, 2) };
-        sqlite3_reset(st);
+        stmt_done(st);
         return rc == SQLITE_ROW ? 0 : sql_fail(s, rc, err, "summing domains");
 }
 
@@ -1312,7 +1321,7 @@ int store_verify_chain(Store *s, int64_t from_id, ChainVerify *v, VgError *err) 
                         break;
                 v->checked++;
         }
-        sqlite3_reset(st);
+        stmt_done(st);
         if (ok && rc != SQLITE_DONE)
                 return sql_fail(s, rc, err, "reading the chain");
         v->head_id = last_id > 0 ? last_id : 0;
