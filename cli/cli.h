@@ -74,6 +74,15 @@ typedef struct OutStored {
         const char *fallback;   /* for text that json_loads would refuse: what the decoding path shows */
 } OutStored;
 int out_array_add_stored(OutArray *a, json_t *item, const OutStored *stored, size_t n);   /* steals item */
+/* An item of string members (NULL: null) and booleans, written as
+ * out_array_add writes the same object, without building it: a report's
+ * 400,000 rows. */
+typedef struct OutField {
+        const char *key;
+        const char *text;
+        int boolean;            /* 0 or 1: a boolean, not text; -1: text */
+} OutField;
+int out_array_add_fields(OutArray *a, const OutField *fields, size_t n);
 int out_array_end(OutArray *a);                 /* EXIT_OK, or says what failed */
 
 /* s with control and non-ASCII bytes replaced by '?', for a terminal table:

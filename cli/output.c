@@ -106,6 +106,29 @@ int out_array_add_stored(OutArray *a, json_t *item, const OutStored *stored, siz
         return 0;
 }
 
+int out_array_add_fields(OutArray *a, const OutField *fields, size_t n) {
+        fputs(a->n++ ? ",\n" : "\n", stdout);
+        indent(a->depth + 1);
+        if (!n) {
+                fputs("{}", stdout);
+                return 0;
+        }
+        fputs("{\n", stdout);
+        for (size_t i = 0; i < n; i++) {
+                indent(a->depth + 2);
+                vg_json_string_write(fields[i].key, stdout);
+                fputs(": ", stdout);
+                if (fields[i].boolean >= 0)
+                        fputs(fields[i].boolean ? "true" : "false", stdout);
+                else
+                        vg_json_string_write(fields[i].text, stdout);
+                fputs(i + 1 < n ? ",\n" : "\n", stdout);
+        }
+        indent(a->depth + 1);
+        putchar('}');
+        return 0;
+}
+
 int out_array_end(OutArray *a) {
         if (a->n) {
                 putchar('\n');

@@ -304,3 +304,31 @@ int vg_json_text_pretty(const char *text, unsigned level, FILE *f) {
                 return -EINVAL;
         return walk(text, level, f);
 }
+
+void vg_json_string_write(const char *s, FILE *f) {
+        Walk w = { .f = f };
+        if (!s) {
+                fputs("null", f);
+                return;
+        }
+        bool utf8 = true;
+        uint32_t cp = 0;
+        for (const unsigned char *p = (const unsigned char *) s; *p && utf8;) {
+                size_t n = *p < 0x80 ? 1 : utf8_next(p, &cp);
+                utf8 = n > 0;
+                p += n;
+        }
+        putc_unlocked('"', f);
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                const unsigned char *run = p;
+                while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+                        p++;
+                put(&w, (const char *) run, (size_t) (p - run));
+                if (!*p)
+                        break;
+                size_t n = *p < 0x80 ? 1 : utf8 ? utf8_next(p, &cp) : 1;
+                put_code_point(&w, *p < 0x80 ? *p : utf8 ? cp : '?');
+                p += n;
+        }
+        putc_unlocked('"', f);
+}

@@ -30,3 +30,10 @@ bool vg_json_text_valid(const char *text);
  * refuses text. Write errors are f's (ferror).
  */
 int vg_json_text_pretty(const char *text, unsigned level, FILE *f);
+
+/*
+ * Writes s as a JSON string, as json_dumpf writes event_json_string(s)
+ * with JSON_ENSURE_ASCII: null for NULL; when s is not UTF-8, its bytes
+ * from 0x80 up as '?'. For output built without jansson values.
+ */
+void vg_json_string_write(const char *s, FILE *f);

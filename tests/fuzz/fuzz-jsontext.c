@@ -2,7 +2,8 @@
 /* jsontext against jansson: any text jsontext accepts, jansson accepts,
  * and the two decode to the same value; any text jansson accepts,
  * jsontext accepts; and for the text as the inventory stores it (jansson's
- * compact form), jsontext writes exactly the bytes jansson writes. */
+ * compact form), jsontext writes exactly the bytes jansson writes. And
+ * any text written as a JSON string is what jansson writes for it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "virtgov/event.h"
 #include "virtgov/jsontext.h"
 
 static char *pretty(const char *text) {
@@ -61,6 +63,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         json_decref(j);
         free(ours);
+
+        char *str = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&str, &len);
+        if (!f)
+                abort();
+        vg_json_string_write(text, f);
+        fclose(f);
+        json_t *js = event_json_string(text);
+        char *want = js ? json_dumps(js, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+        if (want && strcmp(str, want))
+                __builtin_trap();
+        json_decref(js);
+        free(want);
+        free(str);
         free(text);
         return 0;
 }

@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "test-helpers.h"
+#include "virtgov/event.h"
 #include "virtgov/jsontext.h"
 
 /* Assertion messages show at most this much of a text (Criterion stalls
@@ -130,4 +131,34 @@ Test(jsontext, stored_facts_of_every_domxml_case) {
         }
         closedir(d);
         cr_assert_gt(n, 5, "only %d cases found", n);
+}
+
+/* A C string as event_json_string and jansson write it: escaped, UTF-8 as
+ * \u escapes, and a string that is not UTF-8 kept with '?' for its high
+ * bytes. */
+Test(jsontext, string_write_is_event_json_string) {
+        static const char *const strings[] = {
+                "", "web-7", "a\"b\\c/d", "\b\f\n\r\t\x01\x1f\x7f", "caf\xc3\xa9 \xf0\x9f\x98\x80",
+                "bad \xc3 utf8 \xe9 and \xc3\xa9", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff",
+        };
+        for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+                char *got = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&got, &len);
+                vg_json_string_write(strings[i], f);
+                fclose(f);
+                json_t *j = event_json_string(strings[i]);
+                char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+                cr_assert_str_eq(got, want, "string %zu", i);
+                json_decref(j);
+                free(want);
+                free(got);
+        }
+        char *got = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&got, &len);
+        vg_json_string_write(NULL, f);
+        fclose(f);
+        cr_assert_str_eq(got, "null");
+        free(got);
 }
