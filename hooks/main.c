@@ -364,7 +364,7 @@ int main(int argc, char **argv) {
 
         VgError serr = { "" };
         Store *s = NULL;
-        if (store_open(c->inventory, STORE_WRITE, c->busy_timeout_ms, &s, &serr) < 0)
+        if (store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, &serr) < 0)
                 s = NULL;
         bool block = op && decide(c, op, s, serr.text, facts, ferr.text, events, &n);
         /* The facts, once: after the gate, which may have completed backing

@@ -323,6 +323,7 @@ struct Store {
         sqlite3 *db;
         char *path;
         StoreMode mode;
+        int old_schema;          /* STORE_APPEND on an older schema: its version; else 0 */
         sqlite3_stmt *stmt[_STMT_MAX];
         /* The newest row's id and hash, read once per write transaction
          * (the write lock keeps it current until commit). */
@@ -497,8 +498,8 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
         }
 
         int flags = mode == STORE_READ ? SQLITE_OPEN_READONLY
-                  : mode == STORE_WRITE ? SQLITE_OPEN_READWRITE
-                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+                  : mode == STORE_CREATE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                  : SQLITE_OPEN_READWRITE;
         int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK)
                 return sql_fail(s, rc, err, "opening");
@@ -513,7 +514,12 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
                                   NULL, NULL, NULL);
                 if (rc != SQLITE_OK)
                         return sql_fail(s, rc, err, "setting WAL mode");
-                if ((r = migrate(s, err)) < 0)
+                int version;
+                if (mode == STORE_APPEND && (r = pragma_int(s, "PRAGMA user_version", &version, err)) < 0)
+                        return r;
+                if (mode == STORE_APPEND && version < store_schema_version())
+                        s->old_schema = version;
+                else if ((r = migrate(s, err)) < 0)
                         return r;
         } else {
                 int version, r = pragma_int(s, "PRAGMA user_version", &version, err);
@@ -778,6 +784,11 @@ int store_append_event(Store *s, Event *e, VgError *err) {
 }
 
 int store_append_rendered(Store *s, Event *e, const char *data, VgError *err) {
+        if (s->old_schema)
+                return vg_error(err, -EPROTO, "inventory '%s' has schema version %d, older than this virtgov's %d: "
+                                "the hook does not upgrade it (that can take longer than a hook may run); "
+                                "'virtgov hooks install' or a restart of virtgov-inventoryd does",
+                                s->path, s->old_schema, store_schema_version());
         _cleanup_free_ char *own = data ? NULL : event_data_text(e);
         if (!data && !(data = own))
                 return vg_error(err, -ENOMEM, "out of memory");

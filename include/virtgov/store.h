@@ -27,12 +27,17 @@ typedef enum StoreMode {
         STORE_READ,      /* queries only; never writes, never migrates */
         STORE_WRITE,     /* the inventory must exist already */
         STORE_CREATE,    /* create it (and its schema) if missing */
+        /* The hook's: STORE_WRITE, but it never migrates, for a migration
+         * can take longer than a hook may run (schema 9 at 1,000,000
+         * events: 5.9 s). An older schema is read as it is, and appends
+         * to it fail with -EPROTO (the hook spools the event). */
+        STORE_APPEND,
 } StoreMode;
 
 /*
  * Opens the inventory at path. busy_timeout_ms bounds every wait for
  * another writer's lock. Errors (err says which file and why):
- *   -ENOENT  no inventory there (STORE_READ, STORE_WRITE)
+ *   -ENOENT  no inventory there (every mode but STORE_CREATE)
  *   -EROFS   a write mode was asked and the file or its directory is read-only
  *   -EBUSY   locked by another writer for longer than busy_timeout_ms
  *   -EPROTO  the inventory's schema is newer than this program

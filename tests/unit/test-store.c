@@ -715,3 +715,51 @@ Test(store, config_facts_are_stored_as_rendered) {
         json_decref(j);
         store_close(s);
 }
+
+static int count_rows(const StoreRow *row, void *u) {
+        (*(int *) u)++;
+        return 0;
+}
+
+static int user_version(void) {
+        sqlite3 *raw;
+        sqlite3_stmt *st;
+        cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+        cr_assert_eq(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+        cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+        int v = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(raw);
+        return v;
+}
+
+/* The hook's mode never upgrades: an older schema is read as it is (the
+ * gate's approvals), appends are refused saying why, and the next writer
+ * upgrades it. */
+Test(store, append_mode_reads_an_older_schema_and_never_upgrades_it) {
+        Store *s = open_new();
+        StoreRow a = { { "web-7", "alice", NULL, NULL, "root", "2026-11-23T00:00:00.000000Z" } };
+        VgError err = { "" };
+        cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
+        store_close(s);
+        raw_exec(UNDO_SCHEMA_9 "PRAGMA user_version = 8");
+
+        cr_assert_eq(store_open(db, STORE_APPEND, 1000, &s, &err), 0, "%s", err.text);
+        int n = 0;
+        cr_assert_eq(store_approvals(s, "web-7", NULL, count_rows, &n, &err), 0, "%s", err.text);
+        cr_assert_eq(n, 1);
+        Event *e = dom_event("domain.prepare", "web-7", "u-7", NULL);
+        cr_assert_eq(store_append_event(s, e, &err), -EPROTO);
+        cr_assert(strstr(err.text, "schema version 8, older than this virtgov's 9"), "%s", err.text);
+        store_close(s);
+        cr_assert_eq(user_version(), 8);
+
+        s = open_new();   /* a writer upgrades it */
+        cr_assert_eq(append(s, e), 0);
+        store_close(s);
+        cr_assert_eq(user_version(), 9);
+        cr_assert_eq(store_open(db, STORE_APPEND, 1000, &s, &err), 0, "%s", err.text);
+        cr_assert_eq(store_append_event(s, e, &err), 1, "the same ref: already there");
+        store_close(s);
+        event_free(e);
+}
