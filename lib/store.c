@@ -428,6 +428,9 @@ static int pragma_int(Store *s, const char *sql, int *ret, VgError *err) {
         return rc == SQLITE_ROW ? 0 : sql_fail(s, rc, err, "reading the schema version");
 }
 
+/* Brings the schema to this program's version, as s->mode allows: a
+ * reader refuses an older one, STORE_APPEND notes it (old_schema) and
+ * leaves it, a writer migrates it. Any mode refuses a newer one. */
 static int migrate(Store *s, VgError *err) {
         int version, r;
         if ((r = pragma_int(s, "PRAGMA user_version", &version, err)) < 0)
@@ -438,6 +441,10 @@ static int migrate(Store *s, VgError *err) {
                                 store_schema_version());
         if (version == store_schema_version())
                 return 0;
+        if (s->mode == STORE_APPEND) {
+                s->old_schema = version;   /* read as it is; appends refused */
+                return 0;
+        }
         if (s->mode == STORE_READ)
                 return vg_error(err, -EPROTO, "inventory '%s' has schema version %d and needs an "
                                 "upgrade to %d, which only a writer does: run any virtgov command as root once", s->path,
@@ -514,12 +521,7 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
                                   NULL, NULL, NULL);
                 if (rc != SQLITE_OK)
                         return sql_fail(s, rc, err, "setting WAL mode");
-                int version;
-                if (mode == STORE_APPEND && (r = pragma_int(s, "PRAGMA user_version", &version, err)) < 0)
-                        return r;
-                if (mode == STORE_APPEND && version < store_schema_version())
-                        s->old_schema = version;
-                else if ((r = migrate(s, err)) < 0)
+                if ((r = migrate(s, err)) < 0)
                         return r;
         } else {
                 int version, r = pragma_int(s, "PRAGMA user_version", &version, err);

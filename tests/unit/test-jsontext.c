@@ -133,6 +133,17 @@ Test(jsontext, stored_facts_of_every_domxml_case) {
         cr_assert_gt(n, 5, "only %d cases found", n);
 }
 
+/* What vg_json_string_write writes for s. */
+static char *string_written(const char *s) {
+        char *got = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&got, &len);
+        cr_assert_not_null(f);
+        vg_json_string_write(s, f);
+        fclose(f);
+        return got;
+}
+
 /* A C string as event_json_string and jansson write it: escaped, UTF-8 as
  * \u escapes, and a string that is not UTF-8 kept with '?' for its high
  * bytes. */
@@ -142,11 +153,7 @@ Test(jsontext, string_write_is_event_json_string) {
                 "bad \xc3 utf8 \xe9 and \xc3\xa9", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff",
         };
         for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-                char *got = NULL;
-                size_t len = 0;
-                FILE *f = open_memstream(&got, &len);
-                vg_json_string_write(strings[i], f);
-                fclose(f);
+                char *got = string_written(strings[i]);
                 json_t *j = event_json_string(strings[i]);
                 char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
                 cr_assert_str_eq(got, want, "string %zu", i);
@@ -154,11 +161,7 @@ Test(jsontext, string_write_is_event_json_string) {
                 free(want);
                 free(got);
         }
-        char *got = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&got, &len);
-        vg_json_string_write(NULL, f);
-        fclose(f);
+        char *got = string_written(NULL);
         cr_assert_str_eq(got, "null");
         free(got);
 }
