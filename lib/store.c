@@ -948,38 +948,49 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
 DomainRow *domain_row_free(DomainRow *d) {
         if (!d)
                 return NULL;
-        free(d->uuid); free(d->name); free(d->host); free(d->state); free(d->owner);
-        free(d->ticket); free(d->purpose); free(d->first_seen); free(d->last_seen);
-        free(d->last_start); free(d->last_stop); free(d->type);
         json_decref(d->facts);
         json_decref(d->config_facts);
         free(d);
         return NULL;
 }
-DEFINE_POINTER_CLEANUP(DomainRow, domain_row_free)
 
-static DomainRow *row_to_domain(sqlite3_stmt *st, bool facts) {
-        DomainRow *d = calloc(1, sizeof(*d));
+/* The row at st (DOMAIN_COLUMNS), borrowed from the statement: valid until
+ * it steps again. No allocation: a listing reads 100,000 of them, and
+ * copying each column cost a fifth of `list`. */
+static void row_to_domain(sqlite3_stmt *st, DomainRow *d) {
+#define T(i) ((const char *) sqlite3_column_text(st, (i)))
+        *d = (DomainRow) {
+                .uuid = T(0), .name = T(1), .host = T(2), .state = T(3),
+                .persistent = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 4),
+                .owner = T(5), .ticket = T(6), .purpose = T(7),
+                .first_seen = T(9), .last_seen = T(10), .last_start = T(11), .last_stop = T(12),
+                .autostart = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 13),
+                .type = T(15),
+        };
+#undef T
+}
+
+/* A copy of the borrowed row b that owns its strings: one allocation. */
+static DomainRow *domain_row_dup(const DomainRow *b) {
+        const char *const *from[] = { &b->uuid, &b->name, &b->host, &b->state, &b->owner, &b->ticket, &b->purpose,
+                                      &b->first_seen, &b->last_seen, &b->last_start, &b->last_stop, &b->type };
+        size_t size = sizeof(DomainRow);
+        for (size_t i = 0; i < ELEMENTSOF(from); i++)
+                size += *from[i] ? strlen(*from[i]) + 1 : 0;
+        DomainRow *d = malloc(size);
         if (!d)
                 return NULL;
-        d->uuid = col_text(st, 0);
-        d->name = col_text(st, 1);
-        d->host = col_text(st, 2);
-        d->state = col_text(st, 3);
-        d->persistent = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 4);
-        d->owner = col_text(st, 5);
-        d->ticket = col_text(st, 6);
-        d->purpose = col_text(st, 7);
-        const char *ftext = facts ? (const char *) sqlite3_column_text(st, 8) : NULL;
-        d->facts = ftext ? json_loads(ftext, 0, NULL) : NULL;
-        d->first_seen = col_text(st, 9);
-        d->last_seen = col_text(st, 10);
-        d->last_start = col_text(st, 11);
-        d->last_stop = col_text(st, 12);
-        d->autostart = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 13);
-        const char *cf = facts ? (const char *) sqlite3_column_text(st, 14) : NULL;
-        d->config_facts = cf ? json_loads(cf, 0, NULL) : NULL;
-        d->type = col_text(st, 15);
+        *d = *b;
+        const char **to[] = { &d->uuid, &d->name, &d->host, &d->state, &d->owner, &d->ticket, &d->purpose,
+                              &d->first_seen, &d->last_seen, &d->last_start, &d->last_stop, &d->type };
+        char *p = (char *) (d + 1);
+        for (size_t i = 0; i < ELEMENTSOF(from); i++)
+                if (*from[i]) {
+                        *to[i] = p;
+                        p = stpcpy(p, *from[i]) + 1;
+                }
+        d->facts = d->config_facts = NULL;
+        d->facts_text = NULL;
         return d;
 }
 
@@ -1015,14 +1026,11 @@ int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userda
                 return r;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                _cleanup_(domain_row_freep) DomainRow *d = row_to_domain(st, false);
-                if (!d) {
-                        r = vg_error(err, -ENOMEM, "out of memory");
-                        break;
-                }
+                DomainRow d;
+                row_to_domain(st, &d);
                 if (flags & LIST_FACTS_TEXT)
-                        d->facts_text = (const char *) sqlite3_column_text(st, 8);
-                if ((r = cb(d, userdata)) < 0)
+                        d.facts_text = (const char *) sqlite3_column_text(st, 8);
+                if ((r = cb(&d, userdata)) < 0)
                         break;
         }
         if (r == 0 && rc != SQLITE_DONE)
@@ -1047,7 +1055,14 @@ int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err) 
                 stmt_done(st);
                 return r;
         }
-        DomainRow *d = row_to_domain(st, true);
+        DomainRow b;
+        row_to_domain(st, &b);
+        DomainRow *d = domain_row_dup(&b);
+        if (d) {
+                const char *f = (const char *) sqlite3_column_text(st, 8), *cf = (const char *) sqlite3_column_text(st, 14);
+                d->facts = f ? json_loads(f, 0, NULL) : NULL;
+                d->config_facts = cf ? json_loads(cf, 0, NULL) : NULL;
+        }
         stmt_done(st);
         if (!d)
                 return vg_error(err, -ENOMEM, "out of memory");

@@ -98,17 +98,21 @@ typedef int (*EventCallback)(const Event *e, void *userdata);
  * cb stops the walk and is returned. */
 int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err);
 
+/* A domain's row. In store_list_domains' callback it is borrowed: its
+ * strings are the query's, valid until the callback returns. From
+ * store_find_domain it is the caller's, one allocation with its strings,
+ * and goes to domain_row_free. */
 typedef struct DomainRow {
-        char *uuid, *name, *host, *state, *owner, *ticket, *purpose;
+        const char *uuid, *name, *host, *state, *owner, *ticket, *purpose;
         int persistent;           /* 1, 0, or -1 when not known */
         int autostart;            /* 1, 0, or -1 when not known */
-        char *first_seen, *last_seen, *last_start, *last_stop;
+        const char *first_seen, *last_seen, *last_start, *last_stop;
+        /* store_find_domain only (NULL in listings): */
         json_t *facts;            /* object or NULL: as last seen by anyone */
         json_t *config_facts;     /* the inactive XML's, as the daemon last saw them */
-        char *type;               /* <domain type=...> of those facts: kvm, qemu, lxc, ... */
+        const char *type;         /* <domain type=...> of those facts: kvm, qemu, lxc, ... */
         /* Only in store_list_domains' callback with LIST_FACTS_TEXT: the
-         * facts as stored, not decoded (facts is then NULL). Borrowed:
-         * valid until the callback returns. */
+         * facts as stored, not decoded. */
         const char *facts_text;
 } DomainRow;
 

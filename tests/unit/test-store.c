@@ -192,6 +192,68 @@ Test(store, domain_state_follows_events) {
         store_close(s);
 }
 
+/* A listed row is borrowed from the query; a found one is the caller's.
+ * Both show every column, the same way. */
+typedef struct Listed {
+        char text[2048];         /* the listed row's columns, one per line */
+        char facts[512];         /* its facts_text */
+} Listed;
+
+static void row_text(const DomainRow *d, char *buf, size_t n) {
+        snprintf(buf, n, "%s\n%s\n%s\n%s\n%d\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%d\n%s", d->uuid, d->name,
+                 d->host ?: "(null)", d->state, d->persistent, d->owner ?: "(null)", d->ticket ?: "(null)",
+                 d->purpose ?: "(null)", d->first_seen, d->last_seen, d->last_start ?: "(null)",
+                 d->last_stop ?: "(null)", d->autostart, d->type ?: "(null)");
+}
+
+static int keep_row(const DomainRow *d, void *u) {
+        Listed *l = u;
+        cr_assert_null(d->facts);
+        cr_assert_null(d->config_facts);
+        row_text(d, l->text, sizeof(l->text));
+        snprintf(l->facts, sizeof(l->facts), "%s", d->facts_text ?: "(null)");
+        return 0;
+}
+
+Test(store, listed_and_found_rows_show_every_column) {
+        Store *s = open_new();
+        const char *u = "3f7a6c2e-2b1d-4c55-9d2e-7c1f0a9b8e41";
+        Event *e = dom_event("domain.defined", "web-7", u, "2026-11-01T10:00:00.000000Z");
+        event_set(&e->host, "kvm-3");
+        json_object_set_new(e->data, "autostart", json_true());
+        json_object_set_new(e->data, "config_facts", json_pack("{s:s}", "type", "kvm"));
+        append(s, e);
+        event_free(e);
+        e = dom_event("domain.started", "web-7", u, "2026-11-01T10:01:00.000000Z");
+        event_set(&e->host, "kvm-3");
+        json_object_set_new(e->data, "facts", json_pack("{s:s, s:s, s:s, s:s}", "owner", "alice", "ticket", "CHG-1",
+                                                        "purpose", "web front end", "type", "kvm"));
+        append(s, e);
+        event_free(e);
+
+        Listed l = { 0 };
+        cr_assert_eq(store_list_domains(s, LIST_FACTS_TEXT, keep_row, &l, NULL), 0);
+        cr_assert_str_eq(l.text, "3f7a6c2e-2b1d-4c55-9d2e-7c1f0a9b8e41\nweb-7\nkvm-3\nrunning\n1\nalice\nCHG-1\n"
+                                 "web front end\n2026-11-01T10:00:00.000000Z\n2026-11-01T10:01:00.000000Z\n"
+                                 "2026-11-01T10:01:00.000000Z\n(null)\n1\nkvm");
+        cr_assert(strstr(l.facts, "\"owner\":\"alice\""), "%s", l.facts);
+        Listed lean = { 0 };
+        cr_assert_eq(store_list_domains(s, 0, keep_row, &lean, NULL), 0);
+        cr_assert_str_eq(lean.text, l.text);
+        cr_assert_str_eq(lean.facts, "(null)");
+
+        /* The found row outlives the store (ASan would see a borrowed one). */
+        DomainRow *d = find(s, "web-7");
+        store_close(s);
+        char found[2048];
+        row_text(d, found, sizeof(found));
+        cr_assert_str_eq(found, l.text);
+        cr_assert_str_eq(json_string_value(json_object_get(d->facts, "purpose")), "web front end");
+        cr_assert_str_eq(json_string_value(json_object_get(d->config_facts, "type")), "kvm");
+        cr_assert_null(d->facts_text);
+        domain_row_free(d);
+}
+
 Test(store, a_late_event_fills_gaps_but_does_not_override) {
         Store *s = open_new();
         Event *e = dom_event("domain.stopped", "db-1", "u-2", "2026-11-01T12:00:00.000000Z");
