@@ -87,21 +87,30 @@ static const char *transition(const char *was, const char *now) {
 
 /* What reconcile needs of a domain the inventory knows on this host: no
  * facts. At 100,000 domains, holding each one's decoded facts took the
- * daemon to 1 GB. */
+ * daemon to 1 GB; holding even these for all of them took it to 32 MB, so
+ * they come a page at a time (store_host_domains). */
 typedef struct KnownDomain {
         char uuid[VIR_UUID_STRING_BUFLEN];
         char state[16];
         int persistent;
-        bool seen;               /* libvirt has it */
         char *name;
 } KnownDomain;
 
+#define RECONCILE_PAGE 1000
+
 typedef struct Known {
-        KnownDomain *rows;       /* sorted by uuid once collected */
-        size_t n;                /* grown by vg_grow */
-        const char *host;
-        const char *driver;      /* virConnectGetType: "QEMU", "LXC", "Test", ... */
+        KnownDomain rows[RECONCILE_PAGE];   /* this page's, of the connection's driver */
+        size_t n;
+        char last[VIR_UUID_STRING_BUFLEN];  /* the page's last UUID, whatever its driver */
+        const char *driver;                 /* virConnectGetType: "QEMU", "LXC", "Test", ... */
 } Known;
+
+/* A domain libvirt has, and whether the inventory knows it. */
+typedef struct Live {
+        char uuid[VIR_UUID_STRING_BUFLEN];  /* "" when libvirt would not say */
+        virDomainPtr dom;
+        bool known;
+} Live;
 
 /* Is this domain one of the connection's driver? A host can run several
  * (qemu:///system and lxc:///): one must not declare the other's domains
@@ -119,22 +128,21 @@ static bool same_driver(const DomainRow *d, const char *driver) {
 
 static int collect_row(const DomainRow *d, void *userdata) {
         Known *k = userdata;
-        if (!d->host || strcmp(d->host, k->host) || !strcmp(d->state, "undefined") || !same_driver(d, k->driver))
+        snprintf(k->last, sizeof(k->last), "%s", d->uuid);
+        if (!same_driver(d, k->driver) || k->n == RECONCILE_PAGE)
                 return 0;
         char *name = strdup(d->name);
-        if (!name || vg_grow((void **) &k->rows, &k->n, sizeof(*k->rows)) < 0) {
-                free(name);
+        if (!name)
                 return -ENOMEM;
-        }
-        KnownDomain *r = &k->rows[k->n - 1];
+        KnownDomain *r = &k->rows[k->n++];
         *r = (KnownDomain) { .persistent = d->persistent, .name = name };
         snprintf(r->uuid, sizeof(r->uuid), "%s", d->uuid);
         snprintf(r->state, sizeof(r->state), "%s", d->state);
         return 0;
 }
 
-static int by_uuid(const void *a, const void *b) {
-        return strcmp(((const KnownDomain *) a)->uuid, ((const KnownDomain *) b)->uuid);
+static int live_by_uuid(const void *a, const void *b) {
+        return strcmp(((const Live *) a)->uuid, ((const Live *) b)->uuid);
 }
 
 static void record_with_detail(Conn *c, Event *e, const char *detail) {
@@ -197,6 +205,43 @@ static void reconcile_one(Conn *c, virDomainPtr dom, const KnownDomain *row) {
         }
 }
 
+/* What the inventory knows on this host and libvirt no longer has. */
+static void vanished(Conn *c, const KnownDomain *r) {
+        if (strcmp(r->state, "shutoff") && strcmp(r->state, "unknown")) {
+                Event *e = event_new("reconcile", "domain.stopped");
+                if (e) {
+                        event_set(&e->host, c->host);
+                        event_set(&e->domain, r->name);
+                        event_set(&e->uuid, r->uuid);
+                        record_with_detail(c, e, "vanished while running");
+                }
+        }
+        Event *e = event_new("reconcile", "domain.undefined");
+        if (e) {
+                event_set(&e->host, c->host);
+                event_set(&e->domain, r->name);
+                event_set(&e->uuid, r->uuid);
+                json_object_set_new(e->data, "persistent", json_false());
+                record_with_detail(c, e, r->persistent == 0 ? "transient domain gone" : "vanished");
+        }
+}
+
+/* A domain the inventory knows: reconciled with libvirt's, or vanished. */
+static void reconcile_known(Conn *c, Live *live, size_t n, const KnownDomain *row) {
+        Live key, *l;
+        snprintf(key.uuid, sizeof(key.uuid), "%s", row->uuid);
+        if ((l = bsearch(&key, live, n, sizeof(*live), live_by_uuid))) {
+                l->known = true;
+                reconcile_one(c, l->dom, row);
+        } else {
+                vanished(c, row);
+        }
+}
+
+/* libvirt's domains, sorted by UUID, against the inventory's domains of
+ * this host, read a page at a time: each row is reconciled with libvirt's
+ * domain of its UUID or has vanished, and the domains of libvirt's that no
+ * row named have appeared. */
 static void reconcile_domains(Conn *c) {
         virDomainPtr *doms = NULL;
         int n = virConnectListAllDomains(c->conn, &doms, 0);
@@ -204,57 +249,51 @@ static void reconcile_domains(Conn *c) {
                 log_msg(c->d, LOG_WARNING, "'%s': cannot list domains: %s", c->uri, virGetLastErrorMessage());
                 return;
         }
-        Known k = { .host = c->host, .driver = virConnectGetType(c->conn) };
-        VgError err = { "" };
-        if (store_list_domains(c->d->store, LIST_ALL, collect_row, &k, &err) < 0) {
-                /* Half a list would declare the rest vanished. */
-                log_msg(c->d, LOG_WARNING, "'%s': domains not reconciled: %s", c->uri,
-                        err.text[0] ? err.text : strerror(ENOMEM));
+        Live *live = calloc((size_t) n + 1, sizeof(*live));
+        _cleanup_free_ Known *k = calloc(1, sizeof(*k));
+        if (!live || !k) {
+                log_msg(c->d, LOG_WARNING, "'%s': domains not reconciled: out of memory", c->uri);
                 for (int i = 0; i < n; i++)
                         virDomainFree(doms[i]);
-                n = 0;
-                for (size_t j = 0; j < k.n; j++)
-                        k.rows[j].seen = true;
+                free(doms);
+                free(live);
+                return;
         }
-        if (k.n)
-                qsort(k.rows, k.n, sizeof(*k.rows), by_uuid);
-
         for (int i = 0; i < n; i++) {
-                KnownDomain key, *row = NULL;
-                if (k.n && virDomainGetUUIDString(doms[i], key.uuid) == 0 &&
-                    (row = bsearch(&key, k.rows, k.n, sizeof(*k.rows), by_uuid)))
-                        row->seen = true;
-                reconcile_one(c, doms[i], row);
-                virDomainFree(doms[i]);
+                live[i].dom = doms[i];
+                if (virDomainGetUUIDString(doms[i], live[i].uuid) < 0)
+                        live[i].uuid[0] = '\0';
         }
         free(doms);
+        qsort(live, (size_t) n, sizeof(*live), live_by_uuid);
+        k->driver = virConnectGetType(c->conn);
 
-        /* What the inventory knows on this host and libvirt no longer has. */
-        for (size_t j = 0; j < k.n; j++) {
-                const KnownDomain *r = &k.rows[j];
-                if (r->seen)
-                        continue;
-                if (strcmp(r->state, "shutoff") && strcmp(r->state, "unknown")) {
-                        Event *e = event_new("reconcile", "domain.stopped");
-                        if (e) {
-                                event_set(&e->host, c->host);
-                                event_set(&e->domain, r->name);
-                                event_set(&e->uuid, r->uuid);
-                                record_with_detail(c, e, "vanished while running");
-                        }
+        VgError err = { "" };
+        int r = 0;
+        while (r == 0) {
+                k->n = 0;
+                r = store_host_domains(c->d->store, c->host, k->last, RECONCILE_PAGE, collect_row, k, &err);
+                /* Each page is taken in whole before anything is recorded:
+                 * no write interleaves with the read. */
+                for (size_t j = 0; j < k->n; j++) {
+                        if (r >= 0)
+                                reconcile_known(c, live, (size_t) n, &k->rows[j]);
+                        free(k->rows[j].name);
                 }
-                Event *e = event_new("reconcile", "domain.undefined");
-                if (e) {
-                        event_set(&e->host, c->host);
-                        event_set(&e->domain, r->name);
-                        event_set(&e->uuid, r->uuid);
-                        json_object_set_new(e->data, "persistent", json_false());
-                        record_with_detail(c, e, r->persistent == 0 ? "transient domain gone" : "vanished");
-                }
+                if (r >= 0)
+                        r = r < RECONCILE_PAGE ? 1 : 0;
         }
-        for (size_t j = 0; j < k.n; j++)
-                free(k.rows[j].name);
-        free(k.rows);
+        if (r < 0)
+                /* Part of the rows unread: libvirt's domains not yet met
+                 * might be known after all. What was met stays done. */
+                log_msg(c->d, LOG_WARNING, "'%s': domains not reconciled: %s", c->uri,
+                        err.text[0] ? err.text : strerror(-r));
+        for (int i = 0; i < n; i++) {
+                if (r > 0 && !live[i].known)
+                        reconcile_one(c, live[i].dom, NULL);
+                virDomainFree(live[i].dom);
+        }
+        free(live);
 }
 
 /* ---- networks and pools: a snapshot per host in the inventory's meta ---- */

@@ -176,6 +176,7 @@ typedef enum StmtId {
         STMT_LIST_ALL_DOMAINS,
         STMT_LIST_DOMAINS_LEAN,
         STMT_LIST_ALL_DOMAINS_LEAN,
+        STMT_HOST_DOMAINS,
         STMT_FIND_DOMAIN,
         STMT_CONFIG_FACTS,
         STMT_META_GET,
@@ -275,6 +276,11 @@ static const char *const stmt_sql[_STMT_MAX] = {
                 "SELECT " DOMAIN_COLUMNS_LEAN " FROM domains WHERE state <> 'undefined' ORDER BY name, uuid",
         [STMT_LIST_ALL_DOMAINS_LEAN] =
                 "SELECT " DOMAIN_COLUMNS_LEAN " FROM domains ORDER BY name, uuid",
+        /* Along the primary key from ?2 ("+host": not through domains_host,
+         * which would sort all of the host's rows again for every page). */
+        [STMT_HOST_DOMAINS] =
+                "SELECT " DOMAIN_COLUMNS_LEAN " FROM domains"
+                " WHERE uuid > ?2 AND +host = ?1 AND state <> 'undefined' ORDER BY uuid LIMIT ?3",
         [STMT_FIND_DOMAIN] =
                 "SELECT " DOMAIN_COLUMNS " FROM domains WHERE uuid = ?1 OR name = ?1"
                 " ORDER BY uuid = ?1 DESC, state = 'undefined', last_seen DESC LIMIT 1",
@@ -1017,6 +1023,26 @@ json_t *domain_row_to_json(const DomainRow *d) {
         return o;
 }
 
+/* Each row of st (DOMAIN_COLUMNS) to cb, borrowed. The number of rows, or
+ * cb's negative return, or an error. */
+static int walk_domains(Store *s, sqlite3_stmt *st, bool facts_text, DomainCallback cb, void *userdata,
+                        VgError *err) {
+        int rc, r = 0, n = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                DomainRow d;
+                row_to_domain(st, &d);
+                if (facts_text)
+                        d.facts_text = (const char *) sqlite3_column_text(st, 8);
+                n++;
+                if ((r = cb(&d, userdata)) < 0)
+                        break;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = sql_fail(s, rc, err, "listing domains");
+        stmt_done(st);
+        return r < 0 ? r : n;
+}
+
 int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userdata, VgError *err) {
         sqlite3_stmt *st;
         StmtId id = flags & LIST_FACTS_TEXT ? (flags & LIST_ALL ? STMT_LIST_ALL_DOMAINS : STMT_LIST_DOMAINS)
@@ -1024,19 +1050,20 @@ int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userda
         int r = stmt_get(s, id, &st, err);
         if (r < 0)
                 return r;
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                DomainRow d;
-                row_to_domain(st, &d);
-                if (flags & LIST_FACTS_TEXT)
-                        d.facts_text = (const char *) sqlite3_column_text(st, 8);
-                if ((r = cb(&d, userdata)) < 0)
-                        break;
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-                r = sql_fail(s, rc, err, "listing domains");
-        stmt_done(st);
-        return r;
+        r = walk_domains(s, st, flags & LIST_FACTS_TEXT, cb, userdata, err);
+        return r < 0 ? r : 0;
+}
+
+int store_host_domains(Store *s, const char *host, const char *after, unsigned limit, DomainCallback cb,
+                       void *userdata, VgError *err) {
+        sqlite3_stmt *st;
+        int r = stmt_get(s, STMT_HOST_DOMAINS, &st, err);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, host);
+        bind_text(st, 2, after ? after : "");
+        sqlite3_bind_int64(st, 3, limit);
+        return walk_domains(s, st, false, cb, userdata, err);
 }
 
 int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err) {

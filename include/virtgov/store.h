@@ -132,6 +132,14 @@ enum {
 /* Every domain by name, as flags say. */
 int store_list_domains(Store *s, unsigned flags, DomainCallback cb, void *userdata, VgError *err);
 
+/* A page of the domains of HOST that are not undefined, by UUID: the first
+ * LIMIT after the UUID AFTER (NULL or "": from the start), without facts.
+ * Returns how many there were (fewer than LIMIT: the last page), or cb's
+ * negative return, or an error. Reconcile reads its host's domains a page
+ * at a time, so that its memory does not grow with the inventory. */
+int store_host_domains(Store *s, const char *host, const char *after, unsigned limit, DomainCallback cb,
+                       void *userdata, VgError *err);
+
 /* The domain with this UUID, or else the most recently seen one with this
  * name. -ENOENT if none. */
 int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err);

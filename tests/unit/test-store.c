@@ -254,6 +254,46 @@ Test(store, listed_and_found_rows_show_every_column) {
         domain_row_free(d);
 }
 
+typedef struct Page {
+        char uuids[8][40];
+        int n;
+} Page;
+
+static int page_row(const DomainRow *d, void *u) {
+        Page *p = u;
+        cr_assert_lt(p->n, 8);
+        snprintf(p->uuids[p->n++], sizeof(p->uuids[0]), "%s", d->uuid);
+        cr_assert_null(d->facts_text);
+        return 0;
+}
+
+Test(store, host_domains_come_a_page_at_a_time_by_uuid) {
+        Store *s = open_new();
+        /* Five on h1 (appended out of UUID order), one undefined there, one on h2. */
+        const char *uuids[] = { "u-5", "u-1", "u-4", "u-2", "u-3", "u-6", "u-0" };
+        for (int i = 0; i < 7; i++) {
+                Event *e = dom_event(i == 5 ? "domain.undefined" : "domain.defined", uuids[i], uuids[i], NULL);
+                event_set(&e->host, i == 6 ? "h2" : "h1");
+                append(s, e);
+                event_free(e);
+        }
+        Page p = { 0 };
+        cr_assert_eq(store_host_domains(s, "h1", NULL, 2, page_row, &p, NULL), 2);
+        cr_assert_eq(store_host_domains(s, "h1", p.uuids[p.n - 1], 2, page_row, &p, NULL), 2);
+        cr_assert_eq(store_host_domains(s, "h1", p.uuids[p.n - 1], 2, page_row, &p, NULL), 1, "the last page");
+        cr_assert_eq(store_host_domains(s, "h1", p.uuids[p.n - 1], 2, page_row, &p, NULL), 0);
+        cr_assert_eq(p.n, 5);
+        for (int i = 0; i < 5; i++) {
+                char want[8];
+                snprintf(want, sizeof(want), "u-%d", i + 1);
+                cr_assert_str_eq(p.uuids[i], want);
+        }
+        Page other = { 0 };
+        cr_assert_eq(store_host_domains(s, "h2", "", 10, page_row, &other, NULL), 1);
+        cr_assert_str_eq(other.uuids[0], "u-0");
+        store_close(s);
+}
+
 Test(store, a_late_event_fills_gaps_but_does_not_override) {
         Store *s = open_new();
         Event *e = dom_event("domain.stopped", "db-1", "u-2", "2026-11-01T12:00:00.000000Z");
