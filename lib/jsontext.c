@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "virtgov/cleanup.h"
 #include "virtgov/jsontext.h"
 
 #define MAX_DEPTH 2048   /* jansson's JSON_PARSER_MAX_DEPTH */
@@ -303,6 +304,68 @@ int vg_json_text_pretty(const char *text, unsigned level, FILE *f) {
         if (!vg_json_text_valid(text))
                 return -EINVAL;
         return walk(text, level, f);
+}
+
+json_t *vg_json_text_scalars(const char *text) {
+        Walk w = { .p = text, .depth = 1 };   /* the object itself */
+        if (!text)
+                return NULL;
+        skip_ws(&w);
+        if (*w.p != '{')
+                return NULL;
+        /* Every member's key and, for a scalar, its text as it stands; an
+         * object or array becomes [] and goes after decoding, so that a
+         * duplicate key is decided as json_loads decides it (the last).
+         * This can only be shorter than the whole. */
+        _cleanup_free_ char *kept = malloc(strlen(text) + 3);
+        if (!kept)
+                return NULL;
+        size_t n = 0;
+        kept[n++] = '{';
+        w.p++;
+        skip_ws(&w);
+        while (*w.p != '}') {
+                const char *key = w.p;
+                if (*w.p != '"' || string(&w) < 0)
+                        return NULL;
+                const char *key_end = w.p;
+                skip_ws(&w);
+                if (*w.p++ != ':')
+                        return NULL;
+                skip_ws(&w);
+                const char *v = w.p;
+                if (value(&w, 1) < 0)
+                        return NULL;
+                bool scalar = *v != '{' && *v != '[';
+                if (n > 1)
+                        kept[n++] = ',';
+                memcpy(kept + n, key, (size_t) (key_end - key));
+                n += (size_t) (key_end - key);
+                kept[n++] = ':';
+                memcpy(kept + n, scalar ? v : "[]", scalar ? (size_t) (w.p - v) : 2);
+                n += scalar ? (size_t) (w.p - v) : 2;
+                skip_ws(&w);
+                if (*w.p == ',') {
+                        w.p++;
+                        skip_ws(&w);
+                        if (*w.p == '}')
+                                return NULL;   /* a trailing comma */
+                } else if (*w.p != '}')
+                        return NULL;
+        }
+        w.p++;
+        skip_ws(&w);
+        if (*w.p)
+                return NULL;
+        kept[n++] = '}';
+        kept[n] = '\0';
+        json_t *o = json_loads(kept, 0, NULL), *m;
+        const char *k;
+        void *tmp;
+        json_object_foreach_safe(o, tmp, k, m)
+                if (json_is_array(m))
+                        json_object_del(o, k);
+        return o;
 }
 
 void vg_json_string_write(const char *s, FILE *f) {

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 /*
  * Whether json_loads(text, 0, NULL) accepts text: an object or an array,
  * strict RFC 8259 in UTF-8, no \u0000 and no unpaired surrogate, integers
@@ -30,6 +32,15 @@ bool vg_json_text_valid(const char *text);
  * refuses text. Write errors are f's (ferror).
  */
 int vg_json_text_pretty(const char *text, unsigned level, FILE *f);
+
+/*
+ * The members of the object text whose values are not objects or arrays,
+ * as json_loads decodes them (the last of a duplicate key), in a new
+ * object; NULL when text is not an object json_loads accepts. For a view
+ * that shows a few top-level fields of an event's data: decoding all of
+ * it, facts and all, was 80% of `virtgov events`.
+ */
+json_t *vg_json_text_scalars(const char *text);
 
 /*
  * Writes s as a JSON string, as json_dumpf writes event_json_string(s)

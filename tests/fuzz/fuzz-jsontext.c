@@ -3,7 +3,8 @@
  * and the two decode to the same value; any text jansson accepts,
  * jsontext accepts; and for the text as the inventory stores it (jansson's
  * compact form), jsontext writes exactly the bytes jansson writes. And
- * any text written as a JSON string is what jansson writes for it. */
+ * any text written as a JSON string is what jansson writes for it. And the
+ * top-level scalars of an object are what jansson decodes of them. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 free(stored);
                 free(want);
                 free(got);
+        }
+        /* The top-level scalars: jansson's decoding, objects and arrays out. */
+        json_t *sc = vg_json_text_scalars(text);
+        if (!json_is_object(j) != !sc)
+                __builtin_trap();   /* scalars of what is not an object, or none of one */
+        if (sc) {
+                const char *k;
+                json_t *m;
+                void *tmp;
+                json_object_foreach_safe(j, tmp, k, m)
+                        if (json_is_object(m) || json_is_array(m))
+                                json_object_del(j, k);
+                if (!json_equal(sc, j))
+                        __builtin_trap();
+                json_decref(sc);
         }
         json_decref(j);
         free(ours);

@@ -171,10 +171,20 @@ check "an edited row: verify exits 1 and names event 5 ($out)" \
 sqlite3 /var/lib/virtgov/inventory.db "UPDATE events SET data = 'not json' WHERE id = 5;
         UPDATE events SET data = CAST(X'7B2261223A2280227D' AS TEXT) WHERE id = 6;
         UPDATE events SET data = '{ \"b\" : 1.50, \"a\":\"\\u00e9\\/\" }' WHERE id = 7;
+        UPDATE events SET data = '{\"network\":\"vg-text-view\",\"op\":\"prepare\",\"subop\":\"begin\",
+          \"facts\":{\"network\":\"nested-not-shown\"},\"spooled_because\":\"locked\",
+          \"error\":\"bad \\u0078ml\",\"detail\":[1]}' WHERE id = 8;
         UPDATE domains SET facts = '{\"x\": [1,' WHERE name = 'vg-d-2'; PRAGMA wal_checkpoint;" >/dev/null
 check "events --json: damaged data is {}, edited data as it decodes" \
         test "$("$VIRTGOV" --json events | jq -c '[.[] | select(.id >= 5 and .id <= 7) | .data]')" = \
         '[{},{},{"b":1.5,"a":"é/"}]'
+# The table reads only the data's top-level fields (jsontext.h).
+rc=0; table=$("$VIRTGOV" events) || rc=$?
+line=$(grep vg-text-view <<< "$table" || true)
+check "events: the table still lists damaged data (exit $rc, $(wc -l <<< "$table") lines)" \
+        test "$rc:$(grep -c '^TIME' <<< "$table")" = 0:1
+check "events: its detail shows the data's top-level fields, not the facts' ($line)" \
+        bash -c '[[ $0 == *"network=vg-text-view op=prepare/begin "*"(spooled) error=\"bad xml\""* && $0 != *nested* ]]' "$line"
 check "list --json: damaged facts are null" \
         test "$("$VIRTGOV" --json list | jq -c '.[] | select(.name == "vg-d-2") | .facts')" = null
 cp "$VG_SCRATCH/pristine.db" /var/lib/virtgov/inventory.db

@@ -134,6 +134,80 @@ Test(jsontext, stored_facts_of_every_domxml_case) {
 }
 
 /* What vg_json_string_write writes for s. */
+/* What vg_json_text_scalars should give: jansson's decoding of text, its
+ * objects and arrays taken out. NULL when it is not an object. */
+static json_t *scalars_by_jansson(const char *text) {
+        json_t *o = json_loads(text, 0, NULL), *m;
+        if (!json_is_object(o)) {
+                json_decref(o);
+                return NULL;
+        }
+        const char *k;
+        void *tmp;
+        json_object_foreach_safe(o, tmp, k, m)
+                if (json_is_object(m) || json_is_array(m))
+                        json_object_del(o, k);
+        return o;
+}
+
+static void same_scalars(const char *text) {
+        json_t *a = vg_json_text_scalars(text), *b = scalars_by_jansson(text);
+        int n = SHOWN;
+        if (!b)
+                cr_assert_null(a, "'%.*s': not an object json_loads accepts, yet scalars returned one", n, text);
+        else {
+                cr_assert_not_null(a, "'%.*s': an object, yet no scalars", n, text);
+                char *x = json_dumps(a, JSON_SORT_KEYS), *y = json_dumps(b, JSON_SORT_KEYS);
+                cr_assert(json_equal(a, b), "'%.*s': %s, jansson's: %s", n, text, x, y);
+                free(x);
+                free(y);
+        }
+        json_decref(a);
+        json_decref(b);
+}
+
+Test(jsontext, scalars_are_janssons_top_level_scalars) {
+        static const char *const texts[] = {
+                "{}", " { } ", "[]", "[{\"a\": 1}]", "{\"a\": 1}x", "{\"a\": 1,}", "{,}", "{\"a\" 1}",
+                "{\"a\": 1 \"b\": 2}", "{\"a\": [1,}", "{\"a\": \"\\u0000\"}", "{\"a\":\"\x80\"}", "{1: 2}",
+                ("{\"op\":\"prepare\",\"subop\":\"begin\",\"facts\":{\"op\":\"x\",\"disks\":[{\"a\":1}]},"
+                 "\"n\":null,\"t\":true,\"f\":false,\"i\":-12,\"r\":1.5e3,\"e\":[],\"o\":{}}"),
+                "{ \"a\" :\t\"\\u00e9\\/\\ud83d\\ude00\" , \"b\" : [ ] }",
+                /* a duplicate key: the last one decides, object or not */
+                "{\"a\": 1, \"a\": 2}", "{\"a\": 1, \"a\": {}}", "{\"a\": [], \"a\": \"s\"}",
+                "{\"a\": {\"deep\": [[[[1]]]]}, \"b\": \"kept\"}",
+        };
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+                same_scalars(texts[i]);
+        cr_assert_null(vg_json_text_scalars(NULL));
+}
+
+Test(jsontext, scalars_of_hook_data_for_every_domxml_case) {
+        /* An event's data as the hook stores it: op and friends beside the facts. */
+        DIR *d = opendir(TEST_DATA_DIR "/domxml");
+        cr_assert_not_null(d);
+        int n = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                char path[1024];
+                snprintf(path, sizeof(path), TEST_DATA_DIR "/domxml/%s/expected.json", de->d_name);
+                json_t *facts = de->d_name[0] == '.' ? NULL : json_load_file(path, 0, NULL);
+                if (!facts)
+                        continue;
+                json_t *data = json_pack("{s:s, s:s, s:s, s:o}", "op", "prepare", "subop", "begin", "extra", "-",
+                                         "facts", facts);
+                char *stored = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+                same_scalars(stored);
+                json_t *got = vg_json_text_scalars(stored);
+                cr_assert_eq(json_object_size(got), 3, "%s", de->d_name);
+                json_decref(got);
+                free(stored);
+                json_decref(data);
+                n++;
+        }
+        closedir(d);
+        cr_assert_gt(n, 5, "only %d cases found", n);
+}
+
 static char *string_written(const char *s) {
         char *got = NULL;
         size_t len = 0;
