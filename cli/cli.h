@@ -85,6 +85,17 @@ typedef struct OutField {
 int out_array_add_fields(OutArray *a, const OutField *fields, size_t n);
 int out_array_end(OutArray *a);                 /* EXIT_OK, or says what failed */
 
+/* One row of a terminal table, a cell at a time: each text left-aligned in
+ * at least width columns (right-aligned when width is negative; 0: as it
+ * is), two spaces between cells, then a newline. Texts are written as
+ * given (NULL as "-"): out_safe and out_time make them safe. printf did the same at a
+ * tenth of the speed, which a listing of 100,000 rows noticed. */
+typedef struct OutCell {
+        const char *text;
+        int width;
+} OutCell;
+void out_cells(const OutCell *cells, size_t n);
+
 /* s with control and non-ASCII bytes replaced by '?', for a terminal table:
  * a hostile domain name must not inject escape sequences. "-" for NULL. */
 const char *out_safe(const char *s, char *buf, size_t n);

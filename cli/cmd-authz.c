@@ -337,20 +337,18 @@ static int ticket_list(Cli *cli) {
         }
         if (cli->json)
                 return out_json(l.array);
-        printf("%-16s  %-20s  %-7s  %-19s  %-19s  %-8s  %s\n", "ID", "DOMAINS", "ACTION", "FROM (UTC)",
-               "UNTIL (UTC)", "STATUS", "APPROVED BY");
+        out_cells((const OutCell[]) { { "ID", 16 }, { "DOMAINS", 20 }, { "ACTION", 7 }, { "FROM (UTC)", 19 },
+                                      { "UNTIL (UTC)", 19 }, { "STATUS", 8 }, { "APPROVED BY", 0 } }, 7);
         size_t i;
         json_t *v;
         json_array_foreach(l.array, i, v) {
                 char a[64], b[64], t1[20], t2[20], c[64];
-                printf("%-16s  %-20s  %-7s  %-19s  %-19s  %-8s  %s\n",
-                       out_safe(json_string_value(json_object_get(v, "id")), a, sizeof(a)),
-                       out_safe(json_string_value(json_object_get(v, "domain")), b, sizeof(b)),
-                       json_string_value(json_object_get(v, "action")) ?: "-",
-                       out_time(json_string_value(json_object_get(v, "from")), t1),
-                       out_time(json_string_value(json_object_get(v, "until")), t2),
-                       json_string_value(json_object_get(v, "status")),
-                       out_safe(json_string_value(json_object_get(v, "approved_by")), c, sizeof(c)));
+#define S(k) json_string_value(json_object_get(v, k))
+                out_cells((const OutCell[]) { { out_safe(S("id"), a, sizeof(a)), 16 },
+                                              { out_safe(S("domain"), b, sizeof(b)), 20 }, { S("action") ?: "-", 7 },
+                                              { out_time(S("from"), t1), 19 }, { out_time(S("until"), t2), 19 },
+                                              { S("status"), 8 }, { out_safe(S("approved_by"), c, sizeof(c)), 0 } }, 7);
+#undef S
         }
         json_decref(l.array);
         return EXIT_OK;

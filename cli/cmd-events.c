@@ -71,10 +71,9 @@ static int print_event(const Event *e, void *userdata) {
         json_t *data = vg_json_text_scalars(e->data_text);
         detail(e, data, d, sizeof(d));
         json_decref(data);
-        printf("%-19s  %-9s  %-22s  %-20s  %-8s  %s\n", out_time(e->time, t),
-               out_safe(e->source, s1, sizeof(s1)), out_safe(e->kind, s2, sizeof(s2)),
-               out_safe(e->domain, s3, sizeof(s3)), e->decision ? e->decision : "-",
-               out_safe(d, d2, sizeof(d2)));
+        out_cells((const OutCell[]) { { out_time(e->time, t), 19 }, { out_safe(e->source, s1, sizeof(s1)), 9 },
+                                      { out_safe(e->kind, s2, sizeof(s2)), 22 }, { out_safe(e->domain, s3, sizeof(s3)), 20 },
+                                      { e->decision ? e->decision : "-", 8 }, { out_safe(d, d2, sizeof(d2)), 0 } }, 6);
         return 0;
 }
 
@@ -88,8 +87,8 @@ int events_print(Store *s, const EventFilter *f, bool json, json_t **ret_array) 
         if (p.out)
                 out_array_begin(&out, 0);
         else if (!ret_array)
-                printf("%-19s  %-9s  %-22s  %-20s  %-8s  %s\n", "TIME (UTC)", "SOURCE", "KIND",
-                       "DOMAIN", "DECISION", "DETAIL");
+                out_cells((const OutCell[]) { { "TIME (UTC)", 19 }, { "SOURCE", 9 }, { "KIND", 22 }, { "DOMAIN", 20 },
+                                              { "DECISION", 8 }, { "DETAIL", 0 } }, 6);
         /* Streamed JSON copies each event's data as stored (a listing
          * of every event spent 80% of its time decoding and encoding it);
          * the table reads a few fields of it. Only "show" decodes it. */

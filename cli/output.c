@@ -140,6 +140,30 @@ int out_array_end(OutArray *a) {
         return ferror(stdout) ? cli_error("cannot write JSON: %s", strerror(errno)) : EXIT_OK;
 }
 
+static void out_spaces(size_t n) {
+        static const char spaces[] = "                                                                ";
+        for (size_t k; n; n -= k) {
+                k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+                fwrite_unlocked(spaces, 1, k, stdout);
+        }
+}
+
+void out_cells(const OutCell *cells, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                const char *text = cells[i].text ? cells[i].text : "-";
+                size_t len = strlen(text), width = (size_t) abs(cells[i].width);
+                size_t pad = width > len ? width - len : 0;
+                if (i)
+                        fwrite_unlocked("  ", 1, 2, stdout);
+                if (cells[i].width < 0)
+                        out_spaces(pad);
+                fwrite_unlocked(text, 1, len, stdout);
+                if (cells[i].width > 0)
+                        out_spaces(pad);
+        }
+        putc_unlocked('\n', stdout);
+}
+
 const char *out_safe(const char *s, char *buf, size_t n) {
         if (!s)
                 return "-";

@@ -34,6 +34,21 @@ check() {
         fi
 }
 
+# aligned FILE TITLE REGEX [TITLE REGEX...]: in the text table in FILE (a
+# header, then at least one row), every row has a cell starting at the
+# column where TITLE starts in the header (a space before it), and its text
+# from there on matches REGEX (anchored there).
+aligned() {
+        local file=$1
+        shift
+        while [ $# -ge 2 ]; do
+                awk -v t="$1" -v re="^$2" 'NR == 1 { c = index($0, t); if (!c) exit 2; next }
+                        (c > 1 && substr($0, c - 1, 1) != " ") || substr($0, c) !~ re { print "misaligned under " t ", row " NR ": " $0 > "/dev/stderr"; bad = 1 }
+                        END { exit bad || NR < 2 }' "$file" || return 1
+                shift 2
+        done
+}
+
 # quiet COMMAND...: for check, when only the exit status matters.
 quiet() { "$@" >/dev/null 2>&1; }
 

@@ -80,6 +80,12 @@ jq_check "port-created and port-deleted name the owner and MAC" "$VG_SCRATCH/por
 
 say "nothing written outside the sandbox's configured directories"
 check "inventory is where the config says" test -s /var/lib/virtgov/inventory.db
-check "events table (text) prints" "$VIRTGOV" events --limit 5
+"$VIRTGOV" list --all > "$VG_SCRATCH/list.txt"
+"$VIRTGOV" events --limit 20 > "$VG_SCRATCH/events.txt"
+check "list: every row's state, last start and UUID under their titles" \
+        aligned "$VG_SCRATCH/list.txt" STATE "[a-z]+ " "LAST START" "(-|[0-9]+-[0-9]+-[0-9]+ [0-9]+:[0-9]+:[0-9]+) " \
+        UUID "[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+\$"
+check "events: every row's kind, domain and decision under their titles" \
+        aligned "$VG_SCRATCH/events.txt" KIND "[a-z]+[.][a-z-]+ " DOMAIN "[^ ]+ " DECISION "(allow|deny|-) "
 
 finish

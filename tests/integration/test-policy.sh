@@ -149,6 +149,11 @@ check "the error names the untrusted base (found in the qcow2 header)" \
 check "image trust" "$VIRTGOV" image trust "$IMG/golden.qcow2"
 check "image list shows it with its SHA-256" \
         test "$("$VIRTGOV" --json image list | jq -r '.[0].sha256')" = "$(sha256sum "$IMG/golden.qcow2" | cut -d' ' -f1)"
+"$VIRTGOV" image list > "$VG_SCRATCH/images.txt"
+check "image list: the SHA-256 under its title, the size right-aligned under SIZE" \
+        awk -v size="$(stat -c %s "$IMG/golden.qcow2")" 'NR == 1 { h = index($0, "SHA-256"); e = index($0, "SIZE") + 3; next }
+                { ok = substr($0, h, 64) ~ /^[0-9a-f]+$/ && substr($0, 1, e) ~ (" " size "$") }
+                END { exit !(NR == 2 && ok) }' "$VG_SCRATCH/images.txt"
 check "now it starts" virsh start vg-i-1
 virsh destroy vg-i-1 >/dev/null
 check "image verify: all ok" "$VIRTGOV" image verify
