@@ -1,28 +1,67 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * exectime N INPUT PROGRAM [ARGS...]: fork and exec PROGRAM N times with
- * INPUT on stdin (as libvirt runs a hook), and print one line of JSON: the
- * median, p10, p90, p99 and mean wall time and the median CPU time (user
- * plus system) in microseconds, the largest peak RSS in KiB, and how many
- * runs exited non-zero. The mean and p99 show what the median hides: the
- * occasional run that does more (a checkpoint, say).
+ * exectime N INPUT PROGRAM [ARGS...] [-- PROGRAM [ARGS...]]...: fork and
+ * exec each PROGRAM N times with INPUT on stdin (as libvirt runs a hook),
+ * the programs taking turns, so that each meets the same moments of this
+ * noisy machine and their ratios hold even when its speed drifts. Prints a
+ * line of JSON per program, in order: the median, p10, p90, p99 and mean
+ * wall time and the median CPU time (user plus system) in microseconds,
+ * the largest peak RSS in KiB, and how many runs exited non-zero. The mean
+ * and p99 show what the median hides: the occasional run that does more
+ * (a checkpoint, say).
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+typedef struct Program {
+        char **argv;             /* NULL-terminated, in place in main's argv */
+        double *t, *cpu, sum;
+        long maxrss;
+        int failed;
+} Program;
 
 static int cmp(const void *a, const void *b) {
         double x = *(const double *) a, y = *(const double *) b;
         return x < y ? -1 : x > y;
 }
 
+static void run(Program *p, const char *input, int i) {
+        int in = open(input, O_RDONLY | O_CLOEXEC);
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        pid_t pid = fork();
+        if (pid == 0) {
+                dup2(in, 0);
+                int null = open("/dev/null", O_WRONLY);
+                dup2(null, 1);
+                dup2(null, 2);
+                execv(p->argv[0], p->argv);
+                _exit(127);
+        }
+        int status;
+        struct rusage ru;
+        wait4(pid, &status, 0, &ru);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        close(in);
+        p->t[i] = (double) (b.tv_sec - a.tv_sec) * 1e6 + (double) (b.tv_nsec - a.tv_nsec) / 1e3;
+        p->sum += p->t[i];
+        p->cpu[i] = (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+                    (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+        if (ru.ru_maxrss > p->maxrss)
+                p->maxrss = ru.ru_maxrss;
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+                p->failed++;
+}
+
 int main(int argc, char **argv) {
         if (argc < 4) {
-                fprintf(stderr, "usage: exectime N INPUT PROGRAM [ARGS...]\n");
+                fprintf(stderr, "usage: exectime N INPUT PROGRAM [ARGS...] [-- PROGRAM [ARGS...]]...\n");
                 return 2;
         }
         int n = atoi(argv[1]);
@@ -30,42 +69,35 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "exectime: N must be at least 1\n");
                 return 2;
         }
-        double *t = calloc((size_t) n, sizeof(double)), *cpu = calloc((size_t) n, sizeof(double)), sum = 0;
-        if (!t || !cpu)
+        Program *progs = calloc((size_t) argc, sizeof(*progs));
+        size_t np = 0;
+        if (!progs)
                 return 1;
-        long maxrss = 0;
-        int failed = 0;
-        for (int i = 0; i < n; i++) {
-                int in = open(argv[2], O_RDONLY | O_CLOEXEC);
-                struct timespec a, b;
-                clock_gettime(CLOCK_MONOTONIC, &a);
-                pid_t pid = fork();
-                if (pid == 0) {
-                        dup2(in, 0);
-                        int null = open("/dev/null", O_WRONLY);
-                        dup2(null, 1);
-                        dup2(null, 2);
-                        execv(argv[3], argv + 3);
-                        _exit(127);
+        for (int a = 3; a < argc; a++) {
+                if (!strcmp(argv[a], "--")) {
+                        argv[a] = NULL;   /* ends the program before it */
+                        continue;
                 }
-                int status;
-                struct rusage ru;
-                wait4(pid, &status, 0, &ru);
-                clock_gettime(CLOCK_MONOTONIC, &b);
-                close(in);
-                t[i] = (double) (b.tv_sec - a.tv_sec) * 1e6 + (double) (b.tv_nsec - a.tv_nsec) / 1e3;
-                sum += t[i];
-                cpu[i] = (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
-                         (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-                if (ru.ru_maxrss > maxrss)
-                        maxrss = ru.ru_maxrss;
-                if (!WIFEXITED(status) || WEXITSTATUS(status))
-                        failed++;
+                if (a == 3 || !argv[a - 1]) {
+                        Program *p = &progs[np++];
+                        p->argv = argv + a;
+                        p->t = calloc((size_t) n, sizeof(double));
+                        p->cpu = calloc((size_t) n, sizeof(double));
+                        if (!p->t || !p->cpu)
+                                return 1;
+                }
         }
-        qsort(t, (size_t) n, sizeof(double), cmp);
-        qsort(cpu, (size_t) n, sizeof(double), cmp);
-        printf("{\"median_us\": %.0f, \"p10_us\": %.0f, \"p90_us\": %.0f, \"p99_us\": %.0f, \"mean_us\": %.0f,"
-               " \"cpu_median_us\": %.0f, \"max_rss_kib\": %ld, \"failed\": %d}\n",
-               t[n / 2], t[n / 10], t[n * 9 / 10], t[n * 99 / 100], sum / n, cpu[n / 2], maxrss, failed);
+        for (int i = 0; i < n; i++)
+                for (size_t k = 0; k < np; k++)
+                        run(&progs[k], argv[2], i);
+        for (size_t k = 0; k < np; k++) {
+                Program *p = &progs[k];
+                qsort(p->t, (size_t) n, sizeof(double), cmp);
+                qsort(p->cpu, (size_t) n, sizeof(double), cmp);
+                printf("{\"median_us\": %.0f, \"p10_us\": %.0f, \"p90_us\": %.0f, \"p99_us\": %.0f, \"mean_us\": %.0f,"
+                       " \"cpu_median_us\": %.0f, \"max_rss_kib\": %ld, \"failed\": %d}\n",
+                       p->t[n / 2], p->t[n / 10], p->t[n * 9 / 10], p->t[n * 99 / 100], p->sum / n, p->cpu[n / 2],
+                       p->maxrss, p->failed);
+        }
         return 0;
 }
