@@ -94,7 +94,10 @@ typedef struct OutCell {
         const char *text;
         int width;
 } OutCell;
-void out_cells(const OutCell *cells, size_t n);
+void out_cells_n(const OutCell *cells, size_t n);
+/* out_cells({ text, width }, ...): the row's cells, counted. */
+#define out_cells(...) \
+        out_cells_n((const OutCell[]) { __VA_ARGS__ }, sizeof((const OutCell[]) { __VA_ARGS__ }) / sizeof(OutCell))
 
 /* s with control and non-ASCII bytes replaced by '?', for a terminal table:
  * a hostile domain name must not inject escape sequences. "-" for NULL. */

@@ -337,17 +337,17 @@ static int ticket_list(Cli *cli) {
         }
         if (cli->json)
                 return out_json(l.array);
-        out_cells((const OutCell[]) { { "ID", 16 }, { "DOMAINS", 20 }, { "ACTION", 7 }, { "FROM (UTC)", 19 },
-                                      { "UNTIL (UTC)", 19 }, { "STATUS", 8 }, { "APPROVED BY", 0 } }, 7);
+        out_cells({ "ID", 16 }, { "DOMAINS", 20 }, { "ACTION", 7 }, { "FROM (UTC)", 19 },
+                  { "UNTIL (UTC)", 19 }, { "STATUS", 8 }, { "APPROVED BY", 0 });
         size_t i;
         json_t *v;
         json_array_foreach(l.array, i, v) {
                 char a[64], b[64], t1[20], t2[20], c[64];
 #define S(k) json_string_value(json_object_get(v, k))
-                out_cells((const OutCell[]) { { out_safe(S("id"), a, sizeof(a)), 16 },
-                                              { out_safe(S("domain"), b, sizeof(b)), 20 }, { S("action") ?: "-", 7 },
-                                              { out_time(S("from"), t1), 19 }, { out_time(S("until"), t2), 19 },
-                                              { S("status"), 8 }, { out_safe(S("approved_by"), c, sizeof(c)), 0 } }, 7);
+                out_cells({ out_safe(S("id"), a, sizeof(a)), 16 },
+                          { out_safe(S("domain"), b, sizeof(b)), 20 }, { S("action") ?: "-", 7 },
+                          { out_time(S("from"), t1), 19 }, { out_time(S("until"), t2), 19 },
+                          { S("status"), 8 }, { out_safe(S("approved_by"), c, sizeof(c)), 0 });
 #undef S
         }
         json_decref(l.array);

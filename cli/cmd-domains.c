@@ -13,10 +13,10 @@ static int print_row(const DomainRow *d, void *userdata) {
                 return out_array_add_stored(out, j, &(OutStored) { "facts", d->facts_text, "null" }, 1);
         }
         char a[64], b[16], c[32], e[32], t1[20], t2[20];
-        out_cells((const OutCell[]) { { out_safe(d->name, a, sizeof(a)), 24 }, { out_safe(d->state, b, sizeof(b)), 11 },
-                                      { out_safe(d->owner, c, sizeof(c)), 16 }, { out_safe(d->ticket, e, sizeof(e)), 14 },
-                                      { out_time(d->last_start, t1), 19 }, { out_time(d->last_stop, t2), 19 },
-                                      { d->uuid, 0 } }, 7);
+        out_cells({ out_safe(d->name, a, sizeof(a)), 24 }, { out_safe(d->state, b, sizeof(b)), 11 },
+                  { out_safe(d->owner, c, sizeof(c)), 16 }, { out_safe(d->ticket, e, sizeof(e)), 14 },
+                  { out_time(d->last_start, t1), 19 }, { out_time(d->last_stop, t2), 19 },
+                  { d->uuid, 0 });
         return 0;
 }
 
@@ -61,8 +61,8 @@ static int run_list(Cli *cli, int argc, char **argv) {
         if (cli->json)
                 out_array_begin(&out, 0);
         else
-                out_cells((const OutCell[]) { { "NAME", 24 }, { "STATE", 11 }, { "OWNER", 16 }, { "TICKET", 14 },
-                                              { "LAST START (UTC)", 19 }, { "LAST STOP (UTC)", 19 }, { "UUID", 0 } }, 7);
+                out_cells({ "NAME", 24 }, { "STATE", 11 }, { "OWNER", 16 }, { "TICKET", 14 },
+                          { "LAST START (UTC)", 19 }, { "LAST STOP (UTC)", 19 }, { "UUID", 0 });
         VgError err = { "" };
         r = store_list_domains(s, (all ? LIST_ALL : 0) | (cli->json ? LIST_FACTS_TEXT : 0), print_row,
                                cli->json ? &out : NULL, &err);

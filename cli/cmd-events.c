@@ -71,9 +71,9 @@ static int print_event(const Event *e, void *userdata) {
         json_t *data = vg_json_text_scalars(e->data_text);
         detail(e, data, d, sizeof(d));
         json_decref(data);
-        out_cells((const OutCell[]) { { out_time(e->time, t), 19 }, { out_safe(e->source, s1, sizeof(s1)), 9 },
-                                      { out_safe(e->kind, s2, sizeof(s2)), 22 }, { out_safe(e->domain, s3, sizeof(s3)), 20 },
-                                      { e->decision ? e->decision : "-", 8 }, { out_safe(d, d2, sizeof(d2)), 0 } }, 6);
+        out_cells({ out_time(e->time, t), 19 }, { out_safe(e->source, s1, sizeof(s1)), 9 },
+                  { out_safe(e->kind, s2, sizeof(s2)), 22 }, { out_safe(e->domain, s3, sizeof(s3)), 20 },
+                  { e->decision ? e->decision : "-", 8 }, { out_safe(d, d2, sizeof(d2)), 0 });
         return 0;
 }
 
@@ -87,8 +87,8 @@ int events_print(Store *s, const EventFilter *f, bool json, json_t **ret_array) 
         if (p.out)
                 out_array_begin(&out, 0);
         else if (!ret_array)
-                out_cells((const OutCell[]) { { "TIME (UTC)", 19 }, { "SOURCE", 9 }, { "KIND", 22 }, { "DOMAIN", 20 },
-                                              { "DECISION", 8 }, { "DETAIL", 0 } }, 6);
+                out_cells({ "TIME (UTC)", 19 }, { "SOURCE", 9 }, { "KIND", 22 }, { "DOMAIN", 20 },
+                          { "DECISION", 8 }, { "DETAIL", 0 });
         /* Streamed JSON copies each event's data as stored (a listing
          * of every event spent 80% of its time decoding and encoding it);
          * the table reads a few fields of it. Only "show" decodes it. */

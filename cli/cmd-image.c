@@ -153,16 +153,15 @@ static int list_or_verify(Cli *cli, int argc, char **argv, bool verify) {
         if (cli->json) {
                 out_json(w.array);
         } else {
-                out_cells((const OutCell[]) { { verify ? "STATUS" : "", 8 }, { "SHA-256", 64 }, { "SIZE", -12 },
-                                              { "PATH", 0 } }, 4);
+                out_cells({ verify ? "STATUS" : "", 8 }, { "SHA-256", 64 }, { "SIZE", -12 },
+                          { "PATH", 0 });
                 json_array_foreach(w.array, i, v) {
                         char a[512], size[24];
                         snprintf(size, sizeof(size), "%lld", (long long) json_integer_value(json_object_get(v, "size")));
-                        out_cells((const OutCell[]) { { verify ? json_string_value(json_object_get(v, "status")) : "", 8 },
-                                                      { json_string_value(json_object_get(v, "sha256")), 64 },
-                                                      { size, -12 },
-                                                      { out_safe(json_string_value(json_object_get(v, "path")), a, sizeof(a)), 0 } },
-                                  4);
+                        out_cells({ verify ? json_string_value(json_object_get(v, "status")) : "", 8 },
+                                  { json_string_value(json_object_get(v, "sha256")), 64 },
+                                  { size, -12 },
+                                  { out_safe(json_string_value(json_object_get(v, "path")), a, sizeof(a)), 0 });
                 }
                 json_decref(w.array);
         }

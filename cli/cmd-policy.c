@@ -215,8 +215,8 @@ static int replay(Cli *cli, int argc, char **argv) {
         if (cli->json)
                 return out_json(json_pack("{s:s, s:I, s:I, s:o}", "policy", rp.policy, "replayed", (json_int_t) rp.n,
                                           "would_deny", (json_int_t) rp.denied, "activations", rp.rows));
-        out_cells((const OutCell[]) { { "TIME (UTC)", 19 }, { "DOMAIN", 20 }, { "OP", 8 }, { "WAS", 6 }, { "WOULD", 6 },
-                                      { "RULE", 18 }, { "WHY", 0 } }, 7);
+        out_cells({ "TIME (UTC)", 19 }, { "DOMAIN", 20 }, { "OP", 8 }, { "WAS", 6 }, { "WOULD", 6 },
+                  { "RULE", 18 }, { "WHY", 0 });
         size_t i;
         json_t *v;
         json_array_foreach(rp.rows, i, v) {
@@ -225,11 +225,11 @@ static int replay(Cli *cli, int argc, char **argv) {
                         continue;
                 char t[20], a[64], b[64], w[512];
 #define S(k) json_string_value(json_object_get(v, k))
-                out_cells((const OutCell[]) { { out_time(S("time"), t), 19 }, { out_safe(S("domain"), a, sizeof(a)), 20 },
-                                              { S("op"), 8 }, { S("was") ?: "-", 6 }, { S("would"), 6 },
-                                              { out_safe(S("rule"), b, sizeof(b)), 18 },
-                                              { out_safe(json_string_value(json_array_get(json_object_get(v, "reasons"), 0)),
-                                                         w, sizeof(w)), 0 } }, 7);
+                out_cells({ out_time(S("time"), t), 19 }, { out_safe(S("domain"), a, sizeof(a)), 20 },
+                          { S("op"), 8 }, { S("was") ?: "-", 6 }, { S("would"), 6 },
+                          { out_safe(S("rule"), b, sizeof(b)), 18 },
+                          { out_safe(json_string_value(json_array_get(json_object_get(v, "reasons"), 0)),
+                                     w, sizeof(w)), 0 });
 #undef S
         }
         printf("\n%zu activation(s) replayed under '%s': %zu would be denied\n", rp.n, rp.policy, rp.denied);

@@ -148,7 +148,7 @@ static void out_spaces(size_t n) {
         }
 }
 
-void out_cells(const OutCell *cells, size_t n) {
+void out_cells_n(const OutCell *cells, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 const char *text = cells[i].text ? cells[i].text : "-";
                 size_t len = strlen(text), width = (size_t) abs(cells[i].width);

@@ -109,31 +109,39 @@ Test(jsontext, level_indents_every_line_after_the_first) {
         free(want);
 }
 
-/* Every case of the domain XML suite: facts as the inventory stores them
- * (compact, keys sorted), written as jansson would. */
-Test(jsontext, stored_facts_of_every_domxml_case) {
+/* Calls fn with the facts of each case of the domain XML suite
+ * (tests/data/domxml/NAME/expected.json), theirs to keep; how many. */
+static int each_domxml_facts(void (*fn)(json_t *facts, const char *name)) {
         DIR *d = opendir(TEST_DATA_DIR "/domxml");
         cr_assert_not_null(d);
         int n = 0;
         for (struct dirent *de; (de = readdir(d));) {
-                if (de->d_name[0] == '.')
-                        continue;
                 char path[1024];
                 snprintf(path, sizeof(path), TEST_DATA_DIR "/domxml/%s/expected.json", de->d_name);
-                json_t *j = json_load_file(path, 0, NULL);
-                if (!j)
-                        continue;
-                char *stored = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-                same_as_jansson(stored);
-                free(stored);
-                json_decref(j);
-                n++;
+                json_t *facts = de->d_name[0] == '.' ? NULL : json_load_file(path, 0, NULL);
+                if (facts) {
+                        fn(facts, de->d_name);
+                        n++;
+                }
         }
         closedir(d);
+        return n;
+}
+
+/* Facts as the inventory stores them (compact, keys sorted), written as
+ * jansson would. */
+static void stored_facts(json_t *facts, const char *name) {
+        char *stored = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
+        same_as_jansson(stored);
+        free(stored);
+        json_decref(facts);
+}
+
+Test(jsontext, stored_facts_of_every_domxml_case) {
+        int n = each_domxml_facts(stored_facts);
         cr_assert_gt(n, 5, "only %d cases found", n);
 }
 
-/* What vg_json_string_write writes for s. */
 /* What vg_json_text_scalars should give: jansson's decoding of text, its
  * objects and arrays taken out. NULL when it is not an object. */
 static json_t *scalars_by_jansson(const char *text) {
@@ -182,32 +190,25 @@ Test(jsontext, scalars_are_janssons_top_level_scalars) {
         cr_assert_null(vg_json_text_scalars(NULL));
 }
 
+/* An event's data as the hook stores it: op and friends beside the facts. */
+static void hook_data_scalars(json_t *facts, const char *name) {
+        json_t *data = json_pack("{s:s, s:s, s:s, s:o}", "op", "prepare", "subop", "begin", "extra", "-",
+                                 "facts", facts);
+        char *stored = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+        same_scalars(stored);
+        json_t *got = vg_json_text_scalars(stored);
+        cr_assert_eq(json_object_size(got), 3, "%s", name);
+        json_decref(got);
+        free(stored);
+        json_decref(data);
+}
+
 Test(jsontext, scalars_of_hook_data_for_every_domxml_case) {
-        /* An event's data as the hook stores it: op and friends beside the facts. */
-        DIR *d = opendir(TEST_DATA_DIR "/domxml");
-        cr_assert_not_null(d);
-        int n = 0;
-        for (struct dirent *de; (de = readdir(d));) {
-                char path[1024];
-                snprintf(path, sizeof(path), TEST_DATA_DIR "/domxml/%s/expected.json", de->d_name);
-                json_t *facts = de->d_name[0] == '.' ? NULL : json_load_file(path, 0, NULL);
-                if (!facts)
-                        continue;
-                json_t *data = json_pack("{s:s, s:s, s:s, s:o}", "op", "prepare", "subop", "begin", "extra", "-",
-                                         "facts", facts);
-                char *stored = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
-                same_scalars(stored);
-                json_t *got = vg_json_text_scalars(stored);
-                cr_assert_eq(json_object_size(got), 3, "%s", de->d_name);
-                json_decref(got);
-                free(stored);
-                json_decref(data);
-                n++;
-        }
-        closedir(d);
+        int n = each_domxml_facts(hook_data_scalars);
         cr_assert_gt(n, 5, "only %d cases found", n);
 }
 
+/* What vg_json_string_write writes for s. */
 static char *string_written(const char *s) {
         char *got = NULL;
         size_t len = 0;
