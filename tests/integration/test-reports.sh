@@ -43,8 +43,32 @@ virsh define "$VG_SCRATCH/dup2.xml" >/dev/null
 domain_xml vg-s-transient > "$VG_SCRATCH/transient.xml"
 virsh create "$VG_SCRATCH/transient.xml" >/dev/null
 virsh snapshot-create-as vg-s-used before-upgrade >/dev/null
+# Many disks in one directory, enough that sprawl lists it (LIST_AFTER in
+# report-sprawl.c) and answers for the last ones from the listing. Of
+# vg-s-many's twenty: one gone before the listing (vdd), one after it
+# (vdr), and a dangling symlink after it (vds), which the listing names but
+# stat() cannot follow. vg-s-nodir's seventeen are in a directory that is
+# gone.
+many_disks() {   # DIR N: N raw disks DIR/dI.raw, vda up
+        local i dev
+        for i in $(seq 0 $(($2 - 1))); do
+                dev=vd$(printf "\\$(printf %03o $((97 + i)))")
+                truncate -s 1M "$1/d$i.raw"
+                echo "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$1/d$i.raw'/><target dev='$dev' bus='virtio'/></disk>"
+        done
+}
+MANY=/var/lib/libvirt/images/vgmany NODIR=/var/lib/libvirt/images/vgnodir
+mkdir -p "$MANY" "$NODIR"
+domain_xml vg-s-many "$(many_disks "$MANY" 20)" > "$VG_SCRATCH/many.xml"
+domain_xml vg-s-nodir "$(many_disks "$NODIR" 17)" > "$VG_SCRATCH/nodir.xml"
+virsh define "$VG_SCRATCH/many.xml" >/dev/null
+virsh define "$VG_SCRATCH/nodir.xml" >/dev/null
+rm "$MANY/d3.raw" "$MANY/d17.raw" "$MANY/d18.raw"
+ln -s "$MANY/nowhere.raw" "$MANY/d18.raw"
+rm -r "$NODIR"
 wait_for "the daemon saw every define and the transient start" \
-        "($(has_event domain.started vg-s-transient libvirt)) and ($(has_event domain.defined vg-s-dup2 libvirt))"
+        "($(has_event domain.started vg-s-transient libvirt)) and ($(has_event domain.defined vg-s-dup2 libvirt))
+         and ($(has_event domain.defined vg-s-many libvirt)) and ($(has_event domain.defined vg-s-nodir libvirt))"
 
 say "report sprawl"
 "$VIRTGOV" --json report sprawl > "$VG_SCRATCH/sprawl.json"
@@ -56,10 +80,16 @@ jq_check "orphan_images names the unused image" "$VG_SCRATCH/sprawl.json" "$(in_
 jq_check "orphan_images does not name the used one" "$VG_SCRATCH/sprawl.json" "($(in_cat orphan_images path "$POOL/used.qcow2")) | not"
 jq_check "orphan_images does not name the shared one" "$VG_SCRATCH/sprawl.json" "($(in_cat orphan_images path "$POOL/shared.raw")) | not"
 jq_check "missing_disks names the domain whose disk is gone" "$VG_SCRATCH/sprawl.json" "$(in_cat missing_disks domain vg-s-missing)"
-# The disks in the pool are stat()ed through one descriptor of its
-# directory: the ones there must not be reported with the one gone.
+# The pool's other disks are there: none may be reported with the one gone.
 jq_check "and no domain whose disks are there" "$VG_SCRATCH/sprawl.json" \
-        '[.rows[] | select(.category == "missing_disks") | .domain] == ["vg-s-missing"]'
+        '[.rows[] | select(.category == "missing_disks" and (.domain | IN("vg-s-many", "vg-s-nodir") | not))
+          | .domain] == ["vg-s-missing"]'
+jq_check "missing_disks names the three of twenty in one directory that are gone" "$VG_SCRATCH/sprawl.json" \
+        "[.rows[] | select(.category == \"missing_disks\" and .domain == \"vg-s-many\") | .path]
+         == [\"$MANY/d3.raw\", \"$MANY/d17.raw\", \"$MANY/d18.raw\"]"
+jq_check "and all seventeen whose directory is gone" "$VG_SCRATCH/sprawl.json" \
+        '[.rows[] | select(.category == "missing_disks" and .domain == "vg-s-nodir")
+          | select(.why | endswith(": No such file or directory"))] | length == 17'
 jq_check "transient names the VM made with virsh create" "$VG_SCRATCH/sprawl.json" "$(in_cat transient domain vg-s-transient)"
 jq_check "shared_images names the image two domains write" "$VG_SCRATCH/sprawl.json" "$(in_cat shared_images path "$POOL/shared.raw")"
 jq_check "duplicate_macs names the MAC" "$VG_SCRATCH/sprawl.json" "$(in_cat duplicate_macs path 52:54:00:de:ad:01)"
