@@ -161,6 +161,15 @@ static const struct {
           "  backing TEXT,"              /* the chain as a JSON array text, when the XML gave one */
           "  PRIMARY KEY (uuid, kind, idx)) WITHOUT ROWID;"
           DEVICES_FILL(DEVICE_FACTS, "1") ";", NULL },
+        /* 9 -> 10: the listing order's index carries the state too, so
+         * that a walk of the defined domains in name order reads no domain
+         * row to learn whether it is undefined. report sprawl's walk of
+         * every domain's devices read each row (and the facts on its pages)
+         * for that alone: at 100,000 domains, 86,000 page reads, 52,000
+         * without. Every upsert sets name and state, so the index is
+         * rewritten no more often than before. */
+        { "CREATE INDEX IF NOT EXISTS domains_listing ON domains(name, uuid, state);"
+          "DROP INDEX IF EXISTS domains_name_uuid;", NULL },
 };
 
 typedef enum StmtId {
@@ -293,8 +302,8 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_APPROVAL_DELETE] = "DELETE FROM approvals WHERE key = ?1",
         [STMT_APPROVALS_FOR] = "SELECT key, owner, ticket, until, approved_by, time FROM approvals"
                                " WHERE key = ?1 OR key = ?2",
-        /* Through the (name, uuid) index, then a search of the devices'
-         * primary key by uuid, which yields a domain's devices in key
+        /* Through the (name, uuid, state) index alone, then a search of the
+         * devices' primary key by uuid, which yields a domain's devices in key
          * order (kind, idx): sorting them again as well cost 0.15 s at
          * 100,000 domains. (The unit test of the order would notice a
          * plan that does not.) */

@@ -52,10 +52,24 @@ static void raw_exec(const char *sql) {
         sqlite3_close(raw);
 }
 
-/* What migration 8 -> 9 added, taken away again. */
+static int user_version(void) {
+        sqlite3 *raw;
+        sqlite3_stmt *st;
+        cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+        cr_assert_eq(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+        cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+        int v = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(raw);
+        return v;
+}
+
+/* What migrations 8 -> 9 and 9 -> 10 changed, taken back. (Back to 8:
+ * both, 10 first.) */
 #define UNDO_SCHEMA_9 \
         "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;" \
         "DROP INDEX events_kind; CREATE INDEX events_kind ON events(kind, time);"
+#define UNDO_SCHEMA_10 "DROP INDEX domains_listing; CREATE INDEX domains_name_uuid ON domains(name, uuid);"
 
 static int count_cb(const Event *e, void *u) {
         (*(int *) u)++;
@@ -420,7 +434,7 @@ Test(store, devices_one_row_each_by_name) {
         /* Facts edited into something that is not JSON before the devices
          * were listed from them (at the migration that made the table):
          * the error names the domain. */
-        raw_exec("UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b';" UNDO_SCHEMA_9 "PRAGMA user_version = 8");
+        raw_exec("UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b';" UNDO_SCHEMA_10 UNDO_SCHEMA_9 "PRAGMA user_version = 8");
         s = open_new();
         VgError e2 = { "" };
         cr_assert_eq(store_devices(s, device_line, out, &e2), -EBADMSG);
@@ -486,7 +500,7 @@ Test(store, migration_fills_devices_from_facts) {
         define_with_facts(s, "m", "u-m", "{\"type\": \"qemu\", \"disks\": [{\"source\": \"/i/m\", \"readonly\": true}],"
                           " \"interfaces\": [{\"mac\": \"52:54:00:00:00:0m\"}]}");
         store_close(s);
-        raw_exec(UNDO_SCHEMA_9 "PRAGMA user_version = 8");
+        raw_exec(UNDO_SCHEMA_10 UNDO_SCHEMA_9 "PRAGMA user_version = 8");
         s = open_new();   /* migrates */
         DomainRow *d = NULL;
         VgError err = { "" };
@@ -496,6 +510,34 @@ Test(store, migration_fills_devices_from_facts) {
         cr_assert_str_eq(devices_text(s),
                          "m disk type=(null) source=/i/m target=(null) mac=(null) ro=1 shared=(null) backing=(null)\n"
                          "m interface type=(null) source=(null) target=(null) mac=52:54:00:00:00:0m ro=(null)"
+                         " shared=(null) backing=(null)\n");
+        store_close(s);
+}
+
+static int count_int(void *u, int n, char **v, char **names) {
+        (*(int *) u) += n == 1 && v[0] ? atoi(v[0]) : 0;
+        return 0;
+}
+
+/* Schema 10 replaces the listing's index with one that carries the state. */
+Test(store, migration_to_10_indexes_the_state_for_listings) {
+        Store *s = open_new();
+        define_with_facts(s, "m", "u-m", "{\"disks\": [{\"source\": \"/i/m\"}]}");
+        store_close(s);
+        raw_exec(UNDO_SCHEMA_10 "PRAGMA user_version = 9");
+        s = open_new();   /* migrates */
+        store_close(s);
+        cr_assert_eq(user_version(), 10);
+        sqlite3 *raw;
+        cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+        int old = 0, new = 0;
+        sqlite3_exec(raw, "SELECT count(*) FROM sqlite_master WHERE name = 'domains_name_uuid'", count_int, &old, NULL);
+        sqlite3_exec(raw, "SELECT count(*) FROM pragma_index_info('domains_listing')"
+                     " WHERE name IN ('name', 'uuid', 'state')", count_int, &new, NULL);
+        sqlite3_close(raw);
+        cr_assert(old == 0 && new == 3, "old index %d, new index's columns %d", old, new);
+        s = open_new();
+        cr_assert_str_eq(devices_text(s), "m disk type=(null) source=/i/m target=(null) mac=(null) ro=(null)"
                          " shared=(null) backing=(null)\n");
         store_close(s);
 }
@@ -740,7 +782,7 @@ Test(store, migration_chains_rows_written_before_the_chain) {
         fill(s, 5);
         store_close(s);
         /* Back to schema 4: the rows as an older virtgov wrote them. */
-        raw_exec("ALTER TABLE events DROP COLUMN prev_hash; ALTER TABLE events DROP COLUMN hash;" UNDO_SCHEMA_9
+        raw_exec("ALTER TABLE events DROP COLUMN prev_hash; ALTER TABLE events DROP COLUMN hash;" UNDO_SCHEMA_10 UNDO_SCHEMA_9
                  "PRAGMA user_version = 4");
         sqlite3 *raw;
 
@@ -823,18 +865,6 @@ static int count_rows(const StoreRow *row, void *u) {
         return 0;
 }
 
-static int user_version(void) {
-        sqlite3 *raw;
-        sqlite3_stmt *st;
-        cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
-        cr_assert_eq(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-        cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-        int v = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(raw);
-        return v;
-}
-
 /* The hook's mode never upgrades: an older schema is read as it is (the
  * gate's approvals), appends are refused saying why, and the next writer
  * upgrades it. */
@@ -844,7 +874,7 @@ Test(store, append_mode_reads_an_older_schema_and_never_upgrades_it) {
         VgError err = { "" };
         cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
         store_close(s);
-        raw_exec(UNDO_SCHEMA_9 "PRAGMA user_version = 8");
+        raw_exec(UNDO_SCHEMA_10 UNDO_SCHEMA_9 "PRAGMA user_version = 8");
 
         cr_assert_eq(store_open(db, STORE_APPEND, 1000, &s, &err), 0, "%s", err.text);
         int n = 0;
@@ -852,14 +882,14 @@ Test(store, append_mode_reads_an_older_schema_and_never_upgrades_it) {
         cr_assert_eq(n, 1);
         Event *e = dom_event("domain.prepare", "web-7", "u-7", NULL);
         cr_assert_eq(store_append_event(s, e, &err), -EPROTO);
-        cr_assert(strstr(err.text, "schema version 8, older than this virtgov's 9"), "%s", err.text);
+        cr_assert(strstr(err.text, "schema version 8, older than this virtgov's 10"), "%s", err.text);
         store_close(s);
         cr_assert_eq(user_version(), 8);
 
         s = open_new();   /* a writer upgrades it */
         cr_assert_eq(append(s, e), 0);
         store_close(s);
-        cr_assert_eq(user_version(), 9);
+        cr_assert_eq(user_version(), 10);
         cr_assert_eq(store_open(db, STORE_APPEND, 1000, &s, &err), 0, "%s", err.text);
         cr_assert_eq(store_append_event(s, e, &err), 1, "the same ref: already there");
         store_close(s);
