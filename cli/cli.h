@@ -102,6 +102,8 @@ void out_cells_n(const OutCell *cells, size_t n);
 /* s with control and non-ASCII bytes replaced by '?', for a terminal table:
  * a hostile domain name must not inject escape sequences. "-" for NULL. */
 const char *out_safe(const char *s, char *buf, size_t n);
+/* The same written to f whole, without a copy ("-" for NULL). */
+void out_put_safe(const char *s, FILE *f);
 
 /* "2026-11-22T17:55:41.123456Z" -> "2026-11-22 17:55:41"; "-" for NULL. */
 const char *out_time(const char *rfc3339, char buf[static 20]);

@@ -241,21 +241,20 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                         printf("\n%s (%zu)\n", cats[k], counts[k]);
                         for (size_t i = 0; i < r->n_rows; i++) {
                                 const ReportRow *row = &r->rows[i];
-                                if (strcmp(row->category, cats[k]))
+                                if (row->category != cats[k] && strcmp(row->category, cats[k]))
                                         continue;
-                                fputs(" ", stdout);
+                                putchar(' ');
                                 for (size_t c = 0; r->def->columns[c]; c++) {
-                                        char buf[64], safe[512];
+                                        char buf[64];
                                         const char *t = column_text(r, row, c, buf, sizeof(buf));
                                         if (t) {
-                                                fputs(" ", stdout);
-                                                fputs(out_safe(t, safe, sizeof(safe)), stdout);
+                                                putchar(' ');
+                                                out_put_safe(t, stdout);
                                         }
                                 }
-                                char safe[1100];
                                 fputs(": ", stdout);
-                                fputs(out_safe(row->why, safe, sizeof(safe)), stdout);
-                                fputs("\n", stdout);
+                                out_put_safe(row->why, stdout);
+                                putchar('\n');
                         }
                 }
                 if (!r->n_rows)

@@ -174,6 +174,21 @@ const char *out_safe(const char *s, char *buf, size_t n) {
         return buf;
 }
 
+void out_put_safe(const char *s, FILE *f) {
+        if (!s)
+                s = "-";
+        for (;;) {
+                size_t k = 0;
+                while ((unsigned char) s[k] >= 0x20 && (unsigned char) s[k] < 0x7f)
+                        k++;
+                fwrite(s, 1, k, f);
+                if (!s[k])
+                        return;
+                putc('?', f);
+                s += k + 1;
+        }
+}
+
 const char *out_time(const char *t, char buf[static 20]) {
         if (!t || strlen(t) < 19)
                 return "-";
