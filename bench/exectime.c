@@ -38,7 +38,7 @@ static void run(Program *p, const char *input, int i) {
         pid_t pid = fork();
         if (pid == 0) {
                 dup2(in, 0);
-                int null = open("/dev/null", O_WRONLY);
+                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);   /* dup2 clears it */
                 dup2(null, 1);
                 dup2(null, 2);
                 execv(p->argv[0], p->argv);

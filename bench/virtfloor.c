@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The memory floor of the daemon: a libvirt client that connects to URI,
  * subscribes to domain lifecycle events and runs the event loop for a
  * moment, and nothing else. Prints its peak RSS as JSON. Whatever the

@@ -164,12 +164,17 @@ void out_cells_n(const OutCell *cells, size_t n) {
         putc_unlocked('\n', stdout);
 }
 
+/* What a terminal table shows as it is: printable ASCII. */
+static bool safe_byte(char c) {
+        return (unsigned char) c >= 0x20 && (unsigned char) c < 0x7f;
+}
+
 const char *out_safe(const char *s, char *buf, size_t n) {
         if (!s)
                 return "-";
         size_t i = 0;
         for (; s[i] && i + 1 < n; i++)
-                buf[i] = (unsigned char) s[i] < 0x20 || (unsigned char) s[i] >= 0x7f ? '?' : s[i];
+                buf[i] = safe_byte(s[i]) ? s[i] : '?';
         buf[i] = '\0';
         return buf;
 }
@@ -179,7 +184,7 @@ void out_put_safe(const char *s, FILE *f) {
                 s = "-";
         for (;;) {
                 size_t k = 0;
-                while ((unsigned char) s[k] >= 0x20 && (unsigned char) s[k] < 0x7f)
+                while (safe_byte(s[k]))
                         k++;
                 fwrite(s, 1, k, f);
                 if (!s[k])

@@ -121,17 +121,15 @@ static DiskDir *disk_dir(Sprawl *s, const char *path, size_t n) {
         for (size_t i = 0; i < DISK_DIRS; i++) {
                 DiskDir *t = &s->dirs[i];
                 if (t->path && !strncmp(t->path, path, n) && !t->path[n]) {
-                        dd = t;
-                        break;
+                        t->used = ++s->tick;
+                        return t;
                 }
-                if (!dd || !t->path || (dd->path && t->used < dd->used))
-                        dd = t;   /* the slot to take, so far */
+                if (!dd || t->used < dd->used)
+                        dd = t;   /* the slot to take, so far: a free one's used is 0 */
         }
-        if (!dd->path || strncmp(dd->path, path, n) || dd->path[n]) {
-                disk_dir_free(dd);
-                if (!(dd->path = strndup(path, n)))
-                        return NULL;
-        }
+        disk_dir_free(dd);
+        if (!(dd->path = strndup(path, n)))
+                return NULL;
         dd->used = ++s->tick;
         return dd;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -985,24 +986,29 @@ static void row_to_domain(sqlite3_stmt *st, DomainRow *d) {
 #undef T
 }
 
+/* A DomainRow's strings, each once: what domain_row_dup copies. */
+static const size_t domain_row_strings[] = {
+        offsetof(DomainRow, uuid), offsetof(DomainRow, name), offsetof(DomainRow, host),
+        offsetof(DomainRow, state), offsetof(DomainRow, owner), offsetof(DomainRow, ticket),
+        offsetof(DomainRow, purpose), offsetof(DomainRow, first_seen), offsetof(DomainRow, last_seen),
+        offsetof(DomainRow, last_start), offsetof(DomainRow, last_stop), offsetof(DomainRow, type),
+};
+#define ROW_STRING(row, i) (*(const char **) ((char *) (row) + domain_row_strings[i]))
+
 /* A copy of the borrowed row b that owns its strings: one allocation. */
 static DomainRow *domain_row_dup(const DomainRow *b) {
-        const char *const *from[] = { &b->uuid, &b->name, &b->host, &b->state, &b->owner, &b->ticket, &b->purpose,
-                                      &b->first_seen, &b->last_seen, &b->last_start, &b->last_stop, &b->type };
         size_t size = sizeof(DomainRow);
-        for (size_t i = 0; i < ELEMENTSOF(from); i++)
-                size += *from[i] ? strlen(*from[i]) + 1 : 0;
+        for (size_t i = 0; i < ELEMENTSOF(domain_row_strings); i++)
+                size += ROW_STRING(b, i) ? strlen(ROW_STRING(b, i)) + 1 : 0;
         DomainRow *d = malloc(size);
         if (!d)
                 return NULL;
         *d = *b;
-        const char **to[] = { &d->uuid, &d->name, &d->host, &d->state, &d->owner, &d->ticket, &d->purpose,
-                              &d->first_seen, &d->last_seen, &d->last_start, &d->last_stop, &d->type };
         char *p = (char *) (d + 1);
-        for (size_t i = 0; i < ELEMENTSOF(from); i++)
-                if (*from[i]) {
-                        *to[i] = p;
-                        p = stpcpy(p, *from[i]) + 1;
+        for (size_t i = 0; i < ELEMENTSOF(domain_row_strings); i++)
+                if (ROW_STRING(b, i)) {
+                        ROW_STRING(d, i) = p;
+                        p = stpcpy(p, ROW_STRING(b, i)) + 1;
                 }
         d->facts = d->config_facts = NULL;
         d->facts_text = NULL;
