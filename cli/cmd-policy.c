@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/gate.h"
+#include "virtgov/kinds.h"
 
 static int check(Cli *cli, int argc, char **argv) {
         if (argc > 2)
@@ -201,9 +202,8 @@ static int replay(Cli *cli, int argc, char **argv) {
                 json_decref(rp.rows);
                 return EXIT_FAIL;
         }
-        static const char *const kinds[] = { "domain.prepare", "domain.migrate", "domain.restore" };
-        for (size_t k = 0; k < 3; k++) {
-                f.kind_prefix = kinds[k];
+        for (const EventKind *k = NULL; (k = event_kind_next(k, KIND_GATED));) {
+                f.kind_prefix = k->name;
                 if ((r = store_query_events(rp.s, &f, replay_one, &rp, &err)) < 0)
                         break;
         }

@@ -14,6 +14,7 @@
 #include "virtgov/cleanup.h"
 #include "virtgov/domxml.h"
 #include "virtgov/image.h"
+#include "virtgov/kinds.h"
 
 static const char *const columns[] = { "domain", "uuid", "path", NULL };
 
@@ -391,10 +392,7 @@ static void look_at_snapshots(Sprawl *s, const DomainRow *d) {
 
 static int unauthorized_event(const Event *e, void *u) {
         Report *r = u;
-        bool hit = (!strcmp(e->kind, "domain.prepare") || !strcmp(e->kind, "domain.migrate") ||
-                    !strcmp(e->kind, "domain.restore")) ? (e->decision && !strcmp(e->decision, "deny"))
-                 : !strcmp(e->kind, "policy.violation") || !strcmp(e->kind, "policy.bypass");
-        if (hit)
+        if (event_kind_unauthorized(e->kind, e->decision))
                 report_add(r, "unauthorized", true, COLS(e->domain, e->uuid, NULL),
                            json_pack("{s:o, s:s}", "kind", event_json_string(e->kind), "time", e->time),
                            "%s %s: %s", e->time, e->kind, e->reason ? e->reason : "");
@@ -435,11 +433,12 @@ static int run(Report *r) {
         }
         /* By kind, through the kind index: a window can hold millions of
          * events and only these few kinds matter. */
-        static const char *const kinds[] = { "domain.prepare", "domain.migrate", "domain.restore",
-                                             "policy.violation", "policy.bypass" };
-        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
-                EventFilter f = { .since_us = r->since_us, .kind_prefix = kinds[k], .decision = k < 3 ? "deny" : NULL };
-                store_query_events(r->store, &f, unauthorized_event, r, NULL);
+        for (const EventKind *k = NULL; listed >= 0 && (k = event_kind_next(k, 0));) {
+                bool gated = k->flags & KIND_GATED;
+                if (!gated && !(k->flags & KIND_UNAUTHORIZED))
+                        continue;
+                EventFilter f = { .since_us = r->since_us, .kind_prefix = k->name, .decision = gated ? "deny" : NULL };
+                listed = store_query_events(r->store, &f, unauthorized_event, r, &err);
         }
 
         json_decref(s.known_nets);

@@ -29,31 +29,11 @@
 #include "virtgov/domxml.h"
 #include "virtgov/event.h"
 #include "virtgov/gate.h"
+#include "virtgov/kinds.h"
 #include "virtgov/spool.h"
 #include "virtgov/store.h"
 
 typedef enum { DRIVER_QEMU, DRIVER_NETWORK } Driver;
-
-typedef struct OpName {
-        const char *op;     /* as libvirt passes it */
-        const char *kind;   /* the event kind */
-} OpName;
-
-static const OpName qemu_ops[] = {
-        { "prepare", "domain.prepare" }, { "start", "domain.start" },
-        { "started", "domain.started" }, { "stopped", "domain.stopped" },
-        { "release", "domain.release" }, { "migrate", "domain.migrate" },
-        { "restore", "domain.restore" }, { "reconnect", "domain.reconnect" },
-        { "attach", "domain.attach" },
-};
-
-static const OpName network_ops[] = {
-        { "start", "network.start" }, { "started", "network.started" },
-        { "stopped", "network.stopped" }, { "port-created", "network.port-created" },
-        { "port-deleted", "network.port-deleted" }, { "updated", "network.updated" },
-        /* names used before libvirt 6.0 */
-        { "plugged", "network.port-created" }, { "unplugged", "network.port-deleted" },
-};
 
 /* ---- the backstop: a hard bound on the whole run ---- */
 
@@ -140,12 +120,11 @@ static Driver driver_from_argv0(const char *argv0) {
         return DRIVER_QEMU;
 }
 
+/* The kind of the event recorded for op (kinds.h). */
 static const char *kind_for(Driver d, const char *op) {
-        const OpName *t = d == DRIVER_QEMU ? qemu_ops : network_ops;
-        size_t n = d == DRIVER_QEMU ? ELEMENTSOF(qemu_ops) : ELEMENTSOF(network_ops);
-        for (size_t i = 0; op && i < n; i++)
-                if (!strcmp(op, t[i].op))
-                        return t[i].kind;
+        const EventKind *k = event_kind_of_hook_op(d == DRIVER_NETWORK, op);
+        if (k)
+                return k->name;
         return d == DRIVER_QEMU ? "domain.unknown" : "network.unknown";
 }
 
@@ -236,10 +215,8 @@ static Event *build_event(int argc, char **argv, Driver d, const char *config_er
 
 /* The ops libvirt lets a hook block, and what a policy calls them. */
 static const char *gated_op(Driver d, const char *op) {
-        if (d != DRIVER_QEMU || !op)
-                return NULL;
-        return !strcmp(op, "prepare") ? "start" : !strcmp(op, "migrate") ? "migrate"
-             : !strcmp(op, "restore") ? "restore" : NULL;
+        const EventKind *k = event_kind_of_hook_op(d == DRIVER_NETWORK, op);
+        return k && (k->flags & KIND_GATED) ? k->gate_op : NULL;
 }
 
 static Event *derived(const Event *e, const char *kind, const GateResult *g) {

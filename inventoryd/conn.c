@@ -18,6 +18,7 @@
 #include "virtgov/cleanup.h"
 #include "virtgov/domxml.h"
 #include "virtgov/gate.h"
+#include "virtgov/kinds.h"
 
 #define BACKOFF_MAX_S 60
 
@@ -64,10 +65,9 @@ typedef struct HookSeen {
 } HookSeen;
 
 static int hook_decision(const Event *e, void *userdata) {
-        static const char *const gates[] = { "domain.prepare", "domain.start", "domain.migrate", "domain.restore" };
-        for (size_t i = 0; i < ELEMENTSOF(gates); i++)
-                if (!strcmp(e->kind, gates[i]) && !(e->decision && !strcmp(e->decision, "deny")))
-                        ((HookSeen *) userdata)->seen = true;
+        const EventKind *k = event_kind(e->kind);
+        if (k && (k->flags & KIND_BEFORE_START) && !(e->decision && !strcmp(e->decision, "deny")))
+                ((HookSeen *) userdata)->seen = true;
         return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/domxml.h"
+#include "virtgov/kinds.h"
 
 static json_t *facts_of(virDomainPtr dom, unsigned flags) {
         _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);
@@ -70,19 +71,6 @@ static const char *state_name(int state) {
         case VIR_DOMAIN_CRASHED: return "crashed";
         default: return "shutoff";
         }
-}
-
-/* The event kind that moves the inventory from one state to another. */
-static const char *transition(const char *was, const char *now) {
-        if (!strcmp(now, "running"))
-                return !strcmp(was, "paused") || !strcmp(was, "pmsuspended") ? "domain.resumed" : "domain.started";
-        if (!strcmp(now, "paused"))
-                return "domain.suspended";
-        if (!strcmp(now, "pmsuspended"))
-                return "domain.pmsuspended";
-        if (!strcmp(now, "crashed"))
-                return "domain.crashed";
-        return "domain.stopped";
 }
 
 /* What reconcile needs of a domain the inventory knows on this host: no
@@ -181,7 +169,7 @@ static void reconcile_one(Conn *c, virDomainPtr dom, const KnownDomain *row) {
                         record_with_detail(c, domain_event(c, dom, "reconcile", "domain.defined",
                                                            VIR_DOMAIN_XML_INACTIVE), "appeared");
                 if (active)
-                        record_with_detail(c, domain_event(c, dom, "reconcile", transition("shutoff", now), 0),
+                        record_with_detail(c, domain_event(c, dom, "reconcile", event_kind_transition("shutoff", now)->name, 0),
                                            "found running");
                 return;
         }
@@ -200,7 +188,7 @@ static void reconcile_one(Conn *c, virDomainPtr dom, const KnownDomain *row) {
         if (strcmp(row->state, now) && !(strcmp(row->state, "unknown") == 0 && !active)) {
                 char detail[96];
                 snprintf(detail, sizeof(detail), "found %s, inventory said %s", now, row->state);
-                record_with_detail(c, domain_event(c, dom, "reconcile", transition(row->state, now),
+                record_with_detail(c, domain_event(c, dom, "reconcile", event_kind_transition(row->state, now)->name,
                                                    active ? 0 : -1), detail);
         }
 }

@@ -11,6 +11,7 @@
 
 #include "virtgov/chain.h"
 #include "virtgov/cleanup.h"
+#include "virtgov/kinds.h"
 #include "virtgov/store.h"
 
 typedef struct Store Store;
@@ -580,32 +581,6 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v) {
                 sqlite3_bind_null(st, i);
 }
 
-/* What an event kind says about the domain's state. */
-static const char *state_after(const char *verb, int *persistent, bool *start, bool *stop) {
-        static const struct { const char *verb, *state; int persistent; bool start, stop; } table[] = {
-                { "defined",     NULL,          1,  false, false },
-                { "undefined",   "undefined",   0,  false, false },
-                { "started",     "running",     -1, true,  false },
-                { "restore",     "running",     -1, true,  false },
-                { "reconnect",   "running",     -1, false, false },
-                { "resumed",     "running",     -1, false, false },
-                { "suspended",   "paused",      -1, false, false },
-                { "pmsuspended", "pmsuspended", -1, false, false },
-                { "stopped",     "shutoff",     -1, false, true  },
-                { "crashed",     "crashed",     -1, false, true  },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (!strcmp(verb, table[i].verb)) {
-                        *persistent = table[i].persistent;
-                        *start = table[i].start;
-                        *stop = table[i].stop;
-                        return table[i].state;
-                }
-        *persistent = -1;
-        *start = *stop = false;
-        return NULL;
-}
-
 /* What is derived from a domain's facts (devices, type), from its facts
  * as they now are. */
 static int derive_from_facts(Store *s, const char *uuid, VgError *err) {
@@ -630,9 +605,10 @@ static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *
         if (!e->uuid || !e->domain || strncmp(e->kind, "domain.", 7))
                 return 0;
 
-        int persistent;
-        bool start, stop;
-        const char *state = state_after(e->kind + 7, &persistent, &start, &stop);
+        /* What the kind says about the domain's state (kinds.h). */
+        static const EventKind none = { .persistent = -1 };
+        const EventKind *k = event_kind(e->kind) ?: &none;
+        int persistent = k->persistent;
         json_t *facts = json_object_get(e->data, "facts");
         if (!json_is_object(facts))
                 facts = NULL;
@@ -645,10 +621,10 @@ static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *
         bind_text(st, 1, e->uuid);
         bind_text(st, 2, e->domain);
         bind_text(st, 3, e->host);
-        /* A define of a domain not seen before: it exists and is off. */
-        bind_text(st, 4, state);
+        /* The state the kind leads to (NULL: as it was). */
+        bind_text(st, 4, k->state);
         /* A define brings an unknown or undefined domain into being, off. */
-        bind_text(st, 13, !strcmp(e->kind, "domain.defined") ? "shutoff" : NULL);
+        bind_text(st, 13, k->flags & KIND_DEFINES ? "shutoff" : NULL);
         /* What the daemon read from libvirt beats what the kind implies. */
         json_t *p = json_object_get(e->data, "persistent");
         if (json_is_boolean(p))
@@ -667,8 +643,8 @@ static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *
                 bind_text(st, 9, data);
         }
         bind_text(st, 10, e->time);
-        bind_text(st, 11, start ? e->time : NULL);
-        bind_text(st, 12, stop ? e->time : NULL);
+        bind_text(st, 11, k->start ? e->time : NULL);
+        bind_text(st, 12, k->stop ? e->time : NULL);
         int rc = sqlite3_step(st);
         bool stale = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
         if (rc == SQLITE_ROW)
