@@ -322,7 +322,7 @@ static int job_report(void *u) {
         bool json = r->cli->json;
         r->cli->json = !j->csv;
         int k = r->def->run(r);
-        int rc = k < 0 ? EXIT_FAIL : report_print(r, j->csv, false);
+        int rc = k ? EXIT_FAIL : report_print(r, j->csv, false);
         r->cli->json = json;
         return rc;
 }
@@ -490,7 +490,7 @@ static int run(Cli *cli, int argc, char **argv) {
                 rc = evidence(&r, out);
         } else {
                 k = r.def->run(&r);
-                rc = k < 0 ? EXIT_FAIL : report_print(&r, csv, fail);
+                rc = k ? EXIT_FAIL : report_print(&r, csv, fail);
         }
         report_rows_clear(&r);
         json_decref(r.sections);

@@ -338,7 +338,10 @@ static void scan_images(Sprawl *s) {
         json_decref(dirs);
 }
 
-static json_t *known_networks(Report *r) {
+/* The networks of this host, from libvirt, else from the daemon's last
+ * snapshot of them. *ret is NULL when neither is there (the daemon never
+ * ran here): unknown_networks is then not checked, as with no libvirt. */
+static int known_networks(Report *r, json_t **ret, VgError *err) {
         json_t *names = json_object();
         virNetworkPtr *nets = NULL;
         int n = r->conn ? virConnectListAllNetworks(r->conn, &nets, 0) : -1;
@@ -347,20 +350,24 @@ static json_t *known_networks(Report *r) {
                 virNetworkFree(nets[i]);
         }
         free(nets);
+        *ret = names;
         if (n >= 0)
-                return names;
-        /* No libvirt: the daemon's last snapshot of this host's networks. */
+                return 0;
         _cleanup_free_ char *key = NULL, *text = NULL;
-        if (asprintf(&key, "networks@%s", r->host) < 0 || store_meta_get(r->store, key, &text, NULL) < 0) {
+        if (asprintf(&key, "networks@%s", r->host) < 0)
+                return vg_error(err, -ENOMEM, "out of memory");
+        int rc = store_meta_get(r->store, key, &text, err);
+        if (rc < 0) {
                 json_decref(names);
-                return NULL;
+                *ret = NULL;
+                return rc == -ENOENT ? 0 : rc;
         }
         json_t *snap = json_loads(text, 0, NULL), *v;
         const char *uuid;
         json_object_foreach(snap, uuid, v)
                 json_object_set_new(names, json_string_value(json_object_get(v, "name")), json_true());
         json_decref(snap);
-        return names;
+        return 0;
 }
 
 static void look_at_snapshots(Sprawl *s, const DomainRow *d) {
@@ -418,11 +425,15 @@ static void pairs(Sprawl *s, Pairs *p, const char *category, const char *what) {
 }
 
 static int run(Report *r) {
-        Sprawl s = { .r = r, .known_nets = known_networks(r) };
+        Sprawl s = { .r = r };
         VgError err = { "" };
-        if (accounts_read(r->cli->config->etc_dir, 0, &s.accounts, NULL) < 0)
-                s.accounts = NULL;
-        int listed = store_list_domains(r->store, 0, look_at_domain, &s, &err);
+        /* Each source a finding depends on is read, or the report fails
+         * saying which: a missing one would be "no findings". */
+        int listed = known_networks(r, &s.known_nets, &err);
+        if (listed >= 0)
+                listed = accounts_read(r->cli->config->etc_dir, 0, &s.accounts, &err);
+        if (listed >= 0)
+                listed = store_list_domains(r->store, 0, look_at_domain, &s, &err);
         if (listed >= 0)
                 listed = store_devices(r->store, look_at_device, &s, &err);
         if (listed >= 0) {

@@ -30,7 +30,7 @@ typedef struct ReportDef {
         const char *name;
         const char *summary;
         const char *const *columns;   /* CSV and table columns after category */
-        int (*run)(Report *r);
+        int (*run)(Report *r);        /* 0, or the exit status of an error it has said */
 } ReportDef;
 
 struct Report {

@@ -142,6 +142,23 @@ jq_check "software has the versions the daemon recorded" "$VG_SCRATCH/software.j
 check "a report without libvirt says what it skipped" \
         sh -c '"$0" report capacity --no-libvirt | grep -q "live libvirt checks skipped"' "$VIRTGOV"
 
+say "a query that fails is said, never a report with no findings"
+# A copy of the inventory whose events table lost a column: the domains
+# still list, the query of unauthorized activations fails.
+cp /var/lib/virtgov/inventory.db "$VG_SCRATCH/broken.db"
+sqlite3 "$VG_SCRATCH/broken.db" "PRAGMA wal_checkpoint; ALTER TABLE events RENAME COLUMN decision TO decision_gone"
+rc=0; "$VIRTGOV" --db "$VG_SCRATCH/broken.db" report sprawl --no-libvirt > "$VG_SCRATCH/broken.out" 2> "$VG_SCRATCH/broken.err" || rc=$?
+check "sprawl on a broken inventory exits 1 ($rc), naming the column ($(head -c 160 "$VG_SCRATCH/broken.err"))" \
+        sh -c "[ $rc = 1 ] && grep -q decision '$VG_SCRATCH/broken.err'"
+check "and prints no table of findings" test ! -s "$VG_SCRATCH/broken.out"
+# /etc/passwd unreadable to the report: no silent "every owner exists".
+cp /etc/passwd "$VG_SCRATCH/passwd.keep"
+rm /etc/passwd
+rc=0; "$VIRTGOV" report sprawl --no-libvirt > /dev/null 2> "$VG_SCRATCH/nopasswd.err" || rc=$?
+cp "$VG_SCRATCH/passwd.keep" /etc/passwd
+check "sprawl without /etc/passwd exits 1 ($rc), saying so ($(head -c 160 "$VG_SCRATCH/nopasswd.err"))" \
+        sh -c "[ $rc = 1 ] && grep -q passwd '$VG_SCRATCH/nopasswd.err'"
+
 say "metrics and evidence"
 "$VIRTGOV" metrics > "$VG_SCRATCH/metrics.prom"
 check "metrics: domains by state" grep -q '^virtgov_domains{state="running"} 1$' "$VG_SCRATCH/metrics.prom"
