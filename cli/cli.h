@@ -61,28 +61,25 @@ int out_json(json_t *j);
  * document (0: it is the document). */
 typedef struct OutArray {
         unsigned depth;
-        size_t n;
+        size_t n;                 /* items so far */
+        size_t members;           /* members of the current item so far */
 } OutArray;
 void out_array_begin(OutArray *a, unsigned depth);
-int out_array_add(OutArray *a, json_t *item);   /* steals item */
-/* A member of an array's item whose value is JSON text from the inventory
- * (an event's data, a domain's facts), written without decoding it
- * (jsontext.h): the item holds the member, null, where it goes. */
-typedef struct OutStored {
-        const char *key;
-        const char *text;       /* NULL: the value is null */
-        const char *fallback;   /* for text that json_loads would refuse: what the decoding path shows */
-} OutStored;
-int out_array_add_stored(OutArray *a, json_t *item, const OutStored *stored, size_t n);   /* steals item */
-/* An item of string members (NULL: null) and booleans, written as
- * out_array_add writes the same object, without building it: a report's
- * 400,000 rows. */
-typedef struct OutField {
-        const char *key;
-        const char *text;
-        int boolean;            /* 0 or 1: a boolean, not text; -1: text */
-} OutField;
-int out_array_add_fields(OutArray *a, const OutField *fields, size_t n);
+/* An item, an object written a member at a time, in the order given, as
+ * out_json would print the same object: a listing of events or report
+ * rows need not build one. */
+void out_item_begin(OutArray *a);
+void out_member_text(OutArray *a, const char *key, const char *text);   /* NULL: null */
+void out_member_bool(OutArray *a, const char *key, bool v);
+int out_member_json(OutArray *a, const char *key, const json_t *v);     /* borrowed; -ENOMEM */
+/* A member whose value is JSON text from the inventory (an event's data, a
+ * domain's facts), copied without decoding it (jsontext.h); fallback is
+ * written for text that json_loads would refuse, as decoding would show
+ * it. NULL text: null. */
+void out_member_stored(OutArray *a, const char *key, const char *text, const char *fallback);
+void out_item_end(OutArray *a);
+/* An item from an object, which it steals; -ENOMEM for NULL. */
+int out_array_add(OutArray *a, json_t *item);
 int out_array_end(OutArray *a);                 /* EXIT_OK, or says what failed */
 
 /* One row of a terminal table, a cell at a time: each text left-aligned in

@@ -9,8 +9,21 @@
 static int print_row(const DomainRow *d, void *userdata) {
         OutArray *out = userdata;
         if (out) {
-                json_t *j = domain_row_to_json(d);
-                return out_array_add_stored(out, j, &(OutStored) { "facts", d->facts_text, "null" }, 1);
+                /* The row as domain_row_to_json has it, its facts copied as stored. */
+                json_auto_t *j = domain_row_to_json(d);
+                const char *key;
+                json_t *v;
+                if (!j)
+                        return -ENOMEM;
+                out_item_begin(out);
+                json_object_foreach(j, key, v) {
+                        if (!strcmp(key, "facts"))
+                                out_member_stored(out, key, d->facts_text, "null");
+                        else if (out_member_json(out, key, v) < 0)
+                                return -ENOMEM;
+                }
+                out_item_end(out);
+                return 0;
         }
         char a[64], b[16], c[32], e[32], t1[20], t2[20];
         out_cells({ out_safe(d->name, a, sizeof(a)), 24 }, { out_safe(d->state, b, sizeof(b)), 11 },

@@ -55,78 +55,89 @@ static void indent(unsigned levels) {
                 fputs("  ", stdout);
 }
 
-/* n bytes of s, each line indented to the array's items; *bol: s starts
- * a line. (A line at a time: a character at a time, stdio's locking cost
- * more than the encoding.) */
-static void put_lines(const OutArray *a, const char *s, size_t n, bool *bol) {
+/* n bytes of s, each line after the first indented by levels. (A line at
+ * a time: a character at a time, stdio's locking cost more than the
+ * encoding.) */
+static void put_lines(unsigned levels, const char *s, size_t n) {
         for (const char *end = s + n; s < end;) {
-                if (*bol)
-                        indent(a->depth + 1);
                 const char *nl = memchr(s, '\n', (size_t) (end - s));
                 size_t k = nl ? (size_t) (nl - s + 1) : (size_t) (end - s);
                 fwrite(s, 1, k, stdout);
-                *bol = nl != NULL;
                 s += k;
+                if (nl && s < end)
+                        indent(levels);
         }
+}
+
+void out_item_begin(OutArray *a) {
+        fputs(a->n++ ? ",\n" : "\n", stdout);
+        indent(a->depth + 1);
+        putchar('{');
+        a->members = 0;
+}
+
+/* The member's key, after the line break that separates it. */
+static void member_key(OutArray *a, const char *key) {
+        fputs(a->members++ ? ",\n" : "\n", stdout);
+        indent(a->depth + 2);
+        vg_json_string_write(key, stdout);
+        fputs(": ", stdout);
+}
+
+void out_member_text(OutArray *a, const char *key, const char *text) {
+        member_key(a, key);
+        vg_json_string_write(text, stdout);
+}
+
+void out_member_bool(OutArray *a, const char *key, bool v) {
+        member_key(a, key);
+        fputs(v ? "true" : "false", stdout);
+}
+
+int out_member_json(OutArray *a, const char *key, const json_t *v) {
+        if (json_is_string(v)) {
+                out_member_text(a, key, json_string_value(v));
+                return 0;
+        }
+        _cleanup_free_ char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+        if (!text)
+                return -ENOMEM;
+        member_key(a, key);
+        put_lines(a->depth + 2, text, strlen(text));
+        return 0;
+}
+
+void out_member_stored(OutArray *a, const char *key, const char *text, const char *fallback) {
+        member_key(a, key);
+        if (!text)
+                fputs("null", stdout);
+        else if (vg_json_text_pretty(text, a->depth + 2, stdout) < 0)
+                fputs(fallback, stdout);
+}
+
+void out_item_end(OutArray *a) {
+        if (a->members) {
+                putchar('\n');
+                indent(a->depth + 1);
+        }
+        putchar('}');
 }
 
 int out_array_add(OutArray *a, json_t *item) {
-        return out_array_add_stored(a, item, NULL, 0);
-}
-
-int out_array_add_stored(OutArray *a, json_t *item, const OutStored *stored, size_t n) {
-        char *text = item ? json_dumps(item, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_ENCODE_ANY) : NULL;
-        json_decref(item);
-        if (!text)
+        if (!json_is_object(item)) {
+                json_decref(item);
                 return -ENOMEM;
-        fputs(a->n++ ? ",\n" : "\n", stdout);
-        bool bol = true;
-        const char *p = text;
-        for (size_t i = 0; i < n; i++) {
-                /* The member's line: the only place this can appear at the
-                 * item's first level (inside a string, a line break is
-                 * escaped), in the item's order. */
-                char needle[80];
-                snprintf(needle, sizeof(needle), "\n  \"%s\": null", stored[i].key);
-                const char *at = strstr(p, needle);
-                if (!at) {
-                        free(text);
-                        return cli_error("internal error: no member '%s' to fill in", stored[i].key);
-                }
-                const char *value = at + strlen(needle) - strlen("null");
-                put_lines(a, p, (size_t) (value - p), &bol);
-                if (!stored[i].text)
-                        fputs("null", stdout);
-                else if (vg_json_text_pretty(stored[i].text, a->depth + 2, stdout) < 0)
-                        fputs(stored[i].fallback, stdout);
-                p = value + strlen("null");
         }
-        put_lines(a, p, strlen(p), &bol);
-        free(text);
-        return 0;
-}
-
-int out_array_add_fields(OutArray *a, const OutField *fields, size_t n) {
-        fputs(a->n++ ? ",\n" : "\n", stdout);
-        indent(a->depth + 1);
-        if (!n) {
-                fputs("{}", stdout);
-                return 0;
-        }
-        fputs("{\n", stdout);
-        for (size_t i = 0; i < n; i++) {
-                indent(a->depth + 2);
-                vg_json_string_write(fields[i].key, stdout);
-                fputs(": ", stdout);
-                if (fields[i].boolean >= 0)
-                        fputs(fields[i].boolean ? "true" : "false", stdout);
-                else
-                        vg_json_string_write(fields[i].text, stdout);
-                fputs(i + 1 < n ? ",\n" : "\n", stdout);
-        }
-        indent(a->depth + 1);
-        putchar('}');
-        return 0;
+        const char *key;
+        json_t *v;
+        int r = 0;
+        out_item_begin(a);
+        json_object_foreach(item, key, v)
+                if ((r = out_member_json(a, key, v)) < 0)
+                        break;
+        out_item_end(a);
+        json_decref(item);
+        return r;
 }
 
 int out_array_end(OutArray *a) {
