@@ -15,11 +15,11 @@ static const char *const software_columns[] = { "host", "time", "libvirt", "hype
 static int software_event(const Event *e, void *u) {
         Report *r = u;
         json_t *v = json_object_get(e->data, "versions"), *was = json_object_get(e->data, "previous");
-        json_t *row = json_pack("{s:o, s:s, s:O?, s:O?, s:O?}", "host", event_json_string(e->host), "time", e->time,
-                                "libvirt", json_object_get(v, "libvirt"), "hypervisor", json_object_get(v, "hypervisor"),
-                                "kernel", json_object_get(v, "kernel"));
+#define V(k) json_string_value(json_object_get(v, k))
+        const char *const *row = REPORT_COLS(e->host, e->time, V("libvirt"), V("hypervisor"), V("kernel"));
+#undef V
         if (!was) {
-                report_row(r, "software", false, row, "first recorded");
+                report_add(r, "software", false, row, NULL, "first recorded");
                 return 0;
         }
         char why[512] = "";
@@ -31,7 +31,7 @@ static int software_event(const Event *e, void *u) {
                         snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s%s %s -> %s", *why ? ", " : "",
                                  keys[i], a ? a : "?", b ? b : "?");
         }
-        report_row(r, "software", false, row, "%s", *why ? why : "changed");
+        report_add(r, "software", false, row, NULL, "%s", *why ? why : "changed");
         return 0;
 }
 
@@ -69,7 +69,7 @@ static int capacity_run(Report *r) {
         long long cpus, mem;
         const char *how;
         host_size(r, &cpus, &mem, &how);
-        report_row(r, "host", false, json_pack("{s:s, s:I, s:I}", "name", r->host, "cpus", cpus, "memory_mib", mem / 1024),
+        report_add(r, "host", false, REPORT_COLS(r->host), json_pack("{s:I, s:I}", "cpus", cpus, "memory_mib", mem / 1024),
                    "host size from %s", how);
         for (int pass = 0; pass < 2; pass++) {
                 DomainTotals s;
@@ -81,7 +81,7 @@ static int capacity_run(Report *r) {
                 const char *what = pass == 0 ? "running" : "defined";
                 /* Overcommitted memory of running guests is a risk now;
                  * of all defined ones, a risk when they all start. */
-                report_row(r, what, pass == 0 && mr > 1.0, json_pack("{s:s, s:I, s:I, s:f, s:f}", "name", what,
+                report_add(r, what, pass == 0 && mr > 1.0, REPORT_COLS(what), json_pack("{s:I, s:I, s:f, s:f}",
                            "cpus", s.vcpus, "memory_mib", s.memory_kib / 1024, "cpu_ratio", cr, "memory_ratio", mr),
                            "%lld %s domain(s): %lld vCPUs on %lld CPUs (%.2fx), %lld MiB of %lld MiB memory (%.2fx)",
                            s.n, what, s.vcpus, cpus, cr, s.memory_kib / 1024, mem / 1024, mr);
@@ -92,7 +92,7 @@ static int capacity_run(Report *r) {
                 virStoragePoolInfo pi;
                 if (virStoragePoolGetInfo(pools[i], &pi) == 0) {
                         double used = pi.capacity ? (double) pi.allocation / (double) pi.capacity : 0;
-                        report_row(r, "pool", used > 0.9, json_pack("{s:s, s:I, s:I}", "name", virStoragePoolGetName(pools[i]),
+                        report_add(r, "pool", used > 0.9, REPORT_COLS(virStoragePoolGetName(pools[i])), json_pack("{s:I, s:I}",
                                    "capacity_mib", (json_int_t) (pi.capacity >> 20), "allocation_mib",
                                    (json_int_t) (pi.allocation >> 20)),
                                    "%.0f%% used: %llu MiB of %llu MiB, %llu MiB free", used * 100,

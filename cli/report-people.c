@@ -19,8 +19,7 @@ static int change_event(const Event *e, void *u) {
         const char *group = json_string_value(json_object_get(e->data, "group"));
         const char *file = json_string_value(json_object_get(e->data, "file"));
         if (strcmp(e->kind, "account.baseline"))
-                report_row(r, "changes", false, json_pack("{s:o, s:s, s:s}", "user", event_json_string(who),
-                           "time", e->time, "kind", e->kind), "%s%s%s%s%s", e->kind, group ? " group " : "",
+                report_add(r, "changes", false, REPORT_COLS(who, NULL, NULL, e->time, e->kind), NULL, "%s%s%s%s%s", e->kind, group ? " group " : "",
                            group ? group : "", file ? " " : "", file ? file : "");
         return 0;
 }
@@ -59,14 +58,14 @@ static int accounts_run(Report *r) {
                 json_t *why = accounts_privileges(a, ac->name, (const char *const *) pg);
                 _cleanup_free_ char *list = json_dumps(why, JSON_COMPACT);
                 if (json_array_size(why))
-                        report_row(r, "privileged", false, json_pack("{s:s, s:I, s:s}", "user", ac->name, "uid",
-                                   (json_int_t) ac->uid, "privileges", list), "privileged: %s", list);
+                        report_add(r, "privileged", false, REPORT_COLS(ac->name, NULL, list),
+                                   json_pack("{s:I}", "uid", (json_int_t) ac->uid), "privileged: %s", list);
                 /* A person's account (uid >= 1000) or any privileged one must be
                  * on the roster; system accounts need not be. */
                 bool person = ac->uid >= 1000 && ac->uid != 65534;
                 if (roster && (person || json_array_size(why)) && !json_object_get(roster, ac->name))
-                        report_row(r, "not_on_roster", true, json_pack("{s:s, s:I, s:s}", "user", ac->name, "uid",
-                                   (json_int_t) ac->uid, "privileges", list), "account '%s' is not on the roster %s",
+                        report_add(r, "not_on_roster", true, REPORT_COLS(ac->name, NULL, list),
+                                   json_pack("{s:I}", "uid", (json_int_t) ac->uid), "account '%s' is not on the roster %s",
                                    ac->name, r->roster);
                 json_decref(why);
         }
@@ -77,7 +76,7 @@ static int accounts_run(Report *r) {
                 for (size_t i = 0; i < a->n_accounts && !found; i++)
                         found = !strcmp(a->accounts[i].name, name);
                 if (!found)
-                        report_row(r, "roster_missing", true, json_pack("{s:s}", "user", name),
+                        report_add(r, "roster_missing", true, REPORT_COLS(name), NULL,
                                    "'%s' is on the roster but has no account here", name);
         }
         static const char *const kinds[] = { "account.", "group.", "sudoers." };
@@ -148,8 +147,7 @@ static int activity_event(const Event *e, void *u) {
         count(a->per_day, day, start ? "activations" : "deactivations");
         count(a->per_owner, owner ? owner : "(none)", start ? "activations" : "deactivations");
         if (!start) {
-                report_row(a->r, "deactivation", false, json_pack("{s:s, s:o, s:o, s:n}", "time", e->time, "domain",
-                           event_json_string(e->domain), "owner", event_json_string(owner), "authorized_by"),
+                report_add(a->r, "deactivation", false, REPORT_COLS(e->time, e->domain, owner, NULL), NULL,
                            "stopped");
                 return 0;
         }
@@ -159,9 +157,8 @@ static int activity_event(const Event *e, void *u) {
                 count(a->per_day, day, "unreconciled");
                 count(a->per_owner, owner ? owner : "(none)", "unreconciled");
         }
-        report_row(a->r, by ? "activation" : "unreconciled", !by, json_pack("{s:s, s:o, s:o, s:o}", "time", e->time,
-                   "domain", event_json_string(e->domain), "owner", event_json_string(owner), "authorized_by",
-                   event_json_string(by)), "%s", by ? "reconciled" : e->reason ? e->reason : "no decision recorded");
+        report_add(a->r, by ? "activation" : "unreconciled", !by, REPORT_COLS(e->time, e->domain, owner, by), NULL,
+                   "%s", by ? "reconciled" : e->reason ? e->reason : "no decision recorded");
         return 0;
 }
 

@@ -189,7 +189,7 @@ static void pairs_free(Pairs *p) {
 }
 
 /* A row's columns, in the order of columns[]. */
-#define COLS(name, uuid, path) ((const char *const[]) { (name), (uuid), (path) })
+#define COLS(name, uuid, path) REPORT_COLS((name), (uuid), (path))
 
 static void look_at_snapshots(Sprawl *s, const DomainRow *d);
 

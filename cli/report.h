@@ -49,13 +49,18 @@ struct Report {
         json_t *sections;        /* report-specific extra data for JSON */
 };
 
-/* Adds a row; fields is stolen (may be NULL). finding: counts for
- * --fail-on-findings. category must outlive the report (a literal). */
-void report_row(Report *r, const char *category, bool finding, json_t *fields, const char *why_fmt, ...)
-        __attribute__((format(printf, 5, 6)));
-/* The same with the string columns given as such, one per
- * ReportDef.columns (NULL: null; copied), and what else the row carries
- * in rest (stolen, may be NULL): without a JSON object per row. */
+/* At most this many columns in a report. */
+#define REPORT_MAX_COLUMNS 16
+
+/* A row's string columns, in the order of ReportDef.columns; those not
+ * given are NULL. */
+#define REPORT_COLS(...) ((const char *const[REPORT_MAX_COLUMNS]) { __VA_ARGS__ })
+
+/* Adds a row: its string columns (cols, one per ReportDef.columns, NULL:
+ * not a string; copied), what else it carries in rest (stolen, may be
+ * NULL: numbers, booleans, keys beyond the columns) and why. finding: it
+ * counts for --fail-on-findings. category must outlive the report (a
+ * literal). */
 void report_add(Report *r, const char *category, bool finding, const char *const *cols, json_t *rest,
                 const char *why_fmt, ...) __attribute__((format(printf, 6, 7)));
 
