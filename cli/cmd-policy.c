@@ -124,8 +124,6 @@ static int test(Cli *cli, int argc, char **argv) {
 
 /* ---- replay ---- */
 
-DEFINE_POINTER_CLEANUP(Policy, policy_free)
-
 typedef struct Replay {
         Store *s;
         const char *policy;

@@ -55,8 +55,6 @@ static int strs_from_json(const json_t *j, char ***ret, size_t *n) {
         return 0;
 }
 
-DEFINE_POINTER_CLEANUP(Accounts, accounts_free)
-
 int accounts_from_json(const json_t *j, Accounts **ret, VgError *err) {
         _cleanup_(accounts_freep) Accounts *a = calloc(1, sizeof(*a));
         if (!a)

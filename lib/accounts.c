@@ -255,8 +255,6 @@ static int read_sudoers_d(Accounts *a, const char *etc, VgError *err) {
         return r;
 }
 
-DEFINE_POINTER_CLEANUP(Accounts, accounts_free)
-
 int accounts_read(const char *etc, uint64_t key, Accounts **ret, VgError *err) {
         _cleanup_(accounts_freep) Accounts *a = calloc(1, sizeof(*a));
         if (!a)

@@ -101,7 +101,6 @@ Config *config_free(Config *c) {
         free(c);
         return NULL;
 }
-DEFINE_POINTER_CLEANUP(Config, config_free)
 
 int config_set_path(char **field, const char *value) {
         char *n = strdup(value);

@@ -9,8 +9,6 @@
 #include "virtgov/cleanup.h"
 #include "virtgov/event.h"
 
-DEFINE_POINTER_CLEANUP(Event, event_free)
-
 /* 128 random bits as hex: unique without coordination between the hook,
  * the daemon and other hosts. */
 static int make_ref(char **ret) {

@@ -217,8 +217,6 @@ static int load_rule(const Loader *l, json_t *j, size_t i, PolicyRule *r) {
         return load_require(l, req, rwhere, &r->require);
 }
 
-DEFINE_POINTER_CLEANUP(Policy, policy_free)
-
 int policy_parse(const char *text, size_t len, const char *path, Policy **ret, VgError *err) {
         Loader l = { text, len, path, err };
         json_error_t jerr;

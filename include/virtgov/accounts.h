@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "virtgov/cleanup.h"
 #include "virtgov/event.h"
 #include "virtgov/util.h"
 
@@ -46,6 +47,7 @@ typedef struct Accounts {
 } Accounts;
 
 Accounts *accounts_free(Accounts *a);
+DEFINE_POINTER_CLEANUP(Accounts, accounts_free)
 
 /* Parsers of one file's text into a (partial) snapshot; used by
  * accounts_read and by the fuzzers. Malformed lines are skipped: a host's

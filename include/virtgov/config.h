@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "virtgov/cleanup.h"
 #include "virtgov/util.h"
 
 typedef struct Config {
@@ -43,6 +44,7 @@ char **config_strv_free(char **v);
 /* A Config with every compiled default set. Returns NULL only on ENOMEM. */
 Config *config_new(void);
 Config *config_free(Config *c);
+DEFINE_POINTER_CLEANUP(Config, config_free)
 
 /*
  * Reads the file at path into c, overriding defaults key by key. An unknown

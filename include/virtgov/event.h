@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "virtgov/cleanup.h"
 #include "virtgov/chain.h"
 #include "virtgov/util.h"
 
@@ -38,6 +39,7 @@ typedef struct Event {
  */
 Event *event_new(const char *source, const char *kind);
 Event *event_free(Event *e);
+DEFINE_POINTER_CLEANUP(Event, event_free)
 
 /* Replace a string field; value may be NULL. 0 or -ENOMEM. */
 int event_set(char **field, const char *value);

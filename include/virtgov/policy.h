@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "virtgov/cleanup.h"
 #include "virtgov/domxml.h"
 #include "virtgov/ticket.h"
 #include "virtgov/util.h"
@@ -105,6 +106,7 @@ typedef struct Decision {
 int policy_load(const char *path, Policy **ret, VgError *err);
 int policy_parse(const char *text, size_t len, const char *path, Policy **ret, VgError *err);
 Policy *policy_free(Policy *p);
+DEFINE_POINTER_CLEANUP(Policy, policy_free)
 
 /* Decides for facts f in context ctx. Fills *ret (clear it with
  * decision_clear). Returns 0 or -ENOMEM. */
