@@ -1,8 +1,9 @@
 #!/bin/bash
 # virsh start of a real (TCG, disk-less) guest with virtgov's hooks against
 # without, for bench/run's last row. Runs its own libvirtd in the integration
-# tests' sandbox (private mount, network and PID namespaces, /etc and /var
-# overlaid), so the host's libvirt is not touched. The two cases alternate,
+# tests' sandbox (private mount, network and PID namespaces, fresh tmpfs
+# over libvirt's and virtgov's directories, /etc and /var overlaid), so the
+# host's libvirt is not touched. The two cases alternate,
 # start by start, so that drift on a busy machine falls on both alike: the
 # hook file is taken away and put back (libvirt lists a hook directory's
 # files at each call, once the directory existed at its start). Both run

@@ -2,14 +2,18 @@
 # Shared by the integration tests. Each test drives the real binaries; the
 # libvirt ones drive a real libvirtd and QEMU guest.
 #
-# vg_sandbox re-runs the test inside new mount, network and PID namespaces
-# where /etc, /var and the build's sysconfdir/localstatedir are overlays on
-# scratch directories and /run is a fresh tmpfs. Inside, libvirtd, the hook
-# and the CLI use their real default paths (/etc/libvirt/hooks,
-# /etc/virtgov, /var/lib/virtgov), yet nothing outside the scratch
-# directory is written, a libvirtd already running on the host is neither
-# seen nor disturbed, and when the test ends every process it started dies
-# with its PID namespace.
+# vg_sandbox re-runs the test inside new mount, network and PID namespaces.
+# There, the directories libvirt and virtgov keep their state and config in
+# (sandbox_masks) are fresh, empty tmpfs mounts, and /etc, /var and /home
+# are overlays on scratch directories. Inside, libvirtd, the hook and the
+# CLI use their real default paths (/etc/libvirt/hooks, /etc/virtgov,
+# /var/lib/virtgov), yet nothing outside the scratch directory is written;
+# nothing the host has or later writes in those directories (its
+# inventory, a WAL a host process holds open, libvirtd's sockets) is seen
+# inside; a libvirtd on the host is neither seen nor reachable, and is
+# never stopped, since the tests stop libvirtd by its pid file; and when
+# the test ends every process it started dies with its PID namespace.
+# (tests/integration/test-sandbox.sh checks this.)
 
 set -euo pipefail
 
@@ -88,29 +92,101 @@ vg_sandbox() {
         exit "$rc"
 }
 
-# Inside the sandbox: overlay one directory on a scratch upper layer.
+# The directories libvirt and virtgov keep their config and state in, one
+# per line: at the paths Debian's libvirt and a --prefix=/usr virtgov use,
+# and under the build's own sysconfdir and localstatedir when they are
+# elsewhere (virtgov's compiled defaults are there; test-sandbox points
+# them at a "host" directory of its own).
+sandbox_masks() {
+        local etc var
+        for etc in /etc "${VG_SYSCONFDIR:-/etc}"; do
+                printf '%s\n' "$etc/virtgov" "$etc/libvirt"
+        done
+        for var in /var "${VG_LOCALSTATEDIR:-/var}"; do
+                printf '%s\n' "$var/lib/virtgov" "$var/lib/libvirt" "$var/log/libvirt" "$var/cache/libvirt"
+        done
+        echo /run
+}
+
+VG_OVERLAYS=()
+
+# Inside the sandbox: overlay one existing directory on a scratch upper
+# layer, so that what is written under it lands in the scratch directory.
 overlay() {
         local dir=$1 name
         name=$(echo "$dir" | tr / _)
-        mkdir -p "$dir" "$VG_SCRATCH/up$name" "$VG_SCRATCH/work$name"
+        mkdir -p "$VG_SCRATCH/up$name" "$VG_SCRATCH/work$name"
         mount -t overlay overlay \
                 -o "lowerdir=$dir,upperdir=$VG_SCRATCH/up$name,workdir=$VG_SCRATCH/work$name" "$dir"
+        VG_OVERLAYS+=("$dir")
+}
+
+# make_dir DIR: DIR exists afterwards, and the host was not written: a
+# missing DIR is made inside one of our overlays, laying one over its
+# nearest existing ancestor if none covers it.
+make_dir() {
+        local dir=$1 top=$1 o
+        [ -d "$dir" ] && return 0
+        while [ ! -d "$top" ]; do top=$(dirname "$top"); done
+        for o in "${VG_OVERLAYS[@]}"; do
+                case $top/ in "$o"/*) mkdir -p "$dir"; return 0 ;; esac
+        done
+        if [ "$top" = / ]; then
+                echo "sandbox: will not overlay / to make $dir" >&2
+                return 1
+        fi
+        overlay "$top"
+        mkdir -p "$dir"
+}
+
+# mask DIR: a fresh, empty tmpfs over DIR. Unlike an overlay, whose lower
+# layer is the host's live directory, it shows nothing the host has there
+# or writes there later: a host process holding the host's inventory open
+# once made a sandboxed test read its WAL ("database disk image is
+# malformed"), a file created on the host after the sandbox had removed
+# the old ones from its overlay.
+mask() {
+        make_dir "$1"
+        mount -t tmpfs -o mode=0755 tmpfs "$1"
 }
 
 sandbox_setup() {
+        # /etc, /var and /home stay overlays, not fresh tmpfs: the tests
+        # run the host's installed system (the loader's cache, nsswitch,
+        # PAM, the libvirt-qemu user QEMU runs as, /var/tmp) and change its
+        # accounts (useradd, chpasswd, sudoers.d), which needs /etc/passwd
+        # and the like writable without writing the host's. An overlay
+        # gives both: writes are copied up into the scratch directory. What
+        # the host changes in them later may show through until the
+        # sandbox writes that file, which is why virtgov's and libvirt's
+        # own directories beneath them are masked, and why the account
+        # files the daemon watches are copied up (touched) at once: from
+        # then on they are the sandbox's snapshot.
         overlay /etc
         overlay /var
-        overlay /home
-        case "${VG_SYSCONFDIR:-/etc}" in /etc|/etc/*) ;; *) overlay "$VG_SYSCONFDIR" ;; esac
-        case "${VG_LOCALSTATEDIR:-/var}" in /var|/var/*) ;; *) overlay "$VG_LOCALSTATEDIR" ;; esac
-        mount -t tmpfs tmpfs /run
-        mkdir -p /run/libvirt /run/lock /var/log/libvirt /var/lib/virtgov
+        if [ -d /home ]; then overlay /home; fi
+        touch -c /etc/passwd /etc/group /etc/shadow /etc/gshadow
+        # libvirt's stock config files (comments and defaults), as
+        # installed: libvirtd and virtlogd start without them, but with
+        # them the sandbox is a stock install. Not the default network
+        # (its autostart wants dnsmasq and NAT; no test uses it), nor the
+        # host's domains, networks, secrets or hooks.
+        mkdir -p "$VG_SCRATCH/libvirt-conf"
+        cp -p /etc/libvirt/*.conf "$VG_SCRATCH/libvirt-conf/" 2>/dev/null || true
+        local dir
+        # Sorted, a parent is mounted before anything beneath it.
+        for dir in $(sandbox_masks | sort -u); do
+                mask "$dir"
+        done
+        cp -a "$VG_SCRATCH/libvirt-conf/." /etc/libvirt/
+        mkdir -p /run/lock /etc/libvirt/hooks "${VG_SYSCONFDIR:-/etc}/libvirt/hooks"
         ip link set lo up
-        # A clean slate for libvirt's own state inside the overlay.
-        rm -rf /etc/libvirt/hooks /etc/libvirt/qemu/*.xml /etc/libvirt/qemu/networks/*.xml \
-                /etc/libvirt/qemu/networks/autostart /var/lib/virtgov/* /etc/virtgov
-        mkdir -p /etc/libvirt/hooks
 }
+
+# Where libvirtd -d, run as root, writes its pid (the tests that restart
+# it run 'libvirtd -d' again). virtlogd, started once, dies with the
+# sandbox's PID namespace; stop_pidfile /run/virtlogd.pid would stop it.
+VG_LIBVIRTD_PIDFILE=/run/libvirtd.pid
 
 start_libvirt() {
         virtlogd -d
@@ -124,15 +200,21 @@ start_libvirt() {
         return 1
 }
 
-stop_libvirt() {
-        pkill -x libvirtd || true
-        local i
+# stop_pidfile FILE: stops the daemon whose pid FILE holds, and waits until
+# it is gone (it removes FILE as it exits). By its pid, never by its name:
+# a name would match any libvirtd this shell can see.
+stop_pidfile() {
+        local pid i
+        pid=$(cat "$1" 2>/dev/null) || return 0
+        kill -TERM "$pid" 2>/dev/null || return 0
         for i in $(seq 100); do
-                pgrep -x libvirtd >/dev/null || return 0
+                kill -0 "$pid" 2>/dev/null || return 0
                 sleep 0.1
         done
-        pkill -9 -x libvirtd || true
+        kill -KILL "$pid" 2>/dev/null || true
 }
+
+stop_libvirt() { stop_pidfile "$VG_LIBVIRTD_PIDFILE"; }
 
 virsh() { command virsh -q -c qemu:///system "$@"; }
 

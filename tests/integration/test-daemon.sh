@@ -251,8 +251,11 @@ done
 domain_xml vg-d-4 > "$VG_SCRATCH/d4.xml"
 virsh define "$VG_SCRATCH/d4.xml" >/dev/null
 wait_for "its define is visible to a new reader" "$(has_event domain.defined vg-d-4 libvirt)"
-pkill -TERM -f "^$VG_DAEMON\$" || true
-for _ in $(seq 50); do pgrep -f "^$VG_DAEMON\$" >/dev/null || break; sleep 0.1; done
+# It forked away from this shell: its pid is the one its daemon.started
+# carries (recorded before the define just seen).
+dpid=$("$VIRTGOV" --json events --kind daemon.started | jq '.[-1].data.pid')
+kill -TERM "$dpid" || true
+for _ in $(seq 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
 check "after it stopped, the define is still in the inventory" \
         test "$("$VIRTGOV" --json events --domain vg-d-4 --kind domain.defined | jq length)" = 1
 check "and its daemon.stopped too" test "$(stopped)" = $((stopped_before + 1))
