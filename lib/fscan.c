@@ -42,8 +42,25 @@ FscanList *fscan_list_free(FscanList *l) {
         for (size_t i = 0; i < l->n; i++)
                 fscan_file_clear(&l->files[i]);
         free(l->files);
+        for (size_t i = 0; i < l->n_tags; i++)
+                free(l->tags[i]);
+        free(l->tags);
         free(l);
         return NULL;
+}
+
+const char *fscan_list_tag(FscanList *l, const char *tag) {
+        if (!tag)
+                return NULL;
+        for (size_t i = 0; i < l->n_tags; i++)
+                if (!strcmp(l->tags[i], tag))
+                        return l->tags[i];
+        char *copy = strdup(tag);
+        if (!copy || vg_grow((void **) &l->tags, &l->n_tags, sizeof(char *)) < 0) {
+                free(copy);
+                return NULL;
+        }
+        return l->tags[l->n_tags - 1] = copy;
 }
 
 static char type_of(mode_t m) {
@@ -233,7 +250,11 @@ static bool excluded(const Walk *w, const char *path) {
 }
 
 /* Entries are added in the roots' order: sort_unique's tie-break. */
-static int add(Walk *w, const char *path, const struct stat *st, unsigned attrs, int error) {
+static int add(Walk *w, const char *path, const struct stat *st, const FscanRoot *root, int error) {
+        unsigned attrs = root->attrs;
+        const char *tag = fscan_list_tag(w->l, root->tag);
+        if (root->tag && !tag)
+                return -ENOMEM;
         if (vg_grow((void **) &w->l->files, &w->l->n, sizeof(FscanFile)) < 0)
                 return -ENOMEM;
         FscanFile *f = &w->l->files[w->l->n - 1];
@@ -246,6 +267,7 @@ static int add(Walk *w, const char *path, const struct stat *st, unsigned attrs,
         }
         if (r < 0)
                 return r;
+        f->tag = tag;
         if (error && !f->error)
                 f->error = error;
         if (f->error)
@@ -255,7 +277,7 @@ static int add(Walk *w, const char *path, const struct stat *st, unsigned attrs,
 
 /* Everything beneath dir (already added), depth first. Directories that
  * cannot be read are entries with their error; the walk goes on. */
-static int walk_dir(Walk *w, const char *dir, unsigned attrs, unsigned depth) {
+static int walk_dir(Walk *w, const char *dir, const FscanRoot *root, unsigned depth) {
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         if (!d) {
@@ -284,12 +306,12 @@ static int walk_dir(Walk *w, const char *dir, unsigned attrs, unsigned depth) {
                         ;
                 else if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno != ENOENT)   /* gone since readdir: not there */
-                                r = add(w, path, NULL, attrs, -errno);
+                                r = add(w, path, NULL, root, -errno);
                 } else {
-                        r = add(w, path, &st, attrs, 0);
+                        r = add(w, path, &st, root, 0);
                         /* PATH_MAX bounds the depth too; this bounds the fds. */
                         if (r == 0 && S_ISDIR(st.st_mode) && depth < 256)
-                                r = walk_dir(w, path, attrs, depth + 1);
+                                r = walk_dir(w, path, root, depth + 1);
                 }
                 free(path);
         }
@@ -417,12 +439,12 @@ int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, 
                         continue;
                 if (lstat(roots[i].path, &st) < 0) {
                         if (errno != ENOENT && errno != ENOTDIR)
-                                r = add(&w, roots[i].path, NULL, roots[i].attrs, -errno);
+                                r = add(&w, roots[i].path, NULL, &roots[i], -errno);
                         continue;
                 }
-                r = add(&w, roots[i].path, &st, roots[i].attrs, 0);
+                r = add(&w, roots[i].path, &st, &roots[i], 0);
                 if (r == 0 && roots[i].recurse && S_ISDIR(st.st_mode))
-                        r = walk_dir(&w, roots[i].path, roots[i].attrs, 0);
+                        r = walk_dir(&w, roots[i].path, &roots[i], 0);
         }
         if (r == 0)
                 r = sort_unique(l);

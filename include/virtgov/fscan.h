@@ -43,6 +43,7 @@ typedef enum FscanAttr {
 /* One file as measured. Strings are owned by the list that holds it. */
 typedef struct FscanFile {
         char *path;
+        const char *tag;          /* its root's tag (a profile's name), held by the list; or NULL */
         char type;                /* f regular, d directory, l symlink, p FIFO, s socket, c, b devices */
         unsigned attrs;           /* FscanAttr: what counts for this file (its rule's) */
         uint32_t mode;            /* permission bits with setuid, setgid, sticky */
@@ -62,9 +63,14 @@ typedef struct FscanList {
         size_t n_hashed;          /* files read and hashed in this scan */
         uint64_t bytes_hashed;
         size_t n_errors;          /* roots or directories that could not be read (FscanFile.error) */
+        char **tags;              /* the distinct tags its files point to */
+        size_t n_tags;
 } FscanList;
 
 FscanList *fscan_list_free(FscanList *l);
+/* The list's copy of tag, made on first use: what FscanFile.tag points to.
+ * NULL for NULL, or on ENOMEM. */
+const char *fscan_list_tag(FscanList *l, const char *tag);
 DEFINE_POINTER_CLEANUP(FscanList, fscan_list_free)
 
 /* A root to scan: path (absolute), whether to descend, what counts. */
@@ -72,6 +78,7 @@ typedef struct FscanRoot {
         const char *path;
         bool recurse;
         unsigned attrs;           /* FscanAttr */
+        const char *tag;          /* given to each file under it (copied); NULL: none */
 } FscanRoot;
 
 /* The SHA-256 of a file as it was measured before, to be taken again

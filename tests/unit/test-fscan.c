@@ -41,7 +41,7 @@ static void put(const char *name, const char *text) {
 }
 
 static FscanList *scan(unsigned attrs, const FscanOptions *opt) {
-        FscanRoot root = { dir, true, attrs };
+        FscanRoot root = { dir, true, attrs, "t" };
         FscanList *l = NULL;
         VgError err = { "" };
         cr_assert_eq(fscan_scan(&root, 1, opt, &l, &err), 0, "%s", err.text);
@@ -98,7 +98,7 @@ Test(fscan, exclude_and_first_rule) {
         put("skip/x", "x");
         put("skipnot", "y");
         put("nvram", "guest writes this");
-        FscanRoot roots[] = { { at("nvram"), false, FSCAN_OWNER_ONLY }, { dir, true, FSCAN_ALL } };
+        FscanRoot roots[] = { { at("nvram"), false, FSCAN_OWNER_ONLY, "nvram" }, { dir, true, FSCAN_ALL, "all" } };
         const char *exclude[] = { at("skip"), NULL };
         FscanOptions opt = { .exclude = exclude };
         FscanList *l = NULL;
@@ -109,6 +109,9 @@ Test(fscan, exclude_and_first_rule) {
         const FscanFile *nv = fscan_find(l, at("nvram"));
         cr_assert(nv);
         cr_expect_eq(nv->attrs, FSCAN_OWNER_ONLY);
+        cr_expect_str_eq(nv->tag, "nvram");
+        cr_expect_str_eq(fscan_find(l, at("skipnot"))->tag, "all");
+        cr_expect_eq(l->n_tags, 2);
         cr_expect_str_eq(nv->sha256, "", "an owner-only file is never read");
         fscan_list_free(l);
 }
@@ -116,7 +119,7 @@ Test(fscan, exclude_and_first_rule) {
 /* A root that does not exist is absent, not an error: a removed file is
  * drift, which the comparison finds. */
 Test(fscan, missing_root) {
-        FscanRoot root = { at("nothing-here"), true, FSCAN_ALL };
+        FscanRoot root = { at("nothing-here"), true, FSCAN_ALL, NULL };
         FscanList *l = NULL;
         cr_assert_eq(fscan_scan(&root, 1, NULL, &l, NULL), 0);
         cr_expect_eq(l->n, 0);

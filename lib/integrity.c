@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nettle/sha2.h>
+
+#include "virtgov/integrity.h"
+
+#define MAX_PROFILE_BYTES (1 << 20)
+#define MAX_MODULES_BYTES (16 << 20)
+
+const char *const integrity_builtin_profiles[] = { "isolation", "host", NULL };
+
+IntegrityProfile *integrity_profile_free(IntegrityProfile *p) {
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_rules; i++)
+                free(p->rules[i].path);
+        free(p->rules);
+        free(p->name);
+        free(p);
+        return NULL;
+}
+
+static int rule_add(IntegrityProfile *p, const char *path, bool recurse, bool exclude, unsigned attrs) {
+        char *copy = strdup(path);
+        if (!copy || vg_grow((void **) &p->rules, &p->n_rules, sizeof(*p->rules)) < 0) {
+                free(copy);
+                return -ENOMEM;
+        }
+        p->rules[p->n_rules - 1] = (IntegrityRule) { copy, recurse, exclude, attrs };
+        return 0;
+}
+
+/* Each path a glob matches (none: the pattern itself, so that a file that
+ * appears later is drift, not silence). */
+static int rule_glob(IntegrityProfile *p, const char *pattern, bool recurse, unsigned attrs) {
+        glob_t g;
+        int r = 0;
+        if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0 || !g.gl_pathc) {
+                globfree(&g);
+                return strpbrk(pattern, "*?[") ? 0 : rule_add(p, pattern, recurse, false, attrs);
+        }
+        for (size_t i = 0; r == 0 && i < g.gl_pathc; i++)
+                r = rule_add(p, g.gl_pathv[i], recurse, false, attrs);
+        globfree(&g);
+        return r;
+}
+
+static bool name_valid(const char *name) {
+        if (!*name || strlen(name) > 64)
+                return false;
+        for (const char *c = name; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+                        return false;
+        return true;
+}
+
+static IntegrityProfile *profile_new(const char *name) {
+        IntegrityProfile *p = calloc(1, sizeof(*p));
+        if (p && !(p->name = strdup(name)))
+                p = integrity_profile_free(p);
+        return p;
+}
+
+/* ---- profile files ---- */
+
+/* "all", "owner", or a comma list of fscan_attr_name names. */
+static int parse_attrs(const char *word, unsigned *ret) {
+        if (!strcmp(word, "all")) {
+                *ret = FSCAN_ALL;
+                return 0;
+        }
+        if (!strcmp(word, "owner")) {
+                *ret = FSCAN_OWNER_ONLY;
+                return 0;
+        }
+        unsigned attrs = 0;
+        for (const char *w = word; *w;) {
+                size_t n = strcspn(w, ",");
+                unsigned bit = 0;
+                for (unsigned b = 1; b <= FSCAN_SHA256 && !bit; b <<= 1) {
+                        const char *name = fscan_attr_name(b);
+                        if (name && strlen(name) == n && !strncmp(w, name, n))
+                                bit = b;
+                }
+                if (!bit)
+                        return -EINVAL;
+                attrs |= bit;
+                w += n + (w[n] == ',');
+        }
+        *ret = attrs | FSCAN_TYPE;   /* what a file is always counts */
+        return attrs ? 0 : -EINVAL;
+}
+
+int integrity_profile_parse(const char *name, const char *text, size_t len, const char *file,
+                            IntegrityProfile **ret, VgError *err) {
+        _cleanup_(integrity_profile_freep) IntegrityProfile *p = profile_new(name);
+        if (!p)
+                return vg_error(err, -ENOMEM, "out of memory");
+        unsigned line = 0;
+        for (const char *s = text, *end = text + len; s < end; line++) {
+                const char *nl = memchr(s, '\n', (size_t) (end - s));
+                size_t n = nl ? (size_t) (nl - s) : (size_t) (end - s);
+                char buf[4096 + 64];
+                if (n >= sizeof(buf))
+                        return vg_error(err, -EINVAL, "%s:%u: line too long", file, line + 1);
+                memcpy(buf, s, n);
+                buf[n] = '\0';
+                s += n + 1;
+                if (memchr(buf, '\0', n))
+                        return vg_error(err, -EINVAL, "%s:%u: a NUL byte", file, line + 1);
+                char *hash = strchr(buf, '#');
+                if (hash)
+                        *hash = '\0';
+                char *save = NULL, *path = strtok_r(buf, " \t\r", &save), *attrs = strtok_r(NULL, " \t\r", &save);
+                if (!path)
+                        continue;
+                if (strtok_r(NULL, " \t\r", &save))
+                        return vg_error(err, -EINVAL, "%s:%u: expected 'PATH [ATTRIBUTES]'", file, line + 1);
+                bool exclude = *path == '!', only = *path == '=';
+                path += exclude || only;
+                if (*path != '/')
+                        return vg_error(err, -EINVAL, "%s:%u:%zu: '%s' is not an absolute path", file, line + 1,
+                                        (size_t) (path - buf) + 1, path);
+                unsigned a = FSCAN_ALL;
+                if (attrs && (exclude || parse_attrs(attrs, &a) < 0))
+                        return vg_error(err, -EINVAL, "%s:%u:%zu: '%s': %s", file, line + 1, (size_t) (attrs - buf) + 1,
+                                        attrs, exclude ? "an excluded path takes no attributes"
+                                        : "expected 'all', 'owner' or a comma list of type, mode, uid, gid, size, "
+                                          "inode, mtime, ctime, target, xattrs, sha256");
+                if (rule_add(p, path, !only, exclude, a) < 0)
+                        return vg_error(err, -ENOMEM, "out of memory");
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* ---- the built-in profiles ---- */
+
+/* Where QEMU, its firmware, libvirt and its config live on Debian. Globs
+ * are expanded when the profile is loaded. */
+static const char *const isolation_paths[] = {
+        "/usr/bin/qemu-system-*", "/usr/bin/qemu-img", "/usr/bin/qemu-nbd", "/usr/lib/qemu",
+        "/usr/libexec/qemu-bridge-helper",
+        "/usr/share/qemu", "/usr/share/seabios", "/usr/share/OVMF", "/usr/lib/ipxe/qemu",
+        "/usr/sbin/libvirtd", "/usr/sbin/virtqemud", "/usr/sbin/virtlogd", "/usr/sbin/virtlockd",
+        "/usr/sbin/virtnetworkd", "/usr/sbin/virtproxyd", "/usr/lib/*/libvirt", "/usr/lib/*/libvirt.so*",
+        "/usr/lib/*/libvirt-qemu.so*",
+        "/etc/libvirt",
+        "/usr/lib/systemd/system/libvirt*", "/usr/lib/systemd/system/virt*", "/etc/systemd/system/libvirt*",
+        "/etc/systemd/system/virt*",
+        "/usr/share/polkit-1/rules.d", "/etc/polkit-1/rules.d", "/usr/share/polkit-1/actions/org.libvirt.*",
+        NULL,
+};
+
+/* AIDE's default selection, roughly. */
+static const char *const host_paths[] = { "/usr/bin", "/usr/sbin", "/usr/lib", "/etc", NULL };
+
+static int add_list(IntegrityProfile *p, const char *const *paths, unsigned attrs) {
+        int r = 0;
+        for (size_t i = 0; r == 0 && paths && paths[i]; i++)
+                r = rule_glob(p, paths[i], true, attrs);
+        return r;
+}
+
+static int isolation(IntegrityProfile *p, const IntegrityContext *ctx, VgError *err) {
+        int r = add_list(p, isolation_paths, FSCAN_ALL);
+        if (r == 0)
+                r = add_list(p, ctx ? ctx->domain_paths : NULL, FSCAN_ALL);
+        if (r == 0)
+                r = add_list(p, ctx ? ctx->own_paths : NULL, FSCAN_ALL);
+        /* Guests write their nvram: that it exists and whose it is counts. */
+        if (r == 0)
+                r = add_list(p, ctx ? ctx->nvram_paths : NULL, FSCAN_OWNER_ONLY);
+        if (r < 0)
+                return vg_error(err, r, "out of memory");
+        char **mods = NULL;
+        size_t n = 0;
+        if ((r = integrity_loaded_modules(ctx, &mods, &n, err)) < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                if (r == 0)
+                        r = rule_add(p, mods[i], false, false, FSCAN_ALL);
+                free(mods[i]);
+        }
+        free(mods);
+        const char *kernel = ctx ? ctx->kernel_image : NULL;
+        if (r == 0 && kernel)
+                r = rule_add(p, kernel, false, false, FSCAN_ALL);
+        return r < 0 ? vg_error(err, r, "out of memory") : 0;
+}
+
+int integrity_profile_load(const char *name, const char *dir, const IntegrityContext *ctx,
+                           IntegrityProfile **ret, VgError *err) {
+        if (!name_valid(name))
+                return vg_error(err, -EINVAL, "'%s' is not a profile name: [a-z0-9_-], at most 64", name);
+        if (!strcmp(name, "isolation") || !strcmp(name, "host")) {
+                _cleanup_(integrity_profile_freep) IntegrityProfile *p = profile_new(name);
+                if (!p)
+                        return vg_error(err, -ENOMEM, "out of memory");
+                int r = !strcmp(name, "host") ? add_list(p, host_paths, FSCAN_ALL) : isolation(p, ctx, err);
+                if (r < 0)
+                        return r == -ENOMEM ? vg_error(err, r, "out of memory") : r;
+                *ret = TAKE_PTR(p);
+                return 0;
+        }
+        _cleanup_free_ char *file = NULL, *text = NULL;
+        size_t len;
+        if (asprintf(&file, "%s/%s.profile", dir, name) < 0)
+                return vg_error(err, -ENOMEM, "out of memory");
+        int r = vg_read_trusted_file(file, MAX_PROFILE_BYTES, &text, &len, err);
+        if (r == -ENOENT)
+                return vg_error(err, r, "no profile '%s': neither built in (isolation, host) nor '%s'", name, file);
+        if (r < 0)
+                return err && err->text[0] ? r : vg_error(err, r, "profile '%s': %s", file, strerror(-r));
+        return integrity_profile_parse(name, text, len, file, ret, err);
+}
+
+/* ---- kernel modules ---- */
+
+/* Virtualization modules: what the isolation of guests rests on. */
+static bool virt_module(const char *m) {
+        static const char *const prefixes[] = { "kvm", "vhost", "vfio", "irqbypass", "tun", "tap", "macvtap",
+                                                "macvlan", "bridge", "veth", "nbd", "kvmgt", "mdev" };
+        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+                if (!strncmp(m, prefixes[i], strlen(prefixes[i])))
+                        return true;
+        return false;
+}
+
+/* modules.dep names a module's file by its name with '-' and '_' alike. */
+static bool same_module(const char *file, size_t n, const char *name) {
+        const char *base = memrchr(file, '/', n);
+        base = base ? base + 1 : file;
+        size_t k = 0;
+        for (; name[k] && base + k < file + n; k++) {
+                char a = base[k] == '-' ? '_' : base[k], b = name[k] == '-' ? '_' : name[k];
+                if (a != b)
+                        return false;
+        }
+        return !name[k] && base + k + 3 <= file + n && !strncmp(base + k, ".ko", 3);
+}
+
+static int push(char ***paths, size_t *n, char *p) {
+        if (!p || vg_grow((void **) paths, n, sizeof(char *)) < 0) {
+                free(p);
+                return -ENOMEM;
+        }
+        (*paths)[*n - 1] = p;
+        return 0;
+}
+
+int integrity_loaded_modules(const IntegrityContext *ctx, char ***paths, size_t *n, VgError *err) {
+        const char *procmod = ctx && ctx->proc_modules ? ctx->proc_modules : "/proc/modules";
+        const char *dir = ctx ? ctx->modules_dir : NULL;
+        _cleanup_free_ char *mods = NULL, *dep = NULL, *deppath = NULL;
+        int r = vg_read_file(procmod, MAX_MODULES_BYTES, &mods, NULL);
+        if (r == -ENOENT)
+                return 0;   /* a kernel built without modules */
+        if (r < 0)
+                return vg_error(err, r, "%s: %s", procmod, strerror(-r));
+        if (!dir)
+                return 0;
+        if (asprintf(&deppath, "%s/modules.dep", dir) < 0)
+                return vg_error(err, -ENOMEM, "out of memory");
+        if ((r = vg_read_file(deppath, MAX_MODULES_BYTES, &dep, NULL)) < 0 && r != -ENOENT)
+                return vg_error(err, r, "%s: %s", deppath, strerror(-r));
+        char *save = NULL;
+        for (char *line = strtok_r(mods, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                line[strcspn(line, " ")] = '\0';
+                if (!virt_module(line))
+                        continue;
+                char *found = NULL;
+                /* modules.dep: "kernel/arch/x86/kvm/kvm.ko.xz: deps..." */
+                for (const char *d = dep; d && *d && !found;) {
+                        size_t len = strcspn(d, ":\n");
+                        if (d[len] == ':' && same_module(d, len, line) && asprintf(&found, "%s/%.*s", dir, (int) len, d) < 0)
+                                return vg_error(err, -ENOMEM, "out of memory");
+                        d = strchr(d, '\n');
+                        d = d ? d + 1 : NULL;
+                }
+                if (!found && asprintf(&found, "%s/%s.ko", dir, line) < 0)
+                        return vg_error(err, -ENOMEM, "out of memory");
+                if (push(paths, n, found) < 0)
+                        return vg_error(err, -ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+/* ---- scanning and comparing ---- */
+
+typedef struct Prev {
+        const FscanList *baseline;
+} Prev;
+
+static const char *previous(const FscanFile *cur, void *u) {
+        const FscanFile *old = fscan_find(((Prev *) u)->baseline, cur->path);
+        unsigned same = FSCAN_TYPE | FSCAN_SIZE | FSCAN_INODE | FSCAN_MTIME | FSCAN_CTIME;
+        return old && old->sha256[0] && !fscan_diff(old, cur, same) ? old->sha256 : NULL;
+}
+
+int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList *baseline, bool full,
+                   unsigned threads, FscanList **ret, VgError *err) {
+        _cleanup_free_ FscanRoot *roots = NULL;
+        _cleanup_free_ const char **exclude = NULL;
+        size_t n_roots = 0, n_ex = 0;
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < profiles[i]->n_rules; j++) {
+                        const IntegrityRule *rule = &profiles[i]->rules[j];
+                        if (rule->exclude) {
+                                /* NULL-ended: one slot more than used. */
+                                if (vg_grow((void **) &exclude, &n_ex, sizeof(char *)) < 0)
+                                        return vg_error(err, -ENOMEM, "out of memory");
+                                exclude[n_ex - 1] = rule->path;
+                        } else if (vg_grow((void **) &roots, &n_roots, sizeof(*roots)) < 0)
+                                return vg_error(err, -ENOMEM, "out of memory");
+                        else
+                                roots[n_roots - 1] = (FscanRoot) { rule->path, rule->recurse, rule->attrs,
+                                                                   profiles[i]->name };
+                }
+        if (n_ex && vg_grow((void **) &exclude, &n_ex, sizeof(char *)) < 0)
+                return vg_error(err, -ENOMEM, "out of memory");
+        Prev prev = { baseline };
+        FscanOptions opt = { .exclude = exclude, .threads = threads, .previous = baseline && !full ? previous : NULL,
+                             .userdata = &prev };
+        return fscan_scan(roots, n_roots, &opt, ret, err);
+}
+
+const char *drift_kind_name(DriftKind k) {
+        return k == DRIFT_ADDED ? "added" : k == DRIFT_REMOVED ? "removed" : "changed";
+}
+
+int integrity_compare(const FscanList *baseline, const FscanList *now, Drift **ret, size_t *n_ret) {
+        Drift *d = NULL;
+        size_t n = 0, i = 0, j = 0;
+        while (i < baseline->n || j < now->n) {
+                const FscanFile *a = i < baseline->n ? &baseline->files[i] : NULL;
+                const FscanFile *b = j < now->n ? &now->files[j] : NULL;
+                int c = !a ? 1 : !b ? -1 : strcmp(a->path, b->path);
+                Drift x = { .was = c <= 0 ? a : NULL, .now = c >= 0 ? b : NULL };
+                i += c <= 0;
+                j += c >= 0;
+                if (c < 0)
+                        x.kind = DRIFT_REMOVED;
+                else if (c > 0)
+                        x.kind = DRIFT_ADDED;
+                else {
+                        /* What the baseline said counts, counts. A file the
+                         * scan could not read is a change of its own. */
+                        x.kind = DRIFT_CHANGED;
+                        x.changed = fscan_diff(a, b, a->attrs);
+                        if (!x.changed && !(b->error && !a->error))
+                                continue;
+                }
+                if (vg_grow((void **) &d, &n, sizeof(*d)) < 0) {
+                        free(d);
+                        return -ENOMEM;
+                }
+                d[n - 1] = x;
+        }
+        *ret = d;
+        *n_ret = n;
+        return 0;
+}
+
+void integrity_digest(const FscanList *l, char hex[FSCAN_SHA256_HEX]) {
+        struct sha256_ctx ctx;
+        sha256_init(&ctx);
+        for (size_t i = 0; i < l->n; i++) {
+                const FscanFile *f = &l->files[i];
+                char nums[256];
+                snprintf(nums, sizeof(nums), "%c %u %o %u %u %llu %llu %llu %lld %lld %d", f->type, f->attrs, f->mode,
+                         f->uid, f->gid, (unsigned long long) f->size, (unsigned long long) f->ino,
+                         (unsigned long long) f->dev, (long long) f->mtime_ns, (long long) f->ctime_ns, f->error);
+                /* Each field ends in a NUL, which no path or text holds:
+                 * no two lists digest the same by shifting a boundary. */
+                const char *fields[] = { f->path, f->tag ? f->tag : "", nums, f->target ? f->target : "",
+                                         f->xattrs ? f->xattrs : "", f->sha256 };
+                for (size_t j = 0; j < ELEMENTSOF(fields); j++)
+                        sha256_update(&ctx, strlen(fields[j]) + 1, (const uint8_t *) fields[j]);
+        }
+        uint8_t d[SHA256_DIGEST_SIZE];
+        sha256_digest(&ctx, sizeof(d), d);
+        for (size_t i = 0; i < sizeof(d); i++)
+                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
