@@ -42,6 +42,14 @@ static const ConfigKey keys[] = {
         K("image_dirs",      KEY_STRING, image_dirs,    0, 0),
         K("stale_days",      KEY_UINT, stale_days,      1, 36500),
         K("inventory_group", KEY_STRING, inventory_group, 0, 0),
+        K("integrity_profiles", KEY_STRING, integrity_profiles, 0, 0),
+        K("integrity_dir",   KEY_PATH, integrity_dir,   0, 0),
+        K("integrity_accept_packages", KEY_BOOL, integrity_accept_packages, 0, 0),
+        K("integrity_require_ticket", KEY_BOOL, integrity_require_ticket, 0, 0),
+        K("integrity_interval_s", KEY_UINT, integrity_interval_s, 10, 7 * 86400),
+        K("integrity_full_interval_s", KEY_UINT, integrity_full_interval_s, 60, 31 * 86400),
+        K("dpkg_admindir",   KEY_PATH, dpkg_admindir,   0, 0),
+        K("dpkg_log",        KEY_PATH, dpkg_log,        0, 0),
 };
 #undef K
 
@@ -76,9 +84,22 @@ Config *config_new(void) {
         c->image_dirs = strdup("/var/lib/libvirt/images");
         c->stale_days = 30;
         c->inventory_group = strdup("virtgov");
+        c->integrity_profiles = strdup("isolation");
+        c->integrity_dir = strdup(VG_DEFAULT_INTEGRITY_DIR);
+        /* A file that now matches the package dpkg just installed is the
+         * update, not tampering: folded in, with an event saying so. */
+        c->integrity_accept_packages = true;
+        /* Every accepted change is reconciled with an authorized ticket. */
+        c->integrity_require_ticket = true;
+        /* A stat of every watched file is cheap (the isolation profile:
+         * milliseconds); reading them all is not (seconds per GB). */
+        c->integrity_interval_s = 3600;
+        c->integrity_full_interval_s = 86400;
+        c->dpkg_admindir = strdup("/var/lib/dpkg");
+        c->dpkg_log = strdup("/var/log/dpkg.log");
         if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
-            !c->inventory_group)
+            !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log)
                 return config_free(c);
         return c;
 }
@@ -98,6 +119,10 @@ Config *config_free(Config *c) {
         free(c->privileged_groups);
         free(c->image_dirs);
         free(c->inventory_group);
+        free(c->integrity_profiles);
+        free(c->integrity_dir);
+        free(c->dpkg_admindir);
+        free(c->dpkg_log);
         free(c);
         return NULL;
 }

@@ -34,6 +34,15 @@ typedef struct Config {
         char *image_dirs;        /* scanned for orphan images, besides dir pools */
         unsigned stale_days;     /* not started for this long: stale */
         char *inventory_group;   /* may read the inventory (auditors) */
+        /* integrity monitoring */
+        char *integrity_profiles;       /* space-separated profile names */
+        char *integrity_dir;            /* NAME.profile files */
+        bool integrity_accept_packages; /* fold package updates into the baseline */
+        bool integrity_require_ticket;  /* integrity accept needs --ticket */
+        unsigned integrity_interval_s;      /* re-check stat attributes */
+        unsigned integrity_full_interval_s; /* hash everything again */
+        char *dpkg_admindir;            /* /var/lib/dpkg */
+        char *dpkg_log;                 /* /var/log/dpkg.log */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free
