@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Reading events back: filtered walks and per-kind counts. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "store-priv.h"
+
+static int row_to_event(sqlite3_stmt *st, Event *e, bool data_text) {
+        /* id, time, ref, source, kind, host, domain, uuid, decision, reason, actor, data, hash */
+        e->id = sqlite3_column_int64(st, 0);
+        snprintf(e->time, sizeof(e->time), "%s", (const char *) sqlite3_column_text(st, 1));
+        e->ref = col_text(st, 2);
+        e->source = col_text(st, 3);
+        e->kind = col_text(st, 4);
+        e->host = col_text(st, 5);
+        e->domain = col_text(st, 6);
+        e->uuid = col_text(st, 7);
+        e->decision = col_text(st, 8);
+        e->reason = col_text(st, 9);
+        e->actor = col_text(st, 10);
+        const char *hash = (const char *) sqlite3_column_text(st, 12);
+        snprintf(e->hash, sizeof(e->hash), "%s", hash ? hash : "");
+        const char *data = (const char *) sqlite3_column_text(st, 11);
+        if (data_text)
+                e->data_text = data;
+        e->data = data && !data_text ? json_loads(data, 0, NULL) : NULL;
+        if (!e->data)
+                e->data = json_object();
+        return e->data ? 0 : -ENOMEM;
+}
+
+int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err) {
+        /* Built from the filter so that SQLite sees only the clauses in use
+         * and can pick the index for each; values are always bound. */
+        char data[512] = "data";
+        size_t n_paths = 0;
+        if (f->data_paths) {
+                strcpy(data, "CASE WHEN json_valid(data) THEN json_object(");
+                for (; f->data_paths[n_paths]; n_paths++) {
+                        if (n_paths == 8)
+                                return vg_error(err, -EINVAL, "querying events: more than 8 data paths");
+                        size_t len = strlen(data);
+                        snprintf(data + len, sizeof(data) - len, "%s?%zu, json_extract(data, ?%zu)",
+                                 n_paths ? ", " : "", 11 + n_paths, 11 + n_paths);
+                }
+                strcat(data, ") END");
+        }
+        char sql[1024];
+        snprintf(sql, sizeof(sql), "SELECT id, time, ref, source, kind, host, domain, uuid, decision, reason,"
+                 " actor, %s, hash FROM events WHERE 1", data);
+        if (f->domain)
+                strcat(sql, " AND (domain = ?1 OR uuid = ?1)");
+        if (f->kind_prefix)
+                /* A range, not LIKE: LIKE is case-insensitive and its
+                 * wildcards would need escaping. */
+                strcat(sql, " AND kind >= ?2 AND kind < ?2 || x'ff'");
+        if (f->source)
+                strcat(sql, " AND source = ?3");
+        if (f->host)
+                strcat(sql, " AND host = ?8");
+        /* 'deny' as a literal: SQLite uses a partial index (events_denied)
+         * only when it can prove the query's rows are in it. */
+        if (f->decision)
+                strcat(sql, !strcmp(f->decision, "deny") ? " AND decision = 'deny'" : " AND decision = ?10");
+        if (f->after_id)
+                strcat(sql, " AND id > ?9");
+        if (f->network)
+                strcat(sql, " AND json_extract(data, '$.network') = ?4");
+        if (f->since_us)
+                strcat(sql, " AND time >= ?5");
+        if (f->until_us)
+                strcat(sql, " AND time < ?6");
+        /* after_id walks in insertion order (a cursor); everything else in
+         * time order, which is what a person reads. */
+        const char *order = f->after_id ? "id" : "time, id";
+        if (f->limit)
+                strcat(sql, f->after_id ? " ORDER BY id LIMIT ?7" : " ORDER BY time DESC, id DESC LIMIT ?7");
+        char full[1200];
+        if (f->limit && !f->after_id)
+                snprintf(full, sizeof(full), "SELECT * FROM (%s) ORDER BY %s", sql, order);
+        else if (f->limit)
+                snprintf(full, sizeof(full), "%s", sql);
+        else
+                snprintf(full, sizeof(full), "%s ORDER BY %s", sql, order);
+
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, full, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return store_sql_fail(s, rc, err, "querying events");
+        char since[VG_TIME_MAX], until[VG_TIME_MAX];
+        bind_text(st, 1, f->domain);
+        bind_text(st, 2, f->kind_prefix);
+        bind_text(st, 3, f->source);
+        bind_text(st, 4, f->network);
+        if (f->since_us) {
+                vg_time_format(f->since_us, since);
+                bind_text(st, 5, since);
+        }
+        if (f->until_us) {
+                vg_time_format(f->until_us, until);
+                bind_text(st, 6, until);
+        }
+        if (f->limit)
+                sqlite3_bind_int64(st, 7, f->limit);
+        bind_text(st, 8, f->host);
+        bind_text(st, 10, f->decision);
+        if (f->after_id)
+                sqlite3_bind_int64(st, 9, f->after_id);
+        for (size_t i = 0; i < n_paths; i++)
+                bind_text(st, (int) (11 + i), f->data_paths[i]);
+
+        int r = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                Event e = { 0 };
+                r = row_to_event(st, &e, f->data_text);
+                if (r == 0)
+                        r = cb(&e, userdata);
+                free(e.ref); free(e.source); free(e.kind); free(e.host); free(e.domain);
+                free(e.uuid); free(e.decision); free(e.reason); free(e.actor);
+                json_decref(e.data);
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = store_sql_fail(s, rc, err, "querying events");
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err) {
+        /* One pass over the kind index: cheap enough for a scrape. */
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "SELECT kind, count(*), max(time), coalesce(decision, '') FROM events"
+                                    " GROUP BY kind, decision ORDER BY kind", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return store_sql_fail(s, rc, err, "counting events");
+        int r = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                StoreRow row = { { (const char *) sqlite3_column_text(st, 0), (const char *) sqlite3_column_text(st, 1),
+                                   (const char *) sqlite3_column_text(st, 2), (const char *) sqlite3_column_text(st, 3) } };
+                if ((r = cb(&row, u)) < 0)
+                        break;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = store_sql_fail(s, rc, err, "counting events");
+        sqlite3_finalize(st);
+        return r;
+}
