@@ -167,22 +167,35 @@ int store_config_facts(Store *s, const char *uuid, char **ret, VgError *err) {
 
 typedef struct DeviceWalk {
         Store *s;
-        RowCallback cb;
+        DeviceCallback cb;
         void *u;
         VgError *err;
 } DeviceWalk;
 
-static int device_row(const StoreRow *row, void *u) {
-        DeviceWalk *w = u;
-        if (vg_streq(row->f[DEVICE_KIND], "invalid"))
+/* A row of STMT_DEVICES: name, uuid, kind, type, source, target, mac,
+ * readonly, shareable, backing. */
+static int device_row(sqlite3_stmt *st, void *walk) {
+        DeviceWalk *w = walk;
+#define T(i) ((const char *) sqlite3_column_text(st, (i)))
+        const char *kind = T(2);
+        if (!vg_streq(kind, "disk") && !vg_streq(kind, "interface"))
                 return vg_error(w->err, -EBADMSG, "inventory '%s': domain '%s' (%s): its facts are not JSON"
-                                " (edited outside virtgov?)", w->s->path, row->f[DEVICE_DOMAIN], row->f[DEVICE_UUID]);
-        return w->cb(row, w->u);
+                                " (edited outside virtgov?)", w->s->path, T(0), T(1));
+        DeviceRow d = { .domain = T(0), .uuid = T(1), .kind = kind[0] == 'd' ? DEVICE_DISK : DEVICE_INTERFACE,
+                        .type = T(3), .source = T(4), .target = T(5), .mac = T(6),
+                        .readonly = sqlite3_column_int(st, 7) == 1, .shareable = sqlite3_column_int(st, 8) == 1,
+                        .backing = T(9) };
+#undef T
+        return w->cb(&d, w->u);
 }
 
-int store_devices(Store *s, RowCallback cb, void *u, VgError *err) {
+int store_devices(Store *s, DeviceCallback cb, void *u, VgError *err) {
+        sqlite3_stmt *st;
+        int r = store_stmt(s, STMT_DEVICES, &st, err);
+        if (r < 0)
+                return r;
         DeviceWalk w = { s, cb, u, err };
-        return store_walk_rows(s, STMT_DEVICES, NULL, NULL, 10, device_row, &w, err, "listing devices");
+        return store_walk(s, st, device_row, &w, err, "listing devices");
 }
 
 int store_domain_totals(Store *s, bool running_only, DomainTotals *ret, VgError *err) {

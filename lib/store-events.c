@@ -127,22 +127,28 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
         return r;
 }
 
-int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err) {
-        /* One pass over the kind index: cheap enough for a scrape. */
+typedef struct CountWalk {
+        EventCountCallback cb;
+        void *u;
+} CountWalk;
+
+static int count_row(sqlite3_stmt *st, void *walk) {
+        CountWalk *w = walk;
+        EventCount c = { .kind = (const char *) sqlite3_column_text(st, 0), .count = sqlite3_column_int64(st, 1),
+                         .newest_us = col_time(st, 2, 0), .decision = (const char *) sqlite3_column_text(st, 3) };
+        return w->cb(&c, w->u);
+}
+
+int store_event_counts(Store *s, EventCountCallback cb, void *u, VgError *err) {
+        /* One pass over the kind index: cheap enough for a scrape. Not a
+         * kept statement: a scrape runs it once per process. */
         sqlite3_stmt *st;
-        int rc = sqlite3_prepare_v2(s->db, "SELECT kind, count(*), max(time), coalesce(decision, '') FROM events"
+        int rc = sqlite3_prepare_v2(s->db, "SELECT kind, count(*), max(time), decision FROM events"
                                     " GROUP BY kind, decision ORDER BY kind", -1, &st, NULL);
         if (rc != SQLITE_OK)
                 return store_sql_fail(s, rc, err, "counting events");
-        int r = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                StoreRow row = { { (const char *) sqlite3_column_text(st, 0), (const char *) sqlite3_column_text(st, 1),
-                                   (const char *) sqlite3_column_text(st, 2), (const char *) sqlite3_column_text(st, 3) } };
-                if ((r = cb(&row, u)) < 0)
-                        break;
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-                r = store_sql_fail(s, rc, err, "counting events");
+        CountWalk w = { cb, u };
+        int r = store_walk(s, st, count_row, &w, err, "counting events");
         sqlite3_finalize(st);
         return r;
 }

@@ -141,10 +141,20 @@ static inline char *col_text(sqlite3_stmt *st, int i) {
         return t ? strdup((const char *) t) : NULL;
 }
 
-/* Each row of statement id (with ?1 a, ?2 b) to cb, its first ncol
- * columns as text. (Until the rows are typed.) */
-int store_walk_rows(Store *s, StmtId id, const char *a, const char *b, int ncol, RowCallback cb, void *u,
-                    VgError *err, const char *what);
+/* What store_walk does with each row: reads it (into the caller's typed
+ * row) and passes it on. A negative return stops the walk. */
+typedef int (*StoreRowFn)(sqlite3_stmt *st, void *walk);
+
+/* Steps st to its end, each row to fn, then resets st (store_stmt_done).
+ * Returns 0, fn's negative return, or an error saying what failed. */
+int store_walk(Store *s, sqlite3_stmt *st, StoreRowFn fn, void *walk, VgError *err, const char *what);
+
+/* Binds a time (microseconds) as the inventory's RFC 3339 text, copied. */
+void bind_time(sqlite3_stmt *st, int i, int64_t us);
+
+/* Column i, an RFC 3339 time, in microseconds; fallback when it is NULL
+ * or not a time. */
+int64_t col_time(sqlite3_stmt *st, int i, int64_t fallback);
 
 /* ---- store-schema.c ---- */
 

@@ -227,24 +227,25 @@ int store_get_text(Store *s, StmtId id, const char *key, char **ret, VgError *er
         return store_sql_fail(s, rc, err, what);
 }
 
-int store_walk_rows(Store *s, StmtId id, const char *a, const char *b, int ncol, RowCallback cb, void *u,
-                     VgError *err, const char *what) {
-        sqlite3_stmt *st;
-        int r = store_stmt(s, id, &st, err);
-        if (r < 0)
-                return r;
-        bind_text(st, 1, a);
-        bind_text(st, 2, b);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                StoreRow row = { 0 };
-                for (int i = 0; i < ncol; i++)
-                        row.f[i] = (const char *) sqlite3_column_text(st, i);
-                if ((r = cb(&row, u)) < 0)
+int store_walk(Store *s, sqlite3_stmt *st, StoreRowFn fn, void *walk, VgError *err, const char *what) {
+        int rc, r = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                if ((r = fn(st, walk)) < 0)
                         break;
-        }
         if (r == 0 && rc != SQLITE_DONE)
                 r = store_sql_fail(s, rc, err, what);
         store_stmt_done(st);
         return r;
+}
+
+void bind_time(sqlite3_stmt *st, int i, int64_t us) {
+        char t[VG_TIME_MAX];
+        vg_time_format(us, t);
+        sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+}
+
+int64_t col_time(sqlite3_stmt *st, int i, int64_t fallback) {
+        const char *t = (const char *) sqlite3_column_text(st, i);
+        int64_t us;
+        return t && vg_time_parse(t, 0, &us) == 0 ? us : fallback;
 }

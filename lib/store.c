@@ -12,8 +12,6 @@
 #include "virtgov/cleanup.h"
 #include "store-priv.h"
 
-DEFINE_POINTER_CLEANUP(Store, store_close)
-
 int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store **ret, VgError *err) {
         _cleanup_(store_closep) Store *s = calloc(1, sizeof(*s));
         if (!s || !(s->path = strdup(path)))

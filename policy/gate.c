@@ -32,30 +32,23 @@ static const char *keep(Context *c, const char *s) {
         return v[c->n_strings++] = strdup(s);
 }
 
-static int64_t when(const char *s, int64_t fallback) {
-        int64_t us;
-        return s && vg_time_parse(s, 0, &us) == 0 ? us : fallback;
-}
-
-static int add_approval(const StoreRow *r, void *u) {
+static int add_approval(const Approval *a, void *u) {
         Context *c = u;
         if (c->n_approvals >= ELEMENTSOF(c->approvals))
                 return 0;
         c->approvals[c->n_approvals++] = (Approval) {
-                .key = keep(c, r->f[APPROVAL_KEY]), .owner = keep(c, r->f[APPROVAL_OWNER]),
-                .ticket = keep(c, r->f[APPROVAL_TICKET]), .approved_by = keep(c, r->f[APPROVAL_BY]),
-                .until_us = when(r->f[APPROVAL_UNTIL], 0) };
+                .key = keep(c, a->key), .owner = keep(c, a->owner), .ticket = keep(c, a->ticket),
+                .approved_by = keep(c, a->approved_by), .until_us = a->until_us, .time_us = a->time_us };
         return 0;
 }
 
-static int add_ticket(const StoreRow *r, void *u) {
+static int add_ticket(const Ticket *t, void *u) {
         Context *c = u;
         if (c->n_tickets >= ELEMENTSOF(c->tickets))
                 return 0;
         c->tickets[c->n_tickets++] = (Ticket) {
-                .id = keep(c, r->f[TICKET_ID]), .domain_glob = keep(c, r->f[TICKET_GLOB]),
-                .action = keep(c, r->f[TICKET_ACTION]), .approved_by = keep(c, r->f[TICKET_APPROVED_BY]),
-                .from_us = when(r->f[TICKET_FROM], INT64_MAX), .until_us = when(r->f[TICKET_UNTIL], 0) };
+                .id = keep(c, t->id), .domain_glob = keep(c, t->domain_glob), .action = keep(c, t->action),
+                .approved_by = keep(c, t->approved_by), .from_us = t->from_us, .until_us = t->until_us };
         return 0;
 }
 
@@ -93,12 +86,10 @@ typedef struct Lookup {
         ImageStat want;
 } Lookup;
 
-static int image_row(const StoreRow *r, void *u) {
+static int image_row(const ImageRecord *r, void *u) {
         Lookup *l = u;
         l->found = true;
-        l->want = (ImageStat) { .size = strtoull(r->f[IMAGE_SIZE], NULL, 10), .dev = strtoull(r->f[IMAGE_DEV], NULL, 10),
-                                .ino = strtoull(r->f[IMAGE_INO], NULL, 10),
-                                .mtime_ns = strtoll(r->f[IMAGE_MTIME], NULL, 10) };
+        l->want = r->stat;
         return 0;
 }
 

@@ -381,12 +381,16 @@ Test(store, query_filters) {
         store_close(s);
 }
 
-static int device_line(const StoreRow *row, void *u) {
+/* A flag as the devices' text rows showed it: "1" when set. */
+static const char *flag(bool set) {
+        return set ? "1" : "(null)";
+}
+
+static int device_line(const DeviceRow *row, void *u) {
         char line[512];
         snprintf(line, sizeof(line), "%s %s type=%s source=%s target=%s mac=%s ro=%s shared=%s backing=%s\n",
-                 row->f[DEVICE_DOMAIN], row->f[DEVICE_KIND], row->f[DEVICE_TYPE], row->f[DEVICE_SOURCE],
-                 row->f[DEVICE_TARGET], row->f[DEVICE_MAC], row->f[DEVICE_READONLY], row->f[DEVICE_SHAREABLE],
-                 row->f[DEVICE_BACKING]);
+                 row->domain, row->kind == DEVICE_DISK ? "disk" : "interface", row->type, row->source,
+                 row->target, row->mac, flag(row->readonly), flag(row->shareable), row->backing);
         strcat(u, line);
         return 0;
 }
@@ -860,7 +864,7 @@ Test(store, config_facts_are_stored_as_rendered) {
         store_close(s);
 }
 
-static int count_rows(const StoreRow *row, void *u) {
+static int count_rows(const Approval *a, void *u) {
         (*(int *) u)++;
         return 0;
 }
@@ -870,7 +874,7 @@ static int count_rows(const StoreRow *row, void *u) {
  * upgrades it. */
 Test(store, append_mode_reads_an_older_schema_and_never_upgrades_it) {
         Store *s = open_new();
-        StoreRow a = { { "web-7", "alice", NULL, NULL, "root", "2026-11-23T00:00:00.000000Z" } };
+        Approval a = { .key = "web-7", .owner = "alice", .approved_by = "root", .time_us = 1795392000000000 };
         VgError err = { "" };
         cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
         store_close(s);
