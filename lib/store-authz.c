@@ -8,6 +8,7 @@
  * of its statements in store-stmt.c.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "store-priv.h"
 
@@ -152,4 +153,42 @@ int store_images(Store *s, const char *path, ImageCallback cb, void *u, VgError 
                 bind_text(st, 1, path);
         Walk w = { .cb.image = cb, .u = u };
         return store_walk(s, st, image_row, &w, err, "reading trusted images");
+}
+
+/* A number as an older virtgov stored it (decimal text of a uint64, or
+ * of an int64 for mtime_ns), as the int64 the store keeps now. A value
+ * that is already an integer (a migration run twice) stays as it is. */
+static int64_t text_number(sqlite3_stmt *st, int i, bool is_signed) {
+        if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+                return sqlite3_column_int64(st, i);
+        const char *t = (const char *) sqlite3_column_text(st, i);
+        if (!t)
+                return 0;
+        return is_signed ? (int64_t) strtoll(t, NULL, 10) : (int64_t) strtoull(t, NULL, 10);
+}
+
+int store_images_to_integers(Store *s, VgError *err) {
+        sqlite3_stmt *walk = NULL, *put = NULL;
+        int rc = sqlite3_prepare_v2(s->db, "SELECT path, sha256, size, dev, ino, mtime_ns, trusted_by, time"
+                                    " FROM images ORDER BY path", -1, &walk, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_prepare_v2(s->db, "INSERT INTO images_new (path, sha256, size, dev, ino, mtime_ns,"
+                                        " trusted_by, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &put, NULL);
+        while (rc == SQLITE_OK && (rc = sqlite3_step(walk)) == SQLITE_ROW) {
+                for (int i = 0; i < 8; i++) {
+                        if (i >= 2 && i <= 5)
+                                sqlite3_bind_int64(put, i + 1, text_number(walk, i, i == 5));
+                        else
+                                sqlite3_bind_value(put, i + 1, sqlite3_column_value(walk, i));
+                }
+                rc = sqlite3_step(put);
+                sqlite3_reset(put);
+                rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        }
+        sqlite3_finalize(walk);
+        sqlite3_finalize(put);
+        if (rc == SQLITE_DONE)
+                rc = sqlite3_exec(s->db, "DROP TABLE images; ALTER TABLE images_new RENAME TO images;",
+                                  NULL, NULL, NULL);
+        return rc == SQLITE_OK ? 0 : store_sql_fail(s, rc, err, "converting the trusted images' numbers");
 }

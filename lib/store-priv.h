@@ -170,3 +170,6 @@ int store_migrate(Store *s, VgError *err);
 
 /* 4 -> 5 (store-append.c): chain the rows written before the chain. */
 int store_chain_existing_rows(Store *s, VgError *err);
+
+/* 10 -> 11 (store-authz.c): the images' numbers from text to INTEGER. */
+int store_images_to_integers(Store *s, VgError *err);

@@ -142,6 +142,18 @@ static const struct {
          * rewritten no more often than before. */
         { "CREATE INDEX IF NOT EXISTS domains_listing ON domains(name, uuid, state);"
           "DROP INDEX IF EXISTS domains_name_uuid;", NULL },
+        /* 10 -> 11: the trusted images' numbers as INTEGER columns, not
+         * decimal text that every reader parsed back. SQLite cannot change
+         * a column's type: the C step copies the rows into a new table,
+         * converting each number in C, for an inode number can use all 64
+         * bits and SQL's CAST stops at INT64_MAX (the store keeps the
+         * int64 of the same bits, store-authz.c). */
+        { "CREATE TABLE images_new ("
+          "  path TEXT PRIMARY KEY,"
+          "  sha256 TEXT NOT NULL,"
+          "  size INTEGER NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+          "  trusted_by TEXT,"
+          "  time TEXT NOT NULL);", store_images_to_integers },
 };
 
 int store_schema_version(void) {
