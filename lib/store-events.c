@@ -29,19 +29,19 @@ static int row_to_event(sqlite3_stmt *st, Event *e, bool data_text) {
         return e->data ? 0 : -ENOMEM;
 }
 
-int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err) {
-        /* Built from the filter so that SQLite sees only the clauses in use
-         * and can pick the index for each; values are always bound. */
+/* The query for filter f into full (size bytes): built from the filter so
+ * that SQLite sees only the clauses in use and can pick the index for
+ * each; values are always bound (events_bind). */
+static int events_sql(const EventFilter *f, char *full, size_t size, VgError *err) {
         char data[512] = "data";
-        size_t n_paths = 0;
         if (f->data_paths) {
                 strcpy(data, "CASE WHEN json_valid(data) THEN json_object(");
-                for (; f->data_paths[n_paths]; n_paths++) {
-                        if (n_paths == 8)
+                for (size_t n = 0; f->data_paths[n]; n++) {
+                        if (n == 8)
                                 return vg_error(err, -EINVAL, "querying events: more than 8 data paths");
                         size_t len = strlen(data);
                         snprintf(data + len, sizeof(data) - len, "%s?%zu, json_extract(data, ?%zu)",
-                                 n_paths ? ", " : "", 11 + n_paths, 11 + n_paths);
+                                 n ? ", " : "", 11 + n, 11 + n);
                 }
                 strcat(data, ") END");
         }
@@ -75,41 +75,45 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
         const char *order = f->after_id ? "id" : "time, id";
         if (f->limit)
                 strcat(sql, f->after_id ? " ORDER BY id LIMIT ?7" : " ORDER BY time DESC, id DESC LIMIT ?7");
-        char full[1200];
         if (f->limit && !f->after_id)
-                snprintf(full, sizeof(full), "SELECT * FROM (%s) ORDER BY %s", sql, order);
+                snprintf(full, size, "SELECT * FROM (%s) ORDER BY %s", sql, order);
         else if (f->limit)
-                snprintf(full, sizeof(full), "%s", sql);
+                snprintf(full, size, "%s", sql);
         else
-                snprintf(full, sizeof(full), "%s ORDER BY %s", sql, order);
+                snprintf(full, size, "%s ORDER BY %s", sql, order);
+        return 0;
+}
 
-        sqlite3_stmt *st;
-        int rc = sqlite3_prepare_v2(s->db, full, -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return store_sql_fail(s, rc, err, "querying events");
-        char since[VG_TIME_MAX], until[VG_TIME_MAX];
+/* f's values into the parameters events_sql numbered. */
+static void events_bind(sqlite3_stmt *st, const EventFilter *f) {
         bind_text(st, 1, f->domain);
         bind_text(st, 2, f->kind_prefix);
         bind_text(st, 3, f->source);
         bind_text(st, 4, f->network);
-        if (f->since_us) {
-                vg_time_format(f->since_us, since);
-                bind_text(st, 5, since);
-        }
-        if (f->until_us) {
-                vg_time_format(f->until_us, until);
-                bind_text(st, 6, until);
-        }
+        if (f->since_us)
+                bind_time(st, 5, f->since_us);
+        if (f->until_us)
+                bind_time(st, 6, f->until_us);
         if (f->limit)
                 sqlite3_bind_int64(st, 7, f->limit);
         bind_text(st, 8, f->host);
         bind_text(st, 10, f->decision);
         if (f->after_id)
                 sqlite3_bind_int64(st, 9, f->after_id);
-        for (size_t i = 0; i < n_paths; i++)
+        for (size_t i = 0; f->data_paths && f->data_paths[i]; i++)
                 bind_text(st, (int) (11 + i), f->data_paths[i]);
+}
 
-        int r = 0;
+int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err) {
+        char sql[1200];
+        int r = events_sql(f, sql, sizeof(sql), err);
+        if (r < 0)
+                return r;
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return store_sql_fail(s, rc, err, "querying events");
+        events_bind(st, f);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 Event e = { 0 };
                 r = row_to_event(st, &e, f->data_text);

@@ -11,6 +11,7 @@
 
 #include "store-priv.h"
 
+/* A domain row's columns, in the order store-domains.c reads them. */
 #define DOMAIN_COLUMNS \
         "uuid, name, host, state, persistent, owner, ticket, purpose, facts, " \
         "first_seen, last_seen, last_start, last_stop, autostart, config_facts, type"
@@ -20,7 +21,7 @@
         "uuid, name, host, state, persistent, owner, ticket, purpose, NULL, " \
         "first_seen, last_seen, last_start, last_stop, autostart, NULL, type"
 
-/* A domain's row from one event: see apply_to_domain. */
+/* A domain's row from one event: see apply_to_domain (store-append.c). */
 #define UPSERT_DOMAIN \
         "INSERT INTO domains (" DOMAIN_COLUMNS ", derived_stale)" \
         " VALUES (?1, ?2, ?3, coalesce(?4, ?13, 'unknown'), ?5, ?6, ?7, ?8, json_extract(?9, '$.facts')," \
@@ -98,6 +99,8 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
         [STMT_META_SET] = ("INSERT INTO meta (key, value) VALUES (?1, ?2)"
                            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+        /* Authorizations: each table's columns in one order for its put
+         * and its reads, which store-authz.c binds and reads by position. */
         [STMT_APPROVAL_PUT] = "INSERT OR REPLACE INTO approvals (key, owner, ticket, until, approved_by, time)"
                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         [STMT_APPROVAL_DELETE] = "DELETE FROM approvals WHERE key = ?1",

@@ -6,11 +6,19 @@
  *            DELETE. A unique ref makes appending the same event twice a
  *            no-op, which is what lets the spool be folded exactly once.
  *   domains  current state per domain UUID, derived from the events in the
- *            same transaction that appends them.
+ *            same transaction that appends them; devices, each domain's
+ *            disks and interfaces, derived with it from its facts.
+ *   approvals, tickets, images
+ *            what authorizes an activation: the CLI writes them, the gate
+ *            reads them. Rows come as typed structs (Approval, Ticket,
+ *            ImageRecord, DeviceRow, EventCount), never as strings by
+ *            position.
+ *   meta     small keyed state.
  *
  * Statements are prepared on first use, once, owned by the Store, and
  * finalized by store_close(). Schema changes are numbered migrations
- * applied by any writer that opens an older inventory.
+ * applied by any writer that opens an older inventory. (The code: one
+ * file per job behind lib/store-priv.h.)
  */
 #pragma once
 
@@ -72,7 +80,10 @@ int store_append_event(Store *s, Event *e, VgError *err);
  * (NULL: render it here), for a writer that has rendered it already. */
 int store_append_rendered(Store *s, Event *e, const char *data, VgError *err);
 
-/* Group several appends into one transaction (the spool fold does). */
+/* Group several appends (and puts) into one write transaction, as the
+ * spool fold and the CLI's changes do: store_begin takes the write lock
+ * (waiting up to busy_timeout_ms), store_commit makes it all durable,
+ * store_rollback drops it (a no-op outside a transaction). */
 int store_begin(Store *s, VgError *err);
 int store_commit(Store *s, VgError *err);
 void store_rollback(Store *s);
@@ -122,7 +133,10 @@ typedef struct DomainRow {
         const char *facts_text;
 } DomainRow;
 
+/* Frees a row from store_find_domain. NULL is a no-op; returns NULL. */
 DomainRow *domain_row_free(DomainRow *d);
+/* The row as a JSON object (its fields by name, facts included: null
+ * when absent), or NULL when out of memory. */
 json_t *domain_row_to_json(const DomainRow *d);
 
 typedef int (*DomainCallback)(const DomainRow *d, void *userdata);
@@ -172,7 +186,8 @@ typedef int (*TicketCallback)(const Ticket *t, void *userdata);
 /* Insert or replace the approval of a->key, with all of a's fields
  * (until_us 0: no end; time_us: when it was granted). */
 int store_approval_put(Store *s, const Approval *a, VgError *err);
-/* -ENOENT when there was none. */
+/* Removes the approval keyed key (a name or a UUID, as approved); -ENOENT,
+ * with err saying so, when there was none. */
 int store_approval_delete(Store *s, const char *key, VgError *err);
 /* Insert or replace the ticket t->id, with all of t's fields (action as
  * given: the CLI stores "start" for none; added_by and time_us: who put it
