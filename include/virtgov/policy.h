@@ -64,7 +64,6 @@ typedef struct Policy {
         size_t n_rules;
 } Policy;
 
-
 /* The state of one disk image, as found by the caller (stat against the
  * trusted-image library). */
 typedef struct ImageState {
