@@ -105,11 +105,6 @@ void out_put_safe(const char *s, FILE *f);
 /* "2026-11-22T17:55:41.123456Z" -> "2026-11-22 17:55:41"; "-" for NULL. */
 const char *out_time(const char *rfc3339, char buf[static 20]);
 
-/* For _cleanup_ in the commands. */
-static inline void store_closep_cli(Store **s) {
-        store_close(*s);
-}
-
 /* Prints the events matching f as a table or JSON (cmd-events.c). With
  * ret_array, collects them into a new JSON array instead of printing. */
 int events_print(Store *s, const EventFilter *f, bool json, json_t **ret_array);

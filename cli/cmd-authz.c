@@ -42,12 +42,12 @@ typedef struct ApproveOpts {
 
 static int approve_one(Store *s, const char *key, const char *name, const char *uuid, const ApproveOpts *o,
                        VgError *err) {
-        char now[VG_TIME_MAX], until[VG_TIME_MAX];
-        fmt(vg_now_us(), now);
+        char until[VG_TIME_MAX];
         if (o->until_us)
                 fmt(o->until_us, until);
-        StoreRow row = { { key, o->owner, o->ticket, o->until_us ? until : NULL, cli_actor(), now } };
-        int r = store_approval_put(s, &row, err);
+        Approval a = { .key = key, .owner = o->owner, .ticket = o->ticket, .until_us = o->until_us,
+                       .approved_by = cli_actor(), .time_us = vg_now_us() };
+        int r = store_approval_put(s, &a, err);
         if (r == 0)
                 r = change_event(s, "approval.granted", name, uuid,
                                  json_pack("{s:s, s:o, s:o, s:o}", "key", key,
@@ -102,7 +102,7 @@ static int run_approve(Cli *cli, int argc, char **argv) {
         if (all == (optind < argc) || argc - optind > 1)
                 return cli_usage_error(&cmd_approve, "give one domain name or UUID, or --all-existing");
 
-        _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
         if (!s)
                 return EXIT_FAIL;
         VgError err = { "" };
@@ -161,7 +161,7 @@ static int run_revoke(Cli *cli, int argc, char **argv) {
         if (optind + 1 != argc)
                 return cli_usage_error(&cmd_revoke, "give one domain name or UUID");
 
-        _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
         if (!s)
                 return EXIT_FAIL;
         VgError err = { "" };
@@ -201,12 +201,14 @@ const Command cmd_revoke = {
 /* ---- tickets ---- */
 
 static int ticket_put(Store *s, const Ticket *t, const char *how, VgError *err) {
-        char now[VG_TIME_MAX], from[VG_TIME_MAX], until[VG_TIME_MAX];
-        fmt(vg_now_us(), now);
+        char from[VG_TIME_MAX], until[VG_TIME_MAX];
         fmt(t->from_us, from);
         fmt(t->until_us, until);
         const char *action = t->action ? t->action : "start";
-        StoreRow row = { { t->id, t->domain_glob, action, from, until, t->approved_by, cli_actor(), now } };
+        Ticket row = *t;
+        row.action = action;
+        row.added_by = cli_actor();
+        row.time_us = vg_now_us();
         int r = store_ticket_put(s, &row, err);
         if (r == 0)
                 r = change_event(s, "ticket.added", NULL, NULL,
@@ -251,7 +253,7 @@ static int ticket_add(Cli *cli, int argc, char **argv) {
         if (ticket_check(&t, &why) < 0)
                 return cli_usage_error(&cmd_ticket, "%s", why.text);
 
-        _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
         if (!s)
                 return EXIT_FAIL;
         VgError err = { "" };
@@ -286,7 +288,7 @@ static int ticket_import(Cli *cli, int argc, char **argv) {
         size_t n = 0;
         if (ticket_import_parse(text, len, file, vg_now_us(), &j, &t, &n, &err) < 0)
                 return cli_error("%s (nothing imported)", err.text);
-        _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
         if (!s) {
                 json_decref(j);
                 return EXIT_FAIL;
@@ -310,23 +312,23 @@ typedef struct TList {
         int64_t now;
 } TList;
 
-static int ticket_row(const StoreRow *r, void *u) {
+static int ticket_row(const Ticket *t, void *u) {
         TList *l = u;
-        int64_t from = 0, until = 0;
-        vg_time_parse(r->f[TICKET_FROM], 0, &from);
-        vg_time_parse(r->f[TICKET_UNTIL], 0, &until);
-        const char *status = l->now < from ? "pending" : l->now >= until ? "expired" : "active";
+        char from[VG_TIME_MAX], until[VG_TIME_MAX], time[VG_TIME_MAX];
+        fmt(t->from_us, from);
+        fmt(t->until_us, until);
+        fmt(t->time_us, time);
+        const char *status = l->now < t->from_us ? "pending" : l->now >= t->until_us ? "expired" : "active";
         json_array_append_new(l->array, json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s}",
-                "id", r->f[TICKET_ID], "domain", event_json_string(r->f[TICKET_GLOB]),
-                "action", event_json_string(r->f[TICKET_ACTION]), "from", r->f[TICKET_FROM],
-                "until", r->f[TICKET_UNTIL], "status", status,
-                "approved_by", event_json_string(r->f[TICKET_APPROVED_BY]),
-                "added_by", event_json_string(r->f[TICKET_ADDED_BY]), "time", r->f[TICKET_TIME]));
+                "id", t->id, "domain", event_json_string(t->domain_glob),
+                "action", event_json_string(t->action), "from", from, "until", until, "status", status,
+                "approved_by", event_json_string(t->approved_by),
+                "added_by", event_json_string(t->added_by), "time", time));
         return 0;
 }
 
 static int ticket_list(Cli *cli) {
-        _cleanup_(store_closep_cli) Store *s = cli_open_store(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store(cli);
         if (!s)
                 return EXIT_FAIL;
         TList l = { json_array(), vg_now_us() };

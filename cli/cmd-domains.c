@@ -65,7 +65,7 @@ static int run_list(Cli *cli, int argc, char **argv) {
         if (optind < argc)
                 return cli_usage_error(&cmd_list, "unexpected argument '%s'", argv[optind]);
 
-        _cleanup_(store_closep_cli) Store *s = cli_open_store(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store(cli);
         if (!s)
                 return EXIT_FAIL;
         /* Streamed, a domain at a time: at 100,000 domains one document
@@ -148,7 +148,7 @@ static int run_show(Cli *cli, int argc, char **argv) {
                 return cli_usage_error(&cmd_show, "expected one domain name or UUID");
         const char *key = argv[optind];
 
-        _cleanup_(store_closep_cli) Store *s = cli_open_store(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store(cli);
         if (!s)
                 return EXIT_FAIL;
         VgError err = { "" };

@@ -12,14 +12,8 @@
 
 /* The library row for path: its hash and the stat fields the hook compares. */
 static int put_row(Store *s, const char *path, const char *hex, const ImageStat *st, const char *by, VgError *err) {
-        char f[4][32], now[VG_TIME_MAX];
-        snprintf(f[0], 32, "%llu", (unsigned long long) st->size);
-        snprintf(f[1], 32, "%llu", (unsigned long long) st->dev);
-        snprintf(f[2], 32, "%llu", (unsigned long long) st->ino);
-        snprintf(f[3], 32, "%lld", (long long) st->mtime_ns);
-        vg_time_format(vg_now_us(), now);
-        StoreRow row = { { path, hex, f[0], f[1], f[2], f[3], by, now } };
-        return store_image_put(s, &row, err);
+        ImageRecord rec = { .path = path, .sha256 = hex, .stat = *st, .trusted_by = by, .time_us = vg_now_us() };
+        return store_image_put(s, &rec, err);
 }
 
 static int trust_one(Store *s, const char *path, VgError *err) {
@@ -55,7 +49,7 @@ static int trust_one(Store *s, const char *path, VgError *err) {
 static int trust(Cli *cli, int argc, char **argv) {
         if (argc < 2)
                 return cli_usage_error(&cmd_image, "image trust needs one or more PATHs");
-        _cleanup_(store_closep_cli) Store *s = cli_open_store_write(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
         if (!s)
                 return EXIT_FAIL;
         VgError err = { "" };
@@ -88,18 +82,18 @@ typedef struct Walk {
         size_t bad;
 } Walk;
 
-static int image_row(const StoreRow *r, void *u) {
+static int image_row(const ImageRecord *r, void *u) {
         Walk *w = u;
-        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s}", "path", r->f[IMAGE_PATH], "sha256", r->f[IMAGE_SHA256],
-                              "size", r->f[IMAGE_SIZE], "trusted_by", event_json_string(r->f[IMAGE_BY]),
-                              "time", r->f[IMAGE_TIME]);
-        json_object_set_new(o, "size", json_integer(strtoll(r->f[IMAGE_SIZE], NULL, 10)));
-        json_array_append_new(w->array, o);
+        char time[VG_TIME_MAX];
+        vg_time_format(r->time_us, time);
+        json_array_append_new(w->array, json_pack("{s:s, s:s, s:I, s:o, s:s}", "path", r->path, "sha256", r->sha256,
+                                                  "size", (json_int_t) r->stat.size,
+                                                  "trusted_by", event_json_string(r->trusted_by), "time", time));
         return 0;
 }
 
 static int list_or_verify(Cli *cli, int argc, char **argv, bool verify) {
-        _cleanup_(store_closep_cli) Store *s = verify ? cli_open_store_write(cli) : cli_open_store(cli);
+        _cleanup_(store_closep) Store *s = verify ? cli_open_store_write(cli) : cli_open_store(cli);
         if (!s)
                 return EXIT_FAIL;
         Walk w = { json_array(), verify, 0 };

@@ -22,15 +22,15 @@ static void label(const char *s) {
         }
 }
 
-static int event_count(const StoreRow *r, void *u) {
-        int64_t *newest = u, t = 0;
+static int event_count(const EventCount *c, void *u) {
+        int64_t *newest = u;
         fputs("virtgov_events_total{kind=\"", stdout);
-        label(r->f[0]);
+        label(c->kind);
         fputs("\",decision=\"", stdout);
-        label(r->f[3]);
-        printf("\"} %s\n", r->f[1]);
-        if (vg_time_parse(r->f[2], 0, &t) == 0 && t > *newest)
-                *newest = t;
+        label(c->decision);
+        printf("\"} %lld\n", (long long) c->count);
+        if (c->newest_us > *newest)
+                *newest = c->newest_us;
         return 0;
 }
 
@@ -48,7 +48,7 @@ static int run(Cli *cli, int argc, char **argv) {
         if (argc > 1)
                 return !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ? cli_help(&cmd_metrics)
                                                                             : cli_usage_error(&cmd_metrics, "no arguments");
-        _cleanup_(store_closep_cli) Store *s = cli_open_store(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store(cli);
         if (!s)
                 return EXIT_FAIL;
         VgError err = { "" };

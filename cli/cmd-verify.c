@@ -68,7 +68,7 @@ static int run(Cli *cli, int argc, char **argv) {
         if (optind < argc)
                 return cli_usage_error(&cmd_verify, "unexpected argument '%s'", argv[optind]);
 
-        _cleanup_(store_closep_cli) Store *s = cli_open_store(cli);
+        _cleanup_(store_closep) Store *s = cli_open_store(cli);
         if (!s)
                 return EXIT_FAIL;
         VgError err = { "" };

@@ -235,20 +235,20 @@ static void note_use(Sprawl *s, const char *path, const char *name) {
 }
 
 /* A disk: missing, or an image in use (with its backing chain), a writer. */
-static void look_at_disk(Sprawl *s, const StoreRow *disk) {
-        const char *name = disk->f[DEVICE_DOMAIN], *src = disk->f[DEVICE_SOURCE], *type = disk->f[DEVICE_TYPE];
+static void look_at_disk(Sprawl *s, const DeviceRow *disk) {
+        const char *name = disk->domain, *src = disk->source, *type = disk->type;
         if (!name || !src || src[0] != '/' || (type && strcmp(type, "file") && strcmp(type, "block")))
                 return;
         struct stat st;
         if (stat_disk(s, src, &st) < 0) {
-                report_add(s->r, "missing_disks", true, COLS(name, disk->f[DEVICE_UUID], src), NULL, "disk %s: %s",
-                           disk->f[DEVICE_TARGET] ?: "?", strerror(errno));
+                report_add(s->r, "missing_disks", true, COLS(name, disk->uuid, src), NULL, "disk %s: %s",
+                           disk->target ?: "?", strerror(errno));
                 return;
         }
         note_use(s, src, name);
-        if (!vg_streq(disk->f[DEVICE_READONLY], "1") && !vg_streq(disk->f[DEVICE_SHAREABLE], "1"))
+        if (!disk->readonly && !disk->shareable)
                 pair_add(s, &s->writers, src, name);
-        json_t *backing = disk->f[DEVICE_BACKING] ? json_loads(disk->f[DEVICE_BACKING], 0, NULL) : NULL, *b;
+        json_t *backing = disk->backing ? json_loads(disk->backing, 0, NULL) : NULL, *b;
         size_t k;
         json_array_foreach(backing, k, b)
                 if (json_is_string(b))
@@ -263,19 +263,19 @@ static void look_at_disk(Sprawl *s, const StoreRow *disk) {
 }
 
 /* An interface: its MAC, and whether its network exists. */
-static void look_at_interface(Sprawl *s, const StoreRow *nic) {
-        const char *name = nic->f[DEVICE_DOMAIN], *mac = nic->f[DEVICE_MAC], *net = nic->f[DEVICE_SOURCE];
+static void look_at_interface(Sprawl *s, const DeviceRow *nic) {
+        const char *name = nic->domain, *mac = nic->mac, *net = nic->source;
         if (!name)
                 return;
         if (mac)
                 pair_add(s, &s->macs, mac, name);
-        if (s->known_nets && vg_streq(nic->f[DEVICE_TYPE], "network") && net && !json_object_get(s->known_nets, net))
-                report_add(s->r, "unknown_networks", true, COLS(name, nic->f[DEVICE_UUID], NULL), NULL,
+        if (s->known_nets && vg_streq(nic->type, "network") && net && !json_object_get(s->known_nets, net))
+                report_add(s->r, "unknown_networks", true, COLS(name, nic->uuid, NULL), NULL,
                            "interface %s is on network '%s', which does not exist", mac ?: "?", net);
 }
 
-static int look_at_device(const StoreRow *dev, void *u) {
-        if (vg_streq(dev->f[DEVICE_KIND], "disk"))
+static int look_at_device(const DeviceRow *dev, void *u) {
+        if (dev->kind == DEVICE_DISK)
                 look_at_disk(u, dev);
         else
                 look_at_interface(u, dev);

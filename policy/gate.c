@@ -13,50 +13,50 @@
 #include "virtgov/gate.h"
 #include "virtgov/image.h"
 
+/* What the engine is given, read from the inventory. The arrays grow with
+ * what the store returns: its queries already keep to the domain's own
+ * approvals and tickets, and a cap here once dropped the rest unseen (the
+ * 257th ticket naming a domain was never considered). */
 typedef struct Context {
-        Approval approvals[64];
-        Ticket tickets[256];
-        ImageState images[64];
+        Approval *approvals;
+        Ticket *tickets;
+        ImageState *images;
         size_t n_approvals, n_tickets, n_images;
         char **strings;          /* every string the arrays point at */
         size_t n_strings;
+        bool oom;                /* something could not be kept: decide nothing */
 } Context;
 
 static const char *keep(Context *c, const char *s) {
         if (!s)
                 return NULL;
-        char **v = realloc(c->strings, (c->n_strings + 1) * sizeof(char *));
-        if (!v)
+        char *copy = strdup(s);
+        if (!copy || vg_grow((void **) &c->strings, &c->n_strings, sizeof(char *)) < 0) {
+                free(copy);
+                c->oom = true;
                 return NULL;
-        c->strings = v;
-        return v[c->n_strings++] = strdup(s);
+        }
+        return c->strings[c->n_strings - 1] = copy;
 }
 
-static int64_t when(const char *s, int64_t fallback) {
-        int64_t us;
-        return s && vg_time_parse(s, 0, &us) == 0 ? us : fallback;
-}
-
-static int add_approval(const StoreRow *r, void *u) {
+static int add_approval(const Approval *a, void *u) {
         Context *c = u;
-        if (c->n_approvals >= ELEMENTSOF(c->approvals))
-                return 0;
-        c->approvals[c->n_approvals++] = (Approval) {
-                .key = keep(c, r->f[APPROVAL_KEY]), .owner = keep(c, r->f[APPROVAL_OWNER]),
-                .ticket = keep(c, r->f[APPROVAL_TICKET]), .approved_by = keep(c, r->f[APPROVAL_BY]),
-                .until_us = when(r->f[APPROVAL_UNTIL], 0) };
-        return 0;
+        if (vg_grow((void **) &c->approvals, &c->n_approvals, sizeof(Approval)) < 0)
+                return -ENOMEM;
+        c->approvals[c->n_approvals - 1] = (Approval) {
+                .key = keep(c, a->key), .owner = keep(c, a->owner), .ticket = keep(c, a->ticket),
+                .approved_by = keep(c, a->approved_by), .until_us = a->until_us, .time_us = a->time_us };
+        return c->oom ? -ENOMEM : 0;
 }
 
-static int add_ticket(const StoreRow *r, void *u) {
+static int add_ticket(const Ticket *t, void *u) {
         Context *c = u;
-        if (c->n_tickets >= ELEMENTSOF(c->tickets))
-                return 0;
-        c->tickets[c->n_tickets++] = (Ticket) {
-                .id = keep(c, r->f[TICKET_ID]), .domain_glob = keep(c, r->f[TICKET_GLOB]),
-                .action = keep(c, r->f[TICKET_ACTION]), .approved_by = keep(c, r->f[TICKET_APPROVED_BY]),
-                .from_us = when(r->f[TICKET_FROM], INT64_MAX), .until_us = when(r->f[TICKET_UNTIL], 0) };
-        return 0;
+        if (vg_grow((void **) &c->tickets, &c->n_tickets, sizeof(Ticket)) < 0)
+                return -ENOMEM;
+        c->tickets[c->n_tickets - 1] = (Ticket) {
+                .id = keep(c, t->id), .domain_glob = keep(c, t->domain_glob), .action = keep(c, t->action),
+                .approved_by = keep(c, t->approved_by), .from_us = t->from_us, .until_us = t->until_us };
+        return c->oom ? -ENOMEM : 0;
 }
 
 /* ---- images ---- */
@@ -93,12 +93,10 @@ typedef struct Lookup {
         ImageStat want;
 } Lookup;
 
-static int image_row(const StoreRow *r, void *u) {
+static int image_row(const ImageRecord *r, void *u) {
         Lookup *l = u;
         l->found = true;
-        l->want = (ImageStat) { .size = strtoull(r->f[IMAGE_SIZE], NULL, 10), .dev = strtoull(r->f[IMAGE_DEV], NULL, 10),
-                                .ino = strtoull(r->f[IMAGE_INO], NULL, 10),
-                                .mtime_ns = strtoll(r->f[IMAGE_MTIME], NULL, 10) };
+        l->want = r->stat;
         return 0;
 }
 
@@ -106,8 +104,6 @@ static void image_note(Context *c, Store *s, const char *path) {
         for (size_t i = 0; i < c->n_images; i++)
                 if (!strcmp(c->images[i].path, path))
                         return;
-        if (c->n_images >= ELEMENTSOF(c->images))
-                return;
         Lookup l = { false };
         ImageStat now;
         store_images(s, path, image_row, &l, NULL);
@@ -119,10 +115,15 @@ static void image_note(Context *c, Store *s, const char *path) {
         else if (now.size != l.want.size || now.mtime_ns != l.want.mtime_ns || now.ino != l.want.ino ||
                  now.dev != l.want.dev)
                 why = "changed since it was trusted: run 'virtgov image verify'";
-        c->images[c->n_images++] = (ImageState) { .path = keep(c, path), .trusted = !why, .why = why };
+        if (vg_grow((void **) &c->images, &c->n_images, sizeof(ImageState)) < 0) {
+                c->oom = true;
+                return;
+        }
+        c->images[c->n_images - 1] = (ImageState) { .path = keep(c, path), .trusted = !why, .why = why };
 }
 
-static void collect_images(Context *c, Store *s, DomainFacts *f) {
+/* -ENOMEM when an image could not be noted (it would read as untrusted). */
+static int collect_images(Context *c, Store *s, DomainFacts *f) {
         complete_chains(f);
         for (size_t i = 0; i < f->n_disks; i++) {
                 const DiskFacts *d = &f->disks[i];
@@ -132,12 +133,16 @@ static void collect_images(Context *c, Store *s, DomainFacts *f) {
                         if (d->backing[b][0] == '/')
                                 image_note(c, s, d->backing[b]);
         }
+        return c->oom ? -ENOMEM : 0;
 }
 
 static void context_free(Context *c) {
         for (size_t i = 0; i < c->n_strings; i++)
                 free(c->strings[i]);
         free(c->strings);
+        free(c->approvals);
+        free(c->tickets);
+        free(c->images);
 }
 
 static void set_error(GateResult *r, const Policy *p, const char *what) {
@@ -199,11 +204,12 @@ void gate_decide_policy(const Policy *p, Store *s, const char *store_error, Doma
         } else if (store_approvals(s, f->name, f->uuid, add_approval, &c, &err) < 0 ||
                    store_tickets(s, f->name, f->ticket, add_ticket, &c, &err) < 0) {
                 char what[1200];
-                snprintf(what, sizeof(what), "cannot consult the inventory: %s", err.text);
+                snprintf(what, sizeof(what), "cannot consult the inventory: %s",
+                         c.oom || !*err.text ? "out of memory" : err.text);
                 set_error(&r, p, what);
+        } else if (needs_images(p) && collect_images(&c, s, f) < 0) {
+                set_error(&r, p, "out of memory while checking the disk images");
         } else {
-                if (needs_images(p))
-                        collect_images(&c, s, f);
                 PolicyContext ctx = { .now_us = now_us, .op = op, .host = host,
                                       .approvals = c.approvals, .n_approvals = c.n_approvals,
                                       .tickets = c.tickets, .n_tickets = c.n_tickets,

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "virtgov/approval.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/domxml.h"
 #include "virtgov/ticket.h"
@@ -63,13 +64,6 @@ typedef struct Policy {
         PolicyRule *rules;
         size_t n_rules;
 } Policy;
-
-/* An approval of one domain (by UUID or name), optionally until a time. */
-typedef struct Approval {
-        const char *key, *owner, *ticket, *approved_by;
-        int64_t until_us;        /* 0: no end */
-} Approval;
-
 
 /* The state of one disk image, as found by the caller (stat against the
  * trusted-image library). */

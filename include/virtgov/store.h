@@ -6,11 +6,19 @@
  *            DELETE. A unique ref makes appending the same event twice a
  *            no-op, which is what lets the spool be folded exactly once.
  *   domains  current state per domain UUID, derived from the events in the
- *            same transaction that appends them.
+ *            same transaction that appends them; devices, each domain's
+ *            disks and interfaces, derived with it from its facts.
+ *   approvals, tickets, images
+ *            what authorizes an activation: the CLI writes them, the gate
+ *            reads them. Rows come as typed structs (Approval, Ticket,
+ *            ImageRecord, DeviceRow, EventCount), never as strings by
+ *            position.
+ *   meta     small keyed state.
  *
  * Statements are prepared on first use, once, owned by the Store, and
  * finalized by store_close(). Schema changes are numbered migrations
- * applied by any writer that opens an older inventory.
+ * applied by any writer that opens an older inventory. (The code: one
+ * file per job behind lib/store-priv.h.)
  */
 #pragma once
 
@@ -18,7 +26,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "virtgov/approval.h"
+#include "virtgov/cleanup.h"
 #include "virtgov/event.h"
+#include "virtgov/image.h"
+#include "virtgov/ticket.h"
 #include "virtgov/util.h"
 
 typedef struct Store Store;
@@ -51,6 +63,8 @@ int store_set_cache_kib(Store *s, unsigned kib, VgError *err);
 
 /* Finalizes every statement and closes. NULL is a no-op; returns NULL. */
 Store *store_close(Store *s);
+/* store_closep() for _cleanup_: closes the Store a variable holds. */
+DEFINE_POINTER_CLEANUP(Store, store_close)
 
 /* The schema version this program writes. */
 int store_schema_version(void);
@@ -66,7 +80,10 @@ int store_append_event(Store *s, Event *e, VgError *err);
  * (NULL: render it here), for a writer that has rendered it already. */
 int store_append_rendered(Store *s, Event *e, const char *data, VgError *err);
 
-/* Group several appends into one transaction (the spool fold does). */
+/* Group several appends (and puts) into one write transaction, as the
+ * spool fold and the CLI's changes do: store_begin takes the write lock
+ * (waiting up to busy_timeout_ms), store_commit makes it all durable,
+ * store_rollback drops it (a no-op outside a transaction). */
 int store_begin(Store *s, VgError *err);
 int store_commit(Store *s, VgError *err);
 void store_rollback(Store *s);
@@ -116,7 +133,10 @@ typedef struct DomainRow {
         const char *facts_text;
 } DomainRow;
 
+/* Frees a row from store_find_domain. NULL is a no-op; returns NULL. */
 DomainRow *domain_row_free(DomainRow *d);
+/* The row as a JSON object (its fields by name, facts included: null
+ * when absent), or NULL when out of memory. */
 json_t *domain_row_to_json(const DomainRow *d);
 
 typedef int (*DomainCallback)(const DomainRow *d, void *userdata);
@@ -154,55 +174,84 @@ int store_meta_get(Store *s, const char *key, char **ret, VgError *err);
 int store_meta_set(Store *s, const char *key, const char *value, VgError *err);
 
 /*
- * Authorizations, as rows of text fields (times RFC 3339, NULL when unset):
- *   approval: key (UUID or name), owner, ticket, until, approved_by, time
- *   ticket:   id, domain_glob, action, valid_from, valid_until, approved_by,
- *             added_by, time
- * The fields are only valid during the callback.
+ * Authorizations: approvals, change tickets and trusted images. Times are
+ * kept as RFC 3339 text (as everywhere in the inventory) and given here in
+ * microseconds; numbers are INTEGER columns. The strings of a row passed
+ * to a callback are the query's, valid until the callback returns: copy
+ * what you keep.
  */
-typedef struct StoreRow {
-        const char *f[10];
-} StoreRow;
+typedef int (*ApprovalCallback)(const Approval *a, void *userdata);
+typedef int (*TicketCallback)(const Ticket *t, void *userdata);
 
-typedef int (*RowCallback)(const StoreRow *row, void *userdata);
-
-enum { APPROVAL_KEY, APPROVAL_OWNER, APPROVAL_TICKET, APPROVAL_UNTIL, APPROVAL_BY, APPROVAL_TIME };
-enum { TICKET_ID, TICKET_GLOB, TICKET_ACTION, TICKET_FROM, TICKET_UNTIL, TICKET_APPROVED_BY,
-       TICKET_ADDED_BY, TICKET_TIME };
-
-/* Insert or replace the approval of row->f[APPROVAL_KEY]. */
-int store_approval_put(Store *s, const StoreRow *row, VgError *err);
-/* -ENOENT when there was none. */
+/* Insert or replace the approval of a->key, with all of a's fields
+ * (until_us 0: no end; time_us: when it was granted). */
+int store_approval_put(Store *s, const Approval *a, VgError *err);
+/* Removes the approval keyed key (a name or a UUID, as approved); -ENOENT,
+ * with err saying so, when there was none. */
 int store_approval_delete(Store *s, const char *key, VgError *err);
-/* Insert or replace the ticket row->f[TICKET_ID]. */
-int store_ticket_put(Store *s, const StoreRow *row, VgError *err);
+/* Insert or replace the ticket t->id, with all of t's fields (action as
+ * given: the CLI stores "start" for none; added_by and time_us: who put it
+ * in and when). */
+int store_ticket_put(Store *s, const Ticket *t, VgError *err);
 
-/* The approvals of a domain (by name or UUID), or all when both are NULL. */
-int store_approvals(Store *s, const char *name, const char *uuid, RowCallback cb, void *u, VgError *err);
+/* The approvals of a domain (keyed by its name or its UUID: at most two),
+ * or all by key when both are NULL. An until that is not a time reads as 0
+ * (no end), as it always has. Returns 0, cb's negative return, or an
+ * error. */
+int store_approvals(Store *s, const char *name, const char *uuid, ApprovalCallback cb, void *u, VgError *err);
 /* The tickets that name this domain (its metadata's ticket_id, or a
- * domain_glob matching name), or all when both are NULL. */
-int store_tickets(Store *s, const char *name, const char *ticket_id, RowCallback cb, void *u, VgError *err);
+ * domain_glob matching name), or all (by start, then id) when both are
+ * NULL: every one, however many. A from that is not a time reads as never
+ * (INT64_MAX), an until as expired (0). Returns as store_approvals. */
+int store_tickets(Store *s, const char *name, const char *ticket_id, TicketCallback cb, void *u, VgError *err);
 
-/* The trusted-image library: path, sha256, size, dev, ino, mtime_ns,
- * trusted_by, time (numbers as decimal text). */
-enum { IMAGE_PATH, IMAGE_SHA256, IMAGE_SIZE, IMAGE_DEV, IMAGE_INO, IMAGE_MTIME, IMAGE_BY, IMAGE_TIME };
-int store_image_put(Store *s, const StoreRow *row, VgError *err);
-/* The image at path, or every image when path is NULL. */
-int store_images(Store *s, const char *path, RowCallback cb, void *u, VgError *err);
+/* A trusted image as the library holds it: its hash, and the stat fields
+ * that tell in one stat() whether the file is still the one hashed. */
+typedef struct ImageRecord {
+        const char *path, *sha256;
+        ImageStat stat;          /* size, dev, ino, mtime_ns (ctime_ns is not kept: 0) */
+        const char *trusted_by;
+        int64_t time_us;         /* when it was trusted or last verified */
+} ImageRecord;
+typedef int (*ImageCallback)(const ImageRecord *r, void *userdata);
+
+/* Insert or replace the library's record of r->path. */
+int store_image_put(Store *s, const ImageRecord *r, VgError *err);
+/* The image at path, or every image by path when path is NULL. Returns
+ * as store_approvals. */
+int store_images(Store *s, const char *path, ImageCallback cb, void *u, VgError *err);
+
+/* One device of a defined domain, from its definition's facts (the
+ * daemon's, else the hook's), as the inventory keeps them. */
+typedef enum DeviceKind { DEVICE_DISK, DEVICE_INTERFACE } DeviceKind;
+typedef struct DeviceRow {
+        const char *domain, *uuid;
+        DeviceKind kind;
+        const char *type, *source;
+        const char *target;      /* disks */
+        const char *mac;         /* interfaces */
+        bool readonly, shareable;
+        const char *backing;     /* the chain as a JSON array text, when the XML gave one */
+} DeviceRow;
+typedef int (*DeviceCallback)(const DeviceRow *d, void *userdata);
 
 /* The devices of every defined domain, in name order and, within one, its
- * disks then its interfaces, from its definition's facts (the daemon's,
- * else the hook's), as the inventory keeps them for each: domain, uuid,
- * kind ("disk" or "interface"), type, source, target (disks), mac
- * (interfaces), readonly and shareable ("1" when set), backing (the chain
- * as a JSON array text, when the XML gave one). -EBADMSG, naming the
- * domain, when a domain's facts are not JSON. */
-enum { DEVICE_DOMAIN, DEVICE_UUID, DEVICE_KIND, DEVICE_TYPE, DEVICE_SOURCE, DEVICE_TARGET, DEVICE_MAC,
-       DEVICE_READONLY, DEVICE_SHAREABLE, DEVICE_BACKING };
-int store_devices(Store *s, RowCallback cb, void *u, VgError *err);
+ * disks then its interfaces. -EBADMSG, naming the domain, when a domain's
+ * facts are not JSON. Returns as store_approvals otherwise. */
+int store_devices(Store *s, DeviceCallback cb, void *u, VgError *err);
 
-/* Per kind and decision: kind, count, newest time, decision ('' for none). */
-int store_event_counts(Store *s, RowCallback cb, void *u, VgError *err);
+/* The events of one kind with one decision: how many, and the newest's time. */
+typedef struct EventCount {
+        const char *kind;
+        const char *decision;    /* "allow", "deny", or NULL for none */
+        int64_t count;
+        int64_t newest_us;
+} EventCount;
+typedef int (*EventCountCallback)(const EventCount *c, void *userdata);
+
+/* Every kind and decision that has events, by kind. Returns as
+ * store_approvals. */
+int store_event_counts(Store *s, EventCountCallback cb, void *u, VgError *err);
 
 /* The defined domains (only the running ones if running_only): how many,
  * and their vCPUs and memory summed from their facts as last seen (the

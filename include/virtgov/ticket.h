@@ -16,6 +16,10 @@
 typedef struct Ticket {
         const char *id, *domain_glob, *action, *approved_by;   /* action NULL: start */
         int64_t from_us, until_us;
+        /* Who put it into the inventory, and when (the inventory's; NULL
+         * and 0 elsewhere). */
+        const char *added_by;
+        int64_t time_us;
 } Ticket;
 
 /* -EINVAL with err saying what is missing or wrong (id, domain glob,

@@ -10,7 +10,9 @@
 #include <errno.h>
 
 #include "test-helpers.h"
+#include "virtgov/gate.h"
 #include "virtgov/policy.h"
+#include "virtgov/store.h"
 
 static int64_t t(json_t *j, const char *key) {
         int64_t us = 0;
@@ -167,3 +169,70 @@ Test(policy, parse_an_unterminated_buffer) {
         cr_assert(strstr(err.text, "buf.json:2:16: rules[0].require: unknown key 'max_vcpu'"), "%s", err.text);
         free(buf);
 }
+
+/* The gate's decision through a real inventory: the reason it gives. */
+static char *gate_reason(const Policy *p, Store *s, DomainFacts *f, int64_t now) {
+        GateResult g;
+        gate_decide_policy(p, s, NULL, f, "start", "kvm1", now, &g);
+        cr_assert(!g.error, "%s", g.reason);
+        cr_assert_eq(g.verdict, VERDICT_ALLOW, "denied: %s", g.reason);
+        char *why = strdup(g.reason);
+        gate_result_clear(&g);
+        return why;
+}
+
+/* No silent limits: with 10,000 approvals and 10,000 tickets in the
+ * inventory, the gate finds the one that authorizes. The approval of the
+ * domain was put in the middle of the others; the store's query keeps to
+ * the domain's own. Every ticket names the domain (a glob) and only the
+ * last one put in covers now: the gate once read 256 tickets and stopped,
+ * and denied here with "expired". */
+Test(gate, finds_the_one_among_10000_approvals_and_tickets, .timeout = 60) {
+        char *dir = scratch_new(), *db = path_join(dir, "inventory.db");
+        char *xml = read_data(TEST_DATA_DIR "/domxml/full/input.xml", NULL);
+        cr_assert_not_null(xml);
+        DomainFacts *f = NULL;
+        VgError err = { "" };
+        cr_assert_eq(domxml_parse(xml, strlen(xml), &f, &err), 0, "%s", err.text);
+        cr_assert_str_eq(f->name, "web-7");
+        Policy *p = NULL;
+        const char *text = "{ \"mode\": \"enforce\", \"default\": \"deny\", \"rules\": [] }";
+        cr_assert_eq(policy_parse(text, strlen(text), "policy.json", &p, &err), 0, "%s", err.text);
+
+        Store *s = NULL;
+        cr_assert_eq(store_open(db, STORE_CREATE, 1000, &s, &err), 0, "%s", err.text);
+        int64_t now = vg_now_us(), hour = 3600 * INT64_C(1000000);
+        cr_assert_eq(store_begin(s, &err), 0, "%s", err.text);
+        for (int i = 0; i < 10000; i++) {
+                char key[32], id[32];
+                snprintf(key, sizeof(key), "vm-%05d", i);
+                Approval a = { .key = key, .approved_by = "root", .time_us = now };
+                cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
+                if (i == 5000) {
+                        Approval mine = { .key = f->uuid, .approved_by = "judge", .time_us = now };
+                        cr_assert_eq(store_approval_put(s, &mine, &err), 0, "%s", err.text);
+                }
+                snprintf(id, sizeof(id), "T-%05d", i);
+                bool last = i == 9999;
+                Ticket t = { .id = id, .domain_glob = "web-*", .action = "start", .added_by = "root",
+                             .from_us = now - 2 * hour, .until_us = last ? now + hour : now - hour, .time_us = now };
+                cr_assert_eq(store_ticket_put(s, &t, &err), 0, "%s", err.text);
+        }
+        cr_assert_eq(store_commit(s, &err), 0, "%s", err.text);
+
+        char *why = gate_reason(p, s, f, now);
+        cr_expect_str_eq(why, "approved by judge; no rule matches");
+        free(why);
+        cr_assert_eq(store_approval_delete(s, f->uuid, &err), 0, "%s", err.text);
+        why = gate_reason(p, s, f, now);
+        cr_expect_str_eq(why, "change ticket 'T-09999' covers now; no rule matches");
+        free(why);
+
+        store_close(s);
+        policy_free(p);
+        domain_facts_free(f);
+        free(xml);
+        free(db);
+        scratch_remove(dir);
+}
+

@@ -64,12 +64,17 @@ static int user_version(void) {
         return v;
 }
 
-/* What migrations 8 -> 9 and 9 -> 10 changed, taken back. (Back to 8:
- * both, 10 first.) */
+/* What migrations 8 -> 9, 9 -> 10 and 10 -> 11 changed, taken back.
+ * (Back to 8: all three, the newest first.) */
 #define UNDO_SCHEMA_9 \
         "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;" \
         "DROP INDEX events_kind; CREATE INDEX events_kind ON events(kind, time);"
 #define UNDO_SCHEMA_10 "DROP INDEX domains_listing; CREATE INDEX domains_name_uuid ON domains(name, uuid);"
+/* The images' numbers as decimal text again, as schema 10 kept them. */
+#define UNDO_SCHEMA_11 \
+        "CREATE TABLE images_old (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size TEXT NOT NULL," \
+        " dev TEXT NOT NULL, ino TEXT NOT NULL, mtime_ns TEXT NOT NULL, trusted_by TEXT, time TEXT NOT NULL);" \
+        "INSERT INTO images_old SELECT * FROM images; DROP TABLE images; ALTER TABLE images_old RENAME TO images;"
 
 static int count_cb(const Event *e, void *u) {
         (*(int *) u)++;
@@ -381,12 +386,16 @@ Test(store, query_filters) {
         store_close(s);
 }
 
-static int device_line(const StoreRow *row, void *u) {
+/* A flag as the devices' text rows showed it: "1" when set. */
+static const char *flag(bool set) {
+        return set ? "1" : "(null)";
+}
+
+static int device_line(const DeviceRow *row, void *u) {
         char line[512];
         snprintf(line, sizeof(line), "%s %s type=%s source=%s target=%s mac=%s ro=%s shared=%s backing=%s\n",
-                 row->f[DEVICE_DOMAIN], row->f[DEVICE_KIND], row->f[DEVICE_TYPE], row->f[DEVICE_SOURCE],
-                 row->f[DEVICE_TARGET], row->f[DEVICE_MAC], row->f[DEVICE_READONLY], row->f[DEVICE_SHAREABLE],
-                 row->f[DEVICE_BACKING]);
+                 row->domain, row->kind == DEVICE_DISK ? "disk" : "interface", row->type, row->source,
+                 row->target, row->mac, flag(row->readonly), flag(row->shareable), row->backing);
         strcat(u, line);
         return 0;
 }
@@ -434,7 +443,7 @@ Test(store, devices_one_row_each_by_name) {
         /* Facts edited into something that is not JSON before the devices
          * were listed from them (at the migration that made the table):
          * the error names the domain. */
-        raw_exec("UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b';" UNDO_SCHEMA_10 UNDO_SCHEMA_9 "PRAGMA user_version = 8");
+        raw_exec("UPDATE domains SET facts = '{\"disks\": [' WHERE name = 'b';" UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9 "PRAGMA user_version = 8");
         s = open_new();
         VgError e2 = { "" };
         cr_assert_eq(store_devices(s, device_line, out, &e2), -EBADMSG);
@@ -500,7 +509,7 @@ Test(store, migration_fills_devices_from_facts) {
         define_with_facts(s, "m", "u-m", "{\"type\": \"qemu\", \"disks\": [{\"source\": \"/i/m\", \"readonly\": true}],"
                           " \"interfaces\": [{\"mac\": \"52:54:00:00:00:0m\"}]}");
         store_close(s);
-        raw_exec(UNDO_SCHEMA_10 UNDO_SCHEMA_9 "PRAGMA user_version = 8");
+        raw_exec(UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9 "PRAGMA user_version = 8");
         s = open_new();   /* migrates */
         DomainRow *d = NULL;
         VgError err = { "" };
@@ -524,10 +533,10 @@ Test(store, migration_to_10_indexes_the_state_for_listings) {
         Store *s = open_new();
         define_with_facts(s, "m", "u-m", "{\"disks\": [{\"source\": \"/i/m\"}]}");
         store_close(s);
-        raw_exec(UNDO_SCHEMA_10 "PRAGMA user_version = 9");
+        raw_exec(UNDO_SCHEMA_11 UNDO_SCHEMA_10 "PRAGMA user_version = 9");
         s = open_new();   /* migrates */
         store_close(s);
-        cr_assert_eq(user_version(), 10);
+        cr_assert_eq(user_version(), store_schema_version());
         sqlite3 *raw;
         cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
         int old = 0, new = 0;
@@ -782,7 +791,7 @@ Test(store, migration_chains_rows_written_before_the_chain) {
         fill(s, 5);
         store_close(s);
         /* Back to schema 4: the rows as an older virtgov wrote them. */
-        raw_exec("ALTER TABLE events DROP COLUMN prev_hash; ALTER TABLE events DROP COLUMN hash;" UNDO_SCHEMA_10 UNDO_SCHEMA_9
+        raw_exec("ALTER TABLE events DROP COLUMN prev_hash; ALTER TABLE events DROP COLUMN hash;" UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9
                  "PRAGMA user_version = 4");
         sqlite3 *raw;
 
@@ -860,7 +869,7 @@ Test(store, config_facts_are_stored_as_rendered) {
         store_close(s);
 }
 
-static int count_rows(const StoreRow *row, void *u) {
+static int count_rows(const Approval *a, void *u) {
         (*(int *) u)++;
         return 0;
 }
@@ -870,11 +879,11 @@ static int count_rows(const StoreRow *row, void *u) {
  * upgrades it. */
 Test(store, append_mode_reads_an_older_schema_and_never_upgrades_it) {
         Store *s = open_new();
-        StoreRow a = { { "web-7", "alice", NULL, NULL, "root", "2026-11-23T00:00:00.000000Z" } };
+        Approval a = { .key = "web-7", .owner = "alice", .approved_by = "root", .time_us = 1795392000000000 };
         VgError err = { "" };
         cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
         store_close(s);
-        raw_exec(UNDO_SCHEMA_10 UNDO_SCHEMA_9 "PRAGMA user_version = 8");
+        raw_exec(UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9 "PRAGMA user_version = 8");
 
         cr_assert_eq(store_open(db, STORE_APPEND, 1000, &s, &err), 0, "%s", err.text);
         int n = 0;
@@ -882,16 +891,153 @@ Test(store, append_mode_reads_an_older_schema_and_never_upgrades_it) {
         cr_assert_eq(n, 1);
         Event *e = dom_event("domain.prepare", "web-7", "u-7", NULL);
         cr_assert_eq(store_append_event(s, e, &err), -EPROTO);
-        cr_assert(strstr(err.text, "schema version 8, older than this virtgov's 10"), "%s", err.text);
+        char older[128];
+        snprintf(older, sizeof(older), "schema version 8, older than this virtgov's %d", store_schema_version());
+        cr_assert(strstr(err.text, older), "%s", err.text);
         store_close(s);
         cr_assert_eq(user_version(), 8);
 
         s = open_new();   /* a writer upgrades it */
         cr_assert_eq(append(s, e), 0);
         store_close(s);
-        cr_assert_eq(user_version(), 10);
+        cr_assert_eq(user_version(), store_schema_version());
         cr_assert_eq(store_open(db, STORE_APPEND, 1000, &s, &err), 0, "%s", err.text);
         cr_assert_eq(store_append_event(s, e, &err), 1, "the same ref: already there");
         store_close(s);
         event_free(e);
+}
+
+static int keep_image(const ImageRecord *r, void *u) {
+        ImageRecord *out = u;
+        *out = *r;
+        out->path = out->sha256 = out->trusted_by = NULL;   /* the query's: gone after the walk */
+        return 0;
+}
+
+static int typeof_count(const char *sql) {
+        sqlite3 *raw;
+        int n = 0;
+        cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+        cr_assert_eq(sqlite3_exec(raw, sql, count_int, &n, NULL), SQLITE_OK, "%s", sql);
+        sqlite3_close(raw);
+        return n;
+}
+
+/* Schema 11 keeps the images' numbers as INTEGER. An inventory of schema
+ * 10, its numbers decimal text as the older virtgov wrote them (an inode
+ * above INT64_MAX included), is converted by the first writer; events,
+ * domains and the chain are left as they were; the hook's mode reads the
+ * old text numbers as they are before that. */
+Test(store, migration_to_11_makes_image_numbers_integers) {
+        Store *s = open_new();
+        fill(s, 3);
+        define_with_facts(s, "m", "u-m", "{\"disks\": [{\"source\": \"/i/m\"}]}");
+        store_close(s);
+        raw_exec(UNDO_SCHEMA_11 "PRAGMA user_version = 10;"
+                 "INSERT INTO images VALUES ('/i/base', 'aa', '10737418240', '2049', '18446744073709551615',"
+                 " '1763900000123456789', 'root', '2026-11-23T00:00:00.000000Z');"
+                 "INSERT INTO images VALUES ('/i/m', 'bb', '4096', '64768', '131', '-5', NULL,"
+                 " '2026-11-24T00:00:00.000000Z');");
+        cr_assert_eq(typeof_count("SELECT count(*) FROM images WHERE typeof(size) = 'text'"), 2);
+
+        VgError err = { "" };
+        ImageRecord got = { 0 };
+        cr_assert_eq(store_open(db, STORE_APPEND, 1000, &s, &err), 0, "%s", err.text);
+        cr_assert_eq(store_images(s, "/i/m", keep_image, &got, &err), 0, "%s", err.text);
+        cr_assert(got.stat.size == 4096 && got.stat.dev == 64768 && got.stat.ino == 131 && got.stat.mtime_ns == -5);
+        store_close(s);
+        cr_assert_eq(user_version(), 10);
+
+        s = open_new();   /* migrates */
+        cr_assert_eq(user_version(), 11);
+        cr_assert_eq(typeof_count("SELECT count(*) FROM images WHERE typeof(size) = 'integer' AND"
+                                  " typeof(dev) = 'integer' AND typeof(ino) = 'integer' AND typeof(mtime_ns) = 'integer'"), 2);
+        cr_assert_eq(store_images(s, "/i/base", keep_image, &got, &err), 0, "%s", err.text);
+        cr_assert_eq(got.stat.size, 10737418240ULL);
+        cr_assert_eq(got.stat.dev, 2049);
+        cr_assert_eq(got.stat.ino, UINT64_MAX);
+        cr_assert_eq(got.stat.mtime_ns, 1763900000123456789LL);
+        cr_assert_eq(got.time_us, 1795392000000000);
+        cr_assert_eq(store_images(s, "/i/m", keep_image, &got, &err), 0, "%s", err.text);
+        cr_assert(got.stat.size == 4096 && got.stat.ino == 131 && got.stat.mtime_ns == -5);
+
+        /* A new record round-trips every bit. */
+        ImageRecord rec = { .path = "/i/new", .sha256 = "cc", .time_us = 1,
+                            .stat = { .size = 1, .dev = UINT64_MAX - 1, .ino = 1ULL << 63, .mtime_ns = INT64_MIN } };
+        cr_assert_eq(store_image_put(s, &rec, &err), 0, "%s", err.text);
+        cr_assert_eq(store_images(s, "/i/new", keep_image, &got, &err), 0, "%s", err.text);
+        cr_assert(got.stat.dev == UINT64_MAX - 1 && got.stat.ino == 1ULL << 63 && got.stat.mtime_ns == INT64_MIN);
+        cr_assert_eq(count(s, (EventFilter) { 0 }), 4);
+        cr_assert_str_eq(devices_text(s), "m disk type=(null) source=/i/m target=(null) mac=(null) ro=(null)"
+                         " shared=(null) backing=(null)\n");
+        store_close(s);
+        ChainVerify v;
+        cr_assert_eq(verify(&v), 0, "%s", v.problem);
+}
+
+typedef struct Seen {
+        char text[1024];
+} Seen;
+
+static int seen_approval(const Approval *a, void *u) {
+        Seen *s = u;
+        size_t n = strlen(s->text);
+        snprintf(s->text + n, sizeof(s->text) - n, "%s %s %s %lld %s %lld;", a->key, a->owner, a->ticket,
+                 (long long) a->until_us, a->approved_by, (long long) a->time_us);
+        return 0;
+}
+
+static int seen_ticket(const Ticket *t, void *u) {
+        Seen *s = u;
+        size_t n = strlen(s->text);
+        snprintf(s->text + n, sizeof(s->text) - n, "%s %s %s %lld %lld %s %s %lld;", t->id, t->domain_glob, t->action,
+                 (long long) t->from_us, (long long) t->until_us, t->approved_by, t->added_by, (long long) t->time_us);
+        return 0;
+}
+
+static int seen_count(const EventCount *c, void *u) {
+        Seen *s = u;
+        size_t n = strlen(s->text);
+        snprintf(s->text + n, sizeof(s->text) - n, "%s %s %lld %d;", c->kind, c->decision ? c->decision : "-",
+                 (long long) c->count, c->newest_us > 0);
+        return 0;
+}
+
+/* Every field of the typed rows goes in and comes out as it was. */
+Test(store, authorizations_and_counts_round_trip_typed) {
+        Store *s = open_new();
+        VgError err = { "" };
+        Approval a = { .key = "u-7", .owner = "alice", .ticket = "CHG-1", .until_us = 2000000000000000,
+                       .approved_by = "bob", .time_us = 1000000 };
+        cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
+        Approval b = { .key = "web-9", .time_us = 2000000 };
+        cr_assert_eq(store_approval_put(s, &b, &err), 0, "%s", err.text);
+        Ticket t = { .id = "CHG-1", .domain_glob = "web-*", .action = "start", .from_us = 1000000,
+                     .until_us = 3000000, .approved_by = "cab", .added_by = "carol", .time_us = 500000 };
+        cr_assert_eq(store_ticket_put(s, &t, &err), 0, "%s", err.text);
+
+        Seen seen = { "" };
+        cr_assert_eq(store_approvals(s, "web-7", "u-7", seen_approval, &seen, &err), 0, "%s", err.text);
+        cr_assert_str_eq(seen.text, "u-7 alice CHG-1 2000000000000000 bob 1000000;");
+        seen.text[0] = '\0';
+        cr_assert_eq(store_approvals(s, NULL, NULL, seen_approval, &seen, &err), 0, "%s", err.text);
+        cr_assert_str_eq(seen.text, "u-7 alice CHG-1 2000000000000000 bob 1000000;web-9 (null) (null) 0 (null) 2000000;");
+        seen.text[0] = '\0';
+        cr_assert_eq(store_tickets(s, "web-7", NULL, seen_ticket, &seen, &err), 0, "%s", err.text);
+        cr_assert_str_eq(seen.text, "CHG-1 web-* start 1000000 3000000 cab carol 500000;");
+        seen.text[0] = '\0';
+        cr_assert_eq(store_tickets(s, "db-1", "CHG-2", seen_ticket, &seen, &err), 0, "%s", err.text);
+        cr_assert_str_eq(seen.text, "");
+
+        Event *e = dom_event("domain.prepare", "web-7", "u-7", NULL);
+        event_set(&e->decision, "deny");
+        append(s, e);
+        event_free(e);
+        e = dom_event("domain.defined", "web-7", "u-7", NULL);
+        append(s, e);
+        event_free(e);
+        seen.text[0] = '\0';
+        cr_assert_eq(store_event_counts(s, seen_count, &seen, &err), 0, "%s", err.text);
+        cr_assert_str_eq(seen.text, "domain.defined - 1 1;domain.prepare deny 1 1;");
+        store_close(s);
 }
