@@ -12,7 +12,7 @@
 #include "virtgov/cleanup.h"
 
 static const ReportDef *const reports[] = {
-        &report_sprawl, &report_accounts, &report_activity, &report_capacity, &report_software,
+        &report_sprawl, &report_accounts, &report_activity, &report_capacity, &report_software, &report_integrity,
 };
 
 static size_t n_columns(const Report *r) {
@@ -148,6 +148,8 @@ static const char *field_text(json_t *v, char *buf, size_t n) {
 
 /* Where the live facts came from, for the JSON's "sources". */
 static json_t *live_source(Report *r) {
+        if (r->def->offline)
+                return json_string("not used");
         if (!r->conn)
                 return json_string(r->live_note ? r->live_note : "unavailable");
         char *uri = virConnectGetURI(r->conn);   /* the caller frees it */
@@ -219,7 +221,7 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                 }
         } else {
                 printf("virtgov report %s, host %s, %s (UTC)\n", r->def->name, r->host, now);
-                if (!r->conn)
+                if (!r->conn && !r->def->offline)
                         printf("note: live libvirt checks skipped: %s\n", r->live_note ? r->live_note : "unavailable");
                 /* Grouped by category: one pass over the rows per category. */
                 for (size_t k = 0; k < n_cats; k++) {
@@ -392,6 +394,10 @@ static int evidence(Report *r, const char *dir) {
                 "| report-capacity.json / .csv | host resources against running and defined VMs | IT-Grundschutz M 4.349 |\n"
                 "| report-software.json / .csv | libvirt, hypervisor and kernel versions over time | "
                 "ISM-1605 (patching of the isolation layer) |\n"
+                "| report-integrity.json / .csv | the hypervisor's files (QEMU, firmware, libvirt, its config and "
+                "hooks, kernel modules) against their baseline: open drift, accepted drift with its ticket, package "
+                "updates; the last check | ISM-1607 (integrity monitoring of the isolation layer); change "
+                "reconciliation |\n"
                 "| events.json | every recorded event in the window: the audit trail | ISM-1607 (event logging) |\n"
                 "| verification.json | the inventory's integrity check and its events' hash chain (virtgov verify) | ISM-1607 (integrity monitoring) |\n"
                 "| policy.json | %s | configuration standards; trusted builds |\n"
@@ -448,7 +454,7 @@ static int run(Cli *cli, int argc, char **argv) {
                 }
         }
         if (optind + 1 != argc)
-                return cli_usage_error(&cmd_report, "name one report: sprawl, accounts, activity, capacity, software, "
+                return cli_usage_error(&cmd_report, "name one report: sprawl, accounts, activity, capacity, software, integrity, "
                                        "evidence");
         if (csv && cli->json)
                 return cli_usage_error(&cmd_report, "--json and --csv exclude each other");
@@ -466,7 +472,7 @@ static int run(Cli *cli, int argc, char **argv) {
         r.store = cli_open_store(cli);
         if (!r.store)
                 return EXIT_FAIL;
-        if (!offline)
+        if (!offline && (is_evidence || !r.def->offline))
                 live_open(&r);
         else
                 r.live_note = strdup("--no-libvirt");
@@ -488,10 +494,10 @@ static int run(Cli *cli, int argc, char **argv) {
 
 const Command cmd_report = {
         .name = "report",
-        .usage = "report sprawl|accounts|activity|capacity|software [--json | --csv] [--since TIME]\n"
+        .usage = "report sprawl|accounts|activity|capacity|software|integrity [--json | --csv] [--since TIME]\n"
                  "                      [--fail-on-findings] [--stale-days N] [--roster FILE] [--no-libvirt]\n"
                  "       virtgov report evidence --out DIR [--since TIME] [--roster FILE]",
-        .summary = "Situational awareness: sprawl, accounts, activity, capacity, software.",
+        .summary = "Situational awareness: sprawl, accounts, activity, capacity, software, integrity.",
         .help =
         "sprawl    domains never started, stale (not started for --stale-days, default\n"
         "          30), unowned (no owner, or the owner is no account here), transient,\n"
@@ -506,6 +512,9 @@ const Command cmd_report = {
         "capacity  host CPUs and memory against running and defined domains\n"
         "          (overcommit), and storage pools\n"
         "software  libvirt, hypervisor and kernel versions over time\n"
+        "integrity the hypervisor's files against their baseline (virtgov integrity):\n"
+        "          open findings (unexplained, conffile edits), drift accepted with its\n"
+        "          ticket and package updates in the window, and the last check\n"
         "evidence  every report above (JSON and CSV), the events of the window, the\n"
         "          policy, the config and the inventory's integrity and hash-chain\n"
         "          check in --out DIR, with index.md mapping each file to the control\n"

@@ -31,6 +31,7 @@ typedef struct ReportDef {
         const char *summary;
         const char *const *columns;   /* CSV and table columns after category */
         int (*run)(Report *r);        /* 0, or the exit status of an error it has said */
+        bool offline;                 /* reads the inventory only: no libvirt connection */
 } ReportDef;
 
 struct Report {
@@ -65,7 +66,13 @@ void report_add(Report *r, const char *category, bool finding, const char *const
                 const char *why_fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* The reports. */
-extern const ReportDef report_sprawl, report_accounts, report_activity, report_capacity, report_software;
+extern const ReportDef report_sprawl, report_accounts, report_activity, report_capacity, report_software,
+        report_integrity;
+
+/* A row of report integrity for one finding (integrity check prints its
+ * findings through it too). */
+struct IntegrityFinding;
+void report_integrity_finding(Report *r, const struct IntegrityFinding *f);
 
 /* Runs one report into r (store and live connection opened by the caller). */
 int report_run(Report *r);

@@ -291,6 +291,42 @@ int integrity_loaded_modules(const IntegrityContext *ctx, char ***paths, size_t 
         return 0;
 }
 
+static bool covers(const IntegrityRule *rule, const char *path) {
+        size_t n = strlen(rule->path);
+        if (strncmp(path, rule->path, n))
+                return false;
+        return !path[n] || ((rule->recurse || rule->exclude) && (path[n] == '/' || rule->path[n - 1] == '/'));
+}
+
+const IntegrityRule *integrity_rule_for(IntegrityProfile *const *profiles, size_t n, const char *path,
+                                        const char **ret_profile) {
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < profiles[i]->n_rules; j++)
+                        if (profiles[i]->rules[j].exclude && covers(&profiles[i]->rules[j], path))
+                                return NULL;
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < profiles[i]->n_rules; j++)
+                        if (!profiles[i]->rules[j].exclude && covers(&profiles[i]->rules[j], path)) {
+                                *ret_profile = profiles[i]->name;
+                                return &profiles[i]->rules[j];
+                        }
+        return NULL;
+}
+
+const char *drift_class_name(DriftClass c) {
+        return c == DRIFT_PACKAGE_UPDATE ? "package-update" : c == DRIFT_CONFFILE_EDIT ? "conffile-edit" : "unexplained";
+}
+
+void integrity_finding_clear(IntegrityFinding *f) {
+        free(f->path);
+        free(f->profile);
+        free(f->package);
+        free(f->old_version);
+        free(f->new_version);
+        free(f->detail);
+        *f = (IntegrityFinding) { 0 };
+}
+
 /* ---- scanning and comparing ---- */
 
 typedef struct Prev {
@@ -352,7 +388,12 @@ int integrity_compare(const FscanList *baseline, const FscanList *now, Drift **r
                         /* What the baseline said counts, counts. A file the
                          * scan could not read is a change of its own. */
                         x.kind = DRIFT_CHANGED;
-                        x.changed = fscan_diff(a, b, a->attrs);
+                        /* A directory's times and size change with every
+                         * entry added or removed, which are findings of
+                         * their own. */
+                        unsigned mask = a->type == 'd' && b->type == 'd'
+                                      ? a->attrs & ~(FSCAN_MTIME | FSCAN_CTIME | FSCAN_SIZE) : a->attrs;
+                        x.changed = fscan_diff(a, b, mask);
                         if (!x.changed && !(b->error && !a->error))
                                 continue;
                 }

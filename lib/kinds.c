@@ -45,9 +45,16 @@ static const EventKind kinds[] = {
         { "network.port-deleted", "port-deleted", .persistent = -1 },
         { "network.updated",      "updated",      .persistent = -1 },
         /* policy */
-        { "policy.violation", NULL, .flags = KIND_UNAUTHORIZED, .persistent = -1 },
-        { "policy.bypass",    NULL, .flags = KIND_UNAUTHORIZED, .persistent = -1 },
+        { "policy.violation", NULL, .flags = KIND_UNAUTHORIZED | KIND_ALERT, .persistent = -1 },
+        { "policy.bypass",    NULL, .flags = KIND_UNAUTHORIZED | KIND_ALERT, .persistent = -1 },
         { "policy.error",     NULL, .persistent = -1 },
+        /* integrity monitoring of the hypervisor */
+        { "integrity.baseline",       NULL, .flags = KIND_BASELINE, .persistent = -1 },
+        { "integrity.accepted",       NULL, .flags = KIND_BASELINE, .persistent = -1 },
+        { "integrity.package-update", NULL, .flags = KIND_BASELINE, .persistent = -1 },
+        { "integrity.changed",        NULL, .flags = KIND_ALERT, .persistent = -1 },
+        { "integrity.added",          NULL, .flags = KIND_ALERT, .persistent = -1 },
+        { "integrity.removed",        NULL, .flags = KIND_ALERT, .persistent = -1 },
 };
 
 const EventKind *event_kind(const char *name) {

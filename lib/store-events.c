@@ -50,6 +50,8 @@ static int events_sql(const EventFilter *f, char *full, size_t size, VgError *er
                  " actor, %s, hash FROM events WHERE 1", data);
         if (f->domain)
                 strcat(sql, " AND (domain = ?1 OR uuid = ?1)");
+        if (f->kind)
+                strcat(sql, " AND kind = ?19");
         if (f->kind_prefix)
                 /* A range, not LIKE: LIKE is case-insensitive and its
                  * wildcards would need escaping. */
@@ -102,6 +104,7 @@ static void events_bind(sqlite3_stmt *st, const EventFilter *f) {
                 sqlite3_bind_int64(st, 9, f->after_id);
         for (size_t i = 0; f->data_paths && f->data_paths[i]; i++)
                 bind_text(st, (int) (11 + i), f->data_paths[i]);
+        bind_text(st, 19, f->kind);
 }
 
 int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err) {
@@ -129,6 +132,29 @@ int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *u
                 r = store_sql_fail(s, rc, err, "querying events");
         sqlite3_finalize(st);
         return r;
+}
+
+static int take_copy(const Event *e, void *u) {
+        json_t *j = event_to_json(e);
+        int r = j ? event_from_json(j, u, NULL) : -ENOMEM;
+        json_decref(j);
+        if (r == 0)
+                (*(Event **) u)->id = e->id;
+        return r < 0 ? r : 0;
+}
+
+int store_last_event(Store *s, const char *kind, Event **ret, VgError *err) {
+        EventFilter f = { .kind = kind, .limit = 1 };
+        Event *e = NULL;
+        int r = store_query_events(s, &f, take_copy, &e, err);
+        if (r < 0) {
+                event_free(e);
+                return r == -ENOMEM && !(err && err->text[0]) ? vg_error(err, r, "out of memory") : r;
+        }
+        if (!e)
+                return -ENOENT;
+        *ret = e;
+        return 0;
 }
 
 typedef struct CountWalk {

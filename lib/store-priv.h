@@ -12,6 +12,7 @@
  *   store-events.c   event queries and counts
  *   store-domains.c  domain rows, their devices and totals
  *   store-authz.c    approvals, tickets and the trusted-image library
+ *   store-integrity.c  the integrity baseline and its open findings
  *   store.c          open, close, integrity check, small keyed state
  */
 #pragma once
@@ -81,6 +82,15 @@ typedef enum StmtId {
         STMT_IMAGE_PUT,
         STMT_IMAGE_GET,
         STMT_IMAGES_ALL,
+        STMT_BASELINE_ALL,
+        STMT_BASELINE_PUT,
+        STMT_BASELINE_DELETE,
+        STMT_BASELINE_DELETE_PROFILE,
+        STMT_FINDINGS_ALL,
+        STMT_FINDING_PUT,
+        STMT_FINDING_DELETE,
+        STMT_FINDINGS_DELETE_PROFILE,
+        STMT_DOMAIN_PATHS,
         STMT_BEGIN,
         STMT_COMMIT,
         STMT_ROLLBACK,

@@ -154,6 +154,30 @@ static const struct {
           "  size INTEGER NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
           "  trusted_by TEXT,"
           "  time TEXT NOT NULL);", store_images_to_integers },
+        /* 11 -> 12: integrity monitoring. The baseline, one row per watched
+         * file (never its content; numbers as the int64 of their bits), and
+         * the open findings of the last check. */
+        { "CREATE TABLE integrity_files ("
+          "  path TEXT PRIMARY KEY,"
+          "  profile TEXT NOT NULL,"
+          "  type TEXT NOT NULL,"
+          "  attrs INTEGER NOT NULL,"
+          "  mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL,"
+          "  size INTEGER NOT NULL, ino INTEGER NOT NULL, dev INTEGER NOT NULL,"
+          "  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
+          "  target TEXT, xattrs TEXT, sha256 TEXT,"
+          "  error INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+          "CREATE INDEX integrity_files_profile ON integrity_files(profile);"
+          "CREATE TABLE integrity_findings ("
+          "  path TEXT PRIMARY KEY,"
+          "  profile TEXT,"
+          "  kind TEXT NOT NULL CHECK (kind IN ('added', 'removed', 'changed')),"
+          "  class TEXT NOT NULL,"
+          "  changed INTEGER NOT NULL,"
+          "  package TEXT, old_version TEXT, new_version TEXT,"
+          "  detail TEXT,"
+          "  first_seen TEXT NOT NULL,"
+          "  last_seen TEXT NOT NULL);", NULL },
 };
 
 int store_schema_version(void) {

@@ -56,6 +56,13 @@
         "     (?9 IS NOT NULL AND ?15 IS NULL AND config_facts IS NULL AND excluded.facts IS NOT facts))" \
         "    THEN 1 END"
 
+/* The integrity tables' columns, in the order store-integrity.c reads and
+ * binds them. */
+#define BASELINE_COLUMNS \
+        "path, profile, type, attrs, mode, uid, gid, size, ino, dev, mtime_ns, ctime_ns, target, xattrs, sha256, error"
+#define FINDING_COLUMNS \
+        "path, profile, kind, class, changed, package, old_version, new_version, detail, first_seen, last_seen"
+
 static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_INSERT_EVENT] =
                 "INSERT INTO events (time, ref, source, kind, host, domain, uuid, decision, reason, actor, data,"
@@ -133,6 +140,21 @@ static const char *const stmt_sql[_STMT_MAX] = {
                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         [STMT_IMAGE_GET] = "SELECT path, sha256, size, dev, ino, mtime_ns, trusted_by, time FROM images WHERE path = ?1",
         [STMT_IMAGES_ALL] = "SELECT path, sha256, size, dev, ino, mtime_ns, trusted_by, time FROM images ORDER BY path",
+        /* By path, in byte order: fscan_find's bsearch relies on it. */
+        [STMT_BASELINE_ALL] = "SELECT " BASELINE_COLUMNS " FROM integrity_files ORDER BY path",
+        [STMT_BASELINE_PUT] = "INSERT OR REPLACE INTO integrity_files (" BASELINE_COLUMNS ")"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        [STMT_BASELINE_DELETE] = "DELETE FROM integrity_files WHERE path = ?1",
+        [STMT_BASELINE_DELETE_PROFILE] = "DELETE FROM integrity_files WHERE profile = ?1",
+        [STMT_FINDINGS_ALL] = "SELECT " FINDING_COLUMNS " FROM integrity_findings ORDER BY path",
+        [STMT_FINDING_PUT] = "INSERT OR REPLACE INTO integrity_findings (" FINDING_COLUMNS ")"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        [STMT_FINDING_DELETE] = "DELETE FROM integrity_findings WHERE path = ?1",
+        [STMT_FINDINGS_DELETE_PROFILE] = "DELETE FROM integrity_findings WHERE profile = ?1",
+        /* The isolation profile watches what the domains run. */
+        [STMT_DOMAIN_PATHS] = "SELECT DISTINCT json_extract(coalesce(config_facts, facts), '$.emulator') AS p"
+                              " FROM domains WHERE state != 'undefined' AND json_valid(coalesce(config_facts, facts))"
+                              " AND p IS NOT NULL ORDER BY p",
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
         [STMT_COMMIT] = "COMMIT",
         [STMT_ROLLBACK] = "ROLLBACK",

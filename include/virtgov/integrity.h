@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "virtgov/cleanup.h"
 #include "virtgov/fscan.h"
@@ -83,6 +84,12 @@ int integrity_profile_parse(const char *name, const char *text, size_t len, cons
  */
 int integrity_loaded_modules(const IntegrityContext *ctx, char ***paths, size_t *n, VgError *err);
 
+/* The rule that watches path: the first of the profiles' rules that
+ * names it or a directory above it (NULL when none does, or an exclusion
+ * does), with its profile's name in *ret_profile. */
+const IntegrityRule *integrity_rule_for(IntegrityProfile *const *profiles, size_t n, const char *path,
+                                        const char **ret_profile);
+
 /* ---- scanning and comparing ---- */
 
 /*
@@ -108,6 +115,30 @@ typedef struct Drift {
 /* The drift from baseline to now, in path order: both sorted lists
  * walked once. *ret points into both lists; free it with free(). */
 int integrity_compare(const FscanList *baseline, const FscanList *now, Drift **ret, size_t *n_ret);
+
+typedef enum DriftClass {
+        DRIFT_UNEXPLAINED,        /* a finding */
+        DRIFT_PACKAGE_UPDATE,     /* matches what a dpkg transaction installed since */
+        DRIFT_CONFFILE_EDIT,      /* a package's conffile, edited by hand */
+} DriftClass;
+
+const char *drift_class_name(DriftClass c);   /* "unexplained", "package-update", "conffile-edit" */
+
+/* One finding of a check, as the inventory keeps it until it is accepted
+ * or goes away. Strings are owned by the result that holds it. */
+typedef struct IntegrityFinding {
+        char *path;
+        char *profile;
+        DriftKind kind;
+        DriftClass cls;
+        unsigned changed;         /* FscanAttr */
+        char *package, *old_version, *new_version;   /* package-update, conffile-edit */
+        char *detail;             /* JSON text: each changed attribute's old and new value */
+        bool is_new;              /* not among the findings of the check before */
+        int64_t first_seen_us, last_seen_us;   /* as the inventory keeps it */
+} IntegrityFinding;
+
+void integrity_finding_clear(IntegrityFinding *f);
 
 /* The SHA-256 over every entry of l, all its fields, in order: what the
  * baseline event carries, so that an edited baseline row is caught. */

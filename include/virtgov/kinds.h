@@ -28,6 +28,11 @@ typedef enum EventKindFlag {
         KIND_LIFECYCLE = 1 << 5,
         /* It brings an unknown or undefined domain into being, shut off. */
         KIND_DEFINES = 1 << 6,
+        /* Something to act on: the syslog copy goes out at warning. */
+        KIND_ALERT = 1 << 7,
+        /* It changes the integrity baseline and carries the digest of the
+         * whole baseline afterwards (integrity-run.h). */
+        KIND_BASELINE = 1 << 8,
 } EventKindFlag;
 
 typedef struct EventKind {

@@ -30,6 +30,7 @@
 #include "virtgov/cleanup.h"
 #include "virtgov/event.h"
 #include "virtgov/image.h"
+#include "virtgov/integrity.h"
 #include "virtgov/ticket.h"
 #include "virtgov/util.h"
 
@@ -90,7 +91,8 @@ void store_rollback(Store *s);
 
 typedef struct EventFilter {
         const char *domain;       /* name or UUID */
-        const char *kind_prefix;  /* "domain.", "network.start", ... */
+        const char *kind;         /* exactly this kind */
+        const char *kind_prefix;  /* "domain.", "network.start" (and network.started), ... */
         const char *source;
         const char *network;      /* data.network */
         const char *host;
@@ -114,6 +116,9 @@ typedef int (*EventCallback)(const Event *e, void *userdata);
 /* Calls cb for each matching event in time order (id order with after_id). A negative return from
  * cb stops the walk and is returned. */
 int store_query_events(Store *s, const EventFilter *f, EventCallback cb, void *userdata, VgError *err);
+
+/* The newest event of this kind, a copy (event_free); -ENOENT when none. */
+int store_last_event(Store *s, const char *kind, Event **ret, VgError *err);
 
 /* A domain's row. In store_list_domains' callback it is borrowed: its
  * strings are the query's, valid until the callback returns. From
@@ -285,3 +290,31 @@ int store_chain_hash(Store *s, int64_t id, char hex[CHAIN_HEX_SIZE], VgError *er
 
 /* SQLite's integrity_check: "ok", or the first problems (then -EIO). */
 int store_integrity_check(Store *s, char **ret, VgError *err);
+
+/* ---- integrity monitoring (store-integrity.c) ----
+ *
+ * The baseline: one row per watched file (fscan.h's FscanFile, its tag the
+ * profile), never its content. Changed only in a transaction that also
+ * appends the event carrying the new digest (integrity-run.h). */
+
+/* The whole baseline, in path order. */
+int store_baseline_load(Store *s, FscanList **ret, VgError *err);
+/* The rows of these profiles (NULL-ended) replaced by l's. */
+int store_baseline_replace(Store *s, const char *const *profiles, const FscanList *l, VgError *err);
+/* One file's row, inserted or replaced (f->tag: its profile). */
+int store_baseline_put(Store *s, const FscanFile *f, VgError *err);
+int store_baseline_remove(Store *s, const char *path, VgError *err);
+
+/* The open findings of the last check, in path order. Borrowed: valid
+ * during the callback. */
+typedef int (*FindingCallback)(const IntegrityFinding *f, void *userdata);
+int store_findings(Store *s, FindingCallback cb, void *u, VgError *err);
+/* The findings of these profiles (NULL-ended) replaced by f[0..n): each
+ * keeps its first_seen_us (0: now_us), and is last seen now_us. */
+int store_findings_replace(Store *s, const char *const *profiles, const IntegrityFinding *f, size_t n, int64_t now_us,
+                           VgError *err);
+int store_findings_remove(Store *s, const char *path, VgError *err);
+
+/* What the defined domains name that QEMU runs or reads: their emulators,
+ * NULL-ended (*n without the NULL), each once. */
+int store_domain_paths(Store *s, char ***ret, size_t *n, VgError *err);

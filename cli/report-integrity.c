@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* report integrity: the hypervisor's files against their baseline. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "virtgov/cleanup.h"
+#include "virtgov/integrity-run.h"
+
+static const char *const columns[] = { "path", "profile", "kind", "changed", "package", "ticket", "actor", "time",
+                                       NULL };
+
+/* "mode 0755 -> 4755, sha256": the short values shown, the long named. */
+static void summary(const char *detail, char *buf, size_t n) {
+        json_t *o = detail ? json_loads(detail, 0, NULL) : NULL, *v;
+        const char *key;
+        size_t k = 0;
+        buf[0] = '\0';
+        json_object_foreach(o, key, v) {
+                json_t *was = json_object_get(v, "was"), *now = json_object_get(v, "now");
+                bool brief = strcmp(key, "sha256") && strcmp(key, "xattrs") && strcmp(key, "error") &&
+                             strcmp(key, "mtime") && strcmp(key, "ctime");
+                char a[96], b[96];
+                snprintf(a, sizeof(a), "%s", json_is_string(was) ? json_string_value(was) : "");
+                snprintf(b, sizeof(b), "%s", json_is_string(now) ? json_string_value(now) : "");
+                if (json_is_integer(was))
+                        snprintf(a, sizeof(a), "%lld", (long long) json_integer_value(was));
+                if (json_is_integer(now))
+                        snprintf(b, sizeof(b), "%lld", (long long) json_integer_value(now));
+                if (!strcmp(key, "error"))
+                        k += (size_t) snprintf(buf + k, k < n ? n - k : 0, "%sunreadable: %s", k ? ", " : "",
+                                               json_string_value(v) ? json_string_value(v) : "?");
+                else if (brief)
+                        k += (size_t) snprintf(buf + k, k < n ? n - k : 0, "%s%s %s -> %s", k ? ", " : "", key, a, b);
+                else
+                        k += (size_t) snprintf(buf + k, k < n ? n - k : 0, "%s%s", k ? ", " : "", key);
+        }
+        json_decref(o);
+}
+
+void report_integrity_finding(Report *r, const IntegrityFinding *f) {
+        char changed[256] = "", why[1024], first[VG_TIME_MAX];
+        size_t k = 0;
+        for (unsigned a = 1; a <= FSCAN_SHA256; a <<= 1)
+                if (f->changed & a)
+                        k += (size_t) snprintf(changed + k, k < sizeof(changed) ? sizeof(changed) - k : 0, "%s%s",
+                                               k ? "," : "", fscan_attr_name(a));
+        summary(f->detail, why, sizeof(why));
+        vg_time_format(f->first_seen_us ? f->first_seen_us : r->now_us, first);
+        /* Category names are literals: they outlive the report. */
+        const char *cat = f->cls == DRIFT_PACKAGE_UPDATE ? "package_update"
+                        : f->cls == DRIFT_CONFFILE_EDIT ? "conffile_edit" : "unexplained";
+        const char *kind = drift_kind_name(f->kind);
+        if (f->kind == DRIFT_CHANGED)
+                report_add(r, cat, f->cls != DRIFT_PACKAGE_UPDATE,
+                           REPORT_COLS(f->path, f->profile, kind, changed, f->package, NULL, NULL, first), NULL,
+                           "%s%s%s", why, f->package ? "; package " : "", f->package ? f->package : "");
+        else
+                report_add(r, cat, f->cls != DRIFT_PACKAGE_UPDATE,
+                           REPORT_COLS(f->path, f->profile, kind, NULL, f->package, NULL, NULL, first), NULL,
+                           "%s since the baseline", kind);
+}
+
+static int open_finding(const IntegrityFinding *f, void *u) {
+        report_integrity_finding(u, f);
+        return 0;
+}
+
+/* What was folded into the baseline in the window, and on whose word. */
+static int history(const Event *e, void *u) {
+        Report *r = u;
+        json_t *paths = json_object_get(e->data, "paths"), *p;
+        const char *ticket = json_string_value(json_object_get(e->data, "ticket"));
+        const char *reason = json_string_value(json_object_get(e->data, "reason"));
+        bool package = !strcmp(e->kind, "integrity.package-update");
+        size_t i;
+        json_array_foreach(paths, i, p)
+                report_add(r, package ? "package_updates" : "accepted", false,
+                           REPORT_COLS(json_string_value(p), NULL, NULL, NULL,
+                                       json_string_value(json_object_get(e->data, "package")), ticket, e->actor,
+                                       e->time), NULL,
+                           "%s%s%s", package ? "matches the package dpkg installed" : "accepted",
+                           reason ? ": " : "", reason ? reason : "");
+        return 0;
+}
+
+static int run(Report *r) {
+        VgError err = { "" };
+        int k = integrity_verify_baseline(r->store, NULL, &err);
+        if (k == -ENOENT)
+                report_add(r, "baseline", true, REPORT_COLS(NULL), NULL,
+                           "no integrity baseline: nothing is monitored ('virtgov integrity baseline')");
+        else if (k == -EBADMSG)
+                report_add(r, "baseline", true, REPORT_COLS(NULL), NULL, "%s", err.text);
+        else if (k < 0)
+                return cli_error("%s", err.text);
+        if (store_findings(r->store, open_finding, r, &err) < 0)
+                return cli_error("%s", err.text);
+        static const char *const kinds[] = { "integrity.accepted", "integrity.package-update" };
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                EventFilter f = { .kind_prefix = kinds[i], .since_us = r->since_us };
+                if (store_query_events(r->store, &f, history, r, &err) < 0)
+                        return cli_error("%s", err.text);
+        }
+        _cleanup_free_ char *last = NULL;
+        k = store_meta_get(r->store, "integrity.last_check", &last, &err);
+        if (k < 0 && k != -ENOENT)
+                return cli_error("%s", err.text);
+        r->sections = json_pack("{s:o}", "last_check", last ? json_loads(last, 0, NULL) ?: json_null() : json_null());
+        return 0;
+}
+
+const ReportDef report_integrity = {
+        .name = "integrity",
+        .summary = "the hypervisor's files against their baseline: open findings, accepted drift, package updates",
+        .columns = columns,
+        .run = run,
+        .offline = true,
+};

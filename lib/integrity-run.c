@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "virtgov/integrity-run.h"
+#include "virtgov/kinds.h"
+#include "vg-paths.h"
+
+void integrity_result_clear(IntegrityResult *r) {
+        for (size_t i = 0; i < r->n; i++)
+                integrity_finding_clear(&r->findings[i]);
+        free(r->findings);
+        *r = (IntegrityResult) { 0 };
+}
+
+/* ---- what is watched ---- */
+
+typedef struct Profiles {
+        IntegrityProfile **v;
+        size_t n;
+        char **names;             /* NULL-ended, for the store */
+        /* The isolation profile's context and what it points into. */
+        char **domain_paths;
+        size_t n_domain_paths;
+        char modules_dir[300], kernel[300];
+} Profiles;
+
+static void profiles_clear(Profiles *p) {
+        for (size_t i = 0; i < p->n; i++)
+                integrity_profile_free(p->v[i]);
+        free(p->v);
+        config_strv_free(p->names);
+        for (size_t i = 0; i < p->n_domain_paths; i++)
+                free(p->domain_paths[i]);
+        free(p->domain_paths);
+        *p = (Profiles) { 0 };
+}
+
+/* The profiles asked for (else the config's), loaded with what the
+ * domains in the inventory name and what the kernel runs now. */
+static int profiles_load(Store *s, const Config *c, const char *const *names, Profiles *p, VgError *err) {
+        *p = (Profiles) { 0 };
+        p->names = names ? NULL : config_split(c->integrity_profiles);
+        if (names) {
+                size_t n = 0;
+                while (names[n])
+                        n++;
+                if (!(p->names = calloc(n + 1, sizeof(char *))))
+                        return vg_error(err, -ENOMEM, "out of memory");
+                for (size_t i = 0; i < n; i++)
+                        if (!(p->names[i] = strdup(names[i])))
+                                return vg_error(err, -ENOMEM, "out of memory");
+        }
+        if (!p->names || !p->names[0])
+                return vg_error(err, -EINVAL, "no integrity profile: set integrity_profiles in %s",
+                                c->path ? c->path : "the config");
+        int r = store_domain_paths(s, &p->domain_paths, &p->n_domain_paths, err);
+        if (r < 0)
+                return r;
+        struct utsname u;
+        if (uname(&u) == 0) {
+                snprintf(p->modules_dir, sizeof(p->modules_dir), "/lib/modules/%s", u.release);
+                snprintf(p->kernel, sizeof(p->kernel), "/boot/vmlinuz-%s", u.release);
+        }
+        const char *own[] = { c->hook_binary, VG_DEFAULT_BINDIR "/virtgov", VG_DEFAULT_SBINDIR "/virtgov-inventoryd",
+                              c->path ? c->path : VG_DEFAULT_CONFIG, c->policy, c->integrity_dir, NULL };
+        static const char *const nvram[] = { "/var/lib/libvirt/qemu/nvram", NULL };
+        IntegrityContext ctx = { .domain_paths = (const char *const *) p->domain_paths, .nvram_paths = nvram,
+                                 .own_paths = own, .modules_dir = p->modules_dir[0] ? p->modules_dir : NULL,
+                                 .kernel_image = p->kernel[0] ? p->kernel : NULL };
+        for (size_t i = 0; p->names[i]; i++) {
+                IntegrityProfile *prof = NULL;
+                if ((r = integrity_profile_load(p->names[i], c->integrity_dir, &ctx, &prof, err)) < 0)
+                        return r;
+                if (vg_grow((void **) &p->v, &p->n, sizeof(*p->v)) < 0) {
+                        integrity_profile_free(prof);
+                        return vg_error(err, -ENOMEM, "out of memory");
+                }
+                p->v[p->n - 1] = prof;
+        }
+        return 0;
+}
+
+static bool profile_named(const Profiles *p, const char *name) {
+        for (size_t i = 0; name && p->names[i]; i++)
+                if (!strcmp(p->names[i], name))
+                        return true;
+        return false;
+}
+
+/* ---- the baseline and its digest ---- */
+
+/* The newest digest an event recorded for the baseline, or "". */
+static int newest_digest(Store *s, char hex[FSCAN_SHA256_HEX], VgError *err) {
+        int64_t best = 0;
+        hex[0] = '\0';
+        for (const EventKind *k = NULL; (k = event_kind_next(k, KIND_BASELINE));) {
+                Event *e = NULL;
+                int r = store_last_event(s, k->name, &e, err);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                const char *d = json_string_value(json_object_get(e->data, "digest"));
+                if (e->id > best && d) {
+                        best = e->id;
+                        snprintf(hex, FSCAN_SHA256_HEX, "%s", d);
+                }
+                event_free(e);
+        }
+        return 0;
+}
+
+int integrity_verify_baseline(Store *s, FscanList **ret, VgError *err) {
+        _cleanup_(fscan_list_freep) FscanList *base = NULL;
+        char want[FSCAN_SHA256_HEX], have[FSCAN_SHA256_HEX];
+        int r = store_baseline_load(s, &base, err);
+        if (r == 0)
+                r = newest_digest(s, want, err);
+        if (r < 0)
+                return r;
+        if (!want[0] && !base->n)
+                return vg_error(err, -ENOENT, "no integrity baseline: take one with 'virtgov integrity baseline'");
+        integrity_digest(base, have);
+        if (strcmp(want, have))
+                return vg_error(err, -EBADMSG, "the integrity baseline (%zu files) does not match its newest "
+                                "recorded digest: %s recorded, %s now: it was changed outside virtgov",
+                                base->n, want[0] ? want : "none", have);
+        if (ret)
+                *ret = TAKE_PTR(base);
+        return 0;
+}
+
+/* An event that changes the baseline: it carries the new digest, so it
+ * must be appended after the rows change, in their transaction. */
+static int baseline_event(Store *s, const char *kind, const IntegrityRequest *req, json_t *data,
+                          char digest[FSCAN_SHA256_HEX], VgError *err) {
+        _cleanup_(fscan_list_freep) FscanList *all = NULL;
+        int r = store_baseline_load(s, &all, err);
+        if (r < 0) {
+                json_decref(data);
+                return r;
+        }
+        integrity_digest(all, digest);
+        _cleanup_(event_freep) Event *e = event_new(req->source ? req->source : "cli", kind);
+        if (!e) {
+                json_decref(data);
+                return vg_error(err, -ENOMEM, "out of memory");
+        }
+        event_set(&e->actor, req->actor);
+        json_object_update(e->data, data);
+        json_decref(data);
+        json_object_set_new(e->data, "digest", json_string(digest));
+        json_object_set_new(e->data, "files", json_integer((json_int_t) all->n));
+        r = store_append_event(s, e, err);
+        return r < 0 ? r : 0;
+}
+
+static json_t *names_json(char **names) {
+        json_t *a = json_array();
+        for (size_t i = 0; names && names[i]; i++)
+                json_array_append_new(a, json_string(names[i]));
+        return a;
+}
+
+int integrity_take_baseline(Store *s, const Config *c, const IntegrityRequest *req, IntegrityResult *res,
+                            VgError *err) {
+        Profiles p;
+        _cleanup_(fscan_list_freep) FscanList *l = NULL;
+        *res = (IntegrityResult) { 0 };
+        int r = profiles_load(s, c, req->profiles, &p, err);
+        if (r == 0)
+                r = integrity_scan(p.v, p.n, NULL, true, 0, &l, err);
+        if (r == 0 && (r = store_begin(s, err)) == 0) {
+                r = store_baseline_replace(s, (const char *const *) p.names, l, err);
+                if (r == 0)
+                        r = baseline_event(s, "integrity.baseline", req,
+                                           json_pack("{s:o, s:I, s:I, s:I}", "profiles", names_json(p.names),
+                                                     "scanned", (json_int_t) l->n, "bytes",
+                                                     (json_int_t) l->bytes_hashed, "unreadable",
+                                                     (json_int_t) l->n_errors), res->digest, err);
+                /* Its findings are answered: they were against the old one. */
+                if (r == 0)
+                        r = store_findings_replace(s, (const char *const *) p.names, NULL, 0, vg_now_us(), err);
+                if (r == 0)
+                        r = store_commit(s, err);
+                if (r < 0)
+                        store_rollback(s);
+        }
+        if (r == 0) {
+                res->n_files = l->n;
+                res->n_hashed = l->n_hashed;
+        }
+        profiles_clear(&p);
+        return r;
+}
+
+/* ---- checking ---- */
+
+/* The baseline's entries of the profiles checked, borrowed: a check of
+ * one profile says nothing of another's files. */
+static int baseline_view(const FscanList *base, const Profiles *p, FscanList *view) {
+        *view = (FscanList) { 0 };
+        view->files = malloc((base->n ? base->n : 1) * sizeof(FscanFile));
+        if (!view->files)
+                return -ENOMEM;
+        for (size_t i = 0; i < base->n; i++)
+                if (profile_named(p, base->files[i].tag))
+                        view->files[view->n++] = base->files[i];
+        return 0;
+}
+
+static json_t *attr_value(const FscanFile *f, unsigned attr) {
+        char buf[64];
+        switch (attr) {
+        case FSCAN_TYPE: snprintf(buf, sizeof(buf), "%c", f->type); return json_string(buf);
+        case FSCAN_MODE: snprintf(buf, sizeof(buf), "%04o", f->mode); return json_string(buf);
+        case FSCAN_UID: return json_integer(f->uid);
+        case FSCAN_GID: return json_integer(f->gid);
+        case FSCAN_SIZE: return json_integer((json_int_t) f->size);
+        case FSCAN_INODE:
+                snprintf(buf, sizeof(buf), "%llu:%llu", (unsigned long long) f->dev, (unsigned long long) f->ino);
+                return json_string(buf);
+        case FSCAN_MTIME: case FSCAN_CTIME: {
+                char t[VG_TIME_MAX];
+                vg_time_format((attr == FSCAN_MTIME ? f->mtime_ns : f->ctime_ns) / 1000, t);
+                return json_string(t);
+        }
+        case FSCAN_TARGET: return event_json_string(f->target);
+        case FSCAN_XATTRS: return event_json_string(f->xattrs);
+        default: return f->sha256[0] ? json_string(f->sha256) : json_null();
+        }
+}
+
+/* Each changed attribute's old and new value, as JSON text. */
+static char *drift_detail(const Drift *d) {
+        json_t *o = json_object();
+        for (unsigned a = 1; a <= FSCAN_SHA256; a <<= 1)
+                if (d->changed & a)
+                        json_object_set_new(o, fscan_attr_name(a), json_pack("{s:o, s:o}", "was",
+                                            attr_value(d->was, a), "now", attr_value(d->now, a)));
+        if (d->now && d->now->error)
+                json_object_set_new(o, "error", json_string(strerror(-d->now->error)));
+        char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(o);
+        return text;
+}
+
+static int finding_from(const Drift *d, IntegrityFinding *f) {
+        const FscanFile *x = d->now ? d->now : d->was;
+        *f = (IntegrityFinding) { .kind = d->kind, .cls = DRIFT_UNEXPLAINED, .changed = d->changed };
+        f->path = strdup(x->path);
+        f->profile = x->tag ? strdup(x->tag) : NULL;
+        f->detail = drift_detail(d);
+        return f->path && f->detail && (f->profile || !x->tag) ? 0 : -ENOMEM;
+}
+
+typedef struct Seen {
+        IntegrityResult *res;
+} Seen;
+
+/* A finding the check before had too (same path, kind and class) is not
+ * new: its event was recorded then. */
+static int mark_old(const IntegrityFinding *old, void *u) {
+        IntegrityResult *res = ((Seen *) u)->res;
+        for (size_t i = 0; i < res->n; i++) {
+                IntegrityFinding *f = &res->findings[i];
+                if (!strcmp(f->path, old->path) && f->kind == old->kind && f->cls == old->cls) {
+                        f->is_new = false;
+                        f->first_seen_us = old->first_seen_us;
+                }
+        }
+        return 0;
+}
+
+static int finding_event(Store *s, const IntegrityRequest *req, const IntegrityFinding *f, VgError *err) {
+        char kind[64];
+        snprintf(kind, sizeof(kind), "integrity.%s", drift_kind_name(f->kind));
+        _cleanup_(event_freep) Event *e = event_new(req->source ? req->source : "cli", kind);
+        if (!e)
+                return vg_error(err, -ENOMEM, "out of memory");
+        event_set(&e->actor, req->actor);
+        json_t *changed = json_array();
+        for (unsigned a = 1; a <= FSCAN_SHA256; a <<= 1)
+                if (f->changed & a)
+                        json_array_append_new(changed, json_string(fscan_attr_name(a)));
+        char reason[600];
+        snprintf(reason, sizeof(reason), "%s: %s%s", drift_class_name(f->cls), drift_kind_name(f->kind),
+                 f->kind == DRIFT_CHANGED ? " (see data.changed)" : "");
+        event_set(&e->reason, reason);
+        json_object_set_new(e->data, "path", event_json_string(f->path));
+        json_object_set_new(e->data, "profile", event_json_string(f->profile));
+        json_object_set_new(e->data, "class", json_string(drift_class_name(f->cls)));
+        json_object_set_new(e->data, "changed", changed);
+        json_object_set_new(e->data, "detail", json_loads(f->detail, 0, NULL) ?: json_null());
+        if (f->package)
+                json_object_set_new(e->data, "package", json_pack("{s:s, s:s?, s:s?}", "name", f->package,
+                                                                  "old_version", f->old_version, "new_version",
+                                                                  f->new_version));
+        int r = store_append_event(s, e, err);
+        return r < 0 ? r : 0;
+}
+
+/* Records what the check found, in one transaction. */
+static int check_record(Store *s, const Config *c, const IntegrityRequest *req, const Profiles *p,
+                        IntegrityResult *res, const FscanList *scan, VgError *err) {
+        int64_t now = vg_now_us();
+        int r = store_begin(s, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r == 0 && i < res->n; i++)
+                if (res->findings[i].is_new)
+                        r = finding_event(s, req, &res->findings[i], err);
+        if (r == 0)
+                r = store_findings_replace(s, (const char *const *) p->names, res->findings, res->n, now, err);
+        if (r == 0) {
+                size_t open = 0;
+                for (size_t i = 0; i < res->n; i++)
+                        open += res->findings[i].cls != DRIFT_PACKAGE_UPDATE;
+                char t[VG_TIME_MAX];
+                vg_time_format(now, t);
+                json_t *j = json_pack("{s:s, s:o, s:b, s:I, s:I, s:I, s:I}", "time", t, "profiles",
+                                      names_json(p->names), "full", req->full, "files", (json_int_t) scan->n,
+                                      "hashed", (json_int_t) scan->n_hashed, "findings", (json_int_t) res->n,
+                                      "open", (json_int_t) open);
+                _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+                json_decref(j);
+                r = text ? store_meta_set(s, "integrity.last_check", text, err) : -ENOMEM;
+        }
+        (void) c;
+        if (r == 0)
+                r = store_commit(s, err);
+        if (r < 0)
+                store_rollback(s);
+        return r;
+}
+
+int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, IntegrityResult *res, VgError *err) {
+        Profiles p;
+        _cleanup_(fscan_list_freep) FscanList *base = NULL, *scan = NULL;
+        FscanList view = { 0 };
+        Drift *drift = NULL;
+        size_t n = 0;
+        *res = (IntegrityResult) { 0 };
+        int r = profiles_load(s, c, req->profiles, &p, err);
+        if (r == 0)
+                r = integrity_verify_baseline(s, &base, err);
+        if (r == 0)
+                r = baseline_view(base, &p, &view) < 0 ? vg_error(err, -ENOMEM, "out of memory") : 0;
+        if (r == 0)
+                r = integrity_scan(p.v, p.n, &view, req->full, 0, &scan, err);
+        if (r == 0 && integrity_compare(&view, scan, &drift, &n) < 0)
+                r = vg_error(err, -ENOMEM, "out of memory");
+        if (r == 0 && n && !(res->findings = calloc(n, sizeof(*res->findings))))
+                r = vg_error(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                res->n++;
+                if (finding_from(&drift[i], &res->findings[i]) < 0)
+                        r = vg_error(err, -ENOMEM, "out of memory");
+                res->findings[i].is_new = true;
+        }
+        Seen seen = { res };
+        if (r == 0)
+                r = store_findings(s, mark_old, &seen, err);
+        if (r == 0)
+                r = check_record(s, c, req, &p, res, scan, err);
+        if (r == 0) {
+                res->n_files = scan->n;
+                res->n_hashed = scan->n_hashed;
+                integrity_digest(base, res->digest);
+        }
+        free(drift);
+        free(view.files);
+        profiles_clear(&p);
+        if (r < 0)
+                integrity_result_clear(res);
+        return r;
+}
+
+/* ---- accepting ---- */
+
+typedef struct TicketCheck {
+        int64_t now;
+        bool found, current;
+} TicketCheck;
+
+static int ticket_seen(const Ticket *t, void *u) {
+        TicketCheck *tc = u;
+        tc->found = true;
+        tc->current |= t->from_us <= tc->now && tc->now < t->until_us;
+        return 0;
+}
+
+/* Reconciling drift with an authorized change: the ticket must be one the
+ * inventory holds (virtgov ticket add|import), open now. */
+static int ticket_valid(Store *s, const char *id, VgError *err) {
+        TicketCheck tc = { .now = vg_now_us() };
+        int r = store_tickets(s, NULL, id, ticket_seen, &tc, err);
+        if (r < 0)
+                return r;
+        if (!tc.found)
+                return vg_error(err, -EPERM, "no ticket '%s' in the inventory: add it with 'virtgov ticket add'", id);
+        if (!tc.current)
+                return vg_error(err, -EPERM, "ticket '%s' does not cover now: its window is closed", id);
+        return 0;
+}
+
+typedef struct Open {
+        IntegrityResult *res;
+} Open;
+
+static int collect_open(const IntegrityFinding *f, void *u) {
+        IntegrityResult *res = ((Open *) u)->res;
+        if (vg_grow((void **) &res->findings, &res->n, sizeof(*res->findings)) < 0)
+                return -ENOMEM;
+        IntegrityFinding *c = &res->findings[res->n - 1];
+        *c = *f;
+        c->path = strdup(f->path);
+        c->profile = f->profile ? strdup(f->profile) : NULL;
+        c->detail = f->detail ? strdup(f->detail) : NULL;
+        c->package = c->old_version = c->new_version = NULL;
+        return c->path ? 0 : -ENOMEM;
+}
+
+static const IntegrityFinding *finding_of(const IntegrityResult *open, const char *path) {
+        for (size_t i = 0; i < open->n; i++)
+                if (!strcmp(open->findings[i].path, path))
+                        return &open->findings[i];
+        return NULL;
+}
+
+/* The baseline row of path from the file as it is now: its rule's
+ * attributes and profile, or removed when the file is gone. */
+static int accept_one(Store *s, const Profiles *p, const FscanList *base, const IntegrityFinding *f, VgError *err) {
+        const FscanFile *old = fscan_find(base, f->path);
+        const char *profile = old ? old->tag : f->profile;
+        unsigned attrs = old ? old->attrs : FSCAN_ALL;
+        if (!old) {
+                const char *pn = NULL;
+                const IntegrityRule *rule = integrity_rule_for(p->v, p->n, f->path, &pn);
+                if (rule)
+                        attrs = rule->attrs;
+        }
+        FscanFile now;
+        int r = fscan_file(f->path, attrs, &now);
+        if (r == -ENOENT)
+                return store_baseline_remove(s, f->path, err);
+        if (r < 0)
+                return vg_error(err, r, "'%s': %s", f->path, strerror(-r));
+        now.tag = profile;
+        r = store_baseline_put(s, &now, err);
+        fscan_file_clear(&now);
+        return r;
+}
+
+int integrity_accept(Store *s, const Config *c, const char *const *paths, const char *ticket, const char *reason,
+                     const char *actor, IntegrityResult *res, VgError *err) {
+        *res = (IntegrityResult) { 0 };
+        if (!ticket && c->integrity_require_ticket)
+                return vg_error(err, -EPERM, "an accept names the change ticket that authorized it (--ticket ID); "
+                                "integrity_require_ticket = no in %s allows none", c->path ? c->path : "the config");
+        Profiles p;
+        _cleanup_(fscan_list_freep) FscanList *base = NULL;
+        IntegrityResult open = { 0 };
+        Open o = { &open };
+        int r = ticket ? ticket_valid(s, ticket, err) : 0;
+        /* Accepting into a baseline edited outside virtgov would launder
+         * the edit: retake it instead. */
+        if (r == 0)
+                r = integrity_verify_baseline(s, &base, err);
+        if (r == 0)
+                r = store_findings(s, collect_open, &o, err);
+        if (r == 0)
+                r = profiles_load(s, c, NULL, &p, err);
+        else
+                p = (Profiles) { 0 };
+        for (size_t i = 0; r == 0 && paths && paths[i]; i++)
+                if (!finding_of(&open, paths[i]))
+                        r = vg_error(err, -ENOENT, "'%s' has no open integrity finding (run 'virtgov integrity check')",
+                                     paths[i]);
+        if (r == 0 && !paths && !open.n)
+                r = vg_error(err, -ENOENT, "no open integrity findings to accept");
+        json_t *accepted = json_array();
+        if (r == 0 && (r = store_begin(s, err)) == 0) {
+                for (size_t i = 0; r == 0 && i < open.n; i++) {
+                        const IntegrityFinding *f = &open.findings[i];
+                        bool wanted = !paths;
+                        for (size_t k = 0; paths && paths[k] && !wanted; k++)
+                                wanted = !strcmp(paths[k], f->path);
+                        if (!wanted)
+                                continue;
+                        if ((r = accept_one(s, &p, base, f, err)) == 0)
+                                r = store_findings_remove(s, f->path, err);
+                        json_array_append_new(accepted, event_json_string(f->path));
+                        res->n_accepted++;
+                }
+                IntegrityRequest req = { .actor = actor, .source = "cli" };
+                if (r == 0)
+                        r = baseline_event(s, "integrity.accepted", &req,
+                                           json_pack("{s:O, s:s?, s:s?}", "paths", accepted, "ticket", ticket,
+                                                     "reason", reason), res->digest, err);
+                if (r == 0)
+                        r = store_commit(s, err);
+                if (r < 0)
+                        store_rollback(s);
+        }
+        json_decref(accepted);
+        integrity_result_clear(&open);
+        profiles_clear(&p);
+        return r;
+}
