@@ -171,6 +171,13 @@ Test(elfdeps, rpath_is_ignored_when_runpath_is_there) {
         l = resolve_ok("/bin/rpath", &o);
         cr_assert_str_eq(entry(l, "libx.so")->path, "/opt/r/libx.so");
         elfdeps_list_free(l);
+        /* A library with a RUNPATH does not use its loader's RPATH either. */
+        free(fake_write(o.root, "opt/a/liba.so", &(Fake) { .needed = { "libx.so" }, .runpath = "/opt/u" }));
+        free(fake_write(o.root, "bin/chain", &(Fake) { .needed = { "liba.so" }, .rpath = "/opt/a:/opt/r" }));
+        l = resolve_ok("/bin/chain", &o);
+        cr_assert_eq(entry(l, "liba.so")->source, ELFDEPS_SOURCE_RPATH);
+        cr_assert_str_eq(entry(l, "libx.so")->path, "/opt/u/libx.so");
+        elfdeps_list_free(l);
 }
 
 Test(elfdeps, cache_comes_before_default_dirs_and_other_machines_are_skipped) {
@@ -208,8 +215,12 @@ Test(elfdeps, interpreter_first_and_reused_by_soname_and_cycles_end) {
         free(fake_write(o.root, "lib64/ld-fake.so.2", &(Fake) { .soname = "ld-fake.so.2" }));
         free(fake_write(o.root, LIBDIR "liba.so", &(Fake) { .needed = { "libb.so", "liba.so" } }));
         free(fake_write(o.root, LIBDIR "libb.so", &(Fake) { .needed = { "liba.so", "ld-fake.so.2" } }));
+        char *alias = path_join(o.root, LIBDIR "libalias.so");
+        cr_assert_eq(symlink("liba.so", alias), 0);   /* the same file by another name: ld.so matches the inode */
+        free(alias);
         free(fake_write(o.root, "bin/p", &(Fake) { .interp = "/lib64/ld-fake.so.2",
-                                                   .needed = { "liba.so", "libmissing.so", "ld-fake.so.2" } }));
+                                                   .needed = { "liba.so", "libmissing.so", "ld-fake.so.2",
+                                                               "libalias.so" } }));
         ElfdepsList *l = resolve_ok("/bin/p", &o);
         cr_assert_eq(l->n, 4, "interp, liba, libmissing, libb: each once (got %zu)", l->n);
         cr_assert_eq(l->entries[0].source, ELFDEPS_SOURCE_INTERP);
