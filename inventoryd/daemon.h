@@ -61,6 +61,7 @@ struct Daemon {
         int fold_retry_timer;
         unsigned fold_retry_ms;
         int signal_fd;
+        int lock_fd;             /* the inventory's daemon lock (pidlock.h), held until exit */
 };
 
 /* Operational messages (not events): stderr in the foreground, syslog

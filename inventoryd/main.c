@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "pidlock.h"
 #include "vg-paths.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/eventlog.h"
@@ -340,7 +341,14 @@ static int setup_config(Daemon *d, const char *db, char **uris) {
         if (getrandom(&d->digest_key, sizeof(d->digest_key), 0) != sizeof(d->digest_key))
                 d->digest_key = (uint64_t) vg_now_us() ^ (uint64_t) getpid();
 
-        int r = vg_mkdir_p(d->config->spool_dir, 0700);
+        /* Before the inventory is opened: a second daemon must not even
+         * migrate it under the first. */
+        int r = pidlock_take(d->config->inventory, &d->lock_fd, &err);
+        if (r < 0) {
+                fprintf(stderr, "virtgov-inventoryd: %s\n", err.text);
+                return r;
+        }
+        r = vg_mkdir_p(d->config->spool_dir, 0700);
         if (r < 0) {
                 fprintf(stderr, "virtgov-inventoryd: spool '%s': %s\n", d->config->spool_dir, strerror(-r));
                 return r;
@@ -391,7 +399,7 @@ static void on_libvirt_error(void *opaque, virErrorPtr e) {
 int main(int argc, char **argv) {
         Daemon d = { .inotify_fd = -1, .wd_etc = -1, .wd_sudoers = -1, .wd_spool = -1, .signal_fd = -1,
                      .accounts_timer = -1, .periodic_timer = -1, .forward_timer = -1, .flush_timer = -1,
-                     .fold_retry_timer = -1 };
+                     .fold_retry_timer = -1, .lock_fd = -1 };
         const char *db = NULL;
         char **uris = NULL;
         int r = parse_argv(argc, argv, &d, &db, &uris);
@@ -407,6 +415,11 @@ int main(int argc, char **argv) {
                         return 1;
                 }
                 openlog("virtgov-inventoryd", LOG_PID, LOG_DAEMON);
+                /* The child holds the lock (it shares the open file); name
+                 * it, not the parent that exited, to a second daemon. */
+                r = pidlock_write_pid(d.lock_fd);
+                if (r < 0)
+                        log_msg(&d, LOG_WARNING, "cannot write the pid into the inventory lock: %s", strerror(-r));
         }
         if (setup_runtime(&d) < 0)
                 return 1;
@@ -456,6 +469,10 @@ int main(int argc, char **argv) {
         config_strv_free(d.uris);
         config_strv_free(d.priv_groups);
         store_close(d.store);
+        /* Released only now: a successor must not start while this one
+         * still has the inventory open. */
+        if (d.lock_fd >= 0)
+                close(d.lock_fd);
         config_free(d.config);
         if (d.signal_fd >= 0)
                 close(d.signal_fd);

@@ -52,12 +52,24 @@ hash=$(grep -o '^root:[^:]*' /etc/shadow | cut -d: -f2)
 check "no password hash is stored anywhere in the inventory" \
         sh -c '! sqlite3 /var/lib/virtgov/inventory.db .dump | grep -qF -e "$0" -e "\$y\$" -e "\$6\$"' "${hash:-no-hash-set}"
 
+say "one daemon per inventory: a second refuses to start and names the first"
+LOCK=/var/lib/virtgov/inventory.db.daemon.lock
+# (timeout: were the lock missing, the second would run on and double up)
+rc=0; timeout 10 "$VG_DAEMON" --foreground > "$VG_SCRATCH/second.log" 2>&1 || rc=$?
+check "a second daemon exits non-zero (exit $rc): $(head -c 200 "$VG_SCRATCH/second.log")" \
+        sh -c "[ $rc != 0 ] && [ $rc != 124 ] && grep -q 'in use by another virtgov-inventoryd, pid $VG_DAEMON_PID ' '$VG_SCRATCH/second.log'"
+check "it recorded nothing: one daemon.started" \
+        test "$("$VIRTGOV" --json events --kind daemon.started | jq length)" = 1
+check "the first is still running" kill -0 "$VG_DAEMON_PID"
+
 say "kill -9, a define while the daemon is down, restart: reconciled"
 kill -9 "$VG_DAEMON_PID"
 wait "$VG_DAEMON_PID" 2>/dev/null || true
 domain_xml vg-d-2 > "$VG_SCRATCH/d2.xml"
 virsh define "$VG_SCRATCH/d2.xml" >/dev/null
 start_daemon
+check "after the first died of SIGKILL, a new one started: the kernel released the lock, now it names $VG_DAEMON_PID" \
+        sh -c "kill -0 $VG_DAEMON_PID && [ \"\$(cat $LOCK)\" = $VG_DAEMON_PID ]"
 wait_for "the define made while down -> domain.defined (source reconcile)" \
         "$(has_event domain.defined vg-d-2 reconcile)"
 check "list shows vg-d-2" test "$("$VIRTGOV" --json list | jq '[.[] | select(.name == "vg-d-2")] | length')" = 1
@@ -244,6 +256,8 @@ stopped() { "$VIRTGOV" --json events --kind daemon.stopped | jq length; }
 stopped_before=$(stopped)
 "$VG_DAEMON"
 wait_for "the daemonized instance connects" "[.[] | select(.kind == \"daemon.connected\")] | length > $before" 20
+check "its lock names the daemonized process, not the parent that exited" \
+        test "$(cat "$LOCK")" = "$(pgrep -f "^$VG_DAEMON\$")"
 for _ in 1 2 3; do
         "$VIRTGOV" events --limit 1 >/dev/null
         "$VG_HOOK" vg-d-4 prepare begin - < "$VG_SCRATCH/d1.xml"   # a writer that opens and closes
