@@ -72,25 +72,65 @@ static int hook_decision(const Event *e, void *userdata) {
 }
 
 /*
+ * The cross-check could not be made: the start is neither a bypass nor
+ * allowed, it is unverified. Said once in the log and once as a
+ * policy.error event (DESIGN.md: the policy could not be evaluated; not
+ * daemon.degraded, which is about the daemon, not this domain's start),
+ * so a report of the domain's activations shows the gap.
+ */
+static void bypass_unchecked(Conn *c, virDomainPtr dom, const char *detail, const char *why) {
+        const char *name = virDomainGetName(dom);
+        log_msg(c->d, LOG_ERR, "start of '%s' (%s) not verified: the policy.bypass cross-check failed: %s",
+                name ? name : "?", detail, why);
+        Event *e = domain_event(c, dom, "daemon", "policy.error", -1);
+        if (!e) {
+                log_msg(c->d, LOG_ERR, "out of memory: policy.error of '%s' NOT recorded", name ? name : "?");
+                return;
+        }
+        char reason[512];
+        snprintf(reason, sizeof(reason), "started (%s), not verified: the policy.bypass cross-check failed: %s",
+                 detail, why);
+        event_set(&e->reason, reason);
+        json_object_set_new(e->data, "check", json_string("bypass"));
+        json_object_set_new(e->data, "detail", json_string(detail));
+        json_object_set_new(e->data, "error", event_json_string(why));
+        daemon_record(c->d, e);
+}
+
+/*
  * libvirt runs the hook, and the hook records (or spools) its decision,
  * before QEMU starts; so when libvirt reports a start, an allowing hook
  * event for that domain must already be there. If none is, the start was
  * not decided by virtgov: the hook is missing, libvirtd did not pick it up,
- * or it was tampered with.
+ * or it was tampered with. A check that cannot be made is said
+ * (bypass_unchecked), never taken for "no bypass".
  */
 static void check_bypass(Conn *c, virDomainPtr dom, const char *detail) {
         char uuid[VIR_UUID_STRING_BUFLEN];
-        if (!c->local || virDomainGetUUIDString(dom, uuid) < 0)
+        if (!c->local)
                 return;
+        if (virDomainGetUUIDString(dom, uuid) < 0) {
+                bypass_unchecked(c, dom, detail, virGetLastErrorMessage());
+                return;
+        }
         daemon_fold_spool(c->d);
         HookSeen hs = { false };
+        VgError err = { "" };
         EventFilter f = { .domain = uuid, .source = "hook", .kind_prefix = "domain.",
                           .since_us = vg_now_us() - (int64_t) c->d->config->bypass_window_s * 1000000 };
-        if (store_query_events(c->d->store, &f, hook_decision, &hs, NULL) < 0 || hs.seen)
+        int r = store_query_events(c->d->store, &f, hook_decision, &hs, &err);
+        if (r < 0) {
+                bypass_unchecked(c, dom, detail, err.text[0] ? err.text : strerror(-r));
+                return;
+        }
+        if (hs.seen)
                 return;
         Event *e = domain_event(c, dom, "daemon", "policy.bypass", -1);
-        if (!e)
+        if (!e) {
+                log_msg(c->d, LOG_ERR, "'%s' started with no hook decision; out of memory: policy.bypass NOT "
+                        "recorded", virDomainGetName(dom));
                 return;
+        }
         char reason[256];
         snprintf(reason, sizeof(reason), "started (%s) with no hook decision in the last %u s: the hook is "
                  "missing, was not picked up by libvirtd, or was tampered with", detail,
@@ -100,31 +140,48 @@ static void check_bypass(Conn *c, virDomainPtr dom, const char *detail) {
         daemon_record(c->d, e);
 }
 
+/* A decision event about the define, as the hook records its own. */
+static void record_define_decision(Conn *c, virDomainPtr dom, const char *kind, const GateResult *g) {
+        Event *e = domain_event(c, dom, "daemon", kind, -1);
+        if (!e) {
+                log_msg(c->d, LOG_ERR, "out of memory: %s of '%s' NOT recorded", kind, virDomainGetName(dom));
+                return;
+        }
+        event_set(&e->decision, g->verdict == VERDICT_DENY ? "deny" : "allow");
+        event_set(&e->reason, g->reason);
+        json_object_set(e->data, "policy", g->detail);
+        json_object_set_new(e->data, "op", json_string("define"));
+        daemon_record(c->d, e);
+}
+
 /*
  * A define cannot be blocked by a hook: libvirt has none for it. So the
  * daemon decides after the fact, as the hook would for a start, and records
- * a policy.violation when the policy would not have allowed it.
+ * a policy.violation when the policy would not have allowed it. A decision
+ * it could not make (policy unreadable, definition or inventory unreadable)
+ * is a policy.error, logged too: on_error may say allow, but not silently.
  */
 static void check_define(Conn *c, virDomainPtr dom) {
-        if (access(c->d->config->policy, F_OK) < 0)
+        /* No policy file: everything is allowed (gate.h), and nothing to
+         * record. Any other failure to see it is the gate's to report. */
+        if (access(c->d->config->policy, F_OK) < 0 && errno == ENOENT)
                 return;
         _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
         DomainFacts *f = NULL;
         VgError err = { "" };
-        if (xml && domxml_parse(xml, strlen(xml), &f, &err) < 0)
+        if (!xml)
+                vg_error(&err, -EIO, "libvirt gave no definition: %s", virGetLastErrorMessage());
+        else if (domxml_parse(xml, strlen(xml), &f, &err) < 0)
                 f = NULL;
         GateResult g;
-        gate_decide(c->d->config->policy, c->d->store, NULL, f, "define", c->host, vg_now_us(), &g);
-        if (g.verdict == VERDICT_DENY) {
-                Event *e = domain_event(c, dom, "daemon", "policy.violation", -1);
-                if (e) {
-                        event_set(&e->decision, "deny");
-                        event_set(&e->reason, g.reason);
-                        json_object_set(e->data, "policy", g.detail);
-                        json_object_set_new(e->data, "op", json_string("define"));
-                        daemon_record(c->d, e);
-                }
+        gate_decide(c->d->config->policy, c->d->store, err.text, f, "define", c->host, vg_now_us(), &g);
+        if (g.error) {
+                log_msg(c->d, LOG_ERR, "define of '%s' not decided: %s", virDomainGetName(dom),
+                        g.reason ? g.reason : "policy error");
+                record_define_decision(c, dom, "policy.error", &g);
         }
+        if (g.verdict == VERDICT_DENY)
+                record_define_decision(c, dom, "policy.violation", &g);
         gate_result_clear(&g);
         domain_facts_free(f);
 }
@@ -323,7 +380,11 @@ static void note_software(Conn *c) {
         json_t *last = NULL;
         daemon_flush(c->d);
         EventFilter f = { .kind_prefix = "host.software", .host = c->host, .limit = 1 };
-        store_query_events(c->d->store, &f, last_software, &last, NULL);
+        VgError err = { "" };
+        if (store_query_events(c->d->store, &f, last_software, &last, &err) < 0)
+                /* Unknown is not "unchanged": record them again. */
+                log_msg(c->d, LOG_WARNING, "'%s': the last host.software is unreadable (%s): recording the "
+                        "versions anew", c->uri, err.text);
         json_t *was = last ? json_object_get(last, "versions") : NULL;
         if (!was || !json_equal(was, now)) {
                 Event *e = event_new("daemon", "host.software");
@@ -364,6 +425,8 @@ static int try_connect(Conn *c) {
                 c->host = strdup(h);
         } else
                 c->host = virConnectGetHostname(c->conn);
+        if (!c->host && c->local)
+                log_msg(c->d, LOG_ERR, "'%s': out of memory", c->uri);
         if (!c->host || register_callbacks(c) < 0) {
                 teardown(c);
                 return -EIO;

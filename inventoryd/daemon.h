@@ -50,7 +50,9 @@ struct Daemon {
         uint64_t digest_key;
         int inotify_fd, wd_etc, wd_sudoers, wd_spool;
         int accounts_timer;      /* debounce: tools write several files */
+        unsigned accounts_failures;  /* reads failed in a row */
         int periodic_timer, forward_timer;
+        bool forward_stalled;    /* the syslog copy's stall was said */
         /* Events recorded during one loop iteration, committed together at
          * its end (daemon_flush): one fsync per burst, not per event. */
         Event **queue;
@@ -86,6 +88,12 @@ void daemon_forward(Daemon *d);
 
 /* Folds the hook's spool into the inventory. */
 void daemon_fold_spool(Daemon *d);
+
+/* Something the daemon should do, and did not: what (one phrase), why
+ * (the error), and fix (what the reader can do, or NULL). Said once in the
+ * log (LOG_ERR) and recorded as a daemon.degraded event filed under host
+ * (NULL: none), so an auditor sees the gap in the record itself. */
+void daemon_degraded(Daemon *d, const char *host, const char *what, const char *why, const char *fix);
 
 /* conn.c */
 int conn_init(Daemon *d, Conn *c, const char *uri);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ typedef struct Forward {
         Daemon *d;
         int64_t last;       /* id of the last event sent */
         size_t n;
+        int unheard;        /* the syslog socket refused one: -errno */
 } Forward;
 
 static int forward_one(const Event *e, void *userdata) {
@@ -53,19 +55,53 @@ static int forward_one(const Event *e, void *userdata) {
                 return -ENOMEM;
         /* No syslog daemon listening: stop here and retry from this event
          * on the next tick, rather than lose it for the central log. */
-        if (syslog_send(f->d->config->syslog_socket, LOG_DAEMON | eventlog_severity(e), "virtgov", line) < 0)
+        int r = syslog_send(f->d->config->syslog_socket, LOG_DAEMON | eventlog_severity(e), "virtgov", line);
+        if (r < 0) {
+                f->unheard = r;
                 return -EAGAIN;
+        }
         f->last = e->id;
         f->n++;
         return 0;
+}
+
+/*
+ * The copy to syslog stalled (why) or, with why NULL, runs again. Said once
+ * per stall, not at every one-second retry. An inventory that cannot be
+ * read or cannot keep the cursor is also recorded (daemon.degraded); a
+ * syslog daemon not listening is not: the copy resumes where it stopped,
+ * as documented, and the record itself is whole.
+ */
+static void forward_stalled(Daemon *d, const char *why, bool inventory) {
+        if (!why) {
+                if (d->forward_stalled)
+                        log_msg(d, LOG_INFO, "the copy to syslog resumed");
+                d->forward_stalled = false;
+                return;
+        }
+        if (d->forward_stalled)
+                return;
+        d->forward_stalled = true;   /* first: daemon_degraded's record may forward */
+        if (inventory)
+                daemon_degraded(d, NULL, "the copy of events to syslog stalled", why,
+                                "it resumes from the last event sent once the inventory can be read");
+        else
+                log_msg(d, LOG_WARNING, "the copy of events to syslog stalled: %s; it resumes from the last "
+                        "event sent", why);
 }
 
 void daemon_forward(Daemon *d) {
         if (!d->config->syslog)
                 return;
         _cleanup_free_ char *cursor = NULL;
+        VgError err = { "" };
         int64_t after = 0;
-        if (store_meta_get(d->store, "syslog_cursor", &cursor, NULL) == 0)
+        int r = store_meta_get(d->store, "syslog_cursor", &cursor, &err);
+        if (r < 0 && r != -ENOENT) {
+                forward_stalled(d, err.text, true);
+                return;
+        }
+        if (r == 0)
                 after = strtoll(cursor, NULL, 10);
 
         /* Batches of 1000 keep a first run over a large inventory from
@@ -73,17 +109,33 @@ void daemon_forward(Daemon *d) {
          * a crash re-sends at most one batch, never skips one. */
         for (;;) {
                 EventFilter f = { .after_id = after > 0 ? after : -1, .limit = 1000 };
-                Forward fw = { d, after, 0 };
-                int r = store_query_events(d->store, &f, forward_one, &fw, NULL);
+                Forward fw = { d, after, 0, 0 };
+                r = store_query_events(d->store, &f, forward_one, &fw, &err);
                 if (fw.last != after) {
                         char buf[32];
                         snprintf(buf, sizeof(buf), "%lld", (long long) fw.last);
-                        store_meta_set(d->store, "syslog_cursor", buf, NULL);
+                        VgError cerr = { "" };
+                        if (store_meta_set(d->store, "syslog_cursor", buf, &cerr) < 0) {
+                                /* What was sent is sent again next time. */
+                                forward_stalled(d, cerr.text, true);
+                                return;
+                        }
                         after = fw.last;
                 }
-                if (r < 0 || fw.n < 1000)
+                if (fw.unheard) {
+                        char why[PATH_MAX + 64];
+                        snprintf(why, sizeof(why), "'%s': %s", d->config->syslog_socket, strerror(-fw.unheard));
+                        forward_stalled(d, why, false);
+                        return;
+                }
+                if (r < 0) {
+                        forward_stalled(d, err.text[0] ? err.text : strerror(-r), true);
+                        return;
+                }
+                if (fw.n < 1000)
                         break;
         }
+        forward_stalled(d, NULL, false);
 }
 
 /* The chain head to syslog: with the hash on every forwarded event, it lets
@@ -92,7 +144,14 @@ void daemon_forward(Daemon *d) {
 static void daemon_anchor(Daemon *d) {
         int64_t id;
         char hash[CHAIN_HEX_SIZE], line[160];
-        if (!d->config->syslog || store_chain_head(d->store, &id, hash, NULL) < 0 || id == 0)
+        VgError err = { "" };
+        if (!d->config->syslog)
+                return;
+        if (store_chain_head(d->store, &id, hash, &err) < 0) {
+                log_msg(d, LOG_WARNING, "chain head not sent to syslog: %s", err.text);
+                return;
+        }
+        if (id == 0)
                 return;
         snprintf(line, sizeof(line), "chain.head id=%lld hash=%s", (long long) id, hash);
         (void) syslog_send(d->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
@@ -182,10 +241,30 @@ void daemon_fold_spool(Daemon *d) {
                 daemon_forward(d);
 }
 
+void daemon_degraded(Daemon *d, const char *host, const char *what, const char *why, const char *fix) {
+        log_msg(d, LOG_ERR, "%s: %s%s%s", what, why, fix ? "; " : "", fix ? fix : "");
+        Event *e = event_new("daemon", "daemon.degraded");
+        if (!e) {
+                log_msg(d, LOG_ERR, "out of memory: daemon.degraded NOT recorded");
+                return;
+        }
+        char reason[1024];
+        snprintf(reason, sizeof(reason), "%s: %s%s%s", what, why, fix ? "; " : "", fix ? fix : "");
+        event_set(&e->reason, reason);
+        event_set(&e->host, host);
+        json_object_set_new(e->data, "what", event_json_string(what));
+        json_object_set_new(e->data, "error", event_json_string(why));
+        if (fix)
+                json_object_set_new(e->data, "fix", event_json_string(fix));
+        daemon_record(d, e);
+}
+
 static void record_daemon_event(Daemon *d, const char *kind, const char *reason) {
         Event *e = event_new("daemon", kind);
-        if (!e)
+        if (!e) {
+                log_msg(d, LOG_ERR, "out of memory: %s NOT recorded", kind);
                 return;
+        }
         event_set(&e->reason, reason);
         json_t *uris = json_array();
         for (size_t i = 0; i < d->n_conns; i++)
@@ -201,9 +280,12 @@ static void record_daemon_event(Daemon *d, const char *kind, const char *reason)
 static void reload(Daemon *d) {
         Config *c = NULL;
         VgError err = { "" };
-        if (config_load(d->config_path, &c, &err) < 0) {
+        char **groups = NULL;
+        if (config_load(d->config_path, &c, &err) < 0 ||
+            (!(groups = config_split(c->privileged_groups)) && vg_error(&err, -ENOMEM, "out of memory") < 0)) {
                 log_msg(d, LOG_ERR, "reload: %s; keeping the running configuration", err.text);
                 record_daemon_event(d, "daemon.reload-failed", err.text);
+                config_free(c);
                 return;
         }
         if (strcmp(c->inventory, d->config->inventory) || strcmp(c->spool_dir, d->config->spool_dir) ||
@@ -218,7 +300,7 @@ static void reload(Daemon *d) {
         config_free(d->config);
         d->config = c;
         config_strv_free(d->priv_groups);
-        d->priv_groups = config_split(c->privileged_groups);
+        d->priv_groups = groups;
         virEventUpdateTimeout(d->periodic_timer, (int) c->reconcile_interval_s * 1000);
         record_daemon_event(d, "daemon.reloaded", NULL);
         log_msg(d, LOG_INFO, "configuration reloaded");
@@ -273,7 +355,9 @@ static int parse_argv(int argc, char **argv, Daemon *d, const char **db, char **
                         if (!v)
                                 return -ENOMEM;
                         *uris = v;
-                        v[n++] = strdup(optarg);
+                        v[n] = NULL;
+                        if (!(v[n++] = strdup(optarg)))
+                                return -ENOMEM;
                         v[n] = NULL;
                         break;
                 }
@@ -338,6 +422,10 @@ static int setup_config(Daemon *d, const char *db, char **uris) {
                 config_set_path(&d->config->inventory, db);
         d->uris = uris ? uris : config_split(d->config->uris);
         d->priv_groups = config_split(d->config->privileged_groups);
+        if (!d->uris || !d->priv_groups) {
+                fprintf(stderr, "virtgov-inventoryd: out of memory\n");
+                return -ENOMEM;
+        }
         if (getrandom(&d->digest_key, sizeof(d->digest_key), 0) != sizeof(d->digest_key))
                 d->digest_key = (uint64_t) vg_now_us() ^ (uint64_t) getpid();
 
@@ -403,6 +491,10 @@ int main(int argc, char **argv) {
         const char *db = NULL;
         char **uris = NULL;
         int r = parse_argv(argc, argv, &d, &db, &uris);
+        if (r == -ENOMEM) {
+                fprintf(stderr, "virtgov-inventoryd: out of memory\n");
+                return 1;
+        }
         if (r != 0)
                 return r < 0 ? 2 : 0;
 
@@ -429,8 +521,15 @@ int main(int argc, char **argv) {
         for (size_t i = 0; d.uris[i]; i++)
                 d.n_conns++;
         d.conns = calloc(d.n_conns ? d.n_conns : 1, sizeof(Conn));
+        if (!d.conns) {
+                log_msg(&d, LOG_ERR, "out of memory");
+                return 1;
+        }
         for (size_t i = 0; i < d.n_conns; i++)
-                conn_init(&d, &d.conns[i], d.uris[i]);
+                if (conn_init(&d, &d.conns[i], d.uris[i]) < 0) {
+                        log_msg(&d, LOG_ERR, "'%s': out of memory", d.uris[i]);
+                        return 1;
+                }
 
         record_daemon_event(&d, "daemon.started", NULL);
         daemon_fold_spool(&d);

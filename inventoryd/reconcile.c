@@ -86,11 +86,18 @@ typedef struct KnownDomain {
 
 #define RECONCILE_PAGE 1000
 
+/* What a daemon.degraded of reconcile tells the reader to do. */
+#define RETRY_FIX "the next reconcile tries again; 'virtgov verify' checks the inventory"
+
 typedef struct Known {
         KnownDomain rows[RECONCILE_PAGE];   /* this page's, of the connection's driver */
         size_t n;
         char last[VIR_UUID_STRING_BUFLEN];  /* the page's last UUID, whatever its driver */
         const char *driver;                 /* virConnectGetType: "QEMU", "LXC", "Test", ... */
+        /* Definitions that could not be read from the inventory, over the
+         * whole pass: said once at its end, not once per domain. */
+        size_t n_unread;
+        char unread[256];                   /* the first one's error */
 } Known;
 
 /* A domain libvirt has, and whether the inventory knows it. */
@@ -134,29 +141,42 @@ static int live_by_uuid(const void *a, const void *b) {
 }
 
 static void record_with_detail(Conn *c, Event *e, const char *detail) {
-        if (!e)
+        if (!e) {
+                log_msg(c->d, LOG_ERR, "'%s': out of memory: a change found by reconcile (%s) NOT recorded",
+                        c->uri, detail);
                 return;
+        }
         json_object_set_new(e->data, "detail", json_string(detail));
         daemon_record(c->d, e);
 }
 
 /* Whether the inventory holds a definition for this domain (0: none), and
- * whether cf is it (1) or not (2). Its text is compared first: it is what
- * the daemon stored from the same rendering, so the equal case (nearly
- * every domain at every reconcile) decodes nothing. */
-static int known_definition(Conn *c, const char *uuid, const json_t *cf) {
+ * whether cf is it (1) or not (2); -1 when it could not be read (k says
+ * why). Its text is compared first: it is what the daemon stored from the
+ * same rendering, so the equal case (nearly every domain at every
+ * reconcile) decodes nothing. */
+static int known_definition(Conn *c, Known *k, const char *uuid, const json_t *cf) {
         _cleanup_free_ char *known = NULL, *text = NULL;
-        if (store_config_facts(c->d->store, uuid, &known, NULL) < 0)
+        VgError err = { "" };
+        int r = store_config_facts(c->d->store, uuid, &known, &err);
+        if (r == -ENOENT)
                 return 0;
+        if (r < 0) {
+                /* Not "none": that would record a domain.seen, and hide a
+                 * changed definition. */
+                if (!k->n_unread++)
+                        snprintf(k->unread, sizeof(k->unread), "%s", err.text[0] ? err.text : strerror(-r));
+                return -1;
+        }
         if ((text = json_dumps(cf, JSON_COMPACT | JSON_SORT_KEYS)) && !strcmp(text, known))
                 return 1;
-        json_t *k = json_loads(known, 0, NULL);
-        int r = k && json_equal(cf, k) ? 1 : 2;
-        json_decref(k);
+        json_t *stored = json_loads(known, 0, NULL);
+        r = stored && json_equal(cf, stored) ? 1 : 2;
+        json_decref(stored);
         return r;
 }
 
-static void reconcile_one(Conn *c, virDomainPtr dom, const KnownDomain *row) {
+static void reconcile_one(Conn *c, Known *k, virDomainPtr dom, const KnownDomain *row) {
         int state = 0, reason = 0;
         if (virDomainGetState(dom, &state, &reason, 0) < 0)
                 return;
@@ -175,7 +195,9 @@ static void reconcile_one(Conn *c, virDomainPtr dom, const KnownDomain *row) {
         }
         if (persistent == 1) {
                 json_t *cf = facts_of(dom, VIR_DOMAIN_XML_INACTIVE);
-                int known = cf ? known_definition(c, row->uuid, cf) : 1;
+                /* (No XML from libvirt: the domain went between the
+                 * listing and now; its event says so.) */
+                int known = cf ? known_definition(c, k, row->uuid, cf) : 1;
                 if (known == 0)
                         /* Known from hooks only: the daemon's first look. */
                         record_with_detail(c, domain_event(c, dom, "reconcile", "domain.seen",
@@ -215,12 +237,12 @@ static void vanished(Conn *c, const KnownDomain *r) {
 }
 
 /* A domain the inventory knows: reconciled with libvirt's, or vanished. */
-static void reconcile_known(Conn *c, Live *live, size_t n, const KnownDomain *row) {
+static void reconcile_known(Conn *c, Known *k, Live *live, size_t n, const KnownDomain *row) {
         Live key, *l;
         snprintf(key.uuid, sizeof(key.uuid), "%s", row->uuid);
         if ((l = bsearch(&key, live, n, sizeof(*live), live_by_uuid))) {
                 l->known = true;
-                reconcile_one(c, l->dom, row);
+                reconcile_one(c, k, l->dom, row);
         } else {
                 vanished(c, row);
         }
@@ -234,13 +256,14 @@ static void reconcile_domains(Conn *c) {
         virDomainPtr *doms = NULL;
         int n = virConnectListAllDomains(c->conn, &doms, 0);
         if (n < 0) {
-                log_msg(c->d, LOG_WARNING, "'%s': cannot list domains: %s", c->uri, virGetLastErrorMessage());
+                daemon_degraded(c->d, c->host, "domains not reconciled: libvirt did not list them",
+                                virGetLastErrorMessage(), RETRY_FIX);
                 return;
         }
         Live *live = calloc((size_t) n + 1, sizeof(*live));
         _cleanup_free_ Known *k = calloc(1, sizeof(*k));
         if (!live || !k) {
-                log_msg(c->d, LOG_WARNING, "'%s': domains not reconciled: out of memory", c->uri);
+                daemon_degraded(c->d, c->host, "domains not reconciled", "out of memory", RETRY_FIX);
                 for (int i = 0; i < n; i++)
                         virDomainFree(doms[i]);
                 free(doms);
@@ -265,7 +288,7 @@ static void reconcile_domains(Conn *c) {
                  * no write interleaves with the read. */
                 for (size_t j = 0; j < k->n; j++) {
                         if (r >= 0)
-                                reconcile_known(c, live, (size_t) n, &k->rows[j]);
+                                reconcile_known(c, k, live, (size_t) n, &k->rows[j]);
                         free(k->rows[j].name);
                 }
                 if (r >= 0)
@@ -274,11 +297,17 @@ static void reconcile_domains(Conn *c) {
         if (r < 0)
                 /* Part of the rows unread: libvirt's domains not yet met
                  * might be known after all. What was met stays done. */
-                log_msg(c->d, LOG_WARNING, "'%s': domains not reconciled: %s", c->uri,
-                        err.text[0] ? err.text : strerror(-r));
+                daemon_degraded(c->d, c->host, "domains not reconciled: the inventory's domains could not be read",
+                                err.text[0] ? err.text : strerror(-r), RETRY_FIX);
+        if (k->n_unread) {
+                char what[128];
+                snprintf(what, sizeof(what), "%zu domain definition(s) not compared with the inventory's",
+                         k->n_unread);
+                daemon_degraded(c->d, c->host, what, k->unread, RETRY_FIX);
+        }
         for (int i = 0; i < n; i++) {
                 if (r > 0 && !live[i].known)
-                        reconcile_one(c, live[i].dom, NULL);
+                        reconcile_one(c, k, live[i].dom, NULL);
                 virDomainFree(live[i].dom);
         }
         free(live);
@@ -293,13 +322,52 @@ static char *meta_key(Conn *c, const char *type) {
         return k;
 }
 
+/* The stored snapshot of type's objects on this host, into *ret: an empty
+ * object and *ret_baseline true when there is none (or it is unreadable,
+ * which is said). -EIO, said, when the inventory could not be read: the
+ * caller then leaves the stored snapshot as it is, for the next pass. */
+static int snapshot_load(Conn *c, const char *key, const char *type, json_t **ret, bool *ret_baseline) {
+        _cleanup_free_ char *text = NULL;
+        VgError err = { "" };
+        char what[96];
+        int r = store_meta_get(c->d->store, key, &text, &err);
+        if (r < 0 && r != -ENOENT) {
+                snprintf(what, sizeof(what), "%ss not reconciled: their snapshot could not be read", type);
+                daemon_degraded(c->d, c->host, what, err.text[0] ? err.text : strerror(-r), RETRY_FIX);
+                return -EIO;
+        }
+        json_error_t jerr;
+        json_t *snap = r == 0 ? json_loads(text, 0, &jerr) : NULL;
+        if (r == 0 && !json_is_object(snap)) {
+                snprintf(what, sizeof(what), "the stored %s snapshot is damaged", type);
+                daemon_degraded(c->d, c->host, what, snap ? "not an object" : jerr.text,
+                                "a new one is taken: changes since the last are not recorded");
+                json_decref(snap);
+                snap = NULL;
+        }
+        *ret_baseline = !snap;
+        *ret = snap ? snap : json_object();
+        return *ret ? 0 : -ENOMEM;
+}
+
+static void snapshot_save(Conn *c, const char *key, const char *type, json_t *snap) {
+        _cleanup_free_ char *out = json_dumps(snap, JSON_COMPACT | JSON_SORT_KEYS);
+        VgError err = { "" };
+        int r = out ? store_meta_set(c->d->store, key, out, &err) : vg_error(&err, -ENOMEM, "out of memory");
+        if (r < 0) {
+                char what[96];
+                snprintf(what, sizeof(what), "the %s snapshot could not be saved", type);
+                daemon_degraded(c->d, c->host, what, err.text,
+                                "the next reconcile may record the same changes again");
+        }
+}
+
 void objects_note(Conn *c, const char *type, const char *name, const char *uuid, int active, int persistent) {
-        _cleanup_free_ char *key = meta_key(c, type), *text = NULL;
-        if (!key)
+        _cleanup_free_ char *key = meta_key(c, type);
+        json_t *snap = NULL;
+        bool baseline;
+        if (!key || snapshot_load(c, key, type, &snap, &baseline) < 0)
                 return;
-        json_t *snap = store_meta_get(c->d->store, key, &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL;
-        if (!snap)
-                snap = json_object();
         if (persistent == 0 && active != 1) {
                 json_object_del(snap, uuid);
         } else {
@@ -314,9 +382,7 @@ void objects_note(Conn *c, const char *type, const char *name, const char *uuid,
                 if (persistent >= 0)
                         json_object_set_new(o, "persistent", json_boolean(persistent));
         }
-        _cleanup_free_ char *out = json_dumps(snap, JSON_COMPACT | JSON_SORT_KEYS);
-        if (out)
-                store_meta_set(c->d->store, key, out, NULL);
+        snapshot_save(c, key, type, snap);
         json_decref(snap);
 }
 
@@ -402,14 +468,17 @@ static json_t *list_pools(Conn *c) {
 static void reconcile_objects(Conn *c, const char *type, json_t *now) {
         if (!now)
                 return;
-        _cleanup_free_ char *key = meta_key(c, type), *text = NULL;
-        json_t *was = key && store_meta_get(c->d->store, key, &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL;
+        _cleanup_free_ char *key = meta_key(c, type);
+        json_t *was = NULL;
+        bool baseline;
+        if (!key || snapshot_load(c, key, type, &was, &baseline) < 0) {
+                json_decref(now);
+                return;
+        }
         /* The very first look is a baseline, not a change. */
-        if (was)
+        if (!baseline)
                 object_diff(c, type, was, now);
-        _cleanup_free_ char *out = json_dumps(now, JSON_COMPACT | JSON_SORT_KEYS);
-        if (key && out)
-                store_meta_set(c->d->store, key, out, NULL);
+        snapshot_save(c, key, type, now);
         json_decref(was);
         json_decref(now);
 }

@@ -21,6 +21,9 @@
 /* Tools write passwd, shadow and group one after the other: wait for the
  * burst to settle and diff once. */
 #define ACCOUNTS_SETTLE_MS 300
+/* A file missing mid-rename is back within milliseconds; one still
+ * unreadable after a second retry is a gap in the record. */
+#define ACCOUNTS_RETRY_MS 1000
 
 static const char *const account_files[] = { "passwd", "group", "shadow", "gshadow", "sudoers" };
 
@@ -49,11 +52,20 @@ void accounts_rescan(Daemon *d) {
         Accounts *now = NULL;
         VgError err = { "" };
         if (accounts_read(d->config->etc_dir, d->digest_key, &now, &err) < 0) {
-                /* Mid-rename a file can be briefly missing; the next change
-                 * or the periodic pass tries again. */
-                log_msg(d, LOG_WARNING, "reading accounts: %s", err.text);
+                /* Mid-rename a file can be briefly missing: try again
+                 * soon, rather than wait for a next change that may never
+                 * come. Said in the log at once, recorded if it lasts. */
+                if (d->accounts_failures++ == 0)
+                        log_msg(d, LOG_WARNING, "reading accounts: %s; trying again", err.text);
+                else if (d->accounts_failures == 2)
+                        daemon_degraded(d, NULL, "account changes not recorded: the account files are unreadable",
+                                        err.text, "it tries again every second until they can be read");
+                virEventUpdateTimeout(d->accounts_timer, ACCOUNTS_RETRY_MS);
                 return;
         }
+        if (d->accounts_failures >= 2)
+                log_msg(d, LOG_INFO, "account files readable again");
+        d->accounts_failures = 0;
         Emit em = { d, 0 };
         accounts_diff(d->accounts, now, (const char *const *) d->priv_groups, emit_event, &em);
         accounts_free(d->accounts);
@@ -74,13 +86,19 @@ static void accounts_start(Daemon *d) {
         VgError err = { "" };
         _cleanup_free_ char *text = NULL;
         Accounts *base = NULL;
-        json_t *j = store_meta_get(d->store, "accounts", &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL;
-        if (j && accounts_from_json(j, &base, &err) < 0)
-                log_msg(d, LOG_WARNING, "accounts baseline unreadable (%s): taking a new one", err.text);
+        int r = store_meta_get(d->store, "accounts", &text, &err);
+        json_t *j = r == 0 ? json_loads(text, 0, NULL) : NULL;
+        if (r == 0 && !j)
+                vg_error(&err, -EINVAL, "not JSON");
+        if ((r < 0 && r != -ENOENT) || (r == 0 && (!j || accounts_from_json(j, &base, &err) < 0)))
+                /* A new baseline is no diff: say what is lost. */
+                daemon_degraded(d, NULL, "the stored accounts baseline is unreadable", err.text,
+                                "a new one is taken: account changes made while the daemon was down are not recorded");
         json_decref(j);
 
         if (accounts_read(d->config->etc_dir, d->digest_key, &d->accounts, &err) < 0) {
-                log_msg(d, LOG_WARNING, "reading accounts: %s", err.text);
+                daemon_degraded(d, NULL, "account changes made while the daemon was down not recorded: "
+                                "the account files are unreadable", err.text, "fix their permissions and restart");
                 accounts_free(base);
                 return;
         }

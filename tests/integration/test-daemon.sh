@@ -133,6 +133,42 @@ check "the bypass says why" \
         test "$("$VIRTGOV" --json events --kind policy.bypass --domain vg-d-3 | jq -r '.[0].reason | contains("no hook decision")')" = true
 virsh destroy vg-d-3 >/dev/null
 
+say "the bypass cross-check cannot query the inventory: said in the log and as policy.error, not taken for 'no bypass'"
+# A copy of the inventory whose events.source has a collation SQLite does
+# not know: appends work, a query by source (the cross-check's) fails. A
+# daemon of its own watches it (another inventory, another lock).
+B=$VG_SCRATCH/broken
+mkdir -p "$B/spool"
+sqlite3 /var/lib/virtgov/inventory.db ".backup '$B/inventory.db'"
+sqlite3 "$B/inventory.db" "PRAGMA writable_schema = ON;
+        UPDATE sqlite_master SET sql = replace(sql, 'source TEXT', 'source TEXT COLLATE vg_missing') WHERE name = 'events';"
+bsql() { sqlite3 "$B/inventory.db" "$1"; }
+# wait_bsql SQL WANT: polls the copy until SQL yields WANT (15 s). (Not
+# by source: that is the query that fails.)
+wait_bsql() {
+        local i
+        for i in $(seq 150); do [ "$(bsql "$1" 2>/dev/null)" = "$2" ] && return 0; sleep 0.1; done
+        return 1
+}
+check "in the copy a query by source fails, one by kind does not" \
+        sh -c '! sqlite3 "$0" "SELECT 1 FROM events WHERE source = '"'hook'"'" 2>/dev/null &&
+               sqlite3 "$0" "SELECT 1 FROM events WHERE kind = '"'x'"'"' "$B/inventory.db"
+printf 'inventory = %s/inventory.db\nspool_dir = %s/spool\nsyslog = no\nbypass_window_s = 60\n' "$B" "$B" \
+        > "$B/virtgov.conf"
+"$VG_DAEMON" --foreground --config "$B/virtgov.conf" > "$B/daemon.log" 2>&1 &
+bpid=$!
+for _ in $(seq 100); do grep -q "connected to" "$B/daemon.log" && break; sleep 0.2; done
+virsh start vg-d-3 >/dev/null
+check "the failed cross-check is a policy.error of vg-d-3 in that inventory, naming the error, deciding nothing" \
+        wait_bsql "SELECT count(*) FROM events WHERE kind = 'policy.error' AND domain = 'vg-d-3'
+                   AND decision IS NULL AND json_extract(data, '$.check') = 'bypass'
+                   AND reason LIKE '%cross-check failed: %no such collation sequence: vg_missing%'" 1
+check "and said once in its log: $(grep -m1 'not verified' "$B/daemon.log" | head -c 200)" \
+        test "$(grep -c "start of 'vg-d-3' (booted) not verified: the policy.bypass cross-check failed: .*no such collation sequence" "$B/daemon.log")" = 1
+check "that daemon goes on running" kill -0 "$bpid"
+kill -TERM "$bpid"; wait "$bpid" || true
+virsh destroy vg-d-3 >/dev/null
+
 say "the daemon folds the spool as soon as a file lands in it"
 cat > "$VG_SCRATCH/spool-only.conf" <<CONF
 inventory = $VG_SCRATCH/no-such-dir/inventory.db
