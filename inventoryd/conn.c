@@ -14,7 +14,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "conn.h"
+#include "domevent.h"
+#include "log.h"
+#include "objects.h"
+#include "reconcile.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/domxml.h"
 #include "virtgov/gate.h"
@@ -80,11 +84,11 @@ static int hook_decision(const Event *e, void *userdata) {
  */
 static void bypass_unchecked(Conn *c, virDomainPtr dom, const char *detail, const char *why) {
         const char *name = virDomainGetName(dom);
-        log_msg(c->d, LOG_ERR, "start of '%s' (%s) not verified: the policy.bypass cross-check failed: %s",
+        log_msg(LOG_ERR, "start of '%s' (%s) not verified: the policy.bypass cross-check failed: %s",
                 name ? name : "?", detail, why);
-        Event *e = domain_event(c, dom, "daemon", "policy.error", -1);
+        Event *e = domevent_new(dom, c->host, "daemon", "policy.error", -1);
         if (!e) {
-                log_msg(c->d, LOG_ERR, "out of memory: policy.error of '%s' NOT recorded", name ? name : "?");
+                log_msg(LOG_ERR, "out of memory: policy.error of '%s' NOT recorded", name ? name : "?");
                 return;
         }
         char reason[512];
@@ -94,7 +98,7 @@ static void bypass_unchecked(Conn *c, virDomainPtr dom, const char *detail, cons
         json_object_set_new(e->data, "check", json_string("bypass"));
         json_object_set_new(e->data, "detail", json_string(detail));
         json_object_set_new(e->data, "error", event_json_string(why));
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
 }
 
 /*
@@ -113,45 +117,49 @@ static void check_bypass(Conn *c, virDomainPtr dom, const char *detail) {
                 bypass_unchecked(c, dom, detail, virGetLastErrorMessage());
                 return;
         }
-        daemon_fold_spool(c->d);
+        /* A hook that could not write the inventory spooled its decision. */
+        bool unfolded = recorder_fold_spool(c->d->rec) < 0;
         HookSeen hs = { false };
         VgError err = { "" };
         EventFilter f = { .domain = uuid, .source = "hook", .kind_prefix = "domain.",
                           .since_us = vg_now_us() - (int64_t) c->d->config->bypass_window_s * 1000000 };
-        int r = store_query_events(c->d->store, &f, hook_decision, &hs, &err);
+        int r = store_query_events(recorder_store(c->d->rec), &f, hook_decision, &hs, &err);
         if (r < 0) {
                 bypass_unchecked(c, dom, detail, err.text[0] ? err.text : strerror(-r));
                 return;
         }
         if (hs.seen)
                 return;
-        Event *e = domain_event(c, dom, "daemon", "policy.bypass", -1);
+        Event *e = domevent_new(dom, c->host, "daemon", "policy.bypass", -1);
         if (!e) {
-                log_msg(c->d, LOG_ERR, "'%s' started with no hook decision; out of memory: policy.bypass NOT "
+                log_msg(LOG_ERR, "'%s' started with no hook decision; out of memory: policy.bypass NOT "
                         "recorded", virDomainGetName(dom));
                 return;
         }
-        char reason[256];
+        char reason[384];
         snprintf(reason, sizeof(reason), "started (%s) with no hook decision in the last %u s: the hook is "
-                 "missing, was not picked up by libvirtd, or was tampered with", detail,
-                 c->d->config->bypass_window_s);
+                 "missing, was not picked up by libvirtd, or was tampered with%s", detail,
+                 c->d->config->bypass_window_s, unfolded ? "; or its decision waits in the spool, which "
+                 "could not be folded" : "");
         event_set(&e->reason, reason);
         json_object_set_new(e->data, "detail", json_string(detail));
-        daemon_record(c->d, e);
+        if (unfolded)
+                json_object_set_new(e->data, "spool_unfolded", json_true());
+        recorder_record(c->d->rec, e);
 }
 
 /* A decision event about the define, as the hook records its own. */
 static void record_define_decision(Conn *c, virDomainPtr dom, const char *kind, const GateResult *g) {
-        Event *e = domain_event(c, dom, "daemon", kind, -1);
+        Event *e = domevent_new(dom, c->host, "daemon", kind, -1);
         if (!e) {
-                log_msg(c->d, LOG_ERR, "out of memory: %s of '%s' NOT recorded", kind, virDomainGetName(dom));
+                log_msg(LOG_ERR, "out of memory: %s of '%s' NOT recorded", kind, virDomainGetName(dom));
                 return;
         }
         event_set(&e->decision, g->verdict == VERDICT_DENY ? "deny" : "allow");
         event_set(&e->reason, g->reason);
         json_object_set(e->data, "policy", g->detail);
         json_object_set_new(e->data, "op", json_string("define"));
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
 }
 
 /*
@@ -174,9 +182,10 @@ static void check_define(Conn *c, virDomainPtr dom) {
         else if (domxml_parse(xml, strlen(xml), &f, &err) < 0)
                 f = NULL;
         GateResult g;
-        gate_decide(c->d->config->policy, c->d->store, err.text, f, "define", c->host, vg_now_us(), &g);
+        gate_decide(c->d->config->policy, recorder_store(c->d->rec), err.text, f, "define", c->host, vg_now_us(),
+                    &g);
         if (g.error) {
-                log_msg(c->d, LOG_ERR, "define of '%s' not decided: %s", virDomainGetName(dom),
+                log_msg(LOG_ERR, "define of '%s' not decided: %s", virDomainGetName(dom),
                         g.reason ? g.reason : "policy error");
                 record_define_decision(c, dom, "policy.error", &g);
         }
@@ -195,14 +204,16 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         /* Facts: the definition on define, what runs on start. */
         int xml_flags = event == VIR_DOMAIN_EVENT_DEFINED ? VIR_DOMAIN_XML_INACTIVE
                       : event == VIR_DOMAIN_EVENT_STARTED ? 0 : -1;
-        Event *e = domain_event(c, dom, "libvirt", lifecycle_kind[event], xml_flags);
-        if (!e)
+        Event *e = domevent_new(dom, c->host, "libvirt", lifecycle_kind[event], xml_flags);
+        if (!e) {
+                log_not_recorded(lifecycle_kind[event], virDomainGetName(dom));
                 return 0;
+        }
         const char *dn = detail_name(event, detail);
         json_object_set_new(e->data, "detail", json_string(dn));
         if (event == VIR_DOMAIN_EVENT_UNDEFINED)
                 json_object_set_new(e->data, "persistent", json_false());
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
         if (event == VIR_DOMAIN_EVENT_STARTED && detail != VIR_DOMAIN_EVENT_STARTED_WAKEUP)
                 check_bypass(c, dom, dn);
         if (event == VIR_DOMAIN_EVENT_DEFINED && detail != VIR_DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT)
@@ -211,12 +222,14 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 }
 
 static void record_simple(Conn *c, virDomainPtr dom, const char *kind, const char *key, const char *value) {
-        Event *e = domain_event(c, dom, "libvirt", kind, -1);
-        if (!e)
+        Event *e = domevent_new(dom, c->host, "libvirt", kind, -1);
+        if (!e) {
+                log_not_recorded(kind, virDomainGetName(dom));
                 return;
+        }
         if (key)
                 json_object_set_new(e->data, key, event_json_string(value));
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
 }
 
 static int on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque) {
@@ -238,14 +251,16 @@ static int on_metadata(virConnectPtr conn, virDomainPtr dom, int type, const cha
         Conn *c = opaque;
         /* Persistent metadata changes the definition: carry the new facts
          * (owner, ticket) with it. */
-        Event *e = domain_event(c, dom, "libvirt", "domain.metadata-changed", VIR_DOMAIN_XML_INACTIVE);
-        if (!e)
+        Event *e = domevent_new(dom, c->host, "libvirt", "domain.metadata-changed", VIR_DOMAIN_XML_INACTIVE);
+        if (!e) {
+                log_not_recorded("domain.metadata-changed", virDomainGetName(dom));
                 return 0;
+        }
         static const char *const types[] = { "description", "title", "element" };
         json_object_set_new(e->data, "type", json_string(type >= 0 && type < 3 ? types[type] : "unknown"));
         if (nsuri)
                 json_object_set_new(e->data, "namespace", event_json_string(nsuri));
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
         return 0;
 }
 
@@ -256,14 +271,16 @@ static void object_event(Conn *c, const char *type, const char *name, const char
         char kind[64];
         snprintf(kind, sizeof(kind), "%s.%s", type, verbs[event]);
         Event *e = event_new("libvirt", kind);
-        if (!e)
+        if (!e) {
+                log_not_recorded(kind, name);
                 return;
+        }
         event_set(&e->host, c->host);
         json_object_set_new(e->data, type, event_json_string(name));
         json_object_set_new(e->data, "uuid", json_string(uuid));
-        objects_note(c, type, name, uuid, event == 2 ? 1 : event == 3 ? 0 : -1,
+        objects_note(c->d->rec, c->host, type, name, uuid, event == 2 ? 1 : event == 3 ? 0 : -1,
                      event == 0 ? 1 : event == 1 ? 0 : -1);
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
 }
 
 static int on_network(virConnectPtr conn, virNetworkPtr net, int event, int detail, void *opaque) {
@@ -286,20 +303,22 @@ static int on_pool(virConnectPtr conn, virStoragePoolPtr pool, int event, int de
  * when this host was not watched. */
 static void record_link(Conn *c, const char *kind, const char *reason) {
         Event *e = event_new("daemon", kind);
-        if (!e)
+        if (!e) {
+                log_not_recorded(kind, NULL);
                 return;
+        }
         event_set(&e->host, c->host);
         json_object_set_new(e->data, "uri", json_string(c->uri));
         if (reason)
                 event_set(&e->reason, reason);
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
 }
 
 static void on_close(virConnectPtr conn, int reason, void *opaque) {
         Conn *c = opaque;
         static const char *const reasons[] = { "error", "end of file", "keepalive timeout", "client closed" };
         const char *why = reason >= 0 && reason < 4 ? reasons[reason] : "unknown";
-        log_msg(c->d, LOG_WARNING, "lost '%s' (%s); reconnecting", c->uri, why);
+        log_msg(LOG_WARNING, "lost '%s' (%s); reconnecting", c->uri, why);
         record_link(c, "daemon.disconnected", why);
         c->lost = true;
         c->backoff_s = 1;
@@ -345,7 +364,7 @@ static int register_callbacks(Conn *c) {
         /* A driver without networks or pools (test:///, a remote LXC host)
          * is still worth watching for domains. */
         if (c->net_cb < 0 || c->pool_cb < 0)
-                log_msg(c->d, LOG_INFO, "'%s': no network or pool events (%s)", c->uri, virGetLastErrorMessage());
+                log_msg(LOG_INFO, "'%s': no network or pool events (%s)", c->uri, virGetLastErrorMessage());
         return 0;
 }
 
@@ -378,12 +397,11 @@ static void note_software(Conn *c) {
                 json_object_set_new(now, "kernel", json_string(u.release));
 
         json_t *last = NULL;
-        daemon_flush(c->d);
         EventFilter f = { .kind_prefix = "host.software", .host = c->host, .limit = 1 };
         VgError err = { "" };
-        if (store_query_events(c->d->store, &f, last_software, &last, &err) < 0)
+        if (store_query_events(recorder_store(c->d->rec), &f, last_software, &last, &err) < 0)
                 /* Unknown is not "unchanged": record them again. */
-                log_msg(c->d, LOG_WARNING, "'%s': the last host.software is unreadable (%s): recording the "
+                log_msg(LOG_WARNING, "'%s': the last host.software is unreadable (%s): recording the "
                         "versions anew", c->uri, err.text);
         json_t *was = last ? json_object_get(last, "versions") : NULL;
         if (!was || !json_equal(was, now)) {
@@ -393,8 +411,9 @@ static void note_software(Conn *c) {
                         json_object_set(e->data, "versions", now);
                         if (was)
                                 json_object_set(e->data, "previous", was);
-                        daemon_record(c->d, e);
-                }
+                        recorder_record(c->d->rec, e);
+                } else
+                        log_not_recorded("host.software", NULL);
         }
         json_decref(last);
         json_decref(now);
@@ -426,7 +445,7 @@ static int try_connect(Conn *c) {
         } else
                 c->host = virConnectGetHostname(c->conn);
         if (!c->host && c->local)
-                log_msg(c->d, LOG_ERR, "'%s': out of memory", c->uri);
+                log_msg(LOG_ERR, "'%s': out of memory", c->uri);
         if (!c->host || register_callbacks(c) < 0) {
                 teardown(c);
                 return -EIO;
@@ -439,7 +458,7 @@ static void on_retry(int timer, void *opaque) {
         teardown(c);
         if (try_connect(c) < 0) {
                 if (!c->lost) {
-                        log_msg(c->d, LOG_WARNING, "cannot connect to '%s': %s; retrying", c->uri,
+                        log_msg(LOG_WARNING, "cannot connect to '%s': %s; retrying", c->uri,
                                 virGetLastErrorMessage());
                         c->lost = true;
                 }
@@ -450,10 +469,10 @@ static void on_retry(int timer, void *opaque) {
         virEventUpdateTimeout(timer, -1);
         c->backoff_s = 1;
         c->lost = false;
-        log_msg(c->d, LOG_INFO, "connected to '%s' (host '%s')", c->uri, c->host);
+        log_msg(LOG_INFO, "connected to '%s' (host '%s')", c->uri, c->host);
         record_link(c, "daemon.connected", NULL);
         note_software(c);
-        daemon_fold_spool(c->d);
+        (void) recorder_fold_spool(c->d->rec);   /* a failure is logged and retried */
         reconcile(c);
 }
 
@@ -474,4 +493,10 @@ void conn_close(Conn *c) {
                 virEventRemoveTimeout(c->retry_timer);
         c->retry_timer = -1;
         teardown(c);
+}
+
+void conn_clear(Conn *c) {
+        free(c->uri);
+        free(c->host);
+        c->uri = c->host = NULL;
 }
