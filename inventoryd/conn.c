@@ -88,7 +88,7 @@ static void bypass_unchecked(Conn *c, virDomainPtr dom, const char *detail, cons
                 name ? name : "?", detail, why);
         Event *e = domevent_new(dom, c->host, "daemon", "policy.error", -1);
         if (!e) {
-                log_msg(LOG_ERR, "out of memory: policy.error of '%s' NOT recorded", name ? name : "?");
+                log_not_recorded("policy.error", name);
                 return;
         }
         char reason[512];
@@ -132,8 +132,7 @@ static void check_bypass(Conn *c, virDomainPtr dom, const char *detail) {
                 return;
         Event *e = domevent_new(dom, c->host, "daemon", "policy.bypass", -1);
         if (!e) {
-                log_msg(LOG_ERR, "'%s' started with no hook decision; out of memory: policy.bypass NOT "
-                        "recorded", virDomainGetName(dom));
+                log_not_recorded("policy.bypass", virDomainGetName(dom));
                 return;
         }
         char reason[384];
@@ -152,7 +151,7 @@ static void check_bypass(Conn *c, virDomainPtr dom, const char *detail) {
 static void record_define_decision(Conn *c, virDomainPtr dom, const char *kind, const GateResult *g) {
         Event *e = domevent_new(dom, c->host, "daemon", kind, -1);
         if (!e) {
-                log_msg(LOG_ERR, "out of memory: %s of '%s' NOT recorded", kind, virDomainGetName(dom));
+                log_not_recorded(kind, virDomainGetName(dom));
                 return;
         }
         event_set(&e->decision, g->verdict == VERDICT_DENY ? "deny" : "allow");
