@@ -14,7 +14,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "conn.h"
+#include "domevent.h"
+#include "log.h"
+#include "objects.h"
+#include "reconcile.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/domxml.h"
 #include "virtgov/gate.h"
@@ -72,59 +76,120 @@ static int hook_decision(const Event *e, void *userdata) {
 }
 
 /*
+ * The cross-check could not be made: the start is neither a bypass nor
+ * allowed, it is unverified. Said once in the log and once as a
+ * policy.error event (DESIGN.md: the policy could not be evaluated; not
+ * daemon.degraded, which is about the daemon, not this domain's start),
+ * so a report of the domain's activations shows the gap.
+ */
+static void bypass_unchecked(Conn *c, virDomainPtr dom, const char *detail, const char *why) {
+        const char *name = virDomainGetName(dom);
+        log_msg(LOG_ERR, "start of '%s' (%s) not verified: the policy.bypass cross-check failed: %s",
+                name ? name : "?", detail, why);
+        Event *e = domevent_new(dom, c->host, "daemon", "policy.error", -1);
+        if (!e) {
+                log_not_recorded("policy.error", name);
+                return;
+        }
+        char reason[512];
+        snprintf(reason, sizeof(reason), "started (%s), not verified: the policy.bypass cross-check failed: %s",
+                 detail, why);
+        event_set(&e->reason, reason);
+        json_object_set_new(e->data, "check", json_string("bypass"));
+        json_object_set_new(e->data, "detail", json_string(detail));
+        json_object_set_new(e->data, "error", event_json_string(why));
+        recorder_record(c->d->rec, e);
+}
+
+/*
  * libvirt runs the hook, and the hook records (or spools) its decision,
  * before QEMU starts; so when libvirt reports a start, an allowing hook
  * event for that domain must already be there. If none is, the start was
  * not decided by virtgov: the hook is missing, libvirtd did not pick it up,
- * or it was tampered with.
+ * or it was tampered with. A check that cannot be made is said
+ * (bypass_unchecked), never taken for "no bypass".
  */
 static void check_bypass(Conn *c, virDomainPtr dom, const char *detail) {
         char uuid[VIR_UUID_STRING_BUFLEN];
-        if (!c->local || virDomainGetUUIDString(dom, uuid) < 0)
+        if (!c->local)
                 return;
-        daemon_fold_spool(c->d);
+        if (virDomainGetUUIDString(dom, uuid) < 0) {
+                bypass_unchecked(c, dom, detail, virGetLastErrorMessage());
+                return;
+        }
+        /* A hook that could not write the inventory spooled its decision. */
+        bool unfolded = recorder_fold_spool(c->d->rec) < 0;
         HookSeen hs = { false };
+        VgError err = { "" };
         EventFilter f = { .domain = uuid, .source = "hook", .kind_prefix = "domain.",
                           .since_us = vg_now_us() - (int64_t) c->d->config->bypass_window_s * 1000000 };
-        if (store_query_events(c->d->store, &f, hook_decision, &hs, NULL) < 0 || hs.seen)
+        int r = store_query_events(recorder_store(c->d->rec), &f, hook_decision, &hs, &err);
+        if (r < 0) {
+                bypass_unchecked(c, dom, detail, err.text[0] ? err.text : strerror(-r));
                 return;
-        Event *e = domain_event(c, dom, "daemon", "policy.bypass", -1);
-        if (!e)
+        }
+        if (hs.seen)
                 return;
-        char reason[256];
+        Event *e = domevent_new(dom, c->host, "daemon", "policy.bypass", -1);
+        if (!e) {
+                log_not_recorded("policy.bypass", virDomainGetName(dom));
+                return;
+        }
+        char reason[384];
         snprintf(reason, sizeof(reason), "started (%s) with no hook decision in the last %u s: the hook is "
-                 "missing, was not picked up by libvirtd, or was tampered with", detail,
-                 c->d->config->bypass_window_s);
+                 "missing, was not picked up by libvirtd, or was tampered with%s", detail,
+                 c->d->config->bypass_window_s, unfolded ? "; or its decision waits in the spool, which "
+                 "could not be folded" : "");
         event_set(&e->reason, reason);
         json_object_set_new(e->data, "detail", json_string(detail));
-        daemon_record(c->d, e);
+        if (unfolded)
+                json_object_set_new(e->data, "spool_unfolded", json_true());
+        recorder_record(c->d->rec, e);
+}
+
+/* A decision event about the define, as the hook records its own. */
+static void record_define_decision(Conn *c, virDomainPtr dom, const char *kind, const GateResult *g) {
+        Event *e = domevent_new(dom, c->host, "daemon", kind, -1);
+        if (!e) {
+                log_not_recorded(kind, virDomainGetName(dom));
+                return;
+        }
+        event_set(&e->decision, g->verdict == VERDICT_DENY ? "deny" : "allow");
+        event_set(&e->reason, g->reason);
+        json_object_set(e->data, "policy", g->detail);
+        json_object_set_new(e->data, "op", json_string("define"));
+        recorder_record(c->d->rec, e);
 }
 
 /*
  * A define cannot be blocked by a hook: libvirt has none for it. So the
  * daemon decides after the fact, as the hook would for a start, and records
- * a policy.violation when the policy would not have allowed it.
+ * a policy.violation when the policy would not have allowed it. A decision
+ * it could not make (policy unreadable, definition or inventory unreadable)
+ * is a policy.error, logged too: on_error may say allow, but not silently.
  */
 static void check_define(Conn *c, virDomainPtr dom) {
-        if (access(c->d->config->policy, F_OK) < 0)
+        /* No policy file: everything is allowed (gate.h), and nothing to
+         * record. Any other failure to see it is the gate's to report. */
+        if (access(c->d->config->policy, F_OK) < 0 && errno == ENOENT)
                 return;
         _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
         DomainFacts *f = NULL;
         VgError err = { "" };
-        if (xml && domxml_parse(xml, strlen(xml), &f, &err) < 0)
+        if (!xml)
+                vg_error(&err, -EIO, "libvirt gave no definition: %s", virGetLastErrorMessage());
+        else if (domxml_parse(xml, strlen(xml), &f, &err) < 0)
                 f = NULL;
         GateResult g;
-        gate_decide(c->d->config->policy, c->d->store, NULL, f, "define", c->host, vg_now_us(), &g);
-        if (g.verdict == VERDICT_DENY) {
-                Event *e = domain_event(c, dom, "daemon", "policy.violation", -1);
-                if (e) {
-                        event_set(&e->decision, "deny");
-                        event_set(&e->reason, g.reason);
-                        json_object_set(e->data, "policy", g.detail);
-                        json_object_set_new(e->data, "op", json_string("define"));
-                        daemon_record(c->d, e);
-                }
+        gate_decide(c->d->config->policy, recorder_store(c->d->rec), err.text, f, "define", c->host, vg_now_us(),
+                    &g);
+        if (g.error) {
+                log_msg(LOG_ERR, "define of '%s' not decided: %s", virDomainGetName(dom),
+                        g.reason ? g.reason : "policy error");
+                record_define_decision(c, dom, "policy.error", &g);
         }
+        if (g.verdict == VERDICT_DENY)
+                record_define_decision(c, dom, "policy.violation", &g);
         gate_result_clear(&g);
         domain_facts_free(f);
 }
@@ -138,14 +203,16 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         /* Facts: the definition on define, what runs on start. */
         int xml_flags = event == VIR_DOMAIN_EVENT_DEFINED ? VIR_DOMAIN_XML_INACTIVE
                       : event == VIR_DOMAIN_EVENT_STARTED ? 0 : -1;
-        Event *e = domain_event(c, dom, "libvirt", lifecycle_kind[event], xml_flags);
-        if (!e)
+        Event *e = domevent_new(dom, c->host, "libvirt", lifecycle_kind[event], xml_flags);
+        if (!e) {
+                log_not_recorded(lifecycle_kind[event], virDomainGetName(dom));
                 return 0;
+        }
         const char *dn = detail_name(event, detail);
         json_object_set_new(e->data, "detail", json_string(dn));
         if (event == VIR_DOMAIN_EVENT_UNDEFINED)
                 json_object_set_new(e->data, "persistent", json_false());
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
         if (event == VIR_DOMAIN_EVENT_STARTED && detail != VIR_DOMAIN_EVENT_STARTED_WAKEUP)
                 check_bypass(c, dom, dn);
         if (event == VIR_DOMAIN_EVENT_DEFINED && detail != VIR_DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT)
@@ -154,12 +221,14 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 }
 
 static void record_simple(Conn *c, virDomainPtr dom, const char *kind, const char *key, const char *value) {
-        Event *e = domain_event(c, dom, "libvirt", kind, -1);
-        if (!e)
+        Event *e = domevent_new(dom, c->host, "libvirt", kind, -1);
+        if (!e) {
+                log_not_recorded(kind, virDomainGetName(dom));
                 return;
+        }
         if (key)
                 json_object_set_new(e->data, key, event_json_string(value));
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
 }
 
 static int on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque) {
@@ -181,14 +250,16 @@ static int on_metadata(virConnectPtr conn, virDomainPtr dom, int type, const cha
         Conn *c = opaque;
         /* Persistent metadata changes the definition: carry the new facts
          * (owner, ticket) with it. */
-        Event *e = domain_event(c, dom, "libvirt", "domain.metadata-changed", VIR_DOMAIN_XML_INACTIVE);
-        if (!e)
+        Event *e = domevent_new(dom, c->host, "libvirt", "domain.metadata-changed", VIR_DOMAIN_XML_INACTIVE);
+        if (!e) {
+                log_not_recorded("domain.metadata-changed", virDomainGetName(dom));
                 return 0;
+        }
         static const char *const types[] = { "description", "title", "element" };
         json_object_set_new(e->data, "type", json_string(type >= 0 && type < 3 ? types[type] : "unknown"));
         if (nsuri)
                 json_object_set_new(e->data, "namespace", event_json_string(nsuri));
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
         return 0;
 }
 
@@ -199,14 +270,16 @@ static void object_event(Conn *c, const char *type, const char *name, const char
         char kind[64];
         snprintf(kind, sizeof(kind), "%s.%s", type, verbs[event]);
         Event *e = event_new("libvirt", kind);
-        if (!e)
+        if (!e) {
+                log_not_recorded(kind, name);
                 return;
+        }
         event_set(&e->host, c->host);
         json_object_set_new(e->data, type, event_json_string(name));
         json_object_set_new(e->data, "uuid", json_string(uuid));
-        objects_note(c, type, name, uuid, event == 2 ? 1 : event == 3 ? 0 : -1,
+        objects_note(c->d->rec, c->host, type, name, uuid, event == 2 ? 1 : event == 3 ? 0 : -1,
                      event == 0 ? 1 : event == 1 ? 0 : -1);
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
 }
 
 static int on_network(virConnectPtr conn, virNetworkPtr net, int event, int detail, void *opaque) {
@@ -229,20 +302,22 @@ static int on_pool(virConnectPtr conn, virStoragePoolPtr pool, int event, int de
  * when this host was not watched. */
 static void record_link(Conn *c, const char *kind, const char *reason) {
         Event *e = event_new("daemon", kind);
-        if (!e)
+        if (!e) {
+                log_not_recorded(kind, NULL);
                 return;
+        }
         event_set(&e->host, c->host);
         json_object_set_new(e->data, "uri", json_string(c->uri));
         if (reason)
                 event_set(&e->reason, reason);
-        daemon_record(c->d, e);
+        recorder_record(c->d->rec, e);
 }
 
 static void on_close(virConnectPtr conn, int reason, void *opaque) {
         Conn *c = opaque;
         static const char *const reasons[] = { "error", "end of file", "keepalive timeout", "client closed" };
         const char *why = reason >= 0 && reason < 4 ? reasons[reason] : "unknown";
-        log_msg(c->d, LOG_WARNING, "lost '%s' (%s); reconnecting", c->uri, why);
+        log_msg(LOG_WARNING, "lost '%s' (%s); reconnecting", c->uri, why);
         record_link(c, "daemon.disconnected", why);
         c->lost = true;
         c->backoff_s = 1;
@@ -288,7 +363,7 @@ static int register_callbacks(Conn *c) {
         /* A driver without networks or pools (test:///, a remote LXC host)
          * is still worth watching for domains. */
         if (c->net_cb < 0 || c->pool_cb < 0)
-                log_msg(c->d, LOG_INFO, "'%s': no network or pool events (%s)", c->uri, virGetLastErrorMessage());
+                log_msg(LOG_INFO, "'%s': no network or pool events (%s)", c->uri, virGetLastErrorMessage());
         return 0;
 }
 
@@ -321,9 +396,12 @@ static void note_software(Conn *c) {
                 json_object_set_new(now, "kernel", json_string(u.release));
 
         json_t *last = NULL;
-        daemon_flush(c->d);
         EventFilter f = { .kind_prefix = "host.software", .host = c->host, .limit = 1 };
-        store_query_events(c->d->store, &f, last_software, &last, NULL);
+        VgError err = { "" };
+        if (store_query_events(recorder_store(c->d->rec), &f, last_software, &last, &err) < 0)
+                /* Unknown is not "unchanged": record them again. */
+                log_msg(LOG_WARNING, "'%s': the last host.software is unreadable (%s): recording the "
+                        "versions anew", c->uri, err.text);
         json_t *was = last ? json_object_get(last, "versions") : NULL;
         if (!was || !json_equal(was, now)) {
                 Event *e = event_new("daemon", "host.software");
@@ -332,8 +410,9 @@ static void note_software(Conn *c) {
                         json_object_set(e->data, "versions", now);
                         if (was)
                                 json_object_set(e->data, "previous", was);
-                        daemon_record(c->d, e);
-                }
+                        recorder_record(c->d->rec, e);
+                } else
+                        log_not_recorded("host.software", NULL);
         }
         json_decref(last);
         json_decref(now);
@@ -364,6 +443,8 @@ static int try_connect(Conn *c) {
                 c->host = strdup(h);
         } else
                 c->host = virConnectGetHostname(c->conn);
+        if (!c->host && c->local)
+                log_msg(LOG_ERR, "'%s': out of memory", c->uri);
         if (!c->host || register_callbacks(c) < 0) {
                 teardown(c);
                 return -EIO;
@@ -376,7 +457,7 @@ static void on_retry(int timer, void *opaque) {
         teardown(c);
         if (try_connect(c) < 0) {
                 if (!c->lost) {
-                        log_msg(c->d, LOG_WARNING, "cannot connect to '%s': %s; retrying", c->uri,
+                        log_msg(LOG_WARNING, "cannot connect to '%s': %s; retrying", c->uri,
                                 virGetLastErrorMessage());
                         c->lost = true;
                 }
@@ -387,10 +468,10 @@ static void on_retry(int timer, void *opaque) {
         virEventUpdateTimeout(timer, -1);
         c->backoff_s = 1;
         c->lost = false;
-        log_msg(c->d, LOG_INFO, "connected to '%s' (host '%s')", c->uri, c->host);
+        log_msg(LOG_INFO, "connected to '%s' (host '%s')", c->uri, c->host);
         record_link(c, "daemon.connected", NULL);
         note_software(c);
-        daemon_fold_spool(c->d);
+        (void) recorder_fold_spool(c->d->rec);   /* a failure is logged and retried */
         reconcile(c);
 }
 
@@ -411,4 +492,10 @@ void conn_close(Conn *c) {
                 virEventRemoveTimeout(c->retry_timer);
         c->retry_timer = -1;
         teardown(c);
+}
+
+void conn_clear(Conn *c) {
+        free(c->uri);
+        free(c->host);
+        c->uri = c->host = NULL;
 }

@@ -5,11 +5,14 @@
  * subscribes to libvirt's events, reconciles after every (re)connect, watches
  * the host's accounts, folds the hook's spool, cross-checks the two channels
  * and copies every event to syslog.
+ *
+ * This file is the loop: signals, configuration reload, timers, start-up
+ * and the order of shut-down. The work is in the modules below it
+ * (daemon.h lists them); none of them calls back into it.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,173 +21,20 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "conn.h"
+#include "log.h"
+#include "pidlock.h"
+#include "reconcile.h"
+#include "recorder.h"
 #include "vg-paths.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/eventlog.h"
-#include "virtgov/spool.h"
-
-void log_msg(Daemon *d, int priority, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        if (d->foreground) {
-                fprintf(stderr, "virtgov-inventoryd: %s", priority <= LOG_ERR ? "error: " :
-                        priority == LOG_WARNING ? "warning: " : "");
-                vfprintf(stderr, fmt, ap);
-                fputc('\n', stderr);
-        } else
-                vsyslog(priority, fmt, ap);
-        va_end(ap);
-}
-
-/* ---- recording ---- */
-
-typedef struct Forward {
-        Daemon *d;
-        int64_t last;       /* id of the last event sent */
-        size_t n;
-} Forward;
-
-static int forward_one(const Event *e, void *userdata) {
-        Forward *f = userdata;
-        _cleanup_free_ char *line = NULL;
-        if (eventlog_format(e, &line) < 0)
-                return -ENOMEM;
-        /* No syslog daemon listening: stop here and retry from this event
-         * on the next tick, rather than lose it for the central log. */
-        if (syslog_send(f->d->config->syslog_socket, LOG_DAEMON | eventlog_severity(e), "virtgov", line) < 0)
-                return -EAGAIN;
-        f->last = e->id;
-        f->n++;
-        return 0;
-}
-
-void daemon_forward(Daemon *d) {
-        if (!d->config->syslog)
-                return;
-        _cleanup_free_ char *cursor = NULL;
-        int64_t after = 0;
-        if (store_meta_get(d->store, "syslog_cursor", &cursor, NULL) == 0)
-                after = strtoll(cursor, NULL, 10);
-
-        /* Batches of 1000 keep a first run over a large inventory from
-         * holding the loop for long. The cursor is saved after each batch:
-         * a crash re-sends at most one batch, never skips one. */
-        for (;;) {
-                EventFilter f = { .after_id = after > 0 ? after : -1, .limit = 1000 };
-                Forward fw = { d, after, 0 };
-                int r = store_query_events(d->store, &f, forward_one, &fw, NULL);
-                if (fw.last != after) {
-                        char buf[32];
-                        snprintf(buf, sizeof(buf), "%lld", (long long) fw.last);
-                        store_meta_set(d->store, "syslog_cursor", buf, NULL);
-                        after = fw.last;
-                }
-                if (r < 0 || fw.n < 1000)
-                        break;
-        }
-}
-
-/* The chain head to syslog: with the hash on every forwarded event, it lets
- * `virtgov verify --anchor` catch a chain cut short or rebuilt on the host,
- * which is consistent in itself. Sent each reconcile interval and at exit. */
-static void daemon_anchor(Daemon *d) {
-        int64_t id;
-        char hash[CHAIN_HEX_SIZE], line[160];
-        if (!d->config->syslog || store_chain_head(d->store, &id, hash, NULL) < 0 || id == 0)
-                return;
-        snprintf(line, sizeof(line), "chain.head id=%lld hash=%s", (long long) id, hash);
-        (void) syslog_send(d->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
-}
-
-#define DAEMON_BATCH 1000
-
-static void spool_or_log(Daemon *d, Event *e, const char *why) {
-        VgError serr = { "" };
-        json_object_set_new(e->data, "spooled_because", event_json_string(why));
-        if (spool_write(d->config->spool_dir, e, &serr) < 0)
-                log_msg(d, LOG_ERR, "%s; and %s: event %s of '%s' NOT recorded", why, serr.text, e->kind,
-                        e->domain ? e->domain : "-");
-        else
-                log_msg(d, LOG_WARNING, "%s; event spooled", why);
-}
-
-void daemon_flush(Daemon *d) {
-        if (d->flush_timer >= 0)
-                virEventUpdateTimeout(d->flush_timer, -1);
-        if (!d->n_queue)
-                return;
-        VgError err = { "" };
-        int r = store_begin(d->store, &err);
-        for (size_t i = 0; r == 0 && i < d->n_queue; i++) {
-                int k = store_append_event(d->store, d->queue[i], &err);
-                r = k < 0 ? k : 0;
-        }
-        if (r == 0)
-                r = store_commit(d->store, &err);
-        if (r < 0) {
-                /* Nothing of the batch is in: spool every one of them. */
-                store_rollback(d->store);
-                for (size_t i = 0; i < d->n_queue; i++)
-                        spool_or_log(d, d->queue[i], err.text);
-        }
-        for (size_t i = 0; i < d->n_queue; i++)
-                event_free(d->queue[i]);
-        d->n_queue = 0;
-        daemon_forward(d);
-}
-
-static void on_fold_retry(int timer, void *opaque) {
-        daemon_fold_spool(opaque);
-}
-
-static void on_flush(int timer, void *opaque) {
-        daemon_flush(opaque);
-}
-
-int daemon_record(Daemon *d, Event *e) {
-        if (!d->queue && !(d->queue = calloc(DAEMON_BATCH, sizeof(Event *)))) {
-                spool_or_log(d, e, "out of memory");
-                event_free(e);
-                return -ENOMEM;
-        }
-        d->queue[d->n_queue++] = e;
-        if (d->n_queue == DAEMON_BATCH || d->flush_timer < 0)
-                daemon_flush(d);
-        else
-                /* 0 ms: at the end of this loop iteration. */
-                virEventUpdateTimeout(d->flush_timer, 0);
-        return 0;
-}
-
-void daemon_fold_spool(Daemon *d) {
-        daemon_flush(d);
-        SpoolStats st = { 0 };
-        VgError err = { "" };
-        if (spool_fold(d->config->spool_dir, d->store, &st, &err) < 0) {
-                d->fold_retry_ms = d->fold_retry_ms ? d->fold_retry_ms * 2 : 1000;
-                if (d->fold_retry_ms > 60000)
-                        d->fold_retry_ms = 60000;
-                log_msg(d, LOG_WARNING, "folding the spool: %s; trying again in %u s", err.text,
-                        d->fold_retry_ms / 1000);
-                if (d->fold_retry_timer >= 0)
-                        virEventUpdateTimeout(d->fold_retry_timer, (int) d->fold_retry_ms);
-        } else {
-                d->fold_retry_ms = 0;
-                if (d->fold_retry_timer >= 0)
-                        virEventUpdateTimeout(d->fold_retry_timer, -1);
-        }
-        if (st.rejected)
-                log_msg(d, LOG_WARNING, "%zu malformed spool file(s) moved to '%s/rejected'", st.rejected,
-                        d->config->spool_dir);
-        if (st.folded)
-                daemon_forward(d);
-}
+#include "watch.h"
 
 static void record_daemon_event(Daemon *d, const char *kind, const char *reason) {
         Event *e = event_new("daemon", kind);
-        if (!e)
+        if (!e) {
+                log_not_recorded(kind, NULL);
                 return;
+        }
         event_set(&e->reason, reason);
         json_t *uris = json_array();
         for (size_t i = 0; i < d->n_conns; i++)
@@ -192,7 +42,7 @@ static void record_daemon_event(Daemon *d, const char *kind, const char *reason)
         json_object_set_new(e->data, "uris", uris);
         json_object_set_new(e->data, "version", json_string(VIRTGOV_VERSION));
         json_object_set_new(e->data, "pid", json_integer(getpid()));
-        daemon_record(d, e);
+        recorder_record(d->rec, e);
 }
 
 /* ---- signals and timers ---- */
@@ -200,14 +50,18 @@ static void record_daemon_event(Daemon *d, const char *kind, const char *reason)
 static void reload(Daemon *d) {
         Config *c = NULL;
         VgError err = { "" };
-        if (config_load(d->config_path, &c, &err) < 0) {
-                log_msg(d, LOG_ERR, "reload: %s; keeping the running configuration", err.text);
+        char **groups = NULL;
+        if (config_load(d->config_path, &c, &err) == 0 && !(groups = config_split(c->privileged_groups)))
+                vg_error(&err, -ENOMEM, "out of memory");
+        if (!groups) {
+                log_msg(LOG_ERR, "reload: %s; keeping the running configuration", err.text);
                 record_daemon_event(d, "daemon.reload-failed", err.text);
+                config_free(c);
                 return;
         }
         if (strcmp(c->inventory, d->config->inventory) || strcmp(c->spool_dir, d->config->spool_dir) ||
             strcmp(c->uris, d->config->uris) || strcmp(c->etc_dir, d->config->etc_dir))
-                log_msg(d, LOG_WARNING, "reload: inventory, spool_dir, uris and etc_dir take effect "
+                log_msg(LOG_WARNING, "reload: inventory, spool_dir, uris and etc_dir take effect "
                         "only at restart");
         /* Keep the paths the open resources were made from. */
         config_set_path(&c->inventory, d->config->inventory);
@@ -216,11 +70,12 @@ static void reload(Daemon *d) {
         config_set_path(&c->etc_dir, d->config->etc_dir);
         config_free(d->config);
         d->config = c;
+        recorder_set_config(d->rec, c);
         config_strv_free(d->priv_groups);
-        d->priv_groups = config_split(c->privileged_groups);
+        d->priv_groups = groups;
         virEventUpdateTimeout(d->periodic_timer, (int) c->reconcile_interval_s * 1000);
         record_daemon_event(d, "daemon.reloaded", NULL);
-        log_msg(d, LOG_INFO, "configuration reloaded");
+        log_msg(LOG_INFO, "configuration reloaded");
 }
 
 static void on_signal(int watch, int fd, int events, void *opaque) {
@@ -236,16 +91,16 @@ static void on_signal(int watch, int fd, int events, void *opaque) {
 
 static void on_periodic(int timer, void *opaque) {
         Daemon *d = opaque;
-        daemon_fold_spool(d);
+        (void) recorder_fold_spool(d->rec);   /* a failure is logged and retried */
         for (size_t i = 0; i < d->n_conns; i++)
                 if (d->conns[i].conn)
                         reconcile(&d->conns[i]);
-        daemon_forward(d);
-        daemon_anchor(d);
+        recorder_forward(d->rec);
+        recorder_anchor(d->rec);
 }
 
 static void on_forward(int timer, void *opaque) {
-        daemon_forward(opaque);
+        recorder_forward(((Daemon *) opaque)->rec);
 }
 
 /* ---- start-up and shut-down ---- */
@@ -272,7 +127,9 @@ static int parse_argv(int argc, char **argv, Daemon *d, const char **db, char **
                         if (!v)
                                 return -ENOMEM;
                         *uris = v;
-                        v[n++] = strdup(optarg);
+                        v[n] = NULL;
+                        if (!(v[n++] = strdup(optarg)))
+                                return -ENOMEM;
                         v[n] = NULL;
                         break;
                 }
@@ -337,10 +194,21 @@ static int setup_config(Daemon *d, const char *db, char **uris) {
                 config_set_path(&d->config->inventory, db);
         d->uris = uris ? uris : config_split(d->config->uris);
         d->priv_groups = config_split(d->config->privileged_groups);
+        if (!d->uris || !d->priv_groups) {
+                fprintf(stderr, "virtgov-inventoryd: out of memory\n");
+                return -ENOMEM;
+        }
         if (getrandom(&d->digest_key, sizeof(d->digest_key), 0) != sizeof(d->digest_key))
                 d->digest_key = (uint64_t) vg_now_us() ^ (uint64_t) getpid();
 
-        int r = vg_mkdir_p(d->config->spool_dir, 0700);
+        /* Before the inventory is opened: a second daemon must not even
+         * migrate it under the first. */
+        int r = pidlock_take(d->config->inventory, &d->lock_fd, &err);
+        if (r < 0) {
+                fprintf(stderr, "virtgov-inventoryd: %s\n", err.text);
+                return r;
+        }
+        r = vg_mkdir_p(d->config->spool_dir, 0700);
         if (r < 0) {
                 fprintf(stderr, "virtgov-inventoryd: spool '%s': %s\n", d->config->spool_dir, strerror(-r));
                 return r;
@@ -357,11 +225,17 @@ static int setup_config(Daemon *d, const char *db, char **uris) {
         return 0;
 }
 
-/* After daemonizing: the inventory, the loop, the signals. */
+/* After daemonizing: the loop, the inventory and its recorder, the
+ * signals. The event loop comes first: the recorder's timers go on it. */
 static int setup_runtime(Daemon *d) {
         VgError err = { "" };
-        if (store_open(d->config->inventory, STORE_CREATE, d->config->busy_timeout_ms, &d->store, &err) < 0) {
-                log_msg(d, LOG_ERR, "%s", err.text);
+        if (virEventRegisterDefaultImpl() < 0) {
+                log_msg(LOG_ERR, "cannot set up libvirt's event loop");
+                return -EIO;
+        }
+        Store *s = NULL;
+        if (store_open(d->config->inventory, STORE_CREATE, d->config->busy_timeout_ms, &s, &err) < 0) {
+                log_msg(LOG_ERR, "%s", err.text);
                 return -EIO;
         }
         /* Appending touches a few dozen pages (the right edge of each
@@ -369,18 +243,73 @@ static int setup_runtime(Daemon *d) {
          * up from the reconcile's scan of every domain. At 100,000 domains
          * 256 KiB took the daemon's peak RSS from 22.6 to 20.6 MB, its
          * folding rate unchanged (bench/run). */
-        if (store_set_cache_kib(d->store, 256, &err) < 0)
-                log_msg(d, LOG_WARNING, "%s", err.text);
-        if (virEventRegisterDefaultImpl() < 0) {
-                log_msg(d, LOG_ERR, "cannot set up libvirt's event loop");
-                return -EIO;
+        if (store_set_cache_kib(s, 256, &err) < 0)
+                log_msg(LOG_WARNING, "%s", err.text);
+        if (recorder_new(s, d->config, &d->rec) < 0) {
+                log_msg(LOG_ERR, "out of memory");
+                return -ENOMEM;
         }
         int r = setup_signals(d);
         if (r < 0) {
-                log_msg(d, LOG_ERR, "signals: %s", strerror(-r));
+                log_msg(LOG_ERR, "signals: %s", strerror(-r));
                 return r;
         }
         return 0;
+}
+
+/* One Conn per URI, each connected (or retrying) by conn_connect. */
+static int setup_conns(Daemon *d) {
+        size_t n = 0;
+        while (d->uris[n])
+                n++;
+        d->conns = calloc(n ? n : 1, sizeof(Conn));
+        if (!d->conns) {
+                log_msg(LOG_ERR, "out of memory");
+                return -ENOMEM;
+        }
+        /* n_conns counts the ones set up: those are the ones to close. */
+        for (; d->n_conns < n; d->n_conns++)
+                if (conn_init(d, &d->conns[d->n_conns], d->uris[d->n_conns]) < 0) {
+                        log_msg(LOG_ERR, "'%s': out of memory", d->uris[d->n_conns]);
+                        conn_clear(&d->conns[d->n_conns]);
+                        return -ENOMEM;
+                }
+        return 0;
+}
+
+/* Shut down in the order that loses nothing: first stop libvirt's
+ * callbacks and inotify (no new events arrive), then fold what the hook
+ * spooled meanwhile, then record that we stop, then commit and push it all
+ * to syslog with the chain head; free_daemon closes the inventory after. */
+static void stop_daemon(Daemon *d) {
+        for (size_t i = 0; i < d->n_conns; i++)
+                conn_close(&d->conns[i]);
+        watch_close(d);
+        (void) recorder_fold_spool(d->rec);
+        record_daemon_event(d, "daemon.stopped", NULL);
+        recorder_flush(d->rec);
+        recorder_anchor(d->rec);
+        log_msg(LOG_INFO, "stopped");
+}
+
+/* Whatever was set up, however far the start-up went. */
+static void free_daemon(Daemon *d) {
+        for (size_t i = 0; i < d->n_conns; i++) {
+                conn_close(&d->conns[i]);   /* (a no-op after stop_daemon's) */
+                conn_clear(&d->conns[i]);
+        }
+        free(d->conns);
+        accounts_free(d->accounts);
+        config_strv_free(d->uris);
+        config_strv_free(d->priv_groups);
+        d->rec = recorder_free(d->rec);   /* closes the inventory */
+        /* Released only now: a successor must not start while this one
+         * still has the inventory open. */
+        if (d->lock_fd >= 0)
+                close(d->lock_fd);
+        config_free(d->config);
+        if (d->signal_fd >= 0)
+                close(d->signal_fd);
 }
 
 /* A libvirt error is reported through our log, once, not on stderr by
@@ -388,76 +317,59 @@ static int setup_runtime(Daemon *d) {
 static void on_libvirt_error(void *opaque, virErrorPtr e) {
 }
 
+/* From a configured daemon to its end: start, the loop until SIGTERM or
+ * SIGINT, the ordered stop. Exit status 0, or 1 when the start-up failed
+ * (said). */
+static int run(Daemon *d) {
+        if (!d->foreground) {
+                if (daemon(0, 0) < 0) {
+                        perror("virtgov-inventoryd: daemon");
+                        return 1;
+                }
+                /* The child holds the lock (it shares the open file); name
+                 * it, not the parent that exited, to a second daemon. */
+                int r = pidlock_write_pid(d->lock_fd);
+                if (r < 0)
+                        fprintf(stderr, "virtgov-inventoryd: the inventory lock: %s\n", strerror(-r));
+        }
+        log_open(d->foreground);
+        if (setup_runtime(d) < 0 || setup_conns(d) < 0)
+                return 1;
+
+        record_daemon_event(d, "daemon.started", NULL);
+        (void) recorder_fold_spool(d->rec);
+        if (watch_init(d) < 0)
+                log_msg(LOG_WARNING, "account and spool watching is off");
+        d->periodic_timer = virEventAddTimeout((int) d->config->reconcile_interval_s * 1000, on_periodic, d, NULL);
+        d->forward_timer = virEventAddTimeout(1000, on_forward, d, NULL);
+        for (size_t i = 0; i < d->n_conns; i++)
+                conn_connect(&d->conns[i]);
+        log_msg(LOG_INFO, "started: inventory '%s', %zu connection(s)", d->config->inventory, d->n_conns);
+
+        while (!d->quit)
+                if (virEventRunDefaultImpl() < 0)
+                        log_msg(LOG_ERR, "event loop: %s", virGetLastErrorMessage());
+        stop_daemon(d);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         Daemon d = { .inotify_fd = -1, .wd_etc = -1, .wd_sudoers = -1, .wd_spool = -1, .signal_fd = -1,
-                     .accounts_timer = -1, .periodic_timer = -1, .forward_timer = -1, .flush_timer = -1,
-                     .fold_retry_timer = -1 };
+                     .accounts_timer = -1, .periodic_timer = -1, .forward_timer = -1, .lock_fd = -1 };
         const char *db = NULL;
         char **uris = NULL;
         int r = parse_argv(argc, argv, &d, &db, &uris);
+        if (r == -ENOMEM) {
+                fprintf(stderr, "virtgov-inventoryd: out of memory\n");
+                return 1;
+        }
         if (r != 0)
                 return r < 0 ? 2 : 0;
 
         virSetErrorFunc(NULL, on_libvirt_error);
         if (setup_config(&d, db, uris) < 0)
                 return 1;
-        if (!d.foreground) {
-                if (daemon(0, 0) < 0) {
-                        perror("virtgov-inventoryd: daemon");
-                        return 1;
-                }
-                openlog("virtgov-inventoryd", LOG_PID, LOG_DAEMON);
-        }
-        if (setup_runtime(&d) < 0)
-                return 1;
-        d.flush_timer = virEventAddTimeout(-1, on_flush, &d, NULL);
-        d.fold_retry_timer = virEventAddTimeout(-1, on_fold_retry, &d, NULL);
-
-        for (size_t i = 0; d.uris[i]; i++)
-                d.n_conns++;
-        d.conns = calloc(d.n_conns ? d.n_conns : 1, sizeof(Conn));
-        for (size_t i = 0; i < d.n_conns; i++)
-                conn_init(&d, &d.conns[i], d.uris[i]);
-
-        record_daemon_event(&d, "daemon.started", NULL);
-        daemon_fold_spool(&d);
-        if (watch_init(&d) < 0)
-                log_msg(&d, LOG_WARNING, "account and spool watching is off");
-        d.periodic_timer = virEventAddTimeout((int) d.config->reconcile_interval_s * 1000, on_periodic, &d, NULL);
-        d.forward_timer = virEventAddTimeout(1000, on_forward, &d, NULL);
-        for (size_t i = 0; i < d.n_conns; i++)
-                conn_connect(&d.conns[i]);
-        log_msg(&d, LOG_INFO, "started: inventory '%s', %zu connection(s)", d.config->inventory, d.n_conns);
-
-        while (!d.quit)
-                if (virEventRunDefaultImpl() < 0)
-                        log_msg(&d, LOG_ERR, "event loop: %s", virGetLastErrorMessage());
-
-        /* Shut down in the order that loses nothing: first stop libvirt's
-         * callbacks (no new events arrive), then fold what the hook spooled
-         * meanwhile, then record that we stop, then push it all to syslog,
-         * and only then close the inventory. */
-        for (size_t i = 0; i < d.n_conns; i++)
-                conn_close(&d.conns[i]);
-        watch_close(&d);
-        daemon_fold_spool(&d);
-        record_daemon_event(&d, "daemon.stopped", NULL);
-        daemon_flush(&d);
-        daemon_anchor(&d);
-        log_msg(&d, LOG_INFO, "stopped");
-
-        for (size_t i = 0; i < d.n_conns; i++) {
-                free(d.conns[i].uri);
-                free(d.conns[i].host);
-        }
-        free(d.conns);
-        accounts_free(d.accounts);
-        free(d.queue);
-        config_strv_free(d.uris);
-        config_strv_free(d.priv_groups);
-        store_close(d.store);
-        config_free(d.config);
-        if (d.signal_fd >= 0)
-                close(d.signal_fd);
-        return 0;
+        int status = run(&d);
+        free_daemon(&d);
+        return status;
 }

@@ -15,12 +15,18 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include <libvirt/libvirt.h>
+
+#include "log.h"
+#include "watch.h"
 #include "virtgov/cleanup.h"
 
 /* Tools write passwd, shadow and group one after the other: wait for the
  * burst to settle and diff once. */
 #define ACCOUNTS_SETTLE_MS 300
+/* A file missing mid-rename is back within milliseconds; one still
+ * unreadable after a second retry is a gap in the record. */
+#define ACCOUNTS_RETRY_MS 1000
 
 static const char *const account_files[] = { "passwd", "group", "shadow", "gshadow", "sudoers" };
 
@@ -32,7 +38,7 @@ typedef struct Emit {
 static int emit_event(Event *e, void *userdata) {
         Emit *em = userdata;
         em->n++;
-        (void) daemon_record(em->d, e);  /* a failed record was logged; go on */
+        recorder_record(em->d->rec, e);
         return 0;
 }
 
@@ -41,19 +47,30 @@ static void save_baseline(Daemon *d) {
         _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
         VgError err = { "" };
-        if (!text || store_meta_set(d->store, "accounts", text, &err) < 0)
-                log_msg(d, LOG_WARNING, "cannot save the accounts baseline: %s", err.text);
+        if (!text)
+                vg_error(&err, -ENOMEM, "out of memory");
+        if (!text || store_meta_set(recorder_store(d->rec), "accounts", text, &err) < 0)
+                log_msg(LOG_WARNING, "cannot save the accounts baseline: %s", err.text);
 }
 
-void accounts_rescan(Daemon *d) {
+static void accounts_rescan(Daemon *d) {
         Accounts *now = NULL;
         VgError err = { "" };
         if (accounts_read(d->config->etc_dir, d->digest_key, &now, &err) < 0) {
-                /* Mid-rename a file can be briefly missing; the next change
-                 * or the periodic pass tries again. */
-                log_msg(d, LOG_WARNING, "reading accounts: %s", err.text);
+                /* Mid-rename a file can be briefly missing: try again
+                 * soon, rather than wait for a next change that may never
+                 * come. Said in the log at once, recorded if it lasts. */
+                if (d->accounts_failures++ == 0)
+                        log_msg(LOG_WARNING, "reading accounts: %s; trying again", err.text);
+                else if (d->accounts_failures == 2)
+                        recorder_degraded(d->rec, NULL, "account changes not recorded: the account files are "
+                                          "unreadable", err.text, "it tries again every second until they can be read");
+                virEventUpdateTimeout(d->accounts_timer, ACCOUNTS_RETRY_MS);
                 return;
         }
+        if (d->accounts_failures >= 2)
+                log_msg(LOG_INFO, "account files readable again");
+        d->accounts_failures = 0;
         Emit em = { d, 0 };
         accounts_diff(d->accounts, now, (const char *const *) d->priv_groups, emit_event, &em);
         accounts_free(d->accounts);
@@ -68,40 +85,54 @@ static void on_accounts_timer(int timer, void *opaque) {
         accounts_rescan(d);
 }
 
+/* A first look at the accounts: how many, and who is privileged and why. */
+static void record_baseline(Daemon *d) {
+        Event *e = event_new("accounts", "account.baseline");
+        if (!e) {
+                log_not_recorded("account.baseline", NULL);
+                return;
+        }
+        json_t *privileged = json_array();
+        for (size_t i = 0; i < d->accounts->n_accounts; i++) {
+                const char *name = d->accounts->accounts[i].name;
+                json_t *why = accounts_privileges(d->accounts, name, (const char *const *) d->priv_groups);
+                if (json_array_size(why))
+                        json_array_append_new(privileged, json_pack("{s:o, s:o}", "user",
+                                              event_json_string(name), "privileges", why));
+                else
+                        json_decref(why);
+        }
+        json_object_set_new(e->data, "accounts", json_integer((json_int_t) d->accounts->n_accounts));
+        json_object_set_new(e->data, "groups", json_integer((json_int_t) d->accounts->n_groups));
+        json_object_set_new(e->data, "privileged", privileged);
+        recorder_record(d->rec, e);
+}
+
 /* The baseline: the last snapshot the inventory holds, diffed against now,
  * so changes made while the daemon was down are recorded too. */
 static void accounts_start(Daemon *d) {
         VgError err = { "" };
         _cleanup_free_ char *text = NULL;
         Accounts *base = NULL;
-        json_t *j = store_meta_get(d->store, "accounts", &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL;
-        if (j && accounts_from_json(j, &base, &err) < 0)
-                log_msg(d, LOG_WARNING, "accounts baseline unreadable (%s): taking a new one", err.text);
+        int r = store_meta_get(recorder_store(d->rec), "accounts", &text, &err);
+        json_t *j = r == 0 ? json_loads(text, 0, NULL) : NULL;
+        if (r == 0 && !j)
+                vg_error(&err, -EINVAL, "not JSON");
+        if ((r < 0 && r != -ENOENT) || (r == 0 && (!j || accounts_from_json(j, &base, &err) < 0)))
+                /* A new baseline is no diff: say what is lost. */
+                recorder_degraded(d->rec, NULL, "the stored accounts baseline is unreadable", err.text,
+                                  "a new one is taken: account changes made while the daemon was down are not "
+                                  "recorded");
         json_decref(j);
 
         if (accounts_read(d->config->etc_dir, d->digest_key, &d->accounts, &err) < 0) {
-                log_msg(d, LOG_WARNING, "reading accounts: %s", err.text);
+                recorder_degraded(d->rec, NULL, "account changes made while the daemon was down not recorded: "
+                                  "the account files are unreadable", err.text, "fix their permissions and restart");
                 accounts_free(base);
                 return;
         }
         if (!base) {
-                Event *e = event_new("accounts", "account.baseline");
-                if (e) {
-                        json_t *privileged = json_array();
-                        for (size_t i = 0; i < d->accounts->n_accounts; i++) {
-                                const char *name = d->accounts->accounts[i].name;
-                                json_t *why = accounts_privileges(d->accounts, name, (const char *const *) d->priv_groups);
-                                if (json_array_size(why))
-                                        json_array_append_new(privileged, json_pack("{s:o, s:o}", "user",
-                                                              event_json_string(name), "privileges", why));
-                                else
-                                        json_decref(why);
-                        }
-                        json_object_set_new(e->data, "accounts", json_integer((json_int_t) d->accounts->n_accounts));
-                        json_object_set_new(e->data, "groups", json_integer((json_int_t) d->accounts->n_groups));
-                        json_object_set_new(e->data, "privileged", privileged);
-                        daemon_record(d, e);
-                }
+                record_baseline(d);
         } else {
                 Emit em = { d, 0 };
                 accounts_diff(base, d->accounts, (const char *const *) d->priv_groups, emit_event, &em);
@@ -123,11 +154,11 @@ static bool is_account_file(const char *name) {
 static void watch_spool(Daemon *d) {
         int r = vg_mkdir_p(d->config->spool_dir, 0700);
         if (r < 0)
-                log_msg(d, LOG_WARNING, "spool '%s': %s", d->config->spool_dir, strerror(-r));
+                log_msg(LOG_WARNING, "spool '%s': %s", d->config->spool_dir, strerror(-r));
         d->wd_spool = inotify_add_watch(d->inotify_fd, d->config->spool_dir,
                                         IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF);
         if (d->wd_spool < 0)
-                log_msg(d, LOG_WARNING, "cannot watch spool '%s': %s", d->config->spool_dir, strerror(errno));
+                log_msg(LOG_WARNING, "cannot watch spool '%s': %s", d->config->spool_dir, strerror(errno));
 }
 
 static void watch_sudoers_d(Daemon *d) {
@@ -148,13 +179,13 @@ static void on_inotify(int watch, int fd, int events, void *opaque) {
                         p += sizeof(*ev) + ev->len;
                         if (ev->mask & IN_Q_OVERFLOW) {
                                 /* Events were dropped: look at everything. */
-                                log_msg(d, LOG_WARNING, "inotify queue overflow: re-reading the accounts "
+                                log_msg(LOG_WARNING, "inotify queue overflow: re-reading the accounts "
                                         "and the spool");
                                 accounts = spool = true;
                                 continue;
                         }
                         if (ev->wd == d->wd_spool && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))) {
-                                log_msg(d, LOG_WARNING, "spool '%s' was removed: making it again",
+                                log_msg(LOG_WARNING, "spool '%s' was removed: making it again",
                                         d->config->spool_dir);
                                 inotify_rm_watch(fd, d->wd_spool);
                                 watch_spool(d);
@@ -174,7 +205,7 @@ static void on_inotify(int watch, int fd, int events, void *opaque) {
                 }
         }
         if (spool)
-                daemon_fold_spool(d);
+                (void) recorder_fold_spool(d->rec);   /* a failure is logged and retried */
         if (accounts)
                 virEventUpdateTimeout(d->accounts_timer, ACCOUNTS_SETTLE_MS);
 }
@@ -183,13 +214,13 @@ int watch_init(Daemon *d) {
         accounts_start(d);
         d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (d->inotify_fd < 0) {
-                log_msg(d, LOG_ERR, "inotify: %s", strerror(errno));
+                log_msg(LOG_ERR, "inotify: %s", strerror(errno));
                 return -errno;
         }
         d->wd_etc = inotify_add_watch(d->inotify_fd, d->config->etc_dir,
                                       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE);
         if (d->wd_etc < 0)
-                log_msg(d, LOG_WARNING, "cannot watch '%s': %s", d->config->etc_dir, strerror(errno));
+                log_msg(LOG_WARNING, "cannot watch '%s': %s", d->config->etc_dir, strerror(errno));
         watch_sudoers_d(d);
         watch_spool(d);
         d->accounts_timer = virEventAddTimeout(-1, on_accounts_timer, d, NULL);

@@ -52,12 +52,24 @@ hash=$(grep -o '^root:[^:]*' /etc/shadow | cut -d: -f2)
 check "no password hash is stored anywhere in the inventory" \
         sh -c '! sqlite3 /var/lib/virtgov/inventory.db .dump | grep -qF -e "$0" -e "\$y\$" -e "\$6\$"' "${hash:-no-hash-set}"
 
+say "one daemon per inventory: a second refuses to start and names the first"
+LOCK=/var/lib/virtgov/inventory.db.daemon.lock
+# (timeout: were the lock missing, the second would run on and double up)
+rc=0; timeout 10 "$VG_DAEMON" --foreground > "$VG_SCRATCH/second.log" 2>&1 || rc=$?
+check "a second daemon exits non-zero (exit $rc): $(head -c 200 "$VG_SCRATCH/second.log")" \
+        sh -c "[ $rc != 0 ] && [ $rc != 124 ] && grep -q 'in use by another virtgov-inventoryd, pid $VG_DAEMON_PID ' '$VG_SCRATCH/second.log'"
+check "it recorded nothing: one daemon.started" \
+        test "$("$VIRTGOV" --json events --kind daemon.started | jq length)" = 1
+check "the first is still running" kill -0 "$VG_DAEMON_PID"
+
 say "kill -9, a define while the daemon is down, restart: reconciled"
 kill -9 "$VG_DAEMON_PID"
 wait "$VG_DAEMON_PID" 2>/dev/null || true
 domain_xml vg-d-2 > "$VG_SCRATCH/d2.xml"
 virsh define "$VG_SCRATCH/d2.xml" >/dev/null
 start_daemon
+check "after the first died of SIGKILL, a new one started: the kernel released the lock, now it names $VG_DAEMON_PID" \
+        sh -c "kill -0 $VG_DAEMON_PID && [ \"\$(cat $LOCK)\" = $VG_DAEMON_PID ]"
 wait_for "the define made while down -> domain.defined (source reconcile)" \
         "$(has_event domain.defined vg-d-2 reconcile)"
 check "list shows vg-d-2" test "$("$VIRTGOV" --json list | jq '[.[] | select(.name == "vg-d-2")] | length')" = 1
@@ -119,6 +131,42 @@ wait_for "a start with no hook decision -> policy.bypass" \
         '[.[] | select(.kind == "policy.bypass" and .domain == "vg-d-3" and .source == "daemon")] | length == 1' 30
 check "the bypass says why" \
         test "$("$VIRTGOV" --json events --kind policy.bypass --domain vg-d-3 | jq -r '.[0].reason | contains("no hook decision")')" = true
+virsh destroy vg-d-3 >/dev/null
+
+say "the bypass cross-check cannot query the inventory: said in the log and as policy.error, not taken for 'no bypass'"
+# A copy of the inventory whose events.source has a collation SQLite does
+# not know: appends work, a query by source (the cross-check's) fails. A
+# daemon of its own watches it (another inventory, another lock).
+B=$VG_SCRATCH/broken
+mkdir -p "$B/spool"
+sqlite3 /var/lib/virtgov/inventory.db ".backup '$B/inventory.db'"
+sqlite3 "$B/inventory.db" "PRAGMA writable_schema = ON;
+        UPDATE sqlite_master SET sql = replace(sql, 'source TEXT', 'source TEXT COLLATE vg_missing') WHERE name = 'events';"
+bsql() { sqlite3 "$B/inventory.db" "$1"; }
+# wait_bsql SQL WANT: polls the copy until SQL yields WANT (15 s). (Not
+# by source: that is the query that fails.)
+wait_bsql() {
+        local i
+        for i in $(seq 150); do [ "$(bsql "$1" 2>/dev/null)" = "$2" ] && return 0; sleep 0.1; done
+        return 1
+}
+check "in the copy a query by source fails, one by kind does not" \
+        sh -c '! sqlite3 "$0" "SELECT 1 FROM events WHERE source = '"'hook'"'" 2>/dev/null &&
+               sqlite3 "$0" "SELECT 1 FROM events WHERE kind = '"'x'"'"' "$B/inventory.db"
+printf 'inventory = %s/inventory.db\nspool_dir = %s/spool\nsyslog = no\nbypass_window_s = 60\n' "$B" "$B" \
+        > "$B/virtgov.conf"
+"$VG_DAEMON" --foreground --config "$B/virtgov.conf" > "$B/daemon.log" 2>&1 &
+bpid=$!
+for _ in $(seq 100); do grep -q "connected to" "$B/daemon.log" && break; sleep 0.2; done
+virsh start vg-d-3 >/dev/null
+check "the failed cross-check is a policy.error of vg-d-3 in that inventory, naming the error, deciding nothing" \
+        wait_bsql "SELECT count(*) FROM events WHERE kind = 'policy.error' AND domain = 'vg-d-3'
+                   AND decision IS NULL AND json_extract(data, '$.check') = 'bypass'
+                   AND reason LIKE '%cross-check failed: %no such collation sequence: vg_missing%'" 1
+check "and said once in its log: $(grep -m1 'not verified' "$B/daemon.log" | head -c 200)" \
+        test "$(grep -c "start of 'vg-d-3' (booted) not verified: the policy.bypass cross-check failed: .*no such collation sequence" "$B/daemon.log")" = 1
+check "that daemon goes on running" kill -0 "$bpid"
+kill -TERM "$bpid"; wait "$bpid" || true
 virsh destroy vg-d-3 >/dev/null
 
 say "the daemon folds the spool as soon as a file lands in it"
@@ -244,6 +292,8 @@ stopped() { "$VIRTGOV" --json events --kind daemon.stopped | jq length; }
 stopped_before=$(stopped)
 "$VG_DAEMON"
 wait_for "the daemonized instance connects" "[.[] | select(.kind == \"daemon.connected\")] | length > $before" 20
+check "its lock names the daemonized process, not the parent that exited" \
+        test "$(cat "$LOCK")" = "$(pgrep -f "^$VG_DAEMON\$")"
 for _ in 1 2 3; do
         "$VIRTGOV" events --limit 1 >/dev/null
         "$VG_HOOK" vg-d-4 prepare begin - < "$VG_SCRATCH/d1.xml"   # a writer that opens and closes

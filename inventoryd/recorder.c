@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The recorder (recorder.h). One thread, one loop: libvirt's callbacks,
+ * inotify and the timers all run from virEventRunDefaultImpl, so nothing
+ * here needs a lock.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <libvirt/libvirt.h>
+
+#include "log.h"
+#include "recorder.h"
+#include "virtgov/cleanup.h"
+#include "virtgov/eventlog.h"
+#include "virtgov/spool.h"
+
+/* Events queued before a commit: a burst (a reconcile of many domains, a
+ * fold) is committed every 1,000, one transaction each. */
+#define RECORDER_BATCH 1000
+
+struct Recorder {
+        Store *store;
+        const Config *config;    /* borrowed: main's, replaced on reload */
+        /* Events recorded during one loop iteration, committed together at
+         * its end (recorder_flush): one fsync per burst, not per event. */
+        Event **queue;
+        size_t n_queue;
+        int flush_timer;
+        /* A fold that failed (inventory locked, full, read-only) is tried
+         * again after fold_retry_ms, doubling up to a minute. */
+        int fold_retry_timer;
+        unsigned fold_retry_ms;
+        bool forward_stalled;    /* the syslog copy's stall was said */
+};
+
+static void on_flush(int timer, void *opaque);
+static void on_fold_retry(int timer, void *opaque);
+
+int recorder_new(Store *store, const Config *config, Recorder **ret) {
+        Recorder *r = calloc(1, sizeof(*r));
+        Event **queue = calloc(RECORDER_BATCH, sizeof(Event *));
+        if (!r || !queue) {
+                free(r);
+                free(queue);
+                store_close(store);
+                return -ENOMEM;
+        }
+        *r = (Recorder) { .store = store, .config = config, .queue = queue };
+        /* (A timer that cannot be made, < 0, makes every record commit at
+         * once and a failed fold wait for the next trigger: slower, not
+         * wrong.) */
+        r->flush_timer = virEventAddTimeout(-1, on_flush, r, NULL);
+        r->fold_retry_timer = virEventAddTimeout(-1, on_fold_retry, r, NULL);
+        *ret = r;
+        return 0;
+}
+
+Recorder *recorder_free(Recorder *r) {
+        if (!r)
+                return NULL;
+        recorder_flush(r);
+        if (r->flush_timer >= 0)
+                virEventRemoveTimeout(r->flush_timer);
+        if (r->fold_retry_timer >= 0)
+                virEventRemoveTimeout(r->fold_retry_timer);
+        free(r->queue);
+        store_close(r->store);
+        free(r);
+        return NULL;
+}
+
+void recorder_set_config(Recorder *r, const Config *config) {
+        r->config = config;
+}
+
+Store *recorder_store(Recorder *r) {
+        recorder_flush(r);
+        return r->store;
+}
+
+/* ---- the copy to syslog ---- */
+
+typedef struct Forward {
+        Recorder *r;
+        int64_t last;       /* id of the last event sent */
+        size_t n;
+        int unheard;        /* the syslog socket refused one: -errno */
+} Forward;
+
+static int forward_one(const Event *e, void *userdata) {
+        Forward *f = userdata;
+        _cleanup_free_ char *line = NULL;
+        if (eventlog_format(e, &line) < 0)
+                return -ENOMEM;
+        /* No syslog daemon listening: stop here and retry from this event
+         * on the next tick, rather than lose it for the central log. */
+        int r = syslog_send(f->r->config->syslog_socket, LOG_DAEMON | eventlog_severity(e), "virtgov", line);
+        if (r < 0) {
+                f->unheard = r;
+                return -EAGAIN;
+        }
+        f->last = e->id;
+        f->n++;
+        return 0;
+}
+
+/*
+ * The copy to syslog stalled (why) or, with why NULL, runs again. Said once
+ * per stall, not at every one-second retry. An inventory that cannot be
+ * read or cannot keep the cursor is also recorded (daemon.degraded); a
+ * syslog daemon not listening is not: the copy resumes where it stopped,
+ * as documented, and the record itself is whole.
+ */
+static void forward_stalled(Recorder *r, const char *why, bool inventory) {
+        if (!why) {
+                if (r->forward_stalled)
+                        log_msg(LOG_INFO, "the copy to syslog resumed");
+                r->forward_stalled = false;
+                return;
+        }
+        if (r->forward_stalled)
+                return;
+        r->forward_stalled = true;   /* first: recorder_degraded's record may forward */
+        if (inventory)
+                recorder_degraded(r, NULL, "the copy of events to syslog stalled", why,
+                                  "it resumes from the last event sent once the inventory can be read");
+        else
+                log_msg(LOG_WARNING, "the copy of events to syslog stalled: %s; it resumes from the last "
+                        "event sent", why);
+}
+
+void recorder_forward(Recorder *r) {
+        if (!r->config->syslog)
+                return;
+        _cleanup_free_ char *cursor = NULL;
+        VgError err = { "" };
+        int64_t after = 0;
+        int k = store_meta_get(r->store, "syslog_cursor", &cursor, &err);
+        if (k < 0 && k != -ENOENT) {
+                forward_stalled(r, err.text, true);
+                return;
+        }
+        if (k == 0)
+                after = strtoll(cursor, NULL, 10);
+
+        /* Batches of 1000 keep a first run over a large inventory from
+         * holding the loop for long. The cursor is saved after each batch:
+         * a crash re-sends at most one batch, never skips one. */
+        for (;;) {
+                EventFilter f = { .after_id = after > 0 ? after : -1, .limit = 1000 };
+                Forward fw = { r, after, 0, 0 };
+                k = store_query_events(r->store, &f, forward_one, &fw, &err);
+                if (fw.last != after) {
+                        char buf[32];
+                        snprintf(buf, sizeof(buf), "%lld", (long long) fw.last);
+                        VgError cerr = { "" };
+                        if (store_meta_set(r->store, "syslog_cursor", buf, &cerr) < 0) {
+                                /* What was sent is sent again next time. */
+                                forward_stalled(r, cerr.text, true);
+                                return;
+                        }
+                        after = fw.last;
+                }
+                if (fw.unheard) {
+                        char why[PATH_MAX + 64];
+                        snprintf(why, sizeof(why), "'%s': %s", r->config->syslog_socket, strerror(-fw.unheard));
+                        forward_stalled(r, why, false);
+                        return;
+                }
+                if (k < 0) {
+                        forward_stalled(r, err.text[0] ? err.text : strerror(-k), true);
+                        return;
+                }
+                if (fw.n < 1000)
+                        break;
+        }
+        forward_stalled(r, NULL, false);
+}
+
+/* (It is consistent in itself: only the copy outside the host shows what
+ * the chain was.) */
+void recorder_anchor(Recorder *r) {
+        int64_t id;
+        char hash[CHAIN_HEX_SIZE], line[160];
+        VgError err = { "" };
+        if (!r->config->syslog)
+                return;
+        if (store_chain_head(r->store, &id, hash, &err) < 0) {
+                log_msg(LOG_WARNING, "chain head not sent to syslog: %s", err.text);
+                return;
+        }
+        if (id == 0)
+                return;
+        snprintf(line, sizeof(line), "chain.head id=%lld hash=%s", (long long) id, hash);
+        (void) syslog_send(r->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
+}
+
+/* ---- the queue ---- */
+
+static void spool_or_log(Recorder *r, Event *e, const char *why) {
+        VgError serr = { "" };
+        json_object_set_new(e->data, "spooled_because", event_json_string(why));
+        if (spool_write(r->config->spool_dir, e, &serr) < 0)
+                log_msg(LOG_ERR, "%s; and %s: event %s of '%s' NOT recorded", why, serr.text, e->kind,
+                        e->domain ? e->domain : "-");
+        else
+                log_msg(LOG_WARNING, "%s; event spooled", why);
+}
+
+void recorder_flush(Recorder *r) {
+        if (r->flush_timer >= 0)
+                virEventUpdateTimeout(r->flush_timer, -1);
+        if (!r->n_queue)
+                return;
+        VgError err = { "" };
+        int k = store_begin(r->store, &err);
+        for (size_t i = 0; k == 0 && i < r->n_queue; i++) {
+                int a = store_append_event(r->store, r->queue[i], &err);
+                k = a < 0 ? a : 0;
+        }
+        if (k == 0)
+                k = store_commit(r->store, &err);
+        if (k < 0) {
+                /* Nothing of the batch is in: spool every one of them. */
+                store_rollback(r->store);
+                for (size_t i = 0; i < r->n_queue; i++)
+                        spool_or_log(r, r->queue[i], err.text);
+        }
+        for (size_t i = 0; i < r->n_queue; i++)
+                event_free(r->queue[i]);
+        r->n_queue = 0;
+        recorder_forward(r);
+}
+
+static void on_fold_retry(int timer, void *opaque) {
+        (void) recorder_fold_spool(opaque);
+}
+
+static void on_flush(int timer, void *opaque) {
+        recorder_flush(opaque);
+}
+
+void recorder_record(Recorder *r, Event *e) {
+        r->queue[r->n_queue++] = e;
+        if (r->n_queue == RECORDER_BATCH || r->flush_timer < 0)
+                recorder_flush(r);
+        else
+                /* 0 ms: at the end of this loop iteration. */
+                virEventUpdateTimeout(r->flush_timer, 0);
+}
+
+int recorder_fold_spool(Recorder *r) {
+        recorder_flush(r);
+        SpoolStats st = { 0 };
+        VgError err = { "" };
+        int k = spool_fold(r->config->spool_dir, r->store, &st, &err);
+        if (k < 0) {
+                r->fold_retry_ms = r->fold_retry_ms ? r->fold_retry_ms * 2 : 1000;
+                if (r->fold_retry_ms > 60000)
+                        r->fold_retry_ms = 60000;
+                log_msg(LOG_WARNING, "folding the spool: %s; trying again in %u s", err.text,
+                        r->fold_retry_ms / 1000);
+                if (r->fold_retry_timer >= 0)
+                        virEventUpdateTimeout(r->fold_retry_timer, (int) r->fold_retry_ms);
+        } else {
+                r->fold_retry_ms = 0;
+                if (r->fold_retry_timer >= 0)
+                        virEventUpdateTimeout(r->fold_retry_timer, -1);
+        }
+        if (st.rejected)
+                log_msg(LOG_WARNING, "%zu malformed spool file(s) moved to '%s/rejected'", st.rejected,
+                        r->config->spool_dir);
+        if (st.folded)
+                recorder_forward(r);
+        return k < 0 ? -EAGAIN : 0;
+}
+
+void recorder_degraded(Recorder *r, const char *host, const char *what, const char *why, const char *fix) {
+        log_msg(LOG_ERR, "%s: %s%s%s", what, why, fix ? "; " : "", fix ? fix : "");
+        Event *e = event_new("daemon", "daemon.degraded");
+        if (!e) {
+                log_msg(LOG_ERR, "out of memory: daemon.degraded NOT recorded");
+                return;
+        }
+        char reason[1024];
+        snprintf(reason, sizeof(reason), "%s: %s%s%s", what, why, fix ? "; " : "", fix ? fix : "");
+        event_set(&e->reason, reason);
+        event_set(&e->host, host);
+        json_object_set_new(e->data, "what", event_json_string(what));
+        json_object_set_new(e->data, "error", event_json_string(why));
+        if (fix)
+                json_object_set_new(e->data, "fix", event_json_string(fix));
+        recorder_record(r, e);
+}
+

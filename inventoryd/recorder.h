@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The recorder: the one way into the inventory for the daemon's modules.
+ * It queues the events they record and commits each loop iteration's in one
+ * transaction, spools what cannot be committed, folds the hook's spool,
+ * copies every event to syslog (a cursor in the inventory says how far) and
+ * sends the chain head there as an anchor. The connection, reconcile and
+ * watcher modules call it; it calls none of them, nor main.c.
+ */
+#pragma once
+
+#include "virtgov/config.h"
+#include "virtgov/event.h"
+#include "virtgov/store.h"
+
+typedef struct Recorder Recorder;
+
+/*
+ * A recorder over the open inventory store, which it takes (recorder_free
+ * closes it), with config for the spool and syslog (borrowed: see
+ * recorder_set_config). Its timers go on libvirt's event loop: register the
+ * default implementation first. 0, or -ENOMEM with store closed.
+ */
+int recorder_new(Store *store, const Config *config, Recorder **ret);
+
+/* Commits what is queued, removes the timers, closes the store. NULL is a
+ * no-op; returns NULL. */
+Recorder *recorder_free(Recorder *r);
+
+/* The configuration from now on (after a reload); the spool directory must
+ * be the one the recorder was made with. Borrowed: keep it alive. */
+void recorder_set_config(Recorder *r, const Config *config);
+
+/*
+ * Records e, taking it. It is queued and committed with the rest of this
+ * loop iteration's events (one fsync per burst, not per event), at the end
+ * of the iteration or at once when the queue is full. An event that cannot
+ * be committed is spooled; one that cannot be spooled either is logged
+ * with its kind and domain. Never silently dropped, so there is nothing to
+ * return.
+ */
+void recorder_record(Recorder *r, Event *e);
+
+/* Commits the queue now, in one transaction, then copies to syslog. */
+void recorder_flush(Recorder *r);
+
+/*
+ * The inventory, after committing the queue: what is read through it
+ * includes every event recorded before this call, and state written beside
+ * the events (a baseline, a snapshot) never runs ahead of the events it
+ * sums up. The modules above reach the inventory only through it, so none
+ * has to remember to flush first. Call it for each read rather than keep
+ * the pointer, unless what later events could change does not matter to
+ * the read (reconcile reads a page of domains under one call).
+ */
+Store *recorder_store(Recorder *r);
+
+/* Folds the hook's spool into the inventory, after committing the queue
+ * (the daemon's own events keep their order before the folded ones). On a
+ * failure (inventory locked, full, read-only) it logs and tries again
+ * after 1 s, doubling up to a minute; -EAGAIN then, else 0. */
+int recorder_fold_spool(Recorder *r);
+
+/* Sends every event not yet copied to syslog (the hook's too), from the
+ * cursor on, when the configuration has syslog on. A stall (no syslog
+ * daemon, the inventory unreadable) is said once until it ends, and the
+ * copy resumes from where it stopped. */
+void recorder_forward(Recorder *r);
+
+/* Sends the chain head ("chain.head id=N hash=H") to syslog: with the hash
+ * on every copied event it lets `virtgov verify --anchor` catch a chain cut
+ * short or rebuilt on the host. */
+void recorder_anchor(Recorder *r);
+
+/*
+ * Something the daemon should do and did not: what (one phrase), why (the
+ * error), fix (what the reader can do; NULL: nothing to say). Said once in
+ * the log (LOG_ERR) and recorded as a daemon.degraded event filed under
+ * host (NULL: none), so an auditor sees the gap in the record itself.
+ */
+void recorder_degraded(Recorder *r, const char *host, const char *what, const char *why, const char *fix);
