@@ -10,6 +10,7 @@
 
 #include "virtgov/cleanup.h"
 #include "virtgov/eventlog.h"
+#include "virtgov/kinds.h"
 
 #define DATA_MAX 2048
 
@@ -72,9 +73,11 @@ int eventlog_format(const Event *e, char **ret) {
 }
 
 int eventlog_severity(const Event *e) {
-        if (!strcmp(e->kind, "policy.error"))
+        const EventKind *k = event_kind(e->kind);
+        unsigned flags = k ? k->flags : 0;
+        if (flags & KIND_ERROR)
                 return LOG_ERR;
-        if (!strncmp(e->kind, "policy.", 7) || (e->decision && !strcmp(e->decision, "deny")))
+        if ((flags & KIND_ALERT) || (e->decision && !strcmp(e->decision, "deny")))
                 return LOG_WARNING;
         return LOG_NOTICE;
 }

@@ -28,8 +28,11 @@ typedef enum EventKindFlag {
         KIND_LIFECYCLE = 1 << 5,
         /* It brings an unknown or undefined domain into being, shut off. */
         KIND_DEFINES = 1 << 6,
-        /* Something to act on: the syslog copy goes out at warning. */
+        /* Something to act on: the syslog copy goes out at warning (and so
+         * does every denied decision). */
         KIND_ALERT = 1 << 7,
+        /* Something could not be decided or checked: at err. */
+        KIND_ERROR = 1 << 9,
         /* It changes the integrity baseline and carries the digest of the
          * whole baseline afterwards (integrity-run.h). */
         KIND_BASELINE = 1 << 8,

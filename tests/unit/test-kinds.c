@@ -84,3 +84,15 @@ Test(kinds, names_unique) {
                 for (const EventKind *b = a; (b = event_kind_next(b, 0));)
                         cr_expect_str_neq(a->name, b->name);
 }
+
+/* What the syslog copy raises: findings at warning, failures to decide at
+ * err (eventlog_severity reads these). */
+Test(kinds, alerts_and_errors) {
+        cr_expect(event_kind("integrity.changed")->flags & KIND_ALERT);
+        cr_expect(event_kind("policy.bypass")->flags & KIND_ALERT);
+        cr_expect(event_kind("daemon.degraded")->flags & KIND_ALERT);
+        cr_expect(event_kind("policy.error")->flags & KIND_ERROR);
+        cr_expect_not(event_kind("integrity.baseline")->flags & (KIND_ALERT | KIND_ERROR));
+        cr_expect(event_kind("integrity.accepted")->flags & KIND_BASELINE);
+        cr_expect_not(event_kind("integrity.changed")->flags & KIND_BASELINE);
+}
