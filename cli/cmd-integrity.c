@@ -157,7 +157,7 @@ static int status(Cli *cli) {
         if (v < 0 && v != -ENOENT && v != -EBADMSG)
                 return cli_error("%s", err.text);
         Counts n = { { 0 } };
-        _cleanup_free_ char *last = NULL, *taken = NULL;
+        _cleanup_free_ char *last = NULL;
         Event *e = NULL;
         if (store_findings(s, count, &n, &err) < 0)
                 return cli_error("%s", err.text);

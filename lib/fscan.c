@@ -215,6 +215,7 @@ int fscan_file(const char *path, unsigned attrs, FscanFile *ret) {
         if (lstat(path, &st) < 0)
                 return -errno;
         int r = measure(path, &st, attrs, ret);
+        ret->time_us = vg_now_us();
         if (r < 0) {
                 fscan_file_clear(ret);
                 return r;
@@ -446,6 +447,9 @@ int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, 
                 if (r == 0 && roots[i].recurse && S_ISDIR(st.st_mode))
                         r = walk_dir(&w, roots[i].path, &roots[i], 0);
         }
+        int64_t now = vg_now_us();
+        for (size_t i = 0; i < l->n; i++)
+                l->files[i].time_us = now;
         if (r == 0)
                 r = sort_unique(l);
         if (r == 0)

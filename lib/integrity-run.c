@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "virtgov/dpkg.h"
 #include "virtgov/integrity-run.h"
 #include "virtgov/kinds.h"
 #include "vg-paths.h"
@@ -112,6 +113,18 @@ static int newest_digest(Store *s, char hex[FSCAN_SHA256_HEX], VgError *err) {
                 event_free(e);
         }
         return 0;
+}
+
+/* When the newest baseline was taken: what a file added since is newer
+ * than. */
+static int baseline_time(Store *s, int64_t *ret, VgError *err) {
+        Event *e = NULL;
+        int r = store_last_event(s, "integrity.baseline", &e, err);
+        *ret = 0;
+        if (r == 0 && vg_time_parse(e->time, 0, ret) < 0)
+                *ret = 0;
+        event_free(e);
+        return r == -ENOENT ? 0 : r;
 }
 
 int integrity_verify_baseline(Store *s, FscanList **ret, VgError *err) {
@@ -304,33 +317,144 @@ static int finding_event(Store *s, const IntegrityRequest *req, const IntegrityF
         return r < 0 ? r : 0;
 }
 
+/* The baseline row of path from the file as it is now: its rule's
+ * attributes and profile, or removed when the file is gone. */
+static int accept_one(Store *s, const Profiles *p, const FscanList *base, const IntegrityFinding *f, VgError *err) {
+        const FscanFile *old = fscan_find(base, f->path);
+        const char *profile = old ? old->tag : f->profile;
+        unsigned attrs = old ? old->attrs : FSCAN_ALL;
+        if (!old) {
+                const char *pn = NULL;
+                const IntegrityRule *rule = integrity_rule_for(p->v, p->n, f->path, &pn);
+                if (rule)
+                        attrs = rule->attrs;
+        }
+        FscanFile now;
+        int r = fscan_file(f->path, attrs, &now);
+        if (r == -ENOENT)
+                return store_baseline_remove(s, f->path, err);
+        if (r < 0)
+                return vg_error(err, r, "'%s': %s", f->path, strerror(-r));
+        now.tag = profile;
+        r = store_baseline_put(s, &now, err);
+        fscan_file_clear(&now);
+        return r;
+}
+
+/* One finding against dpkg's database and log (dpkg.h's rules). */
+static int classify_one(Dpkg *d, const FscanList *base, int64_t base_time, IntegrityFinding *f, VgError *err) {
+        DpkgFile df;
+        int r = dpkg_owner(d, f->path, &df, err);
+        if (r < 0 || !df.package)
+                return r;
+        DpkgChange ch;
+        r = dpkg_last_change(d, df.package, &ch, err);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        char md5[33];
+        bool have = f->kind != DRIFT_REMOVED && dpkg_md5_file(f->path, md5, NULL) == 0;
+        const FscanFile *was = fscan_find(base, f->path);
+        DpkgFacts facts = { .path = f->path, .baseline_time_us = was && was->time_us ? was->time_us : base_time,
+                            .current_md5 = have ? md5 : NULL, .file = &df, .change = r == 0 ? &ch : NULL };
+        DpkgClassification c;
+        dpkg_classify(&facts, &c);
+        f->cls = c.verdict == DPKG_VERDICT_PACKAGE_UPDATE ? DRIFT_PACKAGE_UPDATE
+               : c.verdict == DPKG_VERDICT_CONFFILE_EDIT ? DRIFT_CONFFILE_EDIT : DRIFT_UNEXPLAINED;
+        if (f->cls == DRIFT_UNEXPLAINED)
+                return 0;
+        f->package = vg_strdup0(c.package);
+        f->old_version = vg_strdup0(c.old_version);
+        f->new_version = vg_strdup0(c.new_version);
+        return (c.package && !f->package) || (c.old_version && !f->old_version) ||
+               (c.new_version && !f->new_version) ? vg_error(err, -ENOMEM, "out of memory") : 0;
+}
+
+/* Each finding classified. dpkg's index (18 MiB for a whole Debian
+ * system) is built for this check and dropped after it, and only when
+ * there is drift: the daemon holds none between checks. A host without
+ * dpkg's database leaves every finding unexplained. */
+static int classify(const Config *c, const FscanList *base, int64_t base_time, IntegrityResult *res, VgError *err) {
+        if (!res->n)
+                return 0;
+        _cleanup_(dpkg_freep) Dpkg *d = NULL;
+        VgError derr = { "" };
+        int r = dpkg_open(c->dpkg_admindir, c->dpkg_log, &d, &derr);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return vg_error(err, r, "classifying drift against dpkg: %s", derr.text);
+        for (size_t i = 0; r == 0 && i < res->n; i++)
+                r = classify_one(d, base, base_time, &res->findings[i], err);
+        return r;
+}
+
+/* The drift that dpkg explains folded into the baseline, with one
+ * integrity.package-update event saying which files and packages. */
+static int fold_packages(Store *s, const IntegrityRequest *req, const Profiles *p, const FscanList *base,
+                         IntegrityResult *res, VgError *err) {
+        json_t *files = json_array();
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < res->n; i++) {
+                IntegrityFinding *f = &res->findings[i];
+                if (f->cls != DRIFT_PACKAGE_UPDATE)
+                        continue;
+                r = accept_one(s, p, base, f, err);
+                json_array_append_new(files, json_pack("{s:o, s:s?, s:s?, s:s?}", "path", event_json_string(f->path),
+                                                       "package", f->package, "old_version", f->old_version,
+                                                       "new_version", f->new_version));
+                res->n_accepted++;
+        }
+        if (r == 0 && res->n_accepted) {
+                json_t *paths = json_array(), *x;
+                size_t i;
+                json_array_foreach(files, i, x)
+                        json_array_append(paths, json_object_get(x, "path"));
+                r = baseline_event(s, "integrity.package-update", req, json_pack("{s:o, s:O}", "paths", paths,
+                                   "files", files), res->digest, err);
+        }
+        json_decref(files);
+        return r;
+}
+
 /* Records what the check found, in one transaction. */
 static int check_record(Store *s, const Config *c, const IntegrityRequest *req, const Profiles *p,
-                        IntegrityResult *res, const FscanList *scan, VgError *err) {
+                        const FscanList *base, IntegrityResult *res, const FscanList *scan, VgError *err) {
         int64_t now = vg_now_us();
+        bool fold = c->integrity_accept_packages;
         int r = store_begin(s, err);
         if (r < 0)
                 return r;
-        for (size_t i = 0; r == 0 && i < res->n; i++)
+        if (fold)
+                r = fold_packages(s, req, p, base, res, err);
+        /* What was folded in is no finding; the rest stays open, an event
+         * for each that the check before did not have. */
+        _cleanup_free_ IntegrityFinding *open = calloc(res->n ? res->n : 1, sizeof(*open));
+        size_t n_open = 0;
+        if (!open && r == 0)
+                r = vg_error(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; r == 0 && i < res->n; i++) {
+                if (fold && res->findings[i].cls == DRIFT_PACKAGE_UPDATE)
+                        continue;
+                open[n_open++] = res->findings[i];
                 if (res->findings[i].is_new)
                         r = finding_event(s, req, &res->findings[i], err);
+        }
         if (r == 0)
-                r = store_findings_replace(s, (const char *const *) p->names, res->findings, res->n, now, err);
+                r = store_findings_replace(s, (const char *const *) p->names, open, n_open, now, err);
         if (r == 0) {
-                size_t open = 0;
-                for (size_t i = 0; i < res->n; i++)
-                        open += res->findings[i].cls != DRIFT_PACKAGE_UPDATE;
+                size_t open_count = 0;
+                for (size_t i = 0; i < n_open; i++)
+                        open_count += open[i].cls != DRIFT_PACKAGE_UPDATE;
                 char t[VG_TIME_MAX];
                 vg_time_format(now, t);
                 json_t *j = json_pack("{s:s, s:o, s:b, s:I, s:I, s:I, s:I}", "time", t, "profiles",
                                       names_json(p->names), "full", req->full, "files", (json_int_t) scan->n,
                                       "hashed", (json_int_t) scan->n_hashed, "findings", (json_int_t) res->n,
-                                      "open", (json_int_t) open);
+                                      "open", (json_int_t) open_count);
                 _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
                 json_decref(j);
                 r = text ? store_meta_set(s, "integrity.last_check", text, err) : -ENOMEM;
         }
-        (void) c;
         if (r == 0)
                 r = store_commit(s, err);
         if (r < 0)
@@ -365,12 +489,18 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
         Seen seen = { res };
         if (r == 0)
                 r = store_findings(s, mark_old, &seen, err);
+        int64_t base_time = 0;
         if (r == 0)
-                r = check_record(s, c, req, &p, res, scan, err);
+                r = baseline_time(s, &base_time, err);
+        if (r == 0)
+                r = classify(c, base, base_time, res, err);
+        if (r == 0)
+                integrity_digest(base, res->digest);   /* fold_packages changes it */
+        if (r == 0)
+                r = check_record(s, c, req, &p, base, res, scan, err);
         if (r == 0) {
                 res->n_files = scan->n;
                 res->n_hashed = scan->n_hashed;
-                integrity_digest(base, res->digest);
         }
         free(drift);
         free(view.files);
@@ -430,30 +560,6 @@ static const IntegrityFinding *finding_of(const IntegrityResult *open, const cha
                 if (!strcmp(open->findings[i].path, path))
                         return &open->findings[i];
         return NULL;
-}
-
-/* The baseline row of path from the file as it is now: its rule's
- * attributes and profile, or removed when the file is gone. */
-static int accept_one(Store *s, const Profiles *p, const FscanList *base, const IntegrityFinding *f, VgError *err) {
-        const FscanFile *old = fscan_find(base, f->path);
-        const char *profile = old ? old->tag : f->profile;
-        unsigned attrs = old ? old->attrs : FSCAN_ALL;
-        if (!old) {
-                const char *pn = NULL;
-                const IntegrityRule *rule = integrity_rule_for(p->v, p->n, f->path, &pn);
-                if (rule)
-                        attrs = rule->attrs;
-        }
-        FscanFile now;
-        int r = fscan_file(f->path, attrs, &now);
-        if (r == -ENOENT)
-                return store_baseline_remove(s, f->path, err);
-        if (r < 0)
-                return vg_error(err, r, "'%s': %s", f->path, strerror(-r));
-        now.tag = profile;
-        r = store_baseline_put(s, &now, err);
-        fscan_file_clear(&now);
-        return r;
 }
 
 int integrity_accept(Store *s, const Config *c, const char *const *paths, const char *ticket, const char *reason,

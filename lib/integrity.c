@@ -414,9 +414,10 @@ void integrity_digest(const FscanList *l, char hex[FSCAN_SHA256_HEX]) {
         for (size_t i = 0; i < l->n; i++) {
                 const FscanFile *f = &l->files[i];
                 char nums[256];
-                snprintf(nums, sizeof(nums), "%c %u %o %u %u %llu %llu %llu %lld %lld %d", f->type, f->attrs, f->mode,
-                         f->uid, f->gid, (unsigned long long) f->size, (unsigned long long) f->ino,
-                         (unsigned long long) f->dev, (long long) f->mtime_ns, (long long) f->ctime_ns, f->error);
+                snprintf(nums, sizeof(nums), "%c %u %o %u %u %llu %llu %llu %lld %lld %d %lld", f->type, f->attrs,
+                         f->mode, f->uid, f->gid, (unsigned long long) f->size, (unsigned long long) f->ino,
+                         (unsigned long long) f->dev, (long long) f->mtime_ns, (long long) f->ctime_ns, f->error,
+                         (long long) f->time_us);
                 /* Each field ends in a NUL, which no path or text holds:
                  * no two lists digest the same by shifting a boundary. */
                 const char *fields[] = { f->path, f->tag ? f->tag : "", nums, f->target ? f->target : "",

@@ -16,7 +16,7 @@
 #define TEXT(st, i) ((const char *) sqlite3_column_text((st), (i)))
 
 /* ---- the baseline: path, profile, type, attrs, mode, uid, gid, size,
- * ino, dev, mtime_ns, ctime_ns, target, xattrs, sha256, error ----
+ * ino, dev, mtime_ns, ctime_ns, target, xattrs, sha256, error, time ----
  * The unsigned numbers are stored as the int64 of the same bits, as the
  * images' are. */
 
@@ -42,6 +42,7 @@ static int baseline_row(sqlite3_stmt *st, void *walk) {
                 .target = col_text(st, 12),
                 .xattrs = col_text(st, 13),
                 .error = sqlite3_column_int(st, 15),
+                .time_us = col_time(st, 16, 0),
         };
         snprintf(f->sha256, sizeof(f->sha256), "%s", TEXT(st, 14) ? TEXT(st, 14) : "");
         bool lost = !f->path || (TEXT(st, 1) && !f->tag) || (TEXT(st, 12) && !f->target) ||
@@ -87,6 +88,7 @@ int store_baseline_put(Store *s, const FscanFile *f, VgError *err) {
         bind_text(st, 14, f->xattrs);
         bind_text(st, 15, f->sha256[0] ? f->sha256 : NULL);
         sqlite3_bind_int(st, 16, f->error);
+        bind_time(st, 17, f->time_us ? f->time_us : vg_now_us());
         return store_step_done(s, st, err, "writing the integrity baseline");
 }
 

@@ -59,7 +59,8 @@
 /* The integrity tables' columns, in the order store-integrity.c reads and
  * binds them. */
 #define BASELINE_COLUMNS \
-        "path, profile, type, attrs, mode, uid, gid, size, ino, dev, mtime_ns, ctime_ns, target, xattrs, sha256, error"
+        "path, profile, type, attrs, mode, uid, gid, size, ino, dev, mtime_ns, ctime_ns, target, xattrs, sha256, error," \
+        " time"
 #define FINDING_COLUMNS \
         "path, profile, kind, class, changed, package, old_version, new_version, detail, first_seen, last_seen"
 
@@ -143,7 +144,7 @@ static const char *const stmt_sql[_STMT_MAX] = {
         /* By path, in byte order: fscan_find's bsearch relies on it. */
         [STMT_BASELINE_ALL] = "SELECT " BASELINE_COLUMNS " FROM integrity_files ORDER BY path",
         [STMT_BASELINE_PUT] = "INSERT OR REPLACE INTO integrity_files (" BASELINE_COLUMNS ")"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         [STMT_BASELINE_DELETE] = "DELETE FROM integrity_files WHERE path = ?1",
         [STMT_BASELINE_DELETE_PROFILE] = "DELETE FROM integrity_files WHERE profile = ?1",
         [STMT_FINDINGS_ALL] = "SELECT " FINDING_COLUMNS " FROM integrity_findings ORDER BY path",

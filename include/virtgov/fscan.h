@@ -50,6 +50,7 @@ typedef struct FscanFile {
         uint32_t uid, gid;
         uint64_t size, ino, dev;
         int64_t mtime_ns, ctime_ns;
+        int64_t time_us;          /* when it was measured (the scan's start) */
         char *target;             /* a symlink's target; NULL otherwise */
         char *xattrs;             /* "name=hexvalue\n" per security.* attribute, sorted; NULL: none */
         char sha256[FSCAN_SHA256_HEX];  /* "" when not hashed (not a regular file, not asked, or error) */
