@@ -180,3 +180,18 @@ Test(domxml, facts_survive_a_json_round_trip) {
         domain_facts_free(f);
         free(xml);
 }
+
+Test(poolxml, dir_pools_give_their_target_path) {
+        const char *dir = "<pool type='dir'><name>vgpool</name>\n"
+                          "<target><path> /var/lib/libvirt/images/vgpool </path></target></pool>";
+        const char *lvm = "<pool type='logical'><name>vg</name><target><path>/dev/vg</path></target></pool>";
+        char *path = NULL;
+        VgError err = { "" };
+        cr_assert_eq(poolxml_dir(dir, strlen(dir), &path, &err), 0, "%s", err.text);
+        cr_assert_str_eq(path, "/var/lib/libvirt/images/vgpool");
+        free(path);
+        cr_assert_eq(poolxml_dir(lvm, strlen(lvm), &path, &err), 0, "%s", err.text);
+        cr_assert_null(path, "only a dir pool's path is a directory of images");
+        cr_assert_eq(poolxml_dir("<pool", 5, &path, &err), -EINVAL);
+        cr_assert(strstr(err.text, "line 1, column "), "%s", err.text);
+}
