@@ -274,214 +274,273 @@ int poolxml_dir(const char *xml, size_t len, char **ret, VgError *err) {
         return 0;
 }
 
-/* ---- freeing ---- */
+/* ---- the facts' fields, listed once ----
+ *
+ * Turning facts into JSON, reading them back and freeing them all walk
+ * these tables: a fact is added to its struct and to its table, and
+ * nowhere else. The JSON keys, their order and what is left out are those
+ * of the events recorded so far. */
+
+typedef enum {
+        FIELD_STR,    /* char *; left out when NULL */
+        FIELD_FLAG,   /* bool; written only when true */
+        FIELD_BOOL,   /* bool; always written */
+        FIELD_UINT,   /* unsigned; left out when 0 */
+        FIELD_U64,    /* uint64_t; left out when 0 */
+        FIELD_STRV,   /* char **, NULL-terminated, with a count; left out when empty */
+        FIELD_LIST,   /* an array of structs with a count; always written */
+} FieldKind;
+
+typedef struct Fields Fields;
+
+typedef struct Field {
+        char key[24];           /* not a pointer: a table of them would need
+                                 * relocating at each of the hook's starts */
+        FieldKind kind;
+        size_t at;              /* offset of the member */
+        size_t count;           /* FIELD_STRV, FIELD_LIST: offset of its size_t count */
+        const Fields *list;     /* FIELD_LIST: the fields of its elements */
+} Field;
+
+struct Fields {
+        size_t size;            /* of the struct */
+        const Field *v;
+        size_t n;
+};
+
+/* The offset of T's member m, which must be of type type: a kind that
+ * does not fit its member's type does not compile. */
+#define AT(T, m, type) (offsetof(T, m) + 0 * sizeof(_Generic(((T *) 0)->m, type: 0)))
+#define F_STR(T, k, m) { .key = (k), .kind = FIELD_STR, .at = AT(T, m, char *) }
+#define F_FLAG(T, k, m) { .key = (k), .kind = FIELD_FLAG, .at = AT(T, m, bool) }
+#define F_BOOL(T, k, m) { .key = (k), .kind = FIELD_BOOL, .at = AT(T, m, bool) }
+#define F_UINT(T, k, m) { .key = (k), .kind = FIELD_UINT, .at = AT(T, m, unsigned) }
+#define F_U64(T, k, m) { .key = (k), .kind = FIELD_U64, .at = AT(T, m, uint64_t) }
+/* the count is the member n_<m> */
+#define F_STRV(T, k, m) { .key = (k), .kind = FIELD_STRV, .at = AT(T, m, char **), .count = AT(T, n_##m, size_t) }
+#define F_LIST(T, k, m, fields) { .key = (k), .kind = FIELD_LIST, .at = offsetof(T, m), \
+                                .count = AT(T, n_##m, size_t), .list = &(fields) }
+#define FIELDS(T, v) { sizeof(T), (v), ELEMENTSOF(v) }
+
+static const Field disk_v[] = {
+        F_STR(DiskFacts, "type", type),
+        F_STR(DiskFacts, "device", device),
+        F_STR(DiskFacts, "source", source),
+        F_STR(DiskFacts, "format", format),
+        F_STR(DiskFacts, "target", target),
+        F_FLAG(DiskFacts, "readonly", readonly),
+        F_FLAG(DiskFacts, "shareable", shareable),
+        F_STRV(DiskFacts, "backing", backing),
+};
+static const Field interface_v[] = {
+        F_STR(InterfaceFacts, "type", type),
+        F_STR(InterfaceFacts, "source", source),
+        F_STR(InterfaceFacts, "mac", mac),
+        F_STR(InterfaceFacts, "model", model),
+};
+static const Field graphics_v[] = {
+        F_STR(GraphicsFacts, "type", type),
+        F_STR(GraphicsFacts, "listen", listen),
+};
+static const Field seclabel_v[] = {
+        F_STR(SeclabelFacts, "type", type),
+        F_STR(SeclabelFacts, "model", model),
+};
+static const Fields disk_fields = FIELDS(DiskFacts, disk_v);
+static const Fields interface_fields = FIELDS(InterfaceFacts, interface_v);
+static const Fields graphics_fields = FIELDS(GraphicsFacts, graphics_v);
+static const Fields seclabel_fields = FIELDS(SeclabelFacts, seclabel_v);
+
+static const Field domain_v[] = {
+        F_STR(DomainFacts, "name", name),
+        F_STR(DomainFacts, "uuid", uuid),
+        F_STR(DomainFacts, "owner", owner),
+        F_STR(DomainFacts, "ticket", ticket),
+        F_STR(DomainFacts, "purpose", purpose),
+        F_STR(DomainFacts, "type", virt_type),
+        F_STR(DomainFacts, "arch", arch),
+        F_STR(DomainFacts, "machine", machine),
+        F_STR(DomainFacts, "emulator", emulator),
+        F_UINT(DomainFacts, "vcpus", vcpus),
+        F_U64(DomainFacts, "memory_kib", memory_kib),
+        F_BOOL(DomainFacts, "qemu_commandline", qemu_commandline),
+        F_LIST(DomainFacts, "disks", disks, disk_fields),
+        F_LIST(DomainFacts, "interfaces", ifaces, interface_fields),
+        F_LIST(DomainFacts, "graphics", graphics, graphics_fields),
+        F_LIST(DomainFacts, "seclabels", seclabels, seclabel_fields),
+};
+static const Fields domain_fields = FIELDS(DomainFacts, domain_v);
+
+/* The network hook's keys say what they are on a port event's data. */
+static const Field network_v[] = {
+        F_STR(NetworkFacts, "network", name),
+        F_STR(NetworkFacts, "network_uuid", uuid),
+        F_STR(NetworkFacts, "bridge", bridge),
+        F_STR(NetworkFacts, "forward", forward),
+        F_STR(NetworkFacts, "port_uuid", port_uuid),
+        F_STR(NetworkFacts, "owner", owner_name),
+        F_STR(NetworkFacts, "owner_uuid", owner_uuid),
+        F_STR(NetworkFacts, "mac", port_mac),
+};
+static const Fields network_fields = FIELDS(NetworkFacts, network_v);
+
+#define MEMBER(obj, f, type) ((type *) (void *) ((char *) (obj) + (f)->at))
+#define COUNT(obj, f) (*(size_t *) (void *) ((char *) (obj) + (f)->count))
+
+static void fields_free(const Fields *t, void *obj) {
+        for (size_t i = 0; i < t->n; i++) {
+                const Field *f = &t->v[i];
+                if (f->kind != FIELD_STR && f->kind != FIELD_STRV && f->kind != FIELD_LIST)
+                        continue;   /* owns nothing */
+                char *v = *MEMBER(obj, f, char *);   /* a string, a char **, or an array of structs */
+                for (size_t j = 0; f->kind == FIELD_STRV && j < COUNT(obj, f); j++)
+                        free(((char **) (void *) v)[j]);
+                for (size_t j = 0; f->kind == FIELD_LIST && j < COUNT(obj, f); j++)
+                        fields_free(f->list, v + j * f->list->size);
+                free(v);
+        }
+}
+
+static json_t *fields_to_json(const Fields *t, const void *obj);
+
+/* One member as JSON; NULL when it is left out. */
+static json_t *field_to_json(const Field *f, const void *obj) {
+        void *o = (void *) obj;
+        switch (f->kind) {
+        case FIELD_STR:
+                return *MEMBER(o, f, char *) ? json_string(*MEMBER(o, f, char *)) : NULL;
+        case FIELD_FLAG:
+                return *MEMBER(o, f, bool) ? json_true() : NULL;
+        case FIELD_BOOL:
+                return json_boolean(*MEMBER(o, f, bool));
+        case FIELD_UINT:
+                return *MEMBER(o, f, unsigned) ? json_integer(*MEMBER(o, f, unsigned)) : NULL;
+        case FIELD_U64:
+                return *MEMBER(o, f, uint64_t) ? json_integer((json_int_t) *MEMBER(o, f, uint64_t)) : NULL;
+        case FIELD_STRV:
+        case FIELD_LIST:
+                break;
+        }
+        size_t n = COUNT(o, f);
+        if (f->kind == FIELD_STRV && !n)
+                return NULL;
+        json_t *a = json_array();
+        char *v = *MEMBER(o, f, char *);
+        for (size_t j = 0; a && j < n; j++)
+                json_array_append_new(a, f->kind == FIELD_STRV ? json_string(((char **) (void *) v)[j])
+                                                               : fields_to_json(f->list, v + j * f->list->size));
+        return a;
+}
+
+static json_t *fields_to_json(const Fields *t, const void *obj) {
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < t->n; i++) {
+                json_t *v = field_to_json(&t->v[i], obj);
+                if (v)
+                        json_object_set_new(o, t->v[i].key, v);
+        }
+        return o;
+}
+
+static int fields_from_json(const Fields *t, const json_t *j, void *obj);
+
+/* The strings of array j into a NULL-terminated *ret of *ret_n; what is
+ * not a string is skipped. */
+static int strv_from_json(const json_t *j, char ***ret, size_t *ret_n) {
+        size_t n = json_array_size(j);
+        if (!n)
+                return 0;
+        if (!(*ret = calloc(n + 1, sizeof(char *))))
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                const char *s = json_string_value(json_array_get(j, k));
+                if (s && !((*ret)[(*ret_n)++] = strdup(s)))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* One member from its key in j. Strings take only strings; numbers
+ * whatever jansson makes of the value (0 for a non-number). */
+static int field_from_json(const Field *f, const json_t *j, void *obj) {
+        json_t *v = json_object_get(j, f->key);
+        switch (f->kind) {
+        case FIELD_STR: {
+                const char *str = json_string_value(v);
+                char **m = MEMBER(obj, f, char *);
+                *m = vg_strdup0(str);
+                return str && !*m ? -ENOMEM : 0;
+        }
+        case FIELD_FLAG:
+        case FIELD_BOOL:
+                *MEMBER(obj, f, bool) = json_is_true(v);
+                return 0;
+        case FIELD_UINT:
+                *MEMBER(obj, f, unsigned) = (unsigned) json_integer_value(v);
+                return 0;
+        case FIELD_U64:
+                *MEMBER(obj, f, uint64_t) = (uint64_t) json_integer_value(v);
+                return 0;
+        case FIELD_STRV:
+                return strv_from_json(v, MEMBER(obj, f, char **), &COUNT(obj, f));
+        case FIELD_LIST:
+                break;
+        }
+        size_t k;
+        json_t *e;
+        json_array_foreach(v, k, e) {
+                void **arr = MEMBER(obj, f, void *);
+                if (vg_grow(arr, &COUNT(obj, f), f->list->size) < 0)
+                        return -ENOMEM;
+                int r = fields_from_json(f->list, e, (char *) *arr + (COUNT(obj, f) - 1) * f->list->size);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int fields_from_json(const Fields *t, const json_t *j, void *obj) {
+        for (size_t i = 0; i < t->n; i++) {
+                int r = field_from_json(&t->v[i], j, obj);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- the public face of the tables ---- */
 
 DomainFacts *domain_facts_free(DomainFacts *f) {
-        if (!f)
-                return NULL;
-        free(f->name); free(f->uuid); free(f->owner); free(f->ticket); free(f->purpose);
-        free(f->virt_type); free(f->arch); free(f->machine); free(f->emulator);
-        for (size_t i = 0; i < f->n_disks; i++) {
-                DiskFacts *d = &f->disks[i];
-                free(d->type); free(d->device); free(d->source); free(d->format); free(d->target);
-                for (size_t j = 0; j < d->n_backing; j++)
-                        free(d->backing[j]);
-                free(d->backing);
-        }
-        free(f->disks);
-        for (size_t i = 0; i < f->n_ifaces; i++) {
-                free(f->ifaces[i].type); free(f->ifaces[i].source);
-                free(f->ifaces[i].mac); free(f->ifaces[i].model);
-        }
-        free(f->ifaces);
-        for (size_t i = 0; i < f->n_graphics; i++) {
-                free(f->graphics[i].type); free(f->graphics[i].listen);
-        }
-        free(f->graphics);
-        for (size_t i = 0; i < f->n_seclabels; i++) {
-                free(f->seclabels[i].type); free(f->seclabels[i].model);
-        }
-        free(f->seclabels);
+        if (f)
+                fields_free(&domain_fields, f);
         free(f);
         return NULL;
 }
 
 NetworkFacts *network_facts_free(NetworkFacts *f) {
-        if (!f)
-                return NULL;
-        free(f->name); free(f->uuid); free(f->bridge); free(f->forward);
-        free(f->port_uuid); free(f->owner_name); free(f->owner_uuid); free(f->port_mac);
+        if (f)
+                fields_free(&network_fields, f);
         free(f);
         return NULL;
 }
 
-/* ---- JSON ---- */
-
-static void set_str(json_t *o, const char *key, const char *v) {
-        if (v)
-                json_object_set_new(o, key, json_string(v));
-}
-
-static json_t *disk_to_json(const DiskFacts *d) {
-        json_t *o = json_object();
-        set_str(o, "type", d->type);
-        set_str(o, "device", d->device);
-        set_str(o, "source", d->source);
-        set_str(o, "format", d->format);
-        set_str(o, "target", d->target);
-        if (d->readonly)
-                json_object_set_new(o, "readonly", json_true());
-        if (d->shareable)
-                json_object_set_new(o, "shareable", json_true());
-        if (d->n_backing) {
-                json_t *b = json_array();
-                for (size_t j = 0; j < d->n_backing; j++)
-                        json_array_append_new(b, json_string(d->backing[j]));
-                json_object_set_new(o, "backing", b);
-        }
-        return o;
-}
-
 json_t *domain_facts_to_json(const DomainFacts *f) {
-        json_t *o = json_object();
-        if (!o)
-                return NULL;
-        set_str(o, "name", f->name);
-        set_str(o, "uuid", f->uuid);
-        set_str(o, "owner", f->owner);
-        set_str(o, "ticket", f->ticket);
-        set_str(o, "purpose", f->purpose);
-        set_str(o, "type", f->virt_type);
-        set_str(o, "arch", f->arch);
-        set_str(o, "machine", f->machine);
-        set_str(o, "emulator", f->emulator);
-        if (f->vcpus)
-                json_object_set_new(o, "vcpus", json_integer(f->vcpus));
-        if (f->memory_kib)
-                json_object_set_new(o, "memory_kib", json_integer((json_int_t) f->memory_kib));
-        json_object_set_new(o, "qemu_commandline", json_boolean(f->qemu_commandline));
-
-        json_t *disks = json_array();
-        for (size_t i = 0; i < f->n_disks; i++)
-                json_array_append_new(disks, disk_to_json(&f->disks[i]));
-        json_object_set_new(o, "disks", disks);
-
-        json_t *ifs = json_array();
-        for (size_t i = 0; i < f->n_ifaces; i++) {
-                json_t *x = json_object();
-                set_str(x, "type", f->ifaces[i].type);
-                set_str(x, "source", f->ifaces[i].source);
-                set_str(x, "mac", f->ifaces[i].mac);
-                set_str(x, "model", f->ifaces[i].model);
-                json_array_append_new(ifs, x);
-        }
-        json_object_set_new(o, "interfaces", ifs);
-
-        json_t *gr = json_array();
-        for (size_t i = 0; i < f->n_graphics; i++) {
-                json_t *x = json_object();
-                set_str(x, "type", f->graphics[i].type);
-                set_str(x, "listen", f->graphics[i].listen);
-                json_array_append_new(gr, x);
-        }
-        json_object_set_new(o, "graphics", gr);
-
-        json_t *sl = json_array();
-        for (size_t i = 0; i < f->n_seclabels; i++) {
-                json_t *x = json_object();
-                set_str(x, "type", f->seclabels[i].type);
-                set_str(x, "model", f->seclabels[i].model);
-                json_array_append_new(sl, x);
-        }
-        json_object_set_new(o, "seclabels", sl);
-        return o;
+        return fields_to_json(&domain_fields, f);
 }
 
 json_t *network_facts_to_json(const NetworkFacts *f) {
-        json_t *o = json_object();
-        if (!o)
-                return NULL;
-        set_str(o, "network", f->name);
-        set_str(o, "network_uuid", f->uuid);
-        set_str(o, "bridge", f->bridge);
-        set_str(o, "forward", f->forward);
-        set_str(o, "port_uuid", f->port_uuid);
-        set_str(o, "owner", f->owner_name);
-        set_str(o, "owner_uuid", f->owner_uuid);
-        set_str(o, "mac", f->port_mac);
-        return o;
-}
-
-/* ---- back from JSON (the facts recorded on an event) ---- */
-
-static char *jstr(json_t *o, const char *key) {
-        const char *s = json_string_value(json_object_get(o, key));
-        return s ? strdup(s) : NULL;
+        return fields_to_json(&network_fields, f);
 }
 
 int domain_facts_from_json(const json_t *j, DomainFacts **ret) {
         if (!json_is_object(j) || !json_is_string(json_object_get(j, "name")))
                 return -EINVAL;
-        json_t *o = (json_t *) j;
         _cleanup_(domain_facts_freep) DomainFacts *f = calloc(1, sizeof(*f));
         if (!f)
                 return -ENOMEM;
-        f->name = jstr(o, "name");
-        f->uuid = jstr(o, "uuid");
-        f->owner = jstr(o, "owner");
-        f->ticket = jstr(o, "ticket");
-        f->purpose = jstr(o, "purpose");
-        f->virt_type = jstr(o, "type");
-        f->arch = jstr(o, "arch");
-        f->machine = jstr(o, "machine");
-        f->emulator = jstr(o, "emulator");
-        f->vcpus = (unsigned) json_integer_value(json_object_get(o, "vcpus"));
-        f->memory_kib = (uint64_t) json_integer_value(json_object_get(o, "memory_kib"));
-        f->qemu_commandline = json_is_true(json_object_get(o, "qemu_commandline"));
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(o, "disks"), i, v) {
-                if (vg_grow((void **) &f->disks, &f->n_disks, sizeof(DiskFacts)) < 0)
-                        return -ENOMEM;
-                DiskFacts *d = &f->disks[f->n_disks - 1];
-                d->type = jstr(v, "type");
-                d->device = jstr(v, "device");
-                d->source = jstr(v, "source");
-                d->format = jstr(v, "format");
-                d->target = jstr(v, "target");
-                d->readonly = json_is_true(json_object_get(v, "readonly"));
-                d->shareable = json_is_true(json_object_get(v, "shareable"));
-                json_t *b = json_object_get(v, "backing");
-                if (json_array_size(b)) {
-                        d->backing = calloc(json_array_size(b) + 1, sizeof(char *));
-                        if (!d->backing)
-                                return -ENOMEM;
-                        for (size_t k = 0; k < json_array_size(b); k++)
-                                if (json_is_string(json_array_get(b, k)))
-                                        d->backing[d->n_backing++] = strdup(json_string_value(json_array_get(b, k)));
-                }
-        }
-        json_array_foreach(json_object_get(o, "interfaces"), i, v) {
-                if (vg_grow((void **) &f->ifaces, &f->n_ifaces, sizeof(InterfaceFacts)) < 0)
-                        return -ENOMEM;
-                InterfaceFacts *x = &f->ifaces[f->n_ifaces - 1];
-                x->type = jstr(v, "type");
-                x->source = jstr(v, "source");
-                x->mac = jstr(v, "mac");
-                x->model = jstr(v, "model");
-        }
-        json_array_foreach(json_object_get(o, "graphics"), i, v) {
-                if (vg_grow((void **) &f->graphics, &f->n_graphics, sizeof(GraphicsFacts)) < 0)
-                        return -ENOMEM;
-                f->graphics[f->n_graphics - 1].type = jstr(v, "type");
-                f->graphics[f->n_graphics - 1].listen = jstr(v, "listen");
-        }
-        json_array_foreach(json_object_get(o, "seclabels"), i, v) {
-                if (vg_grow((void **) &f->seclabels, &f->n_seclabels, sizeof(SeclabelFacts)) < 0)
-                        return -ENOMEM;
-                f->seclabels[f->n_seclabels - 1].type = jstr(v, "type");
-                f->seclabels[f->n_seclabels - 1].model = jstr(v, "model");
-        }
+        int r = fields_from_json(&domain_fields, j, f);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(f);
         return 0;
 }
