@@ -274,6 +274,30 @@ int poolxml_dir(const char *xml, size_t len, char **ret, VgError *err) {
         return 0;
 }
 
+/* ---- domain snapshot ---- */
+
+int snapxml_creation_time(const char *xml, size_t len, int64_t *ret, VgError *err) {
+        _cleanup_(xmldom_freep) XNode *root = NULL;
+        int r = xmldom_parse(xml, len, &root, err);
+        if (r < 0)
+                return r;
+        if (!xnode_is(root, "domainsnapshot", NULL))
+                return vg_error(err, -EINVAL, "line %d: root element is <%s>, expected <domainsnapshot>",
+                                xnode_line(root), xnode_name(root));
+        const XNode *ct = xnode_child(root, "creationTime");
+        _cleanup_free_ char *text = xnode_text(ct);
+        if (ct && !text)
+                return vg_error(err, -ENOMEM, "out of memory");
+        char *end = NULL;
+        errno = 0;
+        long long t = text ? strtoll(text, &end, 10) : 0;
+        if (!text || errno || end == text || *end || t <= 0)
+                return vg_error(err, -EINVAL, "line %d: <domainsnapshot> has no <creationTime> in seconds",
+                                ct ? xnode_line(ct) : xnode_line(root));
+        *ret = t;
+        return 0;
+}
+
 /* ---- the facts' fields, listed once ----
  *
  * Turning facts into JSON, reading them back and freeing them all walk
