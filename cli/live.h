@@ -18,7 +18,8 @@
         X(virGetLastErrorMessage) X(virNodeGetInfo) X(virConnectListAllStoragePools) \
         X(virStoragePoolGetName) X(virStoragePoolFree) X(virStoragePoolGetXMLDesc) X(virStoragePoolGetInfo) \
         X(virConnectListAllNetworks) X(virNetworkGetName) X(virNetworkFree) X(virDomainLookupByUUIDString) \
-        X(virDomainListAllSnapshots) X(virDomainSnapshotGetXMLDesc) X(virDomainSnapshotFree) X(virDomainFree)
+        X(virDomainListAllSnapshots) X(virDomainSnapshotGetXMLDesc) X(virDomainSnapshotGetName) \
+        X(virDomainSnapshotFree) X(virDomainFree)
 
 #define LIVE_DECLARE(f) extern __typeof__(&f) live_##f;
 LIVE_FUNCTIONS(LIVE_DECLARE)
@@ -46,6 +47,7 @@ int live_load(const char **why);
 #define virDomainLookupByUUIDString (*live_virDomainLookupByUUIDString)
 #define virDomainListAllSnapshots (*live_virDomainListAllSnapshots)
 #define virDomainSnapshotGetXMLDesc (*live_virDomainSnapshotGetXMLDesc)
+#define virDomainSnapshotGetName (*live_virDomainSnapshotGetName)
 #define virDomainSnapshotFree (*live_virDomainSnapshotFree)
 #define virDomainFree (*live_virDomainFree)
 #endif

@@ -381,9 +381,16 @@ static void look_at_snapshots(Sprawl *s, const DomainRow *d) {
         long long oldest = 0;
         for (int k = 0; k < n; k++) {
                 _cleanup_free_ char *xml = virDomainSnapshotGetXMLDesc(snaps[k], 0);
-                char *ct = xml ? strstr(xml, "<creationTime>") : NULL;
-                long long t = ct ? atoll(ct + 14) : 0;
-                if (t && (!oldest || t < oldest))
+                int64_t t = 0;
+                VgError err = { "" };
+                /* One unreadable snapshot is said, by name: left out of
+                 * the age, it could hide the oldest. */
+                if (xml && snapxml_creation_time(xml, strlen(xml), &t, &err) < 0) {
+                        const char *name = virDomainSnapshotGetName(snaps[k]);
+                        report_add(s->r, "snapshots", true, COLS(d->name, d->uuid, NULL),
+                                   json_pack("{s:o}", "snapshot", event_json_string(name)),
+                                   "snapshot '%s': unreadable XML: %s", name ? name : "?", err.text);
+                } else if (t && (!oldest || t < oldest))
                         oldest = t;
                 virDomainSnapshotFree(snaps[k]);
         }

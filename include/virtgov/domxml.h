@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Facts from libvirt XML: the domain XML a qemu hook reads on stdin (or the
- * daemon gets from virDomainGetXMLDesc), and the <hookData> a network hook
- * reads. The input is untrusted: parsing never touches the network, never
- * loads or expands entities, refuses a DOCTYPE outright (libvirt never
- * sends one) and is bounded by the caller's size cap.
+ * daemon gets from virDomainGetXMLDesc), the <hookData> a network hook
+ * reads, a storage pool's and a snapshot's XML (report sprawl). The input
+ * is untrusted: it is read through the hardened DOM (xmldom.h: no network,
+ * no entities, no DOCTYPE, bounded depth and element count) and bounded by
+ * the caller's size cap.
  */
 #pragma once
 
@@ -80,11 +81,17 @@ NetworkFacts *network_facts_free(NetworkFacts *f);
 /* The facts as a new JSON object (caller owns the reference); absent facts
  * are left out. NULL only on ENOMEM. */
 json_t *domain_facts_to_json(const DomainFacts *f);
+json_t *network_facts_to_json(const NetworkFacts *f);
 
 /* A storage pool's XML: for a pool of type dir, its target path in *ret
  * (malloc'd); NULL for other types. Errors as for domxml_parse. */
 int poolxml_dir(const char *xml, size_t len, char **ret, VgError *err);
-json_t *network_facts_to_json(const NetworkFacts *f);
+
+/* A domain snapshot's XML (virDomainSnapshotGetXMLDesc): when it was
+ * taken, in seconds since 1970, from <domainsnapshot><creationTime>.
+ * -EINVAL when it is not such XML or has no such time, and errors as for
+ * domxml_parse. */
+int snapxml_creation_time(const char *xml, size_t len, int64_t *ret, VgError *err);
 
 /* The facts back from their JSON form (as recorded on an event), for
  * re-deciding old activations. -EINVAL if j is not such an object. */

@@ -99,6 +99,10 @@ jq_check "duplicate_macs names the MAC" "$VG_SCRATCH/sprawl.json" "$(in_cat dupl
 jq_check "unknown_networks names the NIC on 'nonet'" "$VG_SCRATCH/sprawl.json" "$(in_cat unknown_networks domain vg-s-dup2)"
 jq_check "snapshots counts the internal snapshot" "$VG_SCRATCH/sprawl.json" \
         '[.rows[] | select(.category == "snapshots" and .domain == "vg-s-used") | .count] == [1]'
+# libvirt's snapshot XML read through the DOM: an age, not -1 (no time read)
+jq_check "and ages it by its creationTime" "$VG_SCRATCH/sprawl.json" \
+        '[.rows[] | select(.category == "snapshots" and .domain == "vg-s-used") | .why]
+         == ["1 snapshot(s), the oldest 0 day(s) old"]'
 jq_check "the JSON has a summary per category" "$VG_SCRATCH/sprawl.json" '.summary.orphan_images == 1 and .findings > 0'
 "$VIRTGOV" report sprawl --csv > "$VG_SCRATCH/sprawl.csv"
 check "--csv: a header, then one line per row" \

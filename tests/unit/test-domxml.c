@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Data-driven: every folder under tests/data/domxml/ and tests/data/netxml/
- * holds input.xml and either expected.json (the facts, exactly) or
- * error.txt (a fragment the error text must contain).
+ * Data-driven: every folder under tests/data/domxml/, tests/data/netxml/
+ * and tests/data/snapxml/ holds input.xml and either expected.json (the
+ * facts, exactly; for a snapshot {"creation_time": N}) or error.txt (a
+ * fragment the error text must contain).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +12,16 @@
 #include "test-helpers.h"
 #include "virtgov/domxml.h"
 
-typedef enum { KIND_DOMAIN, KIND_NETWORK } Kind;
+typedef enum { KIND_DOMAIN, KIND_NETWORK, KIND_SNAPSHOT } Kind;
 
 static int parse_to_json(Kind k, const char *xml, size_t len, json_t **ret, VgError *err) {
+        if (k == KIND_SNAPSHOT) {
+                int64_t t = 0;
+                int r = snapxml_creation_time(xml, len, &t, err);
+                if (r == 0)
+                        *ret = json_pack("{s:I}", "creation_time", (json_int_t) t);
+                return r;
+        }
         if (k == KIND_DOMAIN) {
                 DomainFacts *f = NULL;
                 int r = domxml_parse(xml, len, &f, err);
@@ -89,6 +97,10 @@ Test(domxml, data_cases) {
 
 Test(netxml, data_cases) {
         cr_assert_geq(run_cases("netxml", KIND_NETWORK), 4);
+}
+
+Test(snapxml, data_cases) {
+        cr_assert_geq(run_cases("snapxml", KIND_SNAPSHOT), 7);
 }
 
 Test(domxml, deep_nesting_is_refused_not_a_crash) {
@@ -179,4 +191,19 @@ Test(domxml, facts_survive_a_json_round_trip) {
         json_decref(j2);
         domain_facts_free(f);
         free(xml);
+}
+
+Test(poolxml, dir_pools_give_their_target_path) {
+        const char *dir = "<pool type='dir'><name>vgpool</name>\n"
+                          "<target><path> /var/lib/libvirt/images/vgpool </path></target></pool>";
+        const char *lvm = "<pool type='logical'><name>vg</name><target><path>/dev/vg</path></target></pool>";
+        char *path = NULL;
+        VgError err = { "" };
+        cr_assert_eq(poolxml_dir(dir, strlen(dir), &path, &err), 0, "%s", err.text);
+        cr_assert_str_eq(path, "/var/lib/libvirt/images/vgpool");
+        free(path);
+        cr_assert_eq(poolxml_dir(lvm, strlen(lvm), &path, &err), 0, "%s", err.text);
+        cr_assert_null(path, "only a dir pool's path is a directory of images");
+        cr_assert_eq(poolxml_dir("<pool", 5, &path, &err), -EINVAL);
+        cr_assert(strstr(err.text, "line 1, column "), "%s", err.text);
 }
