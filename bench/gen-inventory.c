@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
                 event_set(&e->domain, name);
                 event_set(&e->uuid, uuid);
                 json_object_set_new(e->data, "facts", facts_of(template, d, name, uuid));
-                if (store_append_event(s, e, &err) < 0) {
+                if (store_append_event(s, e, NULL, &err) < 0) {
                         fprintf(stderr, "%s\n", err.text);
                         return 1;
                 }

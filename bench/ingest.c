@@ -41,7 +41,7 @@ static void append_batched(Store *s, long first, long n, long batch) {
                 if (i % batch == 0)
                         store_begin(s, NULL);
                 Event *e = make(first + i);
-                store_append_event(s, e, NULL);
+                store_append_event(s, e, NULL, NULL);
                 event_free(e);
                 if (i % batch == batch - 1 || i == n - 1)
                         store_commit(s, NULL);
@@ -85,7 +85,7 @@ int main(int argc, char **argv) {
         t = vg_now_us();
         for (long i = 0; i < single; i++) {
                 Event *e = make(i);
-                store_append_event(s, e, NULL);
+                store_append_event(s, e, NULL, NULL);
                 event_free(e);
         }
         int64_t single_us = vg_now_us() - t;

@@ -24,7 +24,7 @@ static int change_event(Store *s, const char *kind, const char *domain, const ch
         event_set(&e->uuid, uuid);
         json_decref(e->data);
         e->data = data;
-        int r = store_append_event(s, e, err);
+        int r = store_append_event(s, e, NULL, err);
         event_free(e);
         return r < 0 ? r : 0;
 }

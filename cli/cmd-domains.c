@@ -18,7 +18,7 @@ static int print_row(const DomainRow *d, void *userdata) {
                 out_item_begin(out);
                 json_object_foreach(j, key, v) {
                         if (!strcmp(key, "facts"))
-                                out_member_stored(out, key, d->facts_text, "null");
+                                out_member_stored(out, key, d->facts, "null");
                         else if (out_member_json(out, key, v) < 0)
                                 return -ENOMEM;
                 }
@@ -182,7 +182,9 @@ static int run_show(Cli *cli, int argc, char **argv) {
         printf("  first seen: %s\n", out_time(d->first_seen, t));
         printf("  last start: %s\n", out_time(d->last_start, t));
         printf("  last stop:  %s\n", out_time(d->last_stop, t));
-        print_facts(d->facts);
+        json_t *facts = d->facts ? json_loads(d->facts, 0, NULL) : NULL;
+        print_facts(facts);
+        json_decref(facts);
         json_decref(events);
         printf("\nRecent events:\n");
         r = events_print(s, &f, false, NULL);

@@ -39,7 +39,7 @@ static int trust_one(Store *s, const char *path, VgError *err) {
         json_object_set_new(e->data, "path", event_json_string(path));
         json_object_set_new(e->data, "sha256", json_string(hex));
         json_object_set_new(e->data, "size", json_integer((json_int_t) size));
-        r = store_append_event(s, e, err);
+        r = store_append_event(s, e, NULL, err);
         event_free(e);
         if (r >= 0)
                 printf("trusted %s  sha256 %s\n", path, hex);
@@ -133,7 +133,7 @@ static int list_or_verify(Cli *cli, int argc, char **argv, bool verify) {
                                           : "its SHA-256 is no longer the trusted one");
                                 json_object_set_new(e->data, "path", event_json_string(path));
                                 json_object_set_new(e->data, "status", json_string(status));
-                                store_append_event(s, e, NULL);
+                                store_append_event(s, e, NULL, NULL);
                                 event_free(e);
                         }
                 } else {

@@ -283,7 +283,7 @@ static void record(const Config *c, Store *s, const char *store_err, Event **eve
         for (size_t i = 0; i < n; i++) {
                 Event *e = events[i];
                 VgError err = { "" }, serr = { "" };
-                int r = s ? store_append_rendered(s, e, i == 0 ? data0 : NULL, &err)
+                int r = s ? store_append_event(s, e, i == 0 ? data0 : NULL, &err)
                           : vg_error(&err, -EIO, "%s", store_err);
                 if (r >= 0)
                         continue;

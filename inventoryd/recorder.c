@@ -220,7 +220,7 @@ void recorder_flush(Recorder *r) {
         VgError err = { "" };
         int k = store_begin(r->store, &err);
         for (size_t i = 0; k == 0 && i < r->n_queue; i++) {
-                int a = store_append_event(r->store, r->queue[i], &err);
+                int a = store_append_event(r->store, r->queue[i], NULL, &err);
                 k = a < 0 ? a : 0;
         }
         if (k == 0)

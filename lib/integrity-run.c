@@ -168,7 +168,7 @@ static int baseline_event(Store *s, const char *kind, const IntegrityRequest *re
         json_decref(data);
         json_object_set_new(e->data, "digest", json_string(digest));
         json_object_set_new(e->data, "files", json_integer((json_int_t) all->n));
-        r = store_append_event(s, e, err);
+        r = store_append_event(s, e, NULL, err);
         return r < 0 ? r : 0;
 }
 
@@ -313,7 +313,7 @@ static int finding_event(Store *s, const IntegrityRequest *req, const IntegrityF
                 json_object_set_new(e->data, "package", json_pack("{s:s, s:s?, s:s?}", "name", f->package,
                                                                   "old_version", f->old_version, "new_version",
                                                                   f->new_version));
-        int r = store_append_event(s, e, err);
+        int r = store_append_event(s, e, NULL, err);
         return r < 0 ? r : 0;
 }
 

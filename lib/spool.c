@@ -64,7 +64,7 @@ static int fold_one(int dfd, const char *name, Store *s, SpoolStats *st, VgError
                 return 1;
         }
         json_decref(j);
-        r = store_append_event(s, e, err);
+        r = store_append_event(s, e, NULL, err);
         event_free(e);
         if (r < 0)
                 return r;

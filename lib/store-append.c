@@ -217,11 +217,7 @@ static int insert_event(Store *s, Event *e, const char *data, VgError *err) {
         return 0;
 }
 
-int store_append_event(Store *s, Event *e, VgError *err) {
-        return store_append_rendered(s, e, NULL, err);
-}
-
-int store_append_rendered(Store *s, Event *e, const char *data, VgError *err) {
+int store_append_event(Store *s, Event *e, const char *data, VgError *err) {
         if (s->old_schema)
                 return vg_error(err, -EPROTO, "inventory '%s' has schema version %d, older than this virtgov's %d: "
                                 "the hook does not upgrade it (that can take longer than a hook may run); "

@@ -11,10 +11,6 @@
 #include "store-priv.h"
 
 DomainRow *domain_row_free(DomainRow *d) {
-        if (!d)
-                return NULL;
-        json_decref(d->facts);
-        json_decref(d->config_facts);
         free(d);
         return NULL;
 }
@@ -41,6 +37,7 @@ static const size_t domain_row_strings[] = {
         offsetof(DomainRow, state), offsetof(DomainRow, owner), offsetof(DomainRow, ticket),
         offsetof(DomainRow, purpose), offsetof(DomainRow, first_seen), offsetof(DomainRow, last_seen),
         offsetof(DomainRow, last_start), offsetof(DomainRow, last_stop), offsetof(DomainRow, type),
+        offsetof(DomainRow, facts),
 };
 #define ROW_STRING(row, i) (*(const char **) ((char *) (row) + domain_row_strings[i]))
 
@@ -59,8 +56,6 @@ static DomainRow *domain_row_dup(const DomainRow *b) {
                         ROW_STRING(d, i) = p;
                         p = stpcpy(p, ROW_STRING(b, i)) + 1;
                 }
-        d->facts = d->config_facts = NULL;
-        d->facts_text = NULL;
         return d;
 }
 
@@ -83,7 +78,8 @@ json_t *domain_row_to_json(const DomainRow *d) {
         S("last_start", d->last_start);
         S("last_stop", d->last_stop);
 #undef S
-        json_object_set(o, "facts", d->facts ? d->facts : json_null());
+        json_t *facts = d->facts ? json_loads(d->facts, 0, NULL) : NULL;
+        json_object_set_new(o, "facts", facts ? facts : json_null());
         return o;
 }
 
@@ -96,7 +92,7 @@ static int walk_domains(Store *s, sqlite3_stmt *st, bool facts_text, DomainCallb
                 DomainRow d;
                 row_to_domain(st, &d);
                 if (facts_text)
-                        d.facts_text = (const char *) sqlite3_column_text(st, 8);
+                        d.facts = (const char *) sqlite3_column_text(st, 8);
                 n++;
                 if ((r = cb(&d, userdata)) < 0)
                         break;
@@ -148,12 +144,8 @@ int store_find_domain(Store *s, const char *key, DomainRow **ret, VgError *err) 
         }
         DomainRow b;
         row_to_domain(st, &b);
+        b.facts = (const char *) sqlite3_column_text(st, 8);
         DomainRow *d = domain_row_dup(&b);
-        if (d) {
-                const char *f = (const char *) sqlite3_column_text(st, 8), *cf = (const char *) sqlite3_column_text(st, 14);
-                d->facts = f ? json_loads(f, 0, NULL) : NULL;
-                d->config_facts = cf ? json_loads(cf, 0, NULL) : NULL;
-        }
         store_stmt_done(st);
         if (!d)
                 return vg_error(err, -ENOMEM, "out of memory");

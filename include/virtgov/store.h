@@ -72,14 +72,14 @@ int store_schema_version(void);
 
 /*
  * Appends e and applies it to the domains table, in one transaction unless
- * the caller holds one (store_begin). Sets e->id. Returns 0 when appended,
+ * the caller holds one (store_begin). data is the text of e's data as
+ * event_data_text renders it, from a writer that has rendered it already
+ * (the hook: for its emergency copy), or NULL to render it here. Sets
+ * e->id. Returns 0 when appended,
  * 1 when an event with the same ref is already there (nothing written), or
  * a negative errno as for store_open.
  */
-int store_append_event(Store *s, Event *e, VgError *err);
-/* The same, with data the text of e's data as event_data_text rendered it
- * (NULL: render it here), for a writer that has rendered it already. */
-int store_append_rendered(Store *s, Event *e, const char *data, VgError *err);
+int store_append_event(Store *s, Event *e, const char *data, VgError *err);
 
 /* Group several appends (and puts) into one write transaction, as the
  * spool fold and the CLI's changes do: store_begin takes the write lock
@@ -129,13 +129,12 @@ typedef struct DomainRow {
         int persistent;           /* 1, 0, or -1 when not known */
         int autostart;            /* 1, 0, or -1 when not known */
         const char *first_seen, *last_seen, *last_start, *last_stop;
-        /* store_find_domain only (NULL in listings): */
-        json_t *facts;            /* object or NULL: as last seen by anyone */
-        json_t *config_facts;     /* the inactive XML's, as the daemon last saw them */
-        const char *type;         /* <domain type=...> of those facts: kvm, qemu, lxc, ... */
-        /* Only in store_list_domains' callback with LIST_FACTS_TEXT: the
-         * facts as stored, not decoded. */
-        const char *facts_text;
+        const char *type;         /* <domain type=...> of its facts: kvm, qemu, lxc, ... */
+        /* Its facts as last seen by anyone, the JSON text as stored (not
+         * decoded: `list --json` copies it, jsontext.h), or NULL. From
+         * store_find_domain, and in store_list_domains' callback with
+         * LIST_FACTS_TEXT; NULL in other listings. */
+        const char *facts;
 } DomainRow;
 
 /* Frees a row from store_find_domain. NULL is a no-op; returns NULL. */
@@ -151,7 +150,7 @@ typedef int (*DomainCallback)(const DomainRow *d, void *userdata);
  * their text (jsontext.h): decoding them cost half of `list --json`. */
 enum {
         LIST_ALL = 1 << 0,         /* undefined domains too */
-        LIST_FACTS_TEXT = 1 << 1,  /* facts_text set */
+        LIST_FACTS_TEXT = 1 << 1,  /* facts set */
 };
 
 /* Every domain by name, as flags say. */

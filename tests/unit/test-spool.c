@@ -78,7 +78,7 @@ Test(spool, a_fold_that_died_before_unlink_is_not_doubled) {
         /* The state a crash between commit and unlink leaves behind: the
          * event is in the inventory and its file is still in the spool. */
         Event *e = spooled("domain.started");
-        cr_assert_eq(store_append_event(s, e, NULL), 0);
+        cr_assert_eq(store_append_event(s, e, NULL, NULL), 0);
         SpoolStats st;
         cr_assert_eq(spool_fold(spool, s, &st, NULL), 0);
         cr_assert_eq(st.folded, 0);
