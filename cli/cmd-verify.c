@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "virtgov/integrity-run.h"
 #include "virtgov/cleanup.h"
 
 typedef struct Anchor {
@@ -99,10 +100,19 @@ static int run(Cli *cli, int argc, char **argv) {
                 }
         }
 
+        /* The integrity baseline rests on the chain: its newest digest is
+         * in a chained event, and the table must still match it. */
+        VgError berr = { "" };
+        int b = integrity_verify_baseline(s, NULL, &berr);
+        if (b < 0 && b != -ENOENT && b != -EBADMSG)
+                return cli_error("%s", berr.text);
+        const char *baseline = b == 0 ? "intact" : b == -ENOENT ? "none" : berr.text;
+
         if (cli->json) {
-                json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s, s:I}", "intact", r == 0, "from", (json_int_t) from,
+                json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s, s:I, s:s}", "intact", r == 0, "from", (json_int_t) from,
                                       "checked", (json_int_t) v.checked, "head_id", (json_int_t) v.head_id,
-                                      "head_hash", v.head_hash, "anchors", (json_int_t) n_anchors);
+                                      "head_hash", v.head_hash, "anchors", (json_int_t) n_anchors,
+                                      "integrity_baseline", baseline);
                 if (r) {
                         json_object_set_new(j, "broken_id", json_integer(v.broken_id));
                         json_object_set_new(j, "problem", json_string(v.problem));
@@ -118,13 +128,15 @@ static int run(Cli *cli, int argc, char **argv) {
                        v.problem, (long long) v.checked, (long long) v.head_id,
                        v.head_hash);
         }
-        return r == 0 ? EXIT_OK : EXIT_FAIL;
+        if (!cli->json)
+                printf("integrity baseline: %s\n", baseline);
+        return r == 0 && b != -EBADMSG ? EXIT_OK : EXIT_FAIL;
 }
 
 const Command cmd_verify = {
         .name = "verify",
         .usage = "verify [--from ID] [--anchor ID:HASH]... [--json]",
-        .summary = "Check the events' hash chain: was any event edited, deleted or reordered?",
+        .summary = "Check the events' hash chain and the integrity baseline: was anything edited?",
         .help =
         "Every event row carries the SHA-256 of the row before it and its own, over its\n"
         "id and every field. verify recomputes the chain in id order and stops at the\n"
@@ -137,14 +149,19 @@ const Command cmd_verify = {
         "every event and, each reconcile interval, a 'chain.head id=ID hash=HASH' line to\n"
         "syslog. Give such pairs from the central log as --anchor.\n"
         "\n"
+        "It also checks the integrity baseline (virtgov integrity) against the digest\n"
+        "the newest chained event recorded for it: a baseline row edited outside\n"
+        "virtgov no longer matches.\n"
+        "\n"
         "Options:\n"
         "  --from ID          start at event ID, taking the row before it as given\n"
         "                     (default: from the first event)\n"
         "  --anchor ID:HASH   also require event ID to have this hash; repeatable\n"
         "  --json             {intact, from, checked, head_id, head_hash, anchors,\n"
-        "                     and when broken: broken_id, problem}\n"
+        "                     integrity_baseline, and when broken: broken_id, problem}\n"
         "\n"
-        "Exit status: 0 intact, 1 broken (or an error), 2 usage error.\n"
+        "Exit status: 0 intact, 1 broken (the chain, or the integrity baseline; or an\n"
+        "error), 2 usage error.\n"
         "\n"
         "Examples:\n"
         "  virtgov verify\n"
