@@ -19,6 +19,9 @@ static void summary(const char *detail, char *buf, size_t n) {
         size_t k = 0;
         buf[0] = '\0';
         json_object_foreach(o, key, v) {
+                /* A ctime changes with anything else: said only alone. */
+                if (!strcmp(key, "ctime") && json_object_size(o) > 1)
+                        continue;
                 json_t *was = json_object_get(v, "was"), *now = json_object_get(v, "now");
                 bool brief = strcmp(key, "sha256") && strcmp(key, "xattrs") && strcmp(key, "error") &&
                              strcmp(key, "mtime") && strcmp(key, "ctime");
@@ -68,21 +71,31 @@ static int open_finding(const IntegrityFinding *f, void *u) {
         return 0;
 }
 
-/* What was folded into the baseline in the window, and on whose word. */
+/* What was folded into the baseline in the window, and on whose word:
+ * accepted drift with its ticket, package updates with their versions. */
 static int history(const Event *e, void *u) {
         Report *r = u;
-        json_t *paths = json_object_get(e->data, "paths"), *p;
         const char *ticket = json_string_value(json_object_get(e->data, "ticket"));
         const char *reason = json_string_value(json_object_get(e->data, "reason"));
-        bool package = !strcmp(e->kind, "integrity.package-update");
+        json_t *p;
         size_t i;
-        json_array_foreach(paths, i, p)
-                report_add(r, package ? "package_updates" : "accepted", false,
-                           REPORT_COLS(json_string_value(p), NULL, NULL, NULL,
-                                       json_string_value(json_object_get(e->data, "package")), ticket, e->actor,
-                                       e->time), NULL,
-                           "%s%s%s", package ? "matches the package dpkg installed" : "accepted",
-                           reason ? ": " : "", reason ? reason : "");
+        if (!strcmp(e->kind, "integrity.package-update")) {
+                json_array_foreach(json_object_get(e->data, "updates"), i, p) {
+                        const char *pkg = json_string_value(json_object_get(p, "package"));
+                        const char *was = json_string_value(json_object_get(p, "old_version"));
+                        const char *now = json_string_value(json_object_get(p, "new_version"));
+                        report_add(r, "package_updates", false,
+                                   REPORT_COLS(json_string_value(json_object_get(p, "path")), NULL, NULL, NULL, pkg,
+                                               NULL, e->actor, e->time), NULL,
+                                   "matches what dpkg installed: %s %s -> %s", pkg ? pkg : "?",
+                                   was && *was ? was : "(new)", now ? now : "?");
+                }
+                return 0;
+        }
+        json_array_foreach(json_object_get(e->data, "paths"), i, p)
+                report_add(r, "accepted", false,
+                           REPORT_COLS(json_string_value(p), NULL, NULL, NULL, NULL, ticket, e->actor, e->time), NULL,
+                           "accepted%s%s", reason ? ": " : "", reason ? reason : "");
         return 0;
 }
 

@@ -410,7 +410,7 @@ static int fold_packages(Store *s, const IntegrityRequest *req, const Profiles *
                 json_array_foreach(files, i, x)
                         json_array_append(paths, json_object_get(x, "path"));
                 r = baseline_event(s, "integrity.package-update", req, json_pack("{s:o, s:O}", "paths", paths,
-                                   "files", files), res->digest, err);
+                                   "updates", files), res->digest, err);
         }
         json_decref(files);
         return r;
@@ -486,14 +486,16 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
                         r = vg_error(err, -ENOMEM, "out of memory");
                 res->findings[i].is_new = true;
         }
-        Seen seen = { res };
-        if (r == 0)
-                r = store_findings(s, mark_old, &seen, err);
+        /* Classified before they are compared with the last check's: a
+         * finding is the same one when its class is the same too. */
         int64_t base_time = 0;
         if (r == 0)
                 r = baseline_time(s, &base_time, err);
         if (r == 0)
                 r = classify(c, base, base_time, res, err);
+        Seen seen = { res };
+        if (r == 0)
+                r = store_findings(s, mark_old, &seen, err);
         if (r == 0)
                 integrity_digest(base, res->digest);   /* fold_packages changes it */
         if (r == 0)
@@ -513,12 +515,17 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
 /* ---- accepting ---- */
 
 typedef struct TicketCheck {
+        const char *id;
         int64_t now;
         bool found, current;
 } TicketCheck;
 
+/* store_tickets also gives the tickets whose domain glob matches: only
+ * the one named counts. */
 static int ticket_seen(const Ticket *t, void *u) {
         TicketCheck *tc = u;
+        if (!vg_streq(t->id, tc->id))
+                return 0;
         tc->found = true;
         tc->current |= t->from_us <= tc->now && tc->now < t->until_us;
         return 0;
@@ -527,7 +534,7 @@ static int ticket_seen(const Ticket *t, void *u) {
 /* Reconciling drift with an authorized change: the ticket must be one the
  * inventory holds (virtgov ticket add|import), open now. */
 static int ticket_valid(Store *s, const char *id, VgError *err) {
-        TicketCheck tc = { .now = vg_now_us() };
+        TicketCheck tc = { .id = id, .now = vg_now_us() };
         int r = store_tickets(s, NULL, id, ticket_seen, &tc, err);
         if (r < 0)
                 return r;

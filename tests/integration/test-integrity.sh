@@ -1,0 +1,158 @@
+#!/bin/bash
+# Integrity monitoring of the isolation layer against a real libvirtd: the
+# isolation profile's baseline, then qemu.conf edited, a firmware file
+# replaced, a hook added to qemu.d, a binary's mode changed, a domain's own
+# emulator (a copy, named in its XML) added and later edited: each found,
+# classified and accepted under a ticket. A real package update (two
+# versions built with dpkg-deb, installed with dpkg -i in the sandbox) is a
+# package-update naming both versions and folded into the baseline; a hand
+# edit of its conffile is a conffile-edit. An edited baseline row is
+# caught by check, status and verify.
+. "$(dirname "$0")/lib.sh"
+vg_sandbox "$@"
+sandbox_setup
+# The test changes QEMU's firmware and binaries and installs a package
+# under /usr: on a scratch layer of the sandbox's own.
+overlay /usr
+
+mkdir -p /etc/virtgov/integrity.d
+cat > /etc/virtgov/virtgov.conf <<CONF
+syslog = no
+CONF
+"$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
+start_libvirt
+start_daemon
+"$VIRTGOV" ticket add CHG-7001 --domain '*' --action any --from 1h --until +2h --approved-by cab >/dev/null
+
+json() { "$VIRTGOV" --json integrity "$@" 2>"$VG_SCRATCH/err"; }
+# finding PATH CLASS [KIND]: the check's JSON ($VG_SCRATCH/check.json) has it.
+finding() {
+        jq -e --arg p "$1" --arg c "$2" --arg k "${3:-changed}" \
+                '[.rows[] | select(.path == $p and .category == ($c | gsub("-"; "_")) and .kind == $k)] | length == 1' \
+                "$VG_SCRATCH/check.json" >/dev/null
+}
+check_now() { json check "$@" > "$VG_SCRATCH/check.json" || true; }
+
+say "the isolation profile's baseline"
+check "baseline" "$VIRTGOV" integrity baseline
+json status > "$VG_SCRATCH/status.json" || true
+jq_check "it holds QEMU, its firmware, libvirt's config and the hook" "$VG_SCRATCH/status.json" \
+        '.baseline == "intact" and .profiles.isolation > 50'
+check "a baseline row per watched file: qemu-system, qemu.conf, the hook, a ROM" \
+        test "$(sqlite3 /var/lib/virtgov/inventory.db "SELECT count(*) FROM integrity_files WHERE path IN
+                ('/usr/bin/qemu-system-x86_64', '/etc/libvirt/qemu.conf', '/etc/libvirt/hooks/qemu.d/50-virtgov',
+                 '/usr/share/seabios/bios-256k.bin')")" = 4
+check "no content is stored, only its hash" \
+        test "$(sqlite3 /var/lib/virtgov/inventory.db "SELECT count(*) FROM pragma_table_info('integrity_files')
+                WHERE name IN ('content', 'data')")" = 0
+check_now
+jq_check "nothing changed: no findings" "$VG_SCRATCH/check.json" '.findings == 0 and .hashed == 0'
+
+say "drift: qemu.conf, a firmware file, a new hook, a mode"
+echo 'security_driver = "none"' >> /etc/libvirt/qemu.conf
+cp /usr/share/seabios/bios.bin /usr/share/seabios/bios-256k.bin
+printf '#!/bin/sh\nexit 0\n' > /etc/libvirt/hooks/qemu.d/99-other
+chmod 0755 /etc/libvirt/hooks/qemu.d/99-other
+chmod 4755 /usr/bin/qemu-img
+rc=0; "$VIRTGOV" integrity check --fail-on-findings > "$VG_SCRATCH/check.txt" 2>&1 || rc=$?
+check "check --fail-on-findings exits 3 ($rc)" test "$rc" = 3
+check_now
+check "qemu.conf, a conffile of libvirt's package edited by hand: conffile-edit" \
+        finding /etc/libvirt/qemu.conf conffile-edit
+check "a replaced ROM: unexplained" finding /usr/share/seabios/bios-256k.bin unexplained
+check "a hook added to qemu.d: unexplained, added" finding /etc/libvirt/hooks/qemu.d/99-other unexplained added
+check "qemu-img made setuid: unexplained" finding /usr/bin/qemu-img unexplained
+jq_check "the mode's old and new value are said" "$VG_SCRATCH/check.json" \
+        '[.rows[] | select(.path == "/usr/bin/qemu-img") | .why] == ["mode 0755 -> 4755"]'
+check "the table says each in words" grep -q "qemu-img.*mode 0755 -> 4755" "$VG_SCRATCH/check.txt"
+drift_events() {
+        "$VIRTGOV" --json events --kind integrity. |
+                jq '[.[] | select(.kind == "integrity.changed" or .kind == "integrity.added")] | length'
+}
+n=$(drift_events)
+check "each new finding is an event ($n)" test "$n" -ge 4
+check_now
+check "a second check records none again" test "$(drift_events)" = "$n"
+
+say "accepting: a ticket is required, and must be in the inventory"
+rc=0; "$VIRTGOV" integrity accept /usr/bin/qemu-img 2> "$VG_SCRATCH/err" || rc=$?
+check "without --ticket: refused, exit 1 ($rc)" sh -c "[ $rc = 1 ] && grep -q -- --ticket '$VG_SCRATCH/err'"
+rc=0; "$VIRTGOV" integrity accept /usr/bin/qemu-img --ticket CHG-NOPE 2> "$VG_SCRATCH/err" || rc=$?
+check "an unknown ticket: refused ($(head -c 100 "$VG_SCRATCH/err"))" sh -c "[ $rc = 1 ] && grep -q CHG-NOPE '$VG_SCRATCH/err'"
+check "accept the four under CHG-7001" \
+        "$VIRTGOV" integrity accept --all --ticket CHG-7001 --reason "hardening test"
+check_now
+jq_check "then nothing is open" "$VG_SCRATCH/check.json" '.findings == 0'
+"$VIRTGOV" --json events --kind integrity.accepted > "$VG_SCRATCH/accepted.json"
+jq_check "the accept is an event naming the ticket, the reason and the person" "$VG_SCRATCH/accepted.json" \
+        '.[-1].data.ticket == "CHG-7001" and .[-1].data.reason == "hardening test" and .[-1].actor != null and (.[-1].data.paths | length) == 4'
+"$VIRTGOV" --json report integrity > "$VG_SCRATCH/report.json"
+jq_check "report integrity lists what was accepted, with its ticket" "$VG_SCRATCH/report.json" \
+        '[.rows[] | select(.category == "accepted" and .ticket == "CHG-7001")] | length == 4'
+
+say "a domain's own emulator: watched once a domain names it"
+cp /usr/bin/qemu-system-x86_64 /usr/bin/vgqemu-custom
+domain_xml vg-i-1 "<emulator>/usr/bin/vgqemu-custom</emulator>" > "$VG_SCRATCH/i1.xml"
+virsh define "$VG_SCRATCH/i1.xml" >/dev/null
+wait_for "the define is recorded" "$(has_event domain.defined vg-i-1 libvirt)"
+check_now
+check "the copied emulator: added, unexplained" finding /usr/bin/vgqemu-custom unexplained added
+check "accepted under the ticket" "$VIRTGOV" integrity accept /usr/bin/vgqemu-custom --ticket CHG-7001
+printf 'X' >> /usr/bin/vgqemu-custom
+check_now
+jq_check "then edited: its content changed" "$VG_SCRATCH/check.json" \
+        '[.rows[] | select(.path == "/usr/bin/vgqemu-custom" and (.changed | contains("sha256")))] | length == 1'
+"$VIRTGOV" integrity accept --all --ticket CHG-7001 >/dev/null
+
+say "a package update, for real: dpkg-deb and dpkg -i"
+build_deb() {
+        local v=$1 d=$VG_SCRATCH/vgdemo-$1
+        mkdir -p "$d/DEBIAN" "$d/usr/share/vgdemo" "$d/etc/vgdemo"
+        printf 'Package: vgdemo\nVersion: %s\nArchitecture: all\nMaintainer: virtgov tests <root@localhost>\nDescription: virtgov integrity test package\n' "$v" > "$d/DEBIAN/control"
+        echo /etc/vgdemo/vgdemo.conf > "$d/DEBIAN/conffiles"
+        echo "firmware $v" > "$d/usr/share/vgdemo/firmware.bin"
+        echo "setting = $v" > "$d/etc/vgdemo/vgdemo.conf"
+        dpkg-deb --root-owner-group -b "$d" "$VG_SCRATCH/vgdemo_$v.deb" >/dev/null
+}
+build_deb 1.0
+build_deb 2.0
+echo "/usr/share/vgdemo all
+/etc/vgdemo all" > /etc/virtgov/integrity.d/lab.profile
+check "dpkg -i vgdemo 1.0" quiet dpkg -i "$VG_SCRATCH/vgdemo_1.0.deb"
+check "baseline of the lab profile" "$VIRTGOV" integrity baseline --profile lab
+sleep 1.1   # dpkg's log counts in seconds: the update must be later than the baseline
+check "dpkg -i vgdemo 2.0 (conffile unchanged by hand: replaced silently)" \
+        quiet dpkg -i --force-confnew "$VG_SCRATCH/vgdemo_2.0.deb"
+check_now --profile lab
+check "the firmware: package-update" finding /usr/share/vgdemo/firmware.bin package-update
+jq_check "naming the package" "$VG_SCRATCH/check.json" \
+        '[.rows[] | select(.path == "/usr/share/vgdemo/firmware.bin") | .package] == ["vgdemo:all"]'
+"$VIRTGOV" --json events --kind integrity.package-update > "$VG_SCRATCH/pkg.json"
+jq_check "folded into the baseline with an event: vgdemo 1.0 -> 2.0" "$VG_SCRATCH/pkg.json" \
+        '[.[-1].data.updates[] | select(.path == "/usr/share/vgdemo/firmware.bin" and .old_version == "1.0" and .new_version == "2.0")] | length == 1'
+"$VIRTGOV" --json report integrity > "$VG_SCRATCH/report.json"
+jq_check "report integrity shows the update with both versions" "$VG_SCRATCH/report.json" \
+        '[.rows[] | select(.category == "package_updates" and .path == "/usr/share/vgdemo/firmware.bin") | .why] == ["matches what dpkg installed: vgdemo:all 1.0 -> 2.0"]'
+check_now --profile lab
+jq_check "the next check finds nothing" "$VG_SCRATCH/check.json" '.findings == 0'
+echo "setting = mine" > /etc/vgdemo/vgdemo.conf
+check_now --profile lab
+check "a hand edit of its conffile: conffile-edit" finding /etc/vgdemo/vgdemo.conf conffile-edit
+dpkg -r vgdemo >/dev/null 2>&1 || true
+
+say "an edited baseline row is caught"
+sqlite3 /var/lib/virtgov/inventory.db \
+        "UPDATE integrity_files SET sha256 = '$(printf '0%.0s' $(seq 64))' WHERE path = '/usr/bin/qemu-system-x86_64'"
+rc=0; "$VIRTGOV" integrity check > /dev/null 2> "$VG_SCRATCH/err" || rc=$?
+check "check refuses, exit 1 ($(head -c 120 "$VG_SCRATCH/err"))" \
+        sh -c "[ $rc = 1 ] && grep -q 'does not match its newest recorded digest' '$VG_SCRATCH/err'"
+rc=0; "$VIRTGOV" integrity status > "$VG_SCRATCH/status.txt" || rc=$?
+check "status says so, exit 1 ($rc)" sh -c "[ $rc = 1 ] && grep -q 'does not match' '$VG_SCRATCH/status.txt'"
+rc=0; "$VIRTGOV" verify > "$VG_SCRATCH/verify.txt" || rc=$?
+check "verify says so, exit 1 ($rc)" sh -c "[ $rc = 1 ] && grep -q 'integrity baseline: the integrity baseline' '$VG_SCRATCH/verify.txt'"
+rc=0; "$VIRTGOV" integrity accept --all --ticket CHG-7001 2> "$VG_SCRATCH/err" || rc=$?
+check "accept will not launder it, exit 1 ($rc)" test "$rc" = 1
+check "a new baseline answers it" "$VIRTGOV" integrity baseline
+check "verify is then clean" quiet "$VIRTGOV" verify
+
+finish
