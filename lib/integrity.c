@@ -7,6 +7,7 @@
 
 #include <nettle/sha2.h>
 
+#include "virtgov/elfdeps.h"
 #include "virtgov/integrity.h"
 
 #define MAX_PROFILE_BYTES (1 << 20)
@@ -160,6 +161,57 @@ static const char *const isolation_paths[] = {
 /* AIDE's default selection, roughly. */
 static const char *const host_paths[] = { "/usr/bin", "/usr/sbin", "/usr/lib", "/etc", NULL };
 
+/* What the dynamic loader reads for every program (a preloaded library
+ * runs in every QEMU) and where it finds libraries besides the ones
+ * elfdeps names: glibc also searches glibc-hwcaps/ and tls/ beneath each
+ * library directory, where a planted copy would win. */
+static const char *const loader_paths[] = {
+        "/etc/ld.so.preload", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+        "/usr/lib/*/glibc-hwcaps", "/usr/lib/*/tls", NULL,
+};
+
+/* The programs whose shared libraries are watched too: QEMU and the
+ * daemons that run it. */
+static const char *const programs[] = {
+        "/usr/bin/qemu-system-*", "/usr/sbin/libvirtd", "/usr/sbin/virtqemud", "/usr/sbin/virtlogd",
+        "/usr/sbin/virtlockd", "/usr/sbin/virtnetworkd", NULL,
+};
+
+static int add_list(IntegrityProfile *p, const char *const *paths, unsigned attrs);
+
+/* The libraries that program loads, as ld.so would find them (elfdeps.h:
+ * read from its ELF headers, never by running it), each as the loader
+ * opens it (a symlink, usually) and as the file it resolves to. A
+ * program that is not ELF (a script) or not there adds nothing: the
+ * program's own rule shows it. */
+static int add_libraries(IntegrityProfile *p, const char *program) {
+        _cleanup_(elfdeps_list_freep) ElfdepsList *l = NULL;
+        if (elfdeps_resolve(program, NULL, &l, NULL) < 0)
+                return 0;
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < l->n; i++) {
+                const ElfdepsEntry *e = &l->entries[i];
+                if (e->status != ELFDEPS_FOUND)
+                        continue;
+                r = rule_add(p, e->path, false, false, FSCAN_ALL);
+                if (r == 0 && e->realpath && strcmp(e->realpath, e->path))
+                        r = rule_add(p, e->realpath, false, false, FSCAN_ALL);
+        }
+        return r;
+}
+
+static int add_program_libraries(IntegrityProfile *p, const char *const *patterns) {
+        int r = 0;
+        for (size_t i = 0; r == 0 && patterns && patterns[i]; i++) {
+                glob_t g;
+                if (glob(patterns[i], GLOB_NOSORT, NULL, &g) == 0)
+                        for (size_t k = 0; r == 0 && k < g.gl_pathc; k++)
+                                r = add_libraries(p, g.gl_pathv[k]);
+                globfree(&g);
+        }
+        return r;
+}
+
 static int add_list(IntegrityProfile *p, const char *const *paths, unsigned attrs) {
         int r = 0;
         for (size_t i = 0; r == 0 && paths && paths[i]; i++)
@@ -170,7 +222,13 @@ static int add_list(IntegrityProfile *p, const char *const *paths, unsigned attr
 static int isolation(IntegrityProfile *p, const IntegrityContext *ctx, VgError *err) {
         int r = add_list(p, isolation_paths, FSCAN_ALL);
         if (r == 0)
+                r = add_list(p, loader_paths, FSCAN_ALL);
+        if (r == 0)
                 r = add_list(p, ctx ? ctx->domain_paths : NULL, FSCAN_ALL);
+        if (r == 0)
+                r = add_program_libraries(p, programs);
+        if (r == 0)
+                r = add_program_libraries(p, ctx ? ctx->domain_paths : NULL);
         if (r == 0)
                 r = add_list(p, ctx ? ctx->own_paths : NULL, FSCAN_ALL);
         /* Guests write their nvram: that it exists and whose it is counts. */

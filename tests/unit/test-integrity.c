@@ -113,16 +113,19 @@ Test(integrity, isolation_context) {
         put("lib/modules.dep", "kernel/arch/x86/kvm/kvm.ko.xz:\nkernel/arch/x86/kvm/kvm-intel.ko.xz: "
                                "kernel/arch/x86/kvm/kvm.ko.xz\nkernel/fs/ext4/ext4.ko.xz:\n");
         const char *emu[] = { "/opt/qemu/bin/qemu-custom", NULL }, *nv[] = { "/var/lib/libvirt/qemu/nvram", NULL };
-        IntegrityContext ctx = { .domain_paths = emu, .nvram_paths = nv, .proc_modules = at("modules"),
-                                 .modules_dir = at("lib"), .kernel_image = "/boot/vmlinuz-test" };
+        char modules[512], lib[512];   /* at()'s buffers are reused */
+        snprintf(modules, sizeof(modules), "%s", at("modules"));
+        snprintf(lib, sizeof(lib), "%s", at("lib"));
+        IntegrityContext ctx = { .domain_paths = emu, .nvram_paths = nv, .proc_modules = modules,
+                                 .modules_dir = lib, .kernel_image = "/boot/vmlinuz-test" };
         IntegrityProfile *p = NULL;
         VgError err = { "" };
         cr_assert_eq(integrity_profile_load("isolation", dir, &ctx, &p, &err), 0, "%s", err.text);
         bool emulator = false, nvram = false, kvm = false, intel = false, vhost = false, ext4 = false, kernel = false;
         char want_kvm[600], want_intel[600], want_vhost[600];
-        snprintf(want_kvm, sizeof(want_kvm), "%s/kernel/arch/x86/kvm/kvm.ko.xz", at("lib"));
-        snprintf(want_intel, sizeof(want_intel), "%s/kernel/arch/x86/kvm/kvm-intel.ko.xz", at("lib"));
-        snprintf(want_vhost, sizeof(want_vhost), "%s/vhost_net.ko", at("lib"));
+        snprintf(want_kvm, sizeof(want_kvm), "%s/kernel/arch/x86/kvm/kvm.ko.xz", lib);
+        snprintf(want_intel, sizeof(want_intel), "%s/kernel/arch/x86/kvm/kvm-intel.ko.xz", lib);
+        snprintf(want_vhost, sizeof(want_vhost), "%s/vhost_net.ko", lib);
         for (size_t i = 0; i < p->n_rules; i++) {
                 const IntegrityRule *r = &p->rules[i];
                 emulator |= !strcmp(r->path, emu[0]) && r->attrs == FSCAN_ALL;
@@ -140,6 +143,20 @@ Test(integrity, isolation_context) {
         cr_expect(vhost);
         cr_expect_not(ext4, "not a virtualization module");
         cr_expect(kernel);
+        integrity_profile_free(p);
+        /* A program a domain names brings the libraries it loads, as
+         * ld.so finds them (a real one of this machine: env needs libc),
+         * and the loader's own configuration is watched. */
+        const char *env[] = { "/usr/bin/env", NULL };
+        ctx.domain_paths = env;
+        cr_assert_eq(integrity_profile_load("isolation", dir, &ctx, &p, &err), 0, "%s", err.text);
+        bool libc = false, preload = false;
+        for (size_t i = 0; i < p->n_rules; i++) {
+                libc |= strstr(p->rules[i].path, "/libc.so.6") != NULL && !p->rules[i].recurse;
+                preload |= !strcmp(p->rules[i].path, "/etc/ld.so.preload");
+        }
+        cr_expect(libc, "env's libc.so.6");
+        cr_expect(preload);
         integrity_profile_free(p);
         /* No /proc/modules (a kernel without modules): none, and no error. */
         ctx.proc_modules = at("no-such-file");
