@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "virtgov/dpkg.h"
 #include "virtgov/integrity-run.h"
@@ -116,15 +117,26 @@ static int newest_digest(Store *s, char hex[FSCAN_SHA256_HEX], VgError *err) {
 }
 
 /* When the newest baseline was taken: what a file added since is newer
- * than. */
+ * than. A baseline taken on another host (an inventory copied over) says
+ * nothing of this one's files: -EXDEV, naming both. */
 static int baseline_time(Store *s, int64_t *ret, VgError *err) {
         Event *e = NULL;
         int r = store_last_event(s, "integrity.baseline", &e, err);
         *ret = 0;
-        if (r == 0 && vg_time_parse(e->time, 0, ret) < 0)
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        char host[256] = "";
+        if (gethostname(host, sizeof(host)) == 0)
+                host[sizeof(host) - 1] = '\0';
+        if (e->host && host[0] && strcmp(e->host, host))
+                r = vg_error(err, -EXDEV, "the integrity baseline was taken on host '%s', and this is '%s': take "
+                             "one here with 'virtgov integrity baseline'", e->host, host);
+        else if (vg_time_parse(e->time, 0, ret) < 0)
                 *ret = 0;
         event_free(e);
-        return r == -ENOENT ? 0 : r;
+        return r;
 }
 
 int integrity_verify_baseline(Store *s, FscanList **ret, VgError *err) {

@@ -155,4 +155,9 @@ check "accept will not launder it, exit 1 ($rc)" test "$rc" = 1
 check "a new baseline answers it" "$VIRTGOV" integrity baseline
 check "verify is then clean" quiet "$VIRTGOV" verify
 
+say "a baseline taken on another host (an inventory copied over)"
+rc=0; unshare --uts sh -c 'hostname vg-elsewhere && "$0" integrity check' "$VIRTGOV" > /dev/null 2> "$VG_SCRATCH/err" || rc=$?
+check "is refused, naming both hosts, exit 1 ($(head -c 140 "$VG_SCRATCH/err"))" \
+        sh -c "[ $rc = 1 ] && grep -q \"taken on host '$(hostname)', and this is 'vg-elsewhere'\" '$VG_SCRATCH/err'"
+
 finish
