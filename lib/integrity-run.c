@@ -139,9 +139,10 @@ static int baseline_time(Store *s, int64_t *ret, VgError *err) {
         return r;
 }
 
-int integrity_verify_baseline(Store *s, FscanList **ret, VgError *err) {
+/* integrity_verify_baseline, with the digest it computed in have. */
+static int verify_baseline(Store *s, FscanList **ret, char have[FSCAN_SHA256_HEX], VgError *err) {
         _cleanup_(fscan_list_freep) FscanList *base = NULL;
-        char want[FSCAN_SHA256_HEX], have[FSCAN_SHA256_HEX];
+        char want[FSCAN_SHA256_HEX];
         int r = store_baseline_load(s, &base, err);
         if (r == 0)
                 r = newest_digest(s, want, err);
@@ -157,6 +158,11 @@ int integrity_verify_baseline(Store *s, FscanList **ret, VgError *err) {
         if (ret)
                 *ret = TAKE_PTR(base);
         return 0;
+}
+
+int integrity_verify_baseline(Store *s, FscanList **ret, VgError *err) {
+        char digest[FSCAN_SHA256_HEX];
+        return verify_baseline(s, ret, digest, err);
 }
 
 /* An event that changes the baseline: it carries the new digest, so it
@@ -483,7 +489,7 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
         *res = (IntegrityResult) { 0 };
         int r = profiles_load(s, c, req->profiles, &p, err);
         if (r == 0)
-                r = integrity_verify_baseline(s, &base, err);
+                r = verify_baseline(s, &base, res->digest, err);
         if (r == 0)
                 r = baseline_view(base, &p, &view) < 0 ? vg_error(err, -ENOMEM, "out of memory") : 0;
         if (r == 0)
@@ -508,8 +514,6 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
         Seen seen = { res };
         if (r == 0)
                 r = store_findings(s, mark_old, &seen, err);
-        if (r == 0)
-                integrity_digest(base, res->digest);   /* fold_packages changes it */
         if (r == 0)
                 r = check_record(s, c, req, &p, base, res, scan, err);
         if (r == 0) {
