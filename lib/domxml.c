@@ -187,7 +187,6 @@ static int parse_domain_child(DomainFacts *f, const XNode *c) {
         return 0;
 }
 
-DEFINE_POINTER_CLEANUP(DomainFacts, domain_facts_free)
 
 int domxml_parse(const char *xml, size_t len, DomainFacts **ret, VgError *err) {
         _cleanup_(xmldom_freep) XNode *root = NULL;
@@ -213,7 +212,6 @@ int domxml_parse(const char *xml, size_t len, DomainFacts **ret, VgError *err) {
 
 /* ---- network hookData ---- */
 
-DEFINE_POINTER_CLEANUP(NetworkFacts, network_facts_free)
 
 /* The owner of a network port: libvirt >= 6.0 sends <networkport>; older
  * ones sent the plugged <interface> and its <domain>. Reads either. */

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "virtgov/cleanup.h"
 #include "virtgov/util.h"
 
 #define VG_METADATA_NS "urn:virtgov:1"
@@ -73,10 +74,12 @@ typedef struct NetworkFacts {
  */
 int domxml_parse(const char *xml, size_t len, DomainFacts **ret, VgError *err);
 DomainFacts *domain_facts_free(DomainFacts *f);
+DEFINE_POINTER_CLEANUP(DomainFacts, domain_facts_free)
 
 /* Parses a network hook's <hookData>; same contract as domxml_parse. */
 int netxml_parse(const char *xml, size_t len, NetworkFacts **ret, VgError *err);
 NetworkFacts *network_facts_free(NetworkFacts *f);
+DEFINE_POINTER_CLEANUP(NetworkFacts, network_facts_free)
 
 /* The facts as a new JSON object (caller owns the reference); absent facts
  * are left out. NULL only on ENOMEM. */
