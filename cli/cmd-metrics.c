@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "virtgov/cleanup.h"
+#include "virtgov/integrity-run.h"
 #include "virtgov/spool.h"
 
 static void label(const char *s) {
@@ -44,6 +45,32 @@ static int domain_state(const DomainRow *d, void *u) {
         return 0;
 }
 
+static int finding_class(const IntegrityFinding *f, void *u) {
+        ((size_t *) u)[f->cls]++;
+        return 0;
+}
+
+/* Open integrity findings by class, and whether the baseline holds: a
+ * baseline that no longer matches its digest is 0, as is none. */
+static int integrity_metrics(Store *s, VgError *err) {
+        size_t n[3] = { 0 };
+        int r = store_findings(s, finding_class, n, err);
+        if (r < 0)
+                return r;
+        VgError berr = { "" };
+        int b = integrity_verify_baseline(s, NULL, &berr);
+        if (b < 0 && b != -ENOENT && b != -EBADMSG)
+                return vg_error(err, b, "%s", berr.text);
+        printf("# HELP virtgov_integrity_findings Open integrity findings of the hypervisor's files, by class.\n"
+               "# TYPE virtgov_integrity_findings gauge\n");
+        static const DriftClass classes[] = { DRIFT_UNEXPLAINED, DRIFT_CONFFILE_EDIT, DRIFT_PACKAGE_UPDATE };
+        for (size_t i = 0; i < ELEMENTSOF(classes); i++)
+                printf("virtgov_integrity_findings{class=\"%s\"} %zu\n", drift_class_name(classes[i]), n[classes[i]]);
+        printf("# HELP virtgov_integrity_baseline_intact 1 when a baseline exists and matches its recorded digest.\n"
+               "# TYPE virtgov_integrity_baseline_intact gauge\nvirtgov_integrity_baseline_intact %d\n", b == 0);
+        return 0;
+}
+
 static int run(Cli *cli, int argc, char **argv) {
         if (argc > 1)
                 return !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ? cli_help(&cmd_metrics)
@@ -73,6 +100,8 @@ static int run(Cli *cli, int argc, char **argv) {
         printf("# HELP virtgov_last_event_timestamp_seconds Time of the newest event.\n"
                "# TYPE virtgov_last_event_timestamp_seconds gauge\nvirtgov_last_event_timestamp_seconds %lld\n",
                (long long) (newest / 1000000));
+        if (integrity_metrics(s, &err) < 0)
+                return cli_error("%s", err.text);
         size_t waiting = 0;
         spool_count(cli->config->spool_dir, &waiting);
         printf("# HELP virtgov_spool_pending Events the hook spooled, not yet in the inventory.\n"
@@ -91,6 +120,8 @@ const Command cmd_metrics = {
         "\n"
         "virtgov_domains{state}, virtgov_events_total{kind,decision} (alert on\n"
         "policy.bypass, policy.violation, decision=\"deny\"), virtgov_last_event_timestamp_seconds\n"
-        "(alert when recording stops), virtgov_spool_pending (alert when it grows).\n",
+        "(alert when recording stops), virtgov_spool_pending (alert when it grows),\n"
+        "virtgov_integrity_findings{class} (alert on unexplained and conffile-edit) and\n"
+        "virtgov_integrity_baseline_intact (alert on 0: none, or edited).\n",
         .run = run,
 };

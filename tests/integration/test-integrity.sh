@@ -62,6 +62,9 @@ check "qemu.conf, a conffile of libvirt's package edited by hand: conffile-edit"
 check "a replaced ROM: unexplained" finding /usr/share/seabios/bios-256k.bin unexplained
 check "a hook added to qemu.d: unexplained, added" finding /etc/libvirt/hooks/qemu.d/99-other unexplained added
 check "qemu-img made setuid: unexplained" finding /usr/bin/qemu-img unexplained
+"$VIRTGOV" metrics > "$VG_SCRATCH/metrics.prom"
+check "metrics: open findings by class" grep -q '^virtgov_integrity_findings{class="unexplained"} 3$' "$VG_SCRATCH/metrics.prom"
+check "metrics: the baseline holds" grep -q '^virtgov_integrity_baseline_intact 1$' "$VG_SCRATCH/metrics.prom"
 jq_check "the mode's old and new value are said" "$VG_SCRATCH/check.json" \
         '[.rows[] | select(.path == "/usr/bin/qemu-img") | .why] == ["mode 0755 -> 4755"]'
 check "the table says each in words" grep -q "qemu-img.*mode 0755 -> 4755" "$VG_SCRATCH/check.txt"
@@ -148,6 +151,7 @@ check "check refuses, exit 1 ($(head -c 120 "$VG_SCRATCH/err"))" \
         sh -c "[ $rc = 1 ] && grep -q 'does not match its newest recorded digest' '$VG_SCRATCH/err'"
 rc=0; "$VIRTGOV" integrity status > "$VG_SCRATCH/status.txt" || rc=$?
 check "status says so, exit 1 ($rc)" sh -c "[ $rc = 1 ] && grep -q 'does not match' '$VG_SCRATCH/status.txt'"
+check "metrics say it no longer holds" sh -c '"$0" metrics | grep -q "^virtgov_integrity_baseline_intact 0$"' "$VIRTGOV"
 rc=0; "$VIRTGOV" verify > "$VG_SCRATCH/verify.txt" || rc=$?
 check "verify says so, exit 1 ($rc)" sh -c "[ $rc = 1 ] && grep -q 'integrity baseline: the integrity baseline' '$VG_SCRATCH/verify.txt'"
 rc=0; "$VIRTGOV" integrity accept --all --ticket CHG-7001 2> "$VG_SCRATCH/err" || rc=$?
