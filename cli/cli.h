@@ -78,8 +78,13 @@ int out_member_json(OutArray *a, const char *key, const json_t *v);     /* borro
  * it. NULL text: null. */
 void out_member_stored(OutArray *a, const char *key, const char *text, const char *fallback);
 void out_item_end(OutArray *a);
-/* An item from an object, which it steals; -ENOMEM for NULL. */
-int out_array_add(OutArray *a, json_t *item);
+/* An item from an object, which it steals; -ENOMEM for NULL. With
+ * stored, its member stored->key is written from the inventory's text
+ * instead (out_member_stored), in its place. */
+typedef struct OutStored {
+        const char *key, *text, *fallback;
+} OutStored;
+int out_array_add(OutArray *a, json_t *item, const OutStored *stored);
 int out_array_end(OutArray *a);                 /* EXIT_OK, or says what failed */
 
 /* One row of a terminal table, a cell at a time: each text left-aligned in

@@ -8,23 +8,8 @@
 
 static int print_row(const DomainRow *d, void *userdata) {
         OutArray *out = userdata;
-        if (out) {
-                /* The row as domain_row_to_json has it, its facts copied as stored. */
-                json_auto_t *j = domain_row_to_json(d);
-                const char *key;
-                json_t *v;
-                if (!j)
-                        return -ENOMEM;
-                out_item_begin(out);
-                json_object_foreach(j, key, v) {
-                        if (!strcmp(key, "facts"))
-                                out_member_stored(out, key, d->facts, "null");
-                        else if (out_member_json(out, key, v) < 0)
-                                return -ENOMEM;
-                }
-                out_item_end(out);
-                return 0;
-        }
+        if (out)
+                return out_array_add(out, domain_row_to_json(d), &(OutStored) { "facts", d->facts, "null" });
         char a[64], b[16], c[32], e[32], t1[20], t2[20];
         out_cells({ out_safe(d->name, a, sizeof(a)), 24 }, { out_safe(d->state, b, sizeof(b)), 11 },
                   { out_safe(d->owner, c, sizeof(c)), 16 }, { out_safe(d->ticket, e, sizeof(e)), 14 },
@@ -165,7 +150,8 @@ static int run_show(Cli *cli, int argc, char **argv) {
                 return r;
         }
         if (cli->json) {
-                json_t *o = domain_row_to_json(d);
+                json_t *o = domain_row_to_json(d), *facts = d->facts ? json_loads(d->facts, 0, NULL) : NULL;
+                json_object_set_new(o, "facts", facts ? facts : json_null());
                 json_object_set_new(o, "events", events);
                 domain_row_free(d);
                 return out_json(o);

@@ -53,30 +53,13 @@ typedef struct Printer {
         OutArray *out;            /* streaming --json */
 } Printer;
 
-/* The event as event_to_json has it, its data copied as stored. */
-static int print_json(OutArray *out, const Event *e) {
-        json_auto_t *j = event_to_json(e);
-        const char *key;
-        json_t *v;
-        if (!j)
-                return -ENOMEM;
-        out_item_begin(out);
-        json_object_foreach(j, key, v) {
-                if (e->data_text && !strcmp(key, "data"))
-                        out_member_stored(out, key, e->data_text, "{}");
-                else if (out_member_json(out, key, v) < 0)
-                        return -ENOMEM;
-        }
-        out_item_end(out);
-        return 0;
-}
-
 static int print_event(const Event *e, void *userdata) {
         Printer *p = userdata;
         if (p->array)
                 return json_array_append_new(p->array, event_to_json(e)) < 0 ? -ENOMEM : 0;
-        if (p->out)
-                return print_json(p->out, e);
+        if (p->out)   /* its data copied as stored */
+                return out_array_add(p->out, event_to_json(e),
+                                     e->data_text ? &(OutStored) { "data", e->data_text, "{}" } : NULL);
 
         /* Only the data's top-level scalars: decoding all of it (facts and
          * all) was 80% of a listing. Data that is not JSON shows none. */

@@ -123,7 +123,7 @@ void out_item_end(OutArray *a) {
         putchar('}');
 }
 
-int out_array_add(OutArray *a, json_t *item) {
+int out_array_add(OutArray *a, json_t *item, const OutStored *stored) {
         if (!json_is_object(item)) {
                 json_decref(item);
                 return -ENOMEM;
@@ -132,9 +132,12 @@ int out_array_add(OutArray *a, json_t *item) {
         json_t *v;
         int r = 0;
         out_item_begin(a);
-        json_object_foreach(item, key, v)
-                if ((r = out_member_json(a, key, v)) < 0)
+        json_object_foreach(item, key, v) {
+                if (stored && !strcmp(key, stored->key))
+                        out_member_stored(a, key, stored->text, stored->fallback);
+                else if ((r = out_member_json(a, key, v)) < 0)
                         break;
+        }
         out_item_end(a);
         json_decref(item);
         return r;

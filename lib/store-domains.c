@@ -78,8 +78,9 @@ json_t *domain_row_to_json(const DomainRow *d) {
         S("last_start", d->last_start);
         S("last_stop", d->last_stop);
 #undef S
-        json_t *facts = d->facts ? json_loads(d->facts, 0, NULL) : NULL;
-        json_object_set_new(o, "facts", facts ? facts : json_null());
+        /* Its place only: show decodes the facts, list --json copies their
+         * text (decoding them was half of list --json at 100,000 domains). */
+        json_object_set_new(o, "facts", json_null());
         return o;
 }
 

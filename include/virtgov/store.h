@@ -139,8 +139,9 @@ typedef struct DomainRow {
 
 /* Frees a row from store_find_domain. NULL is a no-op; returns NULL. */
 DomainRow *domain_row_free(DomainRow *d);
-/* The row as a JSON object (its fields by name, facts included: null
- * when absent), or NULL when out of memory. */
+/* The row as a JSON object (its fields by name, and "facts": null, in
+ * its place: the caller decodes or copies d->facts), or NULL when out of
+ * memory. */
 json_t *domain_row_to_json(const DomainRow *d);
 
 typedef int (*DomainCallback)(const DomainRow *d, void *userdata);

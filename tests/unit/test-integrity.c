@@ -7,34 +7,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test-helpers.h"
 #include "virtgov/integrity.h"
 
-static char dir[64];
+static char *dir;
 
 static void setup(void) {
-        strcpy(dir, "/tmp/vg-integrity.XXXXXX");
-        cr_assert(mkdtemp(dir));
+        dir = scratch_new();
 }
 
 static void teardown(void) {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        cr_expect_eq(system(cmd), 0);
+        scratch_remove(dir);
 }
 
-static char *at(const char *name) {
-        static char buf[4][512];
-        static int k;
-        char *p = buf[k++ % 4];
-        snprintf(p, 512, "%s/%s", dir, name);
-        return p;
+static const char *at(const char *name) {
+        return scratch_path(dir, name);
 }
 
 static void put(const char *name, const char *text) {
-        FILE *f = fopen(at(name), "w");
-        cr_assert(f);
-        fputs(text, f);
-        fclose(f);
+        write_text(at(name), text);
 }
 
 TestSuite(integrity, .init = setup, .fini = teardown);
