@@ -159,6 +159,32 @@ check "accept will not launder it, exit 1 ($rc)" test "$rc" = 1
 check "a new baseline answers it" "$VIRTGOV" integrity baseline
 check "verify is then clean" quiet "$VIRTGOV" verify
 
+say "the disk fills while a new baseline is written: the old one stays whole"
+mkdir -p /var/lib/vg-small /etc/vg-small/integrity.d
+mount -t tmpfs -o size=2m tmpfs /var/lib/vg-small
+cat > /etc/vg-small/virtgov.conf <<CONF
+inventory = /var/lib/vg-small/inventory.db
+spool_dir = /var/lib/vg-small/spool
+integrity_profiles = small
+integrity_dir = /etc/vg-small/integrity.d
+syslog = no
+CONF
+echo "/etc/vgdemo all" > /etc/vg-small/integrity.d/small.profile
+echo "/usr/share/doc all" > /etc/vg-small/integrity.d/big.profile
+small() { VIRTGOV_CONFIG=/etc/vg-small/virtgov.conf "$VIRTGOV" "$@"; }
+small hooks install --from "$VG_HOOK" --hooks-dir "$VG_SCRATCH/small-hooks" >/dev/null
+check "a small baseline fits" small integrity baseline
+before=$(small --json integrity status | jq .files)
+dd if=/dev/zero of=/var/lib/vg-small/filler bs=64k 2>/dev/null || true
+rc=0; small integrity baseline --profile small --profile big 2> "$VG_SCRATCH/err" || rc=$?
+check "the big one fails, saying why, exit 1 ($rc: $(head -c 140 "$VG_SCRATCH/err"))" \
+        sh -c "[ $rc = 1 ] && grep -qi 'full' '$VG_SCRATCH/err'"
+rm -f /var/lib/vg-small/filler
+small --json integrity status > "$VG_SCRATCH/small.json" || true
+jq_check "the old baseline is still there, whole and matching its digest" "$VG_SCRATCH/small.json" \
+        ".baseline == \"intact\" and .files == $before"
+umount /var/lib/vg-small
+
 say "a baseline taken on another host (an inventory copied over)"
 rc=0; unshare --uts sh -c 'hostname vg-elsewhere && "$0" integrity check' "$VIRTGOV" > /dev/null 2> "$VG_SCRATCH/err" || rc=$?
 check "is refused, naming both hosts, exit 1 ($(head -c 140 "$VG_SCRATCH/err"))" \
