@@ -94,7 +94,8 @@ static const char *package_key(const Dpkg *d, uint32_t i) {
 /* The third word of "install ok installed". */
 static Slice status_word(Slice s) {
         for (int k = 0; k < 2; k++) {
-                const char *sp = memchr(s.p, ' ', s.n);
+                /* A stanza without Status has no text at all. */
+                const char *sp = s.p ? memchr(s.p, ' ', s.n) : NULL;
                 if (!sp)
                         return (Slice) { NULL, 0 };
                 s = trim(sp + 1, (size_t) (s.p + s.n - sp - 1));
