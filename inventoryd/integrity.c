@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,11 @@ static void run_check(Integrityd *w, bool full) {
         }
         check_done(w, &res, full, mono_us() - t0);
         integrity_result_clear(&res);
+        /* A check with drift builds dpkg's index (lib/integrity-run.c's
+         * classify) and drops it after, but in small blocks that glibc
+         * kept: the daemon stayed 9.5 MiB above its 19.4 MiB after one
+         * drift. Given back here, checks being rare. */
+        malloc_trim(0);
 }
 
 /* ---- the timers ---- */
