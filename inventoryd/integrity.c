@@ -115,7 +115,7 @@ static void check_done(Integrityd *w, const IntegrityResult *res, bool full, int
         if (res->n_accepted)
                 log_msg(LOG_INFO, "integrity: %zu file(s) of package updates folded into the baseline",
                         res->n_accepted);
-        log_msg(LOG_DEBUG, "integrity: %s check of %zu files (%zu read) in %lld ms, %zu finding(s)",
+        log_msg(LOG_INFO, "integrity: %s check of %zu files (%zu read) in %lld ms, %zu finding(s)",
                 full ? "full" : "stat", res->n_files, res->n_hashed, (long long) (took_us / 1000), res->n);
 }
 
@@ -128,6 +128,11 @@ static void run_check(Integrityd *w, bool full) {
         VgError err = { "" };
         int64_t t0 = mono_us();
         int r = integrity_check(recorder_store(w->d->rec), w->d->config, &req, &res, &err);
+        /* -ENOENT is also a profile file that is missing: only the
+         * baseline's own answer tells them apart. */
+        VgError none = { "" };
+        if (r == -ENOENT && integrity_verify_baseline(recorder_store(w->d->rec), NULL, &none) != -ENOENT)
+                r = -EINVAL;
         if (r < 0) {
                 check_failed(w, r, &err, full);
                 return;

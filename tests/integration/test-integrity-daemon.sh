@@ -4,7 +4,8 @@
 # it says so once and keeps watching; with a baseline, an edit of
 # qemu.conf and a hook added to qemu.d are events of the daemon's within
 # 5 s; a directory made later is watched too; a profile named on reload
-# (SIGHUP) is watched; and while nothing changes no check runs.
+# (SIGHUP) is watched; a baseline edited behind virtgov is said once; and
+# while nothing changes no check runs.
 . "$(dirname "$0")/lib.sh"
 vg_sandbox "$@"
 sandbox_setup
@@ -78,6 +79,18 @@ sleep 2
 echo two > /etc/vglab/setting
 wait_for "a file of the lab profile edited -> integrity.changed within 5 s" \
         "$(drift changed /etc/vglab/setting)" 5
+
+say "a baseline edited behind virtgov: said once, at error"
+sqlite3 /var/lib/virtgov/inventory.db "UPDATE integrity_files SET size = size + 1 WHERE path = '/etc/libvirt/qemu.conf'"
+tampered='[.[] | select(.kind == "daemon.degraded" and (.reason | test("baseline was tampered with")))]'
+echo three > /etc/vglab/setting
+wait_for "the next check says so: daemon.degraded within 5 s" "$tampered | length == 1" 5
+check "the log says so at error" grep -q "error: integrity not checked: the baseline was tampered with" \
+        "$VG_SCRATCH/daemon.log"
+echo four > /etc/vglab/setting
+sleep 2.5
+check "a change after it: said no second time" wait_until "$tampered | length == 1" 1
+check "the daemon still runs" kill -0 "$VG_DAEMON_PID"
 
 check "no 'virtgov integrity check' ran: every finding is the daemon's" \
         test "$("$VIRTGOV" --json events --kind integrity. | jq '[.[] | select(.source == "cli" and .kind != "integrity.baseline")] | length')" = 0
