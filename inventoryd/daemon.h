@@ -10,6 +10,8 @@
  *   conn.c       libvirt connections and their callbacks, the cross-checks
  *   reconcile.c  libvirt's domains against the inventory's
  *   watch.c      inotify: the account files and the hook's spool
+ *   integrity.c  integrity checks of the hypervisor's files: on change, on timers
+ *   integrity-watch.c  its inotify watches of the profiles' directories
  *   objects.c    networks' and pools' snapshots
  *   domevent.c   a domain's event with its identity and facts
  *   recorder.c   the one way into the inventory, and the copy to syslog
@@ -25,6 +27,7 @@
 #include "virtgov/config.h"
 
 typedef struct Conn Conn;
+typedef struct Integrityd Integrityd;
 
 typedef struct Daemon {
         Config *config;          /* replaced on SIGHUP (main.c's reload) */
@@ -42,6 +45,8 @@ typedef struct Daemon {
         int inotify_fd, wd_etc, wd_sudoers, wd_spool;
         int accounts_timer;      /* debounce: tools write several files */
         unsigned accounts_failures;  /* reads failed in a row */
+
+        Integrityd *integrity;   /* integrity.c's watches and timers; NULL: off */
 
         int periodic_timer, forward_timer;
         int signal_fd;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "integrity.h"
 #include "log.h"
 #include "pidlock.h"
 #include "reconcile.h"
@@ -74,6 +75,7 @@ static void reload(Daemon *d) {
         config_strv_free(d->priv_groups);
         d->priv_groups = groups;
         virEventUpdateTimeout(d->periodic_timer, (int) c->reconcile_interval_s * 1000);
+        integrityd_reload(d);
         record_daemon_event(d, "daemon.reloaded", NULL);
         log_msg(LOG_INFO, "configuration reloaded");
 }
@@ -285,6 +287,7 @@ static void stop_daemon(Daemon *d) {
         for (size_t i = 0; i < d->n_conns; i++)
                 conn_close(&d->conns[i]);
         watch_close(d);
+        integrityd_stop(d);
         (void) recorder_fold_spool(d->rec);
         record_daemon_event(d, "daemon.stopped", NULL);
         recorder_flush(d->rec);
@@ -299,6 +302,7 @@ static void free_daemon(Daemon *d) {
                 conn_clear(&d->conns[i]);
         }
         free(d->conns);
+        integrityd_stop(d);   /* (a no-op after stop_daemon's) */
         accounts_free(d->accounts);
         config_strv_free(d->uris);
         config_strv_free(d->priv_groups);
@@ -340,6 +344,8 @@ static int run(Daemon *d) {
         (void) recorder_fold_spool(d->rec);
         if (watch_init(d) < 0)
                 log_msg(LOG_WARNING, "account and spool watching is off");
+        if (integrityd_start(d) < 0)
+                log_msg(LOG_WARNING, "integrity watching is off");
         d->periodic_timer = virEventAddTimeout((int) d->config->reconcile_interval_s * 1000, on_periodic, d, NULL);
         d->forward_timer = virEventAddTimeout(1000, on_forward, d, NULL);
         for (size_t i = 0; i < d->n_conns; i++)
