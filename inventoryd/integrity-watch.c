@@ -23,13 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "integrity-watch.h"
 #include "log.h"
-#include "vg-paths.h"
+#include "virtgov/integrity-run.h"
 
 #define WATCH_MASK (IN_ATTRIB | IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
                     IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
@@ -44,55 +43,16 @@ bool integrityd_configured(const Config *c) {
 
 /* ---- the profiles ---- */
 
-static void profiles_free(IntegrityProfile **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                integrity_profile_free(v[i]);
-        free(v);
-}
-
-/* The profiles as integrity_check loads them, with the same context
- * (lib/integrity-run.c's profiles_load, private there; the paths below
- * must stay the same as its own), so that what is watched is what is
- * checked. */
+/* The profiles as integrity_check loads them, so that what is watched is
+ * what is checked. */
 static int load_profiles(IntegrityWatch *w, IntegrityProfile ***ret, size_t *n_ret, VgError *err) {
         const Config *c = w->d->config;
-        char **names = config_split(c->integrity_profiles), **dom = NULL;
-        size_t n_dom = 0, n = 0;
-        IntegrityProfile **v = NULL;
-        int r = names ? store_domain_paths(recorder_store(w->d->rec), &dom, &n_dom, err)
-                      : vg_error(err, -ENOMEM, "out of memory");
-        struct utsname u;
-        char modules[300] = "", kernel[300] = "";
-        if (uname(&u) == 0) {
-                snprintf(modules, sizeof(modules), "/lib/modules/%s", u.release);
-                snprintf(kernel, sizeof(kernel), "/boot/vmlinuz-%s", u.release);
-        }
-        const char *own[] = { c->hook_binary, VG_DEFAULT_BINDIR "/virtgov", VG_DEFAULT_SBINDIR "/virtgov-inventoryd",
-                              c->path ? c->path : VG_DEFAULT_CONFIG, c->policy, c->integrity_dir, NULL };
-        static const char *const nvram[] = { "/var/lib/libvirt/qemu/nvram", NULL };
-        IntegrityContext ctx = { .domain_paths = (const char *const *) dom, .nvram_paths = nvram,
-                                 .own_paths = own, .modules_dir = modules[0] ? modules : NULL,
-                                 .kernel_image = kernel[0] ? kernel : NULL };
-        for (size_t i = 0; r == 0 && names[i]; i++) {
-                IntegrityProfile *p = NULL;
-                r = integrity_profile_load(names[i], c->integrity_dir, &ctx, &p, err);
-                if (r == 0 && vg_grow((void **) &v, &n, sizeof(*v)) < 0) {
-                        integrity_profile_free(p);
-                        r = vg_error(err, -ENOMEM, "out of memory");
-                } else if (r == 0)
-                        v[n - 1] = p;
-        }
-        for (size_t i = 0; i < n_dom; i++)
-                free(dom[i]);
-        free(dom);
+        char **names = config_split(c->integrity_profiles);
+        if (!names)
+                return vg_error(err, -ENOMEM, "out of memory");
+        int r = integrity_profiles_load(recorder_store(w->d->rec), c, (const char *const *) names, ret, n_ret, err);
         config_strv_free(names);
-        if (r < 0) {
-                profiles_free(v, n);
-                return r;
-        }
-        *ret = v;
-        *n_ret = n;
-        return 0;
+        return r;
 }
 
 static bool same_profiles(IntegrityProfile *const *a, size_t na, IntegrityProfile *const *b, size_t nb) {
@@ -274,12 +234,12 @@ bool integrityd_watch_refresh(IntegrityWatch *w) {
         if (integrityd_configured(w->d->config) && !same_profiles(v, n, w->profiles, w->n_profiles))
                 changed = true;
         if (changed) {
-                profiles_free(w->profiles, w->n_profiles);
+                integrity_profiles_free(w->profiles, w->n_profiles);
                 w->profiles = v;
                 w->n_profiles = n;
                 w->stale = true;
         } else {
-                profiles_free(v, n);
+                integrity_profiles_free(v, n);
         }
         if (w->stale)
                 rewatch(w);
@@ -329,7 +289,7 @@ size_t integrityd_watch_count(const IntegrityWatch *w) {
 
 void integrityd_watch_clear(IntegrityWatch *w) {
         table_clear(w->dirs, w->n_dirs);
-        profiles_free(w->profiles, w->n_profiles);
+        integrity_profiles_free(w->profiles, w->n_profiles);
         w->dirs = NULL;
         w->profiles = NULL;
         w->n_dirs = w->n_profiles = 0;

@@ -24,25 +24,64 @@ typedef struct Profiles {
         IntegrityProfile **v;
         size_t n;
         char **names;             /* NULL-ended, for the store */
-        /* The isolation profile's context and what it points into. */
-        char **domain_paths;
-        size_t n_domain_paths;
-        char modules_dir[300], kernel[300];
 } Profiles;
 
 static void profiles_clear(Profiles *p) {
-        for (size_t i = 0; i < p->n; i++)
-                integrity_profile_free(p->v[i]);
-        free(p->v);
+        integrity_profiles_free(p->v, p->n);
         config_strv_free(p->names);
-        for (size_t i = 0; i < p->n_domain_paths; i++)
-                free(p->domain_paths[i]);
-        free(p->domain_paths);
         *p = (Profiles) { 0 };
 }
 
-/* The profiles asked for (else the config's), loaded with what the
- * domains in the inventory name and what the kernel runs now. */
+void integrity_profiles_free(IntegrityProfile **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                integrity_profile_free(v[i]);
+        free(v);
+}
+
+/* The context of the isolation profile: what the domains in the
+ * inventory name, what the kernel runs now, virtgov's own files. */
+int integrity_profiles_load(Store *s, const Config *c, const char *const *names, IntegrityProfile ***ret,
+                            size_t *n_ret, VgError *err) {
+        char **dom = NULL;
+        size_t n_dom = 0, n = 0;
+        IntegrityProfile **v = NULL;
+        int r = store_domain_paths(s, &dom, &n_dom, err);
+        if (r < 0)
+                return r;
+        struct utsname u;
+        char modules[300] = "", kernel[300] = "";
+        if (uname(&u) == 0) {
+                snprintf(modules, sizeof(modules), "/lib/modules/%s", u.release);
+                snprintf(kernel, sizeof(kernel), "/boot/vmlinuz-%s", u.release);
+        }
+        const char *own[] = { c->hook_binary, VG_DEFAULT_BINDIR "/virtgov", VG_DEFAULT_SBINDIR "/virtgov-inventoryd",
+                              c->path ? c->path : VG_DEFAULT_CONFIG, c->policy, c->integrity_dir, NULL };
+        static const char *const nvram[] = { "/var/lib/libvirt/qemu/nvram", NULL };
+        IntegrityContext ctx = { .domain_paths = (const char *const *) dom, .nvram_paths = nvram,
+                                 .own_paths = own, .modules_dir = modules[0] ? modules : NULL,
+                                 .kernel_image = kernel[0] ? kernel : NULL };
+        for (size_t i = 0; r == 0 && names[i]; i++) {
+                IntegrityProfile *prof = NULL;
+                r = integrity_profile_load(names[i], c->integrity_dir, &ctx, &prof, err);
+                if (r == 0 && vg_grow((void **) &v, &n, sizeof(*v)) < 0) {
+                        integrity_profile_free(prof);
+                        r = vg_error(err, -ENOMEM, "out of memory");
+                } else if (r == 0)
+                        v[n - 1] = prof;
+        }
+        for (size_t i = 0; i < n_dom; i++)
+                free(dom[i]);
+        free(dom);
+        if (r < 0) {
+                integrity_profiles_free(v, n);
+                return r;
+        }
+        *ret = v;
+        *n_ret = n;
+        return 0;
+}
+
+/* The profiles asked for (else the config's). */
 static int profiles_load(Store *s, const Config *c, const char *const *names, Profiles *p, VgError *err) {
         *p = (Profiles) { 0 };
         p->names = names ? NULL : config_split(c->integrity_profiles);
@@ -59,31 +98,7 @@ static int profiles_load(Store *s, const Config *c, const char *const *names, Pr
         if (!p->names || !p->names[0])
                 return vg_error(err, -EINVAL, "no integrity profile: set integrity_profiles in %s",
                                 c->path ? c->path : "the config");
-        int r = store_domain_paths(s, &p->domain_paths, &p->n_domain_paths, err);
-        if (r < 0)
-                return r;
-        struct utsname u;
-        if (uname(&u) == 0) {
-                snprintf(p->modules_dir, sizeof(p->modules_dir), "/lib/modules/%s", u.release);
-                snprintf(p->kernel, sizeof(p->kernel), "/boot/vmlinuz-%s", u.release);
-        }
-        const char *own[] = { c->hook_binary, VG_DEFAULT_BINDIR "/virtgov", VG_DEFAULT_SBINDIR "/virtgov-inventoryd",
-                              c->path ? c->path : VG_DEFAULT_CONFIG, c->policy, c->integrity_dir, NULL };
-        static const char *const nvram[] = { "/var/lib/libvirt/qemu/nvram", NULL };
-        IntegrityContext ctx = { .domain_paths = (const char *const *) p->domain_paths, .nvram_paths = nvram,
-                                 .own_paths = own, .modules_dir = p->modules_dir[0] ? p->modules_dir : NULL,
-                                 .kernel_image = p->kernel[0] ? p->kernel : NULL };
-        for (size_t i = 0; p->names[i]; i++) {
-                IntegrityProfile *prof = NULL;
-                if ((r = integrity_profile_load(p->names[i], c->integrity_dir, &ctx, &prof, err)) < 0)
-                        return r;
-                if (vg_grow((void **) &p->v, &p->n, sizeof(*p->v)) < 0) {
-                        integrity_profile_free(prof);
-                        return vg_error(err, -ENOMEM, "out of memory");
-                }
-                p->v[p->n - 1] = prof;
-        }
-        return 0;
+        return integrity_profiles_load(s, c, (const char *const *) p->names, &p->v, &p->n, err);
 }
 
 static bool profile_named(const Profiles *p, const char *name) {
@@ -442,7 +457,12 @@ static int check_record(Store *s, const Config *c, const IntegrityRequest *req, 
         int r = store_begin(s, err);
         if (r < 0)
                 return r;
-        if (fold)
+        /* Which findings the check before had, read under the write lock:
+         * a check of the CLI's and one of the daemon's at once must not
+         * both record the same finding as new. */
+        Seen seen = { res };
+        r = store_findings(s, mark_old, &seen, err);
+        if (r == 0 && fold)
                 r = fold_packages(s, req, p, base, res, err);
         /* What was folded in is no finding; the rest stays open, an event
          * for each that the check before did not have. */
@@ -504,16 +524,14 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
                         r = vg_error(err, -ENOMEM, "out of memory");
                 res->findings[i].is_new = true;
         }
-        /* Classified before they are compared with the last check's: a
-         * finding is the same one when its class is the same too. */
+        /* Classified before they are compared with the last check's
+         * (check_record): a finding is the same one when its class is the
+         * same too. */
         int64_t base_time = 0;
         if (r == 0)
                 r = baseline_time(s, &base_time, err);
         if (r == 0)
                 r = classify(c, base, base_time, res, err);
-        Seen seen = { res };
-        if (r == 0)
-                r = store_findings(s, mark_old, &seen, err);
         if (r == 0)
                 r = check_record(s, c, req, &p, base, res, scan, err);
         if (r == 0) {

@@ -39,6 +39,16 @@ typedef struct IntegrityRequest {
 } IntegrityRequest;
 
 /*
+ * The profiles named (NULL-ended) as checks load them: the isolation
+ * profile with what the domains in the inventory name, the modules the
+ * kernel runs now and virtgov's own files. What the daemon watches is
+ * what a check scans. Free with integrity_profiles_free.
+ */
+int integrity_profiles_load(Store *s, const Config *c, const char *const *names, IntegrityProfile ***ret,
+                            size_t *n, VgError *err);
+void integrity_profiles_free(IntegrityProfile **v, size_t n);
+
+/*
  * Takes the baseline of the profiles: a full scan, stored in place of
  * those profiles' rows in one transaction with its integrity.baseline
  * event (the old baseline stays whole until the new one is). Returns 0 and
