@@ -65,7 +65,10 @@ mkdir -p "$W/aide"
         echo "report_url=file:$W/aide/report.log"
         echo "num_workers=$CPUS"
         echo "VG = ftype+p+i+n+u+g+s+m+c+l+sha256+xattrs+selinux"
-        for p in "${PATHS[@]}"; do echo "$p VG"; done
+        # Anchored: AIDE matches a rule's regex against the start of a
+        # path, so a bare /usr/lib took /usr/libexec and /usr/lib32 too.
+        # (These paths hold no regex metacharacters.)
+        for p in "${PATHS[@]}"; do echo "$p(\$|/) VG"; done
 } > "$W/aide/aide.conf"
 "$AIDE" --config-check -c "$W/aide/aide.conf"
 
