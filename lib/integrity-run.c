@@ -248,15 +248,49 @@ int integrity_take_baseline(Store *s, const Config *c, const IntegrityRequest *r
 
 /* The baseline's entries of the profiles checked, borrowed: a check of
  * one profile says nothing of another's files. */
+static size_t profile_rank(const Profiles *p, const char *name) {
+        size_t i = 0;
+        for (; name && p->names[i]; i++)
+                if (!strcmp(p->names[i], name))
+                        break;
+        return i;
+}
+
+/* The baseline's entries of the profiles checked, borrowed: a check of
+ * one profile says nothing of another's files. A path in two of them
+ * counts once, as its first profile's, as the scan takes it. */
 static int baseline_view(const FscanList *base, const Profiles *p, FscanList *view) {
         *view = (FscanList) { 0 };
         view->files = malloc((base->n ? base->n : 1) * sizeof(FscanFile));
         if (!view->files)
                 return -ENOMEM;
-        for (size_t i = 0; i < base->n; i++)
-                if (profile_named(p, base->files[i].tag))
-                        view->files[view->n++] = base->files[i];
+        for (size_t i = 0; i < base->n; i++) {
+                const FscanFile *f = &base->files[i];
+                if (!profile_named(p, f->tag))
+                        continue;
+                FscanFile *last = view->n ? &view->files[view->n - 1] : NULL;
+                if (last && !strcmp(last->path, f->path)) {
+                        if (profile_rank(p, f->tag) < profile_rank(p, last->tag))
+                                *last = *f;
+                        continue;
+                }
+                view->files[view->n++] = *f;
+        }
         return 0;
+}
+
+/* The baseline's row of path in profile, or NULL (a path may have one in
+ * each of several profiles: store_baseline_load). */
+static const FscanFile *baseline_entry(const FscanList *base, const char *path, const char *profile) {
+        const FscanFile *f = fscan_find(base, path);
+        if (!f)
+                return NULL;
+        while (f > base->files && !strcmp(f[-1].path, path))
+                f--;
+        for (; f < base->files + base->n && !strcmp(f->path, path); f++)
+                if (vg_streq(f->tag, profile))
+                        return f;
+        return NULL;
 }
 
 static json_t *attr_value(const FscanFile *f, unsigned attr) {
@@ -353,8 +387,8 @@ static int finding_event(Store *s, const IntegrityRequest *req, const IntegrityF
 /* The baseline row of path from the file as it is now: its rule's
  * attributes and profile, or removed when the file is gone. */
 static int accept_one(Store *s, const Profiles *p, const FscanList *base, const IntegrityFinding *f, VgError *err) {
-        const FscanFile *old = fscan_find(base, f->path);
-        const char *profile = old ? old->tag : f->profile;
+        const FscanFile *old = baseline_entry(base, f->path, f->profile);
+        const char *profile = f->profile;
         unsigned attrs = old ? old->attrs : FSCAN_ALL;
         if (!old) {
                 const char *pn = NULL;
@@ -365,7 +399,7 @@ static int accept_one(Store *s, const Profiles *p, const FscanList *base, const 
         FscanFile now;
         int r = fscan_file(f->path, attrs, &now);
         if (r == -ENOENT)
-                return store_baseline_remove(s, f->path, err);
+                return store_baseline_remove(s, f->path, profile, err);
         if (r < 0)
                 return vg_error(err, r, "'%s': %s", f->path, strerror(-r));
         now.tag = profile;

@@ -101,8 +101,14 @@ static int delete_by(Store *s, StmtId id, const char *key, VgError *err, const c
         return store_step_done(s, st, err, what);
 }
 
-int store_baseline_remove(Store *s, const char *path, VgError *err) {
-        return delete_by(s, STMT_BASELINE_DELETE, path, err, "writing the integrity baseline");
+int store_baseline_remove(Store *s, const char *path, const char *profile, VgError *err) {
+        sqlite3_stmt *st;
+        int r = store_stmt(s, STMT_BASELINE_DELETE, &st, err);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, path);
+        bind_text(st, 2, profile);
+        return store_step_done(s, st, err, "writing the integrity baseline");
 }
 
 int store_baseline_replace(Store *s, const char *const *profiles, const FscanList *l, VgError *err) {

@@ -158,7 +158,7 @@ static const struct {
          * file (never its content; numbers as the int64 of their bits), and
          * the open findings of the last check. */
         { "CREATE TABLE integrity_files ("
-          "  path TEXT PRIMARY KEY,"
+          "  path TEXT NOT NULL,"
           "  profile TEXT NOT NULL,"
           "  type TEXT NOT NULL,"
           "  attrs INTEGER NOT NULL,"
@@ -167,7 +167,10 @@ static const struct {
           "  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
           "  target TEXT, xattrs TEXT, sha256 TEXT,"
           "  error INTEGER NOT NULL DEFAULT 0,"
-          "  time TEXT NOT NULL) WITHOUT ROWID;"
+          "  time TEXT NOT NULL,"
+          /* A file in two profiles has a row in each: a baseline of one
+           * profile never takes over the other's. */
+          "  PRIMARY KEY (path, profile)) WITHOUT ROWID;"
           "CREATE INDEX integrity_files_profile ON integrity_files(profile);"
           "CREATE TABLE integrity_findings ("
           "  path TEXT PRIMARY KEY,"

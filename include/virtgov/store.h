@@ -297,13 +297,15 @@ int store_integrity_check(Store *s, char **ret, VgError *err);
  * profile), never its content. Changed only in a transaction that also
  * appends the event carrying the new digest (integrity-run.h). */
 
-/* The whole baseline, in path order. */
+/* The whole baseline, in path order: a path in two profiles has a row in
+ * each (the tag tells them apart), so a path may appear twice. */
 int store_baseline_load(Store *s, FscanList **ret, VgError *err);
 /* The rows of these profiles (NULL-ended) replaced by l's. */
 int store_baseline_replace(Store *s, const char *const *profiles, const FscanList *l, VgError *err);
-/* One file's row, inserted or replaced (f->tag: its profile). */
+/* One file's row in its profile (f->tag), inserted or replaced; or
+ * removed. */
 int store_baseline_put(Store *s, const FscanFile *f, VgError *err);
-int store_baseline_remove(Store *s, const char *path, VgError *err);
+int store_baseline_remove(Store *s, const char *path, const char *profile, VgError *err);
 
 /* The open findings of the last check, in path order. Borrowed: valid
  * during the callback. */

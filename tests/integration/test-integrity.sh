@@ -138,6 +138,10 @@ jq_check "report integrity shows the update with both versions" "$VG_SCRATCH/rep
         '[.rows[] | select(.category == "package_updates" and .path == "/usr/share/vgdemo/firmware.bin") | .why] == ["matches what dpkg installed: vgdemo:all 1.0 -> 2.0"]'
 check_now --profile lab
 jq_check "the next check finds nothing" "$VG_SCRATCH/check.json" '.findings == 0'
+echo "/etc/vgdemo all" > /etc/virtgov/integrity.d/lab2.profile
+check "a second profile over the same files takes its own baseline" "$VIRTGOV" integrity baseline --profile lab2
+check_now --profile lab
+jq_check "and leaves the first profile's rows alone" "$VG_SCRATCH/check.json" '.findings == 0'
 echo "setting = mine" > /etc/vgdemo/vgdemo.conf
 check_now --profile lab
 check "a hand edit of its conffile: conffile-edit" finding /etc/vgdemo/vgdemo.conf conffile-edit
