@@ -125,12 +125,18 @@ static int read_xattrs(const char *path, char **ret) {
         return r;
 }
 
-/* The attributes of path that lstat, readlink and the xattrs give. */
+/* The attributes of path that lstat gives. */
 static int measure(const char *path, const struct stat *st, unsigned attrs, FscanFile *f) {
         *f = (FscanFile) { .attrs = attrs };
         from_stat(f, st);
-        if (!(f->path = strdup(path)))
-                return -ENOMEM;
+        return (f->path = strdup(path)) ? 0 : -ENOMEM;
+}
+
+/* What lstat does not give: a symlink's target and the security.*
+ * attributes, as f's rule counts them. */
+static int read_extras(FscanFile *f) {
+        const char *path = f->path;
+        unsigned attrs = f->attrs;
         if (f->type == 'l' && (attrs & FSCAN_TARGET)) {
                 char buf[PATH_MAX + 1];
                 ssize_t n = readlink(path, buf, sizeof(buf) - 1);
@@ -215,6 +221,8 @@ int fscan_file(const char *path, unsigned attrs, FscanFile *ret) {
         if (lstat(path, &st) < 0)
                 return -errno;
         int r = measure(path, &st, attrs, ret);
+        if (r == 0)
+                r = read_extras(ret);
         ret->time_us = vg_now_us();
         if (r < 0) {
                 fscan_file_clear(ret);
@@ -353,15 +361,27 @@ static int hash_all(FscanList *l, const FscanOptions *opt) {
         Hashing h = { .l = l, .todo = calloc(l->n ? l->n : 1, sizeof(bool)) };
         if (!h.todo)
                 return -ENOMEM;
+        /* What stat shows unchanged is taken over; the rest is read. */
         for (size_t i = 0; i < l->n; i++) {
                 FscanFile *f = &l->files[i];
-                if (f->type != 'f' || !(f->attrs & FSCAN_SHA256) || f->error)
+                if (f->error)
                         continue;
-                const char *prev = opt->previous ? opt->previous(f, opt->userdata) : NULL;
-                if (prev)
-                        snprintf(f->sha256, sizeof(f->sha256), "%s", prev);
-                else
-                        h.todo[i] = true;
+                const FscanFile *prev = opt->previous ? opt->previous(f, opt->userdata) : NULL;
+                bool content = f->type == 'f' && (f->attrs & FSCAN_SHA256);
+                if (prev && (!content || prev->sha256[0])) {
+                        snprintf(f->sha256, sizeof(f->sha256), "%s", content ? prev->sha256 : "");
+                        if ((prev->xattrs && !(f->xattrs = strdup(prev->xattrs))) ||
+                            (prev->target && !(f->target = strdup(prev->target)))) {
+                                free(h.todo);
+                                return -ENOMEM;
+                        }
+                        continue;
+                }
+                if (read_extras(f) == -ENOMEM) {
+                        free(h.todo);
+                        return -ENOMEM;
+                }
+                h.todo[i] = content && !f->error;
         }
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         unsigned n = opt->threads ? opt->threads : cpus > 0 ? (unsigned) cpus : 1;
@@ -454,6 +474,9 @@ int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, 
                 r = sort_unique(l);
         if (r == 0)
                 r = hash_all(l, w.opt);
+        l->n_errors = 0;
+        for (size_t i = 0; i < l->n; i++)
+                l->n_errors += l->files[i].error != 0;
         if (r < 0)
                 return vg_error(err, r, "scanning files: %s", strerror(-r));
         *ret = TAKE_PTR(l);

@@ -391,10 +391,10 @@ typedef struct Prev {
         const FscanList *baseline;
 } Prev;
 
-static const char *previous(const FscanFile *cur, void *u) {
+static const FscanFile *previous(const FscanFile *cur, void *u) {
         const FscanFile *old = fscan_find(((Prev *) u)->baseline, cur->path);
         unsigned same = FSCAN_TYPE | FSCAN_SIZE | FSCAN_INODE | FSCAN_MTIME | FSCAN_CTIME;
-        return old && old->sha256[0] && !fscan_diff(old, cur, same) ? old->sha256 : NULL;
+        return old && !old->error && !fscan_diff(old, cur, same) ? old : NULL;
 }
 
 int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList *baseline, bool full,

@@ -82,16 +82,17 @@ typedef struct FscanRoot {
         const char *tag;          /* given to each file under it (copied); NULL: none */
 } FscanRoot;
 
-/* The SHA-256 of a file as it was measured before, to be taken again
- * without reading it when nothing that stat shows has changed: its
- * sha256 (hex) if old matches cur in type, size, inode, device, mtime and
- * ctime; NULL to read it. */
-typedef const char *(*FscanPrevious)(const FscanFile *cur, void *userdata);
+/* The file as it was measured before, when nothing that stat shows has
+ * changed (type, size, inode, device, mtime and ctime); NULL to measure it
+ * anew. Its hash, security.* attributes and symlink target are then taken
+ * over without reading the file: changing an attribute changes the
+ * ctime, and a symlink is never rewritten in place. */
+typedef const FscanFile *(*FscanPrevious)(const FscanFile *cur, void *userdata);
 
 typedef struct FscanOptions {
         const char *const *exclude;   /* NULL-ended absolute paths: skipped, with all beneath */
         unsigned threads;             /* hashing threads; 0: one per online CPU */
-        FscanPrevious previous;       /* NULL: hash every regular file whose rule counts content */
+        FscanPrevious previous;       /* NULL: read every file's content and attributes */
         void *userdata;
 } FscanOptions;
 

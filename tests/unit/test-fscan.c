@@ -118,9 +118,10 @@ Test(fscan, missing_root) {
         fscan_list_free(l);
 }
 
-static const char *same_as(const FscanFile *cur, void *u) {
+static const FscanFile *same_as(const FscanFile *cur, void *u) {
         const FscanFile *old = fscan_find(u, cur->path);
-        return old && !fscan_diff(old, cur, FSCAN_ALL & ~FSCAN_SHA256 & ~FSCAN_XATTRS) ? old->sha256 : NULL;
+        unsigned stat_attrs = FSCAN_TYPE | FSCAN_SIZE | FSCAN_INODE | FSCAN_MTIME | FSCAN_CTIME;
+        return old && !fscan_diff(old, cur, stat_attrs) ? old : NULL;
 }
 
 /* What stat shows unchanged is not read again; a changed file is. */
@@ -139,6 +140,18 @@ Test(fscan, previous_skips_unchanged) {
         cr_expect(d & FSCAN_SIZE);
         cr_expect_not(d & FSCAN_MODE);
         cr_expect_str_eq(fscan_attr_name(FSCAN_SHA256), "sha256");
+
+        /* Attributes are taken over with the hash when stat shows no
+         * change (the first scan's, planted here, come back as they are);
+         * a changed security.* attribute changes the ctime and is read. */
+        FscanFile *fa = (FscanFile *) fscan_find(first, at("a"));
+        fa->xattrs = strdup("security.planted=00\n");
+        static const unsigned char cap[20] = { 0x01, 0x00, 0x00, 0x02 };
+        cr_assert_eq(setxattr(at("b"), "security.capability", cap, sizeof(cap), 0), 0);
+        _cleanup_(fscan_list_freep) FscanList *third = scan(FSCAN_ALL, &opt);
+        cr_expect_str_eq(fscan_find(third, at("a"))->xattrs, "security.planted=00\n");
+        cr_assert(fscan_find(third, at("b"))->xattrs);
+        cr_expect(strstr(fscan_find(third, at("b"))->xattrs, "security.capability="));
 }
 
 /* A change of mode alone, and of security.* attributes alone, is drift. */
