@@ -7,7 +7,7 @@ packages=(
         meson ninja-build pkg-config gcc clang
         # ASan, UBSan and libFuzzer runtimes for clang
         libclang-rt-14-dev
-        libexpat1-dev libsqlite3-dev libjansson-dev libvirt-dev nettle-dev
+        libexpat1-dev libsqlite3-dev libjansson-dev libvirt-dev nettle-dev zlib1g-dev
         # tests
         libcriterion-dev jq sqlite3 iproute2 util-linux procps
         # the real thing the integration tests and the quickstart drive
