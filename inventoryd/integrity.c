@@ -272,8 +272,10 @@ int integrityd_start(Daemon *d) {
         }
         /* Watching first, checking in the loop's next turn: a change made
          * in between is seen by the check, and changes made while the
-         * daemon was down by that first check. */
+         * daemon was down by that first check, a full one: while nobody
+         * watched, a file's size and times could have been put back. */
         w->watch.stale = true;
+        w->pending_full = true;
         integrityd_watch_refresh(&w->watch);
         arm_timers(w);
         say_watching(w);
