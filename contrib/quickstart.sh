@@ -127,9 +127,18 @@ step "virtgov list --all"
 virtgov list --all
 step "virtgov show virtgov-demo"
 virtgov show virtgov-demo
+step "the hypervisor's integrity baseline (virtgov integrity status)"
+# Taken once, right after installation; never retaken over one that no
+# longer matches its digest (status says so, and this stops).
+if [ "$(virtgov --json integrity status 2>/dev/null | jq -r .baseline)" = none ]; then
+        virtgov integrity baseline
+fi
+virtgov integrity status
 cat <<'EOF2'
 
 Hooks recorded every start, stop and network change; virtgov-inventoryd the
 define and undefine, and it watches the host's accounts (try: useradd demo;
-virtgov events --kind account.). Next: 'virtgov --help'; every query takes --json.
+virtgov events --kind account.) and the hypervisor's files against their
+baseline (try: virtgov integrity check). Next: 'virtgov --help'; every query
+takes --json.
 EOF2
