@@ -45,13 +45,47 @@ static uint32_t add_record(Dpkg *d, const char *path, uint32_t pkg) {
         return i;
 }
 
-int dpkg_index_add_list(Dpkg *d, uint32_t pkg, char *buf, size_t len, const char *name) {
+/* Keeps text alive as long as the index: the records point into it. */
+static int keep(Dpkg *d, char *text, size_t len) {
         if (vg_grow((void **) &d->arenas, &d->n_arenas, sizeof(char *)) < 0) {
-                free(buf);
+                free(text);
                 return -ENOMEM;
         }
-        d->arenas[d->n_arenas - 1] = buf;
+        d->arenas[d->n_arenas - 1] = text;
         d->stats.index_bytes += len + 1;
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+bool dpkg_wanted(const Dpkg *d, const char *path) {
+        return !d->wanted || bsearch(&path, d->wanted, d->n_wanted, sizeof(char *), cmp_str);
+}
+
+int dpkg_index_add_list(Dpkg *d, uint32_t pkg, char *buf, size_t len, const char *name) {
+        /* Restricted, only the wanted paths are copied out and the rest
+         * of the text goes: the whole of it is most of the 18 MiB. */
+        if (d->wanted) {
+                _cleanup_free_ char *text = buf;
+                d->path_map.key = record_key;
+                DpkgLines it = { text, text + len, 0 };
+                const char *line;
+                size_t n;
+                bool nul;
+                while (dpkg_next_line(&it, &line, &n, &nul)) {
+                        ((char *) line)[n] = '\0';
+                        if (nul || line[0] != '/' || !dpkg_wanted(d, line))
+                                continue;
+                        char *copy = strdup(line);
+                        if (!copy || keep(d, copy, n) < 0 || add_record(d, copy, pkg) == DPKG_NONE)
+                                return -ENOMEM;
+                }
+                return 0;
+        }
+        if (keep(d, buf, len) < 0)
+                return -ENOMEM;
         d->path_map.key = record_key;
         DpkgLines it = { buf, buf + len, 0 };
         const char *line;
@@ -110,6 +144,8 @@ int dpkg_index_add_md5sums(Dpkg *d, uint32_t pkg, const char *buf, size_t len, c
                 path[0] = '/';
                 memcpy(path + 1, rel + abs, rn - abs);
                 path[rn - abs + 1] = '\0';
+                if (!dpkg_wanted(d, path))
+                        continue;
                 uint32_t i = find_record(d, path, pkg);
                 if (i == DPKG_NONE) {
                         /* The record would need the path stored: dpkg itself
@@ -131,6 +167,8 @@ int dpkg_index_add_conffiles(Dpkg *d) {
         for (uint32_t p = 0; p < d->n_packages; p++)
                 for (uint32_t c = 0; c < d->packages[p].n_conffiles; c++) {
                         const char *path = d->packages[p].conffiles[c].path;
+                        if (!dpkg_wanted(d, path))
+                                continue;
                         uint32_t i = find_record(d, path, p);
                         if (i == DPKG_NONE && (i = add_record(d, path, p)) == DPKG_NONE)
                                 return -ENOMEM;
@@ -306,6 +344,47 @@ static bool lookup(const Dpkg *d, const char *path, DpkgFile *f) {
                 return false;
         fill(d, rec, n, f);
         return true;
+}
+
+/* path, its merged-/usr alias and the other end of a diversion of
+ * either, into the wanted list. */
+static int want(Dpkg *d, const char *path) {
+        char alias[4096];
+        const char *names[2] = { path, usr_alias(path, alias, sizeof(alias)) ? alias : NULL };
+        for (size_t k = 0; k < 2 && names[k]; k++) {
+                const char *also[3] = { names[k], NULL, NULL };
+                for (size_t i = 0; i < d->n_diversions; i++) {
+                        if (!strcmp(d->diversions[i].from, names[k]))
+                                also[1] = d->diversions[i].to;
+                        if (!strcmp(d->diversions[i].to, names[k]))
+                                also[2] = d->diversions[i].from;
+                }
+                for (size_t j = 0; j < 3; j++) {
+                        char *copy = also[j] ? strdup(also[j]) : NULL;
+                        if (!also[j])
+                                continue;
+                        if (!copy || vg_grow((void **) &d->wanted, &d->n_wanted, sizeof(char *)) < 0) {
+                                free(copy);
+                                return -ENOMEM;
+                        }
+                        d->wanted[d->n_wanted - 1] = copy;
+                }
+        }
+        return 0;
+}
+
+int dpkg_restrict(Dpkg *d, const char *const *paths, size_t n) {
+        if (d->index_loaded)
+                return -EBUSY;
+        for (size_t i = 0; i < n; i++)
+                if (want(d, paths[i]) < 0)
+                        return -ENOMEM;
+        if (!d->wanted && vg_grow((void **) &d->wanted, &d->n_wanted, sizeof(char *)) < 0)
+                return -ENOMEM;   /* none wanted: an empty list, not "all" */
+        if (!n)
+                d->n_wanted = 0;
+        qsort(d->wanted, d->n_wanted, sizeof(char *), cmp_str);
+        return 0;
 }
 
 int dpkg_owner(Dpkg *d, const char *path, DpkgFile *ret, VgError *err) {

@@ -72,6 +72,8 @@ struct Dpkg {
         DpkgMap divert_from, divert_to;
 
         bool index_loaded;
+        char **wanted;                /* dpkg_restrict: the only paths indexed, sorted; NULL: all */
+        size_t n_wanted;
         char **arenas;                /* .list contents, paths point into them */
         size_t n_arenas;
         DpkgRecord *records;
@@ -115,6 +117,9 @@ int dpkg_parse_diversions(Dpkg *d, const char *buf, size_t len, const char *name
 int dpkg_parse_log(Dpkg *d, const char *buf, size_t len, const char *name);
 /* .list takes buf (malloc'd, len + 1 bytes) into the index's arenas, even on
  * error; .md5sums only reads it. */
+/* Whether the index keeps path: every path, unless dpkg_restrict said
+ * which. */
+bool dpkg_wanted(const Dpkg *d, const char *path);
 int dpkg_index_add_list(Dpkg *d, uint32_t pkg, char *buf, size_t len, const char *name);
 int dpkg_index_add_md5sums(Dpkg *d, uint32_t pkg, const char *buf, size_t len, const char *name);
 int dpkg_index_add_conffiles(Dpkg *d);

@@ -88,6 +88,9 @@ Dpkg *dpkg_free(Dpkg *d) {
         for (size_t i = 0; i < d->n_arenas; i++)
                 free(d->arenas[i]);
         free(d->arenas);
+        for (size_t i = 0; i < d->n_wanted; i++)
+                free(d->wanted[i]);
+        free(d->wanted);
         free(d->records);
         for (size_t i = 0; i < d->n_changes; i++)
                 free(d->changes[i].package);

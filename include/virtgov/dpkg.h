@@ -132,6 +132,17 @@ void dpkg_set_usrmerge(Dpkg *d, bool on);
 int dpkg_owner(Dpkg *d, const char *path, DpkgFile *ret, VgError *err);
 
 /*
+ * Before the first dpkg_owner: index only these paths (with their merged-
+ * /usr aliases and the other ends of their diversions), for a caller that
+ * will ask about a few. Every .list is still read, but only the wanted
+ * lines are kept: a check that found a handful of drifted files holds
+ * kilobytes instead of the whole system's 18 MiB (the daemon's budget).
+ * dpkg_owner of any other path then answers "not packaged". -EBUSY once
+ * the index is loaded.
+ */
+int dpkg_restrict(Dpkg *d, const char *const *paths, size_t n);
+
+/*
  * The last transaction dpkg's log records for package ("name:arch", as
  * DpkgFile.package). Reads the log on first call: LOGFILE.N.gz (N from 2,
  * while they exist), LOGFILE.1, then LOGFILE, so later lines win. Missing

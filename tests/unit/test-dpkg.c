@@ -392,3 +392,33 @@ Test(dpkg, this_machine) {
                     st.n_skipped, st.n_skipped ? ": first " : "", st.first_skipped);
         dpkg_free(d);
 }
+
+/* A restricted index answers the same for the paths it was given (their
+ * merged-/usr alias and diversions included), nothing for the rest, and
+ * holds a small fraction of the whole index. */
+Test(dpkg, restricted_index_answers_the_same) {
+        static const char *const paths[] = { "/usr/lib/x86_64-linux-gnu/libfoo.so.1", "/etc/conf-pkg/main.conf",
+                                             "/usr/bin/hello-legacy", "/usr/bin/hello.real",
+                                             "/usr/share/doc/hello/README" };
+        Dpkg *all = open_case("basic"), *some = open_case("basic");
+        cr_assert_eq(dpkg_restrict(some, paths, sizeof(paths) / sizeof(paths[0])), 0);
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+                DpkgFile a = owner(all, paths[i]), b = owner(some, paths[i]);
+                cr_expect_str_eq(b.package ? b.package : "-", a.package ? a.package : "-", "%s", paths[i]);
+                cr_expect_str_eq(b.md5, a.md5, "%s", paths[i]);
+                cr_expect_eq(b.conffile, a.conffile, "%s", paths[i]);
+                cr_expect_str_eq(b.conffile_md5, a.conffile_md5, "%s", paths[i]);
+                cr_expect_eq(b.diverted, a.diverted, "%s", paths[i]);
+                cr_expect_eq(b.n_owners, a.n_owners, "%s", paths[i]);
+        }
+        cr_expect_null(owner(some, "/usr/share").package, "not asked for: not indexed");
+        cr_expect_not_null(owner(all, "/usr/share").package);
+        DpkgStats sa, ss;
+        dpkg_stats(all, &sa);
+        dpkg_stats(some, &ss);
+        cr_expect_lt(ss.n_paths, sa.n_paths);
+        cr_expect_eq(ss.n_skipped, sa.n_skipped, "nothing left out is counted as skipped");
+        cr_expect_eq(dpkg_restrict(some, paths, 1), -EBUSY);
+        dpkg_free(all);
+        dpkg_free(some);
+}
