@@ -36,7 +36,7 @@ static void help(void) {
                "\n"
                "Commands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-                printf("  %-8s %s\n", commands[i]->name, commands[i]->summary);
+                printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
         printf("\nExit status: 0 success, 1 failure (or a problem found), 2 usage error.\n");
 }
 
