@@ -120,13 +120,6 @@ static Driver driver_from_argv0(const char *argv0) {
         return DRIVER_QEMU;
 }
 
-/* The kind of the event recorded for op (kinds.h). */
-static const char *kind_for(Driver d, const char *op) {
-        const EventKind *k = event_kind_of_hook_op(d == DRIVER_NETWORK, op);
-        if (k)
-                return k->name;
-        return d == DRIVER_QEMU ? "domain.unknown" : "network.unknown";
-}
 
 /* An argument as a JSON string, cut to a sane length: libvirt's are short,
  * and a hostile one must not bloat the inventory. */
@@ -187,9 +180,11 @@ static int add_facts(Event *e, Driver d, const char *xml, size_t len, int read_r
 }
 
 /* The event as far as the arguments tell; facts from stdin come after. */
-static Event *build_event(int argc, char **argv, Driver d, const char *config_error) {
+/* k: the kind of op (kinds.h), NULL for an op libvirt has no name for
+ * here, recorded as domain.unknown or network.unknown. */
+static Event *build_event(int argc, char **argv, Driver d, const EventKind *k, const char *config_error) {
         const char *op = argc > 2 ? argv[2] : NULL;
-        Event *e = event_new("hook", kind_for(d, op));
+        Event *e = event_new("hook", k ? k->name : d == DRIVER_QEMU ? "domain.unknown" : "network.unknown");
         if (!e)
                 return NULL;
         json_object_set_new(e->data, "driver", json_string(d == DRIVER_QEMU ? "qemu" : "network"));
@@ -212,12 +207,6 @@ static Event *build_event(int argc, char **argv, Driver d, const char *config_er
 }
 
 /* ---- deciding ---- */
-
-/* The ops libvirt lets a hook block, and what a policy calls them. */
-static const char *gated_op(Driver d, const char *op) {
-        const EventKind *k = event_kind_of_hook_op(d == DRIVER_NETWORK, op);
-        return k && (k->flags & KIND_GATED) ? k->gate_op : NULL;
-}
 
 static Event *derived(const Event *e, const char *kind, const GateResult *g) {
         Event *x = event_new("hook", kind);
@@ -313,13 +302,16 @@ int main(int argc, char **argv) {
         }
         /* The driver comes from where libvirt put us: qemu.d or network.d. */
         Driver d = driver_from_argv0(argv[0]);
-        const char *op = gated_op(d, argc > 2 ? argv[2] : NULL);
+        /* The op's kind, once: what is recorded, and whether (and as what)
+         * the policy decides at it: only the ops libvirt lets a hook block. */
+        const EventKind *k = event_kind_of_hook_op(d == DRIVER_NETWORK, argc > 2 ? argv[2] : NULL);
+        const char *op = k && (k->flags & KIND_GATED) ? k->gate_op : NULL;
         /* Running out of time at a gated op is an error like any other:
          * deny, unless there is no policy at all. */
         timeout_exit = op && access(c->policy, F_OK) == 0 ? 1 : 0;
         arm_timer(c->hook_timeout_ms);
 
-        Event *events[3] = { build_event(argc, argv, d, config_error), NULL, NULL };
+        Event *events[3] = { build_event(argc, argv, d, k, config_error), NULL, NULL };
         size_t n = 1;
         if (!events[0]) {
                 fprintf(stderr, "virtgov: out of memory; event NOT recorded\n");

@@ -227,10 +227,13 @@ bool integrityd_watch_refresh(IntegrityWatch *w) {
         size_t n = 0;
         VgError err = { "" };
         bool changed = false;
+        w->load_failed = false;
         if (!integrityd_configured(w->d->config))
                 changed = w->n_profiles > 0;
-        else if (load_profiles(w, &v, &n, &err) < 0)
+        else if (load_profiles(w, &v, &n, &err) < 0) {
+                w->load_failed = true;
                 return false;
+        }
         if (integrityd_configured(w->d->config) && !same_profiles(v, n, w->profiles, w->n_profiles))
                 changed = true;
         if (changed) {

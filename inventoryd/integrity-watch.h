@@ -23,6 +23,7 @@ typedef struct IntegrityWatch {
         int fd;                     /* inotify (the caller's: opened and closed there) */
         IntegrityProfile **profiles;
         size_t n_profiles;
+        bool load_failed;         /* the last refresh could not read them: profiles are older */
         WatchDir *dirs;             /* sorted by wd, then path */
         size_t n_dirs;
         bool limit_said;            /* the watch limit was hit and said */

@@ -123,7 +123,14 @@ static void run_check(Integrityd *w, bool full) {
         if (!integrityd_configured(w->d->config))
                 return;
         integrityd_watch_refresh(&w->watch);
+        /* The profiles the watch has just read: what is checked is what
+         * is watched, loaded once (a load resolves every emulator's
+         * libraries). */
         IntegrityRequest req = { .full = full, .source = "daemon" };
+        if (!w->watch.load_failed) {   /* else the check loads them, and says what is wrong */
+                req.loaded = w->watch.profiles;
+                req.n_loaded = w->watch.n_profiles;
+        }
         IntegrityResult res;
         VgError err = { "" };
         int64_t t0 = mono_us();

@@ -61,13 +61,13 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 bool dpkg_wanted(const Dpkg *d, const char *path) {
-        return !d->wanted || bsearch(&path, d->wanted, d->n_wanted, sizeof(char *), cmp_str);
+        return !d->restricted || (d->n_wanted && bsearch(&path, d->wanted, d->n_wanted, sizeof(char *), cmp_str));
 }
 
 int dpkg_index_add_list(Dpkg *d, uint32_t pkg, char *buf, size_t len, const char *name) {
         /* Restricted, only the wanted paths are copied out and the rest
          * of the text goes: the whole of it is most of the 18 MiB. */
-        if (d->wanted) {
+        if (d->restricted) {
                 _cleanup_free_ char *text = buf;
                 d->path_map.key = record_key;
                 DpkgLines it = { text, text + len, 0 };
@@ -352,17 +352,15 @@ static int want(Dpkg *d, const char *path) {
         char alias[4096];
         const char *names[2] = { path, usr_alias(path, alias, sizeof(alias)) ? alias : NULL };
         for (size_t k = 0; k < 2 && names[k]; k++) {
-                const char *also[3] = { names[k], NULL, NULL };
-                for (size_t i = 0; i < d->n_diversions; i++) {
-                        if (!strcmp(d->diversions[i].from, names[k]))
-                                also[1] = d->diversions[i].to;
-                        if (!strcmp(d->diversions[i].to, names[k]))
-                                also[2] = d->diversions[i].from;
-                }
+                /* The diversion maps lookup() itself answers from. */
+                uint32_t from = dpkg_map_get(d, &d->divert_from, names[k]);
+                uint32_t to = dpkg_map_get(d, &d->divert_to, names[k]);
+                const char *also[3] = { names[k], from != DPKG_NONE ? d->diversions[from].to : NULL,
+                                        to != DPKG_NONE ? d->diversions[to].from : NULL };
                 for (size_t j = 0; j < 3; j++) {
-                        char *copy = also[j] ? strdup(also[j]) : NULL;
                         if (!also[j])
                                 continue;
+                        char *copy = strdup(also[j]);
                         if (!copy || vg_grow((void **) &d->wanted, &d->n_wanted, sizeof(char *)) < 0) {
                                 free(copy);
                                 return -ENOMEM;
@@ -376,14 +374,12 @@ static int want(Dpkg *d, const char *path) {
 int dpkg_restrict(Dpkg *d, const char *const *paths, size_t n) {
         if (d->index_loaded)
                 return -EBUSY;
+        d->restricted = true;
         for (size_t i = 0; i < n; i++)
                 if (want(d, paths[i]) < 0)
                         return -ENOMEM;
-        if (!d->wanted && vg_grow((void **) &d->wanted, &d->n_wanted, sizeof(char *)) < 0)
-                return -ENOMEM;   /* none wanted: an empty list, not "all" */
-        if (!n)
-                d->n_wanted = 0;
-        qsort(d->wanted, d->n_wanted, sizeof(char *), cmp_str);
+        if (d->n_wanted)
+                qsort(d->wanted, d->n_wanted, sizeof(char *), cmp_str);
         return 0;
 }
 

@@ -72,7 +72,8 @@ struct Dpkg {
         DpkgMap divert_from, divert_to;
 
         bool index_loaded;
-        char **wanted;                /* dpkg_restrict: the only paths indexed, sorted; NULL: all */
+        bool restricted;              /* dpkg_restrict: only the wanted paths are indexed */
+        char **wanted;                /* sorted */
         size_t n_wanted;
         char **arenas;                /* .list contents, paths point into them */
         size_t n_arenas;

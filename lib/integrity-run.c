@@ -23,11 +23,13 @@ void integrity_result_clear(IntegrityResult *r) {
 typedef struct Profiles {
         IntegrityProfile **v;
         size_t n;
+        bool borrowed;            /* v is the caller's (IntegrityRequest.loaded) */
         char **names;             /* NULL-ended, for the store */
 } Profiles;
 
 static void profiles_clear(Profiles *p) {
-        integrity_profiles_free(p->v, p->n);
+        if (!p->borrowed)
+                integrity_profiles_free(p->v, p->n);
         config_strv_free(p->names);
         *p = (Profiles) { 0 };
 }
@@ -81,9 +83,22 @@ int integrity_profiles_load(Store *s, const Config *c, const char *const *names,
         return 0;
 }
 
-/* The profiles asked for (else the config's). */
-static int profiles_load(Store *s, const Config *c, const char *const *names, Profiles *p, VgError *err) {
+/* The profiles the request names, else the config's; or those it
+ * brings loaded. */
+static int profiles_load(Store *s, const Config *c, const IntegrityRequest *req, Profiles *p, VgError *err) {
+        const char *const *names = req ? req->profiles : NULL;
         *p = (Profiles) { 0 };
+        if (req && req->loaded) {
+                p->v = (IntegrityProfile **) req->loaded;
+                p->n = req->n_loaded;
+                p->borrowed = true;
+                if (!(p->names = calloc(p->n + 1, sizeof(char *))))
+                        return vg_error(err, -ENOMEM, "out of memory");
+                for (size_t i = 0; i < p->n; i++)
+                        if (!(p->names[i] = strdup(p->v[i]->name)))
+                                return vg_error(err, -ENOMEM, "out of memory");
+                return 0;
+        }
         p->names = names ? NULL : config_split(c->integrity_profiles);
         if (names) {
                 size_t n = 0;
@@ -217,7 +232,7 @@ int integrity_take_baseline(Store *s, const Config *c, const IntegrityRequest *r
         Profiles p;
         _cleanup_(fscan_list_freep) FscanList *l = NULL;
         *res = (IntegrityResult) { 0 };
-        int r = profiles_load(s, c, req->profiles, &p, err);
+        int r = profiles_load(s, c, req, &p, err);
         if (r == 0)
                 r = integrity_scan(p.v, p.n, NULL, true, 0, &l, err);
         if (r == 0 && (r = store_begin(s, err)) == 0) {
@@ -549,7 +564,7 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
         Drift *drift = NULL;
         size_t n = 0;
         *res = (IntegrityResult) { 0 };
-        int r = profiles_load(s, c, req->profiles, &p, err);
+        int r = profiles_load(s, c, req, &p, err);
         if (r == 0)
                 r = verify_baseline(s, &base, res->digest, err);
         if (r == 0)

@@ -36,6 +36,10 @@ typedef struct IntegrityRequest {
         bool full;                    /* read every file again */
         const char *actor;            /* who asked, for the events */
         const char *source;           /* event source: "cli" or "daemon" */
+        /* The profiles, already loaded by integrity_profiles_load (the
+         * daemon's watch has them), borrowed; NULL: load them here. */
+        IntegrityProfile *const *loaded;
+        size_t n_loaded;
 } IntegrityRequest;
 
 /*
