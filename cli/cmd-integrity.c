@@ -8,19 +8,21 @@
 
 #include "report.h"
 #include "virtgov/cleanup.h"
+#include "virtgov/integrity-proc.h"
 #include "virtgov/integrity-run.h"
 
 typedef struct Args {
         const char *profiles[17];     /* --profile, NULL-ended */
         size_t n_profiles;
         bool full, csv, fail, all;
-        const char *ticket, *reason;
+        const char *ticket, *reason, *domain;
         char **paths;                 /* the operands after the verb */
         int n_paths;
 } Args;
 
 static int parse(Cli *cli, int argc, char **argv, Args *a) {
-        enum { OPT_PROFILE = 0x100, OPT_FULL, OPT_JSON, OPT_CSV, OPT_FAIL, OPT_ALL, OPT_TICKET, OPT_REASON, OPT_HELP };
+        enum { OPT_PROFILE = 0x100, OPT_FULL, OPT_JSON, OPT_CSV, OPT_FAIL, OPT_ALL, OPT_TICKET, OPT_REASON, OPT_DOMAIN,
+               OPT_HELP };
         static const struct option opts[] = {
                 { "profile", required_argument, NULL, OPT_PROFILE },
                 { "full", no_argument, NULL, OPT_FULL },
@@ -30,6 +32,7 @@ static int parse(Cli *cli, int argc, char **argv, Args *a) {
                 { "all", no_argument, NULL, OPT_ALL },
                 { "ticket", required_argument, NULL, OPT_TICKET },
                 { "reason", required_argument, NULL, OPT_REASON },
+                { "domain", required_argument, NULL, OPT_DOMAIN },
                 { "help", no_argument, NULL, OPT_HELP },
                 {}
         };
@@ -50,6 +53,7 @@ static int parse(Cli *cli, int argc, char **argv, Args *a) {
                 case OPT_ALL: a->all = true; break;
                 case OPT_TICKET: a->ticket = optarg; break;
                 case OPT_REASON: a->reason = optarg; break;
+                case OPT_DOMAIN: a->domain = optarg; break;
                 case 'h': case OPT_HELP: return cli_help(&cmd_integrity);
                 default: return cli_usage_error(&cmd_integrity, "unknown option");
                 }
@@ -108,6 +112,43 @@ static int check(Cli *cli, const Args *a) {
         report_rows_clear(&r);
         json_decref(r.sections);
         integrity_result_clear(&res);
+        return k;
+}
+
+static int print_process(const ProcessRecord *p, void *u) {
+        report_integrity_process(u, p);
+        return 0;
+}
+
+/* Checks the running processes now, then prints every one the inventory
+ * holds, as report integrity does. */
+static int processes(Cli *cli, const Args *a) {
+        _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
+        if (!s)
+                return EXIT_FAIL;
+        ProcRequest req = { .domain = a->domain, .source = "cli", .actor = cli_actor() };
+        ProcResult res;
+        VgError err = { "" };
+        if (integrity_check_processes(s, cli->config, &req, &res, &err) < 0)
+                return cli_error("%s", err.text);
+        Report r = { .cli = cli, .def = &report_integrity, .store = s, .now_us = vg_now_us() };
+        r.since_us = r.now_us;
+        gethostname(r.host, sizeof(r.host));
+        r.host[sizeof(r.host) - 1] = '\0';
+        int k = store_processes(s, print_process, &r, &err);
+        if (k < 0) {
+                report_rows_clear(&r);
+                proc_result_clear(&res);
+                return cli_error("%s", err.text);
+        }
+        r.sections = json_pack("{s:I, s:I, s:I}", "processes", (json_int_t) res.n, "hashed",
+                               (json_int_t) res.hashed, "cached", (json_int_t) res.cached);
+        k = report_print(&r, a->csv, a->fail);
+        if (!cli->json && !a->csv)
+                printf("\n%zu process(es) checked, %zu mapped file(s) read\n", res.n, res.hashed);
+        report_rows_clear(&r);
+        json_decref(r.sections);
+        proc_result_clear(&res);
         return k;
 }
 
@@ -212,7 +253,7 @@ static int run(Cli *cli, int argc, char **argv) {
                 return k;
         const char *verb = optind < argc ? argv[optind] : NULL;
         if (!verb)
-                return cli_usage_error(&cmd_integrity, "name a verb: baseline, check, accept, status");
+                return cli_usage_error(&cmd_integrity, "name a verb: baseline, check, accept, processes, status");
         bool takes_paths = !strcmp(verb, "accept");
         if (a.n_paths && !takes_paths)
                 return cli_usage_error(&cmd_integrity, "integrity %s takes no operands", verb);
@@ -224,6 +265,8 @@ static int run(Cli *cli, int argc, char **argv) {
                 return accept(cli, &a);
         if (!strcmp(verb, "status"))
                 return status(cli);
+        if (!strcmp(verb, "processes"))
+                return processes(cli, &a);
         return cli_usage_error(&cmd_integrity, "unknown verb '%s'", verb);
 }
 
@@ -232,6 +275,7 @@ const Command cmd_integrity = {
         .usage = "integrity baseline [--profile P]...\n"
                  "       virtgov integrity check [--full] [--profile P]... [--json | --csv] [--fail-on-findings]\n"
                  "       virtgov integrity accept PATH... | --all  [--ticket ID] [--reason TEXT]\n"
+                 "       virtgov integrity processes [--domain NAME] [--json | --csv] [--fail-on-findings]\n"
                  "       virtgov integrity status [--json]",
         .summary = "Integrity monitoring of the hypervisor: baseline, check, accept drift (ISM-1607).",
         .help =
@@ -252,6 +296,16 @@ const Command cmd_integrity = {
         "          ticket (one in the inventory, whose window covers now) and the\n"
         "          reason. Without --ticket it is refused unless integrity_require_ticket\n"
         "          = no.\n"
+        "processes checks what runs: each running domain's QEMU (its pid from\n"
+        "          qemu_run_dir) and libvirt's daemons, their executable and every file\n"
+        "          they map, read through /proc/PID/exe and map_files/ (the file the\n"
+        "          process runs, even after it was replaced on disk). Each process is\n"
+        "          current (matches the baseline or its package), stale (runs what the\n"
+        "          baseline held before a package update or an accept replaced it:\n"
+        "          restart it), tampered (matches neither) or unknown (nothing to\n"
+        "          compare with, or unreadable). A change of status is an\n"
+        "          integrity.process event. Needs root (CAP_SYS_PTRACE and\n"
+        "          CAP_CHECKPOINT_RESTORE).\n"
         "status    profiles, baseline age and size, open findings by class, last check.\n"
         "\n"
         "Profiles: isolation (QEMU, its libraries and firmware, libvirt's daemons,\n"
@@ -264,6 +318,7 @@ const Command cmd_integrity = {
         "  --full               read every file again\n"
         "  --json | --csv       JSON or CSV (RFC 4180) instead of a table\n"
         "  --fail-on-findings   exit 3 when there is an open finding\n"
+        "  --domain NAME        processes: only that domain's QEMU\n"
         "  --ticket ID          the change ticket that authorizes an accept\n"
         "  --reason TEXT        why, recorded with the accept\n",
         .run = run,

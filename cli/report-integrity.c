@@ -10,7 +10,7 @@
 #include "virtgov/integrity-run.h"
 
 static const char *const columns[] = { "path", "profile", "kind", "changed", "package", "ticket", "actor", "time",
-                                       NULL };
+                                       "domain", "status", NULL };
 
 /* "mode 0755 -> 4755, sha256": the short values shown, the long named. */
 static void summary(const char *detail, char *buf, size_t n) {
@@ -66,6 +66,30 @@ void report_integrity_finding(Report *r, const IntegrityFinding *f) {
                            "%s since the baseline", kind);
 }
 
+/* A running process as the last check saw it: every one is listed (a
+ * running domain with its status); what is not current is a finding,
+ * unknown included: what could not be verified is not "no findings". */
+void report_integrity_process(Report *r, const ProcessRecord *p) {
+        char since[VG_TIME_MAX];
+        vg_time_format(p->since_us, since);
+        json_t *files = p->detail ? json_loads(p->detail, 0, NULL) : NULL, *f;
+        const char *package = NULL;
+        size_t i;
+        json_array_foreach(files, i, f)
+                if (!package)
+                        package = json_string_value(json_object_get(f, "package"));
+        bool current = vg_streq(p->status, "current");
+        report_add(r, "processes", !current,
+                   REPORT_COLS(p->exe, p->role, NULL, NULL, package, NULL, NULL, since, p->domain, p->status),
+                   json_pack("{s:I, s:o}", "pid", (json_int_t) p->pid, "files", files ? files : json_array()),
+                   "%s %lld %s%s%s", p->role, (long long) p->pid, p->status, p->why ? ": " : "", p->why ? p->why : "");
+}
+
+static int process_row(const ProcessRecord *p, void *u) {
+        report_integrity_process(u, p);
+        return 0;
+}
+
 static int open_finding(const IntegrityFinding *f, void *u) {
         report_integrity_finding(u, f);
         return 0;
@@ -111,6 +135,8 @@ static int run(Report *r) {
                 return cli_error("%s", err.text);
         if (store_findings(r->store, open_finding, r, &err) < 0)
                 return cli_error("%s", err.text);
+        if (store_processes(r->store, process_row, r, &err) < 0)
+                return cli_error("%s", err.text);
         static const char *const kinds[] = { "integrity.accepted", "integrity.package-update" };
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
                 EventFilter f = { .kind_prefix = kinds[i], .since_us = r->since_us };
@@ -127,7 +153,8 @@ static int run(Report *r) {
 
 const ReportDef report_integrity = {
         .name = "integrity",
-        .summary = "the hypervisor's files against their baseline: open findings, accepted drift, package updates",
+        .summary = "the hypervisor's files and running processes against their baseline: open findings, "
+                   "processes, accepted drift, package updates",
         .columns = columns,
         .run = run,
         .offline = true,

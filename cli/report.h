@@ -74,6 +74,10 @@ extern const ReportDef report_sprawl, report_accounts, report_activity, report_c
 struct IntegrityFinding;
 void report_integrity_finding(Report *r, const struct IntegrityFinding *f);
 
+/* A row of report integrity for one running process (integrity
+ * processes prints through it too). */
+void report_integrity_process(Report *r, const ProcessRecord *p);
+
 /* Runs one report into r (store and live connection opened by the caller). */
 int report_run(Report *r);
 

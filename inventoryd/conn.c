@@ -16,6 +16,7 @@
 
 #include "conn.h"
 #include "domevent.h"
+#include "integrity.h"
 #include "log.h"
 #include "objects.h"
 #include "reconcile.h"
@@ -213,8 +214,10 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         if (event == VIR_DOMAIN_EVENT_UNDEFINED)
                 json_object_set_new(e->data, "persistent", json_false());
         recorder_record(c->d->rec, e);
-        if (event == VIR_DOMAIN_EVENT_STARTED && detail != VIR_DOMAIN_EVENT_STARTED_WAKEUP)
+        if (event == VIR_DOMAIN_EVENT_STARTED && detail != VIR_DOMAIN_EVENT_STARTED_WAKEUP) {
                 check_bypass(c, dom, dn);
+                integrityd_domain_started(c->d, virDomainGetName(dom));
+        }
         if (event == VIR_DOMAIN_EVENT_DEFINED && detail != VIR_DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT)
                 check_define(c, dom);
         return 0;

@@ -31,6 +31,10 @@ int integrityd_start(Daemon *d);
  * when the profiles changed. */
 void integrityd_reload(Daemon *d);
 
+/* A domain started: its QEMU checked now (integrity-proc.h), against
+ * what the baseline says it should run. */
+void integrityd_domain_started(Daemon *d, const char *name);
+
 /* Stops watching and removes the timers: no check runs after it. NULL
  * d->integrity is a no-op. */
 void integrityd_stop(Daemon *d);

@@ -50,6 +50,8 @@ static const ConfigKey keys[] = {
         K("integrity_full_interval_s", KEY_UINT, integrity_full_interval_s, 60, 31 * 86400),
         K("dpkg_admindir",   KEY_PATH, dpkg_admindir,   0, 0),
         K("dpkg_log",        KEY_PATH, dpkg_log,        0, 0),
+        K("qemu_run_dir",    KEY_PATH, qemu_run_dir,    0, 0),
+        K("proc_dir",        KEY_PATH, proc_dir,        0, 0),
 };
 #undef K
 
@@ -97,9 +99,12 @@ Config *config_new(void) {
         c->integrity_full_interval_s = 86400;
         c->dpkg_admindir = strdup("/var/lib/dpkg");
         c->dpkg_log = strdup("/var/log/dpkg.log");
+        c->qemu_run_dir = strdup("/run/libvirt/qemu");
+        c->proc_dir = strdup("/proc");
         if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
-            !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log)
+            !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log ||
+            !c->qemu_run_dir || !c->proc_dir)
                 return config_free(c);
         return c;
 }
@@ -123,6 +128,8 @@ Config *config_free(Config *c) {
         free(c->integrity_dir);
         free(c->dpkg_admindir);
         free(c->dpkg_log);
+        free(c->qemu_run_dir);
+        free(c->proc_dir);
         free(c);
         return NULL;
 }

@@ -173,6 +173,14 @@ static int parse_domain_child(DomainFacts *f, const XNode *c) {
                 const XNode *t = xnode_child(c, "type");
                 f->arch = prop(t, "arch");
                 f->machine = prop(t, "machine");
+                /* What QEMU is told to load besides its own firmware. */
+                const XNode *k;
+                if ((k = xnode_child(c, "loader")))
+                        f->loader = xnode_text(k);
+                if ((k = xnode_child(c, "kernel")))
+                        f->kernel = xnode_text(k);
+                if ((k = xnode_child(c, "initrd")))
+                        f->initrd = xnode_text(k);
         } else if (xnode_is(c, "devices", NULL)) {
                 XNODE_FOREACH(d, c)
                         if (parse_device(f, d) < 0)
@@ -383,6 +391,9 @@ static const Field domain_v[] = {
         F_STR(DomainFacts, "arch", arch),
         F_STR(DomainFacts, "machine", machine),
         F_STR(DomainFacts, "emulator", emulator),
+        F_STR(DomainFacts, "loader", loader),
+        F_STR(DomainFacts, "kernel", kernel),
+        F_STR(DomainFacts, "initrd", initrd),
         F_UINT(DomainFacts, "vcpus", vcpus),
         F_U64(DomainFacts, "memory_kib", memory_kib),
         F_BOOL(DomainFacts, "qemu_commandline", qemu_commandline),

@@ -183,21 +183,7 @@ static int hash_file(FscanFile *f, unsigned char *buf) {
                 close(fd);
                 return r;
         }
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        struct sha256_ctx ctx;
-        sha256_init(&ctx);
-        for (;;) {
-                ssize_t n = read(fd, buf, READ_CHUNK);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        break;
-                }
-                if (n == 0)
-                        break;
-                sha256_update(&ctx, (size_t) n, buf);
-        }
+        r = fscan_hash_fd(fd, buf, f->sha256);
         if (r == 0 && fstat(fd, &after) < 0)
                 r = -errno;
         close(fd);
@@ -209,10 +195,30 @@ static int hash_file(FscanFile *f, unsigned char *buf) {
                 return -ESTALE;
         /* What the content belongs to is what was read: the stat after. */
         from_stat(f, &after);
+        return 0;
+}
+
+int fscan_hash_fd(int fd, unsigned char *buf, char hex[FSCAN_SHA256_HEX]) {
+        _cleanup_free_ unsigned char *own = NULL;
+        if (!buf && !(buf = own = malloc(READ_CHUNK)))
+                return -ENOMEM;
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        struct sha256_ctx ctx;
+        sha256_init(&ctx);
+        for (;;) {
+                ssize_t n = read(fd, buf, READ_CHUNK);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                sha256_update(&ctx, (size_t) n, buf);
+        }
         uint8_t d[SHA256_DIGEST_SIZE];
         sha256_digest(&ctx, sizeof(d), d);
         for (size_t i = 0; i < sizeof(d); i++)
-                snprintf(f->sha256 + 2 * i, 3, "%02x", d[i]);
+                snprintf(hex + 2 * i, 3, "%02x", d[i]);
         return 0;
 }
 

@@ -371,10 +371,6 @@ const IntegrityRule *integrity_rule_for(IntegrityProfile *const *profiles, size_
         return NULL;
 }
 
-const char *drift_class_name(DriftClass c) {
-        return c == DRIFT_PACKAGE_UPDATE ? "package-update" : c == DRIFT_CONFFILE_EDIT ? "conffile-edit" : "unexplained";
-}
-
 void integrity_finding_clear(IntegrityFinding *f) {
         free(f->path);
         free(f->profile);
@@ -422,10 +418,6 @@ int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList 
         FscanOptions opt = { .exclude = exclude, .threads = threads, .previous = baseline && !full ? previous : NULL,
                              .userdata = &prev };
         return fscan_scan(roots, n_roots, &opt, ret, err);
-}
-
-const char *drift_kind_name(DriftKind k) {
-        return k == DRIFT_ADDED ? "added" : k == DRIFT_REMOVED ? "removed" : "changed";
 }
 
 int integrity_compare(const FscanList *baseline, const FscanList *now, Drift **ret, size_t *n_ret) {

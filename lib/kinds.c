@@ -93,6 +93,8 @@ static const EventKind kinds[] = {
         { "integrity.changed",        NULL, .flags = KIND_ALERT, .persistent = -1 },
         { "integrity.added",          NULL, .flags = KIND_ALERT, .persistent = -1 },
         { "integrity.removed",        NULL, .flags = KIND_ALERT, .persistent = -1 },
+        /* a running process's status changed (integrity-proc.h) */
+        { "integrity.process",        NULL, .flags = KIND_ALERT, .persistent = -1 },
 };
 
 const EventKind *event_kind(const char *name) {

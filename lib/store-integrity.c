@@ -66,9 +66,29 @@ int store_baseline_load(Store *s, FscanList **ret, VgError *err) {
         return 0;
 }
 
+int store_baseline_of(Store *s, const char *path, FscanList **ret, VgError *err) {
+        sqlite3_stmt *st;
+        FscanList *l = calloc(1, sizeof(*l));
+        if (!l)
+                return vg_error(err, -ENOMEM, "out of memory");
+        int r = store_stmt(s, STMT_BASELINE_OF, &st, err);
+        if (r == 0) {
+                bind_text(st, 1, path);
+                r = store_walk(s, st, baseline_row, l, err, "reading the integrity baseline");
+        }
+        if (r < 0) {
+                fscan_list_free(l);
+                return r == -ENOMEM && !(err && err->text[0]) ? vg_error(err, r, "out of memory") : r;
+        }
+        *ret = l;
+        return 0;
+}
+
 int store_baseline_put(Store *s, const FscanFile *f, VgError *err) {
         sqlite3_stmt *st;
-        int r = store_stmt(s, STMT_BASELINE_PUT, &st, err);
+        int r = store_superseded_keep(s, f->path, f->tag, f->sha256[0] ? f->sha256 : NULL, err);
+        if (r == 0)
+                r = store_stmt(s, STMT_BASELINE_PUT, &st, err);
         if (r < 0)
                 return r;
         char type[2] = { f->type, '\0' };
@@ -103,7 +123,9 @@ static int delete_by(Store *s, StmtId id, const char *key, VgError *err, const c
 
 int store_baseline_remove(Store *s, const char *path, const char *profile, VgError *err) {
         sqlite3_stmt *st;
-        int r = store_stmt(s, STMT_BASELINE_DELETE, &st, err);
+        int r = store_superseded_keep(s, path, profile, NULL, err);
+        if (r == 0)
+                r = store_stmt(s, STMT_BASELINE_DELETE, &st, err);
         if (r < 0)
                 return r;
         bind_text(st, 1, path);
@@ -113,11 +135,15 @@ int store_baseline_remove(Store *s, const char *path, const char *profile, VgErr
 
 int store_baseline_replace(Store *s, const char *const *profiles, const FscanList *l, VgError *err) {
         int r = 0;
-        for (size_t i = 0; r == 0 && profiles && profiles[i]; i++)
-                r = delete_by(s, STMT_BASELINE_DELETE_PROFILE, profiles[i], err, "writing the integrity baseline");
+        for (size_t i = 0; r == 0 && profiles && profiles[i]; i++) {
+                r = store_superseded_keep_profile(s, profiles[i], err);
+                if (r == 0)
+                        r = delete_by(s, STMT_BASELINE_DELETE_PROFILE, profiles[i], err,
+                                      "writing the integrity baseline");
+        }
         for (size_t i = 0; r == 0 && i < l->n; i++)
                 r = store_baseline_put(s, &l->files[i], err);
-        return r;
+        return r == 0 ? store_superseded_prune(s, err) : r;
 }
 
 /* ---- findings: path, profile, kind, class, changed, package,

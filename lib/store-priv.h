@@ -13,6 +13,7 @@
  *   store-domains.c  domain rows, their devices and totals
  *   store-authz.c    approvals, tickets and the trusted-image library
  *   store-integrity.c  the integrity baseline and its open findings
+ *   store-procs.c    what replaced baseline rows held, the processes' status
  *   store.c          open, close, integrity check, small keyed state
  */
 #pragma once
@@ -91,6 +92,14 @@ typedef enum StmtId {
         STMT_FINDING_DELETE,
         STMT_FINDINGS_DELETE_PROFILE,
         STMT_DOMAIN_PATHS,
+        STMT_BASELINE_OF,
+        STMT_SUPERSEDED_PUT,
+        STMT_SUPERSEDED_PUT_PROFILE,
+        STMT_SUPERSEDED_PRUNE,
+        STMT_SUPERSEDED_GET,
+        STMT_PROCESSES_ALL,
+        STMT_PROCESS_PUT,
+        STMT_PROCESSES_CLEAR,
         STMT_BEGIN,
         STMT_COMMIT,
         STMT_ROLLBACK,
@@ -109,6 +118,16 @@ struct Store {
         int64_t head_id;
         uint8_t head[CHAIN_HASH_SIZE];
 };
+
+/* ---- store-procs.c ---- */
+
+/* Keeps what the baseline row of (path, profile) holds, unless it is
+ * new_sha256 (NULL: the row goes), before it is replaced or removed. */
+int store_superseded_keep(Store *s, const char *path, const char *profile, const char *new_sha256, VgError *err);
+/* The same for every row of a profile about to be retaken; then, once the
+ * new rows are in, store_superseded_prune drops what they hold again. */
+int store_superseded_keep_profile(Store *s, const char *profile, VgError *err);
+int store_superseded_prune(Store *s, VgError *err);
 
 /* ---- store-stmt.c ---- */
 

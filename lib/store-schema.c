@@ -182,6 +182,26 @@ static const struct {
           "  detail TEXT,"
           "  first_seen TEXT NOT NULL,"
           "  last_seen TEXT NOT NULL);", NULL },
+        /* 12 -> 13: what runs. The content a baseline row held before it
+         * was replaced (a process still mapping it runs a version that was
+         * once good: stale, not tampered), and the running processes'
+         * status as the last check saw it (integrity-proc.h). */
+        { "CREATE TABLE integrity_superseded ("
+          "  path TEXT NOT NULL,"
+          "  sha256 TEXT NOT NULL,"
+          "  time TEXT NOT NULL,"
+          "  PRIMARY KEY (path, sha256)) WITHOUT ROWID;"
+          "CREATE TABLE integrity_processes ("
+          "  pid INTEGER PRIMARY KEY,"
+          "  start_ticks INTEGER NOT NULL,"
+          "  role TEXT NOT NULL,"
+          "  domain TEXT,"
+          "  exe TEXT,"
+          "  status TEXT NOT NULL CHECK (status IN ('current', 'unknown', 'stale', 'tampered')),"
+          "  why TEXT,"
+          "  detail TEXT,"
+          "  since TEXT NOT NULL,"
+          "  checked TEXT NOT NULL);", NULL },
 };
 
 int store_schema_version(void) {

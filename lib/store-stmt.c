@@ -153,9 +153,35 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_FINDING_DELETE] = "DELETE FROM integrity_findings WHERE path = ?1",
         [STMT_FINDINGS_DELETE_PROFILE] = "DELETE FROM integrity_findings WHERE profile = ?1",
         /* The isolation profile watches what the domains run. */
-        [STMT_DOMAIN_PATHS] = "SELECT DISTINCT json_extract(coalesce(config_facts, facts), '$.emulator') AS p"
-                              " FROM domains WHERE state != 'undefined' AND json_valid(coalesce(config_facts, facts))"
-                              " AND p IS NOT NULL ORDER BY p",
+        [STMT_DOMAIN_PATHS] = "SELECT DISTINCT j.value AS p FROM domains,"
+                              " json_each(json_array(json_extract(coalesce(config_facts, facts), '$.emulator'),"
+                              "  json_extract(coalesce(config_facts, facts), '$.loader'),"
+                              "  json_extract(coalesce(config_facts, facts), '$.kernel'),"
+                              "  json_extract(coalesce(config_facts, facts), '$.initrd'))) j"
+                              " WHERE state != 'undefined' AND json_valid(coalesce(config_facts, facts))"
+                              " AND j.type = 'text' ORDER BY p",
+        [STMT_BASELINE_OF] = "SELECT " BASELINE_COLUMNS " FROM integrity_files WHERE path = ?1 ORDER BY profile",
+        /* What a row held, kept before it is replaced (?3: the new hash,
+         * NULL when removed) or its profile's rows retaken. */
+        [STMT_SUPERSEDED_PUT] = "INSERT INTO integrity_superseded (path, sha256, time)"
+                                " SELECT path, sha256, ?4 FROM integrity_files"
+                                " WHERE path = ?1 AND profile = ?2 AND sha256 IS NOT NULL AND sha256 IS NOT ?3"
+                                " ON CONFLICT DO UPDATE SET time = excluded.time",
+        [STMT_SUPERSEDED_PUT_PROFILE] = "INSERT INTO integrity_superseded (path, sha256, time)"
+                                        " SELECT path, sha256, ?2 FROM integrity_files"
+                                        " WHERE profile = ?1 AND sha256 IS NOT NULL"
+                                        " ON CONFLICT DO UPDATE SET time = excluded.time",
+        /* Kept only while it differs from what the baseline holds now. */
+        [STMT_SUPERSEDED_PRUNE] = "DELETE FROM integrity_superseded WHERE EXISTS (SELECT 1 FROM integrity_files f"
+                                  " WHERE f.path = integrity_superseded.path AND f.sha256 = integrity_superseded.sha256)",
+        [STMT_SUPERSEDED_GET] = "SELECT time FROM integrity_superseded WHERE path = ?1 AND sha256 = ?2",
+        [STMT_PROCESSES_ALL] = "SELECT pid, start_ticks, role, domain, exe, status, why, detail, since, checked"
+                               " FROM integrity_processes ORDER BY role = 'qemu', domain, pid",
+        [STMT_PROCESS_PUT] = "INSERT OR REPLACE INTO integrity_processes"
+                             " (pid, start_ticks, role, domain, exe, status, why, detail, since, checked)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        /* ?1: a domain's QEMU only; NULL: every process. */
+        [STMT_PROCESSES_CLEAR] = "DELETE FROM integrity_processes WHERE ?1 IS NULL OR (role = 'qemu' AND domain = ?1)",
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
         [STMT_COMMIT] = "COMMIT",
         [STMT_ROLLBACK] = "ROLLBACK",

@@ -194,6 +194,8 @@ static void check_require(const PolicyRequire *req, const DomainFacts *f, const 
                        (unsigned long long) (f->memory_kib / 1024), (unsigned long long) req->max_memory_mib);
         if (req->no_qemu_commandline && f->qemu_commandline)
                 reason(why, "<qemu:commandline> passes arguments to QEMU unchecked");
+        for (size_t i = 0; req->integrity && i < ctx->n_integrity; i++)
+                reason(why, "%s", ctx->integrity[i].why);
         for (size_t i = 0; req->no_seclabel_none && i < f->n_seclabels; i++)
                 if (f->seclabels[i].type && !strcmp(f->seclabels[i].type, "none"))
                         reason(why, "seclabel type='none'%s%s turns confinement off",

@@ -5,6 +5,7 @@
  * "virtgov policy test" cannot drift apart.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "virtgov/cleanup.h"
 #include "virtgov/gate.h"
 #include "virtgov/image.h"
+#include "virtgov/integrity.h"
 
 /* What the engine is given, read from the inventory. The arrays grow with
  * what the store returns: its queries already keep to the domain's own
@@ -21,7 +23,8 @@ typedef struct Context {
         Approval *approvals;
         Ticket *tickets;
         ImageState *images;
-        size_t n_approvals, n_tickets, n_images;
+        IntegrityBlock *integrity;
+        size_t n_approvals, n_tickets, n_images, n_integrity;
         char **strings;          /* every string the arrays point at */
         size_t n_strings;
         bool oom;                /* something could not be kept: decide nothing */
@@ -136,6 +139,150 @@ static int collect_images(Context *c, Store *s, DomainFacts *f) {
         return c->oom ? -ENOMEM : 0;
 }
 
+/* ---- integrity ---- */
+
+static bool needs_integrity(const Policy *p) {
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i].require.integrity)
+                        return true;
+        return false;
+}
+
+static void block(Context *c, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void block(Context *c, const char *path, const char *fmt, ...) {
+        char why[1200];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, sizeof(why), fmt, ap);
+        va_end(ap);
+        if (vg_grow((void **) &c->integrity, &c->n_integrity, sizeof(IntegrityBlock)) < 0) {
+                c->oom = true;
+                return;
+        }
+        c->integrity[c->n_integrity - 1] = (IntegrityBlock) { .path = keep(c, path), .why = keep(c, why) };
+}
+
+/* Where QEMU's firmware, ROMs and modules live: whatever changes there
+ * may be what the domain loads. */
+static const char *const firmware_dirs[] = { "/usr/share/qemu", "/usr/share/seabios", "/usr/share/OVMF",
+                                             "/usr/lib/ipxe/qemu", "/usr/lib/qemu", NULL };
+
+/* What a finding of path says about the domain's start, and as what:
+ * its own files, QEMU's firmware, a library (the isolation profile has
+ * libraries only because QEMU or libvirt loads them), the loader's
+ * config, a kernel module, libvirt's daemons, modules and configuration.
+ * Not the domain definitions under /etc/libvirt/qemu/: libvirt writes
+ * them at every define, and virtgov records defines as events. NULL: not
+ * relevant. */
+static const char *role_of(const char *path, const DomainFacts *f) {
+        if (vg_streq(path, f->emulator))
+                return "emulator";
+        if (vg_streq(path, f->loader))
+                return "loader";
+        if (vg_streq(path, f->kernel))
+                return "kernel";
+        if (vg_streq(path, f->initrd))
+                return "initrd";
+        for (size_t i = 0; firmware_dirs[i]; i++)
+                if (policy_path_under(path, firmware_dirs[i]))
+                        return "firmware";
+        if (!strncmp(path, "/etc/libvirt/qemu/", 18))
+                return NULL;
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        if (strstr(path, "libvirt") || !strncmp(base, "virt", 4))
+                return "libvirt file";
+        if (strstr(base, ".so"))
+                return !strncmp(path, "/etc/", 5) ? "loader configuration" : "library";
+        if (policy_path_under(path, "/usr/lib/modules") || policy_path_under(path, "/lib/modules"))
+                return "kernel module";
+        return NULL;
+}
+
+typedef struct FindingScan {
+        Context *c;
+        const DomainFacts *f;
+        int64_t now_us;
+} FindingScan;
+
+static int integrity_finding(const IntegrityFinding *x, void *u) {
+        FindingScan *fs = u;
+        const char *role;
+        if (x->cls != DRIFT_UNEXPLAINED || (x->first_seen_us && x->first_seen_us > fs->now_us) ||
+            !(role = role_of(x->path, fs->f)))
+                return 0;
+        block(fs->c, x->path, "%s %s %s since the baseline (unexplained)", role, x->path,
+              x->kind == DRIFT_CHANGED ? "changed" : drift_kind_name(x->kind));
+        return fs->c->oom ? -ENOMEM : 0;
+}
+
+static int integrity_process(const ProcessRecord *p, void *u) {
+        FindingScan *fs = u;
+        if (vg_streq(p->role, "qemu") || !vg_streq(p->status, "tampered") ||
+            (p->checked_us && p->since_us > fs->now_us))
+                return 0;
+        block(fs->c, p->exe, "libvirt's %s (pid %lld) is tampered: %s", p->role, (long long) p->pid,
+              p->why ? p->why : "see 'virtgov report integrity'");
+        return fs->c->oom ? -ENOMEM : 0;
+}
+
+/* The domain's own files against their baseline rows, by stat only: a
+ * swap the daemon has not checked yet (or could not: it is down) is seen
+ * at the start it matters for. */
+static int own_file(Context *c, Store *s, const char *role, const char *path, VgError *err) {
+        if (!path)
+                return 0;
+        _cleanup_(fscan_list_freep) FscanList *rows = NULL;
+        int r = store_baseline_of(s, path, &rows, err);
+        if (r < 0)
+                return r;
+        if (!rows->n) {
+                block(c, path, "%s %s is not in the integrity baseline", role, path);
+                return c->oom ? -ENOMEM : 0;
+        }
+        FscanFile now;
+        r = fscan_file(path, FSCAN_ALL & ~FSCAN_SHA256, &now);
+        if (r == -ENOENT) {
+                block(c, path, "%s %s is missing", role, path);
+                return c->oom ? -ENOMEM : 0;
+        }
+        unsigned diff = r < 0 ? FSCAN_TYPE
+                      : fscan_diff(&rows->files[0], &now, FSCAN_TYPE | FSCAN_SIZE | FSCAN_INODE | FSCAN_MTIME |
+                                   FSCAN_CTIME | FSCAN_MODE | FSCAN_UID | FSCAN_GID);
+        if (r == 0)
+                fscan_file_clear(&now);
+        if (diff) {
+                char what[128] = "";
+                size_t k = 0;
+                for (unsigned a = 1; a <= FSCAN_SHA256; a <<= 1)
+                        if (diff & a)
+                                k += (size_t) snprintf(what + k, k < sizeof(what) ? sizeof(what) - k : 0, "%s%s",
+                                                       k ? ", " : "", fscan_attr_name(a));
+                block(c, path, "%s %s changed since the baseline (%s), not yet checked", role, path, what);
+        }
+        return c->oom ? -ENOMEM : 0;
+}
+
+static int collect_integrity(Context *c, Store *s, const DomainFacts *f, int64_t now_us, VgError *err) {
+        FindingScan fs = { c, f, now_us };
+        const char *const own[][2] = { { "emulator", f->emulator }, { "loader", f->loader },
+                                       { "kernel", f->kernel }, { "initrd", f->initrd } };
+        if (!f->emulator)
+                block(c, NULL, "the domain XML names no <emulator> to check against the integrity baseline");
+        int r = store_findings(s, integrity_finding, &fs, err);
+        if (r == 0)
+                r = store_processes(s, integrity_process, &fs, err);
+        /* A file the daemon's finding already names is said once. */
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(own); i++) {
+                bool said = false;
+                for (size_t k = 0; k < c->n_integrity && !said; k++)
+                        said = vg_streq(c->integrity[k].path, own[i][1]);
+                if (!said)
+                        r = own_file(c, s, own[i][0], own[i][1], err);
+        }
+        return c->oom ? -ENOMEM : r;
+}
+
 static void context_free(Context *c) {
         for (size_t i = 0; i < c->n_strings; i++)
                 free(c->strings[i]);
@@ -143,6 +290,7 @@ static void context_free(Context *c) {
         free(c->approvals);
         free(c->tickets);
         free(c->images);
+        free(c->integrity);
 }
 
 static void set_error(GateResult *r, const Policy *p, const char *what) {
@@ -209,11 +357,17 @@ void gate_decide_policy(const Policy *p, Store *s, const char *store_error, Doma
                 set_error(&r, p, what);
         } else if (needs_images(p) && collect_images(&c, s, f) < 0) {
                 set_error(&r, p, "out of memory while checking the disk images");
+        } else if (needs_integrity(p) && collect_integrity(&c, s, f, now_us, &err) < 0) {
+                char what[1200];
+                snprintf(what, sizeof(what), "cannot consult the integrity baseline: %s",
+                         c.oom || !*err.text ? "out of memory" : err.text);
+                set_error(&r, p, what);
         } else {
                 PolicyContext ctx = { .now_us = now_us, .op = op, .host = host,
                                       .approvals = c.approvals, .n_approvals = c.n_approvals,
                                       .tickets = c.tickets, .n_tickets = c.n_tickets,
-                                      .images = c.images, .n_images = c.n_images };
+                                      .images = c.images, .n_images = c.n_images,
+                                      .integrity = c.integrity, .n_integrity = c.n_integrity };
                 Decision d;
                 if (policy_decide(p, f, &ctx, &d) < 0) {
                         set_error(&r, p, "out of memory while deciding");

@@ -146,7 +146,7 @@ static int get_strv(const Loader *l, json_t *obj, const char *key, const char *w
 static int load_require(const Loader *l, json_t *req, const char *where, PolicyRequire *r) {
         static const char *const known[] = { "approved", "owner", "ticket", "image_dirs", "trusted_images",
                                              "networks", "max_vcpus", "max_memory_mib",
-                                             "no_qemu_commandline", "no_seclabel_none", NULL };
+                                             "no_qemu_commandline", "no_seclabel_none", "integrity", NULL };
         if (!json_is_object(req))
                 return fail(l, "require", where, "'require' must be an object");
         int k;
@@ -158,6 +158,7 @@ static int load_require(const Loader *l, json_t *req, const char *where, PolicyR
             (k = get_bool(l, req, "trusted_images", where, &r->trusted_images)) < 0 ||
             (k = get_bool(l, req, "no_qemu_commandline", where, &r->no_qemu_commandline)) < 0 ||
             (k = get_bool(l, req, "no_seclabel_none", where, &r->no_seclabel_none)) < 0 ||
+            (k = get_bool(l, req, "integrity", where, &r->integrity)) < 0 ||
             (k = get_strv(l, req, "image_dirs", where, true, &r->image_dirs)) < 0 ||
             (k = get_strv(l, req, "networks", where, false, &r->networks)) < 0 ||
             (k = get_uint(l, req, "max_vcpus", where, 65536, &vcpus)) < 0 ||

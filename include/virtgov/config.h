@@ -43,6 +43,8 @@ typedef struct Config {
         unsigned integrity_full_interval_s; /* hash everything again */
         char *dpkg_admindir;            /* /var/lib/dpkg */
         char *dpkg_log;                 /* /var/log/dpkg.log */
+        char *qemu_run_dir;             /* libvirt's QEMU pid files: /run/libvirt/qemu */
+        char *proc_dir;                 /* /proc */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free

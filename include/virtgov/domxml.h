@@ -52,6 +52,7 @@ typedef struct DomainFacts {
         char *owner, *ticket, *purpose;    /* urn:virtgov:1 metadata */
         char *virt_type;                   /* kvm, qemu */
         char *arch, *machine, *emulator;
+        char *loader, *kernel, *initrd;    /* <os>: firmware and boot files QEMU reads */
         unsigned vcpus;
         uint64_t memory_kib;
         bool qemu_commandline;             /* <qemu:commandline> present */

@@ -109,6 +109,12 @@ int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, 
  * has FSCAN_SHA256. -ENOENT when it does not exist. */
 int fscan_file(const char *path, unsigned attrs, FscanFile *ret);
 
+/* The SHA-256 of what fd reads from its offset to the end, as lowercase
+ * hex; buf is a scratch buffer of 1 MiB (NULL: one is allocated). The one
+ * hashing loop of virtgov: scans and processes' mappings (procscan.h)
+ * read through it. 0 or a negative errno. */
+int fscan_hash_fd(int fd, unsigned char *buf, char hex[FSCAN_SHA256_HEX]);
+
 /* Frees the strings of f (not f itself). */
 void fscan_file_clear(FscanFile *f);
 

@@ -103,7 +103,11 @@ int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList 
 
 typedef enum DriftKind { DRIFT_ADDED, DRIFT_REMOVED, DRIFT_CHANGED } DriftKind;
 
-const char *drift_kind_name(DriftKind k);   /* "added", "removed", "changed" */
+/* "added", "removed", "changed". Inline, as drift_class_name: the hook
+ * reads findings (store.h) without linking the scanner. */
+static inline const char *drift_kind_name(DriftKind k) {
+        return k == DRIFT_ADDED ? "added" : k == DRIFT_REMOVED ? "removed" : "changed";
+}
 
 typedef struct Drift {
         DriftKind kind;
@@ -122,7 +126,10 @@ typedef enum DriftClass {
         DRIFT_CONFFILE_EDIT,      /* a package's conffile, edited by hand */
 } DriftClass;
 
-const char *drift_class_name(DriftClass c);   /* "unexplained", "package-update", "conffile-edit" */
+/* "unexplained", "package-update", "conffile-edit" */
+static inline const char *drift_class_name(DriftClass c) {
+        return c == DRIFT_PACKAGE_UPDATE ? "package-update" : c == DRIFT_CONFFILE_EDIT ? "conffile-edit" : "unexplained";
+}
 
 /* One finding of a check, as the inventory keeps it until it is accepted
  * or goes away. Strings are owned by the result that holds it. */

@@ -17,7 +17,16 @@
  *                      "image_dirs": ["/var/lib/libvirt/images"],
  *                      "trusted_images": true, "networks": ["prod"],
  *                      "max_vcpus": 8, "max_memory_mib": 16384,
- *                      "no_qemu_commandline": true, "no_seclabel_none": true } } ] }
+ *                      "no_qemu_commandline": true, "no_seclabel_none": true,
+ *                      "integrity": true } } ] }
+ *
+ * "integrity": the hypervisor the domain would run on is what its
+ * integrity baseline says: no unexplained drift of the emulator, loader,
+ * kernel or initrd the domain names, of QEMU's firmware and libraries, of
+ * libvirt's daemons, modules and configuration, and no tampered libvirt
+ * daemon (integrity-proc.h). The daemon's findings are read from the
+ * inventory; the domain's own files are also compared by stat with their
+ * baseline rows (nothing is hashed at start).
  *
  * The engine is pure: policy_decide() reads no file, no clock and logs
  * nothing. Whatever it needs from the world (the time, approvals, tickets,
@@ -40,7 +49,7 @@ typedef enum { VERDICT_ALLOW, VERDICT_DENY } Verdict;
 typedef enum { POLICY_ENFORCE, POLICY_AUDIT } PolicyMode;
 
 typedef struct PolicyRequire {
-        bool approved, owner, ticket, trusted_images, no_qemu_commandline, no_seclabel_none;
+        bool approved, owner, ticket, trusted_images, no_qemu_commandline, no_seclabel_none, integrity;
         char **image_dirs;       /* NULL-terminated, or NULL: no restriction */
         char **networks;         /* NULL-terminated, or NULL: no restriction */
         unsigned max_vcpus;      /* 0: none */
@@ -73,6 +82,14 @@ typedef struct ImageState {
         const char *why;         /* when not trusted: "not in the library", "changed since trusted" */
 } ImageState;
 
+/* One reason the hypervisor is not what its baseline says, as the
+ * caller found it in the inventory ("emulator /usr/bin/qemu-system-x86_64
+ * changed since the baseline (unexplained)"). */
+typedef struct IntegrityBlock {
+        const char *path;
+        const char *why;
+} IntegrityBlock;
+
 typedef struct PolicyContext {
         int64_t now_us;
         const char *op;          /* start, migrate, restore, define */
@@ -80,6 +97,7 @@ typedef struct PolicyContext {
         const Approval *approvals; size_t n_approvals;
         const Ticket *tickets; size_t n_tickets;
         const ImageState *images; size_t n_images;
+        const IntegrityBlock *integrity; size_t n_integrity;   /* "integrity": true */
 } PolicyContext;
 
 typedef struct Decision {

@@ -317,6 +317,36 @@ int store_findings_replace(Store *s, const char *const *profiles, const Integrit
                            VgError *err);
 int store_findings_remove(Store *s, const char *path, VgError *err);
 
+/* The baseline's rows of one path, one per profile that watches it (none:
+ * not watched). */
+int store_baseline_of(Store *s, const char *path, FscanList **ret, VgError *err);
+
+/* Whether path's baseline once held sha256 and was since replaced (an
+ * accepted change, a package update, a retaken baseline): 0 and when it
+ * was replaced, or -ENOENT. */
+int store_superseded_find(Store *s, const char *path, const char *sha256, int64_t *replaced_us, VgError *err);
+
+/* A running process's status as the last check saw it (integrity-proc.h).
+ * Borrowed strings: valid during the callback. */
+typedef struct ProcessRecord {
+        int64_t pid;
+        uint64_t start_ticks;
+        const char *role, *domain, *exe;
+        const char *status;      /* "current", "unknown", "stale", "tampered" */
+        const char *why;         /* one sentence, for what is not current */
+        const char *detail;      /* JSON text: the mappings that are not current */
+        int64_t since_us;        /* since when it has had this status */
+        int64_t checked_us;
+} ProcessRecord;
+typedef int (*ProcessCallback)(const ProcessRecord *p, void *userdata);
+/* libvirt's daemons first, then each domain's QEMU by name. */
+int store_processes(Store *s, ProcessCallback cb, void *u, VgError *err);
+/* Forgets the processes of one domain's QEMU (NULL: every process), as a
+ * check about to record them again does. */
+int store_processes_clear(Store *s, const char *domain, VgError *err);
+int store_process_put(Store *s, const ProcessRecord *p, VgError *err);
+
 /* What the defined domains name that QEMU runs or reads: their emulators,
+ * loaders, kernels and initrds,
  * NULL-ended (*n without the NULL), each once. */
 int store_domain_paths(Store *s, char ***ret, size_t *n, VgError *err);

@@ -47,6 +47,7 @@ static void run_case(const char *dir, const char *name) {
         Approval ap[8] = { 0 };
         Ticket tk[8] = { 0 };
         ImageState im[8] = { 0 };
+        IntegrityBlock ib[8] = { 0 };
         size_t i;
         json_t *v;
         json_array_foreach(json_object_get(cj, "approvals"), i, v)
@@ -63,10 +64,14 @@ static void run_case(const char *dir, const char *name) {
                                        .trusted = json_is_true(json_object_get(v, "trusted")),
                                        .why = json_string_value(json_object_get(v, "why")) };
         size_t n_im = json_array_size(json_object_get(cj, "images"));
+        json_array_foreach(json_object_get(cj, "integrity"), i, v)
+                ib[i] = (IntegrityBlock) { .path = json_string_value(json_object_get(v, "path")),
+                                           .why = json_string_value(json_object_get(v, "why")) };
+        size_t n_ib = json_array_size(json_object_get(cj, "integrity"));
         PolicyContext ctx = { .now_us = t(cj, "now"), .op = json_string_value(json_object_get(cj, "op")),
                               .host = json_string_value(json_object_get(cj, "host")),
                               .approvals = ap, .n_approvals = n_ap, .tickets = tk, .n_tickets = n_tk,
-                              .images = im, .n_images = n_im };
+                              .images = im, .n_images = n_im, .integrity = ib, .n_integrity = n_ib };
 
         Decision d;
         cr_assert_eq(policy_decide(pol, f, &ctx, &d), 0);

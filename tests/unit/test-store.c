@@ -64,14 +64,15 @@ static int user_version(void) {
         return v;
 }
 
-/* What migrations 8 -> 9 up to 11 -> 12 changed, taken back. (Back to 8:
+/* What migrations 8 -> 9 up to 12 -> 13 changed, taken back. (Back to 8:
  * all of them, the newest first.) */
 #define UNDO_SCHEMA_9 \
         "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;" \
         "DROP INDEX events_kind; CREATE INDEX events_kind ON events(kind, time);"
 #define UNDO_SCHEMA_10 "DROP INDEX domains_listing; CREATE INDEX domains_name_uuid ON domains(name, uuid);"
 /* The images' numbers as decimal text again, as schema 10 kept them. */
-#define UNDO_SCHEMA_12 "DROP TABLE integrity_files; DROP TABLE integrity_findings;"
+#define UNDO_SCHEMA_13 "DROP TABLE integrity_superseded; DROP TABLE integrity_processes;"
+#define UNDO_SCHEMA_12 UNDO_SCHEMA_13 "DROP TABLE integrity_files; DROP TABLE integrity_findings;"
 #define UNDO_SCHEMA_11 UNDO_SCHEMA_12 \
         "CREATE TABLE images_old (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size TEXT NOT NULL," \
         " dev TEXT NOT NULL, ino TEXT NOT NULL, mtime_ns TEXT NOT NULL, trusted_by TEXT, time TEXT NOT NULL);" \
@@ -1040,5 +1041,67 @@ Test(store, authorizations_and_counts_round_trip_typed) {
         seen.text[0] = '\0';
         cr_assert_eq(store_event_counts(s, seen_count, &seen, &err), 0, "%s", err.text);
         cr_assert_str_eq(seen.text, "domain.defined - 1 1;domain.prepare deny 1 1;");
+        store_close(s);
+}
+
+static int seen_process(const ProcessRecord *p, void *u) {
+        Seen *seen = u;
+        size_t n = strlen(seen->text);
+        snprintf(seen->text + n, sizeof(seen->text) - n, "%lld %s %s %s;", (long long) p->pid, p->role,
+                 p->domain ? p->domain : "-", p->status);
+        return 0;
+}
+
+/* What a baseline row held is kept when it is replaced or removed (a
+ * process may still run it), and dropped once the baseline holds it again;
+ * processes' statuses are replaced per domain or all at once. */
+Test(store, superseded_hashes_and_process_statuses) {
+        Store *s = open_new();
+        VgError err = { "" };
+        FscanFile f = { .path = "/usr/bin/qemu", .tag = "isolation", .type = 'f', .attrs = FSCAN_ALL,
+                        .sha256 = "aa" };
+        cr_assert_eq(store_baseline_put(s, &f, &err), 0, "%s", err.text);
+        int64_t when = 0;
+        cr_assert_eq(store_superseded_find(s, "/usr/bin/qemu", "aa", &when, &err), -ENOENT);
+        snprintf(f.sha256, sizeof(f.sha256), "bb");
+        cr_assert_eq(store_baseline_put(s, &f, &err), 0, "%s", err.text);
+        cr_assert_eq(store_superseded_find(s, "/usr/bin/qemu", "aa", &when, &err), 0, "%s", err.text);
+        cr_assert_gt(when, 0);
+        cr_assert_eq(store_superseded_find(s, "/usr/bin/qemu", "bb", NULL, &err), -ENOENT, "the current one is not");
+        FscanList *rows = NULL;
+        cr_assert_eq(store_baseline_of(s, "/usr/bin/qemu", &rows, &err), 0, "%s", err.text);
+        cr_assert_eq(rows->n, 1);
+        cr_assert_str_eq(rows->files[0].sha256, "bb");
+        fscan_list_free(rows);
+        /* Retaken with the first content again: it is current, not superseded. */
+        snprintf(f.sha256, sizeof(f.sha256), "aa");
+        FscanList l = { .files = &f, .n = 1 };
+        const char *profiles[] = { "isolation", NULL };
+        cr_assert_eq(store_baseline_replace(s, profiles, &l, &err), 0, "%s", err.text);
+        cr_assert_eq(store_superseded_find(s, "/usr/bin/qemu", "aa", NULL, &err), -ENOENT);
+        cr_assert_eq(store_superseded_find(s, "/usr/bin/qemu", "bb", NULL, &err), 0, "%s", err.text);
+        cr_assert_eq(store_baseline_remove(s, "/usr/bin/qemu", "isolation", &err), 0, "%s", err.text);
+        cr_assert_eq(store_superseded_find(s, "/usr/bin/qemu", "aa", NULL, &err), 0, "a removed row's content too");
+
+        ProcessRecord p[] = {
+                { .pid = 10, .start_ticks = 1, .role = "qemu", .domain = "web-7", .status = "stale", .since_us = 1,
+                  .checked_us = 2 },
+                { .pid = 11, .start_ticks = 1, .role = "qemu", .domain = "db-1", .status = "current", .since_us = 1,
+                  .checked_us = 2 },
+                { .pid = 5, .start_ticks = 1, .role = "virtqemud", .status = "tampered", .since_us = 1, .checked_us = 2 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(p); i++)
+                cr_assert_eq(store_process_put(s, &p[i], &err), 0, "%s", err.text);
+        Seen seen = { "" };
+        cr_assert_eq(store_processes(s, seen_process, &seen, &err), 0, "%s", err.text);
+        cr_assert_str_eq(seen.text, "5 virtqemud - tampered;11 qemu db-1 current;10 qemu web-7 stale;");
+        cr_assert_eq(store_processes_clear(s, "web-7", &err), 0, "%s", err.text);
+        seen.text[0] = '\0';
+        cr_assert_eq(store_processes(s, seen_process, &seen, &err), 0, "%s", err.text);
+        cr_assert_str_eq(seen.text, "5 virtqemud - tampered;11 qemu db-1 current;");
+        cr_assert_eq(store_processes_clear(s, NULL, &err), 0, "%s", err.text);
+        seen.text[0] = '\0';
+        cr_assert_eq(store_processes(s, seen_process, &seen, &err), 0, "%s", err.text);
+        cr_assert_str_eq(seen.text, "");
         store_close(s);
 }
