@@ -126,7 +126,7 @@ static int processes(Cli *cli, const Args *a) {
         _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
         if (!s)
                 return EXIT_FAIL;
-        ProcRequest req = { .domain = a->domain, .source = "cli", .actor = cli_actor() };
+        ProcRequest req = { .domain = a->domain, .source = "cli", .actor = cli_actor(), .full = a->full };
         ProcResult res;
         VgError err = { "" };
         if (integrity_check_processes(s, cli->config, &req, &res, &err) < 0)
@@ -275,7 +275,7 @@ const Command cmd_integrity = {
         .usage = "integrity baseline [--profile P]...\n"
                  "       virtgov integrity check [--full] [--profile P]... [--json | --csv] [--fail-on-findings]\n"
                  "       virtgov integrity accept PATH... | --all  [--ticket ID] [--reason TEXT]\n"
-                 "       virtgov integrity processes [--domain NAME] [--json | --csv] [--fail-on-findings]\n"
+                 "       virtgov integrity processes [--domain NAME] [--full] [--json | --csv] [--fail-on-findings]\n"
                  "       virtgov integrity status [--json]",
         .summary = "Integrity monitoring of the hypervisor: baseline, check, accept drift (ISM-1607).",
         .help =
@@ -305,7 +305,8 @@ const Command cmd_integrity = {
         "          restart it), tampered (matches neither) or unknown (nothing to\n"
         "          compare with, or unreadable). A change of status is an\n"
         "          integrity.process event. Needs root (CAP_SYS_PTRACE and\n"
-        "          CAP_CHECKPOINT_RESTORE).\n"
+        "          CAP_CHECKPOINT_RESTORE). A mapped file whose stat is its baseline\n"
+        "          row's is not read (--full reads every one).\n"
         "status    profiles, baseline age and size, open findings by class, last check.\n"
         "\n"
         "Profiles: isolation (QEMU, its libraries and firmware, libvirt's daemons,\n"
@@ -315,7 +316,7 @@ const Command cmd_integrity = {
         "integrity_dir/NAME.profile (PATH [ATTRIBUTES] lines).\n"
         "\n"
         "  --profile P          this profile (repeatable) instead of integrity_profiles\n"
-        "  --full               read every file again\n"
+        "  --full               read every file again (check, processes)\n"
         "  --json | --csv       JSON or CSV (RFC 4180) instead of a table\n"
         "  --fail-on-findings   exit 3 when there is an open finding\n"
         "  --domain NAME        processes: only that domain's QEMU\n"

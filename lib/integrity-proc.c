@@ -330,6 +330,29 @@ static int record(Store *s, const ProcRequest *req, ProcResult *res, VgError *er
         return r;
 }
 
+typedef struct Previous {
+        Store *s;
+        char sha256[FSCAN_SHA256_HEX];
+} Previous;
+
+/* The baseline as the cache's second level: a mapped file whose stat is
+ * its baseline row's takes the row's hash unread. */
+static const char *from_baseline(const ProcMapping *m, void *u) {
+        Previous *p = u;
+        _cleanup_(fscan_list_freep) FscanList *rows = NULL;
+        if (store_baseline_of(p->s, m->path, &rows, NULL) < 0)
+                return NULL;
+        for (size_t i = 0; i < rows->n; i++) {
+                const FscanFile *f = &rows->files[i];
+                if (f->type == 'f' && f->sha256[0] && f->dev == m->dev && f->ino == m->ino && f->size == m->size &&
+                    f->mtime_ns == m->mtime_ns && f->ctime_ns == m->ctime_ns) {
+                        memcpy(p->sha256, f->sha256, sizeof(p->sha256));
+                        return p->sha256;
+                }
+        }
+        return NULL;
+}
+
 int integrity_check_processes(Store *s, const Config *c, const ProcRequest *req, ProcResult *res, VgError *err) {
         *res = (ProcResult) { 0 };
         ProcTargets t;
@@ -340,10 +363,13 @@ int integrity_check_processes(Store *s, const Config *c, const ProcRequest *req,
         ProcCache *cache = req->cache ? req->cache : own;
         size_t hashed0 = 0, hits0 = 0;
         uint64_t bytes;
+        Previous prev = { .s = s };
         if (!cache)
                 r = vg_error(err, -ENOMEM, "out of memory");
-        else
+        else {
                 proc_cache_stats(cache, &hashed0, &hits0, &bytes);
+                proc_cache_previous(cache, req->full ? NULL : from_baseline, &prev);
+        }
         if (r == 0 && t.n && !(res->v = calloc(t.n, sizeof(*res->v))))
                 r = vg_error(err, -ENOMEM, "out of memory");
         for (size_t i = 0; r == 0 && i < t.n; i++) {
@@ -368,6 +394,8 @@ int integrity_check_processes(Store *s, const Config *c, const ProcRequest *req,
                 res->hashed = hashed - hashed0;
                 res->cached = hits - hits0;
         }
+        if (cache)
+                proc_cache_previous(cache, NULL, NULL);   /* prev is this call's */
         if (r < 0)
                 proc_result_clear(res);
         return r;

@@ -55,6 +55,7 @@ typedef struct ProcRequest {
         const char *source;       /* event source: "cli" or "daemon" */
         const char *actor;
         ProcCache *cache;         /* kept between checks (the daemon's); NULL: one for this check */
+        bool full;                /* read every mapped file, even one whose stat matches its baseline row */
 } ProcRequest;
 
 /*

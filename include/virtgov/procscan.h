@@ -80,7 +80,17 @@ typedef struct ProcImage {
 void proc_image_clear(ProcImage *p);
 
 typedef struct ProcCache ProcCache;
+
+/* A file's hash as something else measured it before (the integrity
+ * baseline), when what stat shows of it now (device, inode, size, mtime,
+ * ctime: m's) is what was measured then; NULL: read it. As fscan's
+ * FscanPrevious: content does not change without its ctime changing. */
+typedef const char *(*ProcPrevious)(const ProcMapping *m, void *userdata);
+
 ProcCache *proc_cache_new(void);
+/* Asked on a miss, before reading: a first check with nothing changed
+ * reads no file the baseline holds. */
+void proc_cache_previous(ProcCache *c, ProcPrevious fn, void *userdata);
 ProcCache *proc_cache_free(ProcCache *c);
 DEFINE_POINTER_CLEANUP(ProcCache, proc_cache_free)
 /* Hashed by the cache since it was made, and found in it. */
