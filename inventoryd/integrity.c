@@ -20,6 +20,7 @@
 
 #include <libvirt/libvirt.h>
 
+#include "action.h"
 #include "integrity-watch.h"
 #include "integrity.h"
 #include "log.h"
@@ -145,6 +146,7 @@ static void run_check(Integrityd *w, bool full) {
                 return;
         }
         check_done(w, &res, full, mono_us() - t0);
+        actiond_integrity_findings(w->d, &res);
         integrity_result_clear(&res);
         /* A check with drift builds dpkg's index (lib/integrity-run.c's
          * classify) and drops it after, but in small blocks that glibc
