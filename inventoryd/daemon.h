@@ -12,6 +12,7 @@
  *   watch.c      inotify: the account files and the hook's spool
  *   integrity.c  integrity checks of the hypervisor's files: on change, on timers
  *   integrity-watch.c  its inotify watches of the profiles' directories
+ *   action.c     integrity_action: the program run on a finding, and its record
  *   objects.c    networks' and pools' snapshots
  *   domevent.c   a domain's event with its identity and facts
  *   recorder.c   the one way into the inventory, and the copy to syslog
@@ -28,6 +29,7 @@
 
 typedef struct Conn Conn;
 typedef struct Integrityd Integrityd;
+typedef struct Actiond Actiond;
 
 typedef struct Daemon {
         Config *config;          /* replaced on SIGHUP (main.c's reload) */
@@ -47,6 +49,7 @@ typedef struct Daemon {
         unsigned accounts_failures;  /* reads failed in a row */
 
         Integrityd *integrity;   /* integrity.c's watches and timers; NULL: off */
+        Actiond *action;         /* action.c's runs; NULL until the first */
 
         int periodic_timer, forward_timer;
         int signal_fd;

@@ -20,6 +20,7 @@
 
 #include <libvirt/libvirt.h>
 
+#include "action.h"
 #include "integrity-watch.h"
 #include "integrity.h"
 #include "log.h"
@@ -145,8 +146,21 @@ static void check_processes(Integrityd *w, const char *domain) {
         }
         w->procs_said[0] = '\0';
         size_t bad = 0;
-        for (size_t i = 0; i < res.n; i++)
-                bad += res.v[i].status != PROC_CURRENT;
+        for (size_t i = 0; i < res.n; i++) {
+                const ProcVerdict *v = &res.v[i];
+                bad += v->status != PROC_CURRENT;
+                /* The site's own response, once per process that became
+                 * tampered (the check records the change only once). */
+                if (v->status == PROC_TAMPERED && v->changed) {
+                        const ProcTarget *t = &v->image.target;
+                        json_t *f = json_pack("{s:I, s:s, s:s?, s:s?, s:s, s:s?, s:O}", "pid", (json_int_t) t->pid,
+                                              "role", t->role, "domain", t->domain, "exe", v->image.exe,
+                                              "status", "tampered", "why", v->why, "files", v->files);
+                        if (f)
+                                actiond_run(w->d, "integrity.process", f);
+                        json_decref(f);
+                }
+        }
         if (bad)
                 log_msg(LOG_WARNING, "integrity: %zu of %zu process(es) not current: see 'virtgov report integrity'",
                         bad, res.n);
@@ -188,6 +202,7 @@ static void run_check(Integrityd *w, bool full) {
                 return;
         }
         check_done(w, &res, full, mono_us() - t0);
+        actiond_integrity_findings(w->d, &res);
         integrity_result_clear(&res);
         /* After the files: a package update folded in just now makes a
          * process that still maps the old version stale, not tampered. */

@@ -21,6 +21,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "conn.h"
 #include "integrity.h"
 #include "log.h"
@@ -288,6 +289,10 @@ static void stop_daemon(Daemon *d) {
                 conn_close(&d->conns[i]);
         watch_close(d);
         integrityd_stop(d);
+        /* After the checks (none starts another run) and before the
+         * last flush: a page in flight ends, within its timeout, and is
+         * recorded. */
+        actiond_stop(d);
         (void) recorder_fold_spool(d->rec);
         record_daemon_event(d, "daemon.stopped", NULL);
         recorder_flush(d->rec);
@@ -303,6 +308,8 @@ static void free_daemon(Daemon *d) {
         }
         free(d->conns);
         integrityd_stop(d);   /* (a no-op after stop_daemon's) */
+        if (d->rec)
+                actiond_stop(d);      /* (likewise) */
         accounts_free(d->accounts);
         config_strv_free(d->uris);
         config_strv_free(d->priv_groups);

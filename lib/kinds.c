@@ -95,6 +95,10 @@ static const EventKind kinds[] = {
         { "integrity.removed",        NULL, .flags = KIND_ALERT, .persistent = -1 },
         /* a running process's status changed (integrity-proc.h) */
         { "integrity.process",        NULL, .flags = KIND_ALERT, .persistent = -1 },
+        /* integrity_action's runs: one that did not exit 0 in time means
+         * nobody was paged */
+        { "integrity.action",         NULL, .persistent = -1 },
+        { "integrity.action-failed",  NULL, .flags = KIND_ALERT, .persistent = -1 },
 };
 
 const EventKind *event_kind(const char *name) {

@@ -107,31 +107,48 @@ static int check_dirs(const char *path, char *dir, VgError *err) {
         return 0;
 }
 
+/* The trust rule of vg_read_trusted_file, on what fd has open (path: its
+ * name, for the directories and the error). */
+static int check_trusted_fd(int fd, const char *path, VgError *err) {
+        if (geteuid() != 0)
+                return 0;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        const char *why = untrusted(&st, false);
+        if (why)
+                return refuse(path, NULL, why, &st, err);
+        /* The directories of the file itself, and, when the path goes
+         * through a symlink, those of the link too: whoever can write
+         * either can swap what root reads. */
+        _cleanup_free_ char *real = realpath(path, NULL);
+        _cleanup_free_ char *given = path[0] == '/' ? strdup(path) : NULL;
+        int r;
+        if (!real)
+                return -errno;
+        if ((r = check_dirs(path, real, err)) < 0)
+                return r;
+        if (given && strcmp(given, real) && (r = check_dirs(path, given, err)) < 0)
+                return r;
+        return 0;
+}
+
 int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *ret_len, VgError *err) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        if (geteuid() == 0) {
-                struct stat st;
-                if (fstat(fd, &st) < 0)
-                        return -errno;
-                const char *why = untrusted(&st, false);
-                if (why)
-                        return refuse(path, NULL, why, &st, err);
-                /* The directories of the file itself, and, when the path
-                 * goes through a symlink, those of the link too: whoever
-                 * can write either can swap what root reads. */
-                _cleanup_free_ char *real = realpath(path, NULL);
-                _cleanup_free_ char *given = path[0] == '/' ? strdup(path) : NULL;
-                int r;
-                if (!real)
-                        return -errno;
-                if ((r = check_dirs(path, real, err)) < 0)
-                        return r;
-                if (given && strcmp(given, real) && (r = check_dirs(path, given, err)) < 0)
-                        return r;
-        }
+        int r = check_trusted_fd(fd, path, err);
+        if (r < 0)
+                return r;
         return vg_read_fd(fd, max, ret_buf, ret_len);
+}
+
+int vg_check_trusted(const char *path, VgError *err) {
+        /* O_PATH: a program may be executable and not readable. */
+        _cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return check_trusted_fd(fd, path, err);
 }
 
 static int fsync_parent(const char *path) {

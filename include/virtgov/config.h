@@ -41,6 +41,8 @@ typedef struct Config {
         bool integrity_require_ticket;  /* integrity accept needs --ticket */
         unsigned integrity_interval_s;      /* re-check stat attributes */
         unsigned integrity_full_interval_s; /* hash everything again */
+        char *integrity_action;         /* run on each new unexplained finding; NULL: none */
+        unsigned integrity_action_timeout_s; /* then it is killed */
         char *dpkg_admindir;            /* /var/lib/dpkg */
         char *dpkg_log;                 /* /var/log/dpkg.log */
         char *qemu_run_dir;             /* libvirt's QEMU pid files: /run/libvirt/qemu */

@@ -54,6 +54,11 @@ int vg_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
  */
 int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *ret_len, VgError *err);
 
+/* The same rule for a file root runs rather than reads (integrity_action):
+ * 0 when it is as trusted as vg_read_trusted_file asks, or not run as
+ * root; -EPERM with err saying why; else the negative errno of the look. */
+int vg_check_trusted(const char *path, VgError *err);
+
 /* Writes all of buf to path atomically: a temporary file beside it, fsync,
  * rename, fsync of the directory. The file gets the given mode. */
 int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);

@@ -187,3 +187,31 @@ Test(config, root_refuses_a_file_others_could_change) {
         free(open_dir);
         free(p);
 }
+
+/* integrity_action: none by default; an absolute path; empty is none
+ * again (the one key that may be empty). */
+Test(config, integrity_action_is_an_optional_absolute_path) {
+        Config *c = NULL;
+        VgError err = { "" };
+        Config *d = config_new();
+        cr_expect_null(d->integrity_action);
+        cr_expect_eq(d->integrity_action_timeout_s, 10);
+        config_free(d);
+
+        cr_assert_eq(load_text("integrity_action = /usr/local/sbin/page\nintegrity_action_timeout_s = 3\n", &c, &err),
+                     0, "%s", err.text);
+        cr_expect_str_eq(c->integrity_action, "/usr/local/sbin/page");
+        cr_expect_eq(c->integrity_action_timeout_s, 3);
+        config_free(c);
+
+        cr_assert_eq(load_text("integrity_action =\n", &c, &err), 0, "%s", err.text);
+        cr_expect_null(c->integrity_action);
+        config_free(c);
+
+        cr_expect_eq(load_text("integrity_action = page\n", &c, &err), -EINVAL);
+        cr_expect(strstr(err.text, ":1:20: 'integrity_action' must be an absolute path"), "%s", err.text);
+        cr_expect_eq(load_text("integrity_action_timeout_s = 0\n", &c, &err), -EINVAL);
+        cr_expect(strstr(err.text, "from 1 to 3600"), "%s", err.text);
+        cr_expect_eq(load_text("hook_binary =\n", &c, &err), -EINVAL);
+        cr_expect(strstr(err.text, "has no value"), "%s", err.text);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * integrity_action in the daemon's loop (issue 18): the program the
+ * configuration names is run on each new unexplained integrity finding
+ * (and, later, each tampered process), with the finding as JSON on stdin,
+ * and each run is recorded: integrity.action when it exited 0 in time,
+ * integrity.action-failed (an alert) when it did not, could not be
+ * started, or was not run at all. How a program is run: virtgov/action.h.
+ *
+ * Runs are asynchronous: their output pipes and pidfds are handles of the
+ * loop and their deadlines its timers, so a program that hangs holds up
+ * nothing but itself. At most ACTIOND_MAX_RUNNING run at once; more wait
+ * in order, up to ACTIOND_MAX_QUEUED, and a finding beyond that is
+ * recorded as not run.
+ */
+#pragma once
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "virtgov/integrity-run.h"
+
+typedef struct Actiond Actiond;
+
+/*
+ * Runs integrity_action (nothing when none is configured) as `PROGRAM
+ * kind` with finding, a JSON object ("integrity.finding",
+ * "integrity.process"), on stdin; kind is added to it as "kind" and the
+ * host as "host" when it has none. finding is borrowed. The run is
+ * recorded when it ends, whatever the end.
+ */
+void actiond_run(Daemon *d, const char *kind, json_t *finding);
+
+/* actiond_run for each finding of a check that is new and unexplained,
+ * as kind "integrity.finding", with the id and hash of the event the
+ * check recorded for it. Those the check had before ran the program then. */
+void actiond_integrity_findings(Daemon *d, const IntegrityResult *res);
+
+/* Lets running programs finish (each within its timeout and the kill
+ * grace after it) and records them; records those still waiting as not
+ * run. Call before the last flush of the recorder. NULL d->action is a
+ * no-op. */
+void actiond_stop(Daemon *d);
