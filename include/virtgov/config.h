@@ -43,6 +43,12 @@ typedef struct Config {
         unsigned integrity_full_interval_s; /* hash everything again */
         char *dpkg_admindir;            /* /var/lib/dpkg */
         char *dpkg_log;                 /* /var/log/dpkg.log */
+        /* the running kernel (integrity kernel) */
+        char *kernel_proc_modules;      /* /proc/modules */
+        char *kernel_tainted;           /* /proc/sys/kernel/tainted */
+        char *kernel_modules_root;      /* /lib/modules */
+        char *kernel_boot_dir;          /* /boot */
+        char *kernel_release;           /* "": uname -r */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free
