@@ -77,7 +77,7 @@ static void kernel_issues(const KernelCheck *kc, const Config *c, IssueFn fn, vo
         if (k->n_skipped) {
                 snprintf(why, sizeof(why), "%zu line(s) of /proc/modules and modules.dep not understood; the first: %s",
                          k->n_skipped, k->first_skipped);
-                fn(u, "unparsed", c->kernel_proc_modules, why);
+                fn(u, "unparsed", NULL, why);   /* the why names the file */
         }
 }
 
@@ -177,9 +177,11 @@ static json_t *sections(const KernelCheck *kc) {
 static void print_text(const KernelCheck *kc, const Report *r) {
         const KernelState *k = kc->state;
         char a[256], b[256], c[256], d[256], e[4200], letters[65];
-        size_t findings = 0;
+        size_t findings = 0, modules = 0;
         for (size_t i = 0; i < r->n_rows; i++)
                 findings += r->rows[i].finding;
+        for (size_t i = 0; i < k->n_modules; i++)
+                modules += k->modules[i].finding;
         printf("kernel        %s (running)%s\n", out_safe(k->release, a, sizeof(a)),
                k->running_installed || !k->n_installed ? "" : ", no longer installed");
         printf("newest        %s%s\n", k->newest ? out_safe(k->newest, a, sizeof(a)) : "none found",
@@ -203,12 +205,12 @@ static void print_text(const KernelCheck *kc, const Report *r) {
                         printf("                %c  %s\n", f ? f->letter : '?', f ? f->meaning : "an unknown flag");
                         first = 0;
                 }
-        printf("baseline      %s\npackages      %s\n", kc->baseline, kc->packages);
+        printf("baseline      %s\npackages      %s\nfindings      %zu\n", kc->baseline, kc->packages, findings);
         if (!k->modules_supported) {
                 printf("modules       none: the kernel has no module support\n");
                 return;
         }
-        printf("modules       %zu loaded; %zu finding(s)\n\n", k->n_modules, findings);
+        printf("modules       %zu loaded, %zu with a finding\n\n", k->n_modules, modules);
         int w[4] = { 6, 6, 5, 7 };
         for (size_t i = 0; i < k->n_modules; i++) {
                 const KernelModule *m = &k->modules[i];
