@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* "integrity baseline|check|accept|status": integrity monitoring of the
- * isolation layer (lib/integrity-run.c does the work). */
+/* "integrity baseline|check|accept|status|kernel": integrity monitoring
+ * of the isolation layer (lib/integrity-run.c does the work; the kernel's
+ * part is report-kernel.c over lib/kernel-run.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,8 @@ static int parse(Cli *cli, int argc, char **argv, Args *a) {
                 case OPT_TICKET: a->ticket = optarg; break;
                 case OPT_REASON: a->reason = optarg; break;
                 case OPT_DOMAIN: a->domain = optarg; break;
-                case 'h': case OPT_HELP: return cli_help(&cmd_integrity);
+                /* -1: done, the verb is not run (cli_help's EXIT_OK is 0). */
+                case 'h': case OPT_HELP: cli_help(&cmd_integrity); return -1;
                 default: return cli_usage_error(&cmd_integrity, "unknown option");
                 }
         }
@@ -250,10 +252,11 @@ static int run(Cli *cli, int argc, char **argv) {
         Args a;
         int k = parse(cli, argc, argv, &a);
         if (k)
-                return k;
+                return k < 0 ? EXIT_OK : k;
         const char *verb = optind < argc ? argv[optind] : NULL;
         if (!verb)
-                return cli_usage_error(&cmd_integrity, "name a verb: baseline, check, accept, processes, status");
+                return cli_usage_error(&cmd_integrity,
+                                       "name a verb: baseline, check, accept, processes, kernel, status");
         bool takes_paths = !strcmp(verb, "accept");
         if (a.n_paths && !takes_paths)
                 return cli_usage_error(&cmd_integrity, "integrity %s takes no operands", verb);
@@ -267,6 +270,8 @@ static int run(Cli *cli, int argc, char **argv) {
                 return status(cli);
         if (!strcmp(verb, "processes"))
                 return processes(cli, &a);
+        if (!strcmp(verb, "kernel"))
+                return integrity_kernel(cli, a.csv, a.fail);
         return cli_usage_error(&cmd_integrity, "unknown verb '%s'", verb);
 }
 
@@ -276,6 +281,7 @@ const Command cmd_integrity = {
                  "       virtgov integrity check [--full] [--profile P]... [--json | --csv] [--fail-on-findings]\n"
                  "       virtgov integrity accept PATH... | --all  [--ticket ID] [--reason TEXT]\n"
                  "       virtgov integrity processes [--domain NAME] [--full] [--json | --csv] [--fail-on-findings]\n"
+                 "       virtgov integrity kernel [--json | --csv] [--fail-on-findings]\n"
                  "       virtgov integrity status [--json]",
         .summary = "Integrity monitoring of the hypervisor: baseline, check, accept drift (ISM-1607).",
         .help =
@@ -308,6 +314,16 @@ const Command cmd_integrity = {
         "          CAP_CHECKPOINT_RESTORE). A mapped file whose stat is its baseline\n"
         "          row's is not read (--full reads every one).\n"
         "status    profiles, baseline age and size, open findings by class, last check.\n"
+        "kernel    the running kernel: its release against the newest installed one of\n"
+        "          its flavour (Debian version order: a reboot pending), its taint flags\n"
+        "          in words, and every loaded module (/proc/modules) resolved through\n"
+        "          modules.dep to its file, with a status: ok, or changed (differs from\n"
+        "          the baseline), not-in-baseline, missing, unresolved, out-of-tree\n"
+        "          (taint O or no intree=Y), unsigned (taint E or no signature appended),\n"
+        "          forced (F), proprietary (P), staging (C), not-from-a-package,\n"
+        "          package-mismatch (its MD5 is not the package's), not-a-module.\n"
+        "          Not-in-baseline alone is no finding when the package's MD5 vouches\n"
+        "          for the file. Paths: the kernel_* keys. Read only: no event.\n"
         "\n"
         "Profiles: isolation (QEMU, its libraries and firmware, libvirt's daemons,\n"
         "drivers, config, hooks, units and polkit rules, what domains name, nvram files\n"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* report integrity: the hypervisor's files against their baseline. */
+/* report integrity: the hypervisor's files against their baseline, and
+ * the running kernel's findings (report-kernel.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,7 @@ static int run(Report *r) {
                 if (store_query_events(r->store, &f, history, r, &err) < 0)
                         return cli_error("%s", err.text);
         }
+        report_integrity_kernel(r);
         _cleanup_free_ char *last = NULL;
         k = store_meta_get(r->store, "integrity.last_check", &last, &err);
         if (k < 0 && k != -ENOENT)

@@ -77,6 +77,11 @@ void report_integrity_finding(Report *r, const struct IntegrityFinding *f);
 /* A row of report integrity for one running process (integrity
  * processes prints through it too). */
 void report_integrity_process(Report *r, const ProcessRecord *p);
+/* The running kernel (report-kernel.c): a "kernel" row of report
+ * integrity for each of its findings; and "integrity kernel", every
+ * loaded module with its status (exit 3 with fail and a finding). */
+void report_integrity_kernel(Report *r);
+int integrity_kernel(Cli *cli, bool csv, bool fail);
 
 /* Runs one report into r (store and live connection opened by the caller). */
 int report_run(Report *r);

@@ -55,6 +55,11 @@ static const ConfigKey keys[] = {
         K("dpkg_log",        KEY_PATH, dpkg_log,        0, 0),
         K("qemu_run_dir",    KEY_PATH, qemu_run_dir,    0, 0),
         K("proc_dir",        KEY_PATH, proc_dir,        0, 0),
+        K("kernel_proc_modules", KEY_PATH, kernel_proc_modules, 0, 0),
+        K("kernel_tainted",  KEY_PATH, kernel_tainted,  0, 0),
+        K("kernel_modules_root", KEY_PATH, kernel_modules_root, 0, 0),
+        K("kernel_boot_dir", KEY_PATH, kernel_boot_dir, 0, 0),
+        K("kernel_release",  KEY_STRING, kernel_release, 0, 0),
 };
 #undef K
 
@@ -109,10 +114,17 @@ Config *config_new(void) {
         c->dpkg_log = strdup("/var/log/dpkg.log");
         c->qemu_run_dir = strdup("/run/libvirt/qemu");
         c->proc_dir = strdup("/proc");
+        c->kernel_proc_modules = strdup("/proc/modules");
+        c->kernel_tainted = strdup("/proc/sys/kernel/tainted");
+        c->kernel_modules_root = strdup("/lib/modules");
+        c->kernel_boot_dir = strdup("/boot");
+        /* What runs is what uname says; a test names another. */
+        c->kernel_release = strdup("");
         if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
             !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log ||
-            !c->qemu_run_dir || !c->proc_dir)
+            !c->kernel_proc_modules || !c->kernel_tainted || !c->kernel_modules_root || !c->kernel_boot_dir ||
+            !c->kernel_release || !c->qemu_run_dir || !c->proc_dir)
                 return config_free(c);
         return c;
 }
@@ -139,6 +151,11 @@ Config *config_free(Config *c) {
         free(c->dpkg_log);
         free(c->qemu_run_dir);
         free(c->proc_dir);
+        free(c->kernel_proc_modules);
+        free(c->kernel_tainted);
+        free(c->kernel_modules_root);
+        free(c->kernel_boot_dir);
+        free(c->kernel_release);
         free(c);
         return NULL;
 }

@@ -47,6 +47,12 @@ typedef struct Config {
         char *dpkg_log;                 /* /var/log/dpkg.log */
         char *qemu_run_dir;             /* libvirt's QEMU pid files: /run/libvirt/qemu */
         char *proc_dir;                 /* /proc */
+        /* the running kernel (integrity kernel) */
+        char *kernel_proc_modules;      /* /proc/modules */
+        char *kernel_tainted;           /* /proc/sys/kernel/tainted */
+        char *kernel_modules_root;      /* /lib/modules */
+        char *kernel_boot_dir;          /* /boot */
+        char *kernel_release;           /* "": uname -r */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free

@@ -194,4 +194,95 @@ rc=0; unshare --uts sh -c 'hostname vg-elsewhere && "$0" integrity check' "$VIRT
 check "is refused, naming both hosts, exit 1 ($(head -c 140 "$VG_SCRATCH/err"))" \
         sh -c "[ $rc = 1 ] && grep -q \"taken on host '$(hostname)', and this is 'vg-elsewhere'\" '$VG_SCRATCH/err'"
 
+say "the running kernel, from fixtures: this kernel has no modules of its own"
+# A module tree of compiler-built objects with a .modinfo section (the
+# unit build's fixtures), signed by appending the magic; a /proc/modules
+# with taint letters and two bad lines; /boot with a newer kernel; a dpkg
+# database that ships three of the modules.
+K=$VG_SCRATCH/kernel R=6.1.0-18-amd64
+M=$K/modules/$R DATA=$(dirname "$0")/../data/kernel OBJ=$VG_BUILD/tests/unit
+mkdir -p "$M/kernel/arch/x86/kvm" "$M/updates/dkms" "$M/kernel/drivers" "$K/boot" "$K/dpkg/info" \
+        /etc/vg-kernel/integrity.d
+signed() { cat "$1"; printf '~Module signature appended~\n'; }
+signed "$OBJ/vgkvm.o" > "$M/kernel/arch/x86/kvm/vgkvm.ko"
+signed "$OBJ/vgkvm.o" > "$M/kernel/arch/x86/kvm/vgkvm-intel.ko"
+signed "$OBJ/vgkvm.o" > "$M/kernel/drivers/vgforced.ko"
+cp "$OBJ/vgoot.o" "$M/updates/dkms/vgoot.ko"
+printf '\3757zXZ\0\0not really xz' > "$M/kernel/drivers/vgxz.ko.xz"
+printf '#!/bin/sh\necho not a module\n' > "$M/kernel/drivers/vgbad.ko"
+cp "$DATA/modules.dep" "$M/"
+cp "$DATA/proc-modules" "$K/proc-modules"
+echo 12289 > "$K/tainted"
+touch "$K/boot/vmlinuz-$R" "$K/boot/vmlinuz-6.1.0-20-amd64" "$K/boot/vmlinuz-6.1.0-21-rt-amd64"
+printf 'Package: linux-image-%s\nStatus: install ok installed\nArchitecture: amd64\nVersion: 6.1.76-1\nDescription: Linux\n' \
+        "$R" > "$K/dpkg/status"
+: > "$K/dpkg/info/linux-image-$R.list"
+for f in kernel/arch/x86/kvm/vgkvm.ko kernel/arch/x86/kvm/vgkvm-intel.ko kernel/drivers/vgxz.ko.xz; do
+        echo "$M/$f" >> "$K/dpkg/info/linux-image-$R.list"
+        (cd / && md5sum "${M#/}/$f") >> "$K/dpkg/info/linux-image-$R.md5sums"
+done
+cat > /etc/vg-kernel/virtgov.conf <<CONF
+syslog = no
+integrity_dir = /etc/vg-kernel/integrity.d
+dpkg_admindir = $K/dpkg
+dpkg_log = $K/dpkg.log
+kernel_proc_modules = $K/proc-modules
+kernel_tainted = $K/tainted
+kernel_modules_root = $K/modules
+kernel_boot_dir = $K/boot
+kernel_release = $R
+CONF
+echo "$M all" > /etc/vg-kernel/integrity.d/kmods.profile
+kern() { VIRTGOV_CONFIG=/etc/vg-kernel/virtgov.conf "$VIRTGOV" "$@"; }
+check "a baseline of the module tree" quiet kern integrity baseline --profile kmods
+printf 'X' >> "$M/kernel/arch/x86/kvm/vgkvm-intel.ko"
+kern --json integrity kernel > "$VG_SCRATCH/kernel.json" || true
+# status MODULE WORDS: the module's row has that status.
+status() {
+        jq -e --arg m "$1" --arg s "$2" '[.rows[] | select(.module == $m) | .status] == [$s]' "$VG_SCRATCH/kernel.json" >/dev/null
+}
+jq_check "the release, the newest of its flavour (not -rt), a reboot pending" "$VG_SCRATCH/kernel.json" \
+        '.release == "6.1.0-18-amd64" and .newest == "6.1.0-20-amd64" and .reboot_pending and .modules == 8'
+jq_check "taint 12289 in words: P, O, E" "$VG_SCRATCH/kernel.json" \
+        '.taint.letters == "POE" and ([.taint.flags[].meaning] | index("unsigned module was loaded")) != null'
+check "vgkvm: signed, in-tree, its package's MD5: ok" status vgkvm ok
+jq_check "vgkvm names its package" "$VG_SCRATCH/kernel.json" \
+        '[.rows[] | select(.module == "vgkvm") | .package] == ["linux-image-6.1.0-18-amd64:amd64"]'
+check "vgkvm_intel, a byte appended since the baseline: changed, unsigned (the magic no longer ends it), package-mismatch" \
+        status vgkvm_intel changed,unsigned,package-mismatch
+check "vgoot (POE, no intree=Y): out-of-tree, unsigned, proprietary, not from a package" \
+        status vgoot out-of-tree,unsigned,proprietary,not-from-a-package
+check "vgforced (F): forced, not from a package" status vgforced forced,not-from-a-package
+check "vggone: missing" status vggone missing
+check "vgxz (compressed, its package's): ok" status vgxz ok
+check "vgbad, a script: not-a-module" status vgbad not-from-a-package,not-a-module
+check "vgrootkit, in no modules.dep: unresolved" status vgrootkit unresolved,out-of-tree,unsigned
+jq_check "the bad lines are said, with file and line" "$VG_SCRATCH/kernel.json" \
+        '[.rows[] | select(.status == "unparsed") | .why | test("modules.dep:8: expected")] == [true]'
+rc=0; kern integrity kernel --fail-on-findings > "$VG_SCRATCH/kernel.txt" || rc=$?
+check "--fail-on-findings exits 3 ($rc)" test "$rc" = 3
+check "the table says reboot pending and the taint in words" sh -c \
+        "grep -q '^newest  *6.1.0-20-amd64: reboot pending' '$VG_SCRATCH/kernel.txt' &&
+         grep -q 'E  unsigned module was loaded' '$VG_SCRATCH/kernel.txt'"
+sed -n '/^MODULE/,/^$/p' "$VG_SCRATCH/kernel.txt" | sed '/^$/d' > "$VG_SCRATCH/kernel-table.txt"
+check "the module table is aligned" aligned "$VG_SCRATCH/kernel-table.txt" STATUS '[a-z-]' FILE '(/|\(unresolved\))'
+kern --json report integrity > "$VG_SCRATCH/kreport.json" || true
+jq_check "report integrity has a kernel row per finding" "$VG_SCRATCH/kreport.json" \
+        '[.rows[] | select(.category == "kernel" and .finding)] | length == 9'
+jq_check "among them vgoot's, with its taint letters" "$VG_SCRATCH/kreport.json" \
+        '[.rows[] | select(.category == "kernel" and .module == "vgoot") | .taint] == ["POE"]'
+mv "$M/modules.dep" "$M/modules.dep.away"
+kern --json integrity kernel > "$VG_SCRATCH/kernel2.json" || true
+jq_check "no modules.dep: said, and every module unresolved" "$VG_SCRATCH/kernel2.json" \
+        '([.rows[] | select(.status == "no-modules-dep")] | length == 1) and
+         ([.rows[] | select(.category == "module" and (.status | startswith("unresolved")))] | length == 8)'
+mv "$M/modules.dep.away" "$M/modules.dep"
+printf 'garbage\nvgkvm 1 0 - Live\n' > "$K/proc-modules"
+rc=0; kern integrity kernel > /dev/null 2>&1 || rc=$?
+check "a garbage /proc/modules is no error ($rc)" test "$rc" = 0
+rm "$K/proc-modules"
+kern --json integrity kernel > "$VG_SCRATCH/kernel3.json" || true
+jq_check "no /proc/modules: a kernel without modules" "$VG_SCRATCH/kernel3.json" \
+        '.modules_supported == false and .modules == 0'
+
 finish
