@@ -61,6 +61,17 @@ virsh destroy vg-a >/dev/null
 # back (its own inode), an edited copy in its place meanwhile.
 mv /usr/bin/vgqemu-a "$VG_SCRATCH/vgqemu-a.orig"
 cp "$VG_SCRATCH/vgqemu-a.orig" /usr/bin/vgqemu-a && printf 'X' >> /usr/bin/vgqemu-a
+# The site's response: a program the daemon runs on each process that
+# becomes tampered, the process's finding on its stdin.
+cat > /usr/local/sbin/vg-page <<'SH'
+#!/bin/sh
+cat >> /var/lib/virtgov/paged.json
+echo paged
+SH
+chmod 0755 /usr/local/sbin/vg-page
+echo "integrity_action = /usr/local/sbin/vg-page" >> /etc/virtgov/virtgov.conf
+kill -HUP "$VG_DAEMON_PID"
+sleep 0.5
 check "start vg-a on the edited copy (no policy yet)" quiet virsh start vg-a
 mv "$VG_SCRATCH/vgqemu-a.orig" /usr/bin/vgqemu-a
 "$VIRTGOV" --json integrity check > "$VG_SCRATCH/check.json" || true
@@ -70,6 +81,12 @@ procs
 check "the process is tampered ($(status vg-a))" test "$(status vg-a)" = tampered
 jq_check "naming its executable, replaced on disk" "$VG_SCRATCH/procs.json" \
         '[.rows[] | select(.domain == "vg-a") | .files[] | select(.exe and .path == "/usr/bin/vgqemu-a" and .replaced and .status == "tampered")] | length == 1'
+for i in $(seq 50); do [ -s /var/lib/virtgov/paged.json ] && break; sleep 0.1; done
+jq_check "the daemon ran integrity_action with the tampered process as JSON" /var/lib/virtgov/paged.json \
+        'select(.kind == "integrity.process" and .domain == "vg-a" and .status == "tampered") | .files | length > 0'
+"$VIRTGOV" --json events --kind integrity.action > "$VG_SCRATCH/act.json"
+jq_check "and recorded the run: exit 0, its output" "$VG_SCRATCH/act.json" \
+        '[.[] | select(.data.finding.kind == "integrity.process" and .data.exit_status == 0 and (.data.output | test("paged")))] | length >= 1'
 "$VIRTGOV" --json events --kind integrity.process > "$VG_SCRATCH/ev.json"
 jq_check "an integrity.process event says so" "$VG_SCRATCH/ev.json" \
         '[.[] | select(.domain == "vg-a" and .data.status == "tampered")] | length >= 1'
