@@ -145,7 +145,7 @@ int integrity_profile_parse(const char *name, const char *text, size_t len, cons
 /* Where QEMU, its firmware, libvirt and its config live on Debian. Globs
  * are expanded when the profile is loaded. */
 static const char *const isolation_paths[] = {
-        "/usr/bin/qemu-system-*", "/usr/bin/qemu-img", "/usr/bin/qemu-nbd", "/usr/lib/qemu",
+        "/usr/bin/qemu-system-*", "/usr/bin/qemu-img", "/usr/bin/qemu-nbd", "/usr/lib/qemu", "/usr/lib/*/qemu",
         "/usr/libexec/qemu-bridge-helper",
         "/usr/share/qemu", "/usr/share/seabios", "/usr/share/OVMF", "/usr/lib/ipxe/qemu",
         "/usr/sbin/libvirtd", "/usr/sbin/virtqemud", "/usr/sbin/virtlogd", "/usr/sbin/virtlockd",

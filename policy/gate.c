@@ -186,6 +186,11 @@ static const char *role_of(const char *path, const DomainFacts *f) {
         for (size_t i = 0; firmware_dirs[i]; i++)
                 if (policy_path_under(path, firmware_dirs[i]))
                         return "firmware";
+        /* QEMU's modules (accelerators, display, block drivers):
+         * /usr/lib/<triplet>/qemu/ on Debian. */
+        const char *triplet_end = !strncmp(path, "/usr/lib/", 9) ? strchr(path + 9, '/') : NULL;
+        if (triplet_end && !strncmp(triplet_end, "/qemu/", 6))
+                return "QEMU module";
         if (!strncmp(path, "/etc/libvirt/qemu/", 18))
                 return NULL;
         const char *base = strrchr(path, '/');
