@@ -45,6 +45,14 @@ static int domain_state(const DomainRow *d, void *u) {
         return 0;
 }
 
+static int process_status(const ProcessRecord *p, void *u) {
+        static const char *const names[] = { "current", "unknown", "stale", "tampered" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (vg_streq(p->status, names[i]))
+                        ((size_t *) u)[i]++;
+        return 0;
+}
+
 static int finding_class(const IntegrityFinding *f, void *u) {
         ((size_t *) u)[f->cls]++;
         return 0;
@@ -68,6 +76,14 @@ static int integrity_metrics(Store *s, VgError *err) {
                 printf("virtgov_integrity_findings{class=\"%s\"} %zu\n", drift_class_name(classes[i]), n[classes[i]]);
         printf("# HELP virtgov_integrity_baseline_intact 1 when a baseline exists and matches its recorded digest.\n"
                "# TYPE virtgov_integrity_baseline_intact gauge\nvirtgov_integrity_baseline_intact %d\n", b == 0);
+        size_t p[4] = { 0 };
+        if ((r = store_processes(s, process_status, p, err)) < 0)
+                return r;
+        printf("# HELP virtgov_integrity_processes Running QEMU and libvirt processes by status at the last check.\n"
+               "# TYPE virtgov_integrity_processes gauge\n");
+        static const char *const st[] = { "current", "unknown", "stale", "tampered" };
+        for (size_t i = 0; i < ELEMENTSOF(st); i++)
+                printf("virtgov_integrity_processes{status=\"%s\"} %zu\n", st[i], p[i]);
         return 0;
 }
 
@@ -122,6 +138,7 @@ const Command cmd_metrics = {
         "policy.bypass, policy.violation, decision=\"deny\"), virtgov_last_event_timestamp_seconds\n"
         "(alert when recording stops), virtgov_spool_pending (alert when it grows),\n"
         "virtgov_integrity_findings{class} (alert on unexplained and conffile-edit) and\n"
-        "virtgov_integrity_baseline_intact (alert on 0: none, or edited).\n",
+        "virtgov_integrity_baseline_intact (alert on 0: none, or edited),\n"
+        "virtgov_integrity_processes{status} (alert on tampered; stale asks for a restart).\n",
         .run = run,
 };

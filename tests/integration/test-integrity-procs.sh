@@ -90,6 +90,7 @@ jq_check "and recorded the run: exit 0, its output" "$VG_SCRATCH/act.json" \
 "$VIRTGOV" --json events --kind integrity.process > "$VG_SCRATCH/ev.json"
 jq_check "an integrity.process event says so" "$VG_SCRATCH/ev.json" \
         '[.[] | select(.domain == "vg-a" and .data.status == "tampered")] | length >= 1'
+check "metrics count it" sh -c '"$0" metrics | grep -q "^virtgov_integrity_processes{status=\"tampered\"} 1$"' "$VIRTGOV"
 rc=0; "$VIRTGOV" integrity processes --fail-on-findings >/dev/null 2>&1 || rc=$?
 check "integrity processes --fail-on-findings exits 3 ($rc)" test "$rc" = 3
 "$VIRTGOV" --json report integrity > "$VG_SCRATCH/report.json"
