@@ -12,6 +12,8 @@ packages=(
         libcriterion-dev jq sqlite3 iproute2 util-linux procps
         # the real thing the integration tests and the quickstart drive
         libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
+        # the Debian package's test: dpkg-buildpackage and lintian
+        debhelper dpkg-dev lintian
 )
 missing=()
 for p in "${packages[@]}"; do
