@@ -97,6 +97,12 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         }
 
+        /* A command's manual needs no configuration: it reads even where
+         * the configuration is broken (and is what the man page is built
+         * from). */
+        if (optind + 1 < argc && (!strcmp(argv[optind + 1], "--help") || !strcmp(argv[optind + 1], "-h")))
+                return cli_help(cmd);
+
         VgError err = { "" };
         if (config_load(cli.config_path, &cli.config, &err) < 0)
                 return cli_error("%s", err.text);
