@@ -10,6 +10,8 @@ packages=(
         libexpat1-dev libsqlite3-dev libjansson-dev libvirt-dev nettle-dev zlib1g-dev
         # the man pages, and their test
         scdoc man-db bsdextrautils
+        # bash completion, and its test
+        bash-completion
         # tests
         libcriterion-dev jq sqlite3 iproute2 util-linux procps
         # the real thing the integration tests and the quickstart drive

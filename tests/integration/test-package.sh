@@ -64,6 +64,8 @@ check "the unit is installed, and enabled by the package" sh -c \
          test -L /etc/systemd/system/multi-user.target.wants/virtgov-inventoryd.service'
 VIRTGOV=/usr/bin/virtgov
 check "the CLI runs from /usr/bin" quiet "$VIRTGOV" hooks status
+check "bash completion is installed where bash-completion looks" \
+        test -f /usr/share/bash-completion/completions/virtgov
 for m in virtgov.8 virtgov-inventoryd.8 virtgov-hook.8 virtgov.conf.5 virtgov-policy.5; do
         check "man ${m%.*} is installed" test -f "/usr/share/man/man${m##*.}/$m.gz"
 done
