@@ -165,6 +165,7 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
          * dozen at most (each report's are literals), so a list, not a map. */
         const char *cats[64];
         size_t counts[64] = { 0 }, n_cats = 0, findings = 0;
+        bool has_findings[64] = { false };
         for (size_t i = 0; i < r->n_rows; i++) {
                 size_t k = 0;
                 while (k < n_cats && strcmp(cats[k], r->rows[i].category))
@@ -175,6 +176,7 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                         cats[n_cats++] = r->rows[i].category;
                 counts[k]++;
                 findings += r->rows[i].finding;
+                has_findings[k] |= r->rows[i].finding;
         }
         char now[VG_TIME_MAX], since[VG_TIME_MAX];
         vg_time_format(r->now_us, now);
@@ -219,34 +221,8 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                                 csv_field(column_text(r, &r->rows[i], c, buf, sizeof(buf)), false);
                         csv_field(r->rows[i].why, true);
                 }
-        } else {
-                printf("virtgov report %s, host %s, %s (UTC)\n", r->def->name, r->host, now);
-                if (!r->conn && !r->def->offline)
-                        printf("note: live libvirt checks skipped: %s\n", r->live_note ? r->live_note : "unavailable");
-                /* Grouped by category: one pass over the rows per category. */
-                for (size_t k = 0; k < n_cats; k++) {
-                        printf("\n%s (%zu)\n", cats[k], counts[k]);
-                        for (size_t i = 0; i < r->n_rows; i++) {
-                                const ReportRow *row = &r->rows[i];
-                                if (row->category != cats[k] && strcmp(row->category, cats[k]))
-                                        continue;
-                                putchar(' ');
-                                for (size_t c = 0; r->def->columns[c]; c++) {
-                                        char buf[64];
-                                        const char *t = column_text(r, row, c, buf, sizeof(buf));
-                                        if (t) {
-                                                putchar(' ');
-                                                out_put_safe(t, stdout);
-                                        }
-                                }
-                                fputs(": ", stdout);
-                                out_put_safe(row->why, stdout);
-                                putchar('\n');
-                        }
-                }
-                if (!r->n_rows)
-                        printf("\nnothing to report\n");
-        }
+        } else if (report_print_text(r, cats, counts, has_findings, n_cats, now) != EXIT_OK)
+                return EXIT_FAIL;
         return fail_on_findings && findings ? 3 : EXIT_OK;
 }
 

@@ -49,7 +49,8 @@ const ReportDef report_software = {
 
 /* ---- capacity ---- */
 
-static const char *const capacity_columns[] = { "name", "cpus", "memory_mib", "cpu_ratio", "memory_ratio", NULL };
+static const char *const capacity_columns[] = { "name", "domains", "cpus", "vcpus", "memory_mib", "cpu_ratio",
+                                                "memory_ratio", NULL };
 
 static void host_size(Report *r, long long *cpus, long long *mem_kib, const char **how) {
         virNodeInfo ni;
@@ -70,7 +71,7 @@ static int capacity_run(Report *r) {
         const char *how;
         host_size(r, &cpus, &mem, &how);
         report_add(r, "host", false, REPORT_COLS(r->host), json_pack("{s:I, s:I}", "cpus", cpus, "memory_mib", mem / 1024),
-                   "host size from %s", how);
+                   "the host's size, as %s reports it", how);
         for (int pass = 0; pass < 2; pass++) {
                 DomainTotals s;
                 VgError err = { "" };
@@ -81,10 +82,13 @@ static int capacity_run(Report *r) {
                 const char *what = pass == 0 ? "running" : "defined";
                 /* Overcommitted memory of running guests is a risk now;
                  * of all defined ones, a risk when they all start. */
-                report_add(r, what, pass == 0 && mr > 1.0, REPORT_COLS(what), json_pack("{s:I, s:I, s:f, s:f}",
-                           "cpus", s.vcpus, "memory_mib", s.memory_kib / 1024, "cpu_ratio", cr, "memory_ratio", mr),
-                           "%lld %s domain(s): %lld vCPUs on %lld CPUs (%.2fx), %lld MiB of %lld MiB memory (%.2fx)",
-                           s.n, what, s.vcpus, cpus, cr, s.memory_kib / 1024, mem / 1024, mr);
+                report_add(r, what, pass == 0 && mr > 1.0, REPORT_COLS(what), json_pack("{s:I, s:I, s:I, s:f, s:f}",
+                           "domains", s.n, "vcpus", s.vcpus, "memory_mib", s.memory_kib / 1024, "cpu_ratio", cr,
+                           "memory_ratio", mr),
+                           "%s", mr > 1.0 ? (pass == 0 ? "memory overcommitted: the host may swap or kill guests now"
+                                                       : "memory overcommitted if every defined domain starts")
+                                 : cr > 1.0 ? "vCPUs overcommitted on the host's CPUs (time-shared)"
+                                 : "within the host's size");
         }
         virStoragePoolPtr *pools = NULL;
         int n = r->conn ? virConnectListAllStoragePools(r->conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE) : 0;
@@ -92,11 +96,12 @@ static int capacity_run(Report *r) {
                 virStoragePoolInfo pi;
                 if (virStoragePoolGetInfo(pools[i], &pi) == 0) {
                         double used = pi.capacity ? (double) pi.allocation / (double) pi.capacity : 0;
-                        report_add(r, "pool", used > 0.9, REPORT_COLS(virStoragePoolGetName(pools[i])), json_pack("{s:I, s:I}",
+                        report_add(r, "pool", used > 0.9, REPORT_COLS(virStoragePoolGetName(pools[i])), json_pack("{s:I, s:I, s:I, s:i}",
                                    "capacity_mib", (json_int_t) (pi.capacity >> 20), "allocation_mib",
-                                   (json_int_t) (pi.allocation >> 20)),
-                                   "%.0f%% used: %llu MiB of %llu MiB, %llu MiB free", used * 100,
-                                   pi.allocation >> 20, pi.capacity >> 20, pi.available >> 20);
+                                   (json_int_t) (pi.allocation >> 20), "available_mib",
+                                   (json_int_t) (pi.available >> 20), "used_pct", (int) (used * 100 + 0.5)),
+                                   "%s", used > 0.9 ? "over 90% allocated: guests writing to it may stop"
+                                                    : "room to grow");
                 }
                 virStoragePoolFree(pools[i]);
         }

@@ -83,7 +83,7 @@ void report_integrity_process(Report *r, const ProcessRecord *p) {
         report_add(r, "processes", !current,
                    REPORT_COLS(p->exe, p->role, NULL, NULL, package, NULL, NULL, since, p->domain, p->status),
                    json_pack("{s:I, s:o}", "pid", (json_int_t) p->pid, "files", files ? files : json_array()),
-                   "%s %lld %s%s%s", p->role, (long long) p->pid, p->status, p->why ? ": " : "", p->why ? p->why : "");
+                   "%s", p->why ? p->why : current ? "runs what the baseline or its package vouches for" : "");
 }
 
 static int process_row(const ProcessRecord *p, void *u) {

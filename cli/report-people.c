@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "report.h"
 #include "virtgov/accounts.h"
@@ -18,10 +19,32 @@ static int change_event(const Event *e, void *u) {
         const char *who = json_string_value(json_object_get(e->data, "user"));
         const char *group = json_string_value(json_object_get(e->data, "group"));
         const char *file = json_string_value(json_object_get(e->data, "file"));
+        /* The why: what the columns (user, time, kind) do not say. */
         if (strcmp(e->kind, "account.baseline"))
-                report_add(r, "changes", false, REPORT_COLS(who, NULL, NULL, e->time, e->kind), NULL, "%s%s%s%s%s", e->kind, group ? " group " : "",
-                           group ? group : "", file ? " " : "", file ? file : "");
+                report_add(r, "changes", false, REPORT_COLS(who, NULL, NULL, e->time, e->kind), NULL, "%s%s%s%s%s%s",
+                           group ? "group " : "", group ? group : "", file ? (group ? ", in " : "in ") : "",
+                           file ? file : "", e->actor ? (group || file ? ", by " : "by ") : "",
+                           e->actor ? e->actor : "");
         return 0;
+}
+
+/* How a privileged account can be logged into, which the privileges
+ * column does not say (never the hash: only its state). */
+static const char *login_state(const Account *ac, char *buf, size_t n) {
+        char day[16] = "";
+        if (ac->pw_lastchg > 0) {
+                time_t t = (time_t) ac->pw_lastchg * 86400;
+                struct tm tm;
+                gmtime_r(&t, &tm);
+                strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+        }
+        switch (ac->pw_status) {
+        case 'P': snprintf(buf, n, "password set%s%s", day[0] ? ", last changed " : "", day); break;
+        case 'L': snprintf(buf, n, "password locked"); break;
+        case 'N': snprintf(buf, n, "EMPTY password: anyone may log in as it"); break;
+        default: snprintf(buf, n, "no shadow entry: password state unknown"); break;
+        }
+        return buf;
 }
 
 /* The roster: one account name per line; '#' comments; anything after the
@@ -55,18 +78,20 @@ static int accounts_run(Report *r) {
 
         for (size_t i = 0; rc == 0 && i < a->n_accounts; i++) {
                 const Account *ac = &a->accounts[i];
+                char state[128];
                 json_t *why = accounts_privileges(a, ac->name, (const char *const *) pg);
-                _cleanup_free_ char *list = json_dumps(why, JSON_COMPACT);
+                /* The reasons as a list in the JSON, joined in the text. */
                 if (json_array_size(why))
-                        report_add(r, "privileged", false, REPORT_COLS(ac->name, NULL, list),
-                                   json_pack("{s:I}", "uid", (json_int_t) ac->uid), "privileged: %s", list);
+                        report_add(r, "privileged", false, REPORT_COLS(ac->name),
+                                   json_pack("{s:I, s:O}", "uid", (json_int_t) ac->uid, "privileges", why),
+                                   "%s", login_state(ac, state, sizeof(state)));
                 /* A person's account (uid >= 1000) or any privileged one must be
                  * on the roster; system accounts need not be. */
                 bool person = ac->uid >= 1000 && ac->uid != 65534;
                 if (roster && (person || json_array_size(why)) && !json_object_get(roster, ac->name))
-                        report_add(r, "not_on_roster", true, REPORT_COLS(ac->name, NULL, list),
-                                   json_pack("{s:I}", "uid", (json_int_t) ac->uid), "account '%s' is not on the roster %s",
-                                   ac->name, r->roster);
+                        report_add(r, "not_on_roster", true, REPORT_COLS(ac->name),
+                                   json_pack("{s:I, s:O}", "uid", (json_int_t) ac->uid, "privileges", why),
+                                   "not on the roster %s", r->roster);
                 json_decref(why);
         }
         const char *name;

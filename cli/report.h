@@ -89,5 +89,10 @@ int report_run(Report *r);
 /* Drops every row (before a report is run again). */
 void report_rows_clear(Report *r);
 
+/* The text form (report-text.c): per category (with its count and
+ * whether it holds findings) an aligned table. */
+int report_print_text(Report *r, const char *const *cats, const size_t *counts, const bool *findings, size_t n_cats,
+                      const char *now);
+
 /* Renders r as asked (table, --json, --csv); returns the exit status. */
 int report_print(Report *r, bool csv, bool fail_on_findings);

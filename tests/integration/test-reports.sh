@@ -110,7 +110,23 @@ check "--csv: a header, then one line per row" \
              "category,domain,uuid,path,why:$(jq '.rows | length' "$VG_SCRATCH/sprawl.json")"
 check "--fail-on-findings exits 3" sh -c '"$0" report sprawl --fail-on-findings >/dev/null; test $? = 3' "$VIRTGOV"
 "$VIRTGOV" report sprawl > "$VG_SCRATCH/sprawl.txt"
-check "the table prints the hostile path made safe" grep -qF "$POOL/gone-x???[31m.raw: disk vdb" "$VG_SCRATCH/sprawl.txt"
+check "the table prints the hostile path made safe" grep -qE "$POOL/gone-x\?\?\?\[31m\.raw +disk vdb" "$VG_SCRATCH/sprawl.txt"
+check "each category is a table with a header: DOMAIN UUID PATH WHY" grep -qE "^  DOMAIN +UUID +PATH +WHY$" "$VG_SCRATCH/sprawl.txt"
+no_colour() { ! grep -q $'\033' "$1"; }
+check "no colour in a pipe" no_colour "$VG_SCRATCH/sprawl.txt"
+check "nothing cut in a pipe: the longest path whole" grep -qF "$POOL/gone-x???[31m.raw" "$VG_SCRATCH/sprawl.txt"
+# On a terminal (script(1) gives the report one): colour, and a table
+# wider than the terminal cut with "..."; NO_COLOR turns the colour off.
+COLUMNS=70 script -qec "stty cols 70; '$VIRTGOV' report sprawl" /dev/null > "$VG_SCRATCH/sprawl.tty" 2>&1 || true
+check "on a terminal: colour" grep -q $'\033\[1m' "$VG_SCRATCH/sprawl.tty"
+check "on a 70-column terminal: long cells cut with ..." grep -q '\.\.\.' "$VG_SCRATCH/sprawl.tty"
+check "on a 70-column terminal: no line wider than 70" \
+        sh -c "sed 's/\x1b\[[0-9;]*m//g' '$VG_SCRATCH/sprawl.tty' | tr -d '\r' | awk 'length > 70 { bad = 1 } END { exit bad }'"
+NO_COLOR=1 script -qec "'$VIRTGOV' report sprawl" /dev/null > "$VG_SCRATCH/sprawl.nocolor" 2>&1 || true
+check "NO_COLOR: none on a terminal either" no_colour "$VG_SCRATCH/sprawl.nocolor"
+"$VIRTGOV" report capacity > "$VG_SCRATCH/capacity.txt"
+check "capacity: units and ratios (vCPUs, MiB, 0.00x)" \
+        grep -qE "^  running +[0-9]+ +[0-9]+ vCPUs? +[0-9]+ MiB +[0-9]+\.[0-9]{2}x +[0-9]+\.[0-9]{2}x " "$VG_SCRATCH/capacity.txt"
 check "and no control or non-ASCII byte" sh -c '! LC_ALL=C grep -q "[^ -~]" "$0"' "$VG_SCRATCH/sprawl.txt"
 
 say "report accounts, with a roster"
@@ -121,7 +137,7 @@ wait_for "the daemon recorded carol's changes" \
 printf 'root\nalice   # the VM owner\nghost\n' > "$VG_SCRATCH/roster"
 "$VIRTGOV" --json report accounts --roster "$VG_SCRATCH/roster" > "$VG_SCRATCH/accounts.json"
 jq_check "privileged lists carol through group libvirt" "$VG_SCRATCH/accounts.json" \
-        '[.rows[] | select(.category == "privileged" and .user == "carol") | .privileges] == ["[\"group libvirt\"]"]'
+        '[.rows[] | select(.category == "privileged" and .user == "carol") | .privileges] == [["group libvirt"]]'
 jq_check "not_on_roster names carol, not alice" "$VG_SCRATCH/accounts.json" \
         '[.rows[] | select(.category == "not_on_roster") | .user] | (index("carol") != null and index("alice") == null)'
 jq_check "roster_missing names ghost" "$VG_SCRATCH/accounts.json" \
@@ -139,7 +155,7 @@ jq_check "activations and deactivations are counted per day and owner" "$VG_SCRA
 say "report capacity and software"
 "$VIRTGOV" --json report capacity > "$VG_SCRATCH/capacity.json"
 jq_check "host size, running and defined totals, the pool" "$VG_SCRATCH/capacity.json" \
-        '([.rows[] | .category] | (index("host") != null and index("running") != null and index("defined") != null)) and ([.rows[] | select(.category == "pool") | .name] | index("vgpool") != null) and ([.rows[] | select(.category == "running") | .cpus] == [1])'
+        '([.rows[] | .category] | (index("host") != null and index("running") != null and index("defined") != null)) and ([.rows[] | select(.category == "pool") | .name] | index("vgpool") != null) and ([.rows[] | select(.category == "running") | .vcpus] == [1])'
 "$VIRTGOV" --json report software > "$VG_SCRATCH/software.json"
 jq_check "software has the versions the daemon recorded" "$VG_SCRATCH/software.json" \
         '.rows[0].libvirt != null and .rows[0].hypervisor != null and .rows[0].why == "first recorded"'
