@@ -158,26 +158,34 @@ static json_t *live_source(Report *r) {
         return j;
 }
 
+int report_categories(const Report *r, ReportCategories *ret) {
+        /* In the order first found: a dozen at most (each report's are
+         * literals), so a list, not a map. */
+        *ret = (ReportCategories) { .n = 0 };
+        for (size_t i = 0; i < r->n_rows; i++) {
+                size_t k = 0;
+                while (k < ret->n && strcmp(ret->names[k], r->rows[i].category))
+                        k++;
+                if (k == ELEMENTSOF(ret->names))
+                        return -E2BIG;
+                if (k == ret->n)
+                        ret->names[ret->n++] = r->rows[i].category;
+                ret->counts[k]++;
+                ret->findings += r->rows[i].finding;
+                ret->has_findings[k] |= r->rows[i].finding;
+        }
+        return 0;
+}
+
 int report_print(Report *r, bool csv, bool fail_on_findings) {
         if (r->rows_lost)
                 return cli_error("out of memory: the report lost rows");
-        /* The categories in the order first found, with their counts: a
-         * dozen at most (each report's are literals), so a list, not a map. */
-        const char *cats[64];
-        size_t counts[64] = { 0 }, n_cats = 0, findings = 0;
-        bool has_findings[64] = { false };
-        for (size_t i = 0; i < r->n_rows; i++) {
-                size_t k = 0;
-                while (k < n_cats && strcmp(cats[k], r->rows[i].category))
-                        k++;
-                if (k == ELEMENTSOF(cats))
-                        return cli_error("report %s: more than %zu categories of rows", r->def->name, k);
-                if (k == n_cats)
-                        cats[n_cats++] = r->rows[i].category;
-                counts[k]++;
-                findings += r->rows[i].finding;
-                has_findings[k] |= r->rows[i].finding;
-        }
+        ReportCategories rc;
+        if (report_categories(r, &rc) < 0)
+                return cli_error("report %s: more than %zu categories of rows", r->def->name, ELEMENTSOF(rc.names));
+        const char *const *cats = rc.names;
+        const size_t *counts = rc.counts, n_cats = rc.n, findings = rc.findings;
+        const bool *has_findings = rc.has_findings;
         char now[VG_TIME_MAX], since[VG_TIME_MAX];
         vg_time_format(r->now_us, now);
         vg_time_format(r->since_us, since);
@@ -347,6 +355,10 @@ static int evidence(Report *r, const char *dir) {
         }
         if (to_file(dir, "events.json", job_events, r) != EXIT_OK || to_file(dir, "verification.json", job_verify, r) != EXIT_OK)
                 rc = EXIT_FAIL;
+        char html[4200];
+        snprintf(html, sizeof(html), "%s/report.html", dir);
+        if (report_html(r, reports, ELEMENTSOF(reports), html) != EXIT_OK)
+                rc = EXIT_FAIL;
         int has_policy = copy_file(r->cli->config->policy, dir, "policy.json");
         int has_config = r->cli->config->path ? copy_file(r->cli->config->path, dir, "virtgov.conf") : 0;
 
@@ -374,6 +386,8 @@ static int evidence(Report *r, const char *dir) {
                 "hooks, kernel modules) against their baseline: open drift, accepted drift with its ticket, package "
                 "updates; the last check | ISM-1607 (integrity monitoring of the isolation layer); change "
                 "reconciliation |\n"
+                "| report.html | every report above and charts over the window, one page to read and print | "
+                "all of the above |\n"
                 "| events.json | every recorded event in the window: the audit trail | ISM-1607 (event logging) |\n"
                 "| verification.json | the inventory's integrity check and its events' hash chain (virtgov verify) | ISM-1607 (integrity monitoring) |\n"
                 "| policy.json | %s | configuration standards; trusted builds |\n"
@@ -431,16 +445,18 @@ static int run(Cli *cli, int argc, char **argv) {
         }
         if (optind + 1 != argc)
                 return cli_usage_error(&cmd_report, "name one report: sprawl, accounts, activity, capacity, software, integrity, "
-                                       "evidence");
+                                       "evidence, html");
         if (csv && cli->json)
                 return cli_usage_error(&cmd_report, "--json and --csv exclude each other");
-        bool is_evidence = !strcmp(argv[optind], "evidence");
+        bool is_evidence = !strcmp(argv[optind], "evidence"), is_html = !strcmp(argv[optind], "html");
         if (is_evidence && !out)
                 return cli_usage_error(&cmd_report, "report evidence needs --out DIR");
+        if (is_html && !out)
+                return cli_usage_error(&cmd_report, "report html needs --out FILE");
         for (size_t i = 0; i < ELEMENTSOF(reports); i++)
                 if (!strcmp(reports[i]->name, argv[optind]))
                         r.def = reports[i];
-        if (!r.def && !is_evidence)
+        if (!r.def && !is_evidence && !is_html)
                 return cli_usage_error(&cmd_report, "unknown report '%s'", argv[optind]);
 
         gethostname(r.host, sizeof(r.host));
@@ -448,13 +464,17 @@ static int run(Cli *cli, int argc, char **argv) {
         r.store = cli_open_store(cli);
         if (!r.store)
                 return EXIT_FAIL;
-        if (!offline && (is_evidence || !r.def->offline))
+        if (!offline && (is_evidence || is_html || !r.def->offline))
                 live_open(&r);
         else
                 r.live_note = strdup("--no-libvirt");
         int rc;
         if (is_evidence) {
                 rc = evidence(&r, out);
+        } else if (is_html) {
+                rc = report_html(&r, reports, ELEMENTSOF(reports), out);
+                if (rc == EXIT_OK)
+                        printf("report written to %s\n", out);
         } else {
                 k = r.def->run(&r);
                 rc = k ? EXIT_FAIL : report_print(&r, csv, fail);
@@ -472,7 +492,8 @@ const Command cmd_report = {
         .name = "report",
         .usage = "report sprawl|accounts|activity|capacity|software|integrity [--json | --csv] [--since TIME]\n"
                  "                      [--fail-on-findings] [--stale-days N] [--roster FILE] [--no-libvirt]\n"
-                 "       virtgov report evidence --out DIR [--since TIME] [--roster FILE]",
+                 "       virtgov report evidence --out DIR [--since TIME] [--roster FILE]\n"
+                 "       virtgov report html --out FILE [--since TIME] [--roster FILE]",
         .summary = "Situational awareness: sprawl, accounts, activity, capacity, software, integrity.",
         .help =
         "sprawl    domains never started, stale (not started for --stale-days, default\n"
@@ -495,7 +516,12 @@ const Command cmd_report = {
         "          policy, the config and the inventory's integrity and hash-chain\n"
         "          check in --out DIR, with index.md mapping each file to the control\n"
         "          it supports (ISM-1605, ISM-1607, IT-Grundschutz M 4.349, change\n"
-        "          reconciliation)\n"
+        "          reconciliation), and report.html\n"
+        "html      one self-contained page to look at and print (no script, nothing\n"
+        "          fetched): every report above with its findings and counts, and\n"
+        "          charts over --since: domains defined and running, activations per\n"
+        "          day (allowed, denied, violations), denials by reason, privileged\n"
+        "          accounts, integrity findings and processes by status\n"
         "\n"
         "Reports read the inventory. Live facts (pools, snapshots, networks, host size)\n"
         "come from a read-only libvirt connection (the first of the 'uris' key); without\n"

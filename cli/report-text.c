@@ -19,15 +19,7 @@
 #include "report.h"
 #include "virtgov/cleanup.h"
 
-/* A field of a category's table: a report column (by index) or a key of
- * the rows' rest. */
-typedef struct Field {
-        const char *key;
-        int column;              /* -1: from rest */
-        bool right;              /* a number: right-aligned */
-        char header[64];
-        size_t width;
-} Field;
+typedef ReportField Field;
 
 typedef struct Style {
         size_t width;            /* the terminal's columns; 0: not a terminal, never cut */
@@ -93,13 +85,14 @@ static void human_bytes(double v, char *buf, size_t n) {
         snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
-/* A value as its cell: a number with its unit, a list joined, safe ASCII.
- * NULL: nothing (an object: the JSON has it). */
-static const char *cell_of(const char *key, json_t *v, char *buf, size_t n) {
+/* A value as its cell: a number with its unit, a list joined; strings as
+ * safe ASCII (safe) or as they are. NULL: nothing (an object: the JSON has
+ * it). */
+static const char *cell_of(const char *key, json_t *v, bool safe, char *buf, size_t n) {
         double d = json_number_value(v);
         bool integer = json_is_integer(v);
         if (json_is_string(v))
-                return out_safe(json_string_value(v), buf, n);
+                return safe ? out_safe(json_string_value(v), buf, n) : json_string_value(v);
         if (json_is_boolean(v))
                 return json_is_true(v) ? "yes" : "no";
         if (json_is_array(v)) {
@@ -108,13 +101,16 @@ static const char *cell_of(const char *key, json_t *v, char *buf, size_t n) {
                 buf[0] = '\0';
                 json_array_foreach(v, i, x) {
                         char one[256];
-                        const char *t = json_is_string(x) ? json_string_value(x) : cell_of(key, x, one, sizeof(one));
+                        const char *t = json_is_string(x) ? json_string_value(x) : cell_of(key, x, false, one,
+                                                                                         sizeof(one));
                         if (t && k < n)
                                 k += (size_t) snprintf(buf + k, n - k, "%s%s", k ? ", " : "", t);
                 }
-                char *clean = strdup(buf);
-                out_safe(clean ? clean : "", buf, n);
-                free(clean);
+                if (safe) {
+                        char *clean = strdup(buf);
+                        out_safe(clean ? clean : "", buf, n);
+                        free(clean);
+                }
                 return buf;
         }
         if (!json_is_number(v))
@@ -139,28 +135,32 @@ static const char *cell_of(const char *key, json_t *v, char *buf, size_t n) {
         return buf;
 }
 
-/* The cell of field f in row: its text ("" when the row has none). */
-static const char *field_cell(const Report *r, const ReportRow *row, const Field *f, char *buf, size_t n) {
+const char *report_cell(const Report *r, const ReportRow *row, const ReportField *f, bool safe, char *buf,
+                        size_t n) {
         if (f->column >= 0 && row->cols[f->column])
-                return out_safe(row->cols[f->column], buf, n);
+                return safe ? out_safe(row->cols[f->column], buf, n) : row->cols[f->column];
         json_t *v = json_object_get(row->rest, f->key);
-        const char *t = v ? cell_of(f->key, v, buf, n) : NULL;
+        const char *t = v ? cell_of(f->key, v, safe, buf, n) : NULL;
         return t ? t : "";
 }
 
-static bool in_category(const ReportRow *row, const char *cat) {
+static const char *field_cell(const Report *r, const ReportRow *row, const Field *f, char *buf, size_t n) {
+        return report_cell(r, row, f, true, buf, n);
+}
+
+bool report_in_category(const ReportRow *row, const char *cat) {
         return row->category == cat || !strcmp(row->category, cat);
 }
 
 /* The fields a category's rows have, in the report's column order, then
  * the rest's keys in the order first met. */
-static int fields_of(const Report *r, const char *cat, Field **ret, size_t *n_ret) {
+int report_fields(const Report *r, const char *cat, ReportField **ret, size_t *n_ret) {
         Field *v = NULL;
         size_t n = 0;
         for (int c = 0; r->def->columns[c]; c++) {
                 bool any = false, number = false;
                 for (size_t i = 0; i < r->n_rows && !any; i++)
-                        if (in_category(&r->rows[i], cat)) {
+                        if (report_in_category(&r->rows[i], cat)) {
                                 json_t *x = json_object_get(r->rows[i].rest, r->def->columns[c]);
                                 any = r->rows[i].cols[c] || (x && !json_is_object(x));
                                 number = !r->rows[i].cols[c] && json_is_number(x);
@@ -172,7 +172,7 @@ static int fields_of(const Report *r, const char *cat, Field **ret, size_t *n_re
                 v[n - 1] = (Field) { .key = r->def->columns[c], .column = c, .right = number };
         }
         for (size_t i = 0; i < r->n_rows; i++) {
-                if (!in_category(&r->rows[i], cat))
+                if (!report_in_category(&r->rows[i], cat))
                         continue;
                 const char *key;
                 json_t *x;
@@ -241,7 +241,7 @@ static void fit(Field *f, size_t n, size_t *why_width, size_t why_min, size_t in
 static int print_category(const Report *r, const char *cat, size_t count, bool findings, const Style *st) {
         Field *f = NULL;
         size_t n = 0;
-        if (fields_of(r, cat, &f, &n) < 0)
+        if (report_fields(r, cat, &f, &n) < 0)
                 return -ENOMEM;
         static char buf[16384];   /* a cell: a path, a why; never cut in a pipe */
         size_t why_width = 3;
@@ -249,7 +249,7 @@ static int print_category(const Report *r, const char *cat, size_t count, bool f
                 f[k].width = strlen(f[k].header);
         for (size_t i = 0; i < r->n_rows; i++) {
                 const ReportRow *row = &r->rows[i];
-                if (!in_category(row, cat))
+                if (!report_in_category(row, cat))
                         continue;
                 for (size_t k = 0; k < n; k++) {
                         size_t len = strlen(field_cell(r, row, &f[k], buf, sizeof(buf)));
@@ -275,7 +275,7 @@ static int print_category(const Report *r, const char *cat, size_t count, bool f
         printf("%s\n", off);
         for (size_t i = 0; i < r->n_rows; i++) {
                 const ReportRow *row = &r->rows[i];
-                if (!in_category(row, cat))
+                if (!report_in_category(row, cat))
                         continue;
                 fputs("  ", stdout);
                 for (size_t k = 0; k < n; k++) {

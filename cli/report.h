@@ -83,11 +83,46 @@ void report_integrity_process(Report *r, const ProcessRecord *p);
 void report_integrity_kernel(Report *r);
 int integrity_kernel(Cli *cli, bool csv, bool fail);
 
+/* report html (report-html.c): every report of defs and the charts, one
+ * self-contained page written to path. The exit status. */
+int report_html(Report *r, const ReportDef *const *defs, size_t n_defs, const char *path);
+
 /* Runs one report into r (store and live connection opened by the caller). */
 int report_run(Report *r);
 
 /* Drops every row (before a report is run again). */
 void report_rows_clear(Report *r);
+
+/* The categories of r's rows in the order first found, with their counts
+ * and whether they hold findings. -E2BIG past 64. */
+typedef struct ReportCategories {
+        const char *names[64];
+        size_t counts[64];
+        bool has_findings[64];
+        size_t n, findings;
+} ReportCategories;
+int report_categories(const Report *r, ReportCategories *ret);
+
+/* A column of a category's table (report-text.c): a report column (by
+ * index) or a key of the rows' rest, with its header ("MEMORY" for
+ * memory_mib: the cells carry the unit). */
+typedef struct ReportField {
+        const char *key;
+        int column;              /* -1: from rest */
+        bool right;              /* a number: right-aligned */
+        char header[64];
+        size_t width;
+} ReportField;
+bool report_in_category(const ReportRow *row, const char *category);
+/* The fields the rows of a category have: the report's columns in order,
+ * then the keys of the rows' rest in the order first met (objects, and
+ * lists of them, only the JSON shows). Free *ret. */
+int report_fields(const Report *r, const char *category, ReportField **ret, size_t *n);
+/* Field f of row as its cell: a number with its unit (4096 MiB, 2.00x,
+ * 4 vCPUs), a list joined; strings made safe ASCII (safe, for terminals)
+ * or as they are (for a writer that escapes them). "" when the row has
+ * none. buf: room for a number or list. */
+const char *report_cell(const Report *r, const ReportRow *row, const ReportField *f, bool safe, char *buf, size_t n);
 
 /* The text form (report-text.c): per category (with its count and
  * whether it holds findings) an aligned table. */

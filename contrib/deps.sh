@@ -12,6 +12,8 @@ packages=(
         scdoc man-db bsdextrautils
         # bash completion, and its test
         bash-completion
+        # report html's test: rendered headless in a real browser
+        chromium
         # tests
         libcriterion-dev jq sqlite3 iproute2 util-linux procps
         # the real thing the integration tests and the quickstart drive

@@ -185,10 +185,47 @@ check "metrics: domains by state" grep -q '^virtgov_domains{state="running"} 1$'
 check "metrics: events by kind" grep -q '^virtgov_events_total{kind="domain.defined",decision=""} ' "$VG_SCRATCH/metrics.prom"
 check "report evidence" "$VIRTGOV" report evidence --out "$VG_SCRATCH/evidence" --roster "$VG_SCRATCH/roster"
 for f in index.md report-sprawl.json report-sprawl.csv report-accounts.json report-activity.csv \
-         report-capacity.json report-software.json events.json verification.json policy.json; do
+         report-capacity.json report-software.json events.json verification.json policy.json report.html; do
         check "evidence has $f" test -s "$VG_SCRATCH/evidence/$f"
 done
 check "the index maps files to ISM-1607" grep -q "events.json.*ISM-1607" "$VG_SCRATCH/evidence/index.md"
 jq_check "the inventory checks out, its hash chain intact" "$VG_SCRATCH/evidence/verification.json" '.integrity_check == "ok" and .chain.intact and .chain.checked > 10'
+
+say "report html: a page to look at, in a real browser"
+# A domain whose name is markup, recorded by the hook as libvirt would run
+# it: the page must show it as text. (The pool's file with an escape
+# sequence in its name is the control bytes.)
+hostile='<script>alert(1)</script>&"q'"'"
+domain_xml 'x' | sed "s|<name>x</name>|<name>\&lt;script\&gt;alert(1)\&lt;/script\&gt;\&amp;\&quot;q\&apos;</name>|" |
+        "$VG_HOOK" "$hostile" prepare begin - >/dev/null 2>&1 || true
+HTML=$VG_SCRATCH/report.html
+check "report html --out FILE" quiet "$VIRTGOV" report html --out "$HTML" --since 7d
+check "no script, and nothing a browser would fetch (src, href, url(), @import)" \
+        sh -c "! grep -qiE '<script|src=|href=|url\(|@import' '$HTML'"
+# Debian's chromium, headless, with a profile of the test's own; as root
+# it needs --no-sandbox (the test's namespaces are the sandbox here).
+chrome() {
+        timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
+                --user-data-dir="$VG_SCRATCH/chromium" "$@" 2>> "$VG_SCRATCH/chromium.log"
+}
+chrome --dump-dom "file://$HTML" > "$VG_SCRATCH/dom.html" || true
+chrome --screenshot="$VG_SCRATCH/page.png" --window-size=1200,2400 "file://$HTML" >/dev/null || true
+printf '<!DOCTYPE html><html><body></body></html>' > "$VG_SCRATCH/blank.html"
+chrome --screenshot="$VG_SCRATCH/blank.png" --window-size=1200,2400 "file://$VG_SCRATCH/blank.html" >/dev/null || true
+check "chromium rendered the page to its DOM ($(wc -c < "$VG_SCRATCH/dom.html") bytes)" grep -q '</html>' "$VG_SCRATCH/dom.html"
+for id in charts report-sprawl report-accounts report-activity report-capacity report-software report-integrity; do
+        check "the DOM has the section $id" grep -q "<section id=\"$id\"" "$VG_SCRATCH/dom.html"
+done
+for id in chart-domains chart-activations chart-denials chart-privileged chart-integrity; do
+        check "the DOM has the chart $id, drawn as inline SVG" grep -qE "<figure id=\"$id\"><figcaption>[^<]*</figcaption><svg" "$VG_SCRATCH/dom.html"
+done
+check "the activations chart has bars" grep -qE '<rect class="allowed"' "$VG_SCRATCH/dom.html"
+check "the markup in a domain's name shows as text" grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;&amp;"q' "$VG_SCRATCH/dom.html"
+check "and no script element came of it" sh -c "! grep -qi '<script' '$VG_SCRATCH/dom.html'"
+check "control bytes (DEL, the C1 CSI) show as U+FFFD" \
+        grep -qF "gone-x$(printf '\xef\xbf\xbd\xef\xbf\xbd')[31m.raw" "$VG_SCRATCH/dom.html"
+page=$(stat -c %s "$VG_SCRATCH/page.png" 2>/dev/null || echo 0)
+blank=$(stat -c %s "$VG_SCRATCH/blank.png" 2>/dev/null || echo 0)
+check "the PNG is not blank: $page bytes against a blank page's $blank" test "$blank" -gt 0 -a "$page" -gt $((blank * 5))
 
 finish
