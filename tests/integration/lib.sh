@@ -240,6 +240,15 @@ jq_check() {
         check "$1" test "$(jq -r "$3" "$2" 2>/dev/null)" = true
 }
 
+# The integrity suites' start: virtgov's config (no syslog copy) with a
+# profile directory, the hooks, libvirtd.
+integrity_setup() {
+        mkdir -p /etc/virtgov/integrity.d
+        echo "syslog = no" > /etc/virtgov/virtgov.conf
+        "$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
+        start_libvirt
+}
+
 VG_DAEMON="$VG_BUILD/inventoryd/virtgov-inventoryd"
 
 # Starts the daemon in the foreground (in the background of the test) and

@@ -135,8 +135,10 @@ echo '{ "mode": "enforce", "default": "allow",
         "rules": [ { "name": "web", "match": { "name": "web-*" }, "require": { "approved": true } } ] }' > "$O/policy.json"
 VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
 VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" approve web-7 >/dev/null
-# Schemas 12, 11, 10 and 9 taken away again: what a virtgov of schema 8 left.
-sqlite3 "$O/inventory.db" "DROP TABLE integrity_files; DROP TABLE integrity_findings;
+# Schemas 13 down to 9 taken away again: what a virtgov of schema 8 left.
+schema=$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')
+sqlite3 "$O/inventory.db" "DROP TABLE integrity_superseded; DROP TABLE integrity_processes;
+        DROP TABLE integrity_files; DROP TABLE integrity_findings;
         CREATE TABLE images_old (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL,
           size TEXT NOT NULL, dev TEXT NOT NULL, ino TEXT NOT NULL, mtime_ns TEXT NOT NULL,
           trusted_by TEXT, time TEXT NOT NULL);
@@ -159,7 +161,7 @@ check "older schema: left at version 8" test "$(sqlite3 "$O/inventory.db" 'PRAGM
 check "a writer upgrades it and folds both in" \
         test "$(VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" --json events --kind domain.prepare |
                 jq -c '[.[] | .domain + ":" + .decision]')" = '["web-7:allow","web-8:deny"]'
-check "now at version 12" test "$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')" = 12
+check "now at version $schema again" test "$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')" = "$schema"
 
 say "nowhere to write at all: exit 0 and a loud stderr"
 cat > "$T/nowhere.conf" <<CONF

@@ -12,12 +12,7 @@
 vg_sandbox "$@"
 sandbox_setup
 
-mkdir -p /etc/virtgov/integrity.d
-cat > /etc/virtgov/virtgov.conf <<CONF
-syslog = no
-CONF
-"$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
-start_libvirt
+integrity_setup
 
 # drift KIND PATH: a jq filter for "the daemon recorded KIND for PATH".
 drift() {

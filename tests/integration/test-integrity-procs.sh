@@ -16,12 +16,7 @@ sandbox_setup
 # a package installed under /usr: on a scratch layer of the sandbox's own.
 overlay /usr
 
-mkdir -p /etc/virtgov/integrity.d
-cat > /etc/virtgov/virtgov.conf <<CONF
-syslog = no
-CONF
-"$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
-start_libvirt
+integrity_setup
 # The daemon records the domains as they are defined: the isolation
 # profile watches the emulators they name.
 start_daemon

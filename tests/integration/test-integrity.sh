@@ -15,12 +15,7 @@ sandbox_setup
 # under /usr: on a scratch layer of the sandbox's own.
 overlay /usr
 
-mkdir -p /etc/virtgov/integrity.d
-cat > /etc/virtgov/virtgov.conf <<CONF
-syslog = no
-CONF
-"$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
-start_libvirt
+integrity_setup
 start_daemon
 "$VIRTGOV" ticket add CHG-7001 --domain '*' --action any --from 1h --until +2h --approved-by cab >/dev/null
 
