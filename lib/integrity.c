@@ -466,25 +466,66 @@ int integrity_compare(const FscanList *baseline, const FscanList *now, Drift **r
         return 0;
 }
 
-void integrity_digest(const FscanList *l, char hex[FSCAN_SHA256_HEX]) {
+/* Little-endian whatever the host: a digest recorded on one machine
+ * verifies on any other. */
+static void put_le(uint8_t **p, uint64_t v, size_t width) {
+        for (size_t i = 0; i < width; i++)
+                *(*p)++ = (uint8_t) (v >> (8 * i));
+}
+
+static int hex_nibble(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+void integrity_digest(const FscanList *l, const char *profile, char hex[FSCAN_SHA256_HEX]) {
         struct sha256_ctx ctx;
         sha256_init(&ctx);
         for (size_t i = 0; i < l->n; i++) {
                 const FscanFile *f = &l->files[i];
-                char nums[256];
-                snprintf(nums, sizeof(nums), "%c %u %o %u %u %llu %llu %llu %lld %lld %d %lld", f->type, f->attrs,
-                         f->mode, f->uid, f->gid, (unsigned long long) f->size, (unsigned long long) f->ino,
-                         (unsigned long long) f->dev, (long long) f->mtime_ns, (long long) f->ctime_ns, f->error,
-                         (long long) f->time_us);
-                /* Each field ends in a NUL, which no path or text holds:
-                 * no two lists digest the same by shifting a boundary. */
-                const char *fields[] = { f->path, f->tag ? f->tag : "", nums, f->target ? f->target : "",
-                                         f->xattrs ? f->xattrs : "", f->sha256 };
-                for (size_t j = 0; j < ELEMENTSOF(fields); j++)
+                if (profile && !vg_streq(f->tag, profile))
+                        continue;
+                /* The numbers fixed-width and binary: printing them was a
+                 * quarter of a check's instructions (70M of 292M at 10,000
+                 * files). The hash raw when it is one (else its text, and
+                 * a flag saying which). */
+                uint8_t nums[1 + 4 * 5 + 8 * 5 + 4 + 8 + 1 + SHA256_DIGEST_SIZE], *p = nums;
+                *p++ = (uint8_t) f->type;
+                put_le(&p, f->attrs, 4);
+                put_le(&p, f->mode, 4);
+                put_le(&p, f->uid, 4);
+                put_le(&p, f->gid, 4);
+                put_le(&p, (uint32_t) f->error, 4);
+                put_le(&p, f->size, 8);
+                put_le(&p, f->ino, 8);
+                put_le(&p, f->dev, 8);
+                put_le(&p, (uint64_t) f->mtime_ns, 8);
+                put_le(&p, (uint64_t) f->ctime_ns, 8);
+                put_le(&p, (uint64_t) f->time_us, 8);
+                bool raw = strlen(f->sha256) == 2 * SHA256_DIGEST_SIZE;
+                for (size_t k = 0; raw && k < SHA256_DIGEST_SIZE; k++) {
+                        int hi = hex_nibble(f->sha256[2 * k]), lo = hex_nibble(f->sha256[2 * k + 1]);
+                        raw = hi >= 0 && lo >= 0;
+                        p[1 + k] = (uint8_t) (hi << 4 | lo);
+                }
+                *p++ = raw;
+                p += raw ? SHA256_DIGEST_SIZE : 0;
+                /* Each text field ends in a NUL, which no path or text
+                 * holds: no two lists digest the same by shifting a
+                 * boundary. */
+                const char *fields[] = { f->path, f->tag ? f->tag : "", f->target ? f->target : "",
+                                         f->xattrs ? f->xattrs : "", raw ? "" : f->sha256 };
+                for (size_t j = 0; j < ELEMENTSOF(fields); j++) {
                         sha256_update(&ctx, strlen(fields[j]) + 1, (const uint8_t *) fields[j]);
+                        if (j == 1)
+                                sha256_update(&ctx, (size_t) (p - nums), nums);
+                }
         }
         uint8_t d[SHA256_DIGEST_SIZE];
         sha256_digest(&ctx, sizeof(d), d);
-        for (size_t i = 0; i < sizeof(d); i++)
-                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < sizeof(d); i++) {
+                hex[2 * i] = digits[d[i] >> 4];
+                hex[2 * i + 1] = digits[d[i] & 15];
+        }
+        hex[2 * SHA256_DIGEST_SIZE] = '\0';
 }

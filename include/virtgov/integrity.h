@@ -140,6 +140,8 @@ typedef struct IntegrityFinding {
 
 void integrity_finding_clear(IntegrityFinding *f);
 
-/* The SHA-256 over every entry of l, all its fields, in order: what the
- * baseline event carries, so that an edited baseline row is caught. */
-void integrity_digest(const FscanList *l, char hex[FSCAN_SHA256_HEX]);
+/* The SHA-256 over every entry of l whose tag is profile (NULL: every
+ * entry), all its fields, in order: what the events that change a
+ * profile's baseline carry for it, so that an edited baseline row is
+ * caught. */
+void integrity_digest(const FscanList *l, const char *profile, char hex[FSCAN_SHA256_HEX]);

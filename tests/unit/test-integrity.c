@@ -186,7 +186,7 @@ Test(integrity, compare) {
         _cleanup_(fscan_list_freep) FscanList *base = scan(p, NULL, false);
         cr_expect_null(fscan_find(base, at("skip/noise")));
         char digest[FSCAN_SHA256_HEX];
-        integrity_digest(base, digest);
+        integrity_digest(base, NULL, digest);
 
         put("conf", "listen_tls = 0\n");
         cr_assert_eq(unlink(at("gone")), 0);
@@ -217,11 +217,22 @@ Test(integrity, compare) {
 
         /* The same list digests the same; any field changed, differently. */
         char again[FSCAN_SHA256_HEX];
-        integrity_digest(base, again);
+        integrity_digest(base, NULL, again);
         cr_expect_str_eq(again, digest);
         base->files[1].mode ^= 02;
-        integrity_digest(base, again);
+        integrity_digest(base, NULL, again);
         cr_expect_str_neq(again, digest);
+        /* A profile's digest covers its own rows only. */
+        char mine[FSCAN_SHA256_HEX], other[FSCAN_SHA256_HEX], none[FSCAN_SHA256_HEX];
+        FscanList empty = { 0 };
+        integrity_digest(base, base->files[1].tag, mine);
+        integrity_digest(base, "other", other);
+        integrity_digest(&empty, NULL, none);
+        cr_expect_str_eq(mine, again);
+        cr_expect_str_eq(other, none);
+        base->files[1].tag = fscan_list_tag(base, "other");
+        integrity_digest(base, "other", again);
+        cr_expect_str_neq(again, none);
 }
 
 /* Without --full a file that stat shows unchanged is not read again; with
