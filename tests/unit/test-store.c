@@ -70,8 +70,9 @@ static int user_version(void) {
         "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;" \
         "DROP INDEX events_kind; CREATE INDEX events_kind ON events(kind, time);"
 #define UNDO_SCHEMA_10 "DROP INDEX domains_listing; CREATE INDEX domains_name_uuid ON domains(name, uuid);"
-/* The images' numbers as decimal text again, as schema 10 kept them. */
+/* (Dropping integrity_files undoes 12 -> 13's rekeying of it too.) */
 #define UNDO_SCHEMA_12 "DROP TABLE integrity_files; DROP TABLE integrity_findings;"
+/* The images' numbers as decimal text again, as schema 10 kept them. */
 #define UNDO_SCHEMA_11 UNDO_SCHEMA_12 \
         "CREATE TABLE images_old (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size TEXT NOT NULL," \
         " dev TEXT NOT NULL, ino TEXT NOT NULL, mtime_ns TEXT NOT NULL, trusted_by TEXT, time TEXT NOT NULL);" \
