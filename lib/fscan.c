@@ -302,14 +302,19 @@ static int walk_dir(Walk *w, const char *dir, const FscanRoot *root, unsigned de
         }
         int r = 0;
         struct dirent *de;
+        size_t dlen = strlen(dir), slash = dir[dlen - 1] != '/';
         while (r == 0 && (de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
                         continue;
-                char *path;
-                if (asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", de->d_name) < 0) {
+                size_t nlen = strlen(de->d_name);
+                char *path = malloc(dlen + slash + nlen + 1);
+                if (!path) {
                         r = -ENOMEM;
                         break;
                 }
+                memcpy(path, dir, dlen);
+                path[dlen] = '/';
+                memcpy(path + dlen + slash, de->d_name, nlen + 1);
                 struct stat st;
                 if (excluded(w, path))
                         ;
@@ -369,7 +374,7 @@ static int hash_all(FscanList *l, const FscanOptions *opt) {
                 const FscanFile *prev = opt->previous ? opt->previous(f, opt->userdata) : NULL;
                 bool content = f->type == 'f' && (f->attrs & FSCAN_SHA256);
                 if (prev && (!content || prev->sha256[0])) {
-                        snprintf(f->sha256, sizeof(f->sha256), "%s", content ? prev->sha256 : "");
+                        memcpy(f->sha256, content ? prev->sha256 : "", content ? sizeof(f->sha256) : 1);
                         if ((prev->xattrs && !(f->xattrs = strdup(prev->xattrs))) ||
                             (prev->target && !(f->target = strdup(prev->target)))) {
                                 free(h.todo);
