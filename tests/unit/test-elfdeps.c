@@ -446,3 +446,29 @@ Test(elfdeps, the_hosts_ld_so_cache_parses) {
         ldcache_free(c);
         free(buf);
 }
+
+/* The cache's entries of a soname, in file order, whatever the others. */
+Test(elfdeps, ld_so_cache_gives_a_sonames_entries_in_file_order) {
+        char *cache = path_join(dir, "ld.so.cache");
+        fake_cache(cache, (const char *[]) { "liba.so", "libb.so", "liba.so", "libc.so", "liba.so" },
+                   (const char *[]) { "/1/liba.so", "/2/libb.so", "/3/liba.so", "/4/libc.so", "/5/liba.so" }, 5);
+        size_t len = 0;
+        char *buf = read_data(cache, &len);
+        LdCache *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(ldcache_parse(buf, len, &c, &err), 0, "%s", err.text);
+        size_t pos = 0;
+        cr_expect_str_eq(ldcache_next(c, "liba.so", &pos), "/1/liba.so");
+        cr_expect_str_eq(ldcache_next(c, "liba.so", &pos), "/3/liba.so");
+        cr_expect_str_eq(ldcache_next(c, "liba.so", &pos), "/5/liba.so");
+        cr_expect_null(ldcache_next(c, "liba.so", &pos));
+        cr_expect_null(ldcache_next(c, "liba.so", &pos), "and stays at the end");
+        pos = 0;
+        cr_expect_str_eq(ldcache_next(c, "libc.so", &pos), "/4/libc.so");
+        pos = 0;
+        cr_expect_null(ldcache_next(c, "libd.so", &pos));
+        cr_expect_null(ldcache_next(NULL, "liba.so", &pos));
+        ldcache_free(c);
+        free(buf);
+        free(cache);
+}
