@@ -452,8 +452,9 @@ static int sort_unique(FscanList *l) {
         return 0;
 }
 
-int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, FscanList **ret, VgError *err) {
-        static const FscanOptions none = { 0 };
+static const FscanOptions none = { 0 };
+
+int fscan_walk(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, FscanList **ret, VgError *err) {
         _cleanup_(fscan_list_freep) FscanList *l = calloc(1, sizeof(*l));
         if (!l)
                 return vg_error(err, -ENOMEM, "out of memory");
@@ -477,15 +478,28 @@ int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, 
                 l->files[i].time_us = now;
         if (r == 0)
                 r = sort_unique(l);
-        if (r == 0)
-                r = hash_all(l, w.opt);
-        l->n_errors = 0;
-        for (size_t i = 0; i < l->n; i++)
-                l->n_errors += l->files[i].error != 0;
         if (r < 0)
                 return vg_error(err, r, "scanning files: %s", strerror(-r));
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+int fscan_measure(FscanList *l, const FscanOptions *opt, VgError *err) {
+        int r = hash_all(l, opt ? opt : &none);
+        l->n_errors = 0;
+        for (size_t i = 0; i < l->n; i++)
+                l->n_errors += l->files[i].error != 0;
+        return r < 0 ? vg_error(err, r, "scanning files: %s", strerror(-r)) : 0;
+}
+
+int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, FscanList **ret, VgError *err) {
+        _cleanup_(fscan_list_freep) FscanList *l = NULL;
+        int r = fscan_walk(roots, n_roots, opt, &l, err);
+        if (r == 0)
+                r = fscan_measure(l, opt, err);
+        if (r == 0)
+                *ret = TAKE_PTR(l);
+        return r;
 }
 
 const FscanFile *fscan_find(const FscanList *l, const char *path) {

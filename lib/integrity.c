@@ -574,8 +574,7 @@ static const FscanFile *previous(const FscanFile *cur, void *u) {
         return old && !old->error && !fscan_diff(old, cur, same) ? old : NULL;
 }
 
-int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList *baseline, bool full,
-                   unsigned threads, FscanList **ret, VgError *err) {
+int integrity_walk(IntegrityProfile *const *profiles, size_t n, FscanList **ret, VgError *err) {
         _cleanup_free_ FscanRoot *roots = NULL;
         _cleanup_free_ const char **exclude = NULL;
         size_t n_roots = 0, n_ex = 0;
@@ -595,10 +594,25 @@ int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList 
                 }
         if (n_ex && vg_grow((void **) &exclude, &n_ex, sizeof(char *)) < 0)
                 return vg_error(err, -ENOMEM, "out of memory");
+        FscanOptions opt = { .exclude = exclude };
+        return fscan_walk(roots, n_roots, &opt, ret, err);
+}
+
+int integrity_measure(FscanList *l, const FscanList *baseline, bool full, unsigned threads, VgError *err) {
         Prev prev = { .baseline = baseline };
-        FscanOptions opt = { .exclude = exclude, .threads = threads, .previous = baseline && !full ? previous : NULL,
-                             .userdata = &prev };
-        return fscan_scan(roots, n_roots, &opt, ret, err);
+        FscanOptions opt = { .threads = threads, .previous = baseline && !full ? previous : NULL, .userdata = &prev };
+        return fscan_measure(l, &opt, err);
+}
+
+int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList *baseline, bool full,
+                   unsigned threads, FscanList **ret, VgError *err) {
+        _cleanup_(fscan_list_freep) FscanList *l = NULL;
+        int r = integrity_walk(profiles, n, &l, err);
+        if (r == 0)
+                r = integrity_measure(l, baseline, full, threads, err);
+        if (r == 0)
+                *ret = TAKE_PTR(l);
+        return r;
 }
 
 const char *drift_kind_name(DriftKind k) {

@@ -101,6 +101,13 @@ const IntegrityRule *integrity_rule_for(IntegrityProfile *const *profiles, size_
 int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList *baseline, bool full,
                    unsigned threads, FscanList **ret, VgError *err);
 
+/* integrity_scan in its halves (fscan_walk, fscan_measure): the walk
+ * needs no baseline, so a check reads the baseline while it runs. The
+ * walk touches no store and no shared state: it may run on its own
+ * thread. */
+int integrity_walk(IntegrityProfile *const *profiles, size_t n, FscanList **ret, VgError *err);
+int integrity_measure(FscanList *l, const FscanList *baseline, bool full, unsigned threads, VgError *err);
+
 typedef enum DriftKind { DRIFT_ADDED, DRIFT_REMOVED, DRIFT_CHANGED } DriftKind;
 
 const char *drift_kind_name(DriftKind k);   /* "added", "removed", "changed" */
