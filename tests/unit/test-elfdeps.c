@@ -472,3 +472,23 @@ Test(elfdeps, ld_so_cache_gives_a_sonames_entries_in_file_order) {
         free(buf);
         free(cache);
 }
+
+/* The string table is read from the first wanted string to a little past
+ * the last; a last string longer than that is read with the whole table,
+ * and a string not terminated is still an error. */
+Test(elfdeps, a_long_last_string_reads_the_whole_table) {
+        static char runpath[6001];
+        for (size_t i = 0; i < sizeof(runpath) - 1; i += 3)
+                memcpy(runpath + i, ":/r", 3);
+        runpath[sizeof(runpath) - 1] = '\0';
+        FakeBuf f = fake_build(&(Fake) { .needed = { "liba.so" }, .soname = "libme.so", .runpath = runpath + 1 });
+        ElfObject o;
+        VgError err = { "" };
+        cr_assert_eq(parse_buf(&f, &o, &err), 0, "%s", err.text);
+        cr_assert_str_eq(o.runpath, runpath + 1);
+        cr_assert_str_eq(o.soname, "libme.so");
+        cr_assert_eq(o.n_needed, 1);
+        cr_assert_str_eq(o.needed[0], "liba.so");
+        elf_object_done(&o);
+        free(f.b);
+}
