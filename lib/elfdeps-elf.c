@@ -350,3 +350,24 @@ void elf_object_done(ElfObject *o) {
         free(o->runpath);
         *o = (ElfObject) { 0 };
 }
+
+int elf_object_copy(const ElfObject *src, ElfObject *dst) {
+        *dst = *src;
+        dst->interp = dst->soname = dst->rpath = dst->runpath = NULL;
+        dst->needed = NULL;
+        dst->n_needed = 0;
+        const char *const from[] = { src->interp, src->soname, src->rpath, src->runpath };
+        char **to[] = { &dst->interp, &dst->soname, &dst->rpath, &dst->runpath };
+        for (size_t i = 0; i < ELEMENTSOF(from); i++)
+                if (from[i] && !(*to[i] = strdup(from[i])))
+                        goto fail;
+        if (src->needed && !(dst->needed = calloc(src->n_needed + 1, sizeof(char *))))
+                goto fail;
+        for (size_t i = 0; i < src->n_needed; i++, dst->n_needed++)
+                if (!(dst->needed[i] = strdup(src->needed[i])))
+                        goto fail;
+        return 0;
+fail:
+        elf_object_done(dst);
+        return -ENOMEM;
+}

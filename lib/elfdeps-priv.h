@@ -46,6 +46,8 @@ typedef struct ElfObject {
  */
 int elf_parse(const ElfSource *src, const char *what, bool header_only, ElfObject *ret, VgError *err);
 void elf_object_done(ElfObject *o);
+/* A deep copy of src into *dst (0, or -ENOMEM with *dst empty). */
+int elf_object_copy(const ElfObject *src, ElfObject *dst);
 
 /* The loader's search cache, parsed (glibc-ld.so.cache1.1). */
 typedef struct LdCache LdCache;

@@ -347,9 +347,10 @@ static int add_list(Lister *ls, IntegrityProfile *p, const char *const *paths, u
  * opens it (a symlink, usually) and as the file it resolves to. A
  * program that is not ELF (a script) or not there adds nothing: the
  * program's own rule shows it. */
-static int add_libraries(IntegrityProfile *p, const char *program) {
+static int add_libraries(IntegrityProfile *p, ElfdepsMemo *memo, const char *program) {
         _cleanup_(elfdeps_list_freep) ElfdepsList *l = NULL;
-        if (elfdeps_resolve(program, NULL, &l, NULL) < 0)
+        ElfdepsOptions opt = { .memo = memo };
+        if (elfdeps_resolve(program, &opt, &l, NULL) < 0)
                 return 0;
         int r = 0;
         for (size_t i = 0; r == 0 && i < l->n; i++) {
@@ -363,14 +364,23 @@ static int add_libraries(IntegrityProfile *p, const char *program) {
         return r;
 }
 
+typedef struct Programs {
+        IntegrityProfile *p;
+        ElfdepsMemo *memo;
+} Programs;
+
 static int program_found(const char *path, void *u) {
-        return add_libraries(u, path);
+        Programs *pr = u;
+        return add_libraries(pr->p, pr->memo, path);
 }
 
-static int add_program_libraries(Lister *ls, IntegrityProfile *p, const char *const *patterns) {
+/* The programs share most of their libraries: one memo for them all
+ * opens and parses each once (libc.so.6 was read ten times). */
+static int add_program_libraries(Lister *ls, IntegrityProfile *p, ElfdepsMemo *memo, const char *const *patterns) {
+        Programs pr = { p, memo };
         int r = 0;
         for (size_t i = 0; r == 0 && patterns && patterns[i]; i++)
-                r = glob_each(ls, patterns[i], program_found, p);
+                r = glob_each(ls, patterns[i], program_found, &pr);
         return r;
 }
 
@@ -383,15 +393,16 @@ static int add_list(Lister *ls, IntegrityProfile *p, const char *const *paths, u
 
 static int isolation(IntegrityProfile *p, const IntegrityContext *ctx, VgError *err) {
         Lister ls = { 0 };
-        int r = add_list(&ls, p, isolation_paths, FSCAN_ALL);
+        _cleanup_(elfdeps_memo_freep) ElfdepsMemo *memo = elfdeps_memo_new();
+        int r = memo ? add_list(&ls, p, isolation_paths, FSCAN_ALL) : -ENOMEM;
         if (r == 0)
                 r = add_list(&ls, p, loader_paths, FSCAN_ALL);
         if (r == 0)
                 r = add_list(&ls, p, ctx ? ctx->domain_paths : NULL, FSCAN_ALL);
         if (r == 0)
-                r = add_program_libraries(&ls, p, programs);
+                r = add_program_libraries(&ls, p, memo, programs);
         if (r == 0)
-                r = add_program_libraries(&ls, p, ctx ? ctx->domain_paths : NULL);
+                r = add_program_libraries(&ls, p, memo, ctx ? ctx->domain_paths : NULL);
         if (r == 0)
                 r = add_list(&ls, p, ctx ? ctx->own_paths : NULL, FSCAN_ALL);
         /* Guests write their nvram: that it exists and whose it is counts. */

@@ -492,3 +492,37 @@ Test(elfdeps, a_long_last_string_reads_the_whole_table) {
         elf_object_done(&o);
         free(f.b);
 }
+
+/* Resolves that share a memo answer as resolves without one: this
+ * machine's programs, which share libc and more. */
+Test(elfdeps, a_memo_changes_no_answer) {
+        static const char *const programs[] = { "/usr/bin/env", "/usr/bin/ls", "/usr/bin/sqlite3", "/usr/bin/env",
+                                                "/usr/bin/python3" };
+        ElfdepsMemo *memo = elfdeps_memo_new();
+        cr_assert_not_null(memo);
+        size_t compared = 0;
+        for (size_t i = 0; i < ELEMENTSOF(programs); i++) {
+                ElfdepsList *a = NULL, *b = NULL;
+                VgError err = { "" };
+                if (elfdeps_resolve(programs[i], NULL, &a, &err) < 0)
+                        continue;   /* not installed here */
+                ElfdepsOptions opt = { .memo = memo };
+                cr_assert_eq(elfdeps_resolve(programs[i], &opt, &b, &err), 0, "%s", err.text);
+                cr_assert_eq(a->n, b->n, "%s", programs[i]);
+                for (size_t k = 0; k < a->n; k++) {
+                        const ElfdepsEntry *x = &a->entries[k], *y = &b->entries[k];
+                        cr_expect_str_eq(y->name, x->name);
+                        cr_expect_str_eq(y->path ? y->path : "-", x->path ? x->path : "-", "%s", x->name);
+                        cr_expect_str_eq(y->realpath ? y->realpath : "-", x->realpath ? x->realpath : "-");
+                        cr_expect_eq(y->status, x->status, "%s", x->name);
+                        cr_expect_eq(y->source, x->source, "%s", x->name);
+                        cr_expect_eq(y->needed_by, x->needed_by, "%s", x->name);
+                        compared++;
+                }
+                elfdeps_list_free(a);
+                elfdeps_list_free(b);
+        }
+        cr_expect_gt(compared, 2);
+        elfdeps_memo_free(memo);
+        cr_expect_null(elfdeps_memo_free(NULL));
+}
