@@ -79,11 +79,13 @@ static void lister_clear(Lister *ls) {
         *ls = (Lister) { 0 };
 }
 
-/* dir's entries, read on first use (one that cannot be read: none). */
-static int lister_get(Lister *ls, const char *dir, const Listing **ret) {
+/* dir's entries, read on first use (one that cannot be read: none), as
+ * an index into ls->v: a pointer would not survive the next listing
+ * added (the array moves). */
+static int lister_get(Lister *ls, const char *dir, size_t *ret) {
         for (size_t i = 0; i < ls->n; i++)
                 if (!strcmp(ls->v[i].dir, dir)) {
-                        *ret = &ls->v[i];
+                        *ret = i;
                         return 0;
                 }
         Listing l = { .dir = strdup(dir) };
@@ -120,7 +122,7 @@ static int lister_get(Lister *ls, const char *dir, const Listing **ret) {
                 return r;
         }
         ls->v[ls->n - 1] = l;
-        *ret = &ls->v[ls->n - 1];
+        *ret = ls->n - 1;
         return 0;
 }
 
@@ -165,11 +167,12 @@ static int expand(Lister *ls, char path[PATH_MAX], size_t len, const char *rest,
          * backslash is in it): names without it are not fnmatch'ed, 1,674
          * of them in /usr/lib/x86_64-linux-gnu. */
         size_t lit = strcspn(comp, "*?[\\");
-        const Listing *l;
-        int r = lister_get(ls, len ? path : "/", &l);
-        for (size_t i = 0; r == 0 && i < l->n; i++) {
-                const ListEntry *e = &l->v[i];
-                const char *name = l->names + e->name;
+        size_t at;
+        int r = lister_get(ls, len ? path : "/", &at);
+        /* ls->v moves as expand() below lists more: through at, each time. */
+        for (size_t i = 0; r == 0 && i < ls->v[at].n; i++) {
+                const ListEntry *e = &ls->v[at].v[i];
+                const char *name = ls->v[at].names + e->name;
                 if (strncmp(name, comp, lit))
                         continue;
                 size_t k = strlen(name);

@@ -159,7 +159,7 @@ check "older schema: left at version 8" test "$(sqlite3 "$O/inventory.db" 'PRAGM
 check "a writer upgrades it and folds both in" \
         test "$(VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" --json events --kind domain.prepare |
                 jq -c '[.[] | .domain + ":" + .decision]')" = '["web-7:allow","web-8:deny"]'
-check "now at version 12" test "$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')" = 12
+check "now at version 13" test "$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')" = 13
 
 say "nowhere to write at all: exit 0 and a loud stderr"
 cat > "$T/nowhere.conf" <<CONF
