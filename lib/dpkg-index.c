@@ -3,10 +3,12 @@
  * hash table, built on the first lookup, and dpkg_owner over it. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dpkg-priv.h"
 
@@ -64,25 +66,32 @@ bool dpkg_wanted(const Dpkg *d, const char *path) {
         return !d->restricted || (d->n_wanted && bsearch(&path, d->wanted, d->n_wanted, sizeof(char *), cmp_str));
 }
 
+/* Restricted, only the wanted paths of text (len + 1 bytes: each line is
+ * cut in place) are copied out: the whole of it is most of the 18 MiB. */
+static int list_wanted(Dpkg *d, uint32_t pkg, char *text, size_t len, const char *name, size_t first_line) {
+        d->path_map.key = record_key;
+        DpkgLines it = { text, text + len, first_line };
+        const char *line;
+        size_t n;
+        bool nul;
+        while (dpkg_next_line(&it, &line, &n, &nul)) {
+                ((char *) line)[n] = '\0';
+                /* Counted as the whole index counts them. */
+                if ((nul || line[0] != '/') && n > 0)
+                        dpkg_skip(d, name, it.lineno, "not an absolute path, or a NUL byte");
+                if (nul || line[0] != '/' || !dpkg_wanted(d, line))
+                        continue;
+                char *copy = strdup(line);
+                if (!copy || keep(d, copy, n) < 0 || add_record(d, copy, pkg) == DPKG_NONE)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int dpkg_index_add_list(Dpkg *d, uint32_t pkg, char *buf, size_t len, const char *name) {
-        /* Restricted, only the wanted paths are copied out and the rest
-         * of the text goes: the whole of it is most of the 18 MiB. */
         if (d->restricted) {
                 _cleanup_free_ char *text = buf;
-                d->path_map.key = record_key;
-                DpkgLines it = { text, text + len, 0 };
-                const char *line;
-                size_t n;
-                bool nul;
-                while (dpkg_next_line(&it, &line, &n, &nul)) {
-                        ((char *) line)[n] = '\0';
-                        if (nul || line[0] != '/' || !dpkg_wanted(d, line))
-                                continue;
-                        char *copy = strdup(line);
-                        if (!copy || keep(d, copy, n) < 0 || add_record(d, copy, pkg) == DPKG_NONE)
-                                return -ENOMEM;
-                }
-                return 0;
+                return list_wanted(d, pkg, text, len, name, 0);
         }
         if (keep(d, buf, len) < 0)
                 return -ENOMEM;
@@ -123,8 +132,8 @@ static bool parse_md5(const char *s, uint8_t out[16]) {
 
 /* "<32 hex>  usr/bin/foo": two spaces (or " *", md5sum's binary mark), and
  * the path without its leading '/'. */
-int dpkg_index_add_md5sums(Dpkg *d, uint32_t pkg, const char *buf, size_t len, const char *name) {
-        DpkgLines it = { buf, buf + len, 0 };
+static int md5sums_lines(Dpkg *d, uint32_t pkg, const char *buf, size_t len, const char *name, size_t first_line) {
+        DpkgLines it = { buf, buf + len, first_line };
         const char *line;
         size_t n;
         bool nul;
@@ -133,19 +142,25 @@ int dpkg_index_add_md5sums(Dpkg *d, uint32_t pkg, const char *buf, size_t len, c
                 uint8_t md5[16];
                 if (n == 0)
                         continue;
-                if (nul || n < 35 || n - 34 >= sizeof(path) - 1 || line[32] != ' ' ||
-                    (line[33] != ' ' && line[33] != '*') || !parse_md5(line, md5)) {
+                bool shape = !nul && n >= 35 && n - 34 < sizeof(path) - 1 && line[32] == ' ' &&
+                             (line[33] == ' ' || line[33] == '*');
+                const char *rel = line + 34;
+                size_t rn = shape ? n - 34 : 0;
+                bool abs = shape && rel[0] == '/';
+                if (shape) {
+                        path[0] = '/';
+                        memcpy(path + 1, rel + abs, rn - abs);
+                        path[rn - abs + 1] = '\0';
+                }
+                /* The MD5 parsed only for a path the index keeps: parsing
+                 * every line was most of a restricted load's CPU (134,000
+                 * lines here). A line not kept is not checked further. */
+                if (shape && !dpkg_wanted(d, path))
+                        continue;
+                if (!shape || !parse_md5(line, md5)) {
                         dpkg_skip(d, name, it.lineno, "not an MD5 and a path, or a NUL byte");
                         continue;
                 }
-                const char *rel = line + 34;
-                size_t rn = n - 34;
-                bool abs = rel[0] == '/';
-                path[0] = '/';
-                memcpy(path + 1, rel + abs, rn - abs);
-                path[rn - abs + 1] = '\0';
-                if (!dpkg_wanted(d, path))
-                        continue;
                 uint32_t i = find_record(d, path, pkg);
                 if (i == DPKG_NONE) {
                         /* The record would need the path stored: dpkg itself
@@ -158,6 +173,10 @@ int dpkg_index_add_md5sums(Dpkg *d, uint32_t pkg, const char *buf, size_t len, c
                 d->stats.n_md5s++;
         }
         return 0;
+}
+
+int dpkg_index_add_md5sums(Dpkg *d, uint32_t pkg, const char *buf, size_t len, const char *name) {
+        return md5sums_lines(d, pkg, buf, len, name, 0);
 }
 
 /* Conffiles come from the status file: marks the package's record of each
@@ -196,6 +215,82 @@ static int read_info(Dpkg *d, const DpkgPackage *p, const char *ext, char **ret_
         return 0;
 }
 
+/* ---- reading the info files a block at a time ---- */
+
+#define STREAM_BLOCK (64 * 1024)
+
+static size_t count_lines(const char *p, size_t n) {
+        size_t k = 0;
+        for (const char *e = p + n; (p = memchr(p, '\n', (size_t) (e - p))); p++)
+                k++;
+        return k;
+}
+
+/* Each complete line of path given to the index, a block at a time (the
+ * restricted index keeps a few lines of each): read whole, the largest
+ * .md5sums here (google-cloud-cli's, 5 MiB, in a buffer grown to 8 MiB)
+ * was the peak of a daemon's check that found drift. -ENOENT when path
+ * does not exist; -EFBIG past DPKG_INFO_MAX for one line. */
+static int stream_info(Dpkg *d, uint32_t pkg, const char *path, bool md5sums) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        size_t cap = STREAM_BLOCK, have = 0, lineno = 0;
+        _cleanup_free_ char *buf = malloc(cap + 1);   /* + 1: the last line is cut in place */
+        if (!buf)
+                return -ENOMEM;
+        for (bool eof = false; !eof;) {
+                ssize_t k = read(fd, buf + have, cap - have);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                have += (size_t) k;
+                eof = k == 0;
+                const char *nl = eof ? NULL : memrchr(buf, '\n', have);
+                size_t upto = eof ? have : nl ? (size_t) (nl - buf) + 1 : 0;
+                if (!upto && have == cap) {   /* one line longer than the buffer */
+                        if (cap >= DPKG_INFO_MAX)
+                                return -EFBIG;
+                        char *b = realloc(buf, 2 * cap + 1);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        cap *= 2;
+                        continue;
+                }
+                if (!upto)
+                        continue;
+                size_t lines = count_lines(buf, upto);
+                int r = md5sums ? md5sums_lines(d, pkg, buf, upto, path, lineno)
+                                : list_wanted(d, pkg, buf, upto, path, lineno);
+                if (r < 0)
+                        return r;
+                lineno += lines;
+                memmove(buf, buf + upto, have - upto);
+                have -= upto;
+        }
+        return 0;
+}
+
+/* read_info's reading for the restricted index: streamed, the same
+ * missing files skipped the same way. */
+static int stream_index(Dpkg *d, uint32_t pkg, const char *ext, VgError *err) {
+        const DpkgPackage *p = &d->packages[pkg];
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/info/%s.%s", d->admindir, p->multiarch_same ? p->qname : p->name, ext) < 0)
+                return vg_error(err, -ENOMEM, "out of memory");
+        int r = stream_info(d, pkg, path, !strcmp(ext, "md5sums"));
+        if (r == -ENOENT) {
+                if (!strcmp(ext, "list") && strcmp(p->state, "config-files"))
+                        dpkg_skip(d, path, 0, "missing: the package is taken to have no files");
+                return 0;
+        }
+        if (r < 0)
+                return vg_error(err, r, "%s: %s", path, r == -ENOMEM ? "out of memory" : strerror(-r));
+        return 0;
+}
+
 static int64_t now_us(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -209,10 +304,11 @@ static int load_index(Dpkg *d, VgError *err) {
                 for (size_t e = 0; e < ELEMENTSOF(exts); e++) {
                         _cleanup_free_ char *path = NULL, *buf = NULL;
                         size_t len;
-                        int r = read_info(d, &d->packages[p], exts[e], &path, &buf, &len, err);
+                        int r = d->restricted ? stream_index(d, p, exts[e], err)
+                                              : read_info(d, &d->packages[p], exts[e], &path, &buf, &len, err);
                         if (r < 0)
                                 return r;
-                        if (!buf)
+                        if (d->restricted || !buf)
                                 continue;
                         /* Kept: vg_read_fd's buffer may be twice the text. */
                         char *fit = e == 0 ? realloc(buf, len + 1) : NULL;

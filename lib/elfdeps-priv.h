@@ -46,6 +46,8 @@ typedef struct ElfObject {
  */
 int elf_parse(const ElfSource *src, const char *what, bool header_only, ElfObject *ret, VgError *err);
 void elf_object_done(ElfObject *o);
+/* A deep copy of src into *dst (0, or -ENOMEM with *dst empty). */
+int elf_object_copy(const ElfObject *src, ElfObject *dst);
 
 /* The loader's search cache, parsed (glibc-ld.so.cache1.1). */
 typedef struct LdCache LdCache;
@@ -60,8 +62,9 @@ LdCache *ldcache_free(LdCache *c);
 DEFINE_POINTER_CLEANUP(LdCache, ldcache_free)
 
 /*
- * The next library path the cache gives for name at or after *pos (start
- * at 0), in the cache's order, advancing *pos; NULL when there is none.
+ * The next library path the cache gives for name (*pos 0 for the first,
+ * then as this call left it, for the same name), in the cache's order;
+ * NULL when there is none.
  * Only plain entries (no hwcap) of an ELF libc6 type are returned: the
  * caller checks the file's class and machine, as ld.so does.
  */

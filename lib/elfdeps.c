@@ -32,6 +32,8 @@ typedef struct Resolver {
         char *cache_problem;
         char **dirs;      /* default directories */
         char *lib, *platform;
+        ElfdepsMemo *memo;        /* NULL, or the options', if it is of this root */
+        bool cache_borrowed;      /* cache is the memo's */
 } Resolver;
 
 /* What trying one candidate file gave. */
@@ -78,7 +80,8 @@ static void resolver_done(Resolver *r) {
         for (size_t i = 0; i < r->n; i++)
                 obj_done(&r->objs[i]);
         free(r->objs);
-        ldcache_free(r->cache);
+        if (!r->cache_borrowed)
+                ldcache_free(r->cache);
         free(r->cache_problem);
         elfdeps_strv_free(r->dirs);
         free(r->lib);
@@ -113,6 +116,127 @@ static bool same_file(Resolver *r, dev_t dev, ino_t ino) {
         return false;
 }
 
+/* ---- the files opened, measured once per memo ---- */
+
+/* What opening and parsing one candidate file gave: everything try_file
+ * decides from. */
+typedef struct Measured {
+        char *path;
+        uint64_t hash;
+        int open_rc;              /* 0, or elfroot_open_file's -errno */
+        dev_t dev;
+        ino_t ino;
+        int header_rc, rc;        /* elf_parse's, of the header and of the whole */
+        ElfObject elf;            /* parsed whole (its ident from the header when that failed) */
+        int realpath_rc;
+        char *realpath;
+        char *problem;            /* the message of the first step that failed */
+} Measured;
+
+struct ElfdepsMemo {
+        char *root;               /* the root its files are under ("" for /) */
+        Measured *v;
+        size_t n;
+        bool have_cache;
+        char *cache_path;         /* ld.so.cache as loaded: the key */
+        LdCache *cache;
+        char *cache_problem;
+};
+
+static void measured_done(Measured *m) {
+        free(m->path);
+        elf_object_done(&m->elf);
+        free(m->realpath);
+        free(m->problem);
+        *m = (Measured) { 0 };
+}
+
+ElfdepsMemo *elfdeps_memo_new(void) {
+        return calloc(1, sizeof(ElfdepsMemo));
+}
+
+ElfdepsMemo *elfdeps_memo_free(ElfdepsMemo *m) {
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < m->n; i++)
+                measured_done(&m->v[i]);
+        free(m->v);
+        free(m->root);
+        free(m->cache_path);
+        ldcache_free(m->cache);
+        free(m->cache_problem);
+        free(m);
+        return NULL;
+}
+
+static uint64_t hash_path(const char *s) {
+        uint64_t h = 14695981039346656037ULL;   /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+        return h;
+}
+
+/* Opens and parses path as try_file needs it, every step recorded. */
+static int measure(Resolver *r, const char *path, Measured *m) {
+        VgError err = { "" };
+        struct stat st = { 0 };
+        *m = (Measured) { .path = strdup(path), .hash = hash_path(path) };
+        if (!m->path)
+                return -ENOMEM;
+        _cleanup_close_ int fd = elfroot_open_file(&r->root, path, &st);
+        m->open_rc = fd < 0 ? fd : 0;
+        if (fd < 0)
+                return 0;
+        m->dev = st.st_dev;
+        m->ino = st.st_ino;
+        ElfSource src = { .fd = fd, .size = (uint64_t) st.st_size };
+        m->header_rc = elf_parse(&src, path, true, &m->elf, &err);
+        ElfObject ident = { .cls = m->elf.cls, .data = m->elf.data, .machine = m->elf.machine };
+        elf_object_done(&m->elf);
+        /* Parsed whole even when of another class (then unused): one
+         * measure serves every question try_file asks of the file. */
+        if (m->header_rc == 0 && (m->rc = elf_parse(&src, path, false, &m->elf, &err)) < 0)
+                elf_object_done(&m->elf);
+        if (m->header_rc < 0 || m->rc < 0)
+                m->elf = ident;   /* the class check needs only these */
+        int rc = m->header_rc < 0 ? m->header_rc : m->rc;
+        if (rc == -ENOMEM)
+                return rc;
+        if (rc == 0 && (m->realpath_rc = elfroot_realpath(&r->root, fd, path, &m->realpath)) == -ENOMEM)
+                return -ENOMEM;
+        if (rc < 0 && !(m->problem = strdup(err.text)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* The measure of path: the memo's, or made now (into *scratch when there
+ * is no memo). */
+static int measured(Resolver *r, const char *path, Measured *scratch, const Measured **ret) {
+        ElfdepsMemo *memo = r->memo;
+        uint64_t h = hash_path(path);
+        for (size_t i = 0; memo && i < memo->n; i++)
+                if (memo->v[i].hash == h && !strcmp(memo->v[i].path, path)) {
+                        *ret = &memo->v[i];
+                        return 0;
+                }
+        int rc = measure(r, path, scratch);
+        if (rc < 0) {
+                measured_done(scratch);
+                return rc;
+        }
+        if (memo) {
+                if (vg_grow((void **) &memo->v, &memo->n, sizeof(*memo->v)) < 0) {
+                        measured_done(scratch);
+                        return -ENOMEM;
+                }
+                memo->v[memo->n - 1] = *scratch;
+                *scratch = (Measured) { 0 };
+                *ret = &memo->v[memo->n - 1];
+        } else
+                *ret = scratch;
+        return 0;
+}
+
 /*
  * Opens path as a candidate for o: TRY_TAKEN (o is found, or bad: the
  * loader stops at a file it cannot use), TRY_NEXT (absent, or of another
@@ -120,44 +244,43 @@ static bool same_file(Resolver *r, dev_t dev, ino_t ino) {
  * the list, as ld.so matches by device and inode), or -ENOMEM.
  */
 static int try_file(Resolver *r, const char *path, Obj *o, ElfdepsSource source) {
-        VgError err = { "" };
-        struct stat st = { 0 };
-        _cleanup_close_ int fd = elfroot_open_file(&r->root, path, &st);
-        int rc = fd;
+        _cleanup_(measured_done) Measured scratch = { 0 };
+        const Measured *m;
+        int rc = measured(r, path, &scratch, &m);
+        if (rc < 0)
+                return rc;
+        int fd = m->open_rc;
         if (fd == -ENOENT || fd == -ENOTDIR || fd == -EACCES || fd == -ELOOP || fd == -ENAMETOOLONG)
                 return TRY_NEXT;
-        if (fd >= 0 && same_file(r, st.st_dev, st.st_ino))
+        if (fd == 0 && same_file(r, m->dev, m->ino))
                 return TRY_LOADED;
-        if (fd < 0)
-                vg_error(&err, fd, "'%s': %s", path, fd == -ENODEV ? "not a regular file (never opened for reading)"
-                                                   : fd == -EAGAIN ? "replaced while it was opened" : strerror(-fd));
-        ElfSource src = { .fd = fd, .size = (uint64_t) st.st_size };
-        if (fd >= 0 && (rc = elf_parse(&src, path, true, &o->elf, &err)) >= 0) {
-                bool other = o->elf.cls != r->top.elf.cls || o->elf.data != r->top.elf.data ||
-                             o->elf.machine != r->top.elf.machine;
-                elf_object_done(&o->elf);
-                if (other)
-                        return TRY_NEXT;
-                rc = elf_parse(&src, path, false, &o->elf, &err);
-        }
-        if (rc == -ENOMEM || !(o->e.path = strdup(path)))
+        if (fd == 0 && m->header_rc == 0 && (m->elf.cls != r->top.elf.cls || m->elf.data != r->top.elf.data ||
+                                             m->elf.machine != r->top.elf.machine))
+                return TRY_NEXT;
+        if (!(o->e.path = strdup(path)))
                 return -ENOMEM;
         o->e.source = source;
+        rc = fd < 0 ? fd : m->header_rc < 0 ? m->header_rc : m->rc;
         if (rc < 0) {
                 o->e.status = ELFDEPS_BAD;
-                return (o->e.problem = strdup(err.text)) ? TRY_TAKEN : -ENOMEM;
+                if (fd < 0)
+                        return asprintf(&o->e.problem, "'%s': %s", path, fd == -ENODEV
+                                        ? "not a regular file (never opened for reading)"
+                                        : fd == -EAGAIN ? "replaced while it was opened" : strerror(-fd)) < 0
+                               ? -ENOMEM : TRY_TAKEN;
+                return (o->e.problem = strdup(m->problem)) ? TRY_TAKEN : -ENOMEM;
         }
         o->e.status = ELFDEPS_FOUND;
-        o->dev = st.st_dev;
-        o->ino = st.st_ino;
-        rc = elfroot_realpath(&r->root, fd, path, &o->e.realpath);
-        if (rc < 0 && rc != -ENOMEM) {   /* gone since it was opened */
+        o->dev = m->dev;
+        o->ino = m->ino;
+        if (m->realpath_rc < 0) {   /* gone since it was opened */
                 o->e.status = ELFDEPS_BAD;
-                return asprintf(&o->e.problem, "'%s': %s", path, strerror(-rc)) < 0 ? -ENOMEM : TRY_TAKEN;
+                return asprintf(&o->e.problem, "'%s': %s", path, strerror(-m->realpath_rc)) < 0 ? -ENOMEM : TRY_TAKEN;
         }
-        if (rc < 0 || (rc = obj_expand(r, o, path)) < 0)
-                return rc;
-        return TRY_TAKEN;
+        if (!(o->e.realpath = strdup(m->realpath)) || elf_object_copy(&m->elf, &o->elf) < 0)
+                return -ENOMEM;
+        rc = obj_expand(r, o, path);
+        return rc < 0 ? rc : TRY_TAKEN;
 }
 
 static int try_dirs(Resolver *r, char **dirs, const char *name, Obj *o, ElfdepsSource source) {
@@ -300,11 +423,33 @@ static int set_defaults(Resolver *r, const ElfdepsOptions *opt) {
         return 0;
 }
 
-/* ld.so.cache, if there is one. A cache that cannot be used is ignored, as
- * ld.so ignores it, and said in cache_problem. */
+static int load_cache_file(Resolver *r, const char *path);
+
+/* ld.so.cache, if there is one (the memo's, when it has it). A cache that
+ * cannot be used is ignored, as ld.so ignores it, and said in
+ * cache_problem. */
 static int load_cache(Resolver *r, const char *path) {
         if (!*path)
                 return 0;
+        ElfdepsMemo *m = r->memo;
+        if (m && m->have_cache && !strcmp(m->cache_path, path)) {
+                r->cache = m->cache;
+                r->cache_borrowed = true;
+                return m->cache_problem && !(r->cache_problem = strdup(m->cache_problem)) ? -ENOMEM : 0;
+        }
+        int rc = load_cache_file(r, path);
+        /* Kept for the next resolve, the first cache's only. */
+        if (rc == 0 && m && !m->have_cache && (m->cache_path = strdup(path))) {
+                m->have_cache = true;
+                m->cache = r->cache;
+                r->cache_borrowed = true;
+                if (r->cache_problem && !(m->cache_problem = strdup(r->cache_problem)))
+                        return -ENOMEM;
+        }
+        return rc;
+}
+
+static int load_cache_file(Resolver *r, const char *path) {
         struct stat st;
         _cleanup_close_ int fd = elfroot_open_file(&r->root, path, &st);
         if (fd == -ENOENT)
@@ -371,6 +516,12 @@ int elfdeps_resolve(const char *path, const ElfdepsOptions *opt, ElfdepsList **r
         _cleanup_(resolver_done) Resolver r = { .root = { .fd = -1 } };
         r.max = opt->max_objects ? opt->max_objects : ELFDEPS_MAX_OBJECTS;
         int rc = elfroot_open(opt->root, &r.root, err);
+        /* A memo is of one root: the first resolve's. */
+        const char *root = opt->root ? opt->root : "";
+        if (rc == 0 && opt->memo && !opt->memo->root && !(opt->memo->root = strdup(root)))
+                return -ENOMEM;
+        if (opt->memo && opt->memo->root && !strcmp(opt->memo->root, root))
+                r.memo = opt->memo;
         if (rc < 0 || (rc = load_top(&r, path, err)) < 0)
                 return rc;
         if ((rc = set_defaults(&r, opt)) < 0 || (rc = obj_expand(&r, &r.top, r.top.e.realpath)) < 0 ||

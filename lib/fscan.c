@@ -308,14 +308,19 @@ static int walk_dir(Walk *w, const char *dir, const FscanRoot *root, unsigned de
         }
         int r = 0;
         struct dirent *de;
+        size_t dlen = strlen(dir), slash = dir[dlen - 1] != '/';
         while (r == 0 && (de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
                         continue;
-                char *path;
-                if (asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", de->d_name) < 0) {
+                size_t nlen = strlen(de->d_name);
+                char *path = malloc(dlen + slash + nlen + 1);
+                if (!path) {
                         r = -ENOMEM;
                         break;
                 }
+                memcpy(path, dir, dlen);
+                path[dlen] = '/';
+                memcpy(path + dlen + slash, de->d_name, nlen + 1);
                 struct stat st;
                 if (excluded(w, path))
                         ;
@@ -375,7 +380,7 @@ static int hash_all(FscanList *l, const FscanOptions *opt) {
                 const FscanFile *prev = opt->previous ? opt->previous(f, opt->userdata) : NULL;
                 bool content = f->type == 'f' && (f->attrs & FSCAN_SHA256);
                 if (prev && (!content || prev->sha256[0])) {
-                        snprintf(f->sha256, sizeof(f->sha256), "%s", content ? prev->sha256 : "");
+                        memcpy(f->sha256, content ? prev->sha256 : "", content ? sizeof(f->sha256) : 1);
                         if ((prev->xattrs && !(f->xattrs = strdup(prev->xattrs))) ||
                             (prev->target && !(f->target = strdup(prev->target)))) {
                                 free(h.todo);
@@ -453,8 +458,9 @@ static int sort_unique(FscanList *l) {
         return 0;
 }
 
-int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, FscanList **ret, VgError *err) {
-        static const FscanOptions none = { 0 };
+static const FscanOptions none = { 0 };
+
+int fscan_walk(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, FscanList **ret, VgError *err) {
         _cleanup_(fscan_list_freep) FscanList *l = calloc(1, sizeof(*l));
         if (!l)
                 return vg_error(err, -ENOMEM, "out of memory");
@@ -478,15 +484,28 @@ int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, 
                 l->files[i].time_us = now;
         if (r == 0)
                 r = sort_unique(l);
-        if (r == 0)
-                r = hash_all(l, w.opt);
-        l->n_errors = 0;
-        for (size_t i = 0; i < l->n; i++)
-                l->n_errors += l->files[i].error != 0;
         if (r < 0)
                 return vg_error(err, r, "scanning files: %s", strerror(-r));
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+int fscan_measure(FscanList *l, const FscanOptions *opt, VgError *err) {
+        int r = hash_all(l, opt ? opt : &none);
+        l->n_errors = 0;
+        for (size_t i = 0; i < l->n; i++)
+                l->n_errors += l->files[i].error != 0;
+        return r < 0 ? vg_error(err, r, "scanning files: %s", strerror(-r)) : 0;
+}
+
+int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, FscanList **ret, VgError *err) {
+        _cleanup_(fscan_list_freep) FscanList *l = NULL;
+        int r = fscan_walk(roots, n_roots, opt, &l, err);
+        if (r == 0)
+                r = fscan_measure(l, opt, err);
+        if (r == 0)
+                *ret = TAKE_PTR(l);
+        return r;
 }
 
 const FscanFile *fscan_find(const FscanList *l, const char *path) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,34 +117,75 @@ static int profiles_load(Store *s, const Config *c, const IntegrityRequest *req,
         return integrity_profiles_load(s, c, (const char *const *) p->names, &p->v, &p->n, err);
 }
 
-static bool profile_named(const Profiles *p, const char *name) {
-        for (size_t i = 0; name && p->names[i]; i++)
-                if (!strcmp(p->names[i], name))
-                        return true;
-        return false;
-}
+/* ---- the baseline and its digests ----
+ *
+ * Each event that changes the baseline carries data.digests: every
+ * profile's digest (integrity_digest of its rows), those it changed
+ * computed anew and the others carried over from the event before. A
+ * check reads and digests the rows of the profiles it checks only (a
+ * host profile's 10,000 rows beside the isolation profile's 400 cost an
+ * isolation check 35 ms), `virtgov verify` every profile's. */
 
-/* ---- the baseline and its digest ---- */
-
-/* The newest digest an event recorded for the baseline, or "". */
-static int newest_digest(Store *s, char hex[FSCAN_SHA256_HEX], VgError *err) {
+/* The digests the newest event that changed the baseline recorded (a
+ * new reference; NULL when no event did). *ret_legacy: that event is
+ * older than per-profile digests (one data.digest for the whole table,
+ * of another encoding): its rows cannot be verified, only retaken. */
+static int recorded_digests(Store *s, json_t **ret, bool *ret_legacy, VgError *err) {
         int64_t best = 0;
-        hex[0] = '\0';
+        json_t *d = NULL;
+        bool legacy = false;
         for (const EventKind *k = NULL; (k = event_kind_next(k, KIND_BASELINE));) {
                 Event *e = NULL;
                 int r = store_last_event(s, k->name, &e, err);
                 if (r == -ENOENT)
                         continue;
-                if (r < 0)
+                if (r < 0) {
+                        json_decref(d);
                         return r;
-                const char *d = json_string_value(json_object_get(e->data, "digest"));
-                if (e->id > best && d) {
+                }
+                if (e->id > best) {
                         best = e->id;
-                        snprintf(hex, FSCAN_SHA256_HEX, "%s", d);
+                        json_decref(d);
+                        d = json_incref(json_object_get(e->data, "digests"));
+                        legacy = !d && json_object_get(e->data, "digest");
                 }
                 event_free(e);
         }
+        if (d && !json_is_object(d)) {
+                json_decref(d);
+                return vg_error(err, -EBADMSG, "the integrity baseline's newest event (id %lld) records its digests "
+                                "as no object: it was changed outside virtgov", (long long) best);
+        }
+        *ret = d;
+        *ret_legacy = legacy;
         return 0;
+}
+
+static int refuse_legacy(VgError *err) {
+        return vg_error(err, -EPROTO, "the integrity baseline's digest was recorded by an older virtgov (one for "
+                        "all profiles, not one each), which this one cannot verify: take the baseline again with "
+                        "'virtgov integrity baseline'");
+}
+
+static size_t count_profile(const FscanList *l, const char *profile) {
+        size_t n = 0;
+        for (size_t i = 0; i < l->n; i++)
+                n += vg_streq(l->files[i].tag, profile);
+        return n;
+}
+
+/* Whether the rows of profile in l match its recorded digest. A profile
+ * without rows and without a digest has no baseline: that matches. */
+static int profile_verify(const FscanList *l, const char *profile, json_t *recorded, char have[FSCAN_SHA256_HEX],
+                          VgError *err) {
+        const char *want = json_string_value(json_object_get(recorded, profile));
+        size_t n = count_profile(l, profile);
+        integrity_digest(l, profile, have);
+        if ((!want && !n) || (want && !strcmp(want, have)))
+                return 0;
+        return vg_error(err, -EBADMSG, "the integrity baseline of profile '%s' (%zu files) does not match its "
+                        "newest recorded digest: %s recorded, %s now: it was changed outside virtgov", profile, n,
+                        want ? want : "none", have);
 }
 
 /* When the newest baseline was taken: what a file added since is newer
@@ -169,53 +211,87 @@ static int baseline_time(Store *s, int64_t *ret, VgError *err) {
         return r;
 }
 
-/* integrity_verify_baseline, with the digest it computed in have. */
-static int verify_baseline(Store *s, FscanList **ret, char have[FSCAN_SHA256_HEX], VgError *err) {
-        _cleanup_(fscan_list_freep) FscanList *base = NULL;
-        char want[FSCAN_SHA256_HEX];
-        int r = store_baseline_load(s, &base, err);
-        if (r == 0)
-                r = newest_digest(s, want, err);
-        if (r < 0)
-                return r;
-        if (!want[0] && !base->n)
-                return vg_error(err, -ENOENT, "no integrity baseline: take one with 'virtgov integrity baseline'");
-        integrity_digest(base, have);
-        if (strcmp(want, have))
-                return vg_error(err, -EBADMSG, "the integrity baseline (%zu files) does not match its newest "
-                                "recorded digest: %s recorded, %s now: it was changed outside virtgov",
-                                base->n, want[0] ? want : "none", have);
-        if (ret)
-                *ret = TAKE_PTR(base);
-        return 0;
-}
-
 int integrity_verify_baseline(Store *s, FscanList **ret, VgError *err) {
-        char digest[FSCAN_SHA256_HEX];
-        return verify_baseline(s, ret, digest, err);
+        _cleanup_(fscan_list_freep) FscanList *base = NULL;
+        json_t *rec = NULL;
+        bool legacy = false;
+        char have[FSCAN_SHA256_HEX];
+        int r = recorded_digests(s, &rec, &legacy, err);
+        if (r == 0 && legacy)
+                r = refuse_legacy(err);
+        if (r == 0)
+                r = store_baseline_load(s, &base, err);
+        if (r == 0 && !rec && !base->n)
+                r = vg_error(err, -ENOENT, "no integrity baseline: take one with 'virtgov integrity baseline'");
+        /* Every profile recorded, and every profile with rows: rows of a
+         * profile that no event recorded were put there by hand. */
+        const char *name;
+        json_t *v;
+        json_object_foreach(rec, name, v)
+                if (r == 0)
+                        r = profile_verify(base, name, rec, have, err);
+        for (size_t i = 0; r == 0 && i < base->n_tags; i++)
+                if (!json_object_get(rec, base->tags[i]))
+                        r = profile_verify(base, base->tags[i], rec, have, err);
+        /* Rows without a profile: the column is NOT NULL, but say so. */
+        if (r == 0 && count_profile(base, NULL))
+                r = vg_error(err, -EBADMSG, "the integrity baseline has rows of no profile: it was changed outside "
+                             "virtgov");
+        json_decref(rec);
+        if (r == 0 && ret)
+                *ret = TAKE_PTR(base);
+        return r;
 }
 
-/* An event that changes the baseline: it carries the new digest, so it
- * must be appended after the rows change, in their transaction. */
-static int baseline_event(Store *s, const char *kind, const IntegrityRequest *req, json_t *data,
-                          char digest[FSCAN_SHA256_HEX], VgError *err) {
-        _cleanup_(fscan_list_freep) FscanList *all = NULL;
-        int r = store_baseline_load(s, &all, err);
+/* An event that changes the baseline of the profiles touched: it carries
+ * their new digests (the first one's in digest) beside the others'
+ * recorded before, so it must be appended after the rows change, in their
+ * transaction. */
+static int baseline_event(Store *s, const char *kind, const IntegrityRequest *req, const char *const *touched,
+                          json_t *data, char digest[FSCAN_SHA256_HEX], VgError *err) {
+        json_t *old = NULL, *digests = NULL;
+        bool legacy = false;
+        size_t files = 0;
+        digest[0] = '\0';
+        int r = recorded_digests(s, &old, &legacy, err);
+        if (r == 0 && !(digests = old ? json_copy(old) : json_object()))
+                r = vg_error(err, -ENOMEM, "out of memory");
+        /* After an older virtgov's single digest, every profile's anew:
+         * a baseline retaken is how such an inventory is brought over. */
+        if (r == 0 && legacy) {
+                _cleanup_(fscan_list_freep) FscanList *all = NULL;
+                r = store_baseline_load(s, &all, err);
+                for (size_t i = 0; r == 0 && i < all->n_tags; i++) {
+                        char hex[FSCAN_SHA256_HEX];
+                        integrity_digest(all, all->tags[i], hex);
+                        json_object_set_new(digests, all->tags[i], json_string(hex));
+                }
+        }
+        for (size_t i = 0; r == 0 && touched && touched[i]; i++) {
+                _cleanup_(fscan_list_freep) FscanList *rows = NULL;
+                char hex[FSCAN_SHA256_HEX];
+                if ((r = store_baseline_load_profile(s, touched[i], &rows, err)) < 0)
+                        break;
+                integrity_digest(rows, touched[i], hex);
+                json_object_set_new(digests, touched[i], json_string(hex));
+                files += rows->n;
+                if (!digest[0])
+                        memcpy(digest, hex, FSCAN_SHA256_HEX);
+        }
+        json_decref(old);
+        _cleanup_(event_freep) Event *e = r == 0 ? event_new(req->source ? req->source : "cli", kind) : NULL;
+        if (r == 0 && !e)
+                r = vg_error(err, -ENOMEM, "out of memory");
         if (r < 0) {
                 json_decref(data);
+                json_decref(digests);
                 return r;
-        }
-        integrity_digest(all, digest);
-        _cleanup_(event_freep) Event *e = event_new(req->source ? req->source : "cli", kind);
-        if (!e) {
-                json_decref(data);
-                return vg_error(err, -ENOMEM, "out of memory");
         }
         event_set(&e->actor, req->actor);
         json_object_update(e->data, data);
         json_decref(data);
-        json_object_set_new(e->data, "digest", json_string(digest));
-        json_object_set_new(e->data, "files", json_integer((json_int_t) all->n));
+        json_object_set_new(e->data, "digests", digests);
+        json_object_set_new(e->data, "files", json_integer((json_int_t) files));
         r = store_append_event(s, e, NULL, err);
         return r < 0 ? r : 0;
 }
@@ -238,7 +314,7 @@ int integrity_take_baseline(Store *s, const Config *c, const IntegrityRequest *r
         if (r == 0 && (r = store_begin(s, err)) == 0) {
                 r = store_baseline_replace(s, (const char *const *) p.names, l, err);
                 if (r == 0)
-                        r = baseline_event(s, "integrity.baseline", req,
+                        r = baseline_event(s, "integrity.baseline", req, (const char *const *) p.names,
                                            json_pack("{s:o, s:I, s:I, s:I}", "profiles", names_json(p.names),
                                                      "scanned", (json_int_t) l->n, "bytes",
                                                      (json_int_t) l->bytes_hashed, "unreadable",
@@ -261,37 +337,75 @@ int integrity_take_baseline(Store *s, const Config *c, const IntegrityRequest *r
 
 /* ---- checking ---- */
 
-/* The baseline's entries of the profiles checked, borrowed: a check of
- * one profile says nothing of another's files. */
-static size_t profile_rank(const Profiles *p, const char *name) {
-        size_t i = 0;
-        for (; name && p->names[i]; i++)
-                if (!strcmp(p->names[i], name))
-                        break;
-        return i;
+/* The baseline of the profiles checked: each one's rows, verified
+ * against its recorded digest, and the view a check compares with. */
+typedef struct Baseline {
+        FscanList **lists;        /* one per profile checked, in p->names' order */
+        size_t n;
+        FscanList view;           /* borrows the lists' entries */
+} Baseline;
+
+static void baseline_clear(Baseline *b) {
+        for (size_t i = 0; i < b->n; i++)
+                fscan_list_free(b->lists[i]);
+        free(b->lists);
+        free(b->view.files);
+        *b = (Baseline) { 0 };
 }
 
-/* The baseline's entries of the profiles checked, borrowed: a check of
- * one profile says nothing of another's files. A path in two of them
- * counts once, as its first profile's, as the scan takes it. */
-static int baseline_view(const FscanList *base, const Profiles *p, FscanList *view) {
-        *view = (FscanList) { 0 };
-        view->files = malloc((base->n ? base->n : 1) * sizeof(FscanFile));
-        if (!view->files)
+/* The view: the profiles' rows in path order, a path in two of them
+ * counted once, as its first profile's, as the scan takes it. */
+static int baseline_merge(Baseline *b) {
+        size_t total = 0;
+        for (size_t i = 0; i < b->n; i++)
+                total += b->lists[i]->n;
+        _cleanup_free_ size_t *pos = calloc(b->n ? b->n : 1, sizeof(size_t));
+        if (!pos || !(b->view.files = malloc((total ? total : 1) * sizeof(FscanFile))))
                 return -ENOMEM;
-        for (size_t i = 0; i < base->n; i++) {
-                const FscanFile *f = &base->files[i];
-                if (!profile_named(p, f->tag))
-                        continue;
-                FscanFile *last = view->n ? &view->files[view->n - 1] : NULL;
-                if (last && !strcmp(last->path, f->path)) {
-                        if (profile_rank(p, f->tag) < profile_rank(p, last->tag))
-                                *last = *f;
-                        continue;
+        for (;;) {
+                const FscanFile *min = NULL;
+                for (size_t i = 0; i < b->n; i++) {
+                        const FscanFile *f = pos[i] < b->lists[i]->n ? &b->lists[i]->files[pos[i]] : NULL;
+                        if (f && (!min || strcmp(f->path, min->path) < 0))
+                                min = f;
                 }
-                view->files[view->n++] = *f;
+                if (!min)
+                        return 0;
+                b->view.files[b->view.n++] = *min;
+                for (size_t i = 0; i < b->n; i++)
+                        if (pos[i] < b->lists[i]->n && !strcmp(b->lists[i]->files[pos[i]].path, min->path))
+                                pos[i]++;
         }
-        return 0;
+}
+
+static int baseline_load(Store *s, const Profiles *p, Baseline *b, char digest[FSCAN_SHA256_HEX], VgError *err) {
+        json_t *rec = NULL;
+        bool legacy = false;
+        size_t total = 0;
+        *b = (Baseline) { 0 };
+        int r = recorded_digests(s, &rec, &legacy, err);
+        if (r == 0 && legacy)
+                r = refuse_legacy(err);
+        for (size_t i = 0; r == 0 && p->names[i]; i++) {
+                if (vg_grow((void **) &b->lists, &b->n, sizeof(*b->lists)) < 0)
+                        r = vg_error(err, -ENOMEM, "out of memory");
+                else if ((r = store_baseline_load_profile(s, p->names[i], &b->lists[b->n - 1], err)) == 0)
+                        total += b->lists[b->n - 1]->n;
+        }
+        if (r == 0 && !rec && !total)
+                r = vg_error(err, -ENOENT, "no integrity baseline: take one with 'virtgov integrity baseline'");
+        for (size_t i = 0; r == 0 && i < b->n; i++) {
+                char have[FSCAN_SHA256_HEX];
+                r = profile_verify(b->lists[i], p->names[i], rec, have, err);
+                if (i == 0)
+                        memcpy(digest, have, FSCAN_SHA256_HEX);
+        }
+        json_decref(rec);
+        if (r == 0 && baseline_merge(b) < 0)
+                r = vg_error(err, -ENOMEM, "out of memory");
+        if (r < 0)
+                baseline_clear(b);
+        return r;
 }
 
 /* The baseline's row of path in profile, or NULL (a path may have one in
@@ -478,16 +592,28 @@ static int classify(const Config *c, const FscanList *base, int64_t base_time, I
         return r;
 }
 
+/* Adds the finding's profile to touched (NULL-ended, room for one per
+ * finding) unless it is there: the profiles whose digests change. */
+static void touch(const char **touched, const IntegrityFinding *f) {
+        size_t i = 0;
+        for (; f->profile && touched[i]; i++)
+                if (!strcmp(touched[i], f->profile))
+                        return;
+        touched[i] = f->profile;
+}
+
 /* The drift that dpkg explains folded into the baseline, with one
  * integrity.package-update event saying which files and packages. */
 static int fold_packages(Store *s, const IntegrityRequest *req, const Profiles *p, const FscanList *base,
                          IntegrityResult *res, VgError *err) {
         json_t *files = json_array();
-        int r = 0;
+        _cleanup_free_ const char **touched = calloc(res->n + 1, sizeof(char *));
+        int r = touched ? 0 : vg_error(err, -ENOMEM, "out of memory");
         for (size_t i = 0; r == 0 && i < res->n; i++) {
                 IntegrityFinding *f = &res->findings[i];
                 if (f->cls != DRIFT_PACKAGE_UPDATE)
                         continue;
+                touch(touched, f);
                 r = accept_one(s, p, base, f, err);
                 json_array_append_new(files, json_pack("{s:o, s:s?, s:s?, s:s?}", "path", event_json_string(f->path),
                                                        "package", f->package, "old_version", f->old_version,
@@ -499,7 +625,7 @@ static int fold_packages(Store *s, const IntegrityRequest *req, const Profiles *
                 size_t i;
                 json_array_foreach(files, i, x)
                         json_array_append(paths, json_object_get(x, "path"));
-                r = baseline_event(s, "integrity.package-update", req, json_pack("{s:o, s:O}", "paths", paths,
+                r = baseline_event(s, "integrity.package-update", req, touched, json_pack("{s:o, s:O}", "paths", paths,
                                    "updates", files), res->digest, err);
         }
         json_decref(files);
@@ -557,21 +683,47 @@ static int check_record(Store *s, const Config *c, const IntegrityRequest *req, 
         return r;
 }
 
+/* The walk of a check, on a thread of its own while the baseline is read
+ * and digested: the walk waits on the kernel (an lstat per file), the
+ * baseline on SQLite and SHA-256, and each took about half of a
+ * 10,000-file check. */
+typedef struct WalkJob {
+        const Profiles *p;
+        FscanList *l;
+        VgError err;
+        int r;
+} WalkJob;
+
+static void *walk_job(void *u) {
+        WalkJob *j = u;
+        j->r = integrity_walk(j->p->v, j->p->n, &j->l, &j->err);
+        return NULL;
+}
+
 int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, IntegrityResult *res, VgError *err) {
         Profiles p;
-        _cleanup_(fscan_list_freep) FscanList *base = NULL, *scan = NULL;
-        FscanList view = { 0 };
+        _cleanup_(fscan_list_freep) FscanList *scan = NULL;
+        Baseline base = { 0 };
+        const FscanList *view = &base.view;
         Drift *drift = NULL;
         size_t n = 0;
         *res = (IntegrityResult) { 0 };
         int r = profiles_load(s, c, req, &p, err);
+        WalkJob job = { .p = &p };
+        pthread_t walker;
+        bool threaded = r == 0 && pthread_create(&walker, NULL, walk_job, &job) == 0;
+        if (r == 0 && !threaded)
+                walk_job(&job);
         if (r == 0)
-                r = verify_baseline(s, &base, res->digest, err);
+                r = baseline_load(s, &p, &base, res->digest, err);
+        if (threaded)
+                pthread_join(walker, NULL);
+        scan = job.l;
+        if (r == 0 && job.r < 0)
+                r = vg_error(err, job.r, "%s", job.err.text);
         if (r == 0)
-                r = baseline_view(base, &p, &view) < 0 ? vg_error(err, -ENOMEM, "out of memory") : 0;
-        if (r == 0)
-                r = integrity_scan(p.v, p.n, &view, req->full, 0, &scan, err);
-        if (r == 0 && integrity_compare(&view, scan, &drift, &n) < 0)
+                r = integrity_measure(scan, view, req->full, 0, err);
+        if (r == 0 && integrity_compare(view, scan, &drift, &n) < 0)
                 r = vg_error(err, -ENOMEM, "out of memory");
         if (r == 0 && n && !(res->findings = calloc(n, sizeof(*res->findings))))
                 r = vg_error(err, -ENOMEM, "out of memory");
@@ -588,15 +740,15 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
         if (r == 0)
                 r = baseline_time(s, &base_time, err);
         if (r == 0)
-                r = classify(c, base, base_time, res, err);
+                r = classify(c, view, base_time, res, err);
         if (r == 0)
-                r = check_record(s, c, req, &p, base, res, scan, err);
+                r = check_record(s, c, req, &p, view, res, scan, err);
         if (r == 0) {
                 res->n_files = scan->n;
                 res->n_hashed = scan->n_hashed;
         }
         free(drift);
-        free(view.files);
+        baseline_clear(&base);
         profiles_clear(&p);
         if (r < 0)
                 integrity_result_clear(res);
@@ -688,6 +840,9 @@ int integrity_accept(Store *s, const Config *c, const char *const *paths, const 
         if (r == 0 && !paths && !open.n)
                 r = vg_error(err, -ENOENT, "no open integrity findings to accept");
         json_t *accepted = json_array();
+        _cleanup_free_ const char **touched = calloc(open.n + 1, sizeof(char *));
+        if (r == 0 && !touched)
+                r = vg_error(err, -ENOMEM, "out of memory");
         if (r == 0 && (r = store_begin(s, err)) == 0) {
                 for (size_t i = 0; r == 0 && i < open.n; i++) {
                         const IntegrityFinding *f = &open.findings[i];
@@ -696,6 +851,7 @@ int integrity_accept(Store *s, const Config *c, const char *const *paths, const 
                                 wanted = !strcmp(paths[k], f->path);
                         if (!wanted)
                                 continue;
+                        touch(touched, f);
                         if ((r = accept_one(s, &p, base, f, err)) == 0)
                                 r = store_findings_remove(s, f->path, err);
                         json_array_append_new(accepted, event_json_string(f->path));
@@ -703,7 +859,7 @@ int integrity_accept(Store *s, const Config *c, const char *const *paths, const 
                 }
                 IntegrityRequest req = { .actor = actor, .source = "cli" };
                 if (r == 0)
-                        r = baseline_event(s, "integrity.accepted", &req,
+                        r = baseline_event(s, "integrity.accepted", &req, touched,
                                            json_pack("{s:O, s:s?, s:s?}", "paths", accepted, "ticket", ticket,
                                                      "reason", reason), res->digest, err);
                 if (r == 0)

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <glob.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <nettle/sha2.h>
 
@@ -36,19 +40,181 @@ static int rule_add(IntegrityProfile *p, const char *path, bool recurse, bool ex
         return 0;
 }
 
-/* Each path a glob matches (none: the pattern itself, so that a file that
- * appears later is drift, not silence). */
-static int rule_glob(IntegrityProfile *p, const char *pattern, bool recurse, unsigned attrs) {
-        glob_t g;
-        int r = 0;
-        if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0 || !g.gl_pathc) {
-                globfree(&g);
-                return strpbrk(pattern, "*?[") ? 0 : rule_add(p, pattern, recurse, false, attrs);
+/* ---- glob patterns, each directory listed once per profile load ----
+ * glob(3) listed /usr/lib/x86_64-linux-gnu's 1,674 entries, and opened
+ * every directory of /usr/lib, again for each of the five patterns that
+ * start "/usr/lib/" "*" "/": about half the syscalls of an isolation
+ * check. */
+
+typedef struct ListEntry {
+        size_t name;              /* offset in Listing.names */
+        unsigned char type;       /* d_type */
+} ListEntry;
+
+/* The names one after another in one buffer: a copy of each was 1M of
+ * an isolation check's instructions. */
+typedef struct Listing {
+        char *dir;
+        char *names;
+        size_t len, cap;
+        ListEntry *v;
+        size_t n;
+} Listing;
+
+static void listing_clear(Listing *l) {
+        free(l->dir);
+        free(l->names);
+        free(l->v);
+}
+
+typedef struct Lister {
+        Listing *v;
+        size_t n;
+} Lister;
+
+static void lister_clear(Lister *ls) {
+        for (size_t i = 0; i < ls->n; i++)
+                listing_clear(&ls->v[i]);
+        free(ls->v);
+        *ls = (Lister) { 0 };
+}
+
+/* dir's entries, read on first use (one that cannot be read: none), as
+ * an index into ls->v: a pointer would not survive the next listing
+ * added (the array moves). */
+static int lister_get(Lister *ls, const char *dir, size_t *ret) {
+        for (size_t i = 0; i < ls->n; i++)
+                if (!strcmp(ls->v[i].dir, dir)) {
+                        *ret = i;
+                        return 0;
+                }
+        Listing l = { .dir = strdup(dir) };
+        int r = l.dir ? 0 : -ENOMEM;
+        DIR *d = r == 0 ? opendir(dir) : NULL;
+        for (struct dirent *de; d && r == 0 && (de = readdir(d));) {
+                if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+                        continue;
+                size_t k = strlen(de->d_name) + 1;
+                if (l.len + k > l.cap) {
+                        size_t cap = l.cap ? 2 * l.cap : 4096;
+                        char *b = cap >= l.len + k ? realloc(l.names, cap) : NULL;
+                        if (!b) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        l.names = b;
+                        l.cap = cap;
+                }
+                if (vg_grow((void **) &l.v, &l.n, sizeof(*l.v)) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                memcpy(l.names + l.len, de->d_name, k);
+                l.v[l.n - 1] = (ListEntry) { l.len, de->d_type };
+                l.len += k;
         }
-        for (size_t i = 0; r == 0 && i < g.gl_pathc; i++)
-                r = rule_add(p, g.gl_pathv[i], recurse, false, attrs);
-        globfree(&g);
+        if (d)
+                closedir(d);
+        if (r == 0 && vg_grow((void **) &ls->v, &ls->n, sizeof(*ls->v)) < 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                listing_clear(&l);
+                return r;
+        }
+        ls->v[ls->n - 1] = l;
+        *ret = ls->n - 1;
+        return 0;
+}
+
+typedef int (*GlobFound)(const char *path, void *u);
+
+static bool magic(const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (s[i] == '*' || s[i] == '?' || s[i] == '[')
+                        return true;
+        return false;
+}
+
+/* The paths under base (path[0..len)) that rest matches, as glob(3)
+ * without GLOB_PERIOD: a component with *, ? or [ is matched against its
+ * directory's listing (a leading dot only by a dot), one without taken as
+ * written; a match must exist (a dangling symlink does). */
+static int expand(Lister *ls, char path[PATH_MAX], size_t len, const char *rest, GlobFound found, void *u) {
+        rest += strspn(rest, "/");
+        if (!*rest) {
+                struct stat st;
+                return fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? found(path, u) : 0;
+        }
+        size_t n = strcspn(rest, "/");
+        const char *next = rest + n;
+        bool last = !next[strspn(next, "/")];
+        if (!magic(rest, n)) {
+                if (len + 1 + n >= PATH_MAX)
+                        return 0;
+                path[len] = '/';
+                memcpy(path + len + 1, rest, n);
+                path[len + 1 + n] = '\0';
+                int r = expand(ls, path, len + 1 + n, next, found, u);
+                path[len] = '\0';
+                return r;
+        }
+        char comp[NAME_MAX + 1];
+        if (n > NAME_MAX)
+                return 0;
+        memcpy(comp, rest, n);
+        comp[n] = '\0';
+        /* What precedes the first magic character is literal (unless a
+         * backslash is in it): names without it are not fnmatch'ed, 1,674
+         * of them in /usr/lib/x86_64-linux-gnu. */
+        size_t lit = strcspn(comp, "*?[\\");
+        size_t at;
+        int r = lister_get(ls, len ? path : "/", &at);
+        /* ls->v moves as expand() below lists more: through at, each time. */
+        for (size_t i = 0; r == 0 && i < ls->v[at].n; i++) {
+                const ListEntry *e = &ls->v[at].v[i];
+                const char *name = ls->v[at].names + e->name;
+                if (strncmp(name, comp, lit))
+                        continue;
+                size_t k = strlen(name);
+                if (fnmatch(comp, name, FNM_PERIOD) != 0 || len + 1 + k >= PATH_MAX)
+                        continue;
+                /* Beneath it: a directory, or what may be one. */
+                if (!last && e->type != DT_DIR && e->type != DT_LNK && e->type != DT_UNKNOWN)
+                        continue;
+                path[len] = '/';
+                memcpy(path + len + 1, name, k + 1);
+                r = last ? found(path, u) : expand(ls, path, len + 1 + k, next, found, u);
+                path[len] = '\0';
+        }
         return r;
+}
+
+/* Each path pattern names (glob(3)'s answer, unsorted); a pattern
+ * without magic is itself, unlooked at. 0, or what found returned. */
+static int glob_each(Lister *ls, const char *pattern, GlobFound found, void *u) {
+        if (!magic(pattern, strlen(pattern)))
+                return found(pattern, u);
+        char path[PATH_MAX] = "";
+        return expand(ls, path, 0, pattern, found, u);
+}
+
+typedef struct GlobRule {
+        IntegrityProfile *p;
+        bool recurse;
+        unsigned attrs;
+} GlobRule;
+
+static int glob_rule(const char *path, void *u) {
+        GlobRule *g = u;
+        return rule_add(g->p, path, g->recurse, false, g->attrs);
+}
+
+/* Each path a glob matches (none: the pattern itself, so that a file that
+ * appears later is drift, not silence; a pattern with magic that matches
+ * nothing: nothing). */
+static int rule_glob(Lister *ls, IntegrityProfile *p, const char *pattern, bool recurse, unsigned attrs) {
+        GlobRule g = { p, recurse, attrs };
+        return glob_each(ls, pattern, glob_rule, &g);
 }
 
 static bool name_valid(const char *name) {
@@ -177,16 +343,17 @@ static const char *const programs[] = {
         "/usr/sbin/virtlockd", "/usr/sbin/virtnetworkd", NULL,
 };
 
-static int add_list(IntegrityProfile *p, const char *const *paths, unsigned attrs);
+static int add_list(Lister *ls, IntegrityProfile *p, const char *const *paths, unsigned attrs);
 
 /* The libraries that program loads, as ld.so would find them (elfdeps.h:
  * read from its ELF headers, never by running it), each as the loader
  * opens it (a symlink, usually) and as the file it resolves to. A
  * program that is not ELF (a script) or not there adds nothing: the
  * program's own rule shows it. */
-static int add_libraries(IntegrityProfile *p, const char *program) {
+static int add_libraries(IntegrityProfile *p, ElfdepsMemo *memo, const char *program) {
         _cleanup_(elfdeps_list_freep) ElfdepsList *l = NULL;
-        if (elfdeps_resolve(program, NULL, &l, NULL) < 0)
+        ElfdepsOptions opt = { .memo = memo };
+        if (elfdeps_resolve(program, &opt, &l, NULL) < 0)
                 return 0;
         int r = 0;
         for (size_t i = 0; r == 0 && i < l->n; i++) {
@@ -200,40 +367,51 @@ static int add_libraries(IntegrityProfile *p, const char *program) {
         return r;
 }
 
-static int add_program_libraries(IntegrityProfile *p, const char *const *patterns) {
+typedef struct Programs {
+        IntegrityProfile *p;
+        ElfdepsMemo *memo;
+} Programs;
+
+static int program_found(const char *path, void *u) {
+        Programs *pr = u;
+        return add_libraries(pr->p, pr->memo, path);
+}
+
+/* The programs share most of their libraries: one memo for them all
+ * opens and parses each once (libc.so.6 was read ten times). */
+static int add_program_libraries(Lister *ls, IntegrityProfile *p, ElfdepsMemo *memo, const char *const *patterns) {
+        Programs pr = { p, memo };
         int r = 0;
-        for (size_t i = 0; r == 0 && patterns && patterns[i]; i++) {
-                glob_t g;
-                if (glob(patterns[i], GLOB_NOSORT, NULL, &g) == 0)
-                        for (size_t k = 0; r == 0 && k < g.gl_pathc; k++)
-                                r = add_libraries(p, g.gl_pathv[k]);
-                globfree(&g);
-        }
+        for (size_t i = 0; r == 0 && patterns && patterns[i]; i++)
+                r = glob_each(ls, patterns[i], program_found, &pr);
         return r;
 }
 
-static int add_list(IntegrityProfile *p, const char *const *paths, unsigned attrs) {
+static int add_list(Lister *ls, IntegrityProfile *p, const char *const *paths, unsigned attrs) {
         int r = 0;
         for (size_t i = 0; r == 0 && paths && paths[i]; i++)
-                r = rule_glob(p, paths[i], true, attrs);
+                r = rule_glob(ls, p, paths[i], true, attrs);
         return r;
 }
 
 static int isolation(IntegrityProfile *p, const IntegrityContext *ctx, VgError *err) {
-        int r = add_list(p, isolation_paths, FSCAN_ALL);
+        Lister ls = { 0 };
+        _cleanup_(elfdeps_memo_freep) ElfdepsMemo *memo = elfdeps_memo_new();
+        int r = memo ? add_list(&ls, p, isolation_paths, FSCAN_ALL) : -ENOMEM;
         if (r == 0)
-                r = add_list(p, loader_paths, FSCAN_ALL);
+                r = add_list(&ls, p, loader_paths, FSCAN_ALL);
         if (r == 0)
-                r = add_list(p, ctx ? ctx->domain_paths : NULL, FSCAN_ALL);
+                r = add_list(&ls, p, ctx ? ctx->domain_paths : NULL, FSCAN_ALL);
         if (r == 0)
-                r = add_program_libraries(p, programs);
+                r = add_program_libraries(&ls, p, memo, programs);
         if (r == 0)
-                r = add_program_libraries(p, ctx ? ctx->domain_paths : NULL);
+                r = add_program_libraries(&ls, p, memo, ctx ? ctx->domain_paths : NULL);
         if (r == 0)
-                r = add_list(p, ctx ? ctx->own_paths : NULL, FSCAN_ALL);
+                r = add_list(&ls, p, ctx ? ctx->own_paths : NULL, FSCAN_ALL);
         /* Guests write their nvram: that it exists and whose it is counts. */
         if (r == 0)
-                r = add_list(p, ctx ? ctx->nvram_paths : NULL, FSCAN_OWNER_ONLY);
+                r = add_list(&ls, p, ctx ? ctx->nvram_paths : NULL, FSCAN_OWNER_ONLY);
+        lister_clear(&ls);
         if (r < 0)
                 return vg_error(err, r, "out of memory");
         char **mods = NULL;
@@ -260,7 +438,9 @@ int integrity_profile_load(const char *name, const char *dir, const IntegrityCon
                 _cleanup_(integrity_profile_freep) IntegrityProfile *p = profile_new(name);
                 if (!p)
                         return vg_error(err, -ENOMEM, "out of memory");
-                int r = !strcmp(name, "host") ? add_list(p, host_paths, FSCAN_ALL) : isolation(p, ctx, err);
+                Lister ls = { 0 };
+                int r = !strcmp(name, "host") ? add_list(&ls, p, host_paths, FSCAN_ALL) : isolation(p, ctx, err);
+                lister_clear(&ls);
                 if (r < 0)
                         return r == -ENOMEM ? vg_error(err, r, "out of memory") : r;
                 *ret = TAKE_PTR(p);
@@ -385,16 +565,26 @@ void integrity_finding_clear(IntegrityFinding *f) {
 
 typedef struct Prev {
         const FscanList *baseline;
+        size_t next;              /* where the last path asked for was found, plus one */
 } Prev;
 
+/* Asked in path order (fscan hashes its sorted list), so the baseline's
+ * next entry is usually the one: a bsearch per file was 7M of a 10,000-file
+ * check's instructions. */
 static const FscanFile *previous(const FscanFile *cur, void *u) {
-        const FscanFile *old = fscan_find(((Prev *) u)->baseline, cur->path);
+        Prev *p = u;
+        const FscanFile *old = NULL;
+        if (p->next < p->baseline->n && !strcmp(p->baseline->files[p->next].path, cur->path))
+                old = &p->baseline->files[p->next];
+        else
+                old = fscan_find(p->baseline, cur->path);
+        if (old)
+                p->next = (size_t) (old - p->baseline->files) + 1;
         unsigned same = FSCAN_TYPE | FSCAN_SIZE | FSCAN_INODE | FSCAN_MTIME | FSCAN_CTIME;
         return old && !old->error && !fscan_diff(old, cur, same) ? old : NULL;
 }
 
-int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList *baseline, bool full,
-                   unsigned threads, FscanList **ret, VgError *err) {
+int integrity_walk(IntegrityProfile *const *profiles, size_t n, FscanList **ret, VgError *err) {
         _cleanup_free_ FscanRoot *roots = NULL;
         _cleanup_free_ const char **exclude = NULL;
         size_t n_roots = 0, n_ex = 0;
@@ -414,10 +604,25 @@ int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList 
                 }
         if (n_ex && vg_grow((void **) &exclude, &n_ex, sizeof(char *)) < 0)
                 return vg_error(err, -ENOMEM, "out of memory");
-        Prev prev = { baseline };
-        FscanOptions opt = { .exclude = exclude, .threads = threads, .previous = baseline && !full ? previous : NULL,
-                             .userdata = &prev };
-        return fscan_scan(roots, n_roots, &opt, ret, err);
+        FscanOptions opt = { .exclude = exclude };
+        return fscan_walk(roots, n_roots, &opt, ret, err);
+}
+
+int integrity_measure(FscanList *l, const FscanList *baseline, bool full, unsigned threads, VgError *err) {
+        Prev prev = { .baseline = baseline };
+        FscanOptions opt = { .threads = threads, .previous = baseline && !full ? previous : NULL, .userdata = &prev };
+        return fscan_measure(l, &opt, err);
+}
+
+int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList *baseline, bool full,
+                   unsigned threads, FscanList **ret, VgError *err) {
+        _cleanup_(fscan_list_freep) FscanList *l = NULL;
+        int r = integrity_walk(profiles, n, &l, err);
+        if (r == 0)
+                r = integrity_measure(l, baseline, full, threads, err);
+        if (r == 0)
+                *ret = TAKE_PTR(l);
+        return r;
 }
 
 int integrity_compare(const FscanList *baseline, const FscanList *now, Drift **ret, size_t *n_ret) {
@@ -458,25 +663,66 @@ int integrity_compare(const FscanList *baseline, const FscanList *now, Drift **r
         return 0;
 }
 
-void integrity_digest(const FscanList *l, char hex[FSCAN_SHA256_HEX]) {
+/* Little-endian whatever the host: a digest recorded on one machine
+ * verifies on any other. */
+static void put_le(uint8_t **p, uint64_t v, size_t width) {
+        for (size_t i = 0; i < width; i++)
+                *(*p)++ = (uint8_t) (v >> (8 * i));
+}
+
+static int hex_nibble(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+void integrity_digest(const FscanList *l, const char *profile, char hex[FSCAN_SHA256_HEX]) {
         struct sha256_ctx ctx;
         sha256_init(&ctx);
         for (size_t i = 0; i < l->n; i++) {
                 const FscanFile *f = &l->files[i];
-                char nums[256];
-                snprintf(nums, sizeof(nums), "%c %u %o %u %u %llu %llu %llu %lld %lld %d %lld", f->type, f->attrs,
-                         f->mode, f->uid, f->gid, (unsigned long long) f->size, (unsigned long long) f->ino,
-                         (unsigned long long) f->dev, (long long) f->mtime_ns, (long long) f->ctime_ns, f->error,
-                         (long long) f->time_us);
-                /* Each field ends in a NUL, which no path or text holds:
-                 * no two lists digest the same by shifting a boundary. */
-                const char *fields[] = { f->path, f->tag ? f->tag : "", nums, f->target ? f->target : "",
-                                         f->xattrs ? f->xattrs : "", f->sha256 };
-                for (size_t j = 0; j < ELEMENTSOF(fields); j++)
+                if (profile && !vg_streq(f->tag, profile))
+                        continue;
+                /* The numbers fixed-width and binary: printing them was a
+                 * quarter of a check's instructions (70M of 292M at 10,000
+                 * files). The hash raw when it is one (else its text, and
+                 * a flag saying which). */
+                uint8_t nums[1 + 4 * 5 + 8 * 5 + 4 + 8 + 1 + SHA256_DIGEST_SIZE], *p = nums;
+                *p++ = (uint8_t) f->type;
+                put_le(&p, f->attrs, 4);
+                put_le(&p, f->mode, 4);
+                put_le(&p, f->uid, 4);
+                put_le(&p, f->gid, 4);
+                put_le(&p, (uint32_t) f->error, 4);
+                put_le(&p, f->size, 8);
+                put_le(&p, f->ino, 8);
+                put_le(&p, f->dev, 8);
+                put_le(&p, (uint64_t) f->mtime_ns, 8);
+                put_le(&p, (uint64_t) f->ctime_ns, 8);
+                put_le(&p, (uint64_t) f->time_us, 8);
+                bool raw = strlen(f->sha256) == 2 * SHA256_DIGEST_SIZE;
+                for (size_t k = 0; raw && k < SHA256_DIGEST_SIZE; k++) {
+                        int hi = hex_nibble(f->sha256[2 * k]), lo = hex_nibble(f->sha256[2 * k + 1]);
+                        raw = hi >= 0 && lo >= 0;
+                        p[1 + k] = (uint8_t) (hi << 4 | lo);
+                }
+                *p++ = raw;
+                p += raw ? SHA256_DIGEST_SIZE : 0;
+                /* Each text field ends in a NUL, which no path or text
+                 * holds: no two lists digest the same by shifting a
+                 * boundary. */
+                const char *fields[] = { f->path, f->tag ? f->tag : "", f->target ? f->target : "",
+                                         f->xattrs ? f->xattrs : "", raw ? "" : f->sha256 };
+                for (size_t j = 0; j < ELEMENTSOF(fields); j++) {
                         sha256_update(&ctx, strlen(fields[j]) + 1, (const uint8_t *) fields[j]);
+                        if (j == 1)
+                                sha256_update(&ctx, (size_t) (p - nums), nums);
+                }
         }
         uint8_t d[SHA256_DIGEST_SIZE];
         sha256_digest(&ctx, sizeof(d), d);
-        for (size_t i = 0; i < sizeof(d); i++)
-                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < sizeof(d); i++) {
+                hex[2 * i] = digits[d[i] >> 4];
+                hex[2 * i + 1] = digits[d[i] & 15];
+        }
+        hex[2 * SHA256_DIGEST_SIZE] = '\0';
 }

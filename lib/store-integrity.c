@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store-priv.h"
 
@@ -44,18 +45,23 @@ static int baseline_row(sqlite3_stmt *st, void *walk) {
                 .error = sqlite3_column_int(st, 15),
                 .time_us = col_time(st, 16, 0),
         };
-        snprintf(f->sha256, sizeof(f->sha256), "%s", TEXT(st, 14) ? TEXT(st, 14) : "");
+        const char *sha = TEXT(st, 14);
+        size_t n = sha ? strnlen(sha, sizeof(f->sha256) - 1) : 0;
+        memcpy(f->sha256, sha ? sha : "", n);
+        f->sha256[n] = '\0';
         bool lost = !f->path || (TEXT(st, 1) && !f->tag) || (TEXT(st, 12) && !f->target) ||
                     (TEXT(st, 13) && !f->xattrs);
         return lost ? -ENOMEM : 0;
 }
 
-int store_baseline_load(Store *s, FscanList **ret, VgError *err) {
+static int baseline_load(Store *s, StmtId id, const char *profile, FscanList **ret, VgError *err) {
         sqlite3_stmt *st;
         FscanList *l = calloc(1, sizeof(*l));
         if (!l)
                 return vg_error(err, -ENOMEM, "out of memory");
-        int r = store_stmt(s, STMT_BASELINE_ALL, &st, err);
+        int r = store_stmt(s, id, &st, err);
+        if (r == 0 && profile)
+                bind_text(st, 1, profile);
         if (r == 0)
                 r = store_walk(s, st, baseline_row, l, err, "reading the integrity baseline");
         if (r < 0) {
@@ -67,21 +73,15 @@ int store_baseline_load(Store *s, FscanList **ret, VgError *err) {
 }
 
 int store_baseline_of(Store *s, const char *path, FscanList **ret, VgError *err) {
-        sqlite3_stmt *st;
-        FscanList *l = calloc(1, sizeof(*l));
-        if (!l)
-                return vg_error(err, -ENOMEM, "out of memory");
-        int r = store_stmt(s, STMT_BASELINE_OF, &st, err);
-        if (r == 0) {
-                bind_text(st, 1, path);
-                r = store_walk(s, st, baseline_row, l, err, "reading the integrity baseline");
-        }
-        if (r < 0) {
-                fscan_list_free(l);
-                return r == -ENOMEM && !(err && err->text[0]) ? vg_error(err, r, "out of memory") : r;
-        }
-        *ret = l;
-        return 0;
+        return baseline_load(s, STMT_BASELINE_OF, path, ret, err);
+}
+
+int store_baseline_load(Store *s, FscanList **ret, VgError *err) {
+        return baseline_load(s, STMT_BASELINE_ALL, NULL, ret, err);
+}
+
+int store_baseline_load_profile(Store *s, const char *profile, FscanList **ret, VgError *err) {
+        return baseline_load(s, STMT_BASELINE_PROFILE, profile, ret, err);
 }
 
 int store_baseline_put(Store *s, const FscanFile *f, VgError *err) {

@@ -202,6 +202,33 @@ static const struct {
           "  detail TEXT,"
           "  since TEXT NOT NULL,"
           "  checked TEXT NOT NULL);", NULL },
+        /* 13 -> 14: the integrity baseline keyed by profile, then path. A
+         * check reads the rows of the profiles it checks only, and each
+         * profile's rows are now one range of the table in path order:
+         * through the index on profile they cost a lookup each, and a
+         * check of 10,000 rows took 98M instructions to read them, not
+         * 72M. That index is the key's prefix now, and goes. */
+        { "CREATE TABLE integrity_files_new ("
+          "  path TEXT NOT NULL,"
+          "  profile TEXT NOT NULL,"
+          "  type TEXT NOT NULL,"
+          "  attrs INTEGER NOT NULL,"
+          "  mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL,"
+          "  size INTEGER NOT NULL, ino INTEGER NOT NULL, dev INTEGER NOT NULL,"
+          "  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
+          "  target TEXT, xattrs TEXT, sha256 TEXT,"
+          "  error INTEGER NOT NULL DEFAULT 0,"
+          "  time TEXT NOT NULL,"
+          "  PRIMARY KEY (profile, path)) WITHOUT ROWID;"
+          "INSERT INTO integrity_files_new (path, profile, type, attrs, mode, uid, gid, size, ino, dev, mtime_ns,"
+          "  ctime_ns, target, xattrs, sha256, error, time)"
+          "  SELECT path, profile, type, attrs, mode, uid, gid, size, ino, dev, mtime_ns, ctime_ns, target, xattrs,"
+          "  sha256, error, time FROM integrity_files;"
+          "DROP TABLE integrity_files;"
+          "ALTER TABLE integrity_files_new RENAME TO integrity_files;"
+          /* A path's rows whatever their profile: what a running process
+           * maps, the hook's own-file check (integrity-proc.h, gate.c). */
+          "CREATE INDEX integrity_files_path ON integrity_files(path);", NULL },
 };
 
 int store_schema_version(void) {

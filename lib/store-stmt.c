@@ -143,6 +143,7 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_IMAGES_ALL] = "SELECT path, sha256, size, dev, ino, mtime_ns, trusted_by, time FROM images ORDER BY path",
         /* By path, in byte order: fscan_find's bsearch relies on it. */
         [STMT_BASELINE_ALL] = "SELECT " BASELINE_COLUMNS " FROM integrity_files ORDER BY path, profile",
+        [STMT_BASELINE_PROFILE] = "SELECT " BASELINE_COLUMNS " FROM integrity_files WHERE profile = ?1 ORDER BY path",
         [STMT_BASELINE_PUT] = "INSERT OR REPLACE INTO integrity_files (" BASELINE_COLUMNS ")"
                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         [STMT_BASELINE_DELETE] = "DELETE FROM integrity_files WHERE path = ?1 AND profile = ?2",

@@ -52,6 +52,10 @@ typedef struct ElfdepsOptions {
         const char *platform;
         /* 0 means ELFDEPS_MAX_OBJECTS. */
         size_t max_objects;
+        /* What earlier resolves with the same root learnt of the files
+         * they opened, and ld.so.cache parsed: NULL, or a memo shared by
+         * resolves of programs that share their libraries. */
+        struct ElfdepsMemo *memo;
 } ElfdepsOptions;
 
 typedef enum ElfdepsStatus {
@@ -109,6 +113,19 @@ int elfdeps_resolve(const char *path, const ElfdepsOptions *opt, ElfdepsList **r
 /* Frees the list and every string in it; NULL is a no-op. Returns NULL. */
 ElfdepsList *elfdeps_list_free(ElfdepsList *l);
 DEFINE_POINTER_CLEANUP(ElfdepsList, elfdeps_list_free)
+
+/*
+ * A memo of the files resolves opened (their identity, ELF headers,
+ * dynamic sections and real paths) and of the parsed ld.so.cache, for
+ * the resolves of several programs at once: the isolation profile's ten
+ * programs opened libc.so.6 ten times. It takes the files not to change
+ * while it lives, so make one for one batch of resolves (a profile load)
+ * and free it after. elfdeps_memo_free(NULL) is a no-op.
+ */
+typedef struct ElfdepsMemo ElfdepsMemo;
+ElfdepsMemo *elfdeps_memo_new(void);
+ElfdepsMemo *elfdeps_memo_free(ElfdepsMemo *m);
+DEFINE_POINTER_CLEANUP(ElfdepsMemo, elfdeps_memo_free)
 
 /* "interp", "path", "rpath", "runpath", "ld.so.cache", "default" or
  * "none": where an entry was found, for reports. */

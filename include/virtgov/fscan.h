@@ -105,6 +105,13 @@ typedef struct FscanOptions {
  */
 int fscan_scan(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, FscanList **ret, VgError *err);
 
+/* fscan_scan in its two halves, so that a caller can prepare
+ * opt->previous (read a baseline) while the walk runs: fscan_walk finds
+ * every path and lstat()s it (opt->exclude counts, nothing else),
+ * fscan_measure then hashes and reads the rest as fscan_scan would. */
+int fscan_walk(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, FscanList **ret, VgError *err);
+int fscan_measure(FscanList *l, const FscanOptions *opt, VgError *err);
+
 /* Measures one path (no descent) as fscan_scan would, hashing it when attrs
  * has FSCAN_SHA256. -ENOENT when it does not exist. */
 int fscan_file(const char *path, unsigned attrs, FscanFile *ret);

@@ -101,6 +101,13 @@ const IntegrityRule *integrity_rule_for(IntegrityProfile *const *profiles, size_
 int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList *baseline, bool full,
                    unsigned threads, FscanList **ret, VgError *err);
 
+/* integrity_scan in its halves (fscan_walk, fscan_measure): the walk
+ * needs no baseline, so a check reads the baseline while it runs. The
+ * walk touches no store and no shared state: it may run on its own
+ * thread. */
+int integrity_walk(IntegrityProfile *const *profiles, size_t n, FscanList **ret, VgError *err);
+int integrity_measure(FscanList *l, const FscanList *baseline, bool full, unsigned threads, VgError *err);
+
 typedef enum DriftKind { DRIFT_ADDED, DRIFT_REMOVED, DRIFT_CHANGED } DriftKind;
 
 /* "added", "removed", "changed". Inline, as drift_class_name: the hook
@@ -147,6 +154,8 @@ typedef struct IntegrityFinding {
 
 void integrity_finding_clear(IntegrityFinding *f);
 
-/* The SHA-256 over every entry of l, all its fields, in order: what the
- * baseline event carries, so that an edited baseline row is caught. */
-void integrity_digest(const FscanList *l, char hex[FSCAN_SHA256_HEX]);
+/* The SHA-256 over every entry of l whose tag is profile (NULL: every
+ * entry), all its fields, in order: what the events that change a
+ * profile's baseline carry for it, so that an edited baseline row is
+ * caught. */
+void integrity_digest(const FscanList *l, const char *profile, char hex[FSCAN_SHA256_HEX]);

@@ -300,6 +300,9 @@ int store_integrity_check(Store *s, char **ret, VgError *err);
 /* The whole baseline, in path order: a path in two profiles has a row in
  * each (the tag tells them apart), so a path may appear twice. */
 int store_baseline_load(Store *s, FscanList **ret, VgError *err);
+/* The rows of one profile, in path order: what a check of it reads (the
+ * other profiles' rows are not read, nor digested). */
+int store_baseline_load_profile(Store *s, const char *profile, FscanList **ret, VgError *err);
 /* The rows of these profiles (NULL-ended) replaced by l's. */
 int store_baseline_replace(Store *s, const char *const *profiles, const FscanList *l, VgError *err);
 /* One file's row in its profile (f->tag), inserted or replaced; or

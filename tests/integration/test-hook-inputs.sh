@@ -135,7 +135,7 @@ echo '{ "mode": "enforce", "default": "allow",
         "rules": [ { "name": "web", "match": { "name": "web-*" }, "require": { "approved": true } } ] }' > "$O/policy.json"
 VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
 VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" approve web-7 >/dev/null
-# Schemas 13 down to 9 taken away again: what a virtgov of schema 8 left.
+# Schemas 14 down to 9 taken away again: what a virtgov of schema 8 left.
 schema=$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')
 sqlite3 "$O/inventory.db" "DROP TABLE integrity_superseded; DROP TABLE integrity_processes;
         DROP TABLE integrity_files; DROP TABLE integrity_findings;

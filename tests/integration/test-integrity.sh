@@ -158,6 +158,25 @@ check "accept will not launder it, exit 1 ($rc)" test "$rc" = 1
 check "a new baseline answers it" "$VIRTGOV" integrity baseline
 check "verify is then clean" quiet "$VIRTGOV" verify
 
+say "each profile has its own digest: an edited row of one is caught by its check and by verify"
+mkdir -p /etc/vg-hostlike && echo "x = 1" > /etc/vg-hostlike/host.conf
+echo "/etc/vg-hostlike all" > /etc/virtgov/integrity.d/hostlike.profile
+# (The profile file is one of virtgov's own, which the isolation profile
+# watches: both baselines taken again, together.)
+check "a second profile's baseline" "$VIRTGOV" integrity baseline --profile isolation --profile hostlike
+sqlite3 /var/lib/virtgov/inventory.db \
+        "UPDATE integrity_files SET mode = 511 WHERE profile = 'hostlike' AND path = '/etc/vg-hostlike/host.conf'"
+rc=0; "$VIRTGOV" integrity check --profile hostlike > /dev/null 2> "$VG_SCRATCH/err" || rc=$?
+check "its check refuses, naming the profile, exit 1 ($(head -c 120 "$VG_SCRATCH/err"))" \
+        sh -c "[ $rc = 1 ] && grep -q \"profile 'hostlike' .* does not match its newest recorded digest\" '$VG_SCRATCH/err'"
+check_now
+jq_check "a check of the isolation profile reads only its own rows, and finds nothing" "$VG_SCRATCH/check.json" \
+        '.findings == 0'
+rc=0; "$VIRTGOV" verify > "$VG_SCRATCH/verify.txt" || rc=$?
+check "verify says so, exit 1 ($rc)" sh -c "[ $rc = 1 ] && grep -q \"profile 'hostlike'\" '$VG_SCRATCH/verify.txt'"
+check "its baseline retaken answers it" "$VIRTGOV" integrity baseline --profile hostlike
+check "verify is then clean" quiet "$VIRTGOV" verify
+
 say "the disk fills while a new baseline is written: the old one stays whole"
 mkdir -p /var/lib/vg-small /etc/vg-small/integrity.d
 mount -t tmpfs -o size=2m tmpfs /var/lib/vg-small

@@ -70,7 +70,9 @@ static inline FakeBuf fake_build(const Fake *o) {
                 nn++;
         size_t ehdr = f.is64 ? 64 : 52, phent = f.is64 ? 56 : 32, w = FAKE_W(&f);
         size_t ndyn = nn + o->extra_needed + 8;
-        char *tab = calloc(1, 4096 + 24 * o->extra_needed);
+        size_t long_strings = (o->soname ? strlen(o->soname) : 0) + (o->rpath ? strlen(o->rpath) : 0) +
+                              (o->runpath ? strlen(o->runpath) : 0);
+        char *tab = calloc(1, 4096 + 24 * o->extra_needed + long_strings);
         size_t tn = 1, strs[8], sonm = 0, rp = 0, rn = 0;
         for (size_t i = 0; i < nn; i++)
                 strs[i] = fake_str(tab, &tn, o->needed[i]);

@@ -446,3 +446,83 @@ Test(elfdeps, the_hosts_ld_so_cache_parses) {
         ldcache_free(c);
         free(buf);
 }
+
+/* The cache's entries of a soname, in file order, whatever the others. */
+Test(elfdeps, ld_so_cache_gives_a_sonames_entries_in_file_order) {
+        char *cache = path_join(dir, "ld.so.cache");
+        fake_cache(cache, (const char *[]) { "liba.so", "libb.so", "liba.so", "libc.so", "liba.so" },
+                   (const char *[]) { "/1/liba.so", "/2/libb.so", "/3/liba.so", "/4/libc.so", "/5/liba.so" }, 5);
+        size_t len = 0;
+        char *buf = read_data(cache, &len);
+        LdCache *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(ldcache_parse(buf, len, &c, &err), 0, "%s", err.text);
+        size_t pos = 0;
+        cr_expect_str_eq(ldcache_next(c, "liba.so", &pos), "/1/liba.so");
+        cr_expect_str_eq(ldcache_next(c, "liba.so", &pos), "/3/liba.so");
+        cr_expect_str_eq(ldcache_next(c, "liba.so", &pos), "/5/liba.so");
+        cr_expect_null(ldcache_next(c, "liba.so", &pos));
+        cr_expect_null(ldcache_next(c, "liba.so", &pos), "and stays at the end");
+        pos = 0;
+        cr_expect_str_eq(ldcache_next(c, "libc.so", &pos), "/4/libc.so");
+        pos = 0;
+        cr_expect_null(ldcache_next(c, "libd.so", &pos));
+        cr_expect_null(ldcache_next(NULL, "liba.so", &pos));
+        ldcache_free(c);
+        free(buf);
+        free(cache);
+}
+
+/* The string table is read from the first wanted string to a little past
+ * the last; a last string longer than that is read with the whole table,
+ * and a string not terminated is still an error. */
+Test(elfdeps, a_long_last_string_reads_the_whole_table) {
+        static char runpath[6001];
+        for (size_t i = 0; i < sizeof(runpath) - 1; i += 3)
+                memcpy(runpath + i, ":/r", 3);
+        runpath[sizeof(runpath) - 1] = '\0';
+        FakeBuf f = fake_build(&(Fake) { .needed = { "liba.so" }, .soname = "libme.so", .runpath = runpath + 1 });
+        ElfObject o;
+        VgError err = { "" };
+        cr_assert_eq(parse_buf(&f, &o, &err), 0, "%s", err.text);
+        cr_assert_str_eq(o.runpath, runpath + 1);
+        cr_assert_str_eq(o.soname, "libme.so");
+        cr_assert_eq(o.n_needed, 1);
+        cr_assert_str_eq(o.needed[0], "liba.so");
+        elf_object_done(&o);
+        free(f.b);
+}
+
+/* Resolves that share a memo answer as resolves without one: this
+ * machine's programs, which share libc and more. */
+Test(elfdeps, a_memo_changes_no_answer) {
+        static const char *const programs[] = { "/usr/bin/env", "/usr/bin/ls", "/usr/bin/sqlite3", "/usr/bin/env",
+                                                "/usr/bin/python3" };
+        ElfdepsMemo *memo = elfdeps_memo_new();
+        cr_assert_not_null(memo);
+        size_t compared = 0;
+        for (size_t i = 0; i < ELEMENTSOF(programs); i++) {
+                ElfdepsList *a = NULL, *b = NULL;
+                VgError err = { "" };
+                if (elfdeps_resolve(programs[i], NULL, &a, &err) < 0)
+                        continue;   /* not installed here */
+                ElfdepsOptions opt = { .memo = memo };
+                cr_assert_eq(elfdeps_resolve(programs[i], &opt, &b, &err), 0, "%s", err.text);
+                cr_assert_eq(a->n, b->n, "%s", programs[i]);
+                for (size_t k = 0; k < a->n; k++) {
+                        const ElfdepsEntry *x = &a->entries[k], *y = &b->entries[k];
+                        cr_expect_str_eq(y->name, x->name);
+                        cr_expect_str_eq(y->path ? y->path : "-", x->path ? x->path : "-", "%s", x->name);
+                        cr_expect_str_eq(y->realpath ? y->realpath : "-", x->realpath ? x->realpath : "-");
+                        cr_expect_eq(y->status, x->status, "%s", x->name);
+                        cr_expect_eq(y->source, x->source, "%s", x->name);
+                        cr_expect_eq(y->needed_by, x->needed_by, "%s", x->name);
+                        compared++;
+                }
+                elfdeps_list_free(a);
+                elfdeps_list_free(b);
+        }
+        cr_expect_gt(compared, 2);
+        elfdeps_memo_free(memo);
+        cr_expect_null(elfdeps_memo_free(NULL));
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,7 +187,7 @@ Test(integrity, compare) {
         _cleanup_(fscan_list_freep) FscanList *base = scan(p, NULL, false);
         cr_expect_null(fscan_find(base, at("skip/noise")));
         char digest[FSCAN_SHA256_HEX];
-        integrity_digest(base, digest);
+        integrity_digest(base, NULL, digest);
 
         put("conf", "listen_tls = 0\n");
         cr_assert_eq(unlink(at("gone")), 0);
@@ -217,11 +218,22 @@ Test(integrity, compare) {
 
         /* The same list digests the same; any field changed, differently. */
         char again[FSCAN_SHA256_HEX];
-        integrity_digest(base, again);
+        integrity_digest(base, NULL, again);
         cr_expect_str_eq(again, digest);
         base->files[1].mode ^= 02;
-        integrity_digest(base, again);
+        integrity_digest(base, NULL, again);
         cr_expect_str_neq(again, digest);
+        /* A profile's digest covers its own rows only. */
+        char mine[FSCAN_SHA256_HEX], other[FSCAN_SHA256_HEX], none[FSCAN_SHA256_HEX];
+        FscanList empty = { 0 };
+        integrity_digest(base, base->files[1].tag, mine);
+        integrity_digest(base, "other", other);
+        integrity_digest(&empty, NULL, none);
+        cr_expect_str_eq(mine, again);
+        cr_expect_str_eq(other, none);
+        base->files[1].tag = fscan_list_tag(base, "other");
+        integrity_digest(base, "other", again);
+        cr_expect_str_neq(again, none);
 }
 
 /* Without --full a file that stat shows unchanged is not read again; with
@@ -251,4 +263,56 @@ Test(integrity, full_reads_everything) {
         cr_expect_eq(n, 1);
         cr_expect(n == 1 && (d[0].changed & FSCAN_SHA256));
         free(d);
+}
+
+/* The patterns a domain names expand as glob(3) expands them, though each
+ * directory is listed once: a '*' between slashes, a leading dot matched
+ * only by a dot, a pattern matching nothing gives nothing, a path without
+ * magic is itself even when absent. */
+Test(integrity, globs_expand_as_glob_does) {
+        const char *tree[] = { "lib/x86_64-linux-gnu/libvirt.so.0", "lib/x86_64-linux-gnu/libvirt.so.0.9",
+                               "lib/x86_64-linux-gnu/libvirt-qemu.so.0", "lib/x86_64-linux-gnu/libz.so.1",
+                               "lib/i386-linux-gnu/libvirt.so.0", "lib/.hidden/libvirt.so.0",
+                               "lib/x86_64-linux-gnu/.libvirt.so.9", "bin/qemu-system-x86_64", "bin/qemu-img" };
+        for (size_t i = 0; i < ELEMENTSOF(tree); i++) {
+                char d[600];
+                snprintf(d, sizeof(d), "%s", at(tree[i]));
+                *strrchr(d, '/') = '\0';
+                cr_assert_eq(vg_mkdir_p(d, 0755), 0);
+                put(tree[i], "x");
+        }
+        cr_assert_eq(symlink("x86_64-linux-gnu", at("lib/multiarch")), 0);
+        char pats[6][600];
+        snprintf(pats[0], sizeof(pats[0]), "%s/lib/*/libvirt.so*", dir);
+        snprintf(pats[1], sizeof(pats[1]), "%s/lib/*/libvirt-qemu.so*", dir);
+        snprintf(pats[2], sizeof(pats[2]), "%s/bin/qemu-system-*", dir);
+        snprintf(pats[3], sizeof(pats[3]), "%s/lib/*/lib[vz]*.so.?", dir);
+        snprintf(pats[4], sizeof(pats[4]), "%s/lib/*/no-such-*", dir);
+        snprintf(pats[5], sizeof(pats[5]), "%s/opt/absent", dir);
+        const char *paths[] = { pats[0], pats[1], pats[2], pats[3], pats[4], pats[5], NULL };
+        IntegrityContext ctx = { .domain_paths = paths, .proc_modules = at("no-such-file") };
+        IntegrityProfile *p = NULL;
+        VgError err = { "" };
+        cr_assert_eq(integrity_profile_load("isolation", dir, &ctx, &p, &err), 0, "%s", err.text);
+        size_t want = 0, got = 0;
+        for (size_t k = 0; paths[k]; k++) {
+                glob_t g;
+                bool none = glob(paths[k], GLOB_NOSORT, NULL, &g) != 0;
+                for (size_t i = 0; !none && i < g.gl_pathc; i++, want++) {
+                        bool found = false;
+                        for (size_t j = 0; j < p->n_rules && !found; j++)
+                                found = !strcmp(p->rules[j].path, g.gl_pathv[i]);
+                        cr_expect(found, "%s (from %s)", g.gl_pathv[i], paths[k]);
+                }
+                globfree(&g);
+        }
+        for (size_t j = 0; j < p->n_rules; j++)
+                got += !strncmp(p->rules[j].path, dir, strlen(dir)) && strcmp(p->rules[j].path, pats[5]);
+        cr_expect_eq(got, want, "%zu rules under the tree, glob(3) gives %zu", got, want);
+        cr_expect_eq(want, 15, "the fixture: %zu", want);
+        bool absent = false;
+        for (size_t j = 0; j < p->n_rules; j++)
+                absent |= !strcmp(p->rules[j].path, pats[5]);
+        cr_expect(absent, "a path without magic is watched though absent");
+        integrity_profile_free(p);
 }

@@ -70,6 +70,7 @@ static int user_version(void) {
         "DROP TABLE devices; ALTER TABLE domains DROP COLUMN derived_stale; ALTER TABLE domains DROP COLUMN type;" \
         "DROP INDEX events_kind; CREATE INDEX events_kind ON events(kind, time);"
 #define UNDO_SCHEMA_10 "DROP INDEX domains_listing; CREATE INDEX domains_name_uuid ON domains(name, uuid);"
+/* (Dropping integrity_files undoes 13 -> 14's rekeying of it too.) */
 /* The images' numbers as decimal text again, as schema 10 kept them. */
 #define UNDO_SCHEMA_13 "DROP TABLE integrity_superseded; DROP TABLE integrity_processes;"
 #define UNDO_SCHEMA_12 UNDO_SCHEMA_13 "DROP TABLE integrity_files; DROP TABLE integrity_findings;"
