@@ -197,7 +197,7 @@ static int status(Cli *cli) {
         VgError err = { "" };
         _cleanup_(fscan_list_freep) FscanList *base = NULL;
         int v = integrity_verify_baseline(s, &base, &err);
-        if (v < 0 && v != -ENOENT && v != -EBADMSG)
+        if (v < 0 && v != -ENOENT && v != -EBADMSG && v != -EPROTO)
                 return cli_error("%s", err.text);
         Counts n = { { 0 } };
         _cleanup_free_ char *last = NULL;
@@ -219,7 +219,9 @@ static int status(Cli *cli) {
                 json_object_set_new(profiles, p, json_integer(json_integer_value(json_object_get(profiles, p)) + 1));
         }
         json_t *o = json_pack("{s:s, s:o, s:I, s:I, s:s?, s:{s:I, s:I, s:I}, s:o}",
-                              "baseline", v == 0 ? "intact" : v == -ENOENT ? "none" : "does not match its digest",
+                              "baseline", v == 0 ? "intact" : v == -ENOENT ? "none"
+                                          : v == -EPROTO ? "recorded by an older virtgov: retake it"
+                                          : "does not match its digest",
                               "profiles", profiles, "files", (json_int_t) (base ? base->n : 0), "bytes",
                               (json_int_t) bytes, "taken", e ? e->time : NULL, "findings", "unexplained",
                               (json_int_t) n.by_class[DRIFT_UNEXPLAINED], "conffile_edit",
@@ -227,12 +229,12 @@ static int status(Cli *cli) {
                               (json_int_t) n.by_class[DRIFT_PACKAGE_UPDATE], "last_check",
                               last ? json_loads(last, 0, NULL) ?: json_null() : json_null());
         event_free(e);
-        if (v == -EBADMSG)
+        if (v == -EBADMSG || v == -EPROTO)
                 json_object_set_new(o, "problem", json_string(err.text));
         if (cli->json)
                 return out_json(o) == EXIT_OK && v == 0 ? EXIT_OK : EXIT_FAIL;
         printf("baseline      %s\n", json_string_value(json_object_get(o, "baseline")));
-        if (v == -EBADMSG)
+        if (v == -EBADMSG || v == -EPROTO)
                 printf("              %s\n", err.text);
         const char *p;
         json_t *x;

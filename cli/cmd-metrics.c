@@ -67,7 +67,7 @@ static int integrity_metrics(Store *s, VgError *err) {
                 return r;
         VgError berr = { "" };
         int b = integrity_verify_baseline(s, NULL, &berr);
-        if (b < 0 && b != -ENOENT && b != -EBADMSG)
+        if (b < 0 && b != -ENOENT && b != -EBADMSG && b != -EPROTO)
                 return vg_error(err, b, "%s", berr.text);
         printf("# HELP virtgov_integrity_findings Open integrity findings of the hypervisor's files, by class.\n"
                "# TYPE virtgov_integrity_findings gauge\n");

@@ -130,7 +130,7 @@ static int run(Report *r) {
         if (k == -ENOENT)
                 report_add(r, "baseline", true, REPORT_COLS(NULL), NULL,
                            "no integrity baseline: nothing is monitored ('virtgov integrity baseline')");
-        else if (k == -EBADMSG)
+        else if (k == -EBADMSG || k == -EPROTO)
                 report_add(r, "baseline", true, REPORT_COLS(NULL), NULL, "%s", err.text);
         else if (k < 0)
                 return cli_error("%s", err.text);

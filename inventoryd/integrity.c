@@ -85,6 +85,9 @@ static void check_failed(Integrityd *w, int r, const VgError *err, bool full) {
                 recorder_degraded(w->d->rec, NULL, "no integrity baseline", "the watched files have nothing to "
                                   "be compared with", "run 'virtgov integrity baseline'; changes are watched "
                                   "meanwhile and checked once it exists");
+        else if (r == -EPROTO)
+                recorder_degraded(w->d->rec, NULL, "integrity not checked: the baseline's digest is of an older "
+                                  "virtgov", err->text, "retake it with 'virtgov integrity baseline'");
         else if (r == -EBADMSG)
                 /* The record of what the hypervisor should be was edited
                  * behind virtgov: as loud as the daemon gets. */
