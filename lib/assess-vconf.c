@@ -62,8 +62,18 @@ static void value_clear(VconfValue *v) {
         memset(v, 0, sizeof(*v));
 }
 
+/* An unterminated string is placed at its opening quote, where a person
+ * looks (libvirt names the line it reached). */
+static int unterminated(P *p, const char *open, unsigned line, const char *line_start) {
+        p->cur = open;
+        p->line = line;
+        p->line_start = line_start;
+        return fail(p, "unterminated string");
+}
+
 static int parse_string(P *p, VconfValue *v) {
-        const char *base;
+        const char *base, *open = p->cur, *open_ls = p->line_start;
+        unsigned open_line = p->line;
         if (p->end - p->cur >= 6 && !strncmp(p->cur, "\"\"\"", 3)) {
                 p->cur += 3;
                 base = p->cur;
@@ -73,7 +83,7 @@ static int parse_string(P *p, VconfValue *v) {
                         p->cur++;
                 }
                 if (p->end - p->cur < 3)
-                        return fail(p, "unterminated string");
+                        return unterminated(p, open, open_line, open_ls);
                 v->str = strndup(base, (size_t) (p->cur - base));
                 p->cur += 3;
         } else {
@@ -82,7 +92,7 @@ static int parse_string(P *p, VconfValue *v) {
                 while (!at_end(p) && *p->cur != q && *p->cur != '\n' && *p->cur != '\r')
                         p->cur++;
                 if (at_end(p) || *p->cur != q)
-                        return fail(p, "unterminated string");
+                        return unterminated(p, open, open_line, open_ls);
                 v->str = strndup(base, (size_t) (p->cur - base));
                 p->cur++;
         }

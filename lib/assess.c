@@ -74,7 +74,10 @@ int assess_paths_init(AssessPaths *p, const Config *c, const char *root) {
         r |= under(&p->policy, root, k->policy);
         r |= under(&p->config, root, c && c->path && !root ? c->path : VG_DEFAULT_CONFIG);
         r |= under(&p->exceptions, root, k->assess_exceptions);
-        if (r < 0 || !(p->release = strdup(k->kernel_release)) || !(p->image_dirs = config_split(k->image_dirs)) ||
+        /* What is not a path (the running release, the lists of names)
+         * is the configuration's even under a root: a fixture names them. */
+        const Config *names = c ? c : dflt;
+        if (r < 0 || !(p->release = strdup(names->kernel_release)) || !(p->image_dirs = config_split(names->image_dirs)) ||
             !(p->vm_admins = config_split(c ? c->assess_vm_admins : dflt->assess_vm_admins)) ||
             !(p->listen_allow = config_split(c ? c->assess_listen_allow : dflt->assess_listen_allow))) {
                 assess_paths_clear(p);
