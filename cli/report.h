@@ -83,6 +83,13 @@ void report_integrity_process(Report *r, const ProcessRecord *p);
 void report_integrity_kernel(Report *r);
 int integrity_kernel(Cli *cli, bool csv, bool fail);
 
+/* The assessment (report-assess.c): into the evidence folder dir, the
+ * latest as assessment.json and .md and its history as
+ * assessment-history.json, with a line for the index in summary; and its
+ * metrics. */
+int report_assessment_evidence(Report *r, const char *dir, char *summary, size_t n);
+void metrics_assessment(Store *s);
+
 /* Runs one report into r (store and live connection opened by the caller). */
 int report_run(Report *r);
 

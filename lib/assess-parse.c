@@ -86,9 +86,12 @@ static int lz4_block(Out *o, size_t frame_start, const uint8_t *in, size_t len) 
                 }
                 if ((r = out_reserve(o, m)) < 0)
                         return r;
-                /* Byte by byte: a match may overlap what it copies. */
-                for (size_t k = 0; k < m; k++, o->len++)
-                        o->buf[o->len] = o->buf[o->len - off];
+                if (off >= m) {
+                        memcpy(o->buf + o->len, o->buf + o->len - off, m);
+                        o->len += m;
+                } else   /* overlapping: byte by byte, each copy feeding the next */
+                        for (size_t k = 0; k < m; k++, o->len++)
+                                o->buf[o->len] = o->buf[o->len - off];
         }
         return -EBADMSG;   /* an empty block */
 }
