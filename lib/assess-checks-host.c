@@ -380,6 +380,14 @@ void check_audit_rules(AssessCtx *x, const AssessCheck *c) {
 
 void check_vg_hooks(AssessCtx *x, const AssessCheck *c) {
         static const char *const dirs[] = { "qemu.d", "network.d" };
+        if (assess_procs(x, c) < 0)
+                return;
+        /* libvirt reads a hook directory only if a hook was there when it
+         * started: a daemon older than the hook has not picked it up. */
+        const ProcEntry *daemon = NULL;
+        for (size_t i = 0; i < x->n_procs; i++)
+                if (x->procs[i].start && (!strcmp(x->procs[i].comm, "libvirtd") || !strcmp(x->procs[i].comm, "virtqemud")))
+                        daemon = &x->procs[i];
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 char path[4200];
                 struct stat st;
@@ -389,10 +397,16 @@ void check_vg_hooks(AssessCtx *x, const AssessCheck *c) {
                                    errno == ENOENT ? "not installed: starts are neither recorded nor decided by "
                                                      "the hook"
                                                    : strerror(errno));
+                else if (!S_ISREG(st.st_mode) || !(st.st_mode & 0100))
+                        assess_add(x, c, ASSESS_FAIL, path, NULL, "installed, mode %04o: not executable, libvirt "
+                                   "skips it", (unsigned) (st.st_mode & 07777));
+                else if (daemon && daemon->start < (double) st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9)
+                        assess_add(x, c, ASSESS_FAIL, path, NULL, "installed after %s (pid %d) started: not picked "
+                                   "up until it restarts", daemon->comm, daemon->pid);
                 else
-                        assess_add(x, c, S_ISREG(st.st_mode) && (st.st_mode & 0100) ? ASSESS_PASS : ASSESS_FAIL,
-                                   path, NULL, "installed, mode %04o%s", (unsigned) (st.st_mode & 07777),
-                                   st.st_mode & 0100 ? "" : ": not executable, libvirt skips it");
+                        assess_add(x, c, ASSESS_PASS, path, NULL, "installed, mode %04o%s%s%s",
+                                   (unsigned) (st.st_mode & 07777), daemon ? ", and picked up by " : "",
+                                   daemon ? daemon->comm : "", daemon ? "" : " (no libvirt daemon runs)");
         }
 }
 

@@ -51,6 +51,8 @@ typedef struct ProcEntry {
         int pid;
         char comm[32];
         char *exe;               /* the link's text: "/usr/sbin/x (deleted)"; NULL: unreadable */
+        double start;            /* libvirt's daemons only: when it started, in seconds since
+                                  * the epoch (0: unknown) */
 } ProcEntry;
 
 struct AssessCtx {
