@@ -213,10 +213,11 @@ static int record(Cli *cli, const AssessRun *run, const char *host, int64_t *ret
         }
         if ((r = store_begin(s, &err)) < 0)
                 return cli_error("%s", err.text);
-        _cleanup_free_ char *prev = NULL, *state = assess_state_text(run);
+        _cleanup_free_ char *prev = NULL, *state = NULL;
         r = store_meta_get(s, STATE_KEY, &prev, &err);
         if (r < 0 && r != -ENOENT)
                 goto fail;
+        state = assess_state_text(run, prev);
         Rec rec = { s, host, &err, 0 };
         json_t *doc = assess_run_to_json(run, host);
         char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;

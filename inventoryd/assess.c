@@ -94,17 +94,18 @@ static void run_assessment(Assessd *a) {
         }
         char host[256] = "";
         gethostname(host, sizeof(host) - 1);
-        _cleanup_free_ char *prev = NULL, *state = assess_state_text(run);
+        _cleanup_free_ char *prev = NULL;
+        r = store_meta_get(recorder_store(d->rec), STATE_KEY, &prev, &err);
+        if (r < 0 && r != -ENOENT) {
+                say_once(a, "assessment not recorded", err.text);
+                return;
+        }
+        _cleanup_free_ char *state = assess_state_text(run, prev);
         json_t *doc = assess_run_to_json(run, host);
         _cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
         json_decref(doc);
         if (!state || !text) {
                 log_msg(LOG_ERR, "assess: out of memory");
-                return;
-        }
-        r = store_meta_get(recorder_store(d->rec), STATE_KEY, &prev, &err);
-        if (r < 0 && r != -ENOENT) {
-                say_once(a, "assessment not recorded", err.text);
                 return;
         }
         Emit m = { a, host };

@@ -73,8 +73,77 @@ static Pos key_pos(const char *t, size_t len, const char *from, Pos obj, const c
         return p;
 }
 
-static int parse_time(const char *s, int64_t now, int64_t *ret) {
-        return vg_time_parse(s, now, ret);
+typedef struct Parse {
+        const char *text, *path;
+        size_t len;
+        int64_t now_us;
+        VgError *err;
+} Parse;
+
+static int warn(AssessExceptions *e, char *w) {
+        if (!w || vg_grow((void **) &e->warnings, &e->n_warnings, sizeof(char *)) < 0) {
+                free(w);
+                return -ENOMEM;
+        }
+        e->warnings[e->n_warnings - 1] = w;
+        return 0;
+}
+
+/* Entry i (its object o, which starts at 'at', at position p): checked
+ * and, unless expired, added to e. */
+static int parse_entry(const Parse *x, AssessExceptions *e, size_t i, json_t *o, const char *at, Pos p) {
+        static const char *const known[] = { "id", "domain", "path", "ticket", "expires", "reason", NULL };
+        if (!json_is_object(o))
+                return vg_error(x->err, -EINVAL, "%s:%u:%u: exception %zu: expected an object", x->path, p.line,
+                                p.column, i + 1);
+        const char *key;
+        json_t *v;
+        json_object_foreach(o, key, v) {
+                bool ok = false;
+                for (size_t k = 0; known[k]; k++)
+                        ok |= !strcmp(known[k], key);
+                Pos kp = key_pos(x->text, x->len, at, p, key);
+                if (!ok)
+                        return vg_error(x->err, -EINVAL, "%s:%u:%u: exception %zu: unknown key '%s' (known: id, "
+                                        "domain, path, ticket, expires, reason)", x->path, kp.line, kp.column, i + 1,
+                                        key);
+                if (!json_is_string(v))
+                        return vg_error(x->err, -EINVAL, "%s:%u:%u: exception %zu: '%s' must be a string", x->path,
+                                        kp.line, kp.column, i + 1, key);
+        }
+        const char *id = json_string_value(json_object_get(o, "id"));
+        const char *ticket = json_string_value(json_object_get(o, "ticket"));
+        const char *expires = json_string_value(json_object_get(o, "expires"));
+        if (!id || !ticket || !*ticket)
+                return vg_error(x->err, -EINVAL, "%s:%u:%u: exception %zu: needs an 'id' and a 'ticket' (an "
+                                "exception is a decision someone owns)", x->path, p.line, p.column, i + 1);
+        if (!assess_check_find(id)) {
+                Pos kp = key_pos(x->text, x->len, at, p, "id");
+                return vg_error(x->err, -EINVAL, "%s:%u:%u: exception %zu: no check '%s'", x->path, kp.line,
+                                kp.column, i + 1, id);
+        }
+        int64_t until = 0;
+        if (expires && vg_time_parse(expires, x->now_us, &until) < 0) {
+                Pos kp = key_pos(x->text, x->len, at, p, "expires");
+                return vg_error(x->err, -EINVAL, "%s:%u:%u: exception %zu: 'expires' is not a time: '%s' "
+                                "(RFC 3339 or YYYY-MM-DD)", x->path, kp.line, kp.column, i + 1, expires);
+        }
+        if (expires && until <= x->now_us) {
+                char *w;
+                if (asprintf(&w, "%s:%u:%u: the exception of %s under ticket %s expired at %s: the check counts "
+                             "again", x->path, p.line, p.column, id, ticket, expires) < 0)
+                        w = NULL;
+                return warn(e, w) < 0 ? vg_error(x->err, -ENOMEM, "out of memory") : 0;
+        }
+        if (vg_grow((void **) &e->v, &e->n, sizeof(*e->v)) < 0)
+                return vg_error(x->err, -ENOMEM, "out of memory");
+        AssessException *n = &e->v[e->n - 1];
+        *n = (AssessException) { .id = strdup(id), .ticket = strdup(ticket),
+                                 .domain_glob = vg_strdup0(json_string_value(json_object_get(o, "domain"))),
+                                 .path_glob = vg_strdup0(json_string_value(json_object_get(o, "path"))),
+                                 .reason = vg_strdup0(json_string_value(json_object_get(o, "reason"))),
+                                 .expires_us = until, .line = p.line, .column = p.column };
+        return n->id && n->ticket ? 0 : vg_error(x->err, -ENOMEM, "out of memory");
 }
 
 int assess_exceptions_parse(const char *text, size_t len, const char *path, int64_t now_us, AssessExceptions **ret,
@@ -88,95 +157,19 @@ int assess_exceptions_parse(const char *text, size_t len, const char *path, int6
         Pos *pos = calloc(n + 1, sizeof(*pos));
         const char **at = calloc(n + 1, sizeof(*at));
         int r = 0;
-        if (!e || !pos || !at || !(e->path = strdup(path))) {
+        if (!e || !pos || !at || !(e->path = strdup(path)))
                 r = vg_error(err, -ENOMEM, "out of memory");
-                goto out;
-        }
-        if (!json_is_array(root)) {
+        else if (!json_is_array(root))
                 r = vg_error(err, -EINVAL, "%s:1:1: expected an array of exceptions", path);
-                goto out;
+        else {
+                object_positions(text, len, pos, at, n);
+                Parse x = { text, path, len, now_us, err };
+                for (size_t i = 0; r == 0 && i < n; i++)
+                        r = parse_entry(&x, e, i, json_array_get(root, i), at[i],
+                                        pos[i].line ? pos[i] : (Pos) { 1, 1 });
         }
-        object_positions(text, len, pos, at, n);
-        static const char *const known[] = { "id", "domain", "path", "ticket", "expires", "reason", NULL };
-        for (size_t i = 0; i < n; i++) {
-                json_t *o = json_array_get(root, i);
-                Pos p = pos[i].line ? pos[i] : (Pos) { 1, 1 };
-                if (!json_is_object(o)) {
-                        r = vg_error(err, -EINVAL, "%s:%u:%u: exception %zu: expected an object", path, p.line,
-                                     p.column, i + 1);
-                        goto out;
-                }
-                const char *key;
-                json_t *v;
-                json_object_foreach(o, key, v) {
-                        bool ok = false;
-                        for (size_t k = 0; known[k]; k++)
-                                ok |= !strcmp(known[k], key);
-                        Pos kp = key_pos(text, len, at[i], p, key);
-                        if (!ok) {
-                                r = vg_error(err, -EINVAL, "%s:%u:%u: exception %zu: unknown key '%s' (known: id, "
-                                             "domain, path, ticket, expires, reason)", path, kp.line, kp.column, i + 1,
-                                             key);
-                                goto out;
-                        }
-                        if (!json_is_string(v)) {
-                                r = vg_error(err, -EINVAL, "%s:%u:%u: exception %zu: '%s' must be a string", path,
-                                             kp.line, kp.column, i + 1, key);
-                                goto out;
-                        }
-                }
-                const char *id = json_string_value(json_object_get(o, "id"));
-                const char *ticket = json_string_value(json_object_get(o, "ticket"));
-                const char *expires = json_string_value(json_object_get(o, "expires"));
-                if (!id || !ticket || !*ticket) {
-                        r = vg_error(err, -EINVAL, "%s:%u:%u: exception %zu: needs an 'id' and a 'ticket' (an "
-                                     "exception is a decision someone owns)", path, p.line, p.column, i + 1);
-                        goto out;
-                }
-                if (!assess_check_find(id)) {
-                        Pos kp = key_pos(text, len, at[i], p, "id");
-                        r = vg_error(err, -EINVAL, "%s:%u:%u: exception %zu: no check '%s'", path, kp.line,
-                                     kp.column, i + 1, id);
-                        goto out;
-                }
-                int64_t until = 0;
-                if (expires && parse_time(expires, now_us, &until) < 0) {
-                        Pos kp = key_pos(text, len, at[i], p, "expires");
-                        r = vg_error(err, -EINVAL, "%s:%u:%u: exception %zu: 'expires' is not a time: '%s' "
-                                     "(RFC 3339 or YYYY-MM-DD)", path, kp.line, kp.column, i + 1, expires);
-                        goto out;
-                }
-                if (expires && until <= now_us) {
-                        char *w;
-                        if (asprintf(&w, "%s:%u:%u: the exception of %s under ticket %s expired at %s: the check "
-                                     "counts again", path, p.line, p.column, id, ticket, expires) < 0 ||
-                            vg_grow((void **) &e->warnings, &e->n_warnings, sizeof(char *)) < 0) {
-                                r = vg_error(err, -ENOMEM, "out of memory");
-                                goto out;
-                        }
-                        e->warnings[e->n_warnings - 1] = w;
-                        continue;
-                }
-                if (vg_grow((void **) &e->v, &e->n, sizeof(*e->v)) < 0) {
-                        r = vg_error(err, -ENOMEM, "out of memory");
-                        goto out;
-                }
-                AssessException *x = &e->v[e->n - 1];
-                x->id = strdup(id);
-                x->ticket = strdup(ticket);
-                x->domain_glob = vg_strdup0(json_string_value(json_object_get(o, "domain")));
-                x->path_glob = vg_strdup0(json_string_value(json_object_get(o, "path")));
-                x->reason = vg_strdup0(json_string_value(json_object_get(o, "reason")));
-                x->expires_us = until;
-                x->line = p.line;
-                x->column = p.column;
-                if (!x->id || !x->ticket) {
-                        r = vg_error(err, -ENOMEM, "out of memory");
-                        goto out;
-                }
-        }
-        *ret = TAKE_PTR(e);
-out:
+        if (r == 0)
+                *ret = TAKE_PTR(e);
         free(pos);
         free(at);
         json_decref(root);

@@ -307,10 +307,14 @@ json_t *assess_run_to_json(const AssessRun *r, const char *host) {
                          "failed_by_severity", severity_json(r), "checks", arr);
 }
 
-char *assess_state_text(const AssessRun *r) {
+char *assess_state_text(const AssessRun *r, const char *prev) {
         size_t n;
         const AssessCheck *checks = assess_checks(&n);
-        json_t *o = json_object();
+        json_t *o = prev ? json_loads(prev, 0, NULL) : NULL;
+        if (!json_is_object(o)) {
+                json_decref(o);
+                o = json_object();
+        }
         for (size_t i = 0; o && i < n; i++)
                 for (size_t k = 0; k < r->n_ran; k++)
                         if (r->ran[k] == &checks[i])

@@ -173,8 +173,9 @@ DEFINE_POINTER_CLEANUP(AssessRun, assess_run_free)
 json_t *assess_run_to_json(const AssessRun *r, const char *host);
 
 /* The state kept between runs (inventory meta "assess.state"): each
- * check's status, as a JSON object text. */
-char *assess_state_text(const AssessRun *r);
+ * check's status, as a JSON object text; a check this run did not run
+ * keeps its status in prev (the state before, or NULL). NULL on ENOMEM. */
+char *assess_state_text(const AssessRun *r, const char *prev);
 
 typedef int (*AssessEmitFn)(Event *e, void *userdata);   /* takes e */
 

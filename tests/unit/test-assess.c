@@ -351,7 +351,7 @@ Test(assess, drift_regressed_then_fixed) {
         cr_assert_eq(assess_drift(r1, NULL, "cli", collect, &s), 0);
         cr_expect_eq(s.n, 1, "a first run is only its assess.run");
         cr_expect_str_eq(s.kinds[0], "assess.run");
-        _cleanup_free_ char *state1 = assess_state_text(r1);
+        _cleanup_free_ char *state1 = assess_state_text(r1, NULL);
         write_text(scratch_path(dir, "proc/sys/kernel/randomize_va_space"), "0\n");
         AssessRun *r2 = run_tree(dir, only);
         cr_expect_str_neq(r1->digest, r2->digest);
@@ -360,7 +360,7 @@ Test(assess, drift_regressed_then_fixed) {
         cr_assert_eq(s.n, 2);
         cr_expect_str_eq(s.kinds[1], "assess.regressed");
         cr_expect_str_eq(s.checks[1], "VG-KRN-001");
-        _cleanup_free_ char *state2 = assess_state_text(r2);
+        _cleanup_free_ char *state2 = assess_state_text(r2, state1);
         write_text(scratch_path(dir, "proc/sys/kernel/randomize_va_space"), "2\n");
         AssessRun *r3 = run_tree(dir, only);
         cr_expect_str_eq(r1->digest, r3->digest, "the same results hash the same");
@@ -368,6 +368,12 @@ Test(assess, drift_regressed_then_fixed) {
         cr_assert_eq(assess_drift(r3, state2, "daemon", collect, &s), 0);
         cr_assert_eq(s.n, 2);
         cr_expect_str_eq(s.kinds[1], "assess.fixed");
+        /* A run of one check keeps the other's state. */
+        const char *one[] = { "VG-KRN-001", NULL };
+        AssessRun *r4 = run_tree(dir, one);
+        _cleanup_free_ char *state4 = assess_state_text(r4, "{\"VG-KRN-002\": \"fail\", \"VG-KRN-001\": \"fail\"}");
+        cr_expect_str_eq(state4, "{\"VG-KRN-001\":\"pass\",\"VG-KRN-002\":\"fail\"}");
+        assess_run_free(r4);
         assess_run_free(r1);
         assess_run_free(r2);
         assess_run_free(r3);
