@@ -23,8 +23,11 @@ void check_sysctl(AssessCtx *x, const AssessCheck *c) {
         snprintf(where, sizeof(where), "sysctl %s", s->name);
         int r = assess_sysctl(x, c, s->name, v, sizeof(v));
         if (r == -ENOENT) {
-                assess_add(x, c, ASSESS_FAIL, where, NULL, "%s is not present: this kernel lacks the protection",
-                           s->name);
+                if (s->absent_ok)
+                        assess_add(x, c, ASSESS_PASS, where, NULL, "%s is not present: %s", s->name, s->absent_ok);
+                else
+                        assess_add(x, c, ASSESS_FAIL, where, NULL, "%s is not present: this kernel lacks the "
+                                   "protection", s->name);
                 return;
         }
         if (r < 0)

@@ -161,8 +161,10 @@ typedef struct KeyCheck {
 typedef struct SysctlCheck {
         const char *name;
         long min, max;           /* passes when min <= value <= max */
-        const char *alt;         /* another sysctl that may satisfy it instead (NULL) */
-        long alt_min, alt_max;
+        /* Not NULL: the sysctl's absence passes, for this reason (the
+         * kernel was built without what it restricts). NULL: an absent
+         * sysctl is a protection the kernel lacks. */
+        const char *absent_ok;
 } SysctlCheck;
 
 void check_qemu_key(AssessCtx *x, const AssessCheck *c);

@@ -424,3 +424,18 @@ Test(assess, proc_net_lines) {
         cr_expect_not(assess_proc_net_line("  sl  local_address rem_address   st tx_queue", false, true, &l));
         cr_expect_not(assess_proc_net_line("0: zz", false, true, &l));
 }
+
+/* A sysctl that is absent: a protection the kernel lacks (Yama), or a
+ * feature it was built without, whose absence is the protection (SysRq). */
+Test(assess, absent_sysctl) {
+        char *dir = scratch_new();
+        cr_assert_eq(mkdir(scratch_path(dir, "proc"), 0755), 0);
+        const char *only[] = { "VG-KRN-004", "VG-KRN-015", NULL };
+        AssessRun *r = run_tree(dir, only);
+        size_t n;
+        const AssessCheck *checks = assess_checks(&n);
+        cr_expect_eq(r->status[assess_check_find("VG-KRN-004") - checks], ASSESS_FAIL);
+        cr_expect_eq(r->status[assess_check_find("VG-KRN-015") - checks], ASSESS_PASS);
+        assess_run_free(r);
+        scratch_remove(dir);
+}
