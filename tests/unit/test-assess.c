@@ -439,3 +439,28 @@ Test(assess, absent_sysctl) {
         assess_run_free(r);
         scratch_remove(dir);
 }
+
+/* A path glob scopes by the file a result names, its ":line" aside. */
+Test(assess, exception_scope_is_a_path_glob) {
+        char src[1024];
+        snprintf(src, sizeof(src), "%s/VG-DOM-005/bad", CHECKS_DIR);
+        char *dir = fixture_copy(src);
+        char text[4400];
+        snprintf(text, sizeof(text), "[ { \"id\": \"VG-DOM-005\", \"path\": \"%s/etc/libvirt/qemu/w*.xml\", "
+                 "\"ticket\": \"LAB-8\" } ]", dir);
+        AssessExceptions *e = NULL;
+        VgError err = { "" };
+        cr_assert_eq(assess_exceptions_parse(text, strlen(text), "ex.json", vg_now_us(), &e, &err), 0, "%s", err.text);
+        AssessPaths p;
+        cr_assert_eq(assess_paths_init(&p, NULL, dir), 0);
+        const char *only[] = { "VG-DOM-005", NULL };
+        AssessRun *r;
+        cr_assert_eq(assess_run(&p, only, e, &r, &err), 0);
+        cr_assert_eq(r->n, 1);
+        cr_expect(strchr(r->results[0].where, ':'), "where has its line: %s", r->results[0].where);
+        cr_expect_eq(r->results[0].status, ASSESS_EXCEPTED);
+        assess_run_free(r);
+        assess_exceptions_free(e);
+        assess_paths_clear(&p);
+        scratch_remove(dir);
+}
