@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/integrity-run.h"
 #include "virtgov/spool.h"
@@ -118,6 +119,7 @@ static int run(Cli *cli, int argc, char **argv) {
                (long long) (newest / 1000000));
         if (integrity_metrics(s, &err) < 0)
                 return cli_error("%s", err.text);
+        metrics_assessment(s);
         size_t waiting = 0;
         spool_count(cli->config->spool_dir, &waiting);
         printf("# HELP virtgov_spool_pending Events the hook spooled, not yet in the inventory.\n"
@@ -139,6 +141,8 @@ const Command cmd_metrics = {
         "(alert when recording stops), virtgov_spool_pending (alert when it grows),\n"
         "virtgov_integrity_findings{class} (alert on unexplained and conffile-edit) and\n"
         "virtgov_integrity_baseline_intact (alert on 0: none, or edited),\n"
-        "virtgov_integrity_processes{status} (alert on tampered; stale asks for a restart).\n",
+        "virtgov_integrity_processes{status} (alert on tampered; stale asks for a restart),\n"
+        "virtgov_assess_failed_checks{severity} (alert on critical and high) and\n"
+        "virtgov_assess_last_run_timestamp_seconds (alert when assessments stop).\n",
         .run = run,
 };

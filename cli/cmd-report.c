@@ -361,6 +361,9 @@ static int evidence(Report *r, const char *dir) {
                 rc = EXIT_FAIL;
         int has_policy = copy_file(r->cli->config->policy, dir, "policy.json");
         int has_config = r->cli->config->path ? copy_file(r->cli->config->path, dir, "virtgov.conf") : 0;
+        char assessed[512];
+        if (report_assessment_evidence(r, dir, assessed, sizeof(assessed)) < 0)
+                rc = EXIT_FAIL;
 
         char now[VG_TIME_MAX], since[VG_TIME_MAX], path[4200];
         vg_time_format(r->now_us, now);
@@ -389,10 +392,14 @@ static int evidence(Report *r, const char *dir) {
                 "| report.html | every report above and charts over the window, one page to read and print | "
                 "all of the above |\n"
                 "| events.json | every recorded event in the window: the audit trail | ISM-1607 (event logging) |\n"
+                "| assessment.json / .md | the host's configuration against its hardening checks (virtgov assess): "
+                "%s | ISM-1605 (a configuration document showing how the server is configured) |\n"
+                "| assessment-history.json | each check's regressions and fixes with their dates | ISM-1605 (scans "
+                "showing timely fixes; settings audited to prevent drift) |\n"
                 "| verification.json | the inventory's integrity check and its events' hash chain (virtgov verify) | ISM-1607 (integrity monitoring) |\n"
                 "| policy.json | %s | configuration standards; trusted builds |\n"
                 "| virtgov.conf | %s | ISM-1607 (what is logged and where) |\n",
-                has_policy > 0 ? "the activation policy in force" : "(no policy file: everything is allowed and recorded)",
+                assessed, has_policy > 0 ? "the activation policy in force" : "(no policy file: everything is allowed and recorded)",
                 has_config > 0 ? "the configuration in force" : "(no config file: compiled defaults)");
         fclose(f);
         if (rc == EXIT_OK)

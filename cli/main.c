@@ -15,7 +15,7 @@
 #include "vg-paths.h"
 
 static const Command *const commands[] = {
-        &cmd_events, &cmd_list, &cmd_show, &cmd_hooks, &cmd_approve, &cmd_revoke, &cmd_ticket, &cmd_image, &cmd_policy, &cmd_report, &cmd_integrity, &cmd_metrics, &cmd_verify,
+        &cmd_events, &cmd_list, &cmd_show, &cmd_hooks, &cmd_approve, &cmd_revoke, &cmd_ticket, &cmd_image, &cmd_policy, &cmd_report, &cmd_integrity, &cmd_assess, &cmd_metrics, &cmd_verify,
 };
 
 static void help(void) {

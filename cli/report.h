@@ -86,6 +86,12 @@ int integrity_kernel(Cli *cli, bool csv, bool fail);
 /* report html (report-html.c): every report of defs and the charts, one
  * self-contained page written to path. The exit status. */
 int report_html(Report *r, const ReportDef *const *defs, size_t n_defs, const char *path);
+/* The assessment (report-assess.c): into the evidence folder dir, the
+ * latest as assessment.json and .md and its history as
+ * assessment-history.json, with a line for the index in summary; and its
+ * metrics. */
+int report_assessment_evidence(Report *r, const char *dir, char *summary, size_t n);
+void metrics_assessment(Store *s);
 
 /* Runs one report into r (store and live connection opened by the caller). */
 int report_run(Report *r);

@@ -13,6 +13,7 @@
  *   integrity.c  integrity checks of the hypervisor's files: on change, on timers
  *   integrity-watch.c  its inotify watches of the profiles' directories
  *   action.c     integrity_action: the program run on a finding, and its record
+ *   assess.c     the hardening assessment: on change, on a timer, its drift recorded
  *   objects.c    networks' and pools' snapshots
  *   domevent.c   a domain's event with its identity and facts
  *   recorder.c   the one way into the inventory, and the copy to syslog
@@ -30,6 +31,7 @@
 typedef struct Conn Conn;
 typedef struct Integrityd Integrityd;
 typedef struct Actiond Actiond;
+typedef struct Assessd Assessd;
 
 typedef struct Daemon {
         Config *config;          /* replaced on SIGHUP (main.c's reload) */
@@ -50,6 +52,7 @@ typedef struct Daemon {
 
         Integrityd *integrity;   /* integrity.c's watches and timers; NULL: off */
         Actiond *action;         /* action.c's runs; NULL until the first */
+        Assessd *assess;         /* assess.c's watches and timers; NULL: off */
 
         int periodic_timer, forward_timer;
         int signal_fd;

@@ -23,6 +23,7 @@
 
 #include "action.h"
 #include "conn.h"
+#include "assess.h"
 #include "integrity.h"
 #include "log.h"
 #include "pidlock.h"
@@ -77,6 +78,7 @@ static void reload(Daemon *d) {
         d->priv_groups = groups;
         virEventUpdateTimeout(d->periodic_timer, (int) c->reconcile_interval_s * 1000);
         integrityd_reload(d);
+        assessd_reload(d);
         record_daemon_event(d, "daemon.reloaded", NULL);
         log_msg(LOG_INFO, "configuration reloaded");
 }
@@ -289,6 +291,7 @@ static void stop_daemon(Daemon *d) {
                 conn_close(&d->conns[i]);
         watch_close(d);
         integrityd_stop(d);
+        assessd_stop(d);
         /* After the checks (none starts another run) and before the
          * last flush: a page in flight ends, within its timeout, and is
          * recorded. */
@@ -308,6 +311,7 @@ static void free_daemon(Daemon *d) {
         }
         free(d->conns);
         integrityd_stop(d);   /* (a no-op after stop_daemon's) */
+        assessd_stop(d);      /* (likewise) */
         if (d->rec)
                 actiond_stop(d);      /* (likewise) */
         accounts_free(d->accounts);
@@ -353,6 +357,8 @@ static int run(Daemon *d) {
                 log_msg(LOG_WARNING, "account and spool watching is off");
         if (integrityd_start(d) < 0)
                 log_msg(LOG_WARNING, "integrity watching is off");
+        if (assessd_start(d) < 0)
+                log_msg(LOG_WARNING, "the periodic assessment is off");
         d->periodic_timer = virEventAddTimeout((int) d->config->reconcile_interval_s * 1000, on_periodic, d, NULL);
         d->forward_timer = virEventAddTimeout(1000, on_forward, d, NULL);
         for (size_t i = 0; i < d->n_conns; i++)

@@ -60,6 +60,10 @@ static const ConfigKey keys[] = {
         K("kernel_modules_root", KEY_PATH, kernel_modules_root, 0, 0),
         K("kernel_boot_dir", KEY_PATH, kernel_boot_dir, 0, 0),
         K("kernel_release",  KEY_STRING, kernel_release, 0, 0),
+        K("assess_exceptions", KEY_PATH, assess_exceptions, 0, 0),
+        K("assess_interval_s", KEY_UINT, assess_interval_s, 0, 7 * 86400),
+        K("assess_vm_admins", KEY_STRING, assess_vm_admins, 0, 0),
+        K("assess_listen_allow", KEY_STRING, assess_listen_allow, 0, 0),
 };
 #undef K
 
@@ -120,11 +124,21 @@ Config *config_new(void) {
         c->kernel_boot_dir = strdup("/boot");
         /* What runs is what uname says; a test names another. */
         c->kernel_release = strdup("");
+        c->assess_exceptions = strdup(VG_DEFAULT_ASSESS_EXCEPTIONS);
+        /* Drift is found within the hour even when no watched file says
+         * so (a sysctl set by hand, a package installed); a run is tens
+         * of milliseconds. */
+        c->assess_interval_s = 3600;
+        /* Nobody by default: each VM manager is a decision to write down. */
+        c->assess_vm_admins = strdup("");
+        /* ssh, and what libvirt's default network's dnsmasq serves. */
+        c->assess_listen_allow = strdup("22/tcp 53/tcp 53/udp 67/udp");
         if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
             !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log ||
             !c->kernel_proc_modules || !c->kernel_tainted || !c->kernel_modules_root || !c->kernel_boot_dir ||
-            !c->kernel_release || !c->qemu_run_dir || !c->proc_dir)
+            !c->kernel_release || !c->qemu_run_dir || !c->proc_dir || !c->assess_exceptions ||
+            !c->assess_vm_admins || !c->assess_listen_allow)
                 return config_free(c);
         return c;
 }
@@ -156,6 +170,9 @@ Config *config_free(Config *c) {
         free(c->kernel_modules_root);
         free(c->kernel_boot_dir);
         free(c->kernel_release);
+        free(c->assess_exceptions);
+        free(c->assess_vm_admins);
+        free(c->assess_listen_allow);
         free(c);
         return NULL;
 }
@@ -253,7 +270,7 @@ static int parse_line(Config *c, char *text, const char *file, unsigned line,
                 return set_value(c, &keys[i], value, file, line, vcol, err);
         }
         /* (Bounded: the names were 493 bytes long with 28 keys, and grow.) */
-        char known[1024] = "";
+        char known[1536] = "";
         for (size_t i = 0, len = 0; i < ELEMENTSOF(keys) && len < sizeof(known); i++)
                 len += (size_t) snprintf(known + len, sizeof(known) - len, "%s%s", i ? ", " : "", keys[i].name);
         return vg_error(err, -EINVAL, "%s:%u:%u: unknown key '%s' (known: %s)", file, line, col, key, known);

@@ -99,6 +99,11 @@ static const EventKind kinds[] = {
          * nobody was paged */
         { "integrity.action",         NULL, .persistent = -1 },
         { "integrity.action-failed",  NULL, .flags = KIND_ALERT, .persistent = -1 },
+        /* the hardening assessment (assess.h): a run, and each check that
+         * turned bad or good since the one before */
+        { "assess.run",       NULL, .persistent = -1 },
+        { "assess.regressed", NULL, .flags = KIND_ALERT, .persistent = -1 },
+        { "assess.fixed",     NULL, .persistent = -1 },
 };
 
 const EventKind *event_kind(const char *name) {

@@ -53,6 +53,11 @@ typedef struct Config {
         char *kernel_modules_root;      /* /lib/modules */
         char *kernel_boot_dir;          /* /boot */
         char *kernel_release;           /* "": uname -r */
+        /* the hardening assessment (assess.h) */
+        char *assess_exceptions;        /* the exceptions file */
+        unsigned assess_interval_s;     /* the daemon's periodic assessment; 0: off */
+        char *assess_vm_admins;         /* who may manage VMs (root-equivalent), space-separated */
+        char *assess_listen_allow;      /* PORT/PROTO that may listen beyond loopback, space-separated */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free

@@ -49,6 +49,9 @@ userdel vgtestuser
 wait_for "userdel -> account.removed" \
         '[.[] | select(.kind == "account.removed" and .data.user == "vgtestuser")] | length == 1'
 hash=$(grep -o '^root:[^:]*' /etc/shadow | cut -d: -f2)
+# Only a crypt hash is one: a locked root ('*', '!') would match any '*' in
+# the inventory (a glob the assessment names).
+case $hash in \$*) ;; *) hash= ;; esac
 check "no password hash is stored anywhere in the inventory" \
         sh -c '! sqlite3 /var/lib/virtgov/inventory.db .dump | grep -qF -e "$0" -e "\$y\$" -e "\$6\$"' "${hash:-no-hash-set}"
 

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The assessment's insides, shared by its files and the unit tests: the
+ * context a check is handed (its inputs, each read on first use and
+ * once), and the helpers with which a check reads them and says what it
+ * found.
+ *
+ *   assess.c          the run: paths, results, exceptions applied, digest, JSON, drift
+ *   assess-input.c    the inputs: files, sysctls, libvirt's config, domains, /proc
+ *   assess-exceptions.c  the exceptions file
+ *   assess-checks-libvirt.c  qemu.conf, the daemons' config and sockets, who manages VMs
+ *   assess-checks-domain.c   every defined domain
+ *   assess-checks-host.c     kernel and CPU, patching, services, virtgov itself
+ */
+#pragma once
+
+#include <stdarg.h>
+
+#include "virtgov/accounts.h"
+#include "virtgov/assess.h"
+#include "virtgov/xmldom.h"
+
+/* An input read once: what it holds, or why it could not be read. */
+typedef struct Loaded {
+        bool done;
+        int r;                   /* 0, or the error (text in err) */
+        char err[512];
+} Loaded;
+
+typedef struct DaemonConf {
+        const char *name;        /* "libvirtd", "virtqemud" */
+        char *conf_path;
+        Vconf *conf;             /* NULL when absent (libvirt's defaults) */
+        bool absent;
+        bool running;
+        Loaded l;
+} DaemonConf;
+
+typedef struct DomainXml {
+        char *name;              /* from <name>, else the file's */
+        char *path;
+        XNode *root;             /* NULL when it could not be read: err says why */
+        char err[512];
+} DomainXml;
+
+typedef struct AssessUpdate {
+        char *package, *installed, *candidate, *list;
+} AssessUpdate;
+
+typedef struct ProcEntry {
+        int pid;
+        char comm[32];
+        char *exe;               /* the link's text: "/usr/sbin/x (deleted)"; NULL: unreadable */
+        double start;            /* libvirt's daemons only: when it started, in seconds since
+                                  * the epoch (0: unknown) */
+} ProcEntry;
+
+struct AssessCtx {
+        const AssessPaths *p;
+        AssessRun *run;
+        /* qemu.conf */
+        Loaded qemu_l;
+        Vconf *qemu;
+        bool qemu_absent;
+        char *qemu_path;
+        /* the daemons */
+        Loaded daemons_l;
+        DaemonConf daemons[2];
+        size_t n_daemons;        /* those to assess: the running ones, else those configured */
+        /* domains */
+        Loaded domains_l;
+        DomainXml *domains;
+        size_t n_domains;
+        /* processes */
+        Loaded procs_l;
+        ProcEntry *procs;
+        size_t n_procs;
+        /* accounts (group, sudoers) */
+        Loaded acc_l;
+        Accounts *acc;
+        /* security updates known to apt's lists, of the installed packages */
+        Loaded updates_l;
+        struct AssessUpdate *updates;
+        size_t n_updates;
+        bool have_security_list;
+        int oom;                 /* a result could not be added */
+};
+
+/* Adds a result of c: status, where (NULL: none), domain (NULL: none),
+ * found as printf. */
+void assess_add(AssessCtx *x, const AssessCheck *c, AssessStatus s, const char *where, const char *domain,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* The error result of an input that could not be read. */
+void assess_add_error(AssessCtx *x, const AssessCheck *c, const Loaded *l);
+
+/* ---- inputs (assess-input.c): each NULL or < 0 after adding c's error
+ * result, so a check only returns ---- */
+
+/* A file's text (at most max bytes): 0, -ENOENT (no result added: the
+ * caller decides what absence means), or another error (result added). */
+int assess_read(AssessCtx *x, const AssessCheck *c, const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* A sysctl ("kernel.kptr_restrict") from proc_dir/sys, trimmed, in buf:
+ * 0, -ENOENT (not present on this kernel: no result added), or an error
+ * (result added). */
+int assess_sysctl(AssessCtx *x, const AssessCheck *c, const char *name, char *buf, size_t n);
+
+/* A file under sys_dir ("module/apparmor/parameters/enabled"), its first
+ * line trimmed: as assess_sysctl. */
+int assess_sysfs(AssessCtx *x, const AssessCheck *c, const char *rel, char *buf, size_t n);
+
+/* qemu.conf, parsed; NULL after an error result. *absent: no file (all
+ * of libvirt's defaults). */
+const Vconf *assess_qemu_conf(AssessCtx *x, const AssessCheck *c);
+
+/* The daemons whose config the checks judge: 0, or an error result added
+ * (< 0). */
+int assess_daemons(AssessCtx *x, const AssessCheck *c);
+
+/* The defined domains' XML (libvirt_dir/qemu/ *.xml). */
+int assess_domains(AssessCtx *x, const AssessCheck *c);
+
+/* Every process with its comm and exe. */
+int assess_procs(AssessCtx *x, const AssessCheck *c);
+bool assess_proc_running(AssessCtx *x, const char *comm);
+
+/* group and sudoers through the accounts module. */
+const Accounts *assess_accounts(AssessCtx *x, const AssessCheck *c);
+
+/* "file:line" into buf. */
+const char *assess_at(char *buf, size_t n, const char *path, unsigned line);
+
+/* Whether name is in the NULL-ended list. */
+bool assess_listed(char *const *list, const char *name);
+
+/* Whether an address (IPv4, IPv6, a host name) is loopback only. */
+bool assess_loopback(const char *addr);
+
+void assess_ctx_clear(AssessCtx *x);
+
+/* ---- the checks' functions, named by the table (assess-table.c) ---- */
+
+/* A qemu.conf or daemon config key and what it must be. */
+typedef enum KeyRule {
+        KEY_BOOL_TRUE,           /* a number, 1 (libvirt reads 0 or 1) */
+        KEY_BOOL_FALSE,
+        KEY_STRING_NOT,          /* a string, not .value */
+        KEY_STRING_IS,           /* a string equal to .value */
+        KEY_NOT_ROOT,            /* a string naming neither root nor uid/gid 0 */
+} KeyRule;
+typedef struct KeyCheck {
+        const char *key;
+        KeyRule rule;
+        const char *value;       /* KEY_STRING_*: the value; */
+        const char *dflt;        /* libvirt's default, as it would be written ("1", "\"logd\""); NULL: none */
+        bool dflt_ok;            /* the default satisfies the rule */
+} KeyCheck;
+
+/* A sysctl and the least (or exact) value it must have. */
+typedef struct SysctlCheck {
+        const char *name;
+        long min, max;           /* passes when min <= value <= max */
+        /* Not NULL: the sysctl's absence passes, for this reason (the
+         * kernel was built without what it restricts). NULL: an absent
+         * sysctl is a protection the kernel lacks. */
+        const char *absent_ok;
+} SysctlCheck;
+
+void check_qemu_key(AssessCtx *x, const AssessCheck *c);
+void check_qemu_security_driver(AssessCtx *x, const AssessCheck *c);
+void check_qemu_mac_active(AssessCtx *x, const AssessCheck *c);
+void check_qemu_apparmor_profiles(AssessCtx *x, const AssessCheck *c);
+void check_qemu_namespaces(AssessCtx *x, const AssessCheck *c);
+void check_qemu_vnc(AssessCtx *x, const AssessCheck *c);
+void check_qemu_spice(AssessCtx *x, const AssessCheck *c);
+void check_daemon_key(AssessCtx *x, const AssessCheck *c);
+void check_daemon_tcp(AssessCtx *x, const AssessCheck *c);
+void check_daemon_tls(AssessCtx *x, const AssessCheck *c);
+void check_daemon_rw_perms(AssessCtx *x, const AssessCheck *c);
+void check_daemon_sock_group(AssessCtx *x, const AssessCheck *c);
+void check_daemon_ro_perms(AssessCtx *x, const AssessCheck *c);
+void check_daemon_admin_perms(AssessCtx *x, const AssessCheck *c);
+void check_daemon_audit_level(AssessCtx *x, const AssessCheck *c);
+void check_socket_rw(AssessCtx *x, const AssessCheck *c);
+void check_socket_admin(AssessCtx *x, const AssessCheck *c);
+void check_access_group(AssessCtx *x, const AssessCheck *c);
+void check_access_polkit(AssessCtx *x, const AssessCheck *c);
+void check_access_sudoers(AssessCtx *x, const AssessCheck *c);
+
+void check_dom_commandline(AssessCtx *x, const AssessCheck *c);
+void check_dom_seclabel(AssessCtx *x, const AssessCheck *c);
+void check_dom_graphics(AssessCtx *x, const AssessCheck *c);
+void check_dom_hostdev(AssessCtx *x, const AssessCheck *c);
+void check_dom_shmem(AssessCtx *x, const AssessCheck *c);
+void check_dom_disks(AssessCtx *x, const AssessCheck *c);
+void check_dom_chardev(AssessCtx *x, const AssessCheck *c);
+
+void check_sysctl(AssessCtx *x, const AssessCheck *c);
+void check_userns(AssessCtx *x, const AssessCheck *c);
+void check_cpu_vulns(AssessCtx *x, const AssessCheck *c);
+void check_cpu_smt(AssessCtx *x, const AssessCheck *c);
+void check_ksm(AssessCtx *x, const AssessCheck *c);
+void check_nested(AssessCtx *x, const AssessCheck *c);
+void check_iommu(AssessCtx *x, const AssessCheck *c);
+void check_security_updates(AssessCtx *x, const AssessCheck *c);
+void check_apt_age(AssessCtx *x, const AssessCheck *c);
+void check_reboot_pending(AssessCtx *x, const AssessCheck *c);
+void check_deleted_binaries(AssessCtx *x, const AssessCheck *c);
+void check_listeners(AssessCtx *x, const AssessCheck *c);
+void check_sshd(AssessCtx *x, const AssessCheck *c);
+void check_auditd_running(AssessCtx *x, const AssessCheck *c);
+void check_audit_rules(AssessCtx *x, const AssessCheck *c);
+void check_vg_hooks(AssessCtx *x, const AssessCheck *c);
+void check_vg_daemon(AssessCtx *x, const AssessCheck *c);
+void check_vg_policy(AssessCtx *x, const AssessCheck *c);
+void check_vg_modes(AssessCtx *x, const AssessCheck *c);
+
+/* Whether a domain XML names a host device to pass through (the IOMMU
+ * check asks). */
+bool assess_dom_has_hostdev(const XNode *root);
