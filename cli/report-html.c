@@ -4,8 +4,9 @@
  * report's findings with their counts, as the text form's tables, and
  * charts drawn as inline SVG from the inventory's events: domains defined
  * and running over time, activations per day (allowed, denied,
- * violations), denials by reason, privileged accounts over time, and the
- * integrity findings and running processes by status.
+ * violations), denials by reason, privileged accounts over time, the
+ * integrity findings and running processes by status, and the latest
+ * hardening assessment's failed checks by severity.
  *
  * Nothing is fetched and nothing runs: no script, no external style,
  * image or font, and a Content-Security-Policy that forbids them should a
@@ -403,6 +404,56 @@ static int count_process(const ProcessRecord *p, void *u) {
         return 0;
 }
 
+/* The latest hardening assessment (virtgov assess keeps it in the
+ * inventory): its failed checks by severity as a chart, and every check
+ * that did not pass with what was found, where, and the remediation. */
+static void assessment(FILE *f, Report *r) {
+        _cleanup_free_ char *text = NULL;
+        json_t *doc = store_meta_get(r->store, "assess.latest", &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL;
+        fputs("<section id='assessment'><h2>assessment</h2><p class='summary'>the host's hardening against ISM-1605"
+              " (virtgov assess), as last recorded", f);
+        if (!doc) {
+                fputs("</p><p>no assessment recorded yet: run 'virtgov assess'</p>\n", f);
+                hbars(f, "chart-assessment", "Failed checks by severity", NULL, "no assessment recorded");
+                fputs("</section>\n", f);
+                return;
+        }
+        fputs(": ", f);
+        esc(f, json_string_value(json_object_get(doc, "time")));
+        fputs(" (UTC)</p>\n", f);
+        hbars(f, "chart-assessment", "Failed checks by severity", json_object_get(doc, "failed_by_severity"),
+              "no failed check");
+        fputs("<table><thead><tr><th>ID</th><th>SEVERITY</th><th>STATUS</th><th>CHECK</th><th>FOUND</th>"
+              "<th>WHERE</th><th>REMEDIATION</th></tr></thead><tbody>\n", f);
+        size_t i, k;
+        json_t *c, *res;
+        json_array_foreach(json_object_get(doc, "checks"), i, c) {
+                const char *st = json_string_value(json_object_get(c, "status"));
+                if (!st || !strcmp(st, "pass") || !strcmp(st, "not-applicable"))
+                        continue;
+                json_array_foreach(json_object_get(c, "results"), k, res) {
+                        const char *rst = json_string_value(json_object_get(res, "status"));
+                        if (rst && (!strcmp(rst, "pass") || !strcmp(rst, "not-applicable")))
+                                continue;
+                        const char *cells[] = { json_string_value(json_object_get(c, "id")),
+                                                json_string_value(json_object_get(c, "severity")), rst,
+                                                json_string_value(json_object_get(c, "title")),
+                                                json_string_value(json_object_get(res, "found")),
+                                                json_string_value(json_object_get(res, "where")),
+                                                json_string_value(json_object_get(c, "remediation")) };
+                        fprintf(f, "<tr%s>", rst && !strcmp(rst, "excepted") ? "" : " class='finding'");
+                        for (size_t j = 0; j < ELEMENTSOF(cells); j++) {
+                                fputs("<td>", f);
+                                esc(f, cells[j]);
+                                fputs("</td>", f);
+                        }
+                        fputs("</tr>\n", f);
+                }
+        }
+        fputs("</tbody></table></section>\n", f);
+        json_decref(doc);
+}
+
 static const char style[] =
         "body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#1d2329;padding:0 16px}"
         "h1{font-size:22px;margin-bottom:4px}h2{border-bottom:2px solid #1d2329;padding-bottom:2px;margin-top:32px}"
@@ -487,6 +538,7 @@ int report_html(Report *r, const ReportDef *const *defs, size_t n_defs, const ch
                 if (section(f, r, defs[i], &findings) < 0)
                         rc = EXIT_FAIL;
         r->def = keep;
+        assessment(f, r);
         fprintf(f, "<footer><p class='meta'>%zu finding(s) in all. Every table is the report's JSON"
                 " (virtgov report NAME --json) as rows.</p></footer>\n</body></html>\n", findings);
         if (fclose(f) != 0) {

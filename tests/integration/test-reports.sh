@@ -198,6 +198,7 @@ say "report html: a page to look at, in a real browser"
 hostile='<script>alert(1)</script>&"q'"'"
 domain_xml 'x' | sed "s|<name>x</name>|<name>\&lt;script\&gt;alert(1)\&lt;/script\&gt;\&amp;\&quot;q\&apos;</name>|" |
         "$VG_HOOK" "$hostile" prepare begin - >/dev/null 2>&1 || true
+"$VIRTGOV" assess >/dev/null 2>&1 || true   # an assessment recorded, failed checks and all
 HTML=$VG_SCRATCH/report.html
 check "report html --out FILE" quiet "$VIRTGOV" report html --out "$HTML" --since 7d
 check "no script, and nothing a browser would fetch (src, href, url(), @import)" \
@@ -213,13 +214,14 @@ chrome --screenshot="$VG_SCRATCH/page.png" --window-size=1200,2400 "file://$HTML
 printf '<!DOCTYPE html><html><body></body></html>' > "$VG_SCRATCH/blank.html"
 chrome --screenshot="$VG_SCRATCH/blank.png" --window-size=1200,2400 "file://$VG_SCRATCH/blank.html" >/dev/null || true
 check "chromium rendered the page to its DOM ($(wc -c < "$VG_SCRATCH/dom.html") bytes)" grep -q '</html>' "$VG_SCRATCH/dom.html"
-for id in charts report-sprawl report-accounts report-activity report-capacity report-software report-integrity; do
+for id in charts report-sprawl report-accounts report-activity report-capacity report-software report-integrity assessment; do
         check "the DOM has the section $id" grep -q "<section id=\"$id\"" "$VG_SCRATCH/dom.html"
 done
-for id in chart-domains chart-activations chart-denials chart-privileged chart-integrity; do
+for id in chart-domains chart-activations chart-denials chart-privileged chart-integrity chart-assessment; do
         check "the DOM has the chart $id, drawn as inline SVG" grep -qE "<figure id=\"$id\"><figcaption>[^<]*</figcaption><svg" "$VG_SCRATCH/dom.html"
 done
 check "the activations chart has bars" grep -qE '<rect class="allowed"' "$VG_SCRATCH/dom.html"
+check "the assessment's failed checks are listed" grep -q '<td>VG-[A-Z]*-[0-9]*</td>' "$VG_SCRATCH/dom.html"
 check "the markup in a domain's name shows as text" grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;&amp;"q' "$VG_SCRATCH/dom.html"
 check "and no script element came of it" sh -c "! grep -qi '<script' '$VG_SCRATCH/dom.html'"
 check "control bytes (DEL, the C1 CSI) show as U+FFFD" \
