@@ -51,17 +51,22 @@ int integrity_profiles_load(Store *s, const Config *c, const char *const *names,
         int r = store_domain_paths(s, &dom, &n_dom, err);
         if (r < 0)
                 return r;
+        /* The running kernel's files where the kernel_* keys say (the
+         * same ones 'integrity kernel' reads). */
         struct utsname u;
-        char modules[300] = "", kernel[300] = "";
-        if (uname(&u) == 0) {
-                snprintf(modules, sizeof(modules), "/lib/modules/%s", u.release);
-                snprintf(kernel, sizeof(kernel), "/boot/vmlinuz-%s", u.release);
+        const char *release = c->kernel_release && *c->kernel_release ? c->kernel_release
+                            : uname(&u) == 0 ? u.release : NULL;
+        char modules[4200] = "", kernel[4200] = "";
+        if (release) {
+                snprintf(modules, sizeof(modules), "%s/%s", c->kernel_modules_root, release);
+                snprintf(kernel, sizeof(kernel), "%s/vmlinuz-%s", c->kernel_boot_dir, release);
         }
         const char *own[] = { c->hook_binary, VG_DEFAULT_BINDIR "/virtgov", VG_DEFAULT_SBINDIR "/virtgov-inventoryd",
                               c->path ? c->path : VG_DEFAULT_CONFIG, c->policy, c->integrity_dir, NULL };
         static const char *const nvram[] = { "/var/lib/libvirt/qemu/nvram", NULL };
         IntegrityContext ctx = { .domain_paths = (const char *const *) dom, .nvram_paths = nvram,
-                                 .own_paths = own, .modules_dir = modules[0] ? modules : NULL,
+                                 .own_paths = own, .proc_modules = c->kernel_proc_modules,
+                                 .modules_dir = modules[0] ? modules : NULL,
                                  .kernel_image = kernel[0] ? kernel : NULL };
         for (size_t i = 0; r == 0 && names[i]; i++) {
                 IntegrityProfile *prof = NULL;
