@@ -14,6 +14,7 @@
  *   integrity-watch.c  its inotify watches of the profiles' directories
  *   action.c     integrity_action: the program run on a finding, and its record
  *   objects.c    networks' and pools' snapshots
+ *   audit-reader.c, audit-match.c  the kernel's audit stream: actors, access, VM commands
  *   domevent.c   a domain's event with its identity and facts
  *   recorder.c   the one way into the inventory, and the copy to syslog
  *   pidlock.c, log.c
@@ -30,6 +31,7 @@
 typedef struct Conn Conn;
 typedef struct Integrityd Integrityd;
 typedef struct Actiond Actiond;
+typedef struct AuditReader AuditReader;
 
 typedef struct Daemon {
         Config *config;          /* replaced on SIGHUP (main.c's reload) */
@@ -50,6 +52,7 @@ typedef struct Daemon {
 
         Integrityd *integrity;   /* integrity.c's watches and timers; NULL: off */
         Actiond *action;         /* action.c's runs; NULL until the first */
+        AuditReader *audit;      /* audit-reader.c's stream; NULL: not read */
 
         int periodic_timer, forward_timer;
         int signal_fd;

@@ -60,6 +60,13 @@ static const ConfigKey keys[] = {
         K("kernel_modules_root", KEY_PATH, kernel_modules_root, 0, 0),
         K("kernel_boot_dir", KEY_PATH, kernel_boot_dir, 0, 0),
         K("kernel_release",  KEY_STRING, kernel_release, 0, 0),
+        K("audit",           KEY_BOOL, audit,           0, 0),
+        K("audit_enable",    KEY_BOOL, audit_enable,    0, 0),
+        K("audit_cron",      KEY_BOOL, audit_cron,      0, 0),
+        K("audit_actor_window_s", KEY_UINT, audit_actor_window_s, 1, 60),
+        K("audit_rules_dir", KEY_PATH, audit_rules_dir, 0, 0),
+        K("wtmp",            KEY_PATH, wtmp,            0, 0),
+        K("btmp",            KEY_PATH, btmp,            0, 0),
 };
 #undef K
 
@@ -120,11 +127,23 @@ Config *config_new(void) {
         c->kernel_boot_dir = strdup("/boot");
         /* What runs is what uname says; a test names another. */
         c->kernel_release = strdup("");
+        /* Read when the kernel sends it; turning audit on is the host's
+         * people's choice (it changes what every process costs). */
+        c->audit = true;
+        c->audit_enable = false;
+        /* cron opens a session a minute: noise in an access log. */
+        c->audit_cron = false;
+        /* virsh define to libvirt's event: tens of milliseconds; a
+         * virt-install that downloads first: seconds. */
+        c->audit_actor_window_s = 5;
+        c->audit_rules_dir = strdup("/etc/audit/rules.d");
+        c->wtmp = strdup("/var/log/wtmp");
+        c->btmp = strdup("/var/log/btmp");
         if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
             !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log ||
             !c->kernel_proc_modules || !c->kernel_tainted || !c->kernel_modules_root || !c->kernel_boot_dir ||
-            !c->kernel_release || !c->qemu_run_dir || !c->proc_dir)
+            !c->kernel_release || !c->qemu_run_dir || !c->proc_dir || !c->audit_rules_dir || !c->wtmp || !c->btmp)
                 return config_free(c);
         return c;
 }
@@ -156,6 +175,9 @@ Config *config_free(Config *c) {
         free(c->kernel_modules_root);
         free(c->kernel_boot_dir);
         free(c->kernel_release);
+        free(c->audit_rules_dir);
+        free(c->wtmp);
+        free(c->btmp);
         free(c);
         return NULL;
 }

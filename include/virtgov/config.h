@@ -53,6 +53,13 @@ typedef struct Config {
         char *kernel_modules_root;      /* /lib/modules */
         char *kernel_boot_dir;          /* /boot */
         char *kernel_release;           /* "": uname -r */
+        /* the kernel's audit stream (who did it) */
+        bool audit;                     /* the daemon reads it */
+        bool audit_enable;              /* and turns audit on when it is off */
+        bool audit_cron;                /* cron's sessions are access events */
+        unsigned audit_actor_window_s;  /* a VM command names its domain's event this soon after */
+        char *audit_rules_dir;          /* auditd's rules.d */
+        char *wtmp, *btmp;              /* report access, before audit has history */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free
