@@ -131,6 +131,9 @@ void auditr_claim_account(Daemon *d, Event *e, const Accounts *old, const Accoun
         if (!hit) {
                 if (a->status_known && !a->status.enabled)
                         set_unknown(e, "the kernel's audit is off: no record of who made this change");
+                else if (!a->status_known && !a->records)
+                        set_unknown(e, "no audit record of this change: made by a tool that sends none (vipw, an "
+                                    "editor), or the kernel's audit is off (its status cannot be read)");
                 else if (!strcmp(e->kind, "sudoers.changed"))
                         set_unknown(e, "sudoers files are edited with no account record (visudo, an editor)");
                 else

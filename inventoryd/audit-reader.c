@@ -97,12 +97,17 @@ void auditr_drain(AuditReader *a) {
                 }
                 if (n <= 0)
                         break;
-                for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
-                        a->records++;
-                        last_type = h->nlmsg_type;
-                        /* (A record the parser refuses is not one: nothing to say.) */
-                        (void) audit_parser_feed(a->parser, h->nlmsg_type, NLMSG_DATA(h), NLMSG_PAYLOAD(h, 0));
-                }
+                /* One record per datagram. Its nlmsg_len is the payload's
+                 * length, not the message's (a quirk the kernel keeps for
+                 * auditd, kernel/audit.c audit_log_end): the datagram's
+                 * size says where it ends, NLMSG_NEXT would not. */
+                if ((size_t) n <= NLMSG_HDRLEN)
+                        continue;
+                const struct nlmsghdr *h = (const struct nlmsghdr *) buf;
+                a->records++;
+                last_type = h->nlmsg_type;
+                /* (A record the parser refuses is not one: nothing to say.) */
+                (void) audit_parser_feed(a->parser, h->nlmsg_type, buf + NLMSG_HDRLEN, (size_t) n - NLMSG_HDRLEN);
         }
         if (!last_type)
                 return;
