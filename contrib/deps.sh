@@ -8,6 +8,8 @@ packages=(
         # ASan, UBSan and libFuzzer runtimes for clang
         libclang-rt-14-dev
         libexpat1-dev libsqlite3-dev libjansson-dev libvirt-dev nettle-dev zlib1g-dev
+        # the kernel's audit stream: audit's own record parser, and its control requests
+        libauparse-dev libaudit-dev
         # tests
         libcriterion-dev jq sqlite3 iproute2 util-linux procps
         # the real thing the integration tests and the quickstart drive

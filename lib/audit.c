@@ -138,9 +138,11 @@ static void on_event(auparse_state_t *au, auparse_cb_event_t t, void *userdata) 
                 return;
         AuditEvent ev = { .auid = VG_AUID_UNSET, .uid = VG_AUID_UNSET, .ses = VG_AUID_UNSET, .id = -1 };
         const au_event_t *ts = auparse_get_timestamp(au);
+        /* (A time no kernel writes, past the year 36812, is none.) */
         if (ts) {
                 ev.serial = ts->serial;
-                ev.time_us = (int64_t) ts->sec * 1000000 + (int64_t) ts->milli * 1000;
+                if (ts->sec >= 0 && ts->sec < (time_t) 1 << 40)
+                        ev.time_us = (int64_t) ts->sec * 1000000 + (int64_t) (ts->milli % 1000) * 1000;
         }
         ev.type = auparse_get_type(au);
         const char *tn = audit_msg_type_to_name(ev.type);

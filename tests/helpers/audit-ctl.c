@@ -4,6 +4,7 @@
  * without auditd's userspace (the daemon must work without it).
  *
  *   audit-ctl status                    prints the enabled flag (0, 1, 2)
+ *   audit-ctl lost                      prints the kernel's lost counter
  *   audit-ctl enable 0|1                sets it
  *   audit-ctl backlog N                 sets the backlog limit, prints the old one
  *   audit-ctl pam start|end|auth USER ADDR success|failed
@@ -102,6 +103,12 @@ int main(int argc, char **argv) {
                 if (status(fd, &st) < 0)
                         return 1;
                 printf("%u\n", st.enabled);
+                return 0;
+        }
+        if (argc == 2 && !strcmp(argv[1], "lost")) {
+                if (status(fd, &st) < 0)
+                        return 1;
+                printf("%u\n", st.lost);
                 return 0;
         }
         if (argc == 3 && !strcmp(argv[1], "enable")) {
