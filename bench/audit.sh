@@ -66,6 +66,7 @@ for _ in $(seq 100); do
         sleep 0.1
 done
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status"; }
+cpu() { awk '{ print $14 + $15 }' "/proc/$DPID/stat"; }   # user + system, in clock ticks
 # A first second at the rate: SQLite's cache and the queue reach their
 # working size; the growth measured is what the next ten seconds add.
 "$CTL" flood "$RATE" 1 >/dev/null
@@ -73,6 +74,7 @@ sleep 2
 rss0=$(rss) peak=$rss0
 lost0=$("$CTL" lost)
 start=$(sqlite3 "$SCRATCH/inventory.db" "SELECT max(id) FROM events")
+cpu0=$(cpu) t0=$(date +%s.%N)
 "$CTL" flood "$RATE" "$SECONDS_" > "$SCRATCH/sent" &
 FPID=$!
 while kill -0 "$FPID" 2>/dev/null; do
@@ -94,6 +96,7 @@ for _ in $(seq 600); do
         sleep 0.1
 done
 r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
+cpu1=$(cpu) t1=$(date +%s.%N)
 lost=$(( $("$CTL" lost) - lost0 ))
 # Behind: the event's recording time against the kernel's timestamp of
 # its record (data.actor.audit = "sec.ms:serial"), in ms.
@@ -108,6 +111,7 @@ printf 'access events recorded:   %d\n' "$got"
 printf 'missed by the daemon:     %d\n' "$((sent - got))"
 printf 'dropped by the kernel:    %d (its lost counter)\n' "$lost"
 printf 'behind the kernel, ms:    p50 %s  p99 %s  max %s  (over 1 s: %d)\n' "$(pct 0.5)" "$(pct 0.99)" "$(pct 1)" "$over"
+printf 'daemon CPU:               %.1f s over %.1f s\n' "$(echo "($cpu1 - $cpu0) / $(getconf CLK_TCK)" | bc -l)" "$(echo "$t1 - $t0" | bc -l)"
 printf 'daemon RSS, KiB:          before %d  peak %d  growth %d (goal: under 4096)\n' "$rss0" "$peak" "$((peak - rss0))"
 printf 'audit.lost events:        %s\n' "$(sqlite3 "$SCRATCH/inventory.db" "SELECT count(*) || ': ' || ifnull(group_concat(reason, '; '), '') FROM events WHERE kind = 'audit.lost' AND id > $start")"
 printf 'socket receive buffer:    %s bytes (net.core.rmem_max %s)\n' "$(awk 'NR > 1 && $3 == 9 { print $6 }' /proc/net/netlink | head -1)" "$(cat /proc/sys/net/core/rmem_max)"

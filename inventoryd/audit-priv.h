@@ -23,6 +23,31 @@ typedef struct AuditPending {
         bool claimed;            /* a diff took it (or another record of its command) */
 } AuditPending;
 
+/* audit-queue.c: the socket's reader thread and the records it holds
+ * for the loop. */
+typedef struct AuditQueue AuditQueue;
+typedef struct AuditQueueLoss {
+        uint64_t dropped;        /* the queue was full */
+        uint64_t overflows;      /* the socket overflowed (ENOBUFS) */
+} AuditQueueLoss;
+typedef void (*AuditRecordFn)(int type, const char *text, size_t len, void *userdata);
+
+/* Starts a thread that reads the bound socket fd into a queue of at most
+ * max_bytes. 0 or a negative errno. */
+int auditq_start(int fd, size_t max_bytes, AuditQueue **ret);
+/* Readable (an eventfd) when records wait: for the loop's handle. */
+int auditq_wake_fd(const AuditQueue *q);
+/* Calls fn for every record waiting, in order, and says what was lost
+ * since the last call; returns the last record's type (0: none). */
+int auditq_take(AuditQueue *q, AuditRecordFn fn, void *userdata, AuditQueueLoss *loss);
+/* Stops and joins the thread; frees what waits. NULL is a no-op. */
+AuditQueue *auditq_stop(AuditQueue *q);
+
+/* At most this much waits between the thread and the loop: a second of
+ * 10,000 records a second of 300 bytes is 3 MiB; beyond it records are
+ * dropped, and said (audit.lost). */
+#define AUDIT_QUEUE_BYTES (16 * 1024 * 1024)
+
 /* A VM command of virtgov's rules, kept for the domain events after it. */
 typedef struct AuditCommand {
         int64_t time_us;         /* the kernel's time of the exec */
@@ -43,7 +68,8 @@ typedef struct AuditCommand {
 typedef struct AuditReader {
         Daemon *d;
         int mcast_fd, ctl_fd;    /* -1: none */
-        int mcast_watch, status_timer, flush_timer, sweep_timer;
+        AuditQueue *queue;       /* reads mcast_fd; NULL: not started */
+        int mcast_watch, status_timer, flush_timer, sweep_timer, pace_timer;
         AuditParser *parser;
         char *off;               /* why the stream is not read, or NULL */
         bool status_known, said_status, said_off;

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The audit stream's socket, the kernel's audit status, and the parser
- * (audit-reader.h). One loop: the socket is a handle on libvirt's event
- * loop, the status check and the flush are timers on it.
+ * (audit-reader.h). A thread reads the socket into a queue (audit-queue.c);
+ * the rest is the loop's: the queue's eventfd is a handle on libvirt's
+ * event loop, the status check, the pace and the flush are timers on it.
  */
 #include <errno.h>
 #include <libaudit.h>
-#include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -29,8 +30,13 @@
  * to a second) is 3 MiB; the kernel caps it at net.core.rmem_max, and
  * what overflows is an audit.lost. */
 #define AUDIT_RCVBUF (8 * 1024 * 1024)
-/* Records read per wake-up before the loop gets its turn again. */
-#define AUDIT_BATCH 4096
+/* After a read, the socket is left for this long: the recorder commits
+ * each loop iteration's events in one transaction, and a stream read as
+ * it trickles in (ten records a millisecond at 10,000 a second) made a
+ * transaction of a few events each, whose page writes, not the records,
+ * were the daemon's time. 25 ms makes them a few hundred, and is all the
+ * delay it adds; a claim reads the socket at once whatever the pace. */
+#define AUDIT_PACE_MS 25
 
 static void record_lost(AuditReader *a, const char *where, uint32_t n, const char *why) {
         Event *e = event_new("audit", "audit.lost");
@@ -80,35 +86,24 @@ static void on_audit_event(const AuditEvent *ev, void *userdata) {
         }
 }
 
+static void feed(int type, const char *text, size_t len, void *userdata) {
+        AuditReader *a = userdata;
+        a->records++;
+        /* (A record the parser refuses is not one: nothing to say.) */
+        (void) audit_parser_feed(a->parser, type, text, len);
+}
+
 void auditr_drain(AuditReader *a) {
-        if (!a || a->mcast_fd < 0)
+        if (!a || !a->queue)
                 return;
-        char buf[MAX_AUDIT_MESSAGE_LENGTH + NLMSG_HDRLEN + 64] __attribute__((aligned(__alignof__(struct nlmsghdr))));
-        int last_type = 0;
-        for (int i = 0; i < AUDIT_BATCH; i++) {
-                ssize_t n = recv(a->mcast_fd, buf, sizeof(buf), MSG_DONTWAIT);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno == ENOBUFS) {
-                        /* The kernel dropped what did not fit our buffer. */
-                        record_lost(a, "virtgov-inventoryd's audit socket", 0,
-                                    "its receive buffer overflowed (net.core.rmem_max caps it)");
-                        continue;
-                }
-                if (n <= 0)
-                        break;
-                /* One record per datagram. Its nlmsg_len is the payload's
-                 * length, not the message's (a quirk the kernel keeps for
-                 * auditd, kernel/audit.c audit_log_end): the datagram's
-                 * size says where it ends, NLMSG_NEXT would not. */
-                if ((size_t) n <= NLMSG_HDRLEN)
-                        continue;
-                const struct nlmsghdr *h = (const struct nlmsghdr *) buf;
-                a->records++;
-                last_type = h->nlmsg_type;
-                /* (A record the parser refuses is not one: nothing to say.) */
-                (void) audit_parser_feed(a->parser, h->nlmsg_type, buf + NLMSG_HDRLEN, (size_t) n - NLMSG_HDRLEN);
-        }
+        AuditQueueLoss loss;
+        int last_type = auditq_take(a->queue, feed, a, &loss);
+        if (loss.overflows)
+                record_lost(a, "virtgov-inventoryd's audit socket", 0,
+                            "its receive buffer overflowed (net.core.rmem_max caps it)");
+        if (loss.dropped)
+                record_lost(a, "virtgov-inventoryd's audit queue", (uint32_t) loss.dropped,
+                            "records waited for the inventory beyond its 16 MiB");
         if (!last_type)
                 return;
         if (audit_type_continues(last_type))
@@ -118,7 +113,17 @@ void auditr_drain(AuditReader *a) {
 }
 
 static void on_readable(int watch, int fd, int events, void *opaque) {
-        auditr_drain(opaque);
+        AuditReader *a = opaque;
+        auditr_drain(a);
+        /* Not readable again until the pace timer says so. */
+        virEventUpdateHandle(a->mcast_watch, 0);
+        virEventUpdateTimeout(a->pace_timer, AUDIT_PACE_MS);
+}
+
+static void on_pace(int timer, void *opaque) {
+        AuditReader *a = opaque;
+        virEventUpdateTimeout(timer, -1);
+        virEventUpdateHandle(a->mcast_watch, VIR_EVENT_HANDLE_READABLE);
 }
 
 static void on_flush(int timer, void *opaque) {
@@ -224,7 +229,7 @@ void auditr_start(Daemon *d) {
                 return;
         }
         *a = (AuditReader) { .d = d, .mcast_fd = -1, .ctl_fd = -1, .mcast_watch = -1, .status_timer = -1,
-                             .flush_timer = -1, .sweep_timer = -1 };
+                             .flush_timer = -1, .sweep_timer = -1, .pace_timer = -1 };
         d->audit = a;
         char why[256];
         if (!(a->parser = audit_parser_new(on_audit_event, a))) {
@@ -239,8 +244,18 @@ void auditr_start(Daemon *d) {
                                   "the initial network namespace, or set 'audit = no' to say it is not wanted");
                 return;
         }
-        a->mcast_watch = virEventAddHandle(a->mcast_fd, VIR_EVENT_HANDLE_READABLE, on_readable, a, NULL);
+        int r = auditq_start(a->mcast_fd, AUDIT_QUEUE_BYTES, &a->queue);
+        if (r < 0) {
+                snprintf(why, sizeof(why), "its reader thread: %s", strerror(-r));
+                a->off = strdup(why);
+                recorder_degraded(d->rec, NULL, "no actor for account changes, no access events, no VM commands: "
+                                  "the audit stream cannot be read", why, "restart the daemon");
+                return;
+        }
+        a->mcast_watch = virEventAddHandle(auditq_wake_fd(a->queue), VIR_EVENT_HANDLE_READABLE, on_readable, a,
+                                           NULL);
         a->flush_timer = virEventAddTimeout(-1, on_flush, a, NULL);
+        a->pace_timer = virEventAddTimeout(-1, on_pace, a, NULL);
         a->sweep_timer = virEventAddTimeout(AUDIT_HOLD_MS / 2, on_sweep, a, NULL);
         /* The control socket only asks; the daemon never takes auditd's
          * place (no AUDIT_SET pid): auditd, when it runs, keeps its log. */
@@ -261,12 +276,13 @@ void auditr_stop(Daemon *d) {
         if (a->parser)
                 audit_parser_flush(a->parser);
         auditm_sweep(a, true);
-        int *timers[] = { &a->status_timer, &a->flush_timer, &a->sweep_timer };
-        for (size_t i = 0; i < 3; i++)
+        int *timers[] = { &a->status_timer, &a->flush_timer, &a->sweep_timer, &a->pace_timer };
+        for (size_t i = 0; i < 4; i++)
                 if (*timers[i] >= 0)
                         virEventRemoveTimeout(*timers[i]);
         if (a->mcast_watch >= 0)
                 virEventRemoveHandle(a->mcast_watch);
+        a->queue = auditq_stop(a->queue);
         if (a->mcast_fd >= 0)
                 close(a->mcast_fd);
         if (a->ctl_fd >= 0)

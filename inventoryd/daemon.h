@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * virtgov-inventoryd's shared state: types only, no functions, so that
- * sharing it makes no call into main.c. One thread, one loop
- * (virEventRunDefaultImpl): libvirt's callbacks, the signalfd, inotify and
- * the timers all run from it, so nothing here needs a lock.
+ * sharing it makes no call into main.c. One loop (virEventRunDefaultImpl):
+ * libvirt's callbacks, the signalfd, inotify and the timers all run from
+ * it, so nothing here needs a lock. (The one other thread only moves audit
+ * records from their socket into a queue of its own: audit-queue.c says
+ * why.)
  *
  * The modules, each calling only those below it:
  *   main.c       the loop: signals, reload, timers, start-up and shut-down
