@@ -90,7 +90,15 @@ static Target target_of(const Event *e, const Accounts *old, const Accounts *new
         return t;
 }
 
-static bool matches(const AuditPending *p, const Target *t) {
+/* One diff's events are claimed within one loop iteration: microseconds
+ * apart. A record claimed longer ago than this belongs to an earlier
+ * diff, and must not name the person behind a later change (a vipw right
+ * after a useradd). */
+#define AUDIT_SAME_DIFF_US 50000
+
+static bool matches(const AuditPending *p, const Target *t, int64_t now) {
+        if (p->claimed && now - p->claimed_us > AUDIT_SAME_DIFF_US)
+                return false;
         bool group_record = !strncmp(p->kind, "group.", 6) && strncmp(p->kind, "group.member-", 13);
         bool member_record = !strncmp(p->kind, "group.member-", 13);
         if (t->member)
@@ -125,8 +133,9 @@ void auditr_claim_account(Daemon *d, Event *e, const Accounts *old, const Accoun
         audit_parser_flush(a->parser);
         Target t = target_of(e, old, new);
         AuditPending *hit = NULL;
+        int64_t now = vg_now_us();
         for (size_t i = 0; i < a->n_pending && !hit; i++)
-                if (matches(&a->pending[i], &t))
+                if (matches(&a->pending[i], &t, now))
                         hit = &a->pending[i];
         if (!hit) {
                 if (a->status_known && !a->status.enabled)
@@ -143,9 +152,12 @@ void auditr_claim_account(Daemon *d, Event *e, const Accounts *old, const Accoun
         }
         /* Every record of that command is explained: useradd's group
          * with its user, userdel's five records with the removal. */
+        int64_t pid = hit->pid;
         for (size_t i = 0; i < a->n_pending; i++)
-                if (a->pending[i].pid == hit->pid)
+                if (a->pending[i].pid == pid && !a->pending[i].claimed) {
                         a->pending[i].claimed = true;
+                        a->pending[i].claimed_us = now;
+                }
         event_set(&e->actor, hit->actor);
         json_object_set(e->data, "actor", hit->actor_obj);
 }

@@ -21,6 +21,7 @@ typedef struct AuditPending {
         json_t *actor_obj;
         char *op;
         bool claimed;            /* a diff took it (or another record of its command) */
+        int64_t claimed_us;      /* when: only the same diff may take it again */
 } AuditPending;
 
 /* audit-queue.c: the socket's reader thread and the records it holds
