@@ -37,6 +37,17 @@ static void collect(const AuditEvent *ev, void *u) {
         g->n++;
 }
 
+static void got_clear(Got *g) {
+        for (size_t i = 0; i < g->n; i++) {
+                free(g->acct[i]);
+                free(g->exe[i]);
+                free(g->op[i]);
+                free(g->key[i]);
+                json_decref(g->cmd[i]);
+        }
+        g->n = 0;
+}
+
 static void feed(AuditParser *p, int type, const char *text) {
         cr_assert_eq(audit_parser_feed(p, type, text, strlen(text)), 0, "%s", text);
 }
@@ -66,6 +77,7 @@ Test(audit, useradd_records_are_two_events_with_the_login_uid) {
         cr_expect_eq(audit_family(&g.ev[1]), AUDIT_FAMILY_ACCOUNT);
         cr_expect_str_eq(audit_account_kind(&g.ev[1]), "account.added");
         audit_parser_free(p);
+        got_clear(&g);
 }
 
 Test(audit, usermod_group_changes_and_password_changes_have_their_kinds) {
@@ -209,6 +221,7 @@ Test(audit, a_virsh_exec_is_one_event_with_its_interpreted_command_line) {
         cr_expect_str_eq(json_string_value(json_array_get(g.cmd[0], 2)), "my vm");
         cr_expect_eq(json_array_size(g.cmd[0]), 4);
         audit_parser_free(p);
+        got_clear(&g);
 }
 
 Test(audit, secrets_are_not_kept_from_command_lines) {
@@ -246,6 +259,7 @@ Test(audit, what_is_not_a_record_is_refused) {
         cr_expect_eq(g.n, 1);
         cr_expect_eq(g.ev[0].type, AUDIT_USER_START);
         audit_parser_free(p);
+        got_clear(&g);
 }
 
 Test(audit, the_rules_watch_the_vm_commands_and_identity_files) {
