@@ -13,6 +13,7 @@
 
 static const ReportDef *const reports[] = {
         &report_sprawl, &report_accounts, &report_activity, &report_capacity, &report_software, &report_integrity,
+        &report_access,
 };
 
 static size_t n_columns(const Report *r) {
@@ -389,6 +390,10 @@ static int evidence(Report *r, const char *dir) {
                 "hooks, kernel modules) against their baseline: open drift, accepted drift with its ticket, package "
                 "updates; the last check | ISM-1607 (integrity monitoring of the isolation layer); change "
                 "reconciliation |\n"
+                "| report-access.json / .csv | who accessed the host, from where and how often, failed attempts, "
+                "accounts not on the roster (the audit stream; wtmp and btmp before it, each row naming its source); "
+                "180 days unless --since | ISM-1605 (access logs: who accessed the servers, only authorised users, "
+                "no unexpected attempts) |\n"
                 "| report.html | every report above and charts over the window, one page to read and print | "
                 "all of the above |\n"
                 "| events.json | every recorded event in the window: the audit trail | ISM-1607 (event logging) |\n"
@@ -433,6 +438,7 @@ static int run(Cli *cli, int argc, char **argv) {
                 case OPT_SINCE:
                         if ((k = cli_parse_time(&cmd_report, "--since", optarg, &r.since_us)))
                                 return k;
+                        r.since_given = true;
                         break;
                 case OPT_FAIL: fail = true; break;
                 case OPT_STALE: {
@@ -451,7 +457,7 @@ static int run(Cli *cli, int argc, char **argv) {
                 }
         }
         if (optind + 1 != argc)
-                return cli_usage_error(&cmd_report, "name one report: sprawl, accounts, activity, capacity, software, integrity, "
+                return cli_usage_error(&cmd_report, "name one report: sprawl, accounts, activity, capacity, software, integrity, access, "
                                        "evidence, html");
         if (csv && cli->json)
                 return cli_usage_error(&cmd_report, "--json and --csv exclude each other");
@@ -497,7 +503,7 @@ static int run(Cli *cli, int argc, char **argv) {
 
 const Command cmd_report = {
         .name = "report",
-        .usage = "report sprawl|accounts|activity|capacity|software|integrity [--json | --csv] [--since TIME]\n"
+        .usage = "report sprawl|accounts|activity|capacity|software|integrity|access [--json | --csv] [--since TIME]\n"
                  "                      [--fail-on-findings] [--stale-days N] [--roster FILE] [--no-libvirt]\n"
                  "       virtgov report evidence --out DIR [--since TIME] [--roster FILE]\n"
                  "       virtgov report html --out FILE [--since TIME] [--roster FILE]",
@@ -519,6 +525,11 @@ const Command cmd_report = {
         "integrity the hypervisor's files against their baseline (virtgov integrity):\n"
         "          open findings (unexplained, conffile edits), drift accepted with its\n"
         "          ticket and package updates in the window, and the last check\n"
+        "access    who accessed the host (logins, sudo), from where, how often; failed\n"
+        "          attempts; with --roster, who accessed it and is not on the roster.\n"
+        "          From the audit stream's access.* events, and from wtmp and btmp for\n"
+        "          the part of the window before those begin (each row names its\n"
+        "          source). Its window is 180 days unless --since says otherwise\n"
         "evidence  every report above (JSON and CSV), the events of the window, the\n"
         "          policy, the config and the inventory's integrity and hash-chain\n"
         "          check in --out DIR, with index.md mapping each file to the control\n"

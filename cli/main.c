@@ -15,7 +15,8 @@
 #include "vg-paths.h"
 
 static const Command *const commands[] = {
-        &cmd_events, &cmd_list, &cmd_show, &cmd_hooks, &cmd_approve, &cmd_revoke, &cmd_ticket, &cmd_image, &cmd_policy, &cmd_report, &cmd_integrity, &cmd_assess, &cmd_metrics, &cmd_verify,
+        &cmd_events, &cmd_list, &cmd_show, &cmd_hooks, &cmd_approve, &cmd_revoke, &cmd_ticket, &cmd_image, &cmd_policy,
+        &cmd_report, &cmd_integrity, &cmd_assess, &cmd_metrics, &cmd_verify, &cmd_audit_rules,
 };
 
 static void help(void) {
@@ -36,7 +37,7 @@ static void help(void) {
                "\n"
                "Commands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-                printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
+                printf("  %-12s %s\n", commands[i]->name, commands[i]->summary);
         printf("\nExit status: 0 success, 1 failure (or a problem found), 2 usage error.\n");
 }
 

@@ -42,6 +42,7 @@ struct Report {
         char *live_note;         /* why it is unavailable */
         char host[256];
         int64_t now_us, since_us;
+        bool since_given;        /* --since: else a report may keep its own default window */
         unsigned stale_days;
         const char *roster;      /* accounts: the authorized roster file */
         ReportRow *rows;
@@ -67,7 +68,7 @@ void report_add(Report *r, const char *category, bool finding, const char *const
 
 /* The reports. */
 extern const ReportDef report_sprawl, report_accounts, report_activity, report_capacity, report_software,
-        report_integrity;
+        report_integrity, report_access;
 
 /* A row of report integrity for one finding (integrity check prints its
  * findings through it too). */

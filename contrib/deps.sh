@@ -14,6 +14,8 @@ packages=(
         bash-completion
         # report html's test: rendered headless in a real browser
         chromium
+        # the kernel's audit stream: audit's own record parser, and its control requests
+        libauparse-dev libaudit-dev
         # tests
         libcriterion-dev jq sqlite3 iproute2 util-linux procps
         # the real thing the integration tests and the quickstart drive

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "audit-reader.h"
 #include "domevent.h"
 #include "integrity.h"
 #include "log.h"
@@ -213,6 +214,8 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         json_object_set_new(e->data, "detail", json_string(dn));
         if (event == VIR_DOMAIN_EVENT_UNDEFINED)
                 json_object_set_new(e->data, "persistent", json_false());
+        if (c->local)   /* this host's audit stream names this host's people */
+                auditr_claim_domain(c->d, e);
         recorder_record(c->d->rec, e);
         if (event == VIR_DOMAIN_EVENT_STARTED && detail != VIR_DOMAIN_EVENT_STARTED_WAKEUP) {
                 check_bypass(c, dom, dn);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * virtgov-inventoryd's shared state: types only, no functions, so that
- * sharing it makes no call into main.c. One thread, one loop
- * (virEventRunDefaultImpl): libvirt's callbacks, the signalfd, inotify and
- * the timers all run from it, so nothing here needs a lock.
+ * sharing it makes no call into main.c. One loop (virEventRunDefaultImpl):
+ * libvirt's callbacks, the signalfd, inotify and the timers all run from
+ * it, so nothing here needs a lock. (The one other thread only moves audit
+ * records from their socket into a queue of its own: audit-queue.c says
+ * why.)
  *
  * The modules, each calling only those below it:
  *   main.c       the loop: signals, reload, timers, start-up and shut-down
@@ -15,6 +17,7 @@
  *   action.c     integrity_action: the program run on a finding, and its record
  *   assess.c     the hardening assessment: on change, on a timer, its drift recorded
  *   objects.c    networks' and pools' snapshots
+ *   audit-reader.c, audit-match.c  the kernel's audit stream: actors, access, VM commands
  *   domevent.c   a domain's event with its identity and facts
  *   recorder.c   the one way into the inventory, and the copy to syslog
  *   pidlock.c, log.c
@@ -32,6 +35,7 @@ typedef struct Conn Conn;
 typedef struct Integrityd Integrityd;
 typedef struct Actiond Actiond;
 typedef struct Assessd Assessd;
+typedef struct AuditReader AuditReader;
 
 typedef struct Daemon {
         Config *config;          /* replaced on SIGHUP (main.c's reload) */
@@ -53,6 +57,7 @@ typedef struct Daemon {
         Integrityd *integrity;   /* integrity.c's watches and timers; NULL: off */
         Actiond *action;         /* action.c's runs; NULL until the first */
         Assessd *assess;         /* assess.c's watches and timers; NULL: off */
+        AuditReader *audit;      /* audit-reader.c's stream; NULL: not read */
 
         int periodic_timer, forward_timer;
         int signal_fd;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "audit-reader.h"
 #include "conn.h"
 #include "assess.h"
 #include "integrity.h"
@@ -290,6 +291,8 @@ static void stop_daemon(Daemon *d) {
         for (size_t i = 0; i < d->n_conns; i++)
                 conn_close(&d->conns[i]);
         watch_close(d);
+        /* After the watcher: what no diff will claim now is recorded alone. */
+        auditr_stop(d);
         integrityd_stop(d);
         assessd_stop(d);
         /* After the checks (none starts another run) and before the
@@ -314,6 +317,7 @@ static void free_daemon(Daemon *d) {
         assessd_stop(d);      /* (likewise) */
         if (d->rec)
                 actiond_stop(d);      /* (likewise) */
+        auditr_stop(d);   /* (a no-op after stop_daemon's) */
         accounts_free(d->accounts);
         config_strv_free(d->uris);
         config_strv_free(d->priv_groups);
@@ -353,6 +357,9 @@ static int run(Daemon *d) {
 
         record_daemon_event(d, "daemon.started", NULL);
         (void) recorder_fold_spool(d->rec);
+        /* Before the account watcher: its first live diff must find the
+         * records of the change it shows. */
+        auditr_start(d);
         if (watch_init(d) < 0)
                 log_msg(LOG_WARNING, "account and spool watching is off");
         if (integrityd_start(d) < 0)

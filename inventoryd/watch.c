@@ -17,6 +17,7 @@
 
 #include <libvirt/libvirt.h>
 
+#include "audit-reader.h"
 #include "log.h"
 #include "watch.h"
 #include "virtgov/cleanup.h"
@@ -33,11 +34,14 @@ static const char *const account_files[] = { "passwd", "group", "shadow", "gshad
 typedef struct Emit {
         Daemon *d;
         size_t n;
+        const Accounts *old, *now;
+        bool live;               /* a change just made, not one found at start */
 } Emit;
 
 static int emit_event(Event *e, void *userdata) {
         Emit *em = userdata;
         em->n++;
+        auditr_claim_account(em->d, e, em->old, em->now, em->live);   /* who did it */
         recorder_record(em->d->rec, e);
         return 0;
 }
@@ -71,7 +75,7 @@ static void accounts_rescan(Daemon *d) {
         if (d->accounts_failures >= 2)
                 log_msg(LOG_INFO, "account files readable again");
         d->accounts_failures = 0;
-        Emit em = { d, 0 };
+        Emit em = { d, 0, d->accounts, now, true };
         accounts_diff(d->accounts, now, (const char *const *) d->priv_groups, emit_event, &em);
         accounts_free(d->accounts);
         d->accounts = now;
@@ -134,7 +138,7 @@ static void accounts_start(Daemon *d) {
         if (!base) {
                 record_baseline(d);
         } else {
-                Emit em = { d, 0 };
+                Emit em = { d, 0, base, d->accounts, false };
                 accounts_diff(base, d->accounts, (const char *const *) d->priv_groups, emit_event, &em);
                 accounts_free(base);
         }

@@ -64,6 +64,13 @@ static const ConfigKey keys[] = {
         K("assess_interval_s", KEY_UINT, assess_interval_s, 0, 7 * 86400),
         K("assess_vm_admins", KEY_STRING, assess_vm_admins, 0, 0),
         K("assess_listen_allow", KEY_STRING, assess_listen_allow, 0, 0),
+        K("audit",           KEY_BOOL, audit,           0, 0),
+        K("audit_enable",    KEY_BOOL, audit_enable,    0, 0),
+        K("audit_cron",      KEY_BOOL, audit_cron,      0, 0),
+        K("audit_actor_window_s", KEY_UINT, audit_actor_window_s, 1, 60),
+        K("audit_rules_dir", KEY_PATH, audit_rules_dir, 0, 0),
+        K("wtmp",            KEY_PATH, wtmp,            0, 0),
+        K("btmp",            KEY_PATH, btmp,            0, 0),
 };
 #undef K
 
@@ -133,12 +140,24 @@ Config *config_new(void) {
         c->assess_vm_admins = strdup("");
         /* ssh, and what libvirt's default network's dnsmasq serves. */
         c->assess_listen_allow = strdup("22/tcp 53/tcp 53/udp 67/udp");
+        /* Read when the kernel sends it; turning audit on is the host's
+         * people's choice (it changes what every process costs). */
+        c->audit = true;
+        c->audit_enable = false;
+        /* cron opens a session a minute: noise in an access log. */
+        c->audit_cron = false;
+        /* virsh define to libvirt's event: tens of milliseconds; a
+         * virt-install that downloads first: seconds. */
+        c->audit_actor_window_s = 5;
+        c->audit_rules_dir = strdup("/etc/audit/rules.d");
+        c->wtmp = strdup("/var/log/wtmp");
+        c->btmp = strdup("/var/log/btmp");
         if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
             !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log ||
             !c->kernel_proc_modules || !c->kernel_tainted || !c->kernel_modules_root || !c->kernel_boot_dir ||
             !c->kernel_release || !c->qemu_run_dir || !c->proc_dir || !c->assess_exceptions ||
-            !c->assess_vm_admins || !c->assess_listen_allow)
+            !c->assess_vm_admins || !c->assess_listen_allow || !c->audit_rules_dir || !c->wtmp || !c->btmp)
                 return config_free(c);
         return c;
 }
@@ -173,6 +192,9 @@ Config *config_free(Config *c) {
         free(c->assess_exceptions);
         free(c->assess_vm_admins);
         free(c->assess_listen_allow);
+        free(c->audit_rules_dir);
+        free(c->wtmp);
+        free(c->btmp);
         free(c);
         return NULL;
 }

@@ -104,6 +104,16 @@ static const EventKind kinds[] = {
         { "assess.run",       NULL, .persistent = -1 },
         { "assess.regressed", NULL, .flags = KIND_ALERT, .persistent = -1 },
         { "assess.fixed",     NULL, .persistent = -1 },
+        /* the kernel's audit stream (inventoryd/audit-reader.c): sessions
+         * on the host; records the kernel or the daemon dropped; audit
+         * turned on by the daemon, rules loaded by the CLI */
+        { "access.login",  NULL, .persistent = -1 },
+        { "access.logout", NULL, .persistent = -1 },
+        { "access.failed", NULL, .persistent = -1 },
+        { "access.sudo",   NULL, .persistent = -1 },
+        { "audit.lost",    NULL, .flags = KIND_ALERT, .persistent = -1 },
+        { "audit.enabled", NULL, .persistent = -1 },
+        { "audit.rules",   NULL, .persistent = -1 },
 };
 
 const EventKind *event_kind(const char *name) {

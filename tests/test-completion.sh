@@ -42,7 +42,7 @@ commands=$(virtgov --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ 
 expect "${commands% }" virtgov ""
 expect "report" virtgov rep
 expect "--json" virtgov --js
-expect "accounts activity capacity evidence html integrity software sprawl" virtgov report ""
+expect "access accounts activity capacity evidence html integrity software sprawl" virtgov report ""
 expect "processes" virtgov integrity pro
 expect "--fail-on-findings" virtgov integrity check --fail
 expect "vg-comp-1" virtgov show vg-

@@ -58,6 +58,13 @@ typedef struct Config {
         unsigned assess_interval_s;     /* the daemon's periodic assessment; 0: off */
         char *assess_vm_admins;         /* who may manage VMs (root-equivalent), space-separated */
         char *assess_listen_allow;      /* PORT/PROTO that may listen beyond loopback, space-separated */
+        /* the kernel's audit stream (who did it) */
+        bool audit;                     /* the daemon reads it */
+        bool audit_enable;              /* and turns audit on when it is off */
+        bool audit_cron;                /* cron's sessions are access events */
+        unsigned audit_actor_window_s;  /* a VM command names its domain's event this soon after */
+        char *audit_rules_dir;          /* auditd's rules.d */
+        char *wtmp, *btmp;              /* report access, before audit has history */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free
