@@ -321,6 +321,10 @@ static const char *const isolation_paths[] = {
         "/usr/lib/systemd/system/libvirt*", "/usr/lib/systemd/system/virt*", "/etc/systemd/system/libvirt*",
         "/etc/systemd/system/virt*",
         "/usr/share/polkit-1/rules.d", "/etc/polkit-1/rules.d", "/usr/share/polkit-1/actions/org.libvirt.*",
+        /* the name service modules every daemon loads to look a user up,
+         * and the locale data and charset cache they map */
+        "/etc/nsswitch.conf", "/usr/lib/*/libnss_*.so*", "/usr/lib/locale/C.utf8",
+        "/usr/lib/*/gconv/gconv-modules.cache",
         NULL,
 };
 
@@ -340,7 +344,13 @@ static const char *const loader_paths[] = {
  * daemons that run it. */
 static const char *const programs[] = {
         "/usr/bin/qemu-system-*", "/usr/sbin/libvirtd", "/usr/sbin/virtqemud", "/usr/sbin/virtlogd",
-        "/usr/sbin/virtlockd", "/usr/sbin/virtnetworkd", NULL,
+        "/usr/sbin/virtlockd", "/usr/sbin/virtnetworkd",
+        /* and what they load at run time: libvirt's drivers (libxen*,
+         * libdevmapper, libpcap come in through them) and QEMU's
+         * accelerators, which every guest maps */
+        "/usr/lib/*/libvirt/connection-driver/*.so", "/usr/lib/*/libvirt/storage-backend/*.so",
+        "/usr/lib/*/libvirt/storage-file/*.so", "/usr/lib/*/libvirt/lock-driver/*.so", "/usr/lib/*/qemu/accel-*.so",
+        NULL,
 };
 
 static int add_list(Lister *ls, IntegrityProfile *p, const char *const *paths, unsigned attrs);
