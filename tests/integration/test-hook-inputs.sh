@@ -93,12 +93,12 @@ locker=$!
 sleep 0.5
 check "locked: exit 0" run_hook "$DATA/domxml/full/input.xml" web-7 prepare begin -
 check "locked: stderr says spooled" grep -q "spooled" "$T/stderr"
-check "locked: one file in the spool" test "$(ls "$T/spool" | grep -c '\.json$')" = 1
-ref=$(jq -r .ref "$T"/spool/*.json)
+check "locked: one event in the spool" test "$(spool_events "$T/spool")" = 1
+ref=$(spool_json "$T/spool" | jq -r .ref)
 wait "$locker"
 check "fold: the event is in the inventory once" \
         test "$("$VIRTGOV" --json events | jq "[.[] | select(.ref == \"$ref\")] | length")" = 1
-check "fold: spool is empty" test "$(ls "$T/spool" | grep -c '\.json$')" = 0
+check "fold: spool is empty" test "$(spool_events "$T/spool")" = 0
 check "fold: a second query does not double it" \
         test "$("$VIRTGOV" --json events | jq "[.[] | select(.ref == \"$ref\")] | length")" = 1
 
@@ -106,9 +106,9 @@ say "inventory on a read-only mount: spooled"
 check "read-only: exit 0" unshare -m --propagation private sh -c \
         'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && "$2" web-7 prepare begin - < "$3"' \
         sh "$T/state" "$QEMU_HOOK" "$DATA/domxml/full/input.xml"
-check "read-only: one file in the spool" test "$(ls "$T/spool" | grep -c '\.json$')" = 1
+check "read-only: one event in the spool" test "$(spool_events "$T/spool")" = 1
 check "read-only: the reason is kept" \
-        test "$(jq -r '.data.spooled_because | test("read-?only|readonly|unable to open"; "i")' "$T"/spool/*.json)" = true
+        test "$(spool_json "$T/spool" | jq -r '.data.spooled_because | test("read-?only|readonly|unable to open"; "i")')" = true
 "$VIRTGOV" events >/dev/null
 
 say "inventory missing, spool missing: the spool is created"
@@ -116,7 +116,7 @@ mv "$T/state/inventory.db" "$T/inventory.saved"
 rm -rf "$T/spool"
 check "missing inventory: exit 0" run_hook "$DATA/domxml/full/input.xml" web-7 start begin -
 check "missing inventory: spool created 0700" test "$(stat -c %a "$T/spool")" = 700
-check "missing inventory: event spooled" test "$(ls "$T/spool" | grep -c '\.json$')" = 1
+check "missing inventory: event spooled" test "$(spool_events "$T/spool")" = 1
 mv "$T/inventory.saved" "$T/state/inventory.db"
 rm -f "$T/state/inventory.db-wal" "$T/state/inventory.db-shm"
 
@@ -135,8 +135,9 @@ echo '{ "mode": "enforce", "default": "allow",
         "rules": [ { "name": "web", "match": { "name": "web-*" }, "require": { "approved": true } } ] }' > "$O/policy.json"
 VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" hooks install --from "$VG_HOOK" >/dev/null
 VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" approve web-7 >/dev/null
-# Schemas 12, 11, 10 and 9 taken away again: what a virtgov of schema 8 left.
-sqlite3 "$O/inventory.db" "DROP TABLE integrity_files; DROP TABLE integrity_findings;
+# Schemas 13, 12, 11, 10 and 9 taken away again: what a virtgov of schema 8 left.
+sqlite3 "$O/inventory.db" "DROP TABLE integrity_superseded; DROP TABLE integrity_processes;
+        DROP TABLE integrity_files; DROP TABLE integrity_findings;
         CREATE TABLE images_old (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL,
           size TEXT NOT NULL, dev TEXT NOT NULL, ino TEXT NOT NULL, mtime_ns TEXT NOT NULL,
           trusted_by TEXT, time TEXT NOT NULL);
@@ -154,12 +155,12 @@ check "older schema: the hook says why it spooled ($(head -c 160 "$T/stderr"))" 
 rc=0; VIRTGOV_CONFIG=$O/virtgov.conf timeout 20 "$O/hooks/qemu.d/50-virtgov" web-8 prepare begin - \
         < "$O/web-8.xml" 2>/dev/null || rc=$?
 check "older schema: web-8, not approved, is denied (exit $rc)" test "$rc" = 1
-check "older schema: both events in the spool" test "$(ls "$O/spool" | grep -c '\.json$')" = 2
+check "older schema: both events in the spool" test "$(spool_events "$O/spool")" = 2
 check "older schema: left at version 8" test "$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')" = 8
 check "a writer upgrades it and folds both in" \
         test "$(VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" --json events --kind domain.prepare |
                 jq -c '[.[] | .domain + ":" + .decision]')" = '["web-7:allow","web-8:deny"]'
-check "now at version 12" test "$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')" = 12
+check "now at version 13" test "$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')" = 13
 
 say "nowhere to write at all: exit 0 and a loud stderr"
 cat > "$T/nowhere.conf" <<CONF
@@ -184,6 +185,6 @@ check "bad config: exit 0" sh -c 'VIRTGOV_CONFIG="$0" "$1" web-7 prepare begin -
         "$T/bad.conf" "$QEMU_HOOK" "$DATA/domxml/full/input.xml" "$T/stderr"
 check "bad config: stderr names file, line and column" grep -q "bad.conf:1:13: 'inventory' must be an absolute path" "$T/stderr"
 check "bad config: the event went to the default spool with the config error" \
-        sh -c 'grep -l "config_error" /var/lib/virtgov/spool/*.json >/dev/null'
+        eval 'spool_json /var/lib/virtgov/spool | grep -q "config_error"'
 
 finish
