@@ -103,19 +103,37 @@ static int journal_open(int dfd, bool *ret_created) {
 }
 
 int spool_write(const char *dir, const Event *e, VgError *err) {
-        int r = vg_mkdir_p(dir, 0700);
-        if (r < 0)
-                return vg_error(err, r, "spool '%s': cannot create: %s", dir, strerror(-r));
-
         _cleanup_free_ char *text = event_render(e, NULL);
         if (!text)
                 return vg_error(err, -ENOMEM, "out of memory");
-        size_t len;
-        _cleanup_free_ char *rec = record_new(text, strlen(text), &len);
-        if (!rec)
-                return vg_error(err, -ENOMEM, "out of memory");
+        const char *texts[] = { text };
+        return spool_append(dir, texts, 1, err);
+}
 
+int spool_append(const char *dir, const char *const *texts, size_t n_texts, VgError *err) {
+        int r;
+        /* The records, one after the other, for one write. */
+        size_t len = 0;
+        _cleanup_free_ char *rec = NULL;
+        for (size_t i = 0; i < n_texts; i++) {
+                size_t l;
+                _cleanup_free_ char *one = record_new(texts[i], strlen(texts[i]), &l);
+                char *grown = one ? realloc(rec, len + l) : NULL;
+                if (!grown)
+                        return vg_error(err, -ENOMEM, "out of memory");
+                memcpy(grown + len, one, l);
+                rec = grown;
+                len += l;
+        }
+
+        /* Made (with its parents) only when missing: a hook runs this on
+         * every call. */
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 && errno == ENOENT) {
+                if ((r = vg_mkdir_p(dir, 0700)) < 0)
+                        return vg_error(err, r, "spool '%s': cannot create: %s", dir, strerror(-r));
+                dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
         if (dfd < 0)
                 return vg_error(err, -errno, "spool '%s': %s", dir, strerror(errno));
         bool created = false;

@@ -32,6 +32,11 @@
  * 0700) if it is missing. Safe to call from many processes at once. */
 int spool_write(const char *dir, const Event *e, VgError *err);
 
+/* The same for texts[0..n-1], each an event as event_render gives it, in
+ * one write and one fdatasync: they are in the spool together or (torn by
+ * a crash, and set aside by the fold) not at all. */
+int spool_append(const char *dir, const char *const *texts, size_t n, VgError *err);
+
 typedef struct SpoolStats {
         size_t folded;      /* appended to the inventory */
         size_t duplicates;  /* already there (an earlier fold died) */

@@ -147,7 +147,7 @@ check "the decision is folded in with its reason" \
         wait_sql "SELECT count(*) FROM events WHERE domain = 'vg-f-ok' AND kind = 'domain.prepare' AND decision = 'deny' AND reason LIKE 'cannot consult the inventory%'" 1 70
 rm -f "$CONF"
 
-say "the disk under the inventory full: spooled elsewhere, folded once there is room"
+say "the disk under the inventory full: the event waits in the spool, folded once there is room"
 mkdir -p /var/lib/vg-small
 mount -t tmpfs -o size=4m tmpfs /var/lib/vg-small
 cp "$DB" /var/lib/vg-small/inventory.db
@@ -159,8 +159,8 @@ mv "$POLICY" "$VG_SCRATCH/policy.saved"   # no policy: only recording is at stak
 dd if=/dev/zero of=/var/lib/vg-small/filler bs=64k 2>/dev/null || true
 newxml vg-f-full
 check "disk full: the hook exits 0" hook vg-f-full
-check "the event is in the other spool, and why" \
-        eval 'spool_json /var/spool/vg-full | grep "\"vg-f-full\"" | jq -r .data.spooled_because | grep -q "No space left on device"'
+check "the event waits in the spool, which is elsewhere" \
+        test "$(spool_json /var/spool/vg-full | grep -c '"vg-f-full"')" = 1
 rm /var/lib/vg-small/filler
 "$VIRTGOV" events --domain vg-f-full > /dev/null
 check "with room again, the next reader folds it, once" \
