@@ -407,8 +407,11 @@ int spool_fold(const char *dir, Store *s, SpoolStats *ret_stats, VgError *err) {
         }
         free(claimed);
         /* Make the removals durable, so a crash does not bring files back
-         * (harmless, since they would be duplicates, but noisy). */
-        fsync(dfd);
+         * (harmless, since they would be duplicates, but noisy). Not when
+         * nothing was there: the daemon folds at every hook's append, and
+         * again at its own rename of the journal. */
+        if (n_claimed || st.folded || st.duplicates || st.rejected)
+                fsync(dfd);
         if (ret_stats)
                 *ret_stats = st;
         return r;
