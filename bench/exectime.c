@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * exectime N INPUT PROGRAM [ARGS...] [-- PROGRAM [ARGS...]]...: fork and
- * exec each PROGRAM N times with INPUT on stdin (as libvirt runs a hook),
+ * exec each PROGRAM N times with INPUT on stdin (as libvirt runs a hook;
+ * "@FILE" before a PROGRAM gives it FILE instead),
  * the programs taking turns, so that each meets the same moments of this
  * noisy machine and their ratios hold even when its speed drifts. Prints a
  * line of JSON per program, in order: the median, p10, p90, p99 and mean
@@ -21,6 +22,7 @@
 
 typedef struct Program {
         char **argv;             /* NULL-terminated, in place in main's argv */
+        const char *input;       /* on its stdin */
         double *t, *cpu, sum;
         long maxrss;
         int failed;
@@ -31,8 +33,8 @@ static int cmp(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-static void run(Program *p, const char *input, int i) {
-        int in = open(input, O_RDONLY | O_CLOEXEC);
+static void run(Program *p, int i) {
+        int in = open(p->input, O_RDONLY | O_CLOEXEC);
         struct timespec a, b;
         clock_gettime(CLOCK_MONOTONIC, &a);
         pid_t pid = fork();
@@ -80,6 +82,11 @@ int main(int argc, char **argv) {
                 }
                 if (a == 3 || !argv[a - 1]) {
                         Program *p = &progs[np++];
+                        p->input = argv[2];
+                        if (argv[a][0] == '@' && a + 1 < argc) {
+                                p->input = argv[a] + 1;
+                                a++;
+                        }
                         p->argv = argv + a;
                         p->t = calloc((size_t) n, sizeof(double));
                         p->cpu = calloc((size_t) n, sizeof(double));
@@ -89,7 +96,7 @@ int main(int argc, char **argv) {
         }
         for (int i = 0; i < n; i++)
                 for (size_t k = 0; k < np; k++)
-                        run(&progs[k], argv[2], i);
+                        run(&progs[k], i);
         for (size_t k = 0; k < np; k++) {
                 Program *p = &progs[k];
                 qsort(p->t, (size_t) n, sizeof(double), cmp);

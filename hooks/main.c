@@ -11,8 +11,10 @@
  *  - it bounds its own run time (hook_timeout_ms): libvirt waits forever;
  *  - it exits non-zero only at prepare, migrate and restore, when the
  *    policy denies (never at reconnect: that kills a running guest);
- *  - nothing is lost: what cannot go into the inventory goes to the spool,
- *    and what cannot go anywhere is said on stderr, which libvirt logs.
+ *  - nothing is lost: the event goes to the spool's journal, which the
+ *    daemon folds into the inventory; what cannot go there goes into the
+ *    inventory directly, and what cannot go anywhere is said on stderr,
+ *    which libvirt logs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -267,24 +269,45 @@ static bool decide(const Config *c, const char *op, Store *s, const char *store_
 
 /* ---- recording ---- */
 
-/* data0: the text of events[0]'s data, rendered for the timer already. */
-static void record(const Config *c, Store *s, const char *store_err, Event **events, size_t n, const char *data0) {
+/* Into the spool's journal, all in one record write and one fdatasync:
+ * the daemon folds them into the inventory as soon as they land, and
+ * chains them there (if it is down, the next virtgov command run by who
+ * may write the inventory does). The hook's own SQL was most of its cost:
+ * preparing the insert and the domain's upsert, reading the schema to do
+ * so, a write transaction and its syncs. Only when the spool cannot take
+ * them do they go into the inventory here. text0: events[0] rendered
+ * (for the timer already). s: the inventory if the gate opened it. */
+static void record(const Config *c, Store *s, Event **events, size_t n, const char *text0) {
+        char *own[3] = { NULL, NULL, NULL };
+        const char *texts[3] = { text0 };
+        VgError err = { "" };
+        int r = 0;
+        for (size_t i = 1; i < n; i++)
+                if (!(texts[i] = own[i] = event_render(events[i], NULL)))
+                        r = vg_error(&err, -ENOMEM, "out of memory");
+        if (!text0)
+                r = vg_error(&err, -ENOMEM, "out of memory");
+        if (r == 0)
+                r = spool_append(c->spool_dir, texts, n, &err);
+        for (size_t i = 1; i < n; i++)
+                free(own[i]);
+        if (r == 0)
+                return;
+
+        /* The spool cannot take them: straight into the inventory. */
+        VgError serr = { "" };
+        Store *opened = NULL;
+        if (!s && store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &opened, &serr) == 0)
+                s = opened;
         for (size_t i = 0; i < n; i++) {
                 Event *e = events[i];
-                VgError err = { "" }, serr = { "" };
-                int r = s ? store_append_event(s, e, i == 0 ? data0 : NULL, &err)
-                          : vg_error(&err, -EIO, "%s", store_err);
-                if (r >= 0)
-                        continue;
-
-                json_object_set_new(e->data, "spooled_because", event_json_string(err.text));
-                if (spool_write(c->spool_dir, e, &serr) == 0) {
-                        fprintf(stderr, "virtgov: %s; event spooled to '%s'\n", err.text, c->spool_dir);
-                        continue;
-                }
-                fprintf(stderr, "virtgov: %s; and %s: event %s %s of '%s' NOT recorded\n",
-                        err.text, serr.text, e->kind, e->time, e->domain ? e->domain : "-");
+                if (s && store_append_event(s, e, NULL, &serr) >= 0)
+                        fprintf(stderr, "virtgov: %s; event recorded in the inventory directly\n", err.text);
+                else
+                        fprintf(stderr, "virtgov: %s; and %s: event %s %s of '%s' NOT recorded\n",
+                                err.text, serr.text, e->kind, e->time, e->domain ? e->domain : "-");
         }
+        store_close(opened);
 }
 
 int main(int argc, char **argv) {
@@ -308,7 +331,8 @@ int main(int argc, char **argv) {
         const char *op = k && (k->flags & KIND_GATED) ? k->gate_op : NULL;
         /* Running out of time at a gated op is an error like any other:
          * deny, unless there is no policy at all. */
-        timeout_exit = op && access(c->policy, F_OK) == 0 ? 1 : 0;
+        bool policy_present = op && access(c->policy, F_OK) == 0;
+        timeout_exit = policy_present ? 1 : 0;
         arm_timer(c->hook_timeout_ms);
 
         Event *events[3] = { build_event(argc, argv, d, k, config_error), NULL, NULL };
@@ -331,9 +355,11 @@ int main(int argc, char **argv) {
                 add_facts(events[0], d, xml, len, read_r, c, &facts, &ferr);
         }
 
-        VgError serr = { "" };
+        /* The inventory is read only to decide (approvals, tickets, images,
+         * integrity), and only under a policy: recording goes to the spool. */
+        VgError serr = { "no policy when the hook started: the inventory was not read" };
         Store *s = NULL;
-        if (store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, &serr) < 0)
+        if (policy_present && store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, &serr) < 0)
                 s = NULL;
         bool block = op && decide(c, op, s, serr.text, facts, ferr.text, events, &n);
         /* Decided: from here the timer only bounds the recording, and its
@@ -350,7 +376,9 @@ int main(int argc, char **argv) {
          * inventory gets the same text of the data. */
         _cleanup_free_ char *data = event_data_text(events[0]);
         prepare_emergency(c, events[0], data);
-        record(c, s, serr.text, events, n, data);
+        record(c, s, events, n, emergency_text);
+        /* Recorded (or said not to be): the timer has nothing left to save. */
+        setitimer(ITIMER_REAL, &(struct itimerval) { { 0, 0 }, { 0, 0 } }, NULL);
         store_close(s);
 
         for (size_t i = 0; i < n; i++)

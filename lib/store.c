@@ -74,6 +74,14 @@ int store_set_cache_kib(Store *s, unsigned kib, VgError *err) {
         return rc == SQLITE_OK ? 0 : store_sql_fail(s, rc, err, "setting the cache size");
 }
 
+unsigned store_cache_kib(Store *s) {
+        int v;
+        /* Negative: KiB; positive: pages. */
+        if (store_pragma_int(s, "PRAGMA cache_size", &v, NULL) < 0)
+                return 0;
+        return v < 0 ? (unsigned) -v : (unsigned) v * 4;
+}
+
 Store *store_close(Store *s) {
         if (!s)
                 return NULL;

@@ -62,6 +62,9 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
  * 2,000 KiB): for a long-lived connection whose working set is small. */
 int store_set_cache_kib(Store *s, unsigned kib, VgError *err);
 
+/* The bound store_set_cache_kib set, in KiB (0: unknown). */
+unsigned store_cache_kib(Store *s);
+
 /* Finalizes every statement and closes. NULL is a no-op; returns NULL. */
 Store *store_close(Store *s);
 /* store_closep() for _cleanup_: closes the Store a variable holds. */

@@ -25,6 +25,19 @@ VG_CHECKS=0
 
 say() { printf '# %s\n' "$*"; }
 
+# spool_events DIR: how many events wait in spool DIR (records of its
+# journals, spool.h, and one-event *.json files).
+spool_events() {
+        { cat "$1"/journal "$1"/folding.* 2>/dev/null | tr -cd '\036' | wc -c
+          find "$1" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l; } | awk '{ n += $1 } END { print n + 0 }'
+}
+
+# spool_json DIR: each event waiting in spool DIR as one line of JSON.
+spool_json() {
+        cat "$1"/journal "$1"/folding.* 2>/dev/null | grep -a '^{' || true
+        find "$1" -maxdepth 1 -name '*.json' -exec sh -c 'for f; do jq -c . "$f"; done' sh {} +
+}
+
 # check DESCRIPTION COMMAND...: one assertion, counted, reported TAP-style.
 check() {
         local what=$1

@@ -181,7 +181,7 @@ VIRTGOV_CONFIG="$VG_SCRATCH/spool-only.conf" "$VG_HOOK" vg-spooled prepare begin
         < "$VG_SCRATCH/d1.xml" 2>/dev/null
 wait_for "a spooled hook event reaches the inventory" \
         '[.[] | select(.domain == "vg-spooled" and .kind == "domain.prepare")] | length == 1'
-check "the spool is empty again" test "$(ls /var/lib/virtgov/spool | grep -c '\.json$')" = 0
+check "the spool is empty again" test "$(spool_events /var/lib/virtgov/spool)" = 0
 
 say "every event goes to syslog as one key=value line"
 sleep 2
