@@ -20,7 +20,7 @@ say "building the packages: $SRC"
 copy_source() {
         mkdir -p "$1"
         if git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
-                git -C "$SRC" ls-files -z | (cd "$SRC" && xargs -0 cp --parents -t "$1")
+                git -C "$SRC" ls-files -z | (cd "$SRC" && xargs -0 cp -P --parents -t "$1")
         else
                 (cd "$SRC" && tar --exclude='./build*' -cf - .) | tar -xf - -C "$1"
         fi
