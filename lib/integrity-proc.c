@@ -104,6 +104,33 @@ static int against_baseline(Store *s, Verdict *v, VgError *err) {
         return 0;
 }
 
+/* A mapping the baseline never held, whose path now holds the content its
+ * package shipped, put there by a transaction of that package around the
+ * time the mapped inode was unlinked (its ctime; dpkg logs at unpack,
+ * which renames the new file over the old): the process runs the version
+ * before, stale. Unverified, and said so: nothing recorded what that
+ * version's content was. 1 when it was so (v said), 0 when not. */
+static int replaced_by_package(Dpkg *d, const DpkgFile *df, Verdict *v) {
+        const ProcMapping *m = v->m;
+        DpkgChange ch;
+        char md5[33];
+        if (v->in_baseline || !m->replaced || !d || dpkg_last_change(d, df->package, &ch, NULL) < 0 ||
+            (ch.action != DPKG_ACTION_UPGRADE && ch.action != DPKG_ACTION_INSTALL) ||
+            llabs(ch.time_us - m->ctime_ns / 1000) > 600LL * 1000000 || dpkg_md5_file(m->path, md5, NULL) < 0 ||
+            strcmp(md5, df->md5))
+                return 0;
+        v->package = strdup(df->package);
+        v->old_version = strdup(ch.old_version);
+        v->new_version = strdup(ch.new_version);
+        if (!v->package || !v->old_version || !v->new_version)
+                return -ENOMEM;
+        int r = say(v, PROC_STALE, "%s %s of %s %s (unverified: not in the integrity baseline); %s replaced it: "
+                    "restart it", m->exe ? "runs" : "maps", m->path, df->package,
+                    ch.old_version[0] ? ch.old_version : "(an earlier version)",
+                    ch.new_version[0] ? ch.new_version : "a later version");
+        return r < 0 ? r : 1;
+}
+
 static int dpkg_verdict(Dpkg *d, const char *proc_dir, const ProcResult *res, Verdict *v, VgError *err) {
         const ProcMapping *m = v->m;
         DpkgFile df = { 0 };
@@ -155,6 +182,9 @@ static int dpkg_verdict(Dpkg *d, const char *proc_dir, const ProcResult *res, Ve
                 if (!md5[0])
                         return say(v, PROC_UNKNOWN, "%s could not be read again to compare it with %s", m->path,
                                    df.package);
+                int k = replaced_by_package(d, &df, v);
+                if (k != 0)
+                        return k < 0 ? k : 0;
                 return say(v, PROC_TAMPERED, "%s %s matches neither the integrity baseline nor %s %s",
                            m->exe ? "its executable" : "the mapped", m->path, df.package, df.version ? df.version : "");
         }

@@ -187,4 +187,31 @@ check "refused with no daemon to check it ($rc): the hook compares by stat" test
 check "naming the emulator ($(grep -o "virtgov:.*" "$VG_SCRATCH/start.txt" | head -c 200))" \
         grep -q "emulator /usr/bin/vgqemu-a changed since the baseline (.*), not yet checked" "$VG_SCRATCH/start.txt"
 
+say "a package update of a binary the baseline never held: stale, unverified"
+# The daemon is down (above): nothing folds the package's binary into the
+# baseline. (A name the policy's vg-* rule does not take.)
+build_deb_named() {   # NAME VERSION: /usr/bin/NAME-pkg, a copy of QEMU
+        local n=$1 v=$2 d=$VG_SCRATCH/$1-$2
+        mkdir -p "$d/DEBIAN" "$d/usr/bin"
+        printf 'Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: virtgov tests <root@localhost>\nDescription: a copy of QEMU for virtgov tests\n' "$n" "$v" > "$d/DEBIAN/control"
+        cp /usr/bin/qemu-system-x86_64 "$d/usr/bin/$n-pkg"
+        printf '%s' "$v" >> "$d/usr/bin/$n-pkg"
+        dpkg-deb -Znone --root-owner-group -b "$d" "$VG_SCRATCH/${n}_$v.deb" >/dev/null
+}
+build_deb_named vgqemu2 1.0
+build_deb_named vgqemu2 2.0
+check "dpkg -i vgqemu2 1.0 (with no daemon to fold it into the baseline)" quiet dpkg -i "$VG_SCRATCH/vgqemu2_1.0.deb"
+domain_xml pq-1 "<emulator>/usr/bin/vgqemu2-pkg</emulator>" > "$VG_SCRATCH/pq-1.xml"
+virsh define "$VG_SCRATCH/pq-1.xml" >/dev/null
+check "start pq-1" quiet virsh start pq-1
+procs
+check "pq-1: current, vouched for by its package ($(status pq-1))" test "$(status pq-1)" = current
+sleep 1.1
+check "dpkg -i vgqemu2 2.0 while pq-1 runs" quiet dpkg -i "$VG_SCRATCH/vgqemu2_2.0.deb"
+procs
+check "pq-1: stale, not tampered ($(status pq-1))" test "$(status pq-1)" = stale
+jq_check "naming both versions, and that nothing verified the old one" "$VG_SCRATCH/procs.json" \
+        '[.rows[] | select(.domain == "pq-1") | .why | test("vgqemu2:all 1.0 \\(unverified: not in the integrity baseline\\); 2.0 replaced it")] == [true]'
+virsh destroy pq-1 >/dev/null
+
 finish
