@@ -68,26 +68,12 @@ static int parse(Cli *cli, int argc, char **argv, Args *a) {
 
 /* ---- output ---- */
 
-static void csv_field(const char *s, bool last) {
-        if (s && strpbrk(s, ",\"\r\n")) {
-                putchar('"');
-                for (; *s; s++) {
-                        if (*s == '"')
-                                putchar('"');
-                        putchar(*s);
-                }
-                putchar('"');
-        } else if (s)
-                fputs(s, stdout);
-        fputs(last ? "\r\n" : ",", stdout);
-}
-
 static void print_csv(const AssessRun *r) {
         static const char *const head[] = { "id", "area", "severity", "check_status", "status", "title", "found",
                                             "where", "domain", "ticket", "expires", "expected", "remediation", "ism",
                                             "doc" };
         for (size_t i = 0; i < ELEMENTSOF(head); i++)
-                csv_field(head[i], i + 1 == ELEMENTSOF(head));
+                out_csv_field(head[i], i + 1 == ELEMENTSOF(head));
         size_t n;
         const AssessCheck *checks = assess_checks(&n);
         for (size_t k = 0; k < r->n; k++) {
@@ -101,7 +87,7 @@ static void print_csv(const AssessRun *r) {
                                       c->title, res->found, res->where, res->domain, res->ticket, exp, c->expected,
                                       c->remediation, c->ism, c->doc };
                 for (size_t i = 0; i < ELEMENTSOF(row); i++)
-                        csv_field(row[i], i + 1 == ELEMENTSOF(row));
+                        out_csv_field(row[i], i + 1 == ELEMENTSOF(row));
         }
 }
 

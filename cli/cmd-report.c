@@ -114,22 +114,6 @@ static int out_row(const Report *r, OutArray *out, const ReportRow *row) {
         return 0;
 }
 
-/* CSV per RFC 4180: quote a field when it holds a comma, quote or newline. */
-static void csv_field(const char *s, bool last) {
-        if (!s)
-                s = "";
-        if (strpbrk(s, ",\"\n\r")) {
-                putchar('"');
-                for (; *s; s++) {
-                        if (*s == '"')
-                                putchar('"');
-                        putchar(*s);
-                }
-                putchar('"');
-        } else
-                fputs(s, stdout);
-        putchar(last ? '\n' : ',');
-}
 
 static const char *field_text(json_t *v, char *buf, size_t n) {
         if (json_is_string(v))
@@ -219,16 +203,16 @@ int report_print(Report *r, bool csv, bool fail_on_findings) {
                 if (k != EXIT_OK || fflush(stdout) != 0)
                         return EXIT_FAIL;
         } else if (csv) {
-                csv_field("category", false);
+                out_csv_field("category", false);
                 for (size_t c = 0; r->def->columns[c]; c++)
-                        csv_field(r->def->columns[c], false);
-                csv_field("why", true);
+                        out_csv_field(r->def->columns[c], false);
+                out_csv_field("why", true);
                 for (size_t i = 0; i < r->n_rows; i++) {
                         char buf[64];
-                        csv_field(r->rows[i].category, false);
+                        out_csv_field(r->rows[i].category, false);
                         for (size_t c = 0; r->def->columns[c]; c++)
-                                csv_field(column_text(r, &r->rows[i], c, buf, sizeof(buf)), false);
-                        csv_field(r->rows[i].why, true);
+                                out_csv_field(column_text(r, &r->rows[i], c, buf, sizeof(buf)), false);
+                        out_csv_field(r->rows[i].why, true);
                 }
         } else if (report_print_text(r, cats, counts, has_findings, n_cats, now) != EXIT_OK)
                 return EXIT_FAIL;

@@ -299,3 +299,17 @@ int cli_parse_time(const Command *c, const char *opt, const char *v, int64_t *re
                                        "date (2026-11-22), 'now', an age such as 30m, 2h, 7d (ago) or +2h (from now)", opt, v);
         return 0;
 }
+
+void out_csv_field(const char *s, bool last) {
+        if (s && strpbrk(s, ",\"\r\n")) {
+                putchar('"');
+                for (; *s; s++) {
+                        if (*s == '"')
+                                putchar('"');
+                        putchar(*s);
+                }
+                putchar('"');
+        } else if (s)
+                fputs(s, stdout);
+        putchar(last ? '\n' : ',');
+}

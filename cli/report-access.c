@@ -144,29 +144,11 @@ static void emit_rows(Access *a, json_t *roster) {
                                    "'%s' accessed the host and is not on the roster %s", key, a->r->roster);
 }
 
-static json_t *read_roster(const char *path) {
-        _cleanup_free_ char *text = NULL;
-        int r = vg_read_file(path, 16 << 20, &text, NULL);
-        if (r < 0) {
-                cli_error("roster '%s': %s", path, strerror(-r));
-                return NULL;
-        }
-        json_t *names = json_object();
-        char *save = NULL;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                line += strspn(line, " \t");
-                line[strcspn(line, " \t\r#")] = '\0';
-                if (*line)
-                        json_object_set_new(names, line, json_true());
-        }
-        return names;
-}
-
 static int access_run(Report *r) {
         VgError err = { "" };
         Accounts *accounts = NULL;
         (void) accounts_read(r->cli->config->etc_dir, 0, &accounts, &err);   /* none: names are not shown from btmp */
-        json_t *roster = r->roster ? read_roster(r->roster) : NULL;
+        json_t *roster = r->roster ? report_read_roster(r->roster) : NULL;
         if (r->roster && !roster) {
                 accounts_free(accounts);
                 return -EINVAL;

@@ -49,7 +49,7 @@ static const char *login_state(const Account *ac, char *buf, size_t n) {
 
 /* The roster: one account name per line; '#' comments; anything after the
  * name (a comment, a ticket) is ignored. */
-static json_t *read_roster(const char *path) {
+json_t *report_read_roster(const char *path) {
         _cleanup_free_ char *text = NULL;
         int r = vg_read_file(path, 16 << 20, &text, NULL);
         if (r < 0) {
@@ -73,7 +73,7 @@ static int accounts_run(Report *r) {
         if (accounts_read(r->cli->config->etc_dir, 0, &a, &err) < 0)
                 return cli_error("%s", err.text);
         char **pg = config_split(r->cli->config->privileged_groups);
-        json_t *roster = r->roster ? read_roster(r->roster) : NULL;
+        json_t *roster = r->roster ? report_read_roster(r->roster) : NULL;
         int rc = r->roster && !roster ? -EINVAL : 0;
 
         for (size_t i = 0; rc == 0 && i < a->n_accounts; i++) {

@@ -94,6 +94,11 @@ int report_html(Report *r, const ReportDef *const *defs, size_t n_defs, const ch
 int report_assessment_evidence(Report *r, const char *dir, char *summary, size_t n);
 void metrics_assessment(Store *s);
 
+/* The roster of --roster (report-people.c): one account name per line,
+ * '#' comments, anything after the name ignored; names as the keys of an
+ * object. NULL (said) when it cannot be read. accounts and access use it. */
+json_t *report_read_roster(const char *path);
+
 /* Runs one report into r (store and live connection opened by the caller). */
 int report_run(Report *r);
 
