@@ -4,6 +4,7 @@
  * config syntax: the LZ4 frames apt keeps its lists in, and the lines of
  * /proc/net/{tcp,udp}[6]. Both are fuzzed (tests/fuzz/fuzz-assess.c).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -188,6 +189,11 @@ int assess_lz4_decode(const uint8_t *in, size_t len, size_t max, char **ret, siz
 static bool parse_addr(const char *s, bool v6, AssessListener *l) {
         unsigned char a[16];
         size_t n = v6 ? 16 : 4;
+        /* Hex digits only, ':' between: sscanf's %x would also take a
+         * sign, a "0x" or blanks (a fuzzer's "-001" port was 2^32 - 1). */
+        for (size_t i = 0; i < n * 2 + 5; i++)
+                if (i == n * 2 ? s[i] != ':' : !isxdigit((unsigned char) s[i]))
+                        return false;
         for (size_t w = 0; w < n / 4; w++) {
                 unsigned x;
                 if (sscanf(s + w * 8, "%8x", &x) != 1)

@@ -422,6 +422,12 @@ Test(assess, proc_net_lines) {
         cr_expect_not(assess_proc_net_line("   2: 0100007F:0016 0100007F:9C40 01 00000000:00000000 00:00000000 00000000"
                                            "     0        0 5 1", false, true, &l));
         cr_expect_not(assess_proc_net_line("  sl  local_address rem_address   st tx_queue", false, true, &l));
+        /* A sign or blanks where hex digits belong (sscanf's %x takes
+         * them: the fuzzer's port of 2^32 - 1). */
+        cr_expect_not(assess_proc_net_line("   0: 00000000:-001 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+                                           "     0        0 4242", false, true, &l));
+        cr_expect_not(assess_proc_net_line("   0: -0000001:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+                                           "     0        0 4242", false, true, &l));
         cr_expect_not(assess_proc_net_line("0: zz", false, true, &l));
 }
 
