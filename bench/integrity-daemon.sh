@@ -21,7 +21,7 @@ if [ $# -eq 0 ]; then
         set -- "$PWD/build-bench"
 fi
 W=$(mktemp -d "${TMPDIR:-/tmp}/virtgov-bench-idaemon.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
 row() { printf '%-44s %12s %12s %12s\n' "$@"; }
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 # Waits for the daemon's log to hold $2 (a grep pattern) $3 times.

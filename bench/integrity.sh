@@ -41,7 +41,7 @@ meson compile -C build-bench >/dev/null
 B=$PWD/build-bench
 VG=$B/cli/virtgov
 W=$(mktemp -d "${TMPDIR:-/tmp}/virtgov-bench-integrity.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
 CPUS=$(nproc)
 
 json() { jq -r "$2" <<< "$1"; }
