@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "vg-paths.h"
 #include "virtgov/cleanup.h"
+#include "virtgov/procscan.h"
 
 #define HOOK_NAME "50-virtgov"
 #define HOOK_MAX_BYTES (64 * 1024 * 1024)
@@ -59,17 +60,12 @@ static pid_t daemon_for(const char *hooks_dir, const char *driver, double *ret_s
         if (strcmp(hooks_dir, VG_DEFAULT_HOOKS_DIR))
                 return 0;
         const char *modular = !strcmp(driver, "qemu") ? "virtqemud" : "virtnetworkd";
-        struct timespec real, boot;
-        clock_gettime(CLOCK_REALTIME, &real);
-        clock_gettime(CLOCK_BOOTTIME, &boot);
-        double boot_epoch = (double) real.tv_sec + real.tv_nsec / 1e9 - (double) boot.tv_sec - boot.tv_nsec / 1e9;
-
         DIR *d = opendir("/proc");
         struct dirent *de;
         pid_t found = 0;
         while (d && !found && (de = readdir(d))) {
                 char path[300];
-                _cleanup_free_ char *comm = NULL, *pstat = NULL;
+                _cleanup_free_ char *comm = NULL;
                 if (de->d_name[0] < '0' || de->d_name[0] > '9')
                         continue;
                 snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
@@ -78,17 +74,10 @@ static pid_t daemon_for(const char *hooks_dir, const char *driver, double *ret_s
                 comm[strcspn(comm, "\n")] = '\0';
                 if (strcmp(comm, "libvirtd") && strcmp(comm, modular))
                         continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-                if (vg_read_file(path, 4096, &pstat, NULL) < 0)
+                double start = proc_start_time("/proc", (pid_t) atoi(de->d_name));
+                if (!start)
                         continue;
-                /* Field 22 (starttime) counts from after the ")" that ends
-                 * the command name, which may itself hold spaces. */
-                char *p = strrchr(pstat, ')');
-                for (int field = 2; p && field < 22; field++)
-                        p = strchr(p + 1, ' ');
-                if (!p)
-                        continue;
-                *ret_start = boot_epoch + (double) atoll(p + 1) / (double) sysconf(_SC_CLK_TCK);
+                *ret_start = start;
                 found = (pid_t) atoi(de->d_name);
         }
         if (d)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "assess-priv.h"
+#include "virtgov/procscan.h"
 
 /* Nothing the assessment reads is near this; /proc files are small. */
 #define INPUT_MAX (4 * 1024 * 1024)
@@ -147,28 +148,6 @@ const Vconf *assess_qemu_conf(AssessCtx *x, const AssessCheck *c) {
 
 /* ---- processes ---- */
 
-/* When process pid started, in seconds since the epoch: /proc/PID/stat's
- * starttime (field 22, in clock ticks since boot, counted after the ')'
- * that ends a name which may hold spaces) on CLOCK_BOOTTIME made wall
- * time through the clocks themselves (btime rounds to whole seconds). */
-static double proc_start(const char *proc_dir, long pid) {
-        char path[4200];
-        _cleanup_free_ char *st = NULL;
-        snprintf(path, sizeof(path), "%s/%ld/stat", proc_dir, pid);
-        if (vg_read_file(path, 4096, &st, NULL) < 0)
-                return 0;
-        char *p = strrchr(st, ')');
-        for (int field = 2; p && field < 22; field++)
-                p = strchr(p + 1, ' ');
-        if (!p)
-                return 0;
-        struct timespec real, boot;
-        clock_gettime(CLOCK_REALTIME, &real);
-        clock_gettime(CLOCK_BOOTTIME, &boot);
-        double boot_epoch = (double) real.tv_sec + real.tv_nsec / 1e9 - (double) boot.tv_sec - boot.tv_nsec / 1e9;
-        return boot_epoch + (double) atoll(p + 1) / (double) sysconf(_SC_CLK_TCK);
-}
-
 int assess_procs(AssessCtx *x, const AssessCheck *c) {
         if (!x->procs_l.done) {
                 x->procs_l.done = true;
@@ -197,7 +176,7 @@ int assess_procs(AssessCtx *x, const AssessCheck *c) {
                         e->pid = (int) pid;
                         snprintf(e->comm, sizeof(e->comm), "%s", comm);
                         if (!strcmp(comm, "libvirtd") || !strcmp(comm, "virtqemud"))
-                                e->start = proc_start(x->p->proc_dir, pid);
+                                e->start = proc_start_time(x->p->proc_dir, (pid_t) pid);
                         snprintf(path, sizeof(path), "%s/%ld/exe", x->p->proc_dir, pid);
                         ssize_t l = readlink(path, buf, sizeof(buf) - 1);
                         if (l >= 0) {

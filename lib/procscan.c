@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "virtgov/procscan.h"
@@ -37,7 +38,7 @@ static int read_proc(const char *proc_dir, pid_t pid, const char *name, size_t m
 
 /* starttime, field 22 of /proc/PID/stat: after the ')' that ends comm
  * (which may hold spaces and parentheses itself), the 20th field. */
-static int start_ticks(const char *proc_dir, pid_t pid, uint64_t *ret) {
+int proc_start_ticks(const char *proc_dir, pid_t pid, uint64_t *ret) {
         _cleanup_free_ char *buf = NULL;
         size_t len;
         int r = read_proc(proc_dir, pid, "stat", 4096, &buf, &len);
@@ -61,9 +62,22 @@ static int start_ticks(const char *proc_dir, pid_t pid, uint64_t *ret) {
         return 0;
 }
 
+double proc_start_time(const char *proc_dir, pid_t pid) {
+        uint64_t ticks;
+        if (proc_start_ticks(proc_dir, pid, &ticks) < 0)
+                return 0;
+        /* On CLOCK_BOOTTIME, made wall time through the clocks themselves:
+         * btime in /proc/stat rounds to whole seconds. */
+        struct timespec real, boot;
+        clock_gettime(CLOCK_REALTIME, &real);
+        clock_gettime(CLOCK_BOOTTIME, &boot);
+        double boot_epoch = (double) real.tv_sec + real.tv_nsec / 1e9 - (double) boot.tv_sec - boot.tv_nsec / 1e9;
+        return boot_epoch + (double) ticks / (double) sysconf(_SC_CLK_TCK);
+}
+
 static int target_add(ProcTargets *t, const char *proc_dir, pid_t pid, const char *role, const char *domain) {
         uint64_t ticks;
-        if (start_ticks(proc_dir, pid, &ticks) < 0)
+        if (proc_start_ticks(proc_dir, pid, &ticks) < 0)
                 return 0;   /* gone meanwhile */
         if (vg_grow((void **) &t->v, &t->n, sizeof(*t->v)) < 0)
                 return -ENOMEM;
@@ -473,7 +487,7 @@ int proc_image_read(const char *proc_dir, const ProcTarget *t, ProcCache *c, Pro
         char path[4096], target[4096];
         snprintf(path, sizeof(path), "%s/%d/exe", proc_dir, (int) t->pid);
         uint64_t ticks;
-        if (r == 0 && (start_ticks(proc_dir, t->pid, &ticks) < 0 || ticks != t->start_ticks)) {
+        if (r == 0 && (proc_start_ticks(proc_dir, t->pid, &ticks) < 0 || ticks != t->start_ticks)) {
                 r = fail(&p, -ESRCH, "reading", path);   /* it ended, and its pid may be another's now */
                 goto out;
         }

@@ -44,6 +44,13 @@ typedef struct ProcTargets {
 
 void proc_targets_clear(ProcTargets *t);
 
+/* pid's starttime, field 22 of proc_dir/PID/stat (clock ticks since boot,
+ * counted after the ')' that ends a name which may hold spaces): with the
+ * pid, it names one process. 0, or a negative errno (gone, unreadable). */
+int proc_start_ticks(const char *proc_dir, pid_t pid, uint64_t *ret);
+/* The same as seconds since the epoch (10 ms precision); 0 when unknown. */
+double proc_start_time(const char *proc_dir, pid_t pid);
+
 /*
  * The targets on this host: every process of proc_dir (/proc) whose name
  * is one of libvirt's daemons, and for each NAME.pid in qemu_run_dir
