@@ -21,11 +21,11 @@ build() {
 build build-gcc gcc
 build build-clang clang
 if [ ! -f build-asan/build.ninja ]; then
-        CC=clang meson setup build-asan --prefix=/usr --werror -Db_sanitize=address,undefined -Db_lundef=false
+        CC=clang meson setup build-asan --prefix=/usr --werror -Db_sanitize=address,undefined -Db_lundef=false -Dhook_link=shared
 fi
 meson compile -C build-asan
 if [ ! -f build-fuzz/build.ninja ]; then
-        CC=clang meson setup build-fuzz --prefix=/usr --werror -Db_sanitize=address,undefined -Db_lundef=false \
+        CC=clang meson setup build-fuzz --prefix=/usr --werror -Db_sanitize=address,undefined -Db_lundef=false -Dhook_link=shared \
                 -Dfuzz=true
 fi
 meson compile -C build-fuzz

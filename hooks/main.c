@@ -311,6 +311,7 @@ static void record(const Config *c, Store *s, Event **events, size_t n, const ch
 }
 
 int main(int argc, char **argv) {
+        store_init_short_lived();
         VgError cerr = { "" };
         Config *c = NULL;
         const char *config_error = NULL;

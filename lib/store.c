@@ -12,6 +12,11 @@
 #include "virtgov/cleanup.h"
 #include "store-priv.h"
 
+void store_init_short_lived(void) {
+        (void) sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+        (void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store **ret, VgError *err) {
         _cleanup_(store_closep) Store *s = calloc(1, sizeof(*s));
         if (!s || !(s->path = strdup(path)))

@@ -57,6 +57,7 @@ typedef enum StoreMode {
  *   -EIO     not an SQLite database, or corrupt
  */
 int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store **ret, VgError *err);
+void store_init_short_lived(void);
 
 /* Bounds SQLite's page cache of this connection to kib (its default is
  * 2,000 KiB): for a long-lived connection whose working set is small. */
