@@ -15,6 +15,7 @@
 void store_init_short_lived(void) {
         (void) sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
         (void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        (void) sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
 }
 
 int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store **ret, VgError *err) {
