@@ -27,6 +27,14 @@ static int parse_to_json(Kind k, const char *xml, size_t len, json_t **ret, VgEr
                 int r = domxml_parse(xml, len, &f, err);
                 if (r == 0) {
                         *ret = domain_facts_to_json(f);
+                        /* The hook's text of the same facts says the same. */
+                        char *text = domain_facts_text(f);
+                        json_error_t jerr;
+                        json_t *from_text = text ? json_loads(text, 0, &jerr) : NULL;
+                        cr_expect(from_text && json_equal(from_text, *ret), "domain_facts_text: %s",
+                                  text ? text : "NULL");
+                        json_decref(from_text);
+                        free(text);
                         domain_facts_free(f);
                 }
                 return r;
@@ -191,6 +199,39 @@ Test(domxml, facts_survive_a_json_round_trip) {
         json_decref(j2);
         domain_facts_free(f);
         free(xml);
+}
+
+Test(domxml, facts_text_escapes_what_json_must) {
+        DomainFacts f = { 0 };
+        char name[] = "q\"b\\s\x01\t\n\r\b\f\x0b end";
+        char owner[] = "caf\xc3\xa9 \xf0\x9f\x90\xa7 bad\xff \xc0\xaf \xed\xa0\x80 cut\xe2\x82";
+        char *backing[] = { "/a\"b", NULL };
+        DiskFacts disk = { .source = "/img", .readonly = true, .backing = backing, .n_backing = 1 };
+        f.name = name;
+        f.owner = owner;
+        f.vcpus = 4;
+        f.memory_kib = UINT64_C(1) << 40;
+        f.disks = &disk;
+        f.n_disks = 1;
+        char *text = domain_facts_text(&f);
+        cr_assert_not_null(text);
+        json_error_t jerr;
+        json_t *j = json_loads(text, 0, &jerr);
+        cr_assert_not_null(j, "%s: %s", text, jerr.text);
+        cr_expect_str_eq(json_string_value(json_object_get(j, "name")), name);
+        /* Valid UTF-8 kept whole; each byte of what is not becomes '?'. */
+        cr_expect_str_eq(json_string_value(json_object_get(j, "owner")),
+                         "caf\xc3\xa9 \xf0\x9f\x90\xa7 bad? ?? ??? cut??");
+        cr_expect_eq(json_integer_value(json_object_get(j, "memory_kib")), (json_int_t) 1 << 40);
+        cr_expect(json_is_false(json_object_get(j, "qemu_commandline")));
+        json_t *d = json_array_get(json_object_get(j, "disks"), 0);
+        cr_expect(json_is_true(json_object_get(d, "readonly")));
+        cr_expect_null(json_object_get(d, "shareable"));
+        cr_expect_str_eq(json_string_value(json_array_get(json_object_get(d, "backing"), 0)), "/a\"b");
+        cr_expect_eq(json_array_size(json_object_get(j, "interfaces")), 0);
+        cr_expect(strstr(text, "\\u0001") && strstr(text, "\\u000B") && strstr(text, "\\t\\n\\r\\b\\f"), "%s", text);
+        json_decref(j);
+        free(text);
 }
 
 Test(poolxml, dir_pools_give_their_target_path) {
