@@ -336,7 +336,6 @@ static void record(const Config *c, Store *s, Event **events, size_t n, const ch
 }
 
 int main(int argc, char **argv) {
-        store_init_short_lived();
         VgError cerr = { "" };
         Config *c = NULL;
         const char *config_error = NULL;
@@ -385,6 +384,8 @@ int main(int argc, char **argv) {
          * integrity), and only under a policy: recording goes to the spool. */
         VgError serr = { "no policy when the hook started: the inventory was not read" };
         Store *s = NULL;
+        if (policy_present)
+                store_init_short_lived();
         if (policy_present && store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, &serr) < 0)
                 s = NULL;
         bool block = op && decide(c, op, s, serr.text, facts, ferr.text, events, &n);

@@ -12,6 +12,10 @@
 #include "virtgov/cleanup.h"
 #include "store-priv.h"
 
+/* A page fault costs about 11 us on this kind of machine (a VM): pcache1's
+ * bulk allocation wrote a header into each of 20 pages at the first read,
+ * 29 of the hook's 134 faults at prepare. The mutexes were 190k of its
+ * 2.33M instructions. */
 void store_init_short_lived(void) {
         (void) sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
         (void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);

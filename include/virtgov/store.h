@@ -57,6 +57,10 @@ typedef enum StoreMode {
  *   -EIO     not an SQLite database, or corrupt
  */
 int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store **ret, VgError *err);
+/* For a process that opens one connection, from one thread, and exits
+ * (the hook): SQLite without its global mutexes, memory statistics and
+ * bulk page-cache allocation (pages it never reads, that it would touch).
+ * Before anything else of SQLite's; a no-op after it. */
 void store_init_short_lived(void);
 
 /* Bounds SQLite's page cache of this connection to kib (its default is
