@@ -11,6 +11,7 @@
 
 #include "virtgov/cleanup.h"
 #include "virtgov/domxml.h"
+#include "virtgov/jsontext.h"
 #include "virtgov/xmldom.h"
 
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
@@ -480,45 +481,9 @@ static json_t *fields_to_json(const Fields *t, const void *obj) {
 /* The same as JSON text, written straight from the table: building
  * jansson's tree of a domain's facts and dumping it was 290k of the hook's
  * 750k instructions at 'started'; this is a tenth of that. The keys come in
- * the table's order, not sorted: whoever stores the text loads it and
- * stores it canonical (spool.h). */
-
-/* s as a JSON string. Facts come from expat, which gives only valid
- * UTF-8; a byte that is not would be written as '?', as
- * event_json_string does. */
-static void text_string(FILE *out, const char *s) {
-        fputc_unlocked('"', out);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                unsigned char c = *p;
-                if (c == '"' || c == '\\') {
-                        fputc_unlocked('\\', out);
-                        fputc_unlocked(c, out);
-                } else if (c < 0x20) {
-                        static const char short_form[] = "btn\0fr";   /* \b \t \n, \f \r: jansson's */
-                        if (c >= '\b' && c <= '\r' && c != '\v')
-                                fprintf(out, "\\%c", short_form[c - '\b']);
-                        else
-                                fprintf(out, "\\u%04X", c);
-                } else if (c < 0x80)
-                        fputc_unlocked(c, out);
-                else {
-                        /* A whole, shortest-form UTF-8 sequence, or '?'. */
-                        size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-                        uint32_t cp = n == 4 ? c & 0x07u : n == 3 ? c & 0x0fu : c & 0x1fu;
-                        size_t k = 1;
-                        for (; n && k < n && (p[k] & 0xc0) == 0x80; k++)
-                                cp = cp << 6 | (p[k] & 0x3fu);
-                        bool ok = n && k == n && !(n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) &&
-                                  !(n == 4 && (cp < 0x10000 || cp > 0x10ffff));
-                        if (ok) {
-                                fwrite_unlocked(p, 1, n, out);
-                                p += n - 1;
-                        } else
-                                fputc_unlocked('?', out);
-                }
-        }
-        fputc_unlocked('"', out);
-}
+ * the table's order, not sorted, and strings as vg_json_string_write
+ * writes them: whoever stores the text loads it and stores it canonical
+ * (spool.h). */
 
 static void fields_to_text(const Fields *t, const void *obj, FILE *out) {
         void *o = (void *) obj;
@@ -537,11 +502,11 @@ static void fields_to_text(const Fields *t, const void *obj, FILE *out) {
                 if (!first)
                         fputc_unlocked(',', out);
                 first = false;
-                text_string(out, f->key);
+                vg_json_string_write(f->key, out);
                 fputc_unlocked(':', out);
                 switch (f->kind) {
                 case FIELD_STR:
-                        text_string(out, *MEMBER(o, f, char *));
+                        vg_json_string_write(*MEMBER(o, f, char *), out);
                         continue;
                 case FIELD_FLAG:
                 case FIELD_BOOL:
@@ -564,7 +529,7 @@ static void fields_to_text(const Fields *t, const void *obj, FILE *out) {
                         if (j)
                                 fputc_unlocked(',', out);
                         if (f->kind == FIELD_STRV)
-                                text_string(out, ((char **) (void *) v)[j]);
+                                vg_json_string_write(((char **) (void *) v)[j], out);
                         else
                                 fields_to_text(f->list, v + j * f->list->size, out);
                 }

@@ -46,6 +46,12 @@ Test(event, render_is_the_json_with_the_data_text_spliced) {
         Event *e = event_new("hook", "domain.prepare");
         event_set(&e->domain, "web-\"7\"");
         event_set(&e->reason, "no ticket");
+        /* every member of event_to_json's: id and hash when set, null for
+         * what is not, UTF-8, and bytes that are not UTF-8 */
+        event_set(&e->actor, "j\xc3\xbcrgen\n");
+        event_set(&e->host, "h\xff\xc3\xbc");
+        e->id = 42;
+        snprintf(e->hash, sizeof(e->hash), "%064d", 7);
         json_object_set_new(e->data, "op", json_string("prepare"));
         json_object_set_new(e->data, "facts", json_pack("{s:[{s:s}], s:i}", "disks", "source", "/a b", "vcpus", 2));
 
