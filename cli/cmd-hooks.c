@@ -128,11 +128,11 @@ static int secure_state_dir(const Config *c) {
         return 0;
 }
 
-/* An inventory made before the directory had its group: give it and its
- * -wal and -shm the group too, mode 0640. */
+/* An inventory made before the directory had its group: give it, its
+ * -wal and -shm, and its copy of the authorizations the group too, mode 0640. */
 static int secure_inventory(const Config *c) {
         struct group *g = getgrnam(c->inventory_group);
-        static const char *const suffix[] = { "", "-wal", "-shm" };
+        static const char *const suffix[] = { "", "-wal", "-shm", "-authz" };
         for (size_t i = 0; i < ELEMENTSOF(suffix); i++) {
                 char path[4200];
                 snprintf(path, sizeof(path), "%s%s", c->inventory, suffix[i]);

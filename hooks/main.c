@@ -225,18 +225,45 @@ static Event *derived(const Event *e, const char *kind, const GateResult *g) {
 }
 
 /*
+ * The store the gate reads under p: the inventory's copy of its approvals,
+ * tickets and trusted images when p needs nothing else (reading the whole
+ * inventory's schema was a third of the hook's instructions at prepare),
+ * else, or when there is no copy, the inventory. NULL, with err, when
+ * neither opens.
+ */
+static Store *open_for_gate(const Config *c, const Policy *p, VgError *err) {
+        Store *s = NULL;
+        if (!gate_needs_inventory(p)) {
+                _cleanup_free_ char *copy = store_authz_path(c->inventory);
+                if (copy && store_open(copy, STORE_READ, c->busy_timeout_ms, &s, NULL) == 0)
+                        return s;
+        }
+        return store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, err) == 0 ? s : NULL;
+}
+
+/*
  * Decides, and writes the outcome into the events: e carries the effective
  * decision (a deny in audit mode lets the start go ahead: allow), a
  * policy.violation or policy.error event is added when due. Returns true
  * when the operation must be blocked.
  */
-static bool decide(const Config *c, const char *op, Store *s, const char *store_err, DomainFacts *f,
-                   const char *facts_err, Event **events, size_t *n) {
+static bool decide(const Config *c, const char *op, DomainFacts *f, const char *facts_err, Event **events,
+                   size_t *n) {
         Event *e = events[0];
         GateResult g;
-        /* The gate names what it could not use: the XML first, else the store. */
-        const char *why = !f ? facts_err : s ? NULL : store_err;
-        gate_decide(c->policy, s, why, f, op, e->host, vg_now_us(), &g);
+        Policy *p = NULL;
+        if (gate_load(c->policy, &p, &g) == 1) {
+                /* The inventory is read only to decide, and only under a
+                 * policy: recording goes to the spool. */
+                store_init_short_lived();
+                VgError serr = { "" };
+                Store *s = f ? open_for_gate(c, p, &serr) : NULL;
+                /* The gate names what it could not use: the XML first, else the store. */
+                const char *why = !f ? facts_err : s ? NULL : serr.text;
+                gate_decide_policy(p, s, why, f, op, e->host, vg_now_us(), &g);
+                store_close(s);
+                policy_free(p);
+        }
         bool block = g.verdict == VERDICT_DENY && g.enforced;
 
         event_set(&e->decision, block ? "deny" : "allow");
@@ -294,9 +321,8 @@ static char *data_with_facts(const Event *e, const DomainFacts *f) {
  * preparing the insert and the domain's upsert, reading the schema to do
  * so, a write transaction and its syncs. Only when the spool cannot take
  * them do they go into the inventory here. data0, text0: events[0]'s
- * data and the event rendered with it (for the timer already). s: the
- * inventory if the gate opened it. */
-static void record(const Config *c, Store *s, Event **events, size_t n, const char *data0, const char *text0) {
+ * data and the event rendered with it (for the timer already). */
+static void record(const Config *c, Event **events, size_t n, const char *data0, const char *text0) {
         char *own[3] = { NULL, NULL, NULL };
         const char *texts[3] = { text0 };
         VgError err = { "" };
@@ -321,9 +347,9 @@ static void record(const Config *c, Store *s, Event **events, size_t n, const ch
                 events[0]->data = d;
         }
         VgError serr = { "" };
-        Store *opened = NULL;
-        if (!s && store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &opened, &serr) == 0)
-                s = opened;
+        Store *s = NULL;
+        if (store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, &serr) < 0)
+                s = NULL;
         for (size_t i = 0; i < n; i++) {
                 Event *e = events[i];
                 if (s && store_append_event(s, e, NULL, &serr) >= 0)
@@ -332,7 +358,7 @@ static void record(const Config *c, Store *s, Event **events, size_t n, const ch
                         fprintf(stderr, "virtgov: %s; and %s: event %s %s of '%s' NOT recorded\n",
                                 err.text, serr.text, e->kind, e->time, e->domain ? e->domain : "-");
         }
-        store_close(opened);
+        store_close(s);
 }
 
 int main(int argc, char **argv) {
@@ -380,15 +406,7 @@ int main(int argc, char **argv) {
                 add_facts(events[0], d, xml, len, read_r, c, &facts, &ferr);
         }
 
-        /* The inventory is read only to decide (approvals, tickets, images,
-         * integrity), and only under a policy: recording goes to the spool. */
-        VgError serr = { "no policy when the hook started: the inventory was not read" };
-        Store *s = NULL;
-        if (policy_present)
-                store_init_short_lived();
-        if (policy_present && store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, &serr) < 0)
-                s = NULL;
-        bool block = op && decide(c, op, s, serr.text, facts, ferr.text, events, &n);
+        bool block = op && decide(c, op, facts, ferr.text, events, &n);
         /* Decided: from here the timer only bounds the recording, and its
          * exit is the decision's. It was deny regardless, so a start the
          * policy allowed, recorded as allowed, was refused when closing
@@ -402,10 +420,9 @@ int main(int argc, char **argv) {
         /* The timer's copy now carries the facts and the decision; the
          * spool gets the same text. */
         prepare_emergency(c, events[0], data);
-        record(c, s, events, n, data, emergency_text);
+        record(c, events, n, data, emergency_text);
         /* Recorded (or said not to be): the timer has nothing left to save. */
         setitimer(ITIMER_REAL, &(struct itimerval) { { 0, 0 }, { 0, 0 } }, NULL);
-        store_close(s);
 
         for (size_t i = 0; i < n; i++)
                 event_free(events[i]);

@@ -18,11 +18,19 @@ int store_begin(Store *s, VgError *err) {
         s->head_valid = false;
         return store_exec(s, STMT_BEGIN, err);
 }
-int store_commit(Store *s, VgError *err) { return store_exec(s, STMT_COMMIT, err); }
+int store_commit(Store *s, VgError *err) {
+        int r = store_exec(s, STMT_COMMIT, err);
+        if (r == 0 && s->authz_changed)
+                store_authz_copy(s);
+        return r;
+}
+
 void store_rollback(Store *s) {
         s->head_valid = false;
         if (!sqlite3_get_autocommit(s->db))
                 store_exec(s, STMT_ROLLBACK, NULL);
+        if (s->authz_changed)
+                store_authz_copy(s);
 }
 
 /* What is derived from a domain's facts (devices, type), from its facts

@@ -8,8 +8,14 @@
  * of its statements in store-stmt.c.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "virtgov/cleanup.h"
 #include "store-priv.h"
 
 /* A walk's caller: its typed callback and its data. */
@@ -24,32 +30,198 @@ typedef struct Walk {
 
 #define TEXT(st, i) ((const char *) sqlite3_column_text((st), (i)))
 
+/* ---- the hook's copy of these tables ----
+ *
+ * The gate reads these three tables at every gated hook run, and reading
+ * the inventory's whole schema to do so (23 statements parsed by SQLite at
+ * every open) was a third of the hook's instructions at prepare. So they
+ * are also kept, whole, in a database of their own, INVENTORY-authz, which
+ * the hook reads instead when the policy needs nothing else.
+ *
+ * The copy never allows what the inventory does not. A change removes it,
+ * and syncs the removal, holding the inventory's write lock and before its
+ * transaction commits; the copy is made again once the transaction has
+ * ended, under the write lock too, from what is committed. So no writer
+ * can commit between the reading of a copy and its rename into place, and
+ * a crash in between leaves no copy: the hook then reads the inventory,
+ * and the next writer to open the inventory makes the copy again.
+ */
+
+static const char *const authz_tables[] = { "approvals", "tickets", "images" };
+
+char *store_authz_path(const char *inventory) {
+        char *p = NULL;
+        return asprintf(&p, "%s-authz", inventory) < 0 ? NULL : p;
+}
+
+/* Syncs the directory of path: a rename or an unlink in it is durable. */
+static int sync_dir_of(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        _cleanup_close_ int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return dfd < 0 || fsync(dfd) < 0 ? -errno : 0;
+}
+
+/* Before a change to the tables: in a transaction (the write lock held),
+ * the copy gone for good. */
+static int authz_change(Store *s, bool *ret_own, VgError *err) {
+        int r;
+        *ret_own = false;
+        if (sqlite3_get_autocommit(s->db)) {
+                if ((r = store_begin(s, err)) < 0)
+                        return r;
+                *ret_own = true;
+        }
+        if (s->authz_changed)
+                return 0;
+        _cleanup_free_ char *copy = store_authz_path(s->path);
+        if (!copy)
+                return vg_error(err, -ENOMEM, "out of memory");
+        if ((unlink(copy) < 0 && errno != ENOENT) || sync_dir_of(copy) < 0) {
+                r = vg_error(err, -errno, "'%s': cannot remove it before changing what it copies: %s", copy,
+                             strerror(errno));
+                if (*ret_own)
+                        store_rollback(s);
+                return r;
+        }
+        s->authz_changed = true;
+        return 0;
+}
+
+/* After it: r the change's result; a transaction begun for it ends here. */
+static int authz_changed(Store *s, bool own, int r, VgError *err) {
+        if (!own)
+                return r;
+        if (r < 0) {
+                store_rollback(s);
+                return r;
+        }
+        return store_commit(s, err);
+}
+
+/* The tables' rows from s into db, a new database: their CREATE statements
+ * as the inventory has them, then each row as it is. */
+static int copy_tables(Store *s, sqlite3 *db) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, "SELECT sql FROM sqlite_schema WHERE tbl_name IN"
+                                    " ('approvals', 'tickets', 'images') AND sql IS NOT NULL"
+                                    " ORDER BY type = 'table' DESC", -1, &st, NULL);
+        while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                rc = sqlite3_exec(db, TEXT(st, 0), NULL, NULL, NULL);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return rc;
+        for (size_t t = 0; t < ELEMENTSOF(authz_tables); t++) {
+                char sql[128];
+                sqlite3_stmt *get = NULL, *put = NULL;
+                snprintf(sql, sizeof(sql), "SELECT * FROM %s", authz_tables[t]);
+                rc = sqlite3_prepare_v2(s->db, sql, -1, &get, NULL);
+                int n = rc == SQLITE_OK ? sqlite3_column_count(get) : 0;
+                int k = snprintf(sql, sizeof(sql), "INSERT INTO %s VALUES (?", authz_tables[t]);
+                for (int i = 1; i < n && k < (int) sizeof(sql) - 4; i++)
+                        k += snprintf(sql + k, sizeof(sql) - (size_t) k, ",?");
+                snprintf(sql + k, sizeof(sql) - (size_t) k, ")");
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_prepare_v2(db, sql, -1, &put, NULL);
+                while (rc == SQLITE_OK && (rc = sqlite3_step(get)) == SQLITE_ROW) {
+                        for (int i = 0; i < n; i++)
+                                sqlite3_bind_value(put, i + 1, sqlite3_column_value(get, i));
+                        rc = sqlite3_step(put);
+                        sqlite3_reset(put);
+                        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+                }
+                sqlite3_finalize(get);
+                sqlite3_finalize(put);
+                if (rc != SQLITE_DONE)
+                        return rc;
+        }
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", store_schema_version());
+        return sqlite3_exec(db, pragma, NULL, NULL, NULL);
+}
+
+void store_authz_copy(Store *s) {
+        _cleanup_free_ char *copy = store_authz_path(s->path), *tmp = NULL;
+        if (!copy || asprintf(&tmp, "%s.tmp", copy) < 0 || !sqlite3_get_autocommit(s->db))
+                return;
+        s->authz_changed = false;
+        if (store_begin(s, NULL) < 0)   /* the write lock: nothing commits meanwhile */
+                return;
+        (void) unlink(tmp);
+        sqlite3 *db = NULL;
+        int rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+                rc = copy_tables(s, db);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        if (sqlite3_close(db) != SQLITE_OK)
+                rc = SQLITE_ERROR;
+        /* Readable as the inventory is (its group: the auditors'), durable,
+         * then in place. */
+        struct stat inv;
+        _cleanup_close_ int fd = rc == SQLITE_OK ? open(tmp, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
+        bool ok = fd >= 0 && stat(s->path, &inv) == 0 && fchmod(fd, 0640) == 0 &&
+                  (fchown(fd, (uid_t) -1, inv.st_gid) == 0 || geteuid() != 0) && fsync(fd) == 0 &&
+                  rename(tmp, copy) == 0 && sync_dir_of(copy) == 0;
+        if (!ok) {
+                (void) unlink(tmp);
+                (void) unlink(copy);
+        }
+        store_rollback(s);   /* nothing was written to the inventory */
+}
+
+void store_authz_copy_check(Store *s) {
+        _cleanup_free_ char *copy = store_authz_path(s->path);
+        sqlite3 *db = NULL;
+        int version = -1;
+        if (copy && sqlite3_open_v2(copy, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
+                sqlite3_stmt *st = NULL;
+                if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+                    sqlite3_step(st) == SQLITE_ROW)
+                        version = sqlite3_column_int(st, 0);
+                sqlite3_finalize(st);
+        }
+        sqlite3_close(db);
+        if (version != store_schema_version())
+                store_authz_copy(s);
+}
+
 /* ---- approvals: key, owner, ticket, until, approved_by, time ---- */
 
 int store_approval_put(Store *s, const Approval *a, VgError *err) {
         sqlite3_stmt *st;
-        int r = store_stmt(s, STMT_APPROVAL_PUT, &st, err);
+        bool own;
+        int r = authz_change(s, &own, err);
         if (r < 0)
                 return r;
-        bind_text(st, 1, a->key);
-        bind_text(st, 2, a->owner);
-        bind_text(st, 3, a->ticket);
-        if (a->until_us)
-                bind_time(st, 4, a->until_us);
-        bind_text(st, 5, a->approved_by);
-        bind_time(st, 6, a->time_us);
-        return store_step_done(s, st, err, "recording an approval");
+        if ((r = store_stmt(s, STMT_APPROVAL_PUT, &st, err)) == 0) {
+                bind_text(st, 1, a->key);
+                bind_text(st, 2, a->owner);
+                bind_text(st, 3, a->ticket);
+                if (a->until_us)
+                        bind_time(st, 4, a->until_us);
+                bind_text(st, 5, a->approved_by);
+                bind_time(st, 6, a->time_us);
+                r = store_step_done(s, st, err, "recording an approval");
+        }
+        return authz_changed(s, own, r, err);
 }
 
 int store_approval_delete(Store *s, const char *key, VgError *err) {
         sqlite3_stmt *st;
-        int r = store_stmt(s, STMT_APPROVAL_DELETE, &st, err);
+        bool own;
+        int r = authz_change(s, &own, err);
         if (r < 0)
                 return r;
-        bind_text(st, 1, key);
-        if ((r = store_step_done(s, st, err, "revoking an approval")) < 0)
-                return r;
-        return sqlite3_changes(s->db) ? 0 : vg_error(err, -ENOENT, "no approval for '%s'", key);
+        if ((r = store_stmt(s, STMT_APPROVAL_DELETE, &st, err)) == 0) {
+                bind_text(st, 1, key);
+                if ((r = store_step_done(s, st, err, "revoking an approval")) == 0 && !sqlite3_changes(s->db))
+                        r = vg_error(err, -ENOENT, "no approval for '%s'", key);
+        }
+        return authz_changed(s, own, r, err);
 }
 
 static int approval_row(sqlite3_stmt *st, void *walk) {
@@ -77,18 +249,22 @@ int store_approvals(Store *s, const char *name, const char *uuid, ApprovalCallba
 
 int store_ticket_put(Store *s, const Ticket *t, VgError *err) {
         sqlite3_stmt *st;
-        int r = store_stmt(s, STMT_TICKET_PUT, &st, err);
+        bool own;
+        int r = authz_change(s, &own, err);
         if (r < 0)
                 return r;
-        bind_text(st, 1, t->id);
-        bind_text(st, 2, t->domain_glob);
-        bind_text(st, 3, t->action);
-        bind_time(st, 4, t->from_us);
-        bind_time(st, 5, t->until_us);
-        bind_text(st, 6, t->approved_by);
-        bind_text(st, 7, t->added_by);
-        bind_time(st, 8, t->time_us);
-        return store_step_done(s, st, err, "recording a ticket");
+        if ((r = store_stmt(s, STMT_TICKET_PUT, &st, err)) == 0) {
+                bind_text(st, 1, t->id);
+                bind_text(st, 2, t->domain_glob);
+                bind_text(st, 3, t->action);
+                bind_time(st, 4, t->from_us);
+                bind_time(st, 5, t->until_us);
+                bind_text(st, 6, t->approved_by);
+                bind_text(st, 7, t->added_by);
+                bind_time(st, 8, t->time_us);
+                r = store_step_done(s, st, err, "recording a ticket");
+        }
+        return authz_changed(s, own, r, err);
 }
 
 static int ticket_row(sqlite3_stmt *st, void *walk) {
@@ -120,18 +296,22 @@ int store_tickets(Store *s, const char *name, const char *ticket_id, TicketCallb
 
 int store_image_put(Store *s, const ImageRecord *rec, VgError *err) {
         sqlite3_stmt *st;
-        int r = store_stmt(s, STMT_IMAGE_PUT, &st, err);
+        bool own;
+        int r = authz_change(s, &own, err);
         if (r < 0)
                 return r;
-        bind_text(st, 1, rec->path);
-        bind_text(st, 2, rec->sha256);
-        sqlite3_bind_int64(st, 3, (int64_t) rec->stat.size);
-        sqlite3_bind_int64(st, 4, (int64_t) rec->stat.dev);
-        sqlite3_bind_int64(st, 5, (int64_t) rec->stat.ino);
-        sqlite3_bind_int64(st, 6, rec->stat.mtime_ns);
-        bind_text(st, 7, rec->trusted_by);
-        bind_time(st, 8, rec->time_us);
-        return store_step_done(s, st, err, "recording a trusted image");
+        if ((r = store_stmt(s, STMT_IMAGE_PUT, &st, err)) == 0) {
+                bind_text(st, 1, rec->path);
+                bind_text(st, 2, rec->sha256);
+                sqlite3_bind_int64(st, 3, (int64_t) rec->stat.size);
+                sqlite3_bind_int64(st, 4, (int64_t) rec->stat.dev);
+                sqlite3_bind_int64(st, 5, (int64_t) rec->stat.ino);
+                sqlite3_bind_int64(st, 6, rec->stat.mtime_ns);
+                bind_text(st, 7, rec->trusted_by);
+                bind_time(st, 8, rec->time_us);
+                r = store_step_done(s, st, err, "recording a trusted image");
+        }
+        return authz_changed(s, own, r, err);
 }
 
 static int image_row(sqlite3_stmt *st, void *walk) {

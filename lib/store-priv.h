@@ -118,7 +118,21 @@ struct Store {
         bool head_valid;
         int64_t head_id;
         uint8_t head[CHAIN_HASH_SIZE];
+        /* This transaction changed approvals, tickets or trusted images:
+         * their copy (store_authz_path) is gone, to be made again once it
+         * has ended. */
+        bool authz_changed;
 };
+
+/* ---- store-authz.c ---- */
+
+/* Makes the copy of the authorization tables again, from what is committed
+ * (outside a transaction only). Failing, it leaves no copy, which is safe:
+ * the hook then reads the inventory. */
+void store_authz_copy(Store *s);
+/* After store_open of a writer: makes the copy if there is none, or it is
+ * of another schema version. */
+void store_authz_copy_check(Store *s);
 
 /* ---- store-procs.c ---- */
 

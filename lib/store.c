@@ -66,6 +66,8 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
                         return store_sql_fail(s, rc, err, "setting WAL mode");
                 if ((r = store_migrate(s, err)) < 0)
                         return r;
+                if (mode != STORE_APPEND)
+                        store_authz_copy_check(s);
         } else {
                 int version, r = store_pragma_int(s, "PRAGMA user_version", &version, err);
                 if (r < 0)

@@ -311,13 +311,12 @@ static void set_error(GateResult *r, const Policy *p, const char *what) {
         r->detail = json_pack("{s:s, s:s, s:[s]}", "rule", "on_error", "error", what, "reasons", what);
 }
 
-void gate_decide(const char *policy_path, Store *s, const char *store_error, DomainFacts *f,
-                 const char *op, const char *host, int64_t now_us, GateResult *ret) {
+int gate_load(const char *policy_path, Policy **ret_p, GateResult *ret) {
         GateResult r = { .verdict = VERDICT_ALLOW };
         VgError err = { "" };
-        Policy *p = NULL;
-
-        int k = policy_load(policy_path, &p, &err);
+        int k = policy_load(policy_path, ret_p, &err);
+        if (k == 0)
+                return 1;
         if (k == -ENOENT) {
                 /* No policy: everything is allowed, and recorded as such. */
                 r.rule = NULL;
@@ -325,17 +324,25 @@ void gate_decide(const char *policy_path, Store *s, const char *store_error, Dom
                         r.reason = NULL;
                 r.detail = json_pack("{s:n, s:s}", "rule", "reason", "no policy file");
                 *ret = r;
-                return;
+                return 0;
         }
         r.have_policy = true;
-        if (k < 0) {
-                char what[1200];
-                snprintf(what, sizeof(what), "policy unreadable: %s", err.text);
-                set_error(&r, NULL, what);
-                *ret = r;
-                return;
-        }
+        char what[1200];
+        snprintf(what, sizeof(what), "policy unreadable: %s", err.text);
+        set_error(&r, NULL, what);
+        *ret = r;
+        return 0;
+}
 
+bool gate_needs_inventory(const Policy *p) {
+        return needs_integrity(p);
+}
+
+void gate_decide(const char *policy_path, Store *s, const char *store_error, DomainFacts *f,
+                 const char *op, const char *host, int64_t now_us, GateResult *ret) {
+        Policy *p = NULL;
+        if (gate_load(policy_path, &p, ret) == 0)
+                return;
         gate_decide_policy(p, s, store_error, f, op, host, now_us, ret);
         policy_free(p);
 }

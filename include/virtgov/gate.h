@@ -38,6 +38,15 @@ void gate_decide(const char *policy_path, Store *s, const char *store_error, Dom
                  const char *op, const char *host, int64_t now_us, GateResult *ret);
 void gate_result_clear(GateResult *r);
 
+/* gate_decide in two steps, for a caller that opens the inventory only
+ * once it knows the policy: gate_load gives 1 and *ret_p loaded (the
+ * caller frees it), or 0 and *ret decided (no policy file: allowed;
+ * unreadable: the error's decision). */
+int gate_load(const char *policy_path, Policy **ret_p, GateResult *ret);
+/* Whether deciding under p reads more of the inventory than approvals,
+ * tickets and trusted images, which its copy (store_authz_path) holds. */
+bool gate_needs_inventory(const Policy *p);
+
 /* The same with the policy already loaded (p, never NULL), for a caller that
  * decides many times under one policy ("virtgov policy replay"). */
 void gate_decide_policy(const Policy *p, Store *s, const char *store_error, DomainFacts *f,

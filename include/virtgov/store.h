@@ -57,6 +57,16 @@ typedef enum StoreMode {
  *   -EIO     not an SQLite database, or corrupt
  */
 int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store **ret, VgError *err);
+/*
+ * The path of the inventory's copy of its approvals, tickets and trusted
+ * images (INVENTORY-authz), for the hook: opened with STORE_READ, the
+ * store's approval, ticket and image queries read it as they read the
+ * inventory, at a fraction of the cost. Writers keep it: it never allows
+ * what the inventory does not, and when it cannot be trusted it is not
+ * there (store-authz.c). NULL on ENOMEM.
+ */
+char *store_authz_path(const char *inventory);
+
 /* For a process that opens one connection, from one thread, and exits
  * (the hook): SQLite without its global mutexes, memory statistics and
  * bulk page-cache allocation (pages it never reads, that it would touch).

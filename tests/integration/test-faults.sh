@@ -133,8 +133,20 @@ check "once the lock is gone the daemon folds them by itself, each once" \
 check "with their decisions" \
         test "$(sql "SELECT group_concat(domain || '=' || decision, ' ') FROM (SELECT domain, decision FROM events WHERE kind = 'domain.prepare' AND domain IN ('vg-f-ok', 'vg-f-no') ORDER BY domain)")" = "vg-f-no=deny vg-f-ok=allow"
 
-say "an exclusive lock (not even readers get in): the hook fails closed within its bound"
+say "an exclusive lock (not even readers get in): the hook decides from the inventory's copy of the approvals"
 kill -TERM "$VG_DAEMON_PID"; wait "$VG_DAEMON_PID" || true   # it could not be taken beside the daemon
+check "the inventory has its copy of the authorizations" test -s "$DB-authz"
+( echo "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;"; sleep 8; echo "COMMIT;" ) | sqlite3 "$DB" &
+locker=$!
+sleep 0.5
+rc_ok=0; hook vg-f-ok 2>/dev/null || rc_ok=$?
+rc_no=0; hook vg-f-no 2>/dev/null || rc_no=$?
+check "the approved domain is allowed (exit $rc_ok), the other denied (exit $rc_no)" test "$rc_ok:$rc_no" = "0:1"
+check "before the lock was released" kill -0 "$locker"
+wait "$locker" || true
+
+say "the same lock with no copy (a crash between a change and its copy): the hook fails closed within its bound"
+rm -f "$DB-authz"
 ( echo "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;"; sleep 8; echo "COMMIT;" ) | sqlite3 "$DB" &
 locker=$!
 sleep 0.5
@@ -145,6 +157,7 @@ wait "$locker" || true
 "$VIRTGOV" events --limit 1 > /dev/null   # folds the spool
 check "the decision is folded in with its reason" \
         wait_sql "SELECT count(*) FROM events WHERE domain = 'vg-f-ok' AND kind = 'domain.prepare' AND decision = 'deny' AND reason LIKE 'cannot consult the inventory%'" 1 70
+check "and the writer that folded them made the copy again" test -s "$DB-authz"
 rm -f "$CONF"
 
 say "the disk under the inventory full: the event waits in the spool, folded once there is room"

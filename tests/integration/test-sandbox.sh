@@ -57,7 +57,7 @@ host_shows() {
 host_foreign() {
         find "$WINDOW" -mindepth 1 -printf '%P\n' | grep -vxE \
                 -e 'etc|etc/virtgov|etc/virtgov/virtgov.conf|etc/libvirt|etc/libvirt/hooks' \
-                -e 'var|var/lib|var/lib/virtgov|var/lib/virtgov/(inventory.db(-wal|-shm)?|host-[0-9]+)|stop' \
+                -e 'var|var/lib|var/lib/virtgov|var/lib/virtgov/(inventory.db(-wal|-shm|-authz)?|host-[0-9]+)|stop' \
                 | tr '\n' ' ' || true
 }
 

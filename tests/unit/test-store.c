@@ -1106,3 +1106,69 @@ Test(store, superseded_hashes_and_process_statuses) {
         cr_assert_str_eq(seen.text, "");
         store_close(s);
 }
+
+/* The hook's copy of the authorization tables (store_authz_path): there
+ * after every change, made from what was committed, and gone while a
+ * change is being made, so that it never allows what the inventory does
+ * not. */
+static size_t copy_approvals(const char *copy, const char *name) {
+        Store *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(store_open(copy, STORE_READ, 1000, &c, &err), 0, "%s", err.text);
+        Seen seen = { "" };
+        cr_assert_eq(store_approvals(c, name, NULL, seen_approval, &seen, &err), 0, "%s", err.text);
+        store_close(c);
+        size_t n = 0;
+        for (const char *p = seen.text; (p = strchr(p, ';')); p++)
+                n++;
+        return n;
+}
+
+Test(store, authz_copy_follows_committed_changes_only) {
+        Store *s = open_new();
+        VgError err = { "" };
+        char *copy = store_authz_path(db);
+        struct stat st;
+        cr_assert_eq(stat(copy, &st), 0, "no copy after creating the inventory");
+        cr_expect_eq(st.st_mode & 0777, 0640);
+        cr_expect_eq(copy_approvals(copy, "web-7"), 0);
+
+        /* A change on its own (its own transaction): copied. */
+        Approval a = { .key = "web-7", .approved_by = "bob", .time_us = 1000000 };
+        cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
+        cr_expect_eq(copy_approvals(copy, "web-7"), 1);
+        Ticket t = { .id = "CHG-1", .domain_glob = "web-*", .from_us = 1, .until_us = 2, .time_us = 1 };
+        cr_assert_eq(store_ticket_put(s, &t, &err), 0, "%s", err.text);
+        ImageRecord im = { .path = "/img/a.qcow2", .sha256 = "ab", .time_us = 1 };
+        cr_assert_eq(store_image_put(s, &im, &err), 0, "%s", err.text);
+        Store *c = NULL;
+        cr_assert_eq(store_open(copy, STORE_READ, 1000, &c, &err), 0, "%s", err.text);
+        Seen seen = { "" };
+        cr_assert_eq(store_tickets(c, "web-7", NULL, seen_ticket, &seen, &err), 0, "%s", err.text);
+        cr_expect_str_eq(seen.text, "CHG-1 web-* (null) 1 2 (null) (null) 1;");
+        store_close(c);
+
+        /* Inside a transaction: no copy from the change until the commit. */
+        cr_assert_eq(store_begin(s, &err), 0, "%s", err.text);
+        cr_assert_eq(store_approval_delete(s, "web-7", &err), 0, "%s", err.text);
+        cr_expect_eq(access(copy, F_OK), -1, "a copy still allows what is being revoked");
+        cr_assert_eq(store_commit(s, &err), 0, "%s", err.text);
+        cr_expect_eq(copy_approvals(copy, "web-7"), 0);
+
+        /* Rolled back: the copy again, without what was not committed. */
+        cr_assert_eq(store_begin(s, &err), 0, "%s", err.text);
+        cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
+        cr_expect_eq(access(copy, F_OK), -1);
+        store_rollback(s);
+        cr_expect_eq(copy_approvals(copy, "web-7"), 0);
+
+        /* Gone (a crash between the removal and the commit): the next
+         * writer to open the inventory makes it again. */
+        cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
+        store_close(s);
+        cr_assert_eq(unlink(copy), 0);
+        s = open_new();
+        cr_expect_eq(copy_approvals(copy, "web-7"), 1);
+        store_close(s);
+        free(copy);
+}
