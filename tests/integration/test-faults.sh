@@ -134,11 +134,15 @@ check "with their decisions" \
         test "$(sql "SELECT group_concat(domain || '=' || decision, ' ') FROM (SELECT domain, decision FROM events WHERE kind = 'domain.prepare' AND domain IN ('vg-f-ok', 'vg-f-no') ORDER BY domain)")" = "vg-f-no=deny vg-f-ok=allow"
 
 say "an exclusive lock (not even readers get in): the hook decides from the inventory's copy of the approvals"
+# lock_exclusively: for 8 s from now, in the background ($locker).
+lock_exclusively() {
+        ( echo "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;"; sleep 8; echo "COMMIT;" ) | sqlite3 "$DB" &
+        locker=$!
+        sleep 0.5
+}
 kill -TERM "$VG_DAEMON_PID"; wait "$VG_DAEMON_PID" || true   # it could not be taken beside the daemon
 check "the inventory has its copy of the authorizations" test -s "$DB-authz"
-( echo "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;"; sleep 8; echo "COMMIT;" ) | sqlite3 "$DB" &
-locker=$!
-sleep 0.5
+lock_exclusively
 rc_ok=0; hook vg-f-ok 2>/dev/null || rc_ok=$?
 rc_no=0; hook vg-f-no 2>/dev/null || rc_no=$?
 check "the approved domain is allowed (exit $rc_ok), the other denied (exit $rc_no)" test "$rc_ok:$rc_no" = "0:1"
@@ -147,9 +151,7 @@ wait "$locker" || true
 
 say "the same lock with no copy (a crash between a change and its copy): the hook fails closed within its bound"
 rm -f "$DB-authz"
-( echo "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;"; sleep 8; echo "COMMIT;" ) | sqlite3 "$DB" &
-locker=$!
-sleep 0.5
+lock_exclusively
 rc=0; hook vg-f-ok 2> "$VG_SCRATCH/err" || rc=$?
 check "denied, since its approval cannot be read (exit $rc): $(head -c 160 "$VG_SCRATCH/err")" test "$rc" = 1
 check "before the lock was released" kill -0 "$locker"
