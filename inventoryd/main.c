@@ -103,6 +103,7 @@ static void on_periodic(int timer, void *opaque) {
                         reconcile(&d->conns[i]);
         recorder_forward(d->rec);
         recorder_anchor(d->rec);
+        recorder_check_authz(d->rec);
 }
 
 static void on_forward(int timer, void *opaque) {

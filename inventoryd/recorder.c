@@ -201,6 +201,12 @@ void recorder_anchor(Recorder *r) {
         (void) syslog_send(r->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
 }
 
+void recorder_check_authz(Recorder *r) {
+        if (store_authz_check(r->store) == 1)
+                log_msg(LOG_WARNING, "the hook's copy of the approvals, tickets and trusted images was not what "
+                        "the inventory holds (restored, replaced or edited by hand?): made again");
+}
+
 /* ---- the queue ---- */
 
 static void spool_or_log(Recorder *r, Event *e, const char *why) {

@@ -72,6 +72,10 @@ void recorder_forward(Recorder *r);
  * short or rebuilt on the host. */
 void recorder_anchor(Recorder *r);
 
+/* Makes the hook's copy of the authorization tables again if it no longer
+ * holds what the inventory holds (store_authz_check), and says so. */
+void recorder_check_authz(Recorder *r);
+
 /*
  * Something the daemon should do and did not: what (one phrase), why (the
  * error), fix (what the reader can do; NULL: nothing to say). Said once in

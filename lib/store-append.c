@@ -16,6 +16,9 @@
  * writer may append between two of ours. */
 int store_begin(Store *s, VgError *err) {
         s->head_valid = false;
+        /* A new transaction removes the copy of the authorizations anew
+         * before it changes them, whatever the last one did. */
+        s->authz_changed = false;
         return store_exec(s, STMT_BEGIN, err);
 }
 int store_commit(Store *s, VgError *err) {

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nettle/sha2.h>
+
 #include "virtgov/cleanup.h"
 #include "store-priv.h"
 
@@ -40,18 +42,40 @@ typedef struct Walk {
  *
  * The copy never allows what the inventory does not. A change removes it,
  * and syncs the removal, holding the inventory's write lock and before its
- * transaction commits; the copy is made again once the transaction has
- * ended, under the write lock too, from what is committed. So no writer
- * can commit between the reading of a copy and its rename into place, and
- * a crash in between leaves no copy: the hook then reads the inventory,
- * and the next writer to open the inventory makes the copy again.
+ * transaction commits (so does a migration); the copy is made again once
+ * the transaction has ended, under the write lock too, from what is
+ * committed. So no writer can commit between the reading of a copy and its
+ * rename into place, and a crash in between leaves no copy: the hook then
+ * reads the inventory, and the next writer to open it makes the copy again.
+ *
+ * What does not go through here (an inventory restored from a backup or
+ * replaced, rows edited by hand) is caught twice. The copy names the
+ * inventory file it was made from (its device and inode, in the header's
+ * application_id), and the hook reads the inventory itself when that is
+ * not the file it would read. And the copy holds a digest of its rows:
+ * each writer's open, and the daemon now and then, read the inventory's
+ * rows again and make the copy anew when they differ (schema 15 keeps a
+ * virtgov that knows nothing of the copy from writing at all).
  */
 
 static const char *const authz_tables[] = { "approvals", "tickets", "images" };
 
 char *store_authz_path(const char *inventory) {
+        /* The file's own name, symlinks resolved: two paths to one
+         * inventory have one copy. */
+        _cleanup_free_ char *real = realpath(inventory, NULL);
         char *p = NULL;
-        return asprintf(&p, "%s-authz", inventory) < 0 ? NULL : p;
+        return real && asprintf(&p, "%s-authz", real) >= 0 ? p : NULL;
+}
+
+/* Which inventory file a copy is of: its device and inode, folded. */
+static int32_t inventory_id(const char *inventory) {
+        struct stat st;
+        if (stat(inventory, &st) < 0)
+                return 0;
+        uint64_t h = (uint64_t) st.st_dev * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t) st.st_ino;
+        h ^= h >> 32;
+        return (int32_t) (uint32_t) (h ? h : 1);
 }
 
 /* Syncs the directory of path: a rename or an unlink in it is durable. */
@@ -59,8 +83,22 @@ static int sync_dir_of(const char *path) {
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)
                 return -ENOMEM;
-        _cleanup_close_ int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        return dfd < 0 || fsync(dfd) < 0 ? -errno : 0;
+        _cleanup_close_ int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 || fsync(fd) < 0 ? -errno : 0;
+}
+
+int store_authz_drop(Store *s, VgError *err) {
+        if (s->authz_changed)
+                return 0;
+        _cleanup_free_ char *copy = store_authz_path(s->path);
+        if (!copy)
+                return vg_error(err, errno == ENOMEM ? -ENOMEM : -errno, "inventory '%s': %s", s->path,
+                                strerror(errno));
+        if ((unlink(copy) < 0 && errno != ENOENT) || sync_dir_of(copy) < 0)
+                return vg_error(err, -errno, "'%s': cannot remove it before changing what it copies: %s", copy,
+                                strerror(errno));
+        s->authz_changed = true;
+        return 0;
 }
 
 /* Before a change to the tables: in a transaction (the write lock held),
@@ -73,35 +111,55 @@ static int authz_change(Store *s, bool *ret_own, VgError *err) {
                         return r;
                 *ret_own = true;
         }
-        if (s->authz_changed)
-                return 0;
-        _cleanup_free_ char *copy = store_authz_path(s->path);
-        if (!copy)
-                return vg_error(err, -ENOMEM, "out of memory");
-        if ((unlink(copy) < 0 && errno != ENOENT) || sync_dir_of(copy) < 0) {
-                r = vg_error(err, -errno, "'%s': cannot remove it before changing what it copies: %s", copy,
-                             strerror(errno));
-                if (*ret_own)
-                        store_rollback(s);
-                return r;
-        }
-        s->authz_changed = true;
-        return 0;
+        if ((r = store_authz_drop(s, err)) < 0 && *ret_own)
+                store_rollback(s);
+        return r;
 }
 
 /* After it: r the change's result; a transaction begun for it ends here. */
 static int authz_changed(Store *s, bool own, int r, VgError *err) {
         if (!own)
                 return r;
-        if (r < 0) {
-                store_rollback(s);
-                return r;
+        if (r == 0 && (r = store_commit(s, err)) == 0)
+                return 0;
+        store_rollback(s);
+        return r;
+}
+
+/* The digest of the tables' rows as db has them: each value's type and
+ * bytes, in each table's key order. */
+static int rows_digest(sqlite3 *db, uint8_t out[CHAIN_HASH_SIZE]) {
+        struct sha256_ctx ctx;
+        sha256_init(&ctx);
+        int rc = SQLITE_OK;
+        for (size_t t = 0; t < ELEMENTSOF(authz_tables) && rc == SQLITE_OK; t++) {
+                char sql[64];
+                sqlite3_stmt *st = NULL;
+                snprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY 1", authz_tables[t]);
+                if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
+                        break;
+                while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                        for (int i = 0, n = sqlite3_column_count(st); i < n; i++) {
+                                uint8_t type = (uint8_t) sqlite3_column_type(st, i);
+                                const void *b = type == SQLITE_BLOB ? sqlite3_column_blob(st, i)
+                                                                     : sqlite3_column_text(st, i);
+                                uint32_t len = (uint32_t) sqlite3_column_bytes(st, i);
+                                sha256_update(&ctx, 1, &type);
+                                sha256_update(&ctx, sizeof(len), (const uint8_t *) &len);
+                                sha256_update(&ctx, len, b);
+                        }
+                sqlite3_finalize(st);
+                rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+                uint8_t end = 0xff;
+                sha256_update(&ctx, 1, &end);
         }
-        return store_commit(s, err);
+        sha256_digest(&ctx, CHAIN_HASH_SIZE, out);
+        return rc;
 }
 
 /* The tables' rows from s into db, a new database: their CREATE statements
- * as the inventory has them, then each row as it is. */
+ * as the inventory has them, then each row as it is, then the digest of
+ * the rows and which inventory file they are of. */
 static int copy_tables(Store *s, sqlite3 *db) {
         sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(s->db, "SELECT sql FROM sqlite_schema WHERE tbl_name IN"
@@ -136,9 +194,16 @@ static int copy_tables(Store *s, sqlite3 *db) {
                 if (rc != SQLITE_DONE)
                         return rc;
         }
-        char pragma[64];
-        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", store_schema_version());
-        return sqlite3_exec(db, pragma, NULL, NULL, NULL);
+        uint8_t digest[CHAIN_HASH_SIZE];
+        char hex[CHAIN_HEX_SIZE], sql[256];
+        if ((rc = rows_digest(db, digest)) != SQLITE_OK)
+                return rc;
+        chain_hex(digest, hex);
+        snprintf(sql, sizeof(sql),
+                 "CREATE TABLE authz_copy (digest TEXT NOT NULL); INSERT INTO authz_copy VALUES ('%s');"
+                 "PRAGMA user_version = %d; PRAGMA application_id = %d", hex, store_schema_version(),
+                 (int) inventory_id(s->path));
+        return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
 void store_authz_copy(Store *s) {
@@ -148,9 +213,13 @@ void store_authz_copy(Store *s) {
         s->authz_changed = false;
         if (store_begin(s, NULL) < 0)   /* the write lock: nothing commits meanwhile */
                 return;
+        /* Made 0600 before SQLite opens it: nobody else may hold it open. */
         (void) unlink(tmp);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        int rc = fd >= 0 && close(fd) == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
         sqlite3 *db = NULL;
-        int rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc == SQLITE_OK)
                 rc = sqlite3_exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN", NULL, NULL, NULL);
         if (rc == SQLITE_OK)
@@ -162,10 +231,10 @@ void store_authz_copy(Store *s) {
         /* Readable as the inventory is (its group: the auditors'), durable,
          * then in place. */
         struct stat inv;
-        _cleanup_close_ int fd = rc == SQLITE_OK ? open(tmp, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
-        bool ok = fd >= 0 && stat(s->path, &inv) == 0 && fchmod(fd, 0640) == 0 &&
-                  (fchown(fd, (uid_t) -1, inv.st_gid) == 0 || geteuid() != 0) && fsync(fd) == 0 &&
-                  rename(tmp, copy) == 0 && sync_dir_of(copy) == 0;
+        _cleanup_close_ int wfd = rc == SQLITE_OK ? open(tmp, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
+        bool ok = wfd >= 0 && stat(s->path, &inv) == 0 &&
+                  (fchown(wfd, (uid_t) -1, inv.st_gid) == 0 || geteuid() != 0) && fchmod(wfd, 0640) == 0 &&
+                  fsync(wfd) == 0 && rename(tmp, copy) == 0 && sync_dir_of(copy) == 0;
         if (!ok) {
                 (void) unlink(tmp);
                 (void) unlink(copy);
@@ -173,20 +242,44 @@ void store_authz_copy(Store *s) {
         store_rollback(s);   /* nothing was written to the inventory */
 }
 
-void store_authz_copy_check(Store *s) {
+int store_authz_check(Store *s) {
         _cleanup_free_ char *copy = store_authz_path(s->path);
         sqlite3 *db = NULL;
-        int version = -1;
+        bool same = false;
+        uint8_t mine[CHAIN_HASH_SIZE], theirs[CHAIN_HASH_SIZE];
         if (copy && sqlite3_open_v2(copy, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
                 sqlite3_stmt *st = NULL;
-                if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-                    sqlite3_step(st) == SQLITE_ROW)
-                        version = sqlite3_column_int(st, 0);
+                same = sqlite3_prepare_v2(db, "SELECT digest, (SELECT user_version FROM pragma_user_version),"
+                                          " (SELECT application_id FROM pragma_application_id) FROM authz_copy",
+                                          -1, &st, NULL) == SQLITE_OK &&
+                       sqlite3_step(st) == SQLITE_ROW && chain_unhex(TEXT(st, 0), theirs) == 0 &&
+                       sqlite3_column_int(st, 1) == store_schema_version() &&
+                       sqlite3_column_int(st, 2) == inventory_id(s->path) &&
+                       rows_digest(s->db, mine) == SQLITE_OK && !memcmp(mine, theirs, sizeof(mine));
                 sqlite3_finalize(st);
         }
         sqlite3_close(db);
-        if (version != store_schema_version())
-                store_authz_copy(s);
+        if (same)
+                return 0;
+        store_authz_copy(s);
+        return 1;
+}
+
+int store_open_authz(const char *inventory, unsigned busy_timeout_ms, Store **ret) {
+        _cleanup_free_ char *copy = store_authz_path(inventory);
+        Store *s = NULL;
+        if (!copy)
+                return -ENOENT;
+        int r = store_open(copy, STORE_READ, busy_timeout_ms, &s, NULL);
+        if (r < 0)
+                return r;
+        int id = 0;
+        if (store_pragma_int(s, "PRAGMA application_id", &id, NULL) < 0 || id != inventory_id(inventory)) {
+                store_close(s);
+                return -ESTALE;
+        }
+        *ret = s;
+        return 0;
 }
 
 /* ---- approvals: key, owner, ticket, until, approved_by, time ---- */

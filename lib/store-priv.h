@@ -126,13 +126,13 @@ struct Store {
 
 /* ---- store-authz.c ---- */
 
-/* Makes the copy of the authorization tables again, from what is committed
- * (outside a transaction only). Failing, it leaves no copy, which is safe:
- * the hook then reads the inventory. */
+/* Removes the copy of the authorization tables (store_authz_path), synced,
+ * before they change: in a transaction, once per transaction. */
+int store_authz_drop(Store *s, VgError *err);
+/* Makes the copy again, from what is committed (outside a transaction
+ * only). Failing, it leaves no copy, which is safe: the hook then reads
+ * the inventory. */
 void store_authz_copy(Store *s);
-/* After store_open of a writer: makes the copy if there is none, or it is
- * of another schema version. */
-void store_authz_copy_check(Store *s);
 
 /* ---- store-procs.c ---- */
 

@@ -229,6 +229,11 @@ static const struct {
           /* A path's rows whatever their profile: what a running process
            * maps, the hook's own-file check (integrity-proc.h, gate.c). */
           "CREATE INDEX integrity_files_path ON integrity_files(path);", NULL },
+        /* 14 -> 15: the hook's copy of the approvals, tickets and trusted
+         * images (store-authz.c). No table changes: the new version keeps
+         * a virtgov that does not keep the copy from writing the inventory
+         * (an older one, after a downgrade) and leaving it stale. */
+        { "", NULL },
 };
 
 int store_schema_version(void) {
@@ -273,6 +278,10 @@ int store_migrate(Store *s, VgError *err) {
                 return r;
         /* Re-read under the write lock: another writer may have migrated. */
         if ((r = store_pragma_int(s, "PRAGMA user_version", &version, err)) < 0)
+                goto fail;
+        /* A migration may change what the hook's copy of the authorization
+         * tables holds: it goes first, and is made again after. */
+        if (version < store_schema_version() && (r = store_authz_drop(s, err)) < 0)
                 goto fail;
         for (; version < store_schema_version(); version++) {
                 char pragma[64];

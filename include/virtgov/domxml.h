@@ -88,7 +88,10 @@ json_t *domain_facts_to_json(const DomainFacts *f);
 json_t *network_facts_to_json(const NetworkFacts *f);
 /* The same object as domain_facts_to_json's, as JSON text, written
  * without building the tree (the hook's way: a tenth of the
- * instructions); its keys are not sorted. NULL only on ENOMEM. */
+ * instructions); its keys are not sorted. One difference: a string that is
+ * not UTF-8 (a backing file named in a qcow2 header) is kept, its bytes
+ * from 0x80 up as '?' (vg_json_string_write), where the tree leaves it
+ * out. NULL only on ENOMEM. */
 char *domain_facts_text(const DomainFacts *f);
 
 /* A storage pool's XML: for a pool of type dir, its target path in *ret

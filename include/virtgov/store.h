@@ -66,6 +66,14 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
  * there (store-authz.c). NULL on ENOMEM.
  */
 char *store_authz_path(const char *inventory);
+/* Opens the copy for reading, if it is the copy of the inventory at that
+ * path: -ENOENT when there is none, -ESTALE when it was made from another
+ * file (the inventory restored or replaced). */
+int store_open_authz(const char *inventory, unsigned busy_timeout_ms, Store **ret);
+/* A writer's check that the copy holds what the inventory holds (rows,
+ * schema version, file): 0 when it does, 1 when it did not and was made
+ * again (or, failing that, removed). Each writer's open runs it. */
+int store_authz_check(Store *s);
 
 /* For a process that opens one connection, from one thread, and exits
  * (the hook): SQLite without its global mutexes, memory statistics and

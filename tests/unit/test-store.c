@@ -1172,3 +1172,46 @@ Test(store, authz_copy_follows_committed_changes_only) {
         store_close(s);
         free(copy);
 }
+
+/* What did not go through the store: rows edited by hand (or a backup
+ * restored in place) are caught by the next writer's open, a replaced file
+ * by the hook's open of the copy; a symlink to the inventory has the same
+ * copy. */
+Test(store, authz_copy_catches_what_went_around_it) {
+        Store *s = open_new();
+        VgError err = { "" };
+        Approval a = { .key = "web-7", .time_us = 1000000 };
+        cr_assert_eq(store_approval_put(s, &a, &err), 0, "%s", err.text);
+        store_close(s);
+        char *copy = store_authz_path(db);
+        cr_expect_eq(copy_approvals(copy, "web-7"), 1);
+
+        sqlite3 *raw = NULL;
+        cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+        cr_assert_eq(sqlite3_exec(raw, "DELETE FROM approvals", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(raw);
+        cr_expect_eq(copy_approvals(copy, "web-7"), 1, "(the copy does not know yet)");
+        cr_assert_eq(store_open(db, STORE_WRITE, 1000, &s, &err), 0, "%s", err.text);
+        cr_expect_eq(copy_approvals(copy, "web-7"), 0, "a writer's open did not make the copy again");
+        cr_expect_eq(store_authz_check(s), 0, "the copy made again does not match");
+
+        Store *c = NULL;
+        cr_expect_eq(store_open_authz(db, 1000, &c), 0);
+        store_close(c);
+        store_close(s);
+        /* The inventory replaced by another file: that copy is not its. */
+        char *other = path_join(dir, "other.db");
+        char cmd[8192];
+        snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && mv '%s' '%s'", db, other, other, db);
+        cr_assert_eq(system(cmd), 0);
+        cr_expect_eq(store_open_authz(db, 1000, &c), -ESTALE);
+
+        char *link = path_join(dir, "link.db");
+        cr_assert_eq(symlink(db, link), 0);
+        char *via_link = store_authz_path(link);
+        cr_expect_str_eq(via_link, copy);
+        free(via_link);
+        free(link);
+        free(other);
+        free(copy);
+}
