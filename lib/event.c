@@ -11,10 +11,17 @@
 #include "virtgov/event.h"
 #include "virtgov/jsontext.h"
 
-/* 128 random bits as hex: unique without coordination between the hook,
- * the daemon and other hosts. */
-static int make_ref(char **ret) {
-        unsigned char b[16];
+/* 32 hex digits: the time in milliseconds (48 bits), then 80 random bits.
+ * Unique without coordination between the hook, the daemon and other
+ * hosts: two refs alike need the same millisecond and the same 80 random
+ * bits. The time first puts refs in about the order they are appended, so
+ * that the events' UNIQUE index on ref grows at its right edge: with 128
+ * random bits each append dirtied a leaf page of it anywhere, and a write
+ * transaction of 100 events wrote about 100 of those pages to the WAL and
+ * waited for them in its fdatasync (bench/ingest: 3.95 writes per event
+ * to 1.79, 13,500 to 17,000 events/s). */
+static int make_ref(int64_t now_us, char **ret) {
+        unsigned char b[10];
         size_t got = 0;
         while (got < sizeof(b)) {
                 ssize_t k = getrandom(b + got, sizeof(b) - got, 0);
@@ -26,14 +33,17 @@ static int make_ref(char **ret) {
                 got += (size_t) k;
         }
         static const char hex[] = "0123456789abcdef";
-        char *s = malloc(sizeof(b) * 2 + 1);
+        char *s = malloc(33);
         if (!s)
                 return -ENOMEM;
+        uint64_t ms = (uint64_t) now_us / 1000;
+        for (int i = 11; i >= 0; i--, ms >>= 4)
+                s[i] = hex[ms & 15];
         for (size_t i = 0; i < sizeof(b); i++) {
-                s[2 * i] = hex[b[i] >> 4];
-                s[2 * i + 1] = hex[b[i] & 15];
+                s[12 + 2 * i] = hex[b[i] >> 4];
+                s[12 + 2 * i + 1] = hex[b[i] & 15];
         }
-        s[2 * sizeof(b)] = '\0';
+        s[32] = '\0';
         *ret = s;
         return 0;
 }
@@ -42,11 +52,12 @@ Event *event_new(const char *source, const char *kind) {
         _cleanup_(event_freep) Event *e = calloc(1, sizeof(*e));
         if (!e)
                 return NULL;
-        vg_time_format(vg_now_us(), e->time);
+        int64_t now = vg_now_us();
+        vg_time_format(now, e->time);
         e->source = strdup(source);
         e->kind = strdup(kind);
         e->data = json_object();
-        if (!e->source || !e->kind || !e->data || make_ref(&e->ref) < 0)
+        if (!e->source || !e->kind || !e->data || make_ref(now, &e->ref) < 0)
                 return NULL;
 
         char host[256];

@@ -52,27 +52,10 @@ static int derive_from_facts(Store *s, const char *uuid, VgError *err) {
         return 0;
 }
 
-/* data: the event's data as insert_event stored it. SQLite takes the facts
- * out of that text (they are in it byte for byte) instead of jansson
- * dumping them a second time: 50,000 instructions fewer per hook run with
- * 1 KiB of facts, of 4.8 million. */
-static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *err) {
-        if (!e->uuid || !e->domain || strncmp(e->kind, "domain.", 7))
-                return 0;
-
-        /* What the kind says about the domain's state (kinds.h). */
-        static const EventKind none = { .persistent = -1 };
-        const EventKind *k = event_kind(e->kind) ?: &none;
-        int persistent = k->persistent;
-        json_t *facts = json_object_get(e->data, "facts");
-        if (!json_is_object(facts))
-                facts = NULL;
-
-        bool config = json_is_object(json_object_get(e->data, "config_facts"));
-        sqlite3_stmt *st;
-        int r = store_stmt(s, facts || config ? STMT_UPSERT_DOMAIN_FACTS : STMT_UPSERT_DOMAIN, &st, err);
-        if (r < 0)
-                return r;
+/* The parameters of STMT_UPSERT_DOMAIN (store-stmt.c) from e, of kind k;
+ * facts and config: what e->data holds of them (NULL: nothing). */
+static void bind_domain_event(sqlite3_stmt *st, const Event *e, const EventKind *k, const char *data,
+                              json_t *facts, bool config) {
         bind_text(st, 1, e->uuid);
         bind_text(st, 2, e->domain);
         bind_text(st, 3, e->host);
@@ -81,6 +64,7 @@ static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *
         /* A define brings an unknown or undefined domain into being, off. */
         bind_text(st, 13, k->flags & KIND_DEFINES ? "shutoff" : NULL);
         /* What the daemon read from libvirt beats what the kind implies. */
+        int persistent = k->persistent;
         json_t *p = json_object_get(e->data, "persistent");
         if (json_is_boolean(p))
                 persistent = json_is_true(p);
@@ -100,6 +84,41 @@ static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *
         bind_text(st, 10, e->time);
         bind_text(st, 11, k->start ? e->time : NULL);
         bind_text(st, 12, k->stop ? e->time : NULL);
+}
+
+/* data: the event's data as insert_event stored it. SQLite takes the facts
+ * out of that text (they are in it byte for byte) instead of jansson
+ * dumping them a second time: 50,000 instructions fewer per hook run with
+ * 1 KiB of facts, of 4.8 million.
+ * An event without facts (most of them: started, stopped, the daemon's)
+ * updates its domain's row, and only when there is none yet takes the
+ * upsert: 5,200 instructions fewer per event, of 102,000 (bench/ingest
+ * under callgrind). */
+static int apply_to_domain(Store *s, const Event *e, const char *data, VgError *err) {
+        if (!e->uuid || !e->domain || strncmp(e->kind, "domain.", 7))
+                return 0;
+
+        /* What the kind says about the domain's state (kinds.h). */
+        static const EventKind none = { .persistent = -1 };
+        const EventKind *k = event_kind(e->kind) ?: &none;
+        json_t *facts = json_object_get(e->data, "facts");
+        if (!json_is_object(facts))
+                facts = NULL;
+        bool config = json_is_object(json_object_get(e->data, "config_facts"));
+        sqlite3_stmt *st;
+        int r;
+        if (!facts && !config) {
+                if ((r = store_stmt(s, STMT_UPDATE_DOMAIN, &st, err)) < 0)
+                        return r;
+                bind_domain_event(st, e, k, data, NULL, false);
+                if ((r = store_step_done(s, st, err, "updating the domain")) < 0 || sqlite3_changes(s->db) > 0)
+                        return r;
+        }
+
+        r = store_stmt(s, facts || config ? STMT_UPSERT_DOMAIN_FACTS : STMT_UPSERT_DOMAIN, &st, err);
+        if (r < 0)
+                return r;
+        bind_domain_event(st, e, k, data, facts, config);
         int rc = sqlite3_step(st);
         bool stale = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
         if (rc == SQLITE_ROW)

@@ -58,6 +58,7 @@ typedef enum StmtId {
         STMT_CHAIN_WALK,
         STMT_CHAIN_PREV,
         STMT_UPSERT_DOMAIN,
+        STMT_UPDATE_DOMAIN,
         STMT_UPSERT_DOMAIN_FACTS,
         STMT_DEVICES_CLEAR,
         STMT_DEVICES_FILL,

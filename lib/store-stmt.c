@@ -21,6 +21,25 @@
         "uuid, name, host, state, persistent, owner, ticket, purpose, NULL, " \
         "first_seen, last_seen, last_start, last_stop, autostart, NULL, type"
 
+/* What any event of a domain does to its row, the row there already: NAME
+ * and HOST are the event's name and host. Each expression reads the row as
+ * it was (SQLite's UPDATE), so the order does not matter. */
+#define DOMAIN_SET_EVENT(NAME, HOST) \
+        "  name = CASE WHEN ?10 >= last_seen THEN " NAME " ELSE name END," \
+        "  host = coalesce(" HOST ", host)," \
+        "  state = CASE WHEN ?10 < last_seen THEN state" \
+        "               WHEN ?4 IS NOT NULL THEN ?4" \
+        "               WHEN ?13 IS NOT NULL AND state IN ('undefined', 'unknown') THEN ?13" \
+        "               ELSE state END," \
+        "  persistent = CASE WHEN ?5 IS NOT NULL AND ?10 >= last_seen THEN ?5 ELSE persistent END," \
+        "  first_seen = min(first_seen, ?10)," \
+        "  last_seen = max(last_seen, ?10)," \
+        "  last_start = CASE WHEN ?11 IS NOT NULL AND (last_start IS NULL OR ?11 > last_start)" \
+        "                    THEN ?11 ELSE last_start END," \
+        "  last_stop = CASE WHEN ?12 IS NOT NULL AND (last_stop IS NULL OR ?12 > last_stop)" \
+        "                   THEN ?12 ELSE last_stop END," \
+        "  autostart = CASE WHEN ?14 IS NOT NULL AND ?10 >= last_seen THEN ?14 ELSE autostart END,"
+
 /* A domain's row from one event: see apply_to_domain (store-append.c). */
 #define UPSERT_DOMAIN \
         "INSERT INTO domains (" DOMAIN_COLUMNS ", derived_stale)" \
@@ -28,24 +47,11 @@
         "         ?10, ?10, ?11, ?12, ?14, json_extract(?15, '$.config_facts'), NULL," \
         "         CASE WHEN ?9 IS NOT NULL OR ?15 IS NOT NULL THEN 1 END)" \
         " ON CONFLICT (uuid) DO UPDATE SET" \
-        "  name = CASE WHEN ?10 >= last_seen THEN excluded.name ELSE name END," \
-        "  host = coalesce(excluded.host, host)," \
-        "  state = CASE WHEN ?10 < last_seen THEN state" \
-        "               WHEN ?4 IS NOT NULL THEN ?4" \
-        "               WHEN ?13 IS NOT NULL AND state IN ('undefined', 'unknown') THEN ?13" \
-        "               ELSE state END," \
-        "  persistent = CASE WHEN ?5 IS NOT NULL AND ?10 >= last_seen THEN ?5 ELSE persistent END," \
+        DOMAIN_SET_EVENT("excluded.name", "excluded.host") \
         "  owner = CASE WHEN ?9 IS NOT NULL AND ?10 >= last_seen THEN ?6 ELSE owner END," \
         "  ticket = CASE WHEN ?9 IS NOT NULL AND ?10 >= last_seen THEN ?7 ELSE ticket END," \
         "  purpose = CASE WHEN ?9 IS NOT NULL AND ?10 >= last_seen THEN ?8 ELSE purpose END," \
         "  facts = CASE WHEN ?9 IS NOT NULL AND ?10 >= last_seen THEN excluded.facts ELSE facts END," \
-        "  first_seen = min(first_seen, ?10)," \
-        "  last_seen = max(last_seen, ?10)," \
-        "  last_start = CASE WHEN ?11 IS NOT NULL AND (last_start IS NULL OR ?11 > last_start)" \
-        "                    THEN ?11 ELSE last_start END," \
-        "  last_stop = CASE WHEN ?12 IS NOT NULL AND (last_stop IS NULL OR ?12 > last_stop)" \
-        "                   THEN ?12 ELSE last_stop END," \
-        "  autostart = CASE WHEN ?14 IS NOT NULL AND ?10 >= last_seen THEN ?14 ELSE autostart END," \
         "  config_facts = CASE WHEN ?15 IS NOT NULL AND ?10 >= last_seen THEN excluded.config_facts" \
         "                      ELSE config_facts END," \
         /* Whether this write changes the facts that devices and type \
@@ -80,6 +86,12 @@ static const char *const stmt_sql[_STMT_MAX] = {
          * facts (NULL keeps). A late event (a spooled one, folded after newer ones)
          * fills gaps but never overrides newer state. */
         [STMT_UPSERT_DOMAIN] = UPSERT_DOMAIN,
+        /* The same for an event without facts (?6 to ?9 and ?15 NULL), the
+         * row there already: what the upsert's DO UPDATE does then, without
+         * first building the row to insert and finding the conflict, nor
+         * assigning the five columns only facts change. */
+        [STMT_UPDATE_DOMAIN] = "UPDATE domains SET" DOMAIN_SET_EVENT("?2", "?3") "  derived_stale = NULL"
+                               " WHERE uuid = ?1",
         /* With facts: whether the devices need a refill. Its own statement:
          * RETURNING costs 17,000 instructions per event (an ephemeral
          * table), which an event without facts need not pay. */
