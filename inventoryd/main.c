@@ -358,6 +358,7 @@ static int run(Daemon *d) {
 
         record_daemon_event(d, "daemon.started", NULL);
         (void) recorder_fold_spool(d->rec);
+        recorder_check_authz(d->rec);
         /* Before the account watcher: its first live diff must find the
          * records of the change it shows. */
         auditr_start(d);

@@ -202,7 +202,7 @@ void recorder_anchor(Recorder *r) {
 }
 
 void recorder_check_authz(Recorder *r) {
-        if (store_authz_check(r->store) == 1)
+        if (store_authz_check(r->store, true) == 1)
                 log_msg(LOG_WARNING, "the hook's copy of the approvals, tickets and trusted images was not what "
                         "the inventory holds (restored, replaced or edited by hand?): made again");
 }

@@ -67,7 +67,7 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
                 if ((r = store_migrate(s, err)) < 0)
                         return r;
                 if (mode != STORE_APPEND)
-                        store_authz_check(s);
+                        store_authz_check(s, false);
         } else {
                 int version, r = store_pragma_int(s, "PRAGMA user_version", &version, err);
                 if (r < 0)

@@ -70,10 +70,11 @@ char *store_authz_path(const char *inventory);
  * path: -ENOENT when there is none, -ESTALE when it was made from another
  * file (the inventory restored or replaced). */
 int store_open_authz(const char *inventory, unsigned busy_timeout_ms, Store **ret);
-/* A writer's check that the copy holds what the inventory holds (rows,
- * schema version, file): 0 when it does, 1 when it did not and was made
- * again (or, failing that, removed). Each writer's open runs it. */
-int store_authz_check(Store *s);
+/* A writer's check that the copy is this inventory's, of this schema
+ * version, and with rows, that it holds the same rows: 0 when it does, 1
+ * when it did not and was made again (or, failing that, removed). Each
+ * writer's open runs it without rows; the daemon with, now and then. */
+int store_authz_check(Store *s, bool rows);
 
 /* For a process that opens one connection, from one thread, and exits
  * (the hook): SQLite without its global mutexes, memory statistics and

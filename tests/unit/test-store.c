@@ -1174,9 +1174,9 @@ Test(store, authz_copy_follows_committed_changes_only) {
 }
 
 /* What did not go through the store: rows edited by hand (or a backup
- * restored in place) are caught by the next writer's open, a replaced file
- * by the hook's open of the copy; a symlink to the inventory has the same
- * copy. */
+ * restored in place) are caught by the daemon's check, a replaced file by
+ * the hook's open of the copy and by the next writer's; a symlink to the
+ * inventory has the same copy. */
 Test(store, authz_copy_catches_what_went_around_it) {
         Store *s = open_new();
         VgError err = { "" };
@@ -1192,8 +1192,10 @@ Test(store, authz_copy_catches_what_went_around_it) {
         sqlite3_close(raw);
         cr_expect_eq(copy_approvals(copy, "web-7"), 1, "(the copy does not know yet)");
         cr_assert_eq(store_open(db, STORE_WRITE, 1000, &s, &err), 0, "%s", err.text);
-        cr_expect_eq(copy_approvals(copy, "web-7"), 0, "a writer's open did not make the copy again");
-        cr_expect_eq(store_authz_check(s), 0, "the copy made again does not match");
+        cr_expect_eq(copy_approvals(copy, "web-7"), 1, "(nor does a writer's open, which reads its header)");
+        cr_expect_eq(store_authz_check(s, true), 1, "the daemon's check did not see the rows differ");
+        cr_expect_eq(copy_approvals(copy, "web-7"), 0, "the daemon's check did not make the copy again");
+        cr_expect_eq(store_authz_check(s, true), 0, "the copy made again does not match");
 
         Store *c = NULL;
         cr_expect_eq(store_open_authz(db, 1000, &c), 0);
@@ -1205,6 +1207,11 @@ Test(store, authz_copy_catches_what_went_around_it) {
         snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && mv '%s' '%s'", db, other, other, db);
         cr_assert_eq(system(cmd), 0);
         cr_expect_eq(store_open_authz(db, 1000, &c), -ESTALE);
+        /* and a writer's open makes it the new file's */
+        cr_assert_eq(store_open(db, STORE_WRITE, 1000, &s, &err), 0, "%s", err.text);
+        store_close(s);
+        cr_expect_eq(store_open_authz(db, 1000, &c), 0);
+        store_close(c);
 
         char *link = path_join(dir, "link.db");
         cr_assert_eq(symlink(db, link), 0);
