@@ -225,21 +225,6 @@ static Event *derived(const Event *e, const char *kind, const GateResult *g) {
 }
 
 /*
- * The store the gate reads under p: the inventory's copy of its approvals,
- * tickets and trusted images when p needs nothing else (reading the whole
- * inventory's schema was a third of the hook's instructions at prepare),
- * else, or when there is no copy of this inventory, the inventory. NULL,
- * with err, when neither opens. *ret_copy: it is the copy.
- */
-static Store *open_for_gate(const Config *c, const Policy *p, bool *ret_copy, VgError *err) {
-        Store *s = NULL;
-        *ret_copy = !gate_needs_inventory(p) && store_open_authz(c->inventory, c->busy_timeout_ms, &s) == 0;
-        if (*ret_copy)
-                return s;
-        return store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, err) == 0 ? s : NULL;
-}
-
-/*
  * Decides, and writes the outcome into the events: e carries the effective
  * decision (a deny in audit mode lets the start go ahead: allow), a
  * policy.violation or policy.error event is added when due. Returns true
@@ -251,25 +236,28 @@ static bool decide(const Config *c, const char *op, DomainFacts *f, const char *
         GateResult g;
         Policy *p = NULL;
         if (gate_load(c->policy, &p, &g) == 1) {
-                /* The inventory is read only to decide, and only under a
-                 * policy: recording goes to the spool. */
+                /* What the gate reads: the inventory's copy of its
+                 * approvals, tickets and trusted images when p needs
+                 * nothing else (reading the whole inventory's schema was a
+                 * third of the hook's instructions at prepare); the
+                 * inventory when there is no copy of it, or the copy could
+                 * not be read. Only under a policy, and only to decide:
+                 * recording goes to the spool. */
                 store_init_short_lived();
-                VgError serr = { "" };
-                bool copy = false;
-                Store *s = f ? open_for_gate(c, p, &copy, &serr) : NULL;
-                /* The gate names what it could not use: the XML first, else the store. */
-                const char *why = !f ? facts_err : s ? NULL : serr.text;
-                gate_decide_policy(p, s, why, f, op, e->host, vg_now_us(), &g);
-                store_close(s);
-                if (copy && g.error) {
-                        /* The copy opened but could not be read: the
-                         * inventory decides, not the copy's error. */
-                        gate_result_clear(&g);
-                        s = NULL;
-                        if (store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, &serr) < 0)
+                for (bool copy = f && !gate_needs_inventory(p);; copy = false) {
+                        VgError serr = { "" };
+                        Store *s = NULL;
+                        if (copy && store_open_authz(c->inventory, c->busy_timeout_ms, &s) < 0)
+                                continue;
+                        if (!copy && f && store_open(c->inventory, STORE_APPEND, c->busy_timeout_ms, &s, &serr) < 0)
                                 s = NULL;
-                        gate_decide_policy(p, s, s ? NULL : serr.text, f, op, e->host, vg_now_us(), &g);
+                        /* The gate names what it could not use: the XML first, else the store. */
+                        const char *why = !f ? facts_err : s ? NULL : serr.text;
+                        gate_decide_policy(p, s, why, f, op, e->host, vg_now_us(), &g);
                         store_close(s);
+                        if (!copy || !g.error)
+                                break;
+                        gate_result_clear(&g);
                 }
                 policy_free(p);
         }

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -81,15 +80,6 @@ static int32_t inventory_id(const char *inventory) {
         return (int32_t) (uint32_t) (h ? h : 1);
 }
 
-/* Syncs the directory of path: a rename or an unlink in it is durable. */
-static int sync_dir_of(const char *path) {
-        _cleanup_free_ char *copy = strdup(path);
-        if (!copy)
-                return -ENOMEM;
-        _cleanup_close_ int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        return fd < 0 || fsync(fd) < 0 ? -errno : 0;
-}
-
 int store_authz_drop(Store *s, VgError *err) {
         if (s->authz_changed)
                 return 0;
@@ -97,7 +87,7 @@ int store_authz_drop(Store *s, VgError *err) {
         if (!copy)
                 return vg_error(err, errno == ENOMEM ? -ENOMEM : -errno, "inventory '%s': %s", s->path,
                                 strerror(errno));
-        if ((unlink(copy) < 0 && errno != ENOENT) || sync_dir_of(copy) < 0)
+        if ((unlink(copy) < 0 && errno != ENOENT) || vg_fsync_parent(copy) < 0)
                 return vg_error(err, -errno, "'%s': cannot remove it before changing what it copies: %s", copy,
                                 strerror(errno));
         s->authz_changed = true;
@@ -237,7 +227,7 @@ void store_authz_copy(Store *s) {
         _cleanup_close_ int wfd = rc == SQLITE_OK ? open(tmp, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
         bool ok = wfd >= 0 && stat(s->path, &inv) == 0 &&
                   (fchown(wfd, (uid_t) -1, inv.st_gid) == 0 || geteuid() != 0) && fchmod(wfd, 0640) == 0 &&
-                  fsync(wfd) == 0 && rename(tmp, copy) == 0 && sync_dir_of(copy) == 0;
+                  fsync(wfd) == 0 && rename(tmp, copy) == 0 && vg_fsync_parent(copy) == 0;
         if (!ok) {
                 (void) unlink(tmp);
                 (void) unlink(copy);
@@ -286,19 +276,12 @@ int store_authz_check(Store *s, bool rows) {
 
 int store_open_authz(const char *inventory, unsigned busy_timeout_ms, Store **ret) {
         _cleanup_free_ char *copy = store_authz_path(inventory);
-        Store *s = NULL;
-        if (!copy)
+        int32_t version = 0, id = 0;
+        if (!copy || !copy_header(copy, &version, &id))
                 return -ENOENT;
-        int r = store_open(copy, STORE_READ, busy_timeout_ms, &s, NULL);
-        if (r < 0)
-                return r;
-        int id = 0;
-        if (store_pragma_int(s, "PRAGMA application_id", &id, NULL) < 0 || id != inventory_id(inventory)) {
-                store_close(s);
+        if (version != store_schema_version() || id != inventory_id(inventory))
                 return -ESTALE;
-        }
-        *ret = s;
-        return 0;
+        return store_open(copy, STORE_READ, busy_timeout_ms, ret, NULL);
 }
 
 /* ---- approvals: key, owner, ticket, until, approved_by, time ---- */

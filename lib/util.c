@@ -151,7 +151,7 @@ int vg_check_trusted(const char *path, VgError *err) {
         return check_trusted_fd(fd, path, err);
 }
 
-static int fsync_parent(const char *path) {
+int vg_fsync_parent(const char *path) {
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)
                 return -ENOMEM;
@@ -195,7 +195,7 @@ int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned
                 unlink(tmp);
                 return r;
         }
-        return fsync_parent(path);
+        return vg_fsync_parent(path);
 }
 
 int vg_mkdir_p(const char *dir, unsigned mode) {

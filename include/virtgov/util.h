@@ -63,6 +63,10 @@ int vg_check_trusted(const char *path, VgError *err);
  * rename, fsync of the directory. The file gets the given mode. */
 int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
 
+/* fsync of the directory that holds path: a rename or an unlink in it is
+ * durable. 0 or a negative errno. */
+int vg_fsync_parent(const char *path);
+
 /* Creates dir (exactly mode) and its missing parents (0755). An existing
  * dir is fine and left as it is. */
 int vg_mkdir_p(const char *dir, unsigned mode);
