@@ -223,6 +223,19 @@ static int fold_one(int dfd, const char *name, Store *s, SpoolStats *st, VgError
  * FOLD_BATCH, not one each. */
 #define FOLD_BATCH 512
 
+/* Ends a batch's transaction, r its result so far: committed, or (r < 0,
+ * or the commit failed) rolled back with the counts put back to before:
+ * nothing of it was folded, and what it came from stays for the next fold
+ * (what was rejected was moved aside already). */
+static int batch_end(Store *s, int r, SpoolStats *st, const SpoolStats *before, VgError *err) {
+        if (r == 0 && (r = store_commit(s, err)) == 0)
+                return 0;
+        store_rollback(s);
+        st->folded = before->folded;
+        st->duplicates = before->duplicates;
+        return r;
+}
+
 static int fold_batch(int dfd, char **names, size_t n, Store *s, SpoolStats *st, VgError *err) {
         SpoolStats before = *st;
         int r = store_begin(s, err);
@@ -231,16 +244,8 @@ static int fold_batch(int dfd, char **names, size_t n, Store *s, SpoolStats *st,
                 if (r == 1)
                         r = 0;
         }
-        if (r == 0)
-                r = store_commit(s, err);
-        if (r < 0) {
-                store_rollback(s);
-                /* Nothing of the batch was committed; its files stay for the
-                 * next fold. Rejected files were moved aside already. */
-                st->folded = before.folded;
-                st->duplicates = before.duplicates;
+        if ((r = batch_end(s, r, st, &before, err)) < 0)
                 return r;
-        }
         /* Only now that the events are committed may their files go. */
         for (size_t i = 0; i < n; i++)
                 if (unlinkat(dfd, names[i], 0) < 0 && errno != ENOENT)
@@ -309,19 +314,14 @@ static int fold_journal(int dfd, const char *name, Store *s, SpoolStats *st, VgE
                 }
                 off += size;
                 if (r == 0 && (++in_batch == FOLD_BATCH || off == len)) {
-                        r = store_commit(s, err);
+                        r = batch_end(s, r, st, &before, err);
                         in_batch = 0;
                         before = *st;
                 }
         }
-        if (r == 0 && in_batch)
-                r = store_commit(s, err);
-        if (r < 0) {
-                store_rollback(s);
-                st->folded = before.folded;
-                st->duplicates = before.duplicates;
-                return r;
-        }
+        if (in_batch || r < 0)
+                if ((r = batch_end(s, r, st, &before, err)) < 0)
+                        return r;
         if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
                 return vg_error(err, -errno, "spool file '%s': cannot remove: %s", name, strerror(errno));
         return 0;
