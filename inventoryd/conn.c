@@ -171,10 +171,6 @@ static void record_define_decision(Conn *c, virDomainPtr dom, const char *kind, 
  * is a policy.error, logged too: on_error may say allow, but not silently.
  */
 static void check_define(Conn *c, virDomainPtr dom) {
-        /* No policy file: everything is allowed (gate.h), and nothing to
-         * record. Any other failure to see it is the gate's to report. */
-        if (access(c->d->config->policy, F_OK) < 0 && errno == ENOENT)
-                return;
         _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
         DomainFacts *f = NULL;
         VgError err = { "" };
@@ -185,6 +181,15 @@ static void check_define(Conn *c, virDomainPtr dom) {
         GateResult g;
         gate_decide(c->d->config->policy, recorder_store(c->d->rec), err.text, f, "define", c->host, vg_now_us(),
                     &g);
+        /* No policy file: everything is allowed (gate.h), and nothing to
+         * record. Whether "no policy" can be believed (a dangling link, a
+         * directory others could remove it from) is the gate's to judge,
+         * through the one reader of trusted files. */
+        if (!g.have_policy && !g.error) {
+                gate_result_clear(&g);
+                domain_facts_free(f);
+                return;
+        }
         if (g.error) {
                 log_msg(LOG_ERR, "define of '%s' not decided: %s", virDomainGetName(dom),
                         g.reason ? g.reason : "policy error");

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -133,22 +134,80 @@ static int check_trusted_fd(int fd, const char *path, VgError *err) {
         return 0;
 }
 
-int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *ret_len, VgError *err) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
+/* Whether path's absence can be believed: -ENOENT when it can, -EPERM
+ * (err says why) when it cannot. A missing policy allows every start, so
+ * "missing" must mean what a missing file means: a dangling symlink at the
+ * path points somewhere on purpose, and is refused, not read as "none";
+ * and run as root, a file in a directory that others may write (or below
+ * one) could have been removed by them, so its absence is refused too.
+ * The directories checked are those that exist, from the deepest up, as
+ * given and as resolved, as check_trusted_fd checks a present file's. */
+static int check_absent(const char *path, VgError *err) {
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+                char to[PATH_MAX];
+                ssize_t n = readlink(path, to, sizeof(to) - 1);
+                to[n < 0 ? 0 : n] = '\0';
+                return vg_error(err, -EPERM, "%s: refusing it: a symlink to '%s', which does not exist", path, to);
+        }
+        if (geteuid() != 0)
+                return -ENOENT;
+        char cwd[PATH_MAX] = "";
+        if (path[0] != '/' && !getcwd(cwd, sizeof(cwd)))
                 return -errno;
+        _cleanup_free_ char *dir = NULL;
+        if (asprintf(&dir, "%s%s%s", cwd, *cwd ? "/" : "", path) < 0)
+                return -ENOMEM;
+        /* Up to the deepest directory that exists: dir is "/" at worst. */
+        for (char *slash; (slash = strrchr(dir, '/'));) {
+                slash[slash == dir ? 1 : 0] = '\0';
+                if (stat(dir, &st) == 0)
+                        break;
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return -errno;
+        }
+        /* check_dirs checks from the parent of its argument up. */
+        _cleanup_free_ char *given = NULL, *real_dir = realpath(dir, NULL), *real = NULL;
+        if (!real_dir)
+                return -errno;
+        if (asprintf(&given, "%s/-", dir) < 0 || asprintf(&real, "%s/-", real_dir) < 0)
+                return -ENOMEM;
+        int r = check_dirs(path, given, err);
+        if (r == 0)
+                r = check_dirs(path, real, err);
+        if (r == -EPERM && err) {
+                char why[sizeof(err->text)];
+                memcpy(why, err->text, sizeof(why));
+                return vg_error(err, r, "%s; and it is missing, which that user could have made it", why);
+        }
+        return r < 0 ? r : -ENOENT;
+}
+
+/* path opened with flags, and held to the trust rule: an fd, or a
+ * negative errno (-EPERM with err saying why). */
+static int open_trusted(const char *path, int flags, VgError *err) {
+        int fd = open(path, flags | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? check_absent(path, err) : -errno;
         int r = check_trusted_fd(fd, path, err);
-        if (r < 0)
+        if (r < 0) {
+                close(fd);
                 return r;
+        }
+        return fd;
+}
+
+int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *ret_len, VgError *err) {
+        _cleanup_close_ int fd = open_trusted(path, O_RDONLY | O_NOCTTY, err);
+        if (fd < 0)
+                return fd;
         return vg_read_fd(fd, max, ret_buf, ret_len);
 }
 
 int vg_check_trusted(const char *path, VgError *err) {
         /* O_PATH: a program may be executable and not readable. */
-        _cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return check_trusted_fd(fd, path, err);
+        _cleanup_close_ int fd = open_trusted(path, O_PATH, err);
+        return fd < 0 ? fd : 0;
 }
 
 int vg_fsync_parent(const char *path) {

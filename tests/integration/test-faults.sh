@@ -71,6 +71,27 @@ check "a world-writable directory above it: refused, naming the directory" \
         sh -c "[ $rc = 1 ] && grep -q 'its directory /etc/virtgov is not safe' '$VG_SCRATCH/err'"
 chmod 755 /etc/virtgov
 check "made safe again: allowed" hook vg-f-1
+
+say "a missing policy is believed only where no one else could have removed it"
+echo '{ "mode": "enforce", "default": "deny" }' > "$POLICY"
+check "a denying policy: denied" sh -c '! "$0" vg-f-1 prepare begin - < "$1" 2>/dev/null' \
+        "$VG_HOOK" "$VG_SCRATCH/vg-f-1.xml"
+chmod 777 /etc/virtgov
+rm "$POLICY"   # as anyone could, in that directory
+rc=0; hook vg-f-1 2> "$VG_SCRATCH/err" || rc=$?
+check "removed from a world-writable directory: still denied (exit $rc), naming the directory" \
+        sh -c "[ $rc = 1 ] && grep -q 'its directory /etc/virtgov is not safe' '$VG_SCRATCH/err'"
+chmod 755 /etc/virtgov
+ln -s /etc/virtgov/policy-gone.json "$POLICY"
+rc=0; hook vg-f-1 2> "$VG_SCRATCH/err" || rc=$?
+check "a dangling symlink at the policy's path: denied (exit $rc), not read as no policy" \
+        sh -c "[ $rc = 1 ] && grep -q 'a symlink to .*, which does not exist' '$VG_SCRATCH/err'"
+rc=0; "$VIRTGOV" policy check > /dev/null 2> "$VG_SCRATCH/err" || rc=$?
+check "and 'policy check' calls it unreadable, not missing (exit $rc)" \
+        sh -c "[ $rc = 1 ] && grep -q 'which does not exist' '$VG_SCRATCH/err'"
+rm "$POLICY"
+check "truly absent, in a safe directory: no policy, allowed" hook vg-f-1
+echo '{ "mode": "enforce", "default": "allow" }' > "$POLICY"
 echo "stale_days = 7" > "$CONF"; chmod 646 "$CONF"
 hook vg-f-1 2> "$VG_SCRATCH/err"
 # (the CLI, run as root, refuses that config as well: read with sqlite3)

@@ -188,6 +188,38 @@ Test(config, root_refuses_a_file_others_could_change) {
         free(p);
 }
 
+/* A missing file means "none" (a missing policy allows every start), so
+ * root believes the absence only where no one else could have caused it:
+ * not a dangling symlink, not under a directory others may write. */
+Test(config, root_believes_a_missing_file_only_where_others_could_not_remove_it) {
+        if (geteuid() != 0)
+                cr_skip_test("needs root: the check applies to root only");
+        char *sub = path_join(dir, "etc"), *p = path_join(sub, "virtgov.conf");
+        cr_assert_eq(mkdir(sub, 0755), 0);
+        Config *c = config_new();
+        VgError err = { "" };
+        cr_expect_eq(config_load_file(c, p, &err), -ENOENT, "%s", err.text);
+
+        cr_assert_eq(chmod(sub, 0777), 0);
+        cr_expect_eq(config_load_file(c, p, &err), -EPERM);
+        cr_expect(strstr(err.text, "its directory"), "%s", err.text);
+        cr_expect(strstr(err.text, "missing"), "%s", err.text);
+        /* and below it, where a directory on the way is missing too */
+        char *deeper = path_join(sub, "gone/virtgov.conf");
+        cr_expect_eq(config_load_file(c, deeper, &err), -EPERM, "%s", err.text);
+        free(deeper);
+        cr_assert_eq(chmod(sub, 0755), 0);
+
+        cr_assert_eq(symlink("/nonexistent/virtgov.conf", p), 0);
+        cr_expect_eq(config_load_file(c, p, &err), -EPERM);
+        cr_expect(strstr(err.text, "a symlink to '/nonexistent/virtgov.conf', which does not exist"), "%s", err.text);
+        unlink(p);
+        config_free(c);
+        rmdir(sub);
+        free(p);
+        free(sub);
+}
+
 /* integrity_action: none by default; an absolute path; empty is none
  * again (the one key that may be empty). */
 Test(config, integrity_action_is_an_optional_absolute_path) {
