@@ -17,7 +17,7 @@ step "dependencies (Debian packages)"
 contrib/deps.sh
 
 step "build and install (prefix /usr: /etc/virtgov, /var/lib/virtgov)"
-[ -f build-release/build.ninja ] || meson setup build-release --prefix=/usr --buildtype=release >/dev/null
+[ -f build-release/build.ninja ] || meson setup build-release --prefix=/usr --buildtype=release -Dtests=false >/dev/null
 meson compile -C build-release >/dev/null
 meson install -C build-release --quiet
 echo "installed $(command -v virtgov) and /usr/libexec/virtgov/virtgov-hook"

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "contrib/test.sh: run as root (the integration tests start libvirtd)" >&2; exit 1; }
-contrib/deps.sh
+contrib/deps.sh --test
 
 build() {
         local dir=$1 cc=$2
