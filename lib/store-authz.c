@@ -30,6 +30,8 @@ typedef struct Walk {
         } cb;
         void *u;
         const char *name, *ticket_id;
+        Store *s;                /* for a read of its own, with err */
+        VgError *err;
 } Walk;
 
 #define TEXT(st, i) ((const char *) sqlite3_column_text((st), (i)))
@@ -381,25 +383,33 @@ static int ticket_row(sqlite3_stmt *st, void *walk) {
 }
 
 /* A ticket of the domain w->name: its metadata names it, or its glob
- * matches the name. Matched before the row's times are read, since most
- * rows are another domain's. */
+ * matches the name. The scan gives ID and glob only, since most rows are
+ * another domain's; a match is read whole by its ID. */
 static int ticket_row_for(sqlite3_stmt *st, void *walk) {
         Walk *w = walk;
         Ticket t = { .id = TEXT(st, 0), .domain_glob = TEXT(st, 1) };
-        if (!vg_streq(t.id, w->ticket_id) && !ticket_covers(&t, w->name))
+        if (!t.id || (!vg_streq(t.id, w->ticket_id) && !ticket_covers(&t, w->name)))
                 return 0;
-        return ticket_row(st, walk);
+        sqlite3_stmt *get;
+        int r = store_stmt(w->s, STMT_TICKET_GET, &get, w->err);
+        if (r < 0)
+                return r;
+        bind_text(get, 1, t.id);
+        Walk one = { .cb.ticket = w->cb.ticket, .u = w->u };
+        return store_walk(w->s, get, ticket_row, &one, w->err, "reading authorizations");
 }
 
 /*
  * A domain's tickets come from a read of every ticket, each glob matched
  * in C: a glob is the row's, not the query's, so no index could find them
  * anyway (SQLite's GLOB scanned every row too). That is linear in the
- * tickets the inventory holds, about 0.3 us each here (a row stepped, one
- * fnmatch: 10,000 tickets added 2.8 ms to a 4.4 ms 'policy test'), so tens
- * to thousands of tickets cost the hook at prepare little beside its
- * fsyncs. Tickets are never deleted: a host with hundreds of thousands
- * would want an index of the globs' literal prefixes.
+ * tickets the inventory holds, about 1,000 instructions each (a row
+ * stepped for two columns, one fnmatch): no more than SQLite's GLOB took
+ * (at 10,000 tickets 'policy test' ran 13.8M instructions, 14.1M with
+ * GLOB; at 3, 3.77M and 3.75M). So tens to thousands of tickets cost the
+ * hook at prepare little beside its fsyncs. Tickets are never deleted: a
+ * host with hundreds of thousands would want an index of the globs'
+ * literal prefixes.
  */
 int store_tickets(Store *s, const char *name, const char *ticket_id, TicketCallback cb, void *u, VgError *err) {
         sqlite3_stmt *st;
@@ -409,7 +419,7 @@ int store_tickets(Store *s, const char *name, const char *ticket_id, TicketCallb
                 return r;
         if (id == STMT_TICKET_GET)
                 bind_text(st, 1, ticket_id);
-        Walk w = { .cb.ticket = cb, .u = u, .name = name, .ticket_id = ticket_id };
+        Walk w = { .cb.ticket = cb, .u = u, .name = name, .ticket_id = ticket_id, .s = s, .err = err };
         return store_walk(s, st, name ? ticket_row_for : ticket_row, &w, err, "reading authorizations");
 }
 
