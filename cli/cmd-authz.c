@@ -103,7 +103,7 @@ static int run_approve(Cli *cli, int argc, char **argv) {
         if (all == (optind < argc) || argc - optind > 1)
                 return cli_usage_error(&cmd_approve, "give one domain name or UUID, or --all-existing");
         VgError why = { "" };
-        Approval want = { .key = all ? "all" : argv[optind], .owner = o.owner, .ticket = o.ticket };
+        Approval want = { .key = all ? "(every domain)" : argv[optind], .owner = o.owner, .ticket = o.ticket };
         if (authz_check_approval(&want, &why) < 0)
                 return cli_usage_error(&cmd_approve, "%s", why.text);
 
