@@ -90,14 +90,6 @@ static bool ticket_applies(const Ticket *t, const DomainFacts *f, const PolicyCo
                                                                    : !strcmp(t->action, "start"));
 }
 
-/*
- * The ticket the domain's metadata names, when that claim is false: the
- * ticket is in the inventory and does not cover the domain. Anyone who
- * may define a domain can write any ticket's ID into its metadata; taking
- * the claim at its word once let a ticket for 'other' start 'victim'. A
- * ticket not in the inventory is no claim to check (it covers nothing,
- * and is said so where tickets are wanted).
- */
 /* The ticket the domain's metadata names, when the inventory has it. */
 static const Ticket *named(const DomainFacts *f, const PolicyContext *ctx) {
         for (size_t i = 0; f->ticket && i < ctx->n_tickets; i++)
@@ -106,6 +98,14 @@ static const Ticket *named(const DomainFacts *f, const PolicyContext *ctx) {
         return NULL;
 }
 
+/*
+ * The ticket the domain's metadata names, when that claim is false: the
+ * ticket is in the inventory and does not cover the domain. Anyone who
+ * may define a domain can write any ticket's ID into its metadata; taking
+ * the claim at its word once let a ticket for 'other' start 'victim'. A
+ * ticket not in the inventory is no claim to check (it covers nothing,
+ * and is said so where tickets are wanted).
+ */
 static const Ticket *false_claim(const DomainFacts *f, const PolicyContext *ctx) {
         const Ticket *t = named(f, ctx);
         return t && !ticket_covers(t, f->name) ? t : NULL;
