@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "virtgov/authz.h"
 #include "virtgov/ticket.h"
 #include "virtgov/cleanup.h"
 
@@ -101,6 +102,10 @@ static int run_approve(Cli *cli, int argc, char **argv) {
         }
         if (all == (optind < argc) || argc - optind > 1)
                 return cli_usage_error(&cmd_approve, "give one domain name or UUID, or --all-existing");
+        VgError why = { "" };
+        Approval want = { .key = all ? "(every domain)" : argv[optind], .owner = o.owner, .ticket = o.ticket };
+        if (authz_check_approval(&want, &why) < 0)
+                return cli_usage_error(&cmd_approve, "%s", why.text);
 
         _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
         if (!s)
@@ -200,35 +205,74 @@ const Command cmd_revoke = {
 
 /* ---- tickets ---- */
 
-static int ticket_put(Store *s, const Ticket *t, const char *how, VgError *err) {
+/* A ticket's scope as the events record it: what it covers and when. */
+static json_t *scope_json(const Ticket *t) {
         char from[VG_TIME_MAX], until[VG_TIME_MAX];
         fmt(t->from_us, from);
         fmt(t->until_us, until);
-        const char *action = t->action ? t->action : "start";
+        return json_pack("{s:o, s:s, s:s, s:s, s:o}", "domain", event_json_string(t->domain_glob),
+                         "action", t->action ? t->action : "start", "from", from, "until", until,
+                         "approved_by", event_json_string(t->approved_by));
+}
+
+/* The ticket the inventory holds under an ID, as its scope, or NULL. */
+static int old_scope(const Ticket *t, void *u) {
+        json_t **ret = u;
+        json_decref(*ret);
+        *ret = scope_json(t);
+        return *ret ? 0 : -ENOMEM;
+}
+
+typedef enum { PUT_ADDED, PUT_REPLACED, PUT_SAME } PutResult;
+
+/*
+ * Stores t, unless the inventory holds its ID already: then an identical
+ * ticket is left as it is (PUT_SAME: a change system's export imported
+ * again), and one with another scope is -EEXIST unless replace, for a
+ * silent replace once let a later import widen a ticket unseen. A replace
+ * is a ticket.replaced event with the old scope and the new.
+ */
+static int ticket_put(Store *s, const Ticket *t, const char *how, bool replace, PutResult *ret, VgError *err) {
         Ticket row = *t;
-        row.action = action;
+        row.action = t->action ? t->action : "start";
         row.added_by = cli_actor();
         row.time_us = vg_now_us();
-        int r = store_ticket_put(s, &row, err);
-        if (r == 0)
-                r = change_event(s, "ticket.added", NULL, NULL,
-                                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "ticket", t->id, "domain", t->domain_glob,
-                                           "action", action, "from", from, "until", until,
-                                           "approved_by", event_json_string(t->approved_by), "via", how), err);
-        return r;
+        json_t *old = NULL, *new = scope_json(&row);
+        int r = new ? store_tickets(s, NULL, t->id, old_scope, &old, err) : -ENOMEM;
+        if (r == 0 && old && json_equal(old, new)) {
+                *ret = PUT_SAME;
+        } else if (r == 0 && old && !replace) {
+                char *was = json_dumps(old, JSON_COMPACT);
+                r = vg_error(err, -EEXIST, "ticket '%s' is in the inventory already, with another scope (%s): "
+                             "give --replace to replace it", t->id, was ? was : "?");
+                free(was);
+        } else if (r == 0 && (r = store_ticket_put(s, &row, err)) == 0) {
+                json_t *data = old ? json_pack("{s:s, s:O, s:O, s:s}", "ticket", t->id, "old", old, "new", new,
+                                               "via", how)
+                                   : json_pack("{s:s, s:s}", "ticket", t->id, "via", how);
+                if (data && !old)
+                        json_object_update(data, new);
+                *ret = old ? PUT_REPLACED : PUT_ADDED;
+                r = change_event(s, old ? "ticket.replaced" : "ticket.added", NULL, NULL, data, err);
+        }
+        json_decref(old);
+        json_decref(new);
+        return r == -ENOMEM ? vg_error(err, r, "out of memory") : r;
 }
 
 static int ticket_add(Cli *cli, int argc, char **argv) {
-        enum { OPT_DOMAIN = 0x100, OPT_ACTION, OPT_FROM, OPT_UNTIL, OPT_BY };
+        enum { OPT_DOMAIN = 0x100, OPT_ACTION, OPT_FROM, OPT_UNTIL, OPT_BY, OPT_REPLACE };
         static const struct option opts[] = {
                 { "domain", required_argument, NULL, OPT_DOMAIN },
                 { "action", required_argument, NULL, OPT_ACTION },
                 { "from", required_argument, NULL, OPT_FROM },
                 { "until", required_argument, NULL, OPT_UNTIL },
                 { "approved-by", required_argument, NULL, OPT_BY },
+                { "replace", no_argument, NULL, OPT_REPLACE },
                 {}
         };
         Ticket t = { 0 };
+        bool replace = false;
         int c, r;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
@@ -243,6 +287,7 @@ static int ticket_add(Cli *cli, int argc, char **argv) {
                                 return r;
                         break;
                 case OPT_BY: t.approved_by = optarg; break;
+                case OPT_REPLACE: replace = true; break;
                 default: return cli_usage_error(&cmd_ticket, "unknown option");
                 }
         }
@@ -257,35 +302,42 @@ static int ticket_add(Cli *cli, int argc, char **argv) {
         if (!s)
                 return EXIT_FAIL;
         VgError err = { "" };
+        PutResult done = PUT_ADDED;
         r = store_begin(s, &err);
         if (r == 0)
-                r = ticket_put(s, &t, "cli", &err);
+                r = ticket_put(s, &t, "cli", replace, &done, &err);
+        /* Even an identical ticket is refused without --replace: an add
+         * says what it did, and the person meant a new ticket. */
+        if (r == 0 && done == PUT_SAME && !replace)
+                r = vg_error(&err, -EEXIST, "ticket '%s' is in the inventory already, as given", t.id);
         if (r == 0)
                 r = store_commit(s, &err);
         if (r < 0) {
                 store_rollback(s);
                 return cli_error("%s", err.text);
         }
-        printf("ticket '%s' added\n", t.id);
+        printf("ticket '%s' %s\n", t.id, done == PUT_ADDED ? "added" : done == PUT_REPLACED ? "replaced"
+                                                            : "unchanged");
         return EXIT_OK;
 }
 
 /* An export from a change system: checked whole first, then stored in one
  * transaction. All or nothing. */
 static int ticket_import(Cli *cli, int argc, char **argv) {
-        if (argc != 2)
-                return cli_usage_error(&cmd_ticket, "ticket import takes one FILE");
-        const char *file = argv[1];
+        bool replace = argc == 3 && !strcmp(argv[1], "--replace");
+        if (argc != 2 + replace)
+                return cli_usage_error(&cmd_ticket, "ticket import takes [--replace] and one FILE");
+        const char *file = argv[1 + replace];
         _cleanup_free_ char *text = NULL;
         size_t len;
-        /* A change system's export of a year's tickets is a few MiB. */
-        int r = vg_read_file(file, 64 * 1024 * 1024, &text, &len);
+        int r = vg_read_file(file, AUTHZ_IMPORT_MAX, &text, &len);
         if (r < 0)
-                return cli_error("%s: %s", file, r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+                return cli_error("%s: %s (nothing imported)", file,
+                                 r == -EFBIG ? "larger than 16 MiB, the limit of one import: split it" : strerror(-r));
         VgError err = { "" };
         json_t *j = NULL;
         _cleanup_free_ Ticket *t = NULL;
-        size_t n = 0;
+        size_t n = 0, counts[3] = { 0 };
         if (ticket_import_parse(text, len, file, vg_now_us(), &j, &t, &n, &err) < 0)
                 return cli_error("%s (nothing imported)", err.text);
         _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
@@ -294,16 +346,23 @@ static int ticket_import(Cli *cli, int argc, char **argv) {
                 return EXIT_FAIL;
         }
         r = store_begin(s, &err);
-        for (size_t i = 0; r == 0 && i < n; i++)
-                r = ticket_put(s, &t[i], "import", &err);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                PutResult done;
+                VgError why = { "" };
+                if ((r = ticket_put(s, &t[i], "import", replace, &done, &why)) < 0)
+                        vg_error(&err, r, "%s: ticket %zu: %s", file, i, why.text);
+                else
+                        counts[done]++;
+        }
+        json_decref(j);
         if (r == 0)
                 r = store_commit(s, &err);
-        json_decref(j);
         if (r < 0) {
                 store_rollback(s);
                 return cli_error("%s (nothing imported)", err.text);
         }
-        printf("imported %zu ticket(s) from %s\n", n, file);
+        printf("imported %zu ticket(s) from %s: %zu added, %zu replaced, %zu already in the inventory\n", n, file,
+               counts[PUT_ADDED], counts[PUT_REPLACED], counts[PUT_SAME]);
         return EXIT_OK;
 }
 
@@ -378,20 +437,29 @@ static int run_ticket(Cli *cli, int argc, char **argv) {
 const Command cmd_ticket = {
         .name = "ticket",
         .usage = "ticket add ID --domain GLOB [--action start|define|any] --from TIME --until TIME\n"
-                 "                     [--approved-by WHO]\n"
+                 "                     [--approved-by WHO] [--replace]\n"
                  "       virtgov ticket list [--json]\n"
-                 "       virtgov ticket import FILE",
+                 "       virtgov ticket import [--replace] FILE",
         .summary = "Record change tickets whose window authorizes activations.",
         .help =
-        "A ticket covers a domain when the domain's urn:virtgov:1 <ticket> metadata\n"
-        "names it, or when its name matches the ticket's --domain glob ('web-*'), and\n"
-        "covers an activation only while now is inside [--from, --until). A 'start'\n"
-        "ticket covers start, incoming migration and restore; 'define' covers\n"
-        "definitions (checked by virtgov-inventoryd); 'any' covers both.\n"
+        "A ticket covers a domain when the domain's name matches its --domain glob\n"
+        "('web-*', 'db-[!x]?': fnmatch(3), as the policy's globs), and covers an\n"
+        "activation only while now is inside [--from, --until). A domain's\n"
+        "urn:virtgov:1 <ticket> metadata is a claim: a domain whose metadata names a\n"
+        "ticket that does not cover it is denied wherever tickets are consulted. A\n"
+        "'start' ticket covers start, incoming migration and restore; 'define'\n"
+        "covers definitions (checked by virtgov-inventoryd); 'any' covers both.\n"
+        "An ID is at most 255 bytes, a glob 1024.\n"
+        "\n"
+        "An ID the inventory holds already is refused unless --replace, which\n"
+        "records a ticket.replaced event with the old and the new scope.\n"
         "\n"
         "import reads an export from a change system: a JSON array of objects with\n"
-        "id, domain, action, from, until and approved_by (times in RFC 3339). The whole\n"
-        "file is imported or nothing is. Each ticket added is a ticket.added event.\n"
+        "id, domain, action, from, until and approved_by (times in RFC 3339), at most\n"
+        "16 MiB. The whole file is imported or nothing is: an ID that comes twice, or\n"
+        "one the inventory holds with another scope (without --replace), refuses it.\n"
+        "A ticket the inventory holds as given is left as it is. Each ticket added is\n"
+        "a ticket.added event.\n"
         "\n"
         "list shows every ticket with its status (pending, active, expired).\n",
         .run = run_ticket,

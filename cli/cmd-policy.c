@@ -118,6 +118,10 @@ static int test(Cli *cli, int argc, char **argv) {
                 printf("  - %s\n", json_string_value(v));
         if (!json_array_size(json_object_get(g.detail, "reasons")) && g.reason)
                 printf("  - %s\n", g.reason);
+        json_int_t skipped = json_integer_value(json_object_get(g.detail, "skipped_rows"));
+        if (skipped)
+                printf("  (%lld approval or ticket row(s) of this domain skipped: no decision can use them; "
+                       "'virtgov verify' lists them)\n", (long long) skipped);
         gate_result_clear(&g);
         return deny ? EXIT_FAIL : EXIT_OK;
 }

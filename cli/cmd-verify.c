@@ -27,6 +27,11 @@ static int parse_anchor(const char *arg, Anchor *a) {
         return 0;
 }
 
+/* The authorization rows no decision can use, for the report. */
+static int invalid_row(const char *kind, const char *key, const char *why, void *u) {
+        return json_array_append_new(u, json_pack("{s:s, s:s, s:s}", "kind", kind, "key", key, "why", why));
+}
+
 static int run(Cli *cli, int argc, char **argv) {
         enum { OPT_FROM = 0x100, OPT_ANCHOR, OPT_JSON, OPT_HELP };
         static const struct option opts[] = {
@@ -108,6 +113,18 @@ static int run(Cli *cli, int argc, char **argv) {
                 return cli_error("%s", berr.text);
         const char *baseline = b == 0 ? "intact" : b == -ENOENT ? "none" : berr.text;
 
+        /* Rows of the approvals, tickets and trusted images that no
+         * decision can use (authz.h): an older virtgov's, or edited by
+         * hand. Every decision skips them; an auditor is told. */
+        json_t *invalid = json_array();
+        if (!invalid)
+                return cli_error("out of memory");
+        if (store_authz_invalid(s, invalid_row, invalid, NULL, &err) < 0) {
+                json_decref(invalid);
+                return cli_error("%s", err.text);
+        }
+        size_t n_invalid = json_array_size(invalid);
+
         if (cli->json) {
                 json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s, s:I, s:s}", "intact", r == 0, "from", (json_int_t) from,
                                       "checked", (json_int_t) v.checked, "head_id", (json_int_t) v.head_id,
@@ -117,6 +134,8 @@ static int run(Cli *cli, int argc, char **argv) {
                         json_object_set_new(j, "broken_id", json_integer(v.broken_id));
                         json_object_set_new(j, "problem", json_string(v.problem));
                 }
+                json_object_set_new(j, "invalid_authorizations", invalid);
+                invalid = NULL;
                 out_json(j);
         } else if (r == 0) {
                 printf("chain intact: %lld events checked (ids %lld to %lld), %zu anchors\n"
@@ -128,9 +147,20 @@ static int run(Cli *cli, int argc, char **argv) {
                        v.problem, (long long) v.checked, (long long) v.head_id,
                        v.head_hash);
         }
-        if (!cli->json)
+        if (!cli->json) {
                 printf("integrity baseline: %s\n", baseline);
-        return r == 0 && b != -EBADMSG && b != -EPROTO ? EXIT_OK : EXIT_FAIL;
+                printf("authorizations: %s", n_invalid ? "" : "every row usable\n");
+                if (n_invalid)
+                        printf("%zu row(s) no decision can use (skipped: they authorize nothing)\n", n_invalid);
+                size_t i;
+                json_t *x;
+                json_array_foreach(invalid, i, x) {
+                        char buf[1200];
+                        printf("  %s\n", out_safe(json_string_value(json_object_get(x, "why")), buf, sizeof(buf)));
+                }
+        }
+        json_decref(invalid);
+        return r == 0 && b != -EBADMSG && b != -EPROTO && !n_invalid ? EXIT_OK : EXIT_FAIL;
 }
 
 const Command cmd_verify = {
@@ -153,15 +183,21 @@ const Command cmd_verify = {
         "the newest chained event recorded for it: a baseline row edited outside\n"
         "virtgov no longer matches.\n"
         "\n"
+        "And it lists the rows of the approvals, tickets and trusted images that no\n"
+        "decision can use (a glob or name over its bound, a ticket with no glob or\n"
+        "an unreadable window: an older virtgov's rows, or edited by hand). Every\n"
+        "decision skips them, so they authorize nothing.\n"
+        "\n"
         "Options:\n"
         "  --from ID          start at event ID, taking the row before it as given\n"
         "                     (default: from the first event)\n"
         "  --anchor ID:HASH   also require event ID to have this hash; repeatable\n"
         "  --json             {intact, from, checked, head_id, head_hash, anchors,\n"
-        "                     integrity_baseline, and when broken: broken_id, problem}\n"
+        "                     integrity_baseline, invalid_authorizations: [{kind, key,\n"
+        "                     why}], and when broken: broken_id, problem}\n"
         "\n"
-        "Exit status: 0 intact, 1 broken (the chain, or the integrity baseline; or an\n"
-        "error), 2 usage error.\n"
+        "Exit status: 0 intact, 1 broken (the chain, or the integrity baseline), an\n"
+        "authorization row no decision can use, or an error; 2 usage error.\n"
         "\n"
         "Examples:\n"
         "  virtgov verify\n"

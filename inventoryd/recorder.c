@@ -37,6 +37,10 @@ struct Recorder {
         int fold_retry_timer;
         unsigned fold_retry_ms;
         bool forward_stalled;    /* the syslog copy's stall was said */
+        /* The authorization rows no decision can use, as last said (a
+         * hash of their reasons; 0: none): said again only when they
+         * change, not at every periodic pass. */
+        uint64_t invalid_said;
 };
 
 static void on_flush(int timer, void *opaque);
@@ -201,10 +205,50 @@ void recorder_anchor(Recorder *r) {
         (void) syslog_send(r->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
 }
 
+typedef struct Invalid {
+        char why[1024];          /* the first reasons, for the event */
+        size_t len;
+        uint64_t hash;           /* FNV-1a of every reason */
+} Invalid;
+
+static int invalid_row(const char *kind, const char *key, const char *why, void *u) {
+        Invalid *v = u;
+        for (const char *p = why; *p; p++)
+                v->hash = (v->hash ^ (uint8_t) *p) * UINT64_C(0x100000001b3);
+        if (v->len < sizeof(v->why))
+                v->len += (size_t) snprintf(v->why + v->len, sizeof(v->why) - v->len, "%s%s '%s': %s",
+                                            v->len ? "; " : "", kind, key, why);
+        return 0;
+}
+
+/* Rows of the approvals, tickets and trusted images that no decision can
+ * use (authz.h): the gate skips them, so they authorize nothing, and an
+ * auditor should know they are there. Said once until they change. */
+static void check_invalid_authz(Recorder *r) {
+        Invalid v = { .hash = UINT64_C(0xcbf29ce484222325) };
+        size_t n = 0;
+        VgError err = { "" };
+        if (store_authz_invalid(r->store, invalid_row, &v, &n, &err) < 0) {
+                log_msg(LOG_WARNING, "the authorizations not checked: %s", err.text);
+                return;
+        }
+        uint64_t said = n ? v.hash : 0;
+        if (said == r->invalid_said)
+                return;
+        r->invalid_said = said;
+        if (n) {
+                char what[128];
+                snprintf(what, sizeof(what), "%zu authorization row(s) skipped by every decision", n);
+                recorder_degraded(r, NULL, what, v.why, "'virtgov verify' lists them; correct a ticket with "
+                                  "'virtgov ticket add ID --replace', remove an approval with 'virtgov revoke'");
+        }
+}
+
 void recorder_check_authz(Recorder *r) {
         if (store_authz_check(r->store, true) == 1)
                 log_msg(LOG_WARNING, "the hook's copy of the approvals, tickets and trusted images was not what "
                         "the inventory holds (restored, replaced or edited by hand?): made again");
+        check_invalid_authz(r);
 }
 
 /* ---- the queue ---- */

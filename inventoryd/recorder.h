@@ -73,7 +73,9 @@ void recorder_forward(Recorder *r);
 void recorder_anchor(Recorder *r);
 
 /* Makes the hook's copy of the authorization tables again if it no longer
- * holds what the inventory holds (store_authz_check), and says so. */
+ * holds what the inventory holds (store_authz_check), and says so; and
+ * says (daemon.degraded) which of their rows no decision can use
+ * (store_authz_invalid), once until they change. */
 void recorder_check_authz(Recorder *r);
 
 /*

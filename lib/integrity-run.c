@@ -768,11 +768,11 @@ typedef struct TicketCheck {
         bool found, current;
 } TicketCheck;
 
-/* store_tickets also gives the tickets whose domain glob matches: only
- * the one named counts. */
+/* Only the ticket named counts, and only a row a decision could use
+ * (ticket_check): one that fails authorizes nothing here either. */
 static int ticket_seen(const Ticket *t, void *u) {
         TicketCheck *tc = u;
-        if (!vg_streq(t->id, tc->id))
+        if (!vg_streq(t->id, tc->id) || ticket_check(t, NULL) < 0)
                 return 0;
         tc->found = true;
         tc->current |= t->from_us <= tc->now && tc->now < t->until_us;

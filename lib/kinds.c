@@ -84,6 +84,7 @@ static const EventKind kinds[] = {
         { "approval.granted", NULL, .persistent = -1 },
         { "approval.revoked", NULL, .persistent = -1 },
         { "ticket.added",     NULL, .persistent = -1 },
+        { "ticket.replaced",  NULL, .persistent = -1 },
         { "image.trusted",    NULL, .persistent = -1 },
         { "image.changed",    NULL, .flags = KIND_ALERT, .persistent = -1 },
         /* integrity monitoring of the hypervisor */

@@ -70,7 +70,8 @@ static const struct {
         "  time TEXT NOT NULL);"
         "CREATE TABLE tickets ("
         "  id TEXT PRIMARY KEY,"
-        "  domain_glob TEXT,"              /* NULL: only domains whose metadata names it */
+        "  domain_glob TEXT,"              /* NULL once meant: the domains whose metadata names
+                                              * it; now such a row covers nothing (ticket_check) */
         "  action TEXT,"                   /* start, define, any */
         "  valid_from TEXT NOT NULL,"
         "  valid_until TEXT NOT NULL,"

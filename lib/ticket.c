@@ -3,17 +3,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "virtgov/authz.h"
 #include "virtgov/cleanup.h"
+#include "virtgov/glob.h"
 #include "virtgov/ticket.h"
 
+bool ticket_covers(const Ticket *t, const char *name) {
+        return glob_match(t->domain_glob, name);
+}
+
 int ticket_check(const Ticket *t, VgError *err) {
+        char q[72], what[128];
         if (!t->id || !*t->id)
                 return vg_error(err, -EINVAL, "a ticket needs an ID");
+        /* The ID first: every later message quotes it. */
+        snprintf(what, sizeof(what), "ticket '%s': its ID", authz_quote(t->id, q));
+        int r = authz_check_length(what, t->id, AUTHZ_NAME_MAX, err);
+        if (r < 0)
+                return r;
         if (!t->domain_glob || !*t->domain_glob)
                 return vg_error(err, -EINVAL, "ticket '%s' needs a domain glob (the domains it covers)", t->id);
+        snprintf(what, sizeof(what), "ticket '%s': its domain glob", t->id);
+        if ((r = authz_check_length(what, t->domain_glob, AUTHZ_GLOB_MAX, err)) < 0)
+                return r;
+        snprintf(what, sizeof(what), "ticket '%s': its approver", t->id);
+        if ((r = authz_check_length(what, t->approved_by, AUTHZ_NAME_MAX, err)) < 0)
+                return r;
         if (t->action && strcmp(t->action, "start") && strcmp(t->action, "define") && strcmp(t->action, "any"))
                 return vg_error(err, -EINVAL, "ticket '%s': action must be start, define or any, got '%s'", t->id,
-                                t->action);
+                                authz_quote(t->action, q));
         if (!t->from_us || !t->until_us)
                 return vg_error(err, -EINVAL, "ticket '%s' needs a window: from and until", t->id);
         if (t->from_us >= t->until_us)
@@ -45,9 +63,22 @@ static int ticket_from_json(const json_t *v, size_t i, const char *file, int64_t
             (until && vg_time_parse(until, now, &t->until_us) < 0))
                 return vg_error(err, -EINVAL, "%s: ticket %zu: 'from' and 'until' must be RFC 3339 times", file, i);
         VgError why = { "" };
-        if (ticket_check(t, &why) < 0)
-                return vg_error(err, -EINVAL, "%s: ticket %zu: %s", file, i, why.text);
+        int r = ticket_check(t, &why);
+        if (r < 0)
+                return vg_error(err, r, "%s: ticket %zu: %s", file, i, why.text);
         return 0;
+}
+
+/* A second ticket of the same ID would replace the first unseen (the later
+ * one's scope winning): the whole import is refused instead. seen maps
+ * each ID to the index it first had. */
+static int ticket_unique(json_t *seen, const Ticket *t, size_t i, const char *file, VgError *err) {
+        json_t *first = json_object_get(seen, t->id);
+        if (first)
+                return vg_error(err, -EEXIST, "%s: ticket %zu: ID '%s' is ticket %" JSON_INTEGER_FORMAT "'s too: "
+                                "an ID may come once", file, i, t->id, json_integer_value(first));
+        return json_object_set_new(seen, t->id, json_integer((json_int_t) i)) == 0 ? 0
+               : vg_error(err, -ENOMEM, "out of memory");
 }
 
 int ticket_import_parse(const char *text, size_t len, const char *file, int64_t now, json_t **ret_json,
@@ -62,18 +93,25 @@ int ticket_import_parse(const char *text, size_t len, const char *file, int64_t 
         }
         size_t n = json_array_size(j);
         Ticket *t = calloc(n ? n : 1, sizeof(*t));
-        if (!t) {
+        json_t *seen = json_object();
+        if (!t || !seen) {
+                free(t);
+                json_decref(seen);
                 json_decref(j);
                 return vg_error(err, -ENOMEM, "out of memory");
         }
         for (size_t i = 0; i < n; i++) {
                 int r = ticket_from_json(json_array_get(j, i), i, file, now, &t[i], err);
+                if (r == 0)
+                        r = ticket_unique(seen, &t[i], i, file, err);
                 if (r < 0) {
                         free(t);
+                        json_decref(seen);
                         json_decref(j);
                         return r;
                 }
         }
+        json_decref(seen);
         *ret_json = j;
         *ret = t;
         *ret_n = n;

@@ -2,16 +2,17 @@
 /* Deciding: pure. Every input is an argument; the output is the Decision. */
 #include <errno.h>
 #include <stdarg.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "virtgov/event.h"
+#include "virtgov/glob.h"
 #include "virtgov/policy.h"
 
+/* A rule's glob: NULL matches anything. */
 static bool glob(const char *pattern, const char *s) {
-        return !pattern || (s && fnmatch(pattern, s, 0) == 0);
+        return !pattern || glob_match(pattern, s);
 }
 
 static bool in_list(char *const *list, const char *s) {
@@ -80,9 +81,7 @@ static const Approval *check_approved(const DomainFacts *f, const PolicyContext 
 }
 
 static bool ticket_applies(const Ticket *t, const DomainFacts *f, const PolicyContext *ctx) {
-        bool names = (f->ticket && !strcmp(t->id, f->ticket)) ||
-                     (t->domain_glob && fnmatch(t->domain_glob, f->name, 0) == 0);
-        if (!names)
+        if (!ticket_covers(t, f->name))
                 return false;
         /* A "start" ticket covers every way of activating: start, an
          * incoming migration, a restore. */
@@ -91,8 +90,36 @@ static bool ticket_applies(const Ticket *t, const DomainFacts *f, const PolicyCo
                                                                    : !strcmp(t->action, "start"));
 }
 
-/* The ticket that covers now, or NULL after adding why none does. */
+/* The ticket the domain's metadata names, when the inventory has it. */
+static const Ticket *named(const DomainFacts *f, const PolicyContext *ctx) {
+        for (size_t i = 0; f->ticket && i < ctx->n_tickets; i++)
+                if (!strcmp(ctx->tickets[i].id, f->ticket))
+                        return &ctx->tickets[i];
+        return NULL;
+}
+
+/*
+ * The ticket the domain's metadata names, when that claim is false: the
+ * ticket is in the inventory and does not cover the domain. Anyone who
+ * may define a domain can write any ticket's ID into its metadata; taking
+ * the claim at its word once let a ticket for 'other' start 'victim'. A
+ * ticket not in the inventory is no claim to check (it covers nothing,
+ * and is said so where tickets are wanted).
+ */
+static const Ticket *false_claim(const DomainFacts *f, const PolicyContext *ctx) {
+        const Ticket *t = named(f, ctx);
+        return t && !ticket_covers(t, f->name) ? t : NULL;
+}
+
+/* The ticket that covers now, or NULL after adding why none does. A false
+ * claim in the metadata is a reason of its own, whatever else covers. */
 static const Ticket *check_ticket(const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
+        const Ticket *claim = false_claim(f, ctx);
+        if (claim) {
+                reason(why, "its metadata names change ticket '%s', which does not cover '%s' (its domains: '%s')",
+                       claim->id, f->name, claim->domain_glob ? claim->domain_glob : "");
+                return NULL;
+        }
         const Ticket *late = NULL, *early = NULL;
         for (size_t i = 0; i < ctx->n_tickets; i++) {
                 const Ticket *t = &ctx->tickets[i];
@@ -112,9 +139,12 @@ static const Ticket *check_ticket(const DomainFacts *f, const PolicyContext *ctx
         } else if (early) {
                 fmt_time(early->from_us, a);
                 reason(why, "change ticket '%s' window opens at %s", early->id, a);
-        } else if (f->ticket)
+        } else if (f->ticket && !named(f, ctx))
                 reason(why, "no approved change ticket covers now ('%s' from its metadata is not in the "
                        "inventory)", f->ticket);
+        else if (f->ticket)
+                reason(why, "no approved change ticket covers now ('%s' from its metadata is for %s)", f->ticket,
+                       named(f, ctx)->action ? named(f, ctx)->action : "start");
         else
                 reason(why, "no approved change ticket covers now");
         return NULL;
@@ -206,7 +236,11 @@ static void check_require(const PolicyRequire *req, const DomainFacts *f, const 
 /*
  * No rule matched. "default": "deny" means deny unless authorized: an
  * approval that holds now, or a change ticket whose window covers now, lets
- * the activation through. "default": "allow" lets everything through.
+ * the activation through, unless the domain's metadata claims a ticket
+ * that does not cover it (check_ticket): an approved domain is not let
+ * through on a false claim either, so that no record shows a start under
+ * a ticket that never covered it. "default": "allow" lets everything
+ * through.
  */
 static void default_decision(const Policy *p, const DomainFacts *f, const PolicyContext *ctx, Decision *d) {
         if (p->fallback == VERDICT_ALLOW) {
@@ -217,7 +251,7 @@ static void default_decision(const Policy *p, const DomainFacts *f, const Policy
         json_t *why = json_array();
         const Approval *a = check_approved(f, ctx, why);
         const Ticket *t = check_ticket(f, ctx, why);
-        if (a) {
+        if (a && !false_claim(f, ctx)) {
                 d->verdict = VERDICT_ALLOW;
                 reason(d->reasons, "approved%s%s; no rule matches", a->approved_by ? " by " : "",
                        a->approved_by ? a->approved_by : "");
@@ -225,10 +259,17 @@ static void default_decision(const Policy *p, const DomainFacts *f, const Policy
                 d->verdict = VERDICT_ALLOW;
                 reason(d->reasons, "change ticket '%s' covers now; no rule matches", t->id);
         } else {
-                /* One line that says both, since it is what virsh shows. */
+                /* One line that says every reason, since it is what virsh
+                 * shows. */
+                char line[512] = "";
+                size_t i, k = 0;
+                json_t *v;
                 d->verdict = VERDICT_DENY;
-                reason(d->reasons, "%s; %s", json_string_value(json_array_get(why, 0)),
-                       json_string_value(json_array_get(why, 1)));
+                json_array_foreach(why, i, v)
+                        if (k < sizeof(line))
+                                k += (size_t) snprintf(line + k, sizeof(line) - k, "%s%s", i ? "; " : "",
+                                                       json_string_value(v));
+                reason(d->reasons, "%s", line);
                 reason(d->reasons, "no rule matches; the policy's default is deny");
         }
         json_decref(why);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "virtgov/authz.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/gate.h"
 #include "virtgov/image.h"
@@ -27,6 +28,7 @@ typedef struct Context {
         size_t n_approvals, n_tickets, n_images, n_integrity;
         char **strings;          /* every string the arrays point at */
         size_t n_strings;
+        size_t skipped;          /* rows that fail their check (authz.h) */
         bool oom;                /* something could not be kept: decide nothing */
 } Context;
 
@@ -42,8 +44,14 @@ static const char *keep(Context *c, const char *s) {
         return c->strings[c->n_strings - 1] = copy;
 }
 
+/* A row that cannot be evaluated (authz.h) authorizes nothing: it is
+ * skipped and counted, and the decision goes on with the others. */
 static int add_approval(const Approval *a, void *u) {
         Context *c = u;
+        if (authz_check_approval(a, NULL) < 0) {
+                c->skipped++;
+                return 0;
+        }
         if (vg_grow((void **) &c->approvals, &c->n_approvals, sizeof(Approval)) < 0)
                 return -ENOMEM;
         c->approvals[c->n_approvals - 1] = (Approval) {
@@ -54,6 +62,10 @@ static int add_approval(const Approval *a, void *u) {
 
 static int add_ticket(const Ticket *t, void *u) {
         Context *c = u;
+        if (ticket_check(t, NULL) < 0) {
+                c->skipped++;
+                return 0;
+        }
         if (vg_grow((void **) &c->tickets, &c->n_tickets, sizeof(Ticket)) < 0)
                 return -ENOMEM;
         c->tickets[c->n_tickets - 1] = (Ticket) {
@@ -389,6 +401,8 @@ void gate_decide_policy(const Policy *p, Store *s, const char *store_error, Doma
                         r.rule = strdup(d.rule);
                         r.reason = strdup(decision_reason(&d));
                         r.detail = decision_to_json(&d, p);
+                        if (c.skipped && r.detail)
+                                json_object_set_new(r.detail, "skipped_rows", json_integer((json_int_t) c.skipped));
                         decision_clear(&d);
                 }
         }

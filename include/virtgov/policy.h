@@ -6,7 +6,10 @@
  *     "mode": "enforce" | "audit",          audit: allow, but record a violation
  *     "default": "allow" | "deny",          when no rule matches; "deny" means
  *                                           deny unless approved or a ticket
- *                                           covers now
+ *                                           covers now (a ticket covers the
+ *                                           domains its glob matches; one
+ *                                           the metadata names and does not
+ *                                           cover denies)
  *     "on_error": "deny" | "allow",         when the hook cannot evaluate
  *     "rules": [                            first match wins
  *       { "name": "lab", "match": { "name": "lab-*" }, "action": "allow" },

@@ -231,9 +231,11 @@ int store_ticket_put(Store *s, const Ticket *t, VgError *err);
  * (no end), as it always has. Returns 0, cb's negative return, or an
  * error. */
 int store_approvals(Store *s, const char *name, const char *uuid, ApprovalCallback cb, void *u, VgError *err);
-/* The tickets that name this domain (its metadata's ticket_id, or a
- * domain_glob matching name), or all (by start, then id) when both are
- * NULL: every one, however many. A from that is not a time reads as never
+/* The tickets that concern the domain called name: the one its metadata
+ * names (ticket_id, may be NULL), and those whose domain glob matches name
+ * (ticket_covers); with name NULL, the ticket ticket_id; with both NULL,
+ * all (by start, then id): every one, however many. Rows come as stored,
+ * unchecked (ticket_check). A from that is not a time reads as never
  * (INT64_MAX), an until as expired (0). Returns as store_approvals. */
 int store_tickets(Store *s, const char *name, const char *ticket_id, TicketCallback cb, void *u, VgError *err);
 
@@ -252,6 +254,17 @@ int store_image_put(Store *s, const ImageRecord *r, VgError *err);
 /* The image at path, or every image by path when path is NULL. Returns
  * as store_approvals. */
 int store_images(Store *s, const char *path, ImageCallback cb, void *u, VgError *err);
+
+/*
+ * The rows of the three tables that no decision can use (authz.h): an
+ * approval, ticket or trusted image that fails its check at read, as one
+ * written by an older virtgov or by hand may. The gate skips them (they
+ * authorize nothing); this finds them to be reported. cb gets the kind
+ * ("approval", "ticket", "trusted image"), the row's key (shortened when
+ * long) and why; *ret_n (may be NULL) how many. Returns as store_approvals.
+ */
+typedef int (*AuthzInvalidCallback)(const char *kind, const char *key, const char *why, void *userdata);
+int store_authz_invalid(Store *s, AuthzInvalidCallback cb, void *u, size_t *ret_n, VgError *err);
 
 /* One device of a defined domain, from its definition's facts (the
  * daemon's, else the hook's), as the inventory keeps them. */

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Policy on a real libvirtd: unapproved VMs do not start and virsh says why;
 # an approval or a ticket whose window covers now lets them; an expired
-# ticket does not; audit mode lets them start and records a violation; a
+# ticket does not, nor one whose glob does not match the domain, whatever
+# its metadata claims; ticket IDs, names and imports are bounded, and one
+# bad row fails no other decision; audit mode lets them start and records a violation; a
 # truncated policy blocks starts and 'policy check' names line and column.
 . "$(dirname "$0")/lib.sh"
 vg_sandbox "$@"
@@ -72,6 +74,71 @@ check "a bad import exits non-zero" sh -c '! "$0" ticket import "$1" 2> "$2"' \
         "$VIRTGOV" "$VG_SCRATCH/bad.json" "$VG_SCRATCH/import-err"
 check "it names the ticket and the field" grep -q "ticket 1: 'from' and 'until' must be RFC 3339" "$VG_SCRATCH/import-err"
 check "nothing of it was imported" test "$("$VIRTGOV" --json ticket list | jq '[.[] | select(.id == "Y")] | length')" = 0
+
+say "a ticket covers only the domains its glob matches: metadata naming another's ticket is denied"
+define vg-p-5 CHG-6001
+"$VIRTGOV" ticket add CHG-6001 --domain 'other' --from 1h --until +1h >/dev/null
+check "virsh start of a domain borrowing another's ticket fails" start_fails vg-p-5
+check "the error names the ticket and the domain" \
+        grep -q "its metadata names change ticket 'CHG-6001', which does not cover 'vg-p-5' (its domains: 'other')" \
+        "$VG_SCRATCH/err"
+virsh dumpxml vg-p-5 > "$VG_SCRATCH/p5.xml"
+check "policy test says the same, exit 1" sh -c '! "$0" policy test --xml "$1" > "$2"' \
+        "$VIRTGOV" "$VG_SCRATCH/p5.xml" "$VG_SCRATCH/trace5"
+check "its trace names both" grep -q "change ticket 'CHG-6001', which does not cover 'vg-p-5'" "$VG_SCRATCH/trace5"
+
+say "ticket globs are fnmatch's, as the policy's: [!x] matches"
+define vg-q-1 CHG-NONE
+"$VIRTGOV" ticket add CHG-6002 --domain 'vg-q-[!x]' --from 1h --until +1h >/dev/null
+check "vg-q-1 starts under 'vg-q-[!x]'" virsh start vg-q-1
+virsh destroy vg-q-1 >/dev/null
+
+say "duplicate ticket IDs: refused in an import, and in an add without --replace"
+cat > "$VG_SCRATCH/dup.json" <<JSON
+[ { "id": "CHG-7001", "domain": "vg-none", "from": "2020-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z" },
+  { "id": "CHG-7002", "domain": "vg-none", "from": "2020-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z" },
+  { "id": "CHG-7001", "domain": "*", "from": "2020-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z" } ]
+JSON
+check "an import with an ID twice exits non-zero" sh -c '! "$0" ticket import "$1" 2> "$2"' \
+        "$VIRTGOV" "$VG_SCRATCH/dup.json" "$VG_SCRATCH/dup-err"
+check "it names the ID and both places" grep -q "ticket 2: ID 'CHG-7001' is ticket 0's too" "$VG_SCRATCH/dup-err"
+check "nothing of it was imported" \
+        test "$("$VIRTGOV" --json ticket list | jq '[.[] | select(.id | startswith("CHG-700"))] | length')" = 0
+check "ticket add over an existing ID is refused" \
+        sh -c '! "$0" ticket add CHG-6001 --domain "*" --from 1h --until +1h 2> "$1"' "$VIRTGOV" "$VG_SCRATCH/add-err"
+check "it says --replace" grep -q "give --replace to replace it" "$VG_SCRATCH/add-err"
+check "the ticket keeps its scope" \
+        test "$("$VIRTGOV" --json ticket list | jq -r '.[] | select(.id == "CHG-6001") | .domain')" = other
+check "ticket add --replace replaces it" "$VIRTGOV" ticket add CHG-6001 --domain 'vg-p-5' --from 1h --until +1h --replace
+jq_check "a ticket.replaced event records the old and the new scope" <("$VIRTGOV" --json events --kind ticket.replaced) \
+        '.[-1].data.ticket == "CHG-6001" and .[-1].data.old.domain == "other" and .[-1].data.new.domain == "vg-p-5"'
+check "now the claim holds: vg-p-5 starts" virsh start vg-p-5
+virsh destroy vg-p-5 >/dev/null
+
+say "bounds: an over-long glob or a 50 MB import is refused at input"
+long=$(head -c 50001 /dev/zero | tr '\0' x)
+check "ticket add with a 50,001-byte glob: usage error" \
+        sh -c '"$0" ticket add T-LONG --domain "$1" --from 2020-01-01 --until 2020-01-02 2> "$2"; test $? = 2' \
+        "$VIRTGOV" "$long" "$VG_SCRATCH/long-err"
+check "it says the bound" grep -q "its domain glob is 50001 bytes, over the limit of 1024" "$VG_SCRATCH/long-err"
+check "approve of a 300-byte name: usage error" \
+        sh -c '"$0" approve "$1" 2>/dev/null; test $? = 2' "$VIRTGOV" "$(head -c 300 /dev/zero | tr '\0' n)"
+head -c 52428800 /dev/zero | tr '\0' ' ' > "$VG_SCRATCH/big.json"
+check "a 50 MB import exits non-zero" sh -c '! "$0" ticket import "$1" 2> "$2"' \
+        "$VIRTGOV" "$VG_SCRATCH/big.json" "$VG_SCRATCH/big-err"
+check "it says the limit" grep -q "larger than 16 MiB, the limit of one import" "$VG_SCRATCH/big-err"
+rm -f "$VG_SCRATCH/big.json"
+
+say "one bad row (as an older virtgov or a hand could leave) fails no other decision"
+sqlite3 /var/lib/virtgov/inventory.db "INSERT INTO tickets (id, domain_glob, action, valid_from, valid_until, time)
+        VALUES ('T-LONG', printf('%.50001c', 'x'), 'start', '2020-01-01T00:00:00Z', '2020-01-02T00:00:00Z',
+                '2020-01-01T00:00:00Z')"
+"$VIRTGOV" approve vg-p-1 >/dev/null   # a change: the hook's copy is made again, with the row
+check "an approved VM still starts" virsh start vg-p-1
+virsh destroy vg-p-1 >/dev/null
+check "verify exits 1" sh -c '! "$0" verify > "$1"' "$VIRTGOV" "$VG_SCRATCH/verify"
+check "verify names the row and why" \
+        grep -q "ticket 'T-LONG': its domain glob is 50001 bytes, over the limit of 1024" "$VG_SCRATCH/verify"
 
 say "a rule: explicit deny beats approval; policy test shows the trace"
 cat > "$POLICY" <<'JSON'
@@ -168,6 +235,8 @@ say "defines cannot be blocked: the daemon records a violation for one no ticket
 echo '{ "mode": "enforce", "default": "deny" }' > "$POLICY"
 start_daemon
 define vg-v-1 CHG-NONE
+wait_for "the daemon says the row no decision can use: daemon.degraded" \
+        '[.[] | select(.kind == "daemon.degraded" and (.reason | contains("1 authorization row(s) skipped by every decision: ticket '"'T-LONG'"'")))] | length == 1'
 wait_for "a define with no ticket -> policy.violation from the daemon" \
         '[.[] | select(.kind == "policy.violation" and .domain == "vg-v-1" and .source == "daemon" and .data.op == "define")] | length == 1'
 "$VIRTGOV" ticket add CHG-5001 --domain 'vg-v-2' --action define --from 1h --until +1h >/dev/null
