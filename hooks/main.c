@@ -378,8 +378,10 @@ int main(int argc, char **argv) {
         const EventKind *k = event_kind_of_hook_op(d == DRIVER_NETWORK, argc > 2 ? argv[2] : NULL);
         const char *op = k && (k->flags & KIND_GATED) ? k->gate_op : NULL;
         /* Running out of time at a gated op is an error like any other:
-         * deny, unless there is no policy at all. */
-        bool policy_present = op && access(c->policy, F_OK) == 0;
+         * deny, unless there is no policy at all, judged as the gate judges
+         * it (a dangling link or a removable absence is no "no policy"). */
+        bool policy_present = op && (access(c->policy, F_OK) == 0 || errno != ENOENT ||
+                                     vg_check_absent(c->policy, NULL) != -ENOENT);
         timeout_exit = policy_present ? 1 : 0;
         arm_timer(c->hook_timeout_ms);
 

@@ -134,15 +134,10 @@ static int check_trusted_fd(int fd, const char *path, VgError *err) {
         return 0;
 }
 
-/* Whether path's absence can be believed: -ENOENT when it can, -EPERM
- * (err says why) when it cannot. A missing policy allows every start, so
- * "missing" must mean what a missing file means: a dangling symlink at the
- * path points somewhere on purpose, and is refused, not read as "none";
- * and run as root, a file in a directory that others may write (or below
- * one) could have been removed by them, so its absence is refused too.
- * The directories checked are those that exist, from the deepest up, as
- * given and as resolved, as check_trusted_fd checks a present file's. */
-static int check_absent(const char *path, VgError *err) {
+/* See util.h. The directories checked are those that exist, from the
+ * deepest up, as given and as resolved, as check_trusted_fd checks a
+ * present file's. */
+int vg_check_absent(const char *path, VgError *err) {
         struct stat st;
         if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
                 char to[PATH_MAX];
@@ -188,7 +183,7 @@ static int check_absent(const char *path, VgError *err) {
 static int open_trusted(const char *path, int flags, VgError *err) {
         int fd = open(path, flags | O_CLOEXEC);
         if (fd < 0)
-                return errno == ENOENT ? check_absent(path, err) : -errno;
+                return errno == ENOENT ? vg_check_absent(path, err) : -errno;
         int r = check_trusted_fd(fd, path, err);
         if (r < 0) {
                 close(fd);

@@ -54,6 +54,17 @@ int vg_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
  */
 int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *ret_len, VgError *err);
 
+/*
+ * Whether path's absence can be believed, for a file whose absence means
+ * "none" (a missing policy allows every start): -ENOENT when it can;
+ * -EPERM, err saying why, when path is a dangling symlink (it points
+ * somewhere on purpose), or, run as root, when a directory on the way
+ * that exists could be written by anyone but root (who could have removed
+ * the file); another negative errno when it cannot be told. This is what
+ * vg_read_trusted_file and vg_check_trusted return for a missing file.
+ */
+int vg_check_absent(const char *path, VgError *err);
+
 /* The same rule for a file root runs rather than reads (integrity_action):
  * 0 when it is as trusted as vg_read_trusted_file asks, or not run as
  * root; -EPERM with err saying why; else the negative errno of the look. */

@@ -186,6 +186,12 @@ rm -rf "$T/spool"
 check "endless stdin: exit 0" sh -c '(sleep 6) | timeout 5 "$0" web-7 prepare begin -' "$QEMU_HOOK"
 check "endless stdin: spooled by the timer" test "$(ls "$T/spool" 2>/dev/null | grep -c '\.json$')" = 1
 "$VIRTGOV" events >/dev/null
+mkdir -p /etc/virtgov
+ln -s /etc/virtgov/policy-gone.json /etc/virtgov/policy.json
+check "endless stdin under a dangling policy link: the timer denies, as the gate would (exit 1)" \
+        sh -c '(sleep 6) | timeout 5 "$0" web-7 prepare begin - 2>/dev/null; [ $? = 1 ]' "$QEMU_HOOK"
+rm /etc/virtgov/policy.json
+"$VIRTGOV" events >/dev/null
 
 say "a broken config: the hook uses the defaults and says why"
 echo "inventory = relative" > "$T/bad.conf"
