@@ -21,6 +21,7 @@
 
 static void pending_clear(AuditPending *p) {
         free(p->acct);
+        free(p->account);
         free(p->actor);
         free(p->op);
         json_decref(p->actor_obj);
@@ -36,7 +37,9 @@ void auditm_account_record(AuditReader *a, const AuditEvent *ev) {
         }
         AuditPending *p = &a->pending[a->n_pending - 1];
         *p = (AuditPending) { .seen_us = vg_now_us(), .pid = ev->pid, .kind = kind, .id = ev->id };
+        const char *account = audit_command_account(ev);
         if ((ev->acct && !(p->acct = strdup(ev->acct))) || (ev->op && !(p->op = strdup(ev->op))) ||
+            (account && !(p->account = strdup(account))) ||
             audit_actor(ev, a->d->accounts, &p->actor, &p->actor_obj) < 0) {
                 pending_clear(p);
                 a->n_pending--;
@@ -171,6 +174,46 @@ static bool recorded_before(const AuditReader *a, size_t i) {
         return false;
 }
 
+/* The record of p's own command (the same pid: as a claim takes them)
+ * that names the account it acts on, for a record that names only the
+ * uid; NULL when none does. Only user records ask: a group record's name
+ * is the group's. */
+static const AuditPending *namer_of(const AuditReader *a, const AuditPending *p) {
+        if (p->acct || !strncmp(p->kind, "group.", 6))
+                return NULL;
+        for (size_t i = 0; i < a->n_pending; i++)
+                if (a->pending[i].pid == p->pid && a->pending[i].account)
+                        return &a->pending[i];
+        return NULL;
+}
+
+/* data.user (or group) of an account record on its own: its acct=, else
+ * the name its command's other records give (data.user_from names that
+ * record, for ausearch), else data.name_unknown says why there is none.
+ * An auditor searches by name: a uid alone must say it is all there was. */
+static void name_alone(const AuditReader *a, const AuditPending *p, Event *e) {
+        bool group = !strncmp(p->kind, "group.", 6) && strncmp(p->kind, "group.member-", 13);
+        const char *key = group ? "group" : "user";
+        if (p->acct) {
+                json_object_set_new(e->data, key, event_json_string(p->acct));
+                return;
+        }
+        const AuditPending *n = namer_of(a, p);
+        if (n) {
+                json_object_set_new(e->data, key, event_json_string(n->account));
+                json_object_set_new(e->data, "user_from", json_pack("{s:O?, s:O?, s:s}",
+                        "record", json_object_get(n->actor_obj, "record"),
+                        "audit", json_object_get(n->actor_obj, "audit"),
+                        "how", "a record of the same command names it: useradd and userdel act on one account, "
+                               "and name its own group after it"));
+                return;
+        }
+        json_object_set_new(e->data, "name_unknown", json_string(group ?
+                "the audit record names the gid only, and no other record of its command names the group" :
+                "the audit record names the uid only (shadow-utils logs id= once the uid is known), and no "
+                "other record of its command names the account (useradd -g or -N adds no group of its name)"));
+}
+
 static void record_alone(AuditReader *a, const AuditPending *p) {
         Event *e = event_new("audit", p->kind);
         if (!e) {
@@ -178,8 +221,7 @@ static void record_alone(AuditReader *a, const AuditPending *p) {
                 return;
         }
         bool group = !strncmp(p->kind, "group.", 6) && strncmp(p->kind, "group.member-", 13);
-        if (p->acct)
-                json_object_set_new(e->data, group ? "group" : "user", event_json_string(p->acct));
+        name_alone(a, p, e);
         if (p->id >= 0)
                 json_object_set_new(e->data, group ? "gid" : "uid", json_integer(p->id));
         if (p->op)

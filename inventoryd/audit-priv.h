@@ -16,6 +16,7 @@ typedef struct AuditPending {
         int64_t pid;             /* the command that sent it */
         const char *kind;        /* audit_account_kind's: a literal */
         char *acct;              /* the account or group named, or NULL */
+        char *account;           /* audit_command_account's: the account its command acts on, or NULL */
         int64_t id;              /* the uid or gid named, or -1 */
         char *actor;
         json_t *actor_obj;
