@@ -123,8 +123,12 @@ jq_check "in its JSON too" "$VG_SCRATCH/baseline.json" \
         '.unread_domains | length == 1 and (.[0] | startswith("/etc/libvirt/qemu/vg-i-3.xml: "))'
 "$VIRTGOV" --json events --kind integrity.baseline > "$VG_SCRATCH/bl.json"
 jq_check "and in its event" "$VG_SCRATCH/bl.json" '.[-1].data.unread_domains | length == 1'
-rm /etc/libvirt/qemu/vg-i-3.xml
+check_now
+check "a check says so too" grep -q 'warning: not read: /etc/libvirt/qemu/vg-i-3.xml' "$VG_SCRATCH/err"
 start_daemon
+wait_for "and the daemon: daemon.degraded naming the file" \
+        '[.[] | select(.kind == "daemon.degraded" and (.reason | test("may not be watched: not read: /etc/libvirt/qemu/vg-i-3.xml")))] | length == 1'
+rm /etc/libvirt/qemu/vg-i-3.xml
 
 say "a package update, for real: dpkg-deb and dpkg -i"
 build_deb() {
