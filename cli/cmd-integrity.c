@@ -72,6 +72,22 @@ static IntegrityRequest request(const Args *a) {
                                     .actor = cli_actor(), .source = "cli" };
 }
 
+/* Each domain file of libvirt's that could not be read, on stderr (as
+ * well as in the JSON): what its domain runs may be missing from the
+ * scan, and nobody should learn that from its absence. */
+static void warn_unread(const IntegrityResult *res) {
+        for (size_t i = 0; res->unread && res->unread[i]; i++)
+                fprintf(stderr, "virtgov: warning: not read: %s: the files its domain runs may not be watched\n",
+                        res->unread[i]);
+}
+
+static json_t *unread_json(const IntegrityResult *res) {
+        json_t *a = json_array();
+        for (size_t i = 0; res->unread && res->unread[i]; i++)
+                json_array_append_new(a, json_string(res->unread[i]));
+        return a;
+}
+
 static int baseline(Cli *cli, const Args *a) {
         _cleanup_(store_closep) Store *s = cli_open_store_write(cli);
         if (!s)
@@ -81,11 +97,16 @@ static int baseline(Cli *cli, const Args *a) {
         VgError err = { "" };
         if (integrity_take_baseline(s, cli->config, &req, &res, &err) < 0)
                 return cli_error("%s", err.text);
+        warn_unread(&res);
+        int k = EXIT_OK;
         if (cli->json)
-                return out_json(json_pack("{s:I, s:I, s:s}", "files", (json_int_t) res.n_files, "hashed",
-                                          (json_int_t) res.n_hashed, "digest", res.digest));
-        printf("baseline taken: %zu files, %zu read; digest %s\n", res.n_files, res.n_hashed, res.digest);
-        return EXIT_OK;
+                k = out_json(json_pack("{s:I, s:I, s:s, s:o}", "files", (json_int_t) res.n_files, "hashed",
+                                       (json_int_t) res.n_hashed, "digest", res.digest, "unread_domains",
+                                       unread_json(&res)));
+        else
+                printf("baseline taken: %zu files, %zu read; digest %s\n", res.n_files, res.n_hashed, res.digest);
+        integrity_result_clear(&res);
+        return k;
 }
 
 /* The check's findings, printed as report integrity prints them. */
@@ -99,15 +120,16 @@ static int check(Cli *cli, const Args *a) {
         int k = integrity_check(s, cli->config, &req, &res, &err);
         if (k < 0)
                 return cli_error("%s", err.text);
+        warn_unread(&res);
         Report r = { .cli = cli, .def = &report_integrity, .store = s, .now_us = vg_now_us() };
         r.since_us = r.now_us;
         gethostname(r.host, sizeof(r.host));
         r.host[sizeof(r.host) - 1] = '\0';
         for (size_t i = 0; i < res.n; i++)
                 report_integrity_finding(&r, &res.findings[i]);
-        r.sections = json_pack("{s:I, s:I, s:I, s:s}", "files", (json_int_t) res.n_files, "hashed",
+        r.sections = json_pack("{s:I, s:I, s:I, s:s, s:o}", "files", (json_int_t) res.n_files, "hashed",
                                (json_int_t) res.n_hashed, "accepted_package_updates", (json_int_t) res.n_accepted,
-                               "digest", res.digest);
+                               "digest", res.digest, "unread_domains", unread_json(&res));
         k = report_print(&r, a->csv, a->fail);
         if (!cli->json && !a->csv)
                 printf("\n%zu files checked, %zu read\n", res.n_files, res.n_hashed);

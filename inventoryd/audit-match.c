@@ -21,9 +21,45 @@
 
 static void pending_clear(AuditPending *p) {
         free(p->acct);
+        free(p->account);
+        json_decref(p->account_from);
         free(p->actor);
         free(p->op);
         json_decref(p->actor_obj);
+}
+
+/* to takes the account its command acts on from from, a record of the same command. */
+static int account_copy(AuditPending *to, const AuditPending *from) {
+        if (!(to->account = strdup(from->account)))
+                return -ENOMEM;
+        to->account_from = json_incref(from->account_from);
+        return 0;
+}
+
+/* The name of the account p's command acts on, from p or from the
+ * command's records before it (useradd names it in ADD_GROUP, before its
+ * ADD_USER of the uid alone), and from p to those before it that lack it
+ * (userdel's DEL_GROUP comes after its DEL_USER). One command is one pid,
+ * as a claim takes them. */
+static int account_share(AuditReader *a, AuditPending *p, const AuditEvent *ev) {
+        const char *account = audit_command_account(ev);
+        if (account) {
+                char ref[48];
+                if (!(p->account = strdup(account)) ||
+                    !(p->account_from = json_pack("{s:s, s:s}", "record", ev->type_name, "audit",
+                                                  audit_event_ref(ev, ref, sizeof(ref)))))
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i + 1 < a->n_pending; i++) {
+                AuditPending *q = &a->pending[i];
+                if (q->pid != p->pid)
+                        continue;
+                if (p->account && !q->account && account_copy(q, p) < 0)
+                        return -ENOMEM;
+                if (!p->account && q->account && account_copy(p, q) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 void auditm_account_record(AuditReader *a, const AuditEvent *ev) {
@@ -37,7 +73,7 @@ void auditm_account_record(AuditReader *a, const AuditEvent *ev) {
         AuditPending *p = &a->pending[a->n_pending - 1];
         *p = (AuditPending) { .seen_us = vg_now_us(), .pid = ev->pid, .kind = kind, .id = ev->id };
         if ((ev->acct && !(p->acct = strdup(ev->acct))) || (ev->op && !(p->op = strdup(ev->op))) ||
-            audit_actor(ev, a->d->accounts, &p->actor, &p->actor_obj) < 0) {
+            account_share(a, p, ev) < 0 || audit_actor(ev, a->d->accounts, &p->actor, &p->actor_obj) < 0) {
                 pending_clear(p);
                 a->n_pending--;
                 log_msg(LOG_ERR, "out of memory: an account record of the audit stream is not kept");
@@ -171,6 +207,33 @@ static bool recorded_before(const AuditReader *a, size_t i) {
         return false;
 }
 
+/* data.user (or group) of an account record on its own: its acct=, else
+ * the name its command's other records give (data.user_from names that
+ * record, for ausearch; a group record's name is the group's own), else
+ * data.name_unknown says why there is none. An auditor searches by name:
+ * a uid alone must say it is all there was. */
+static void name_alone(const AuditPending *p, Event *e) {
+        bool group = !strncmp(p->kind, "group.", 6) && strncmp(p->kind, "group.member-", 13);
+        const char *key = group ? "group" : "user";
+        if (p->acct) {
+                json_object_set_new(e->data, key, event_json_string(p->acct));
+                return;
+        }
+        if (p->account && strncmp(p->kind, "group.", 6)) {
+                json_t *from = json_deep_copy(p->account_from);
+                json_object_set_new(e->data, key, event_json_string(p->account));
+                json_object_set_new(from, "how", json_string("a record of the same command names it: useradd and "
+                                                             "userdel act on one account, and name its own group "
+                                                             "after it"));
+                json_object_set_new(e->data, "user_from", from);
+                return;
+        }
+        json_object_set_new(e->data, "name_unknown", json_string(group ?
+                "the audit record names the gid only, and no other record of its command names the group" :
+                "the audit record names the uid only (shadow-utils logs id= once the uid is known), and no "
+                "other record of its command names the account (useradd -g or -N adds no group of its name)"));
+}
+
 static void record_alone(AuditReader *a, const AuditPending *p) {
         Event *e = event_new("audit", p->kind);
         if (!e) {
@@ -178,8 +241,7 @@ static void record_alone(AuditReader *a, const AuditPending *p) {
                 return;
         }
         bool group = !strncmp(p->kind, "group.", 6) && strncmp(p->kind, "group.member-", 13);
-        if (p->acct)
-                json_object_set_new(e->data, group ? "group" : "user", event_json_string(p->acct));
+        name_alone(p, e);
         if (p->id >= 0)
                 json_object_set_new(e->data, group ? "gid" : "uid", json_integer(p->id));
         if (p->op)

@@ -16,6 +16,12 @@ typedef struct AuditPending {
         int64_t pid;             /* the command that sent it */
         const char *kind;        /* audit_account_kind's: a literal */
         char *acct;              /* the account or group named, or NULL */
+        /* The account its command acts on, as a record of that command
+         * names it (audit_command_account), or NULL; and that record's
+         * {record, audit}. Carried to every record of the command as it
+         * arrives: the records go at different sweeps. */
+        char *account;
+        json_t *account_from;
         int64_t id;              /* the uid or gid named, or -1 */
         char *actor;
         json_t *actor_obj;

@@ -43,15 +43,32 @@ bool integrityd_configured(const Config *c) {
 
 /* ---- the profiles ---- */
 
+/* A domain file of libvirt's that could not be read: what its domain
+ * runs may not be watched. Said once (daemon.degraded) until all are read
+ * again or a reload asks. */
+static void say_unread(IntegrityWatch *w, char *const *unread) {
+        if (unread[0] && !w->unread_said) {
+                char why[1024];
+                int n = snprintf(why, sizeof(why), "not read: %s", unread[0]);
+                for (size_t i = 1; unread[i] && n >= 0 && (size_t) n < sizeof(why); i++)
+                        n += snprintf(why + n, sizeof(why) - (size_t) n, "; %s", unread[i]);
+                recorder_degraded(w->d->rec, NULL, "what a domain runs may not be watched", why,
+                                  "make libvirt's domain XML readable to the daemon, or fix the file");
+        }
+        w->unread_said = unread[0] != NULL;
+}
+
 /* The profiles as integrity_check loads them, so that what is watched is
  * what is checked. */
 static int load_profiles(IntegrityWatch *w, IntegrityProfile ***ret, size_t *n_ret, VgError *err) {
         const Config *c = w->d->config;
-        char **names = config_split(c->integrity_profiles);
+        _cleanup_(config_strv_freep) char **names = config_split(c->integrity_profiles), **unread = NULL;
         if (!names)
                 return vg_error(err, -ENOMEM, "out of memory");
-        int r = integrity_profiles_load(recorder_store(w->d->rec), c, (const char *const *) names, ret, n_ret, err);
-        config_strv_free(names);
+        int r = integrity_profiles_load(recorder_store(w->d->rec), c, (const char *const *) names, ret, n_ret,
+                                        &unread, err);
+        if (r == 0)
+                say_unread(w, unread);
         return r;
 }
 

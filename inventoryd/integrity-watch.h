@@ -27,6 +27,7 @@ typedef struct IntegrityWatch {
         WatchDir *dirs;             /* sorted by wd, then path */
         size_t n_dirs;
         bool limit_said;            /* the watch limit was hit and said */
+        bool unread_said;           /* a domain file libvirt holds could not be read, and it was said */
         bool stale;                 /* rebuild the table at the next refresh */
 } IntegrityWatch;
 

@@ -362,6 +362,7 @@ void integrityd_reload(Daemon *d) {
         /* A reload is someone looking: a standing problem is said again. */
         w->said[0] = '\0';
         w->watch.limit_said = false;
+        w->watch.unread_said = false;
         w->watch.stale = true;   /* the watch limit may have been raised */
         bool changed = integrityd_watch_refresh(&w->watch);
         arm_timers(w);

@@ -275,6 +275,18 @@ const char *audit_account_kind(const AuditEvent *ev) {
         }
 }
 
+static const char *base_name(const char *path) {
+        const char *s = path ? strrchr(path, '/') : NULL;
+        return s ? s + 1 : path;
+}
+
+const char *audit_command_account(const AuditEvent *ev) {
+        const char *program = base_name(ev->exe);
+        if (!ev->success || !ev->acct || !program || (strcmp(program, "useradd") && strcmp(program, "userdel")))
+                return NULL;
+        return ev->acct;
+}
+
 const char *audit_event_ref(const AuditEvent *ev, char *buf, size_t n) {
         snprintf(buf, n, "%" PRId64 ".%03d:%" PRIu64, ev->time_us / 1000000, (int) (ev->time_us / 1000 % 1000),
                  ev->serial);
@@ -327,11 +339,6 @@ int audit_actor(const AuditEvent *ev, const Accounts *accounts, char **ret_name,
         *ret_name = n;
         *ret_obj = o;
         return 0;
-}
-
-static const char *base_name(const char *path) {
-        const char *s = path ? strrchr(path, '/') : NULL;
-        return s ? s + 1 : path;
 }
 
 static bool name_in(const char *name, const char *const *list) {

@@ -54,6 +54,7 @@ static const ConfigKey keys[] = {
         K("dpkg_admindir",   KEY_PATH, dpkg_admindir,   0, 0),
         K("dpkg_log",        KEY_PATH, dpkg_log,        0, 0),
         K("qemu_run_dir",    KEY_PATH, qemu_run_dir,    0, 0),
+        K("qemu_config_dir", KEY_PATH, qemu_config_dir, 0, 0),
         K("proc_dir",        KEY_PATH, proc_dir,        0, 0),
         K("kernel_proc_modules", KEY_PATH, kernel_proc_modules, 0, 0),
         K("kernel_tainted",  KEY_PATH, kernel_tainted,  0, 0),
@@ -124,6 +125,7 @@ Config *config_new(void) {
         c->dpkg_admindir = strdup("/var/lib/dpkg");
         c->dpkg_log = strdup("/var/log/dpkg.log");
         c->qemu_run_dir = strdup("/run/libvirt/qemu");
+        c->qemu_config_dir = strdup("/etc/libvirt/qemu");
         c->proc_dir = strdup("/proc");
         c->kernel_proc_modules = strdup("/proc/modules");
         c->kernel_tainted = strdup("/proc/sys/kernel/tainted");
@@ -156,8 +158,9 @@ Config *config_new(void) {
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
             !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log ||
             !c->kernel_proc_modules || !c->kernel_tainted || !c->kernel_modules_root || !c->kernel_boot_dir ||
-            !c->kernel_release || !c->qemu_run_dir || !c->proc_dir || !c->assess_exceptions ||
-            !c->assess_vm_admins || !c->assess_listen_allow || !c->audit_rules_dir || !c->wtmp || !c->btmp)
+            !c->kernel_release || !c->qemu_run_dir || !c->qemu_config_dir || !c->proc_dir ||
+            !c->assess_exceptions || !c->assess_vm_admins || !c->assess_listen_allow || !c->audit_rules_dir ||
+            !c->wtmp || !c->btmp)
                 return config_free(c);
         return c;
 }
@@ -183,6 +186,7 @@ Config *config_free(Config *c) {
         free(c->dpkg_admindir);
         free(c->dpkg_log);
         free(c->qemu_run_dir);
+        free(c->qemu_config_dir);
         free(c->proc_dir);
         free(c->kernel_proc_modules);
         free(c->kernel_tainted);

@@ -199,6 +199,21 @@ static int parse_domain_child(DomainFacts *f, const XNode *c) {
 }
 
 
+static int parse_domain(const XNode *dom, DomainFacts **ret, VgError *err) {
+        _cleanup_(domain_facts_freep) DomainFacts *f = calloc(1, sizeof(*f));
+        int r;
+        if (!f)
+                return vg_error(err, -ENOMEM, "out of memory");
+        f->virt_type = prop(dom, "type");
+        XNODE_FOREACH(c, dom)
+                if ((r = parse_domain_child(f, c)) < 0)
+                        return vg_error(err, r, "out of memory");
+        if (!f->name || !*f->name)
+                return vg_error(err, -EINVAL, "<domain> has no <name>");
+        *ret = TAKE_PTR(f);
+        return 0;
+}
+
 int domxml_parse(const char *xml, size_t len, DomainFacts **ret, VgError *err) {
         _cleanup_(xmldom_freep) XNode *root = NULL;
         int r = xmldom_parse(xml, len, &root, err);
@@ -207,18 +222,19 @@ int domxml_parse(const char *xml, size_t len, DomainFacts **ret, VgError *err) {
         if (!xnode_is(root, "domain", NULL))
                 return vg_error(err, -EINVAL, "line %d: root element is <%s>, expected <domain>",
                                 xnode_line(root), xnode_name(root));
+        return parse_domain(root, ret, err);
+}
 
-        _cleanup_(domain_facts_freep) DomainFacts *f = calloc(1, sizeof(*f));
-        if (!f)
-                return vg_error(err, -ENOMEM, "out of memory");
-        f->virt_type = prop(root, "type");
-        XNODE_FOREACH(c, root)
-                if ((r = parse_domain_child(f, c)) < 0)
-                        return vg_error(err, r, "out of memory");
-        if (!f->name || !*f->name)
-                return vg_error(err, -EINVAL, "<domain> has no <name>");
-        *ret = TAKE_PTR(f);
-        return 0;
+int domxml_parse_status(const char *xml, size_t len, DomainFacts **ret, VgError *err) {
+        _cleanup_(xmldom_freep) XNode *root = NULL;
+        int r = xmldom_parse(xml, len, &root, err);
+        if (r < 0)
+                return r;
+        const XNode *dom = xnode_is(root, "domstatus", NULL) ? xnode_child(root, "domain") : NULL;
+        if (!dom)
+                return vg_error(err, -EINVAL, "line %d: root element is <%s>, expected <domstatus> with a <domain>",
+                                xnode_line(root), xnode_name(root));
+        return parse_domain(dom, ret, err);
 }
 
 /* ---- network hookData ---- */

@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "virtgov/domdefs.h"
 #include "virtgov/dpkg.h"
 #include "virtgov/integrity-run.h"
 #include "virtgov/kinds.h"
@@ -16,6 +17,7 @@ void integrity_result_clear(IntegrityResult *r) {
         for (size_t i = 0; i < r->n; i++)
                 integrity_finding_clear(&r->findings[i]);
         free(r->findings);
+        config_strv_free(r->unread);
         *r = (IntegrityResult) { 0 };
 }
 
@@ -26,12 +28,14 @@ typedef struct Profiles {
         size_t n;
         bool borrowed;            /* v is the caller's (IntegrityRequest.loaded) */
         char **names;             /* NULL-ended, for the store */
+        char **unread;            /* integrity_profiles_load's; NULL when borrowed */
 } Profiles;
 
 static void profiles_clear(Profiles *p) {
         if (!p->borrowed)
                 integrity_profiles_free(p->v, p->n);
         config_strv_free(p->names);
+        config_strv_free(p->unread);
         *p = (Profiles) { 0 };
 }
 
@@ -41,14 +45,60 @@ void integrity_profiles_free(IntegrityProfile **v, size_t n) {
         free(v);
 }
 
-/* The context of the isolation profile: what the domains in the
- * inventory name, what the kernel runs now, virtgov's own files. */
+/* path added to the NULL-ended list *v of *n paths, unless it is there. */
+static int path_add(char ***v, size_t *n, const char *path) {
+        for (size_t i = 0; i < *n; i++)
+                if (!strcmp((*v)[i], path))
+                        return 0;
+        char *copy = strdup(path);
+        /* (two slots: the path, and the NULL after it) */
+        if (!copy || vg_grow((void **) v, n, sizeof(char *)) < 0 || vg_grow((void **) v, n, sizeof(char *)) < 0) {
+                free(copy);
+                return -ENOMEM;
+        }
+        (*n)--;
+        (*v)[*n - 1] = copy;
+        return 0;
+}
+
+/* What the domains name for QEMU to run: from the inventory, and from
+ * libvirt's own files (domdefs.h). The inventory alone missed a domain
+ * defined while the daemon was down; the files know every domain libvirt
+ * holds here, the inventory what it learnt from other URIs too. Each
+ * path once, the inventory's first. */
+static int domain_paths(Store *s, const Config *c, char ***ret, size_t *n_ret, char ***ret_unread, VgError *err) {
+        _cleanup_(config_strv_freep) char **dom = NULL, **files = NULL, **unread = NULL;
+        char **all = NULL;
+        size_t n_dom = 0, n = 0;
+        int r = store_domain_paths(s, &dom, &n_dom, err);
+        if (r < 0)
+                return r;
+        if (domdefs_paths(c->qemu_config_dir, c->qemu_run_dir, c->max_xml_bytes, &files, &unread) < 0)
+                return vg_error(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; r == 0 && dom[i]; i++)
+                r = path_add(&all, &n, dom[i]);
+        for (size_t i = 0; r == 0 && files[i]; i++)
+                r = path_add(&all, &n, files[i]);
+        if (r == 0 && !all && !(all = calloc(1, sizeof(char *))))
+                r = -ENOMEM;
+        if (r < 0) {
+                config_strv_free(all);
+                return vg_error(err, r, "out of memory");
+        }
+        *ret = all;
+        *n_ret = n;
+        *ret_unread = TAKE_PTR(unread);
+        return 0;
+}
+
+/* The context of the isolation profile: what the domains name, what the
+ * kernel runs now, virtgov's own files. */
 int integrity_profiles_load(Store *s, const Config *c, const char *const *names, IntegrityProfile ***ret,
-                            size_t *n_ret, VgError *err) {
-        char **dom = NULL;
+                            size_t *n_ret, char ***ret_unread, VgError *err) {
+        char **dom = NULL, **unread = NULL;
         size_t n_dom = 0, n = 0;
         IntegrityProfile **v = NULL;
-        int r = store_domain_paths(s, &dom, &n_dom, err);
+        int r = domain_paths(s, c, &dom, &n_dom, &unread, err);
         if (r < 0)
                 return r;
         /* The running kernel's files where the kernel_* keys say (the
@@ -77,15 +127,15 @@ int integrity_profiles_load(Store *s, const Config *c, const char *const *names,
                 } else if (r == 0)
                         v[n - 1] = prof;
         }
-        for (size_t i = 0; i < n_dom; i++)
-                free(dom[i]);
-        free(dom);
+        config_strv_free(dom);
         if (r < 0) {
                 integrity_profiles_free(v, n);
+                config_strv_free(unread);
                 return r;
         }
         *ret = v;
         *n_ret = n;
+        *ret_unread = unread;
         return 0;
 }
 
@@ -119,7 +169,7 @@ static int profiles_load(Store *s, const Config *c, const IntegrityRequest *req,
         if (!p->names || !p->names[0])
                 return vg_error(err, -EINVAL, "no integrity profile: set integrity_profiles in %s",
                                 c->path ? c->path : "the config");
-        return integrity_profiles_load(s, c, (const char *const *) p->names, &p->v, &p->n, err);
+        return integrity_profiles_load(s, c, (const char *const *) p->names, &p->v, &p->n, &p->unread, err);
 }
 
 /* ---- the baseline and its digests ----
@@ -320,10 +370,11 @@ int integrity_take_baseline(Store *s, const Config *c, const IntegrityRequest *r
                 r = store_baseline_replace(s, (const char *const *) p.names, l, err);
                 if (r == 0)
                         r = baseline_event(s, "integrity.baseline", req, (const char *const *) p.names,
-                                           json_pack("{s:o, s:I, s:I, s:I}", "profiles", names_json(p.names),
+                                           json_pack("{s:o, s:I, s:I, s:I, s:o}", "profiles", names_json(p.names),
                                                      "scanned", (json_int_t) l->n, "bytes",
                                                      (json_int_t) l->bytes_hashed, "unreadable",
-                                                     (json_int_t) l->n_errors), res->digest, err);
+                                                     (json_int_t) l->n_errors, "unread_domains",
+                                                     names_json(p.unread)), res->digest, err);
                 /* Its findings are answered: they were against the old one. */
                 if (r == 0)
                         r = store_findings_replace(s, (const char *const *) p.names, NULL, 0, vg_now_us(), err);
@@ -335,6 +386,7 @@ int integrity_take_baseline(Store *s, const Config *c, const IntegrityRequest *r
         if (r == 0) {
                 res->n_files = l->n;
                 res->n_hashed = l->n_hashed;
+                res->unread = TAKE_PTR(p.unread);
         }
         profiles_clear(&p);
         return r;
@@ -751,6 +803,7 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
         if (r == 0) {
                 res->n_files = scan->n;
                 res->n_hashed = scan->n_hashed;
+                res->unread = TAKE_PTR(p.unread);
         }
         free(drift);
         baseline_clear(&base);

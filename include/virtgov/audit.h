@@ -105,6 +105,19 @@ AuditFamily audit_family(const AuditEvent *ev);
 const char *audit_account_kind(const AuditEvent *ev);
 
 /*
+ * The account a useradd or userdel run acts on, as this record of it names
+ * it, or NULL. Those commands act on one account, their operand, and every
+ * record they send with acct= names it: the account itself, or (ADD_GROUP,
+ * DEL_GROUP) the user's own group, which they add and remove only under
+ * the user's name. Their ADD_USER and DEL_USER name the uid alone (libaudit
+ * drops the name when shadow-utils gives it an id), so the name of an
+ * account the files never showed is learned from its sibling records.
+ * NULL for a record without acct=, a failed one, and every other program:
+ * usermod may rename, newusers and groupadd name other things.
+ */
+const char *audit_command_account(const AuditEvent *ev);
+
+/*
  * The actor of ev: *ret_name is the person's account name (from accounts,
  * the host's snapshot; "uid N" when it has none), or "no login session"
  * for an unset login uid; *ret_obj the evidence: name, auid, uid, pid,

@@ -45,7 +45,8 @@ typedef struct Config {
         unsigned integrity_action_timeout_s; /* then it is killed */
         char *dpkg_admindir;            /* /var/lib/dpkg */
         char *dpkg_log;                 /* /var/log/dpkg.log */
-        char *qemu_run_dir;             /* libvirt's QEMU pid files: /run/libvirt/qemu */
+        char *qemu_run_dir;             /* libvirt's QEMU pid files and running domains' XML: /run/libvirt/qemu */
+        char *qemu_config_dir;          /* libvirt's persistent domain XML: /etc/libvirt/qemu */
         char *proc_dir;                 /* /proc */
         /* the running kernel (integrity kernel) */
         char *kernel_proc_modules;      /* /proc/modules */
@@ -71,6 +72,7 @@ typedef struct Config {
  * with config_strv_free). */
 char **config_split(const char *value);
 char **config_strv_free(char **v);
+DEFINE_POINTER_CLEANUP(char *, config_strv_free)
 
 /* A Config with every compiled default set. Returns NULL only on ENOMEM. */
 Config *config_new(void);

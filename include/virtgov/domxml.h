@@ -74,6 +74,9 @@ typedef struct NetworkFacts {
  * column C: ...". Nothing is returned on failure.
  */
 int domxml_parse(const char *xml, size_t len, DomainFacts **ret, VgError *err);
+/* libvirt's status XML of a running domain (qemu_run_dir/NAME.xml): the
+ * facts of the <domain> its <domstatus> holds. Same contract. */
+int domxml_parse_status(const char *xml, size_t len, DomainFacts **ret, VgError *err);
 DomainFacts *domain_facts_free(DomainFacts *f);
 DEFINE_POINTER_CLEANUP(DomainFacts, domain_facts_free)
 

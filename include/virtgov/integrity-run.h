@@ -27,6 +27,10 @@ typedef struct IntegrityResult {
         size_t n_hashed;          /* of them, read */
         size_t n_accepted;        /* package updates folded into the baseline */
         char digest[FSCAN_SHA256_HEX];   /* the baseline's, after the check */
+        /* NULL-ended, or NULL: libvirt's domain files that could not be
+         * read, each with why (domdefs.h); the files their domains name
+         * may be missing from what was scanned. */
+        char **unread;
 } IntegrityResult;
 
 void integrity_result_clear(IntegrityResult *r);
@@ -44,12 +48,15 @@ typedef struct IntegrityRequest {
 
 /*
  * The profiles named (NULL-ended) as checks load them: the isolation
- * profile with what the domains in the inventory name, the modules the
- * kernel runs now and virtgov's own files. What the daemon watches is
- * what a check scans. Free with integrity_profiles_free.
+ * profile with what the domains name (in the inventory, and in libvirt's
+ * domain files: domdefs.h), the modules the kernel runs now and virtgov's
+ * own files. What the daemon watches is what a check scans. Free with
+ * integrity_profiles_free. *ret_unread (NULL-ended, the caller's; empty
+ * when all were read) names each domain file that could not be read, with
+ * why: a caller says so, for what its domain runs may not be watched.
  */
 int integrity_profiles_load(Store *s, const Config *c, const char *const *names, IntegrityProfile ***ret,
-                            size_t *n, VgError *err);
+                            size_t *n, char ***ret_unread, VgError *err);
 void integrity_profiles_free(IntegrityProfile **v, size_t n);
 
 /*

@@ -3,7 +3,8 @@
  * does with it next: facts to JSON and back (the inventory round trip).
  * The same bytes are also read as snapshot XML (a <domainsnapshot> holds
  * a <domain>, so the seeds and dictionary serve both), as report sprawl
- * reads it. */
+ * reads it, and as a running domain's status XML (a <domstatus> holds one
+ * too), as the isolation profile reads qemu_run_dir. */
 #include "virtgov/domxml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -12,6 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         VgError err = { "" };
         int64_t t;
         (void) snapxml_creation_time((const char *) data, size, &t, &err);
+        if (domxml_parse_status((const char *) data, size, &f, &err) == 0)
+                f = domain_facts_free(f);
         if (domxml_parse((const char *) data, size, &f, &err) < 0)
                 return 0;
         json_t *j = domain_facts_to_json(f);

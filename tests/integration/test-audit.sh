@@ -104,12 +104,21 @@ say "a fleeting account: useradd then userdel within 100 ms, inside the watcher'
 kill -STOP "$VG_DAEMON_PID"
 as_person 1990 sh -c 'useradd -M -u 1997 vgfleet && userdel vgfleet'
 kill -CONT "$VG_DAEMON_PID"
-wait_for "account.added from the audit record alone, actor vgperson, uid 1997" \
-        '[.[] | select(.kind == "account.added" and .source == "audit" and .data.uid == 1997 and .actor == "vgperson")] | length == 1'
-wait_for "account.removed from the audit record alone, actor vgperson, uid 1997" \
-        '[.[] | select(.kind == "account.removed" and .source == "audit" and .data.uid == 1997 and .actor == "vgperson")] | length == 1'
+wait_for "account.added from the audit record alone, actor vgperson, uid 1997, named vgfleet" \
+        '[.[] | select(.kind == "account.added" and .source == "audit" and .data.uid == 1997 and .actor == "vgperson" and .data.user == "vgfleet")] | length == 1'
+wait_for "account.removed from the audit record alone, actor vgperson, uid 1997, named vgfleet" \
+        '[.[] | select(.kind == "account.removed" and .source == "audit" and .data.uid == 1997 and .actor == "vgperson" and .data.user == "vgfleet")] | length == 1'
+check "the name says where it came from: the group records of the same useradd and userdel" \
+        test "$(count '.source == "audit" and .data.uid == 1997 and .data.user_from.record == (if .kind == "account.added" then "ADD_GROUP" else "DEL_GROUP" end)')" = 2
 check "the files never showed it: no account.added of source accounts for vgfleet" \
         test "$(count '.source == "accounts" and .data.user == "vgfleet"')" = 0
+
+say "a fleeting account no record names (useradd -N: no group of its name): the uid, and why no name"
+kill -STOP "$VG_DAEMON_PID"
+as_person 1990 sh -c 'useradd -M -N -g 100 -u 1996 vgfleetn && userdel vgfleetn'
+kill -CONT "$VG_DAEMON_PID"
+wait_for "account.added and account.removed of uid 1996, with data.name_unknown saying why" \
+        '[.[] | select(.source == "audit" and .data.uid == 1996 and .data.user == null and (.data.name_unknown | contains("uid only")))] | length == 2'
 
 say "a direct edit of passwd: no audit record, actor unknown"
 echo 'vgedit:x:1995:1995::/nonexistent:/usr/sbin/nologin' >> /etc/passwd

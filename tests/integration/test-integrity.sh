@@ -102,6 +102,34 @@ jq_check "then edited: its content changed" "$VG_SCRATCH/check.json" \
         '[.rows[] | select(.path == "/usr/bin/vgqemu-custom" and (.changed | contains("sha256")))] | length == 1'
 "$VIRTGOV" integrity accept --all --ticket CHG-7001 >/dev/null
 
+say "the daemon down: a domain defined meanwhile has its emulator in the next baseline"
+# The inventory never hears of it; libvirt's own definition names it.
+kill -TERM "$VG_DAEMON_PID"; wait "$VG_DAEMON_PID" 2>/dev/null || true
+cp /usr/bin/qemu-system-x86_64 /usr/bin/vgqemu-offline
+domain_xml vg-i-2 "<emulator>/usr/bin/vgqemu-offline</emulator>" > "$VG_SCRATCH/i2.xml"
+virsh define "$VG_SCRATCH/i2.xml" >/dev/null
+check "the inventory has no vg-i-2" \
+        test "$("$VIRTGOV" --json list | jq '[.[] | select(.name == "vg-i-2")] | length')" = 0
+check "baseline, every domain file read: nothing said" \
+        sh -c '"$0" integrity baseline 2> "$1" >/dev/null && ! [ -s "$1" ]' "$VIRTGOV" "$VG_SCRATCH/err"
+check "the emulator vg-i-2 names is in the baseline" \
+        test "$(sqlite3 /var/lib/virtgov/inventory.db \
+                "SELECT count(*) FROM integrity_files WHERE path = '/usr/bin/vgqemu-offline'")" = 1
+echo '<domain type="qemu"><name>vg-i-3</name><devices><emulator>/x</emulator>' > /etc/libvirt/qemu/vg-i-3.xml
+json baseline > "$VG_SCRATCH/baseline.json" || true
+check "a definition that cannot be read: the baseline says so ($(head -c 160 "$VG_SCRATCH/err"))" \
+        grep -q 'warning: not read: /etc/libvirt/qemu/vg-i-3.xml: .*may not be watched' "$VG_SCRATCH/err"
+jq_check "in its JSON too" "$VG_SCRATCH/baseline.json" \
+        '.unread_domains | length == 1 and (.[0] | startswith("/etc/libvirt/qemu/vg-i-3.xml: "))'
+"$VIRTGOV" --json events --kind integrity.baseline > "$VG_SCRATCH/bl.json"
+jq_check "and in its event" "$VG_SCRATCH/bl.json" '.[-1].data.unread_domains | length == 1'
+check_now
+check "a check says so too" grep -q 'warning: not read: /etc/libvirt/qemu/vg-i-3.xml' "$VG_SCRATCH/err"
+start_daemon
+wait_for "and the daemon: daemon.degraded naming the file" \
+        '[.[] | select(.kind == "daemon.degraded" and (.reason | test("may not be watched: not read: /etc/libvirt/qemu/vg-i-3.xml")))] | length == 1'
+rm /etc/libvirt/qemu/vg-i-3.xml
+
 say "a package update, for real: dpkg-deb and dpkg -i"
 build_deb() {
         local v=$1 d=$VG_SCRATCH/vgdemo-$1

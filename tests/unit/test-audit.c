@@ -80,6 +80,37 @@ Test(audit, useradd_records_are_two_events_with_the_login_uid) {
         got_clear(&g);
 }
 
+/* useradd -M -u 1993 vgprobe && userdel vgprobe, as this kernel sent them
+ * (shadow 4.13): the user records name the uid alone, the group records of
+ * the same command the account's name. */
+Test(audit, useradd_and_userdel_name_their_account_in_their_group_records) {
+        Got g = { 0 };
+        AuditParser *p = audit_parser_new(collect, &g);
+        feed(p, AUDIT_ADD_GROUP, "audit(1796650593.267:3): pid=16917 uid=0 auid=1990 ses=1 msg='op=adding group "
+             "acct=\"vgprobe\" exe=\"/usr/sbin/useradd\" hostname=? addr=? terminal=? res=success'");
+        feed(p, AUDIT_ADD_USER, "audit(1796650593.267:4): pid=16917 uid=0 auid=1990 ses=1 msg='op=adding user "
+             "id=1993 exe=\"/usr/sbin/useradd\" hostname=? addr=? terminal=? res=success'");
+        feed(p, AUDIT_DEL_USER, "audit(1796650593.443:5): pid=16912 uid=0 auid=1990 ses=1 msg='op=deleting user "
+             "entries id=1993 exe=\"/usr/sbin/userdel\" hostname=? addr=? terminal=? res=success'");
+        feed(p, AUDIT_DEL_GROUP, "audit(1796650593.443:6): pid=16912 uid=0 auid=1990 ses=1 msg='op=deleting group "
+             "acct=\"vgprobe\" exe=\"/usr/sbin/userdel\" hostname=? addr=? terminal=? res=success'");
+        feed(p, AUDIT_ADD_GROUP, "audit(1796650594.001:7): pid=16920 uid=0 auid=1990 ses=1 msg='op=adding group "
+             "acct=\"vgteam\" exe=\"/usr/sbin/groupadd\" hostname=? addr=? terminal=? res=success'");
+        feed(p, AUDIT_ADD_GROUP, "audit(1796650594.002:8): pid=16921 uid=0 auid=1990 ses=1 msg='op=adding group "
+             "acct=\"vgfail\" exe=\"/usr/sbin/useradd\" hostname=? addr=? terminal=? res=failed'");
+        audit_parser_flush(p);
+        cr_assert_eq(g.n, 6);
+        cr_expect_str_eq(audit_command_account(&g.ev[0]), "vgprobe", "useradd's own group bears its user's name");
+        cr_expect_null(audit_command_account(&g.ev[1]), "ADD_USER names the uid alone");
+        cr_expect_eq(g.ev[1].id, 1993);
+        cr_expect_null(audit_command_account(&g.ev[2]));
+        cr_expect_str_eq(audit_command_account(&g.ev[3]), "vgprobe");
+        cr_expect_null(audit_command_account(&g.ev[4]), "groupadd names a group, not an account");
+        cr_expect_null(audit_command_account(&g.ev[5]), "a failed run names nothing it acted on");
+        audit_parser_free(p);
+        got_clear(&g);
+}
+
 Test(audit, usermod_group_changes_and_password_changes_have_their_kinds) {
         AuditEvent ev = { .type = AUDIT_USER_CHAUTHTOK, .success = true, .op = "adding user to group" };
         cr_expect_str_eq(audit_account_kind(&ev), "group.member-added");

@@ -248,3 +248,72 @@ Test(poolxml, dir_pools_give_their_target_path) {
         cr_assert_eq(poolxml_dir("<pool", 5, &path, &err), -EINVAL);
         cr_assert(strstr(err.text, "line 1, column "), "%s", err.text);
 }
+
+/* ---- domdefs: libvirt's domain files, for what the domains run ---- */
+
+#include <sys/stat.h>
+
+#include "virtgov/config.h"
+#include "virtgov/domdefs.h"
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "we");
+        cr_assert_not_null(f, "%s", path);
+        fputs(text, f);
+        fclose(f);
+}
+
+#define DOMAIN(name, os, emulator) \
+        "<domain type='kvm'><name>" name "</name><os>" os "</os><devices><emulator>" emulator \
+        "</emulator></devices></domain>\n"
+
+Test(domdefs, definitions_and_running_domains_each_path_once_and_what_was_not_read_said) {
+        char *dir = scratch_new();
+        char cfg[256], run[256];   /* (scratch_new: /tmp/virtgov-test-XXXXXX) */
+        snprintf(cfg, sizeof(cfg), "%s/qemu", dir);
+        snprintf(run, sizeof(run), "%s/run", dir);
+        cr_assert_eq(mkdir(cfg, 0700), 0);
+        cr_assert_eq(mkdir(run, 0700), 0);
+        cr_assert_eq(mkdir(scratch_path(cfg, "autostart"), 0700), 0);
+        write_file(scratch_path(cfg, "a.xml"),
+                   DOMAIN("a", "<loader>/usr/share/OVMF/vg.fd</loader>", "/usr/bin/vg-qemu-a"));
+        write_file(scratch_path(cfg, "b.xml"), DOMAIN("b", "", "/usr/bin/vg-qemu-a"));
+        write_file(scratch_path(cfg, "broken.xml"), "<domain><name>broken</name>");
+        write_file(scratch_path(cfg, "notes.txt"), "not a definition: not read");
+        cr_assert_eq(mkfifo(scratch_path(cfg, "fifo.xml"), 0600), 0);
+        /* A transient domain: only its status XML says what it runs. */
+        write_file(scratch_path(run, "c.xml"), "<domstatus state='running' pid='42'><monitor path='/x'/>"
+                   DOMAIN("c", "<kernel>/var/lib/vg/vmlinuz</kernel>", "/usr/bin/vg-qemu-c") "</domstatus>\n");
+        write_file(scratch_path(run, "d.xml"), DOMAIN("d", "", "/usr/bin/vg-not-a-status"));
+
+        char **paths = NULL, **unread = NULL;
+        cr_assert_eq(domdefs_paths(cfg, run, 1 << 20, &paths, &unread), 0);
+        const char *want[] = { "/usr/bin/vg-qemu-a", "/usr/bin/vg-qemu-c", "/usr/share/OVMF/vg.fd",
+                               "/var/lib/vg/vmlinuz", NULL };
+        for (size_t i = 0; want[i]; i++)
+                cr_expect(paths[i] && !strcmp(paths[i], want[i]), "path %zu: %s, not %s", i, paths[i], want[i]);
+        cr_expect_null(paths[4], "sorted, each once");
+        cr_assert_not_null(unread[0]);
+        cr_assert_not_null(unread[1]);
+        cr_assert_not_null(unread[2]);
+        cr_expect_null(unread[3], "three not read: %s", unread[3]);
+        cr_expect(strstr(unread[0], "/qemu/broken.xml: line ") != NULL, "%s", unread[0]);
+        cr_expect(strstr(unread[1], "/qemu/fifo.xml: not a regular file") != NULL, "%s", unread[1]);
+        cr_expect(strstr(unread[2], "/run/d.xml: line 1: root element is <domain>, expected <domstatus>") != NULL,
+                  "%s", unread[2]);
+        config_strv_free(paths);
+        config_strv_free(unread);
+
+        /* No directory, no domain: nothing to say. A file too big is said. */
+        cr_assert_eq(domdefs_paths(scratch_path(dir, "none"), scratch_path(dir, "none2"), 1 << 20, &paths, &unread),
+                     0);
+        cr_expect_null(paths[0]);
+        cr_expect_null(unread[0]);
+        config_strv_free(paths);
+        config_strv_free(unread);
+        cr_assert_eq(domdefs_paths(cfg, scratch_path(dir, "none"), 64, &paths, &unread), 0);
+        cr_expect(strstr(unread[0], "/qemu/a.xml: larger than max_xml_bytes (64)") != NULL, "%s", unread[0]);
+        config_strv_free(paths);
+        config_strv_free(unread);
+        scratch_remove(dir);
+}
