@@ -80,7 +80,7 @@ static int hook_decision(const Event *e, void *userdata) {
 /*
  * The cross-check could not be made: the start is neither a bypass nor
  * allowed, it is unverified. Said once in the log and once as a
- * policy.error event (DESIGN.md: the policy could not be evaluated; not
+ * policy.error event (the policy could not be evaluated; not
  * daemon.degraded, which is about the daemon, not this domain's start),
  * so a report of the domain's activations shows the gap.
  */

@@ -8,7 +8,7 @@
 #define TO(s, p, st, sp) .state = s, .persistent = p, .start = st, .stop = sp
 
 /*
- * Every kind of DESIGN.md's vocabulary ("extend, don't rename"). A kind
+ * Every kind of the vocabulary (doc/ARCHITECTURE.md: "extend, don't rename"). A kind
  * that says nothing of a domain's state has .persistent -1: every row
  * names it, for 0 would mean "undefined".
  */

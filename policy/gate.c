@@ -313,8 +313,8 @@ static void context_free(Context *c) {
 static void set_error(GateResult *r, const Policy *p, const char *what) {
         r->error = true;
         /* With no readable policy there is no on_error and no mode: deny,
-         * the safe default of DESIGN.md. In audit mode an error, like any
-         * deny, is recorded but does not block. */
+         * the safe default (doc/ARCHITECTURE.md, fail closed). In audit
+         * mode an error, like any deny, is recorded but does not block. */
         r->verdict = p ? p->on_error : VERDICT_DENY;
         r->enforced = r->verdict == VERDICT_DENY && (!p || p->mode == POLICY_ENFORCE);
         r->rule = strdup("on_error");

@@ -1,6 +1,6 @@
 #!/bin/bash
 # How the hook is linked: never with libvirt (the hook must not call it,
-# DESIGN.md), and as -Dhook_link says. A build that got it wrong would
+# doc/ARCHITECTURE.md), and as -Dhook_link says. A build that got it wrong would
 # otherwise only show in bench figures.
 #   test-hook-linkage.sh HOOK static|shared
 #   static: one static PIE: no program interpreter, no shared object, still

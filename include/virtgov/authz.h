@@ -17,7 +17,8 @@
 
 #include <stddef.h>
 
-#include "virtgov/store.h"
+#include "virtgov/approval.h"
+#include "virtgov/image.h"
 #include "virtgov/util.h"
 
 /* A name: a domain's, a ticket's ID, an owner, a person. A persistent

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The event: the one record every part of virtgov writes and reads. Its
- * fields and kinds are those of DESIGN.md ("extend, don't rename"). Its JSON
+ * fields and kinds are those of doc/ARCHITECTURE.md ("extend, don't rename"). Its JSON
  * form is the same in the inventory export, the spool and `virtgov --json`.
  */
 #pragma once
@@ -44,7 +44,7 @@ DEFINE_POINTER_CLEANUP(Event, event_free)
 /* Replace a string field; value may be NULL. 0 or -ENOMEM. */
 int event_set(char **field, const char *value);
 
-/* The JSON object of DESIGN.md: id (when stored), time, ref, source, kind,
+/* The JSON object of doc/ARCHITECTURE.md: id (when stored), time, ref, source, kind,
  * host, domain, uuid, decision, reason, actor, data. NULL on ENOMEM. */
 json_t *event_to_json(const Event *e);
 

@@ -20,6 +20,15 @@ typedef struct ImageStat {
         int64_t mtime_ns, ctime_ns;
 } ImageStat;
 
+/* A trusted image as the library holds it: its hash, and the stat fields
+ * that tell in one stat() whether the file is still the one hashed. */
+typedef struct ImageRecord {
+        const char *path, *sha256;
+        ImageStat stat;          /* size, dev, ino, mtime_ns (ctime_ns is not kept: 0) */
+        const char *trusted_by;
+        int64_t time_us;         /* when it was trusted or last verified */
+} ImageRecord;
+
 /*
  * The backing chain of path, nearest first, as a NULL-terminated array of
  * absolute paths (relative names resolve against the image's directory).

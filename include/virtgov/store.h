@@ -239,14 +239,6 @@ int store_approvals(Store *s, const char *name, const char *uuid, ApprovalCallba
  * (INT64_MAX), an until as expired (0). Returns as store_approvals. */
 int store_tickets(Store *s, const char *name, const char *ticket_id, TicketCallback cb, void *u, VgError *err);
 
-/* A trusted image as the library holds it: its hash, and the stat fields
- * that tell in one stat() whether the file is still the one hashed. */
-typedef struct ImageRecord {
-        const char *path, *sha256;
-        ImageStat stat;          /* size, dev, ino, mtime_ns (ctime_ns is not kept: 0) */
-        const char *trusted_by;
-        int64_t time_us;         /* when it was trusted or last verified */
-} ImageRecord;
 typedef int (*ImageCallback)(const ImageRecord *r, void *userdata);
 
 /* Insert or replace the library's record of r->path. */

@@ -38,7 +38,7 @@ jq_check "every hook event carries the domain's uuid" "$VG_SCRATCH/dom-events.js
         "[.[] | .uuid] | unique == [\"$uuid\"]"
 jq_check "sub-op and facts are recorded" "$VG_SCRATCH/dom-events.json" \
         '.[0].data.subop == "begin" and .[0].data.facts.owner == "alice" and .[0].data.facts.memory_kib == 65536'
-jq_check "events have the fields of DESIGN.md" "$VG_SCRATCH/dom-events.json" \
+jq_check "events have the fields of doc/ARCHITECTURE.md" "$VG_SCRATCH/dom-events.json" \
         '[.[0] | has("id"), has("time"), has("source"), has("kind"), has("domain"), has("uuid"), has("decision"), has("reason"), has("data")] | all'
 "$VIRTGOV" --json events --domain "$uuid" > "$VG_SCRATCH/by-uuid.json"
 jq_check "--domain takes the UUID too" "$VG_SCRATCH/by-uuid.json" 'length == 5'

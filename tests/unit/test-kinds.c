@@ -4,7 +4,7 @@
 
 #include "virtgov/kinds.h"
 
-/* The facts DESIGN.md and libvirt fix, each read back through the table. */
+/* The facts doc/ARCHITECTURE.md and libvirt fix, each read back through the table. */
 
 Test(kinds, hook_ops_map_to_their_kinds) {
         static const char *const qemu[][2] = {
