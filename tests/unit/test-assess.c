@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The hardening assessment. Every check of the table runs against its good
- * and its bad fixture (tests/data/assess/checks/ID/{good,bad}/, each a tree
- * laid out as the host's files are) through assess_run, the code the real
- * run uses: good must pass, bad must fail. A fixture may hold virtgov.conf
+ * The hardening assessment. Every check of the table runs against each of
+ * its fixtures (tests/data/assess/checks/ID/good*, bad*, error*: each a tree
+ * laid out as the host's files are; a good and a bad one at least) through
+ * assess_run, the code the real run uses: good* must pass, bad* fail,
+ * error* report an error. A fixture may hold virtgov.conf
  * (the configuration), modes ("path octal" lines: git keeps no modes) and
  * now (the time it is judged at, as --since takes it).
  *
  * libvirt's config syntax: tests/data/assess/vconf/{valid,invalid}/CASE/
  * {input, output | error}, read as libvirt reads it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,27 +85,54 @@ Test(assess, table) {
         }
 }
 
-/* Every check, its good and bad fixture, through the real run. */
+/* What a fixture's name says its check must report: good* pass, bad*
+ * fail, error* error (an input the check cannot judge: never a pass). */
+static bool fixture_want(const char *name, AssessStatus *ret) {
+        static const struct {
+                const char *prefix;
+                AssessStatus want;
+        } kinds[] = { { "good", ASSESS_PASS }, { "bad", ASSESS_FAIL }, { "error", ASSESS_ERROR } };
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+                if (!strncmp(name, kinds[i].prefix, strlen(kinds[i].prefix))) {
+                        *ret = kinds[i].want;
+                        return true;
+                }
+        return false;
+}
+
+/* Every check, each of its fixtures (at least a good and a bad one),
+ * through the real run. */
 Test(assess, every_check_good_and_bad) {
         size_t n;
         const AssessCheck *c = assess_checks(&n);
         for (size_t i = 0; i < n; i++) {
-                static const struct {
-                        const char *kind;
-                        AssessStatus want;
-                } kinds[] = { { "good", ASSESS_PASS }, { "bad", ASSESS_FAIL } };
+                char dir[1024];
+                snprintf(dir, sizeof(dir), "%s/%s", CHECKS_DIR, c[i].id);
                 for (size_t k = 0; k < 2; k++) {
-                        char src[1024], msg[8192];
-                        snprintf(src, sizeof(src), "%s/%s/%s", CHECKS_DIR, c[i].id, kinds[k].kind);
+                        char src[1100];
                         struct stat st;
-                        cr_assert_eq(stat(src, &st), 0, "%s has no %s fixture (%s)", c[i].id, kinds[k].kind, src);
-                        AssessRun *r = NULL;
-                        AssessStatus s = run_fixture(src, c[i].id, &r);
-                        say_results(r, msg, sizeof(msg));
-                        cr_expect_eq(s, kinds[k].want, "%s %s: %s, expected %s:%s", c[i].id, kinds[k].kind,
-                                     assess_status_name(s), assess_status_name(kinds[k].want), msg);
-                        assess_run_free(r);
+                        snprintf(src, sizeof(src), "%s/%s", dir, k ? "bad" : "good");
+                        cr_assert_eq(stat(src, &st), 0, "%s has no %s fixture (%s)", c[i].id, k ? "bad" : "good",
+                                     src);
                 }
+                struct dirent **names;
+                int m = scandir(dir, &names, NULL, alphasort);
+                cr_assert_geq(m, 0, "%s", dir);
+                for (int f = 0; f < m; f++) {
+                        AssessStatus want;
+                        if (fixture_want(names[f]->d_name, &want)) {
+                                char src[1400], msg[8192];
+                                snprintf(src, sizeof(src), "%s/%s", dir, names[f]->d_name);
+                                AssessRun *r = NULL;
+                                AssessStatus s = run_fixture(src, c[i].id, &r);
+                                say_results(r, msg, sizeof(msg));
+                                cr_expect_eq(s, want, "%s %s: %s, expected %s:%s", c[i].id, names[f]->d_name,
+                                             assess_status_name(s), assess_status_name(want), msg);
+                                assess_run_free(r);
+                        }
+                        free(names[f]);
+                }
+                free(names);
         }
 }
 
