@@ -443,12 +443,13 @@ static void judge_socket(AssessCtx *x, const AssessCheck *c, const DaemonConf *d
         snprintf(path, sizeof(path), "%s/%s%s", x->p->run_libvirt, !strcmp(d->name, "libvirtd") ? "libvirt" : d->name,
                  suffix);
         struct stat st;
-        if (lstat(path, &st) < 0) {
-                if (errno == ENOENT)
+        int r = assess_stat(x, path, true, &st);
+        if (r < 0) {
+                if (r == -ENOENT)
                         assess_add(x, c, ASSESS_NA, path, NULL, "%s: no socket here (%s)", d->name,
                                    d->running ? "it listens elsewhere" : "not running");
                 else
-                        assess_add(x, c, ASSESS_ERROR, path, NULL, "cannot stat %s: %s", path, strerror(errno));
+                        assess_add(x, c, ASSESS_ERROR, path, NULL, "cannot stat %s: %s", path, strerror(-r));
                 return;
         }
         unsigned mode = st.st_mode & 07777;
@@ -570,7 +571,7 @@ static void polkit_file(AssessCtx *x, const AssessCheck *c, const char *path, co
 }
 
 static void polkit_dir(AssessCtx *x, const AssessCheck *c, const char *dir, const char *g, size_t *n) {
-        DIR *d = opendir(dir);
+        DIR *d = assess_opendir(x, dir);
         if (!d) {
                 if (errno != ENOENT)
                         assess_add(x, c, ASSESS_ERROR, dir, NULL, "cannot list %s: %s", dir, strerror(errno));

@@ -53,9 +53,16 @@ static inline bool assess_status_bad(AssessStatus s) {
  * configuration (the keys users move: etc_dir, proc_dir, hooks_dir, the
  * inventory, the policy, image_dirs, dpkg_admindir, assess_*) and the
  * compiled defaults; with root not NULL, every default path is taken
- * under root instead (the tests' fixture trees mirror the real layout).
+ * under root instead (the tests' fixture trees mirror the real layout),
+ * and every file the checks read is resolved inside root: an absolute
+ * symlink or Include in the tree names a file of the tree, never of the
+ * host.
  */
 typedef struct AssessPaths {
+        /* --root: the tree every path below lies in, and every file is
+         * resolved inside (symlinks, "..", absolute names); NULL: the
+         * host, paths as they are. */
+        char *root;
         char *libvirt_dir;       /* /etc/libvirt: qemu.conf, libvirtd.conf, virtqemud.conf, qemu/ *.xml */
         char *run_libvirt;       /* /run/libvirt: the daemons' sockets */
         char *proc_dir;          /* /proc: sys/, net/, PID/ */
