@@ -93,6 +93,39 @@ int assess_read_file(AssessCtx *x, const char *path, size_t max, char **ret, siz
         return vg_read_regular_fd(fd, max, ret, ret_len);
 }
 
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int assess_list(AssessCtx *x, const char *dir, char ***ret, size_t *ret_n) {
+        DIR *d = assess_opendir(x, dir);
+        if (!d)
+                return -errno;
+        char **v = NULL;
+        size_t n = 0;
+        int r = 0;
+        for (struct dirent *de; r == 0 && (de = readdir(d));) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                char *copy = strdup(de->d_name);
+                if (!copy || vg_grow((void **) &v, &n, sizeof(char *)) < 0) {
+                        free(copy);
+                        r = -ENOMEM;
+                } else
+                        v[n - 1] = copy;
+        }
+        closedir(d);
+        if (r < 0) {
+                assess_glob_free(v, n);
+                return r;
+        }
+        if (n)
+                qsort(v, n, sizeof(char *), cmp_str);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
 /* ---- glob ---- */
 
 typedef struct Glob {
@@ -150,10 +183,6 @@ static int glob_walk(AssessCtx *x, const char *base, const char *rest, Glob *g) 
         }
         closedir(d);
         return r;
-}
-
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
 int assess_glob(AssessCtx *x, const char *pattern, char ***ret, size_t *ret_n) {

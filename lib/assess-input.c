@@ -340,11 +340,21 @@ int assess_domains(AssessCtx *x, const AssessCheck *c) {
 
 /* ---- accounts ---- */
 
+/* group, passwd, sudoers and sudoers.d, read as every other input is. */
+static int accounts_io_read(void *u, const char *path, size_t max, char **ret) {
+        return assess_read_file(u, path, max, ret, NULL);
+}
+
+static int accounts_io_list(void *u, const char *dir, char ***ret, size_t *ret_n) {
+        return assess_list(u, dir, ret, ret_n);
+}
+
 const Accounts *assess_accounts(AssessCtx *x, const AssessCheck *c) {
         if (!x->acc_l.done) {
                 x->acc_l.done = true;
                 VgError err = { "" };
-                int r = accounts_read(x->p->etc_dir, 0, &x->acc, &err);
+                const AccountsIo io = { .read = accounts_io_read, .list = accounts_io_list, .userdata = x };
+                int r = accounts_read_via(&io, x->p->etc_dir, 0, &x->acc, &err);
                 if (r < 0)
                         loaded_fail(&x->acc_l, r, "%s", err.text);
         }

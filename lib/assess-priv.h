@@ -120,6 +120,10 @@ DIR *assess_opendir(AssessCtx *x, const char *path);
 int assess_stat(AssessCtx *x, const char *path, bool nofollow, struct stat *ret);
 ssize_t assess_readlink(AssessCtx *x, const char *path, char *buf, size_t n);
 
+/* A directory's names but "." and "..", sorted (free with
+ * assess_glob_free). 0, or a negative errno. */
+int assess_list(AssessCtx *x, const char *dir, char ***ret, size_t *ret_n);
+
 /* The paths that match pattern (a path as assess_open takes, with
  * glob(3)'s wildcards in any component), sorted, each directory listed
  * through assess_open; names starting with '.' only where the pattern's
