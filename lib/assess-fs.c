@@ -25,22 +25,22 @@
 
 #include "assess-priv.h"
 
-int assess_open(AssessCtx *x, const char *path, int flags) {
+/* path (one of root's, or the host's when root is NULL) opened inside
+ * root through root_fd. */
+static int open_in(const char *root, int root_fd, const char *path, int flags) {
         flags |= O_CLOEXEC;
         /* A read must not block in open(): a FIFO waits for a writer.
          * (openat2 refuses any flag but these few with O_PATH.) */
         if (!(flags & O_PATH))
                 flags |= O_NOCTTY | (flags & O_DIRECTORY ? 0 : O_NONBLOCK);
-        if (!x->p->root) {
+        if (!root) {
                 int fd = open(path, flags);
                 return fd < 0 ? -errno : fd;
         }
-        if (x->root_err)
-                return x->root_err;
         /* Every path of a root run is built from p->root; one that is not
          * is a bug, refused rather than read from the host. */
-        size_t rl = strlen(x->p->root);
-        if (strncmp(path, x->p->root, rl) || (path[rl] && path[rl] != '/'))
+        size_t rl = strlen(root);
+        if (strncmp(path, root, rl) || (path[rl] && path[rl] != '/'))
                 return -EXDEV;
         const char *rel = path + rl;
         while (*rel == '/')
@@ -51,8 +51,24 @@ int assess_open(AssessCtx *x, const char *path, int flags) {
         };
         /* glibc 2.36 has no wrapper. Linux before 5.6 has no openat2:
          * ENOSYS is returned as it is, and every read is an error. */
-        long fd = syscall(SYS_openat2, x->root_fd, *rel ? rel : ".", &how, sizeof(how));
+        long fd = syscall(SYS_openat2, root_fd, *rel ? rel : ".", &how, sizeof(how));
         return fd < 0 ? -errno : (int) fd;
+}
+
+int assess_open(AssessCtx *x, const char *path, int flags) {
+        if (x->p->root && x->root_err)
+                return x->root_err;
+        return open_in(x->p->root, x->root_fd, path, flags);
+}
+
+int assess_paths_read_file(const AssessPaths *p, const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int root_fd = p->root ? open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (p->root && root_fd < 0)
+                return -errno;
+        _cleanup_close_ int fd = open_in(p->root, root_fd, path, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        return vg_read_regular_fd(fd, max, ret, ret_len);
 }
 
 DIR *assess_opendir(AssessCtx *x, const char *path) {

@@ -262,6 +262,30 @@ Test(assess, hooks_judged_against_the_trees_boot_not_this_hosts) {
         scratch_remove(dir);
 }
 
+/* Under a root, the exceptions file is the tree's, read inside it: an
+ * absolute symlink to /etc/passwd names the tree's /etc/passwd (absent
+ * here), never the host's (whose text jansson's error would quote). */
+Test(assess, exceptions_read_inside_the_root) {
+        char *dir = scratch_new();
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd), "mkdir -p '%s/etc/virtgov' && ln -s /etc/passwd "
+                 "'%s/etc/virtgov/assess-exceptions.json'", dir, dir);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+        AssessPaths p;
+        cr_assert_eq(assess_paths_init(&p, NULL, dir), 0);
+        AssessExceptions *ex = NULL;
+        VgError err = { "" };
+        cr_expect_eq(assess_exceptions_load_paths(&p, &ex, &err), -ENOENT, "%s", err.text);
+        /* and the tree's file, through the same absolute link */
+        snprintf(cmd, sizeof(cmd), "echo '[{\"id\": \"VG-KRN-014\", \"ticket\": \"CHG-1\"}]' > '%s/etc/passwd'", dir);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+        cr_assert_eq(assess_exceptions_load_paths(&p, &ex, &err), 0, "%s", err.text);
+        cr_expect_eq(ex->n, 1);
+        assess_exceptions_free(ex);
+        assess_paths_clear(&p);
+        scratch_remove(dir);
+}
+
 Test(assess, unknown_check_is_refused) {
         AssessPaths p;
         cr_assert_eq(assess_paths_init(&p, NULL, "/nonexistent"), 0);
