@@ -147,29 +147,44 @@ const Vconf *assess_qemu_conf(AssessCtx *x, const AssessCheck *c) {
 
 /* ---- processes ---- */
 
-/* When pid started, in seconds since the epoch; 0: unknown. Its stat's
- * start time counts from the boot, and the boot time is the one the same
- * proc_dir holds (its stat's btime), not this host's clock: under a root,
- * a copied tree's processes started on its host's boot, and a fixture's
- * answer must not depend on when the machine running the tests booted.
- * btime is whole seconds, rounded down: a start is taken up to a second
- * early, so a hook installed within that second before a daemon's start
- * reads as not picked up (the cautious side). */
-static double proc_start(AssessCtx *x, long pid) {
-        char path[4200];
-        if (x->btime == 0) {
+/* When the host whose proc_dir is read booted, in seconds since the
+ * epoch; -1: unknown. A process's start in its stat counts from that
+ * boot. On this host, from the clocks themselves (CLOCK_REALTIME less
+ * CLOCK_BOOTTIME, to the microsecond: a hook installed and libvirtd
+ * restarted within the same second must read as picked up). Under a
+ * root, the tree's proc/stat btime: a copied tree's processes started
+ * on its own host's boot, and a fixture's answer must not depend on when
+ * the machine running the tests booted. btime is whole seconds, rounded
+ * down: a start is taken up to a second early, the cautious side (a
+ * hook may read as not yet picked up). */
+static double boot_time(AssessCtx *x) {
+        if (x->btime != 0)
+                return x->btime;
+        if (!x->p->root) {
+                struct timespec real, boot;
+                clock_gettime(CLOCK_REALTIME, &real);
+                clock_gettime(CLOCK_BOOTTIME, &boot);
+                x->btime = (double) real.tv_sec + real.tv_nsec / 1e9 - (double) boot.tv_sec - boot.tv_nsec / 1e9;
+        } else {
+                char path[4200];
                 _cleanup_free_ char *t = NULL;
                 snprintf(path, sizeof(path), "%s/stat", x->p->proc_dir);
                 const char *b = assess_read_file(x, path, INPUT_MAX, &t, NULL) == 0 ? strstr(t, "\nbtime ") : NULL;
                 x->btime = b ? strtod(b + 7, NULL) : -1;
         }
+        return x->btime;
+}
+
+/* When pid started, in seconds since the epoch; 0: unknown. */
+static double proc_start(AssessCtx *x, long pid) {
+        char path[4200];
         _cleanup_free_ char *stat = NULL;
         uint64_t ticks;
         snprintf(path, sizeof(path), "%s/%ld/stat", x->p->proc_dir, pid);
-        if (x->btime <= 0 || assess_read_file(x, path, 4096, &stat, NULL) < 0 ||
-            proc_stat_start_ticks(stat, &ticks) < 0)
+        double boot = boot_time(x);
+        if (boot <= 0 || assess_read_file(x, path, 4096, &stat, NULL) < 0 || proc_stat_start_ticks(stat, &ticks) < 0)
                 return 0;
-        return x->btime + (double) ticks / (double) sysconf(_SC_CLK_TCK);
+        return boot + (double) ticks / (double) sysconf(_SC_CLK_TCK);
 }
 
 int assess_procs(AssessCtx *x, const AssessCheck *c) {

@@ -63,7 +63,7 @@ struct AssessCtx {
         AssessRun *run;
         int root_fd;             /* p->root, opened O_PATH; -1: no root */
         int root_err;            /* p->root could not be opened: every read's error */
-        double btime;            /* when the host booted (proc_dir/stat), seconds since the epoch; 0: not read */
+        double btime;            /* when proc_dir's host booted, seconds since the epoch; 0: not yet known, -1: unknown */
         /* qemu.conf */
         Loaded qemu_l;
         Vconf *qemu;
