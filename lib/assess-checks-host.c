@@ -345,18 +345,25 @@ static int sshd_find(AssessCtx *x, const AssessCheck *c, const char *path, unsig
                 char *v = l + kl;
                 while (*v == ' ' || *v == '\t' || *v == '=')
                         v++;
-                v[strcspn(v, " \t\r#")] = '\0';
                 if (!kl || *k == '#')
                         continue;
+                if (kl == 7 && !strncasecmp(k, "Include", 7)) {
+                        /* Each of its patterns, in order, up to a word
+                         * that starts a comment. */
+                        for (char *save2 = NULL, *pat = strtok_r(v, " \t\r", &save2); pat && *pat != '#';
+                             pat = strtok_r(NULL, " \t\r", &save2)) {
+                                r = sshd_include(x, c, path, line, pat, depth, w);
+                                if (r != -ENOENT)
+                                        return r;
+                                if (w->stop)
+                                        return -ENOENT;
+                        }
+                        continue;
+                }
+                v[strcspn(v, " \t\r#")] = '\0';
                 if (kl == 5 && !strncasecmp(k, "Match", 5)) {
                         w->stop = true;   /* what follows is conditional */
                         return -ENOENT;
-                }
-                if (kl == 7 && !strncasecmp(k, "Include", 7)) {
-                        r = sshd_include(x, c, path, line, v, depth, w);
-                        if (r != -ENOENT)
-                                return r;
-                        continue;
                 }
                 if (kl == strlen(w->key) && !strncasecmp(k, w->key, kl)) {
                         snprintf(w->val, w->vn, "%s", v);
