@@ -238,8 +238,11 @@ static int run(Cli *cli, int argc, char **argv) {
                 return cli_error("out of memory");
         VgError err = { "" };
         _cleanup_(assess_exceptions_freep) AssessExceptions *ex = NULL;
-        const char *expath = a.exceptions ? a.exceptions : p.exceptions;
-        int r = assess_exceptions_load(expath, p.now_us, &ex, &err);
+        /* Under --root, the tree's own file, read inside the tree as
+         * every input is: an absolute symlink there must not name a host
+         * file (jansson's error would quote it). */
+        int r = a.exceptions ? assess_exceptions_load(a.exceptions, p.now_us, &ex, &err)
+                             : assess_exceptions_load_paths(&p, &ex, &err);
         if (r < 0 && !(r == -ENOENT && !a.exceptions)) {
                 assess_paths_clear(&p);
                 return cli_error("%s", err.text);

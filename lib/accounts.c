@@ -214,11 +214,43 @@ int accounts_parse_sudoers(Accounts *a, const char *path, const char *text) {
         return 0;
 }
 
-static int read_one(const char *etc, const char *name, bool required, char **ret, VgError *err) {
+/* The host's files, as they are (accounts_read). */
+static int host_read(void *u, const char *path, size_t max, char **ret) {
+        return vg_read_file(path, max, ret, NULL);
+}
+
+static int host_list(void *u, const char *dir, char ***ret, size_t *ret_n) {
+        struct dirent **names = NULL;
+        int n = scandir(dir, &names, NULL, alphasort);
+        if (n < 0)
+                return -errno;
+        char **v = calloc((size_t) n + 1, sizeof(char *));
+        int r = v ? 0 : -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                if (r == 0 && !(v[i] = strdup(names[i]->d_name)))
+                        r = -ENOMEM;
+                free(names[i]);
+        }
+        free(names);
+        if (r < 0) {
+                for (int i = 0; v && i < n; i++)
+                        free(v[i]);
+                free(v);
+                return r;
+        }
+        *ret = v;
+        *ret_n = (size_t) n;
+        return 0;
+}
+
+static const AccountsIo host_io = { .read = host_read, .list = host_list };
+
+static int read_one(const AccountsIo *io, const char *etc, const char *name, bool required, char **ret,
+                    VgError *err) {
         _cleanup_free_ char *path = NULL;
         if (asprintf(&path, "%s/%s", etc, name) < 0)
                 return -ENOMEM;
-        int r = vg_read_file(path, ACCOUNTS_FILE_MAX, ret, NULL);
+        int r = io->read(io->userdata, path, ACCOUNTS_FILE_MAX, ret);
         /* shadow and sudoers are root's: a reader without them still gets
          * accounts, groups and privileges from group membership. */
         if ((r == -ENOENT || r == -EACCES) && !required) {
@@ -226,27 +258,27 @@ static int read_one(const char *etc, const char *name, bool required, char **ret
                 return 0;
         }
         if (r < 0)
-                return vg_error(err, r, "%s: %s", path, strerror(-r));
+                return vg_error(err, r, "%s: %s", path, vg_read_error(r));
         return 0;
 }
 
-static int read_sudoers_d(Accounts *a, const char *etc, VgError *err) {
+static int read_sudoers_d(const AccountsIo *io, Accounts *a, const char *etc, VgError *err) {
         _cleanup_free_ char *dir = NULL;
         if (asprintf(&dir, "%s/sudoers.d", etc) < 0)
                 return -ENOMEM;
-        struct dirent **names = NULL;
-        int n = scandir(dir, &names, NULL, alphasort);
-        if (n < 0)
+        char **names = NULL;
+        size_t n = 0;
+        if (io->list(io->userdata, dir, &names, &n) < 0)
                 return 0;
         int r = 0;
-        for (int i = 0; i < n; i++) {
-                const char *nm = names[i]->d_name;
+        for (size_t i = 0; i < n; i++) {
+                const char *nm = names[i];
                 /* sudo skips names with a '.' or ending in '~' */
                 if (r == 0 && !strchr(nm, '.') && nm[strlen(nm) - 1] != '~') {
                         _cleanup_free_ char *rel = NULL, *text = NULL;
                         if (asprintf(&rel, "sudoers.d/%s", nm) < 0)
                                 r = -ENOMEM;
-                        else if ((r = read_one(etc, rel, false, &text, err)) == 0 && text)
+                        else if ((r = read_one(io, etc, rel, false, &text, err)) == 0 && text)
                                 r = accounts_parse_sudoers(a, rel, text);
                 }
                 free(names[i]);
@@ -256,13 +288,17 @@ static int read_sudoers_d(Accounts *a, const char *etc, VgError *err) {
 }
 
 int accounts_read(const char *etc, uint64_t key, Accounts **ret, VgError *err) {
+        return accounts_read_via(&host_io, etc, key, ret, err);
+}
+
+int accounts_read_via(const AccountsIo *io, const char *etc, uint64_t key, Accounts **ret, VgError *err) {
         _cleanup_(accounts_freep) Accounts *a = calloc(1, sizeof(*a));
         if (!a)
                 return -ENOMEM;
         static const char *const files[] = { "passwd", "group", "shadow", "sudoers" };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *text = NULL;
-                int r = read_one(etc, files[i], i < 2, &text, err);
+                int r = read_one(io, etc, files[i], i < 2, &text, err);
                 if (r < 0)
                         return r;
                 if (!text)
@@ -275,7 +311,7 @@ int accounts_read(const char *etc, uint64_t key, Accounts **ret, VgError *err) {
                 if (r < 0)
                         return vg_error(err, r, "out of memory");
         }
-        int r = read_sudoers_d(a, etc, err);
+        int r = read_sudoers_d(io, a, etc, err);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(a);

@@ -5,7 +5,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +66,7 @@ void check_userns(AssessCtx *x, const AssessCheck *c) {
 void check_cpu_vulns(AssessCtx *x, const AssessCheck *c) {
         char dir[4200];
         snprintf(dir, sizeof(dir), "%s/devices/system/cpu/vulnerabilities", x->p->sys_dir);
-        DIR *d = opendir(dir);
+        DIR *d = assess_opendir(x, dir);
         if (!d) {
                 assess_add(x, c, errno == ENOENT ? ASSESS_NA : ASSESS_ERROR, dir, NULL, "cannot list %s: %s", dir,
                            strerror(errno));
@@ -168,7 +167,7 @@ void check_iommu(AssessCtx *x, const AssessCheck *c) {
         char dir[4200];
         snprintf(dir, sizeof(dir), "%s/class/iommu", x->p->sys_dir);
         size_t n = 0;
-        DIR *d = opendir(dir);
+        DIR *d = assess_opendir(x, dir);
         for (struct dirent *de; d && (de = readdir(d));)
                 n += de->d_name[0] != '.';
         if (d)
@@ -189,11 +188,11 @@ static const char *socket_owner(AssessCtx *x, uint64_t inode, char *buf, size_t 
         for (size_t i = 0; i < x->n_procs; i++) {
                 char dir[4200];
                 snprintf(dir, sizeof(dir), "%s/%d/fd", x->p->proc_dir, x->procs[i].pid);
-                DIR *d = opendir(dir);
+                DIR *d = assess_opendir(x, dir);
                 for (struct dirent *de; d && (de = readdir(d));) {
                         char path[4500], link[128];
                         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                        ssize_t l = readlink(path, link, sizeof(link) - 1);
+                        ssize_t l = assess_readlink(x, path, link, sizeof(link) - 1);
                         if (l <= 0)
                                 continue;
                         link[l] = '\0';
@@ -245,17 +244,95 @@ void check_listeners(AssessCtx *x, const AssessCheck *c) {
                 assess_add(x, c, ASSESS_PASS, NULL, NULL, "%zu socket(s) listen beyond loopback, each allowed", n);
 }
 
-/* sshd's setting of key (first value wins, up to the first Match block),
- * following Include; into val with its file:line in at. 0 found,
- * -ENOENT not set, other errors with a result added. */
-static int sshd_find(AssessCtx *x, const AssessCheck *c, const char *path, const char *key, char *val, size_t vn,
-                     char *at, size_t an, unsigned depth, bool *stop) {
+/* sshd refuses a config whose includes nest deeper than this
+ * (SERVCONF_MAX_DEPTH in OpenSSH's servconf.c). */
+#define SSHD_INCLUDE_DEPTH 16
+/* Far more files than any host's sshd config: each Include line reads
+ * its files again, so a few lines naming the same file multiply (8 lines
+ * of "Include /etc/ssh/sshd_config" are 8^16 reads before sshd's depth
+ * limit). The walk stops here with an error, in milliseconds. */
+#define SSHD_INCLUDE_FILES 256
+
+/* One search for a key through sshd's config and its includes: where it
+ * stands, and what it has spent. */
+typedef struct SshdWalk {
+        const char *key;
+        char *val, *at;
+        size_t vn, an;
+        bool stop;               /* a Match block: what follows is conditional */
+        unsigned files;          /* read so far */
+        const char *chain[SSHD_INCLUDE_DEPTH + 1];   /* the files being read, outermost first */
+} SshdWalk;
+
+/* An Include's pattern as a path of the assessment: relative to
+ * etc_dir/ssh as sshd takes it to /etc/ssh, an absolute /etc path under
+ * etc_dir, another absolute one under the root (assess_glob resolves it
+ * inside the root). */
+static void sshd_include_pattern(AssessCtx *x, const char *v, char *pat, size_t n) {
+        if (v[0] != '/')
+                snprintf(pat, n, "%s/ssh/%s", x->p->etc_dir, v);
+        else if (!strncmp(v, "/etc/", 5))
+                snprintf(pat, n, "%s/%s", x->p->etc_dir, v + 5);
+        else
+                snprintf(pat, n, "%s%s", x->p->root ? x->p->root : "", v);
+}
+
+static int sshd_find(AssessCtx *x, const AssessCheck *c, const char *path, unsigned depth, SshdWalk *w);
+
+/* The files an Include at path:line names, each searched in turn. */
+static int sshd_include(AssessCtx *x, const AssessCheck *c, const char *path, unsigned line, const char *v,
+                        unsigned depth, SshdWalk *w) {
+        char pat[4200], at[4400];
+        assess_at(at, sizeof(at), path, line);
+        if (depth + 1 > SSHD_INCLUDE_DEPTH) {
+                assess_add(x, c, ASSESS_ERROR, at, NULL, "Include %s: includes nest deeper than %u: sshd refuses "
+                           "the config", v, SSHD_INCLUDE_DEPTH);
+                return -ELOOP;
+        }
+        sshd_include_pattern(x, v, pat, sizeof(pat));
+        char **files = NULL;
+        size_t n = 0;
+        int r = assess_glob(x, pat, &files, &n);
+        if (r < 0) {
+                assess_add(x, c, ASSESS_ERROR, at, NULL, "Include %s: %s", v,
+                           r == -E2BIG ? "matches too many files" : strerror(-r));
+                return r;
+        }
+        r = -ENOENT;
+        for (size_t i = 0; i < n && r == -ENOENT && !w->stop; i++) {
+                /* A file that includes itself, directly or through others,
+                 * recurses until sshd's depth limit: sshd refuses it. */
+                for (unsigned k = 0; k <= depth; k++)
+                        if (!strcmp(w->chain[k], files[i])) {
+                                assess_add(x, c, ASSESS_ERROR, at, NULL, "Include %s: %s includes itself: sshd "
+                                           "refuses the config (includes nest deeper than %u)", v, files[i],
+                                           SSHD_INCLUDE_DEPTH);
+                                r = -ELOOP;
+                                break;
+                        }
+                if (r == -ENOENT)
+                        r = sshd_find(x, c, files[i], depth + 1, w);
+        }
+        assess_glob_free(files, n);
+        return r;
+}
+
+/* sshd's setting of w->key (first value wins, up to the first Match
+ * block), following Include; into w->val with its file:line in w->at. 0
+ * found, -ENOENT not set, other errors with a result added. */
+static int sshd_find(AssessCtx *x, const AssessCheck *c, const char *path, unsigned depth, SshdWalk *w) {
+        if (++w->files > SSHD_INCLUDE_FILES) {
+                assess_add(x, c, ASSESS_ERROR, path, NULL, "sshd's config and its includes name more than %u "
+                           "files: not judged", SSHD_INCLUDE_FILES);
+                return -E2BIG;
+        }
+        w->chain[depth] = path;
         _cleanup_free_ char *t = NULL;
         int r = assess_read(x, c, path, 0, &t, NULL);
         if (r < 0)
                 return r;
         unsigned line = 0;
-        for (char *save = NULL, *l = t; l && !*stop; l = save) {
+        for (char *save = NULL, *l = t; l && !w->stop; l = save) {
                 char *nl = strchr(l, '\n');
                 save = nl ? nl + 1 : NULL;
                 if (nl)
@@ -268,39 +345,29 @@ static int sshd_find(AssessCtx *x, const AssessCheck *c, const char *path, const
                 char *v = l + kl;
                 while (*v == ' ' || *v == '\t' || *v == '=')
                         v++;
-                v[strcspn(v, " \t\r#")] = '\0';
                 if (!kl || *k == '#')
                         continue;
-                if (kl == 5 && !strncasecmp(k, "Match", 5)) {
-                        *stop = true;   /* what follows is conditional */
-                        return -ENOENT;
-                }
-                if (kl == 7 && !strncasecmp(k, "Include", 7) && depth < 8) {
-                        char pat[4200];
-                        /* Relative to /etc/ssh; an absolute /etc path is
-                         * taken under etc_dir. */
-                        if (v[0] != '/')
-                                snprintf(pat, sizeof(pat), "%s/ssh/%s", x->p->etc_dir, v);
-                        else if (!strncmp(v, "/etc/", 5))
-                                snprintf(pat, sizeof(pat), "%s/%s", x->p->etc_dir, v + 5);
-                        else
-                                snprintf(pat, sizeof(pat), "%s", v);
-                        glob_t g;
-                        if (glob(pat, 0, NULL, &g) == 0) {
-                                for (size_t i = 0; i < g.gl_pathc; i++) {
-                                        r = sshd_find(x, c, g.gl_pathv[i], key, val, vn, at, an, depth + 1, stop);
-                                        if (r != -ENOENT) {
-                                                globfree(&g);
-                                                return r;
-                                        }
-                                }
-                                globfree(&g);
+                if (kl == 7 && !strncasecmp(k, "Include", 7)) {
+                        /* Each of its patterns, in order, up to a word
+                         * that starts a comment. */
+                        for (char *save2 = NULL, *pat = strtok_r(v, " \t\r", &save2); pat && *pat != '#';
+                             pat = strtok_r(NULL, " \t\r", &save2)) {
+                                r = sshd_include(x, c, path, line, pat, depth, w);
+                                if (r != -ENOENT)
+                                        return r;
+                                if (w->stop)
+                                        return -ENOENT;
                         }
                         continue;
                 }
-                if (kl == strlen(key) && !strncasecmp(k, key, kl)) {
-                        snprintf(val, vn, "%s", v);
-                        assess_at(at, an, path, line);
+                v[strcspn(v, " \t\r#")] = '\0';
+                if (kl == 5 && !strncasecmp(k, "Match", 5)) {
+                        w->stop = true;   /* what follows is conditional */
+                        return -ENOENT;
+                }
+                if (kl == strlen(w->key) && !strncasecmp(k, w->key, kl)) {
+                        snprintf(w->val, w->vn, "%s", v);
+                        assess_at(w->at, w->an, path, line);
                         return 0;
                 }
         }
@@ -311,12 +378,13 @@ void check_sshd(AssessCtx *x, const AssessCheck *c) {
         const char *key = c->arg;
         char path[4200], val[128], at[4400];
         snprintf(path, sizeof(path), "%s/ssh/sshd_config", x->p->etc_dir);
-        if (access(path, F_OK) < 0 && errno == ENOENT) {
+        struct stat st;
+        if (assess_stat(x, path, false, &st) == -ENOENT) {
                 assess_add(x, c, ASSESS_NA, path, NULL, "sshd is not installed");
                 return;
         }
-        bool stop = false;
-        int r = sshd_find(x, c, path, key, val, sizeof(val), at, sizeof(at), 0, &stop);
+        SshdWalk w = { .key = key, .val = val, .vn = sizeof(val), .at = at, .an = sizeof(at) };
+        int r = sshd_find(x, c, path, 0, &w);
         if (r < 0 && r != -ENOENT)
                 return;
         bool root = !strcasecmp(key, "PermitRootLogin");
@@ -340,14 +408,19 @@ void check_audit_rules(AssessCtx *x, const AssessCheck *c) {
                                              "/etc/sudoers" };
         char pat[4200];
         snprintf(pat, sizeof(pat), "%s/audit/rules.d/*.rules", x->p->etc_dir);
-        glob_t g = { 0 };
-        int gr = glob(pat, 0, NULL, &g);
+        char **rules = NULL;
+        size_t n_rules = 0;
+        int gr = assess_glob(x, pat, &rules, &n_rules);
+        if (gr < 0) {
+                assess_add(x, c, ASSESS_ERROR, pat, NULL, "cannot list %s: %s", pat, strerror(-gr));
+                return;
+        }
         char main_rules[4200];
         snprintf(main_rules, sizeof(main_rules), "%s/audit/audit.rules", x->p->etc_dir);
         bool seen[ELEMENTSOF(files)] = { false };
         size_t read = 0;
-        for (size_t i = 0; i <= (gr == 0 ? g.gl_pathc : 0); i++) {
-                const char *path = i < (gr == 0 ? g.gl_pathc : 0) ? g.gl_pathv[i] : main_rules;
+        for (size_t i = 0; i <= n_rules; i++) {
+                const char *path = i < n_rules ? rules[i] : main_rules;
                 _cleanup_free_ char *t = NULL;
                 int r = assess_read(x, c, path, 0, &t, NULL);
                 if (r == -ENOENT)
@@ -362,8 +435,7 @@ void check_audit_rules(AssessCtx *x, const AssessCheck *c) {
                         seen[f] |= strstr(t, w) || strstr(t, p);
                 }
         }
-        if (gr == 0)
-                globfree(&g);
+        assess_glob_free(rules, n_rules);
         char dir[4200];
         snprintf(dir, sizeof(dir), "%s/audit", x->p->etc_dir);
         if (!read) {
@@ -395,11 +467,12 @@ void check_vg_hooks(AssessCtx *x, const AssessCheck *c) {
                 char path[4200];
                 struct stat st;
                 snprintf(path, sizeof(path), "%s/%s/50-virtgov", x->p->hooks_dir, dirs[i]);
-                if (stat(path, &st) < 0)
-                        assess_add(x, c, errno == ENOENT ? ASSESS_FAIL : ASSESS_ERROR, path, NULL, "%s",
-                                   errno == ENOENT ? "not installed: starts are neither recorded nor decided by "
-                                                     "the hook"
-                                                   : strerror(errno));
+                int r = assess_stat(x, path, false, &st);
+                if (r < 0)
+                        assess_add(x, c, r == -ENOENT ? ASSESS_FAIL : ASSESS_ERROR, path, NULL, "%s",
+                                   r == -ENOENT ? "not installed: starts are neither recorded nor decided by "
+                                                  "the hook"
+                                                : strerror(-r));
                 else if (!S_ISREG(st.st_mode) || !(st.st_mode & 0100))
                         assess_add(x, c, ASSESS_FAIL, path, NULL, "installed, mode %04o: not executable, libvirt "
                                    "skips it", (unsigned) (st.st_mode & 07777));
@@ -454,9 +527,10 @@ void check_vg_modes(AssessCtx *x, const AssessCheck *c) {
                       { x->p->config, "the configuration", 0022 }, { x->p->exceptions, "the exceptions", 0022 } };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 struct stat st;
-                if (stat(files[i].path, &st) < 0) {
-                        if (errno != ENOENT)
-                                assess_add(x, c, ASSESS_ERROR, files[i].path, NULL, "cannot stat: %s", strerror(errno));
+                int r = assess_stat(x, files[i].path, false, &st);
+                if (r < 0) {
+                        if (r != -ENOENT)
+                                assess_add(x, c, ASSESS_ERROR, files[i].path, NULL, "cannot stat: %s", strerror(-r));
                         continue;
                 }
                 unsigned mode = st.st_mode & 07777;

@@ -94,7 +94,10 @@ void check_qemu_key(AssessCtx *x, const AssessCheck *c) {
 /* ---- qemu.conf: confinement ---- */
 
 /* The MAC libvirt confines guests with: "apparmor", "selinux", "none", or
- * NULL when qemu.conf leaves it to libvirt (the first one the host has). */
+ * NULL when qemu.conf leaves it to libvirt (the first one the host has).
+ * An empty list leaves it to libvirt too: qemuSecurityInit uses the list
+ * only when its first entry exists, else it probes as for no key. ""
+ * stands for what libvirt cannot use (a number, a list of them). */
 static const char *security_driver(const Vconf *q, const VconfEntry **ret) {
         const VconfEntry *e = vconf_get(q, "security_driver");
         *ret = e;
@@ -102,7 +105,9 @@ static const char *security_driver(const Vconf *q, const VconfEntry **ret) {
                 return NULL;
         if (e->value.type == VCONF_STRING)
                 return e->value.str;
-        if (e->value.type == VCONF_LIST && e->value.n_items && e->value.items[0].type == VCONF_STRING)
+        if (e->value.type == VCONF_LIST && !e->value.n_items)
+                return NULL;
+        if (e->value.type == VCONF_LIST && e->value.items[0].type == VCONF_STRING)
                 return e->value.items[0].str;
         return "";
 }
@@ -120,6 +125,11 @@ void check_qemu_security_driver(AssessCtx *x, const AssessCheck *c) {
                 return;
         }
         assess_at(at, sizeof(at), x->qemu_path, e->line);
+        if (!d) {
+                assess_add(x, c, ASSESS_PASS, at, NULL, "security_driver = [ ]: an empty list is as if unset: "
+                           "libvirt uses the host's MAC (SELinux or AppArmor)");
+                return;
+        }
         bool none = !strcmp(d, "none");
         for (size_t i = 0; e->value.type == VCONF_LIST && i < e->value.n_items; i++)
                 none |= e->value.items[i].type == VCONF_STRING && !strcmp(e->value.items[i].str, "none");
@@ -433,12 +443,13 @@ static void judge_socket(AssessCtx *x, const AssessCheck *c, const DaemonConf *d
         snprintf(path, sizeof(path), "%s/%s%s", x->p->run_libvirt, !strcmp(d->name, "libvirtd") ? "libvirt" : d->name,
                  suffix);
         struct stat st;
-        if (lstat(path, &st) < 0) {
-                if (errno == ENOENT)
+        int r = assess_stat(x, path, true, &st);
+        if (r < 0) {
+                if (r == -ENOENT)
                         assess_add(x, c, ASSESS_NA, path, NULL, "%s: no socket here (%s)", d->name,
                                    d->running ? "it listens elsewhere" : "not running");
                 else
-                        assess_add(x, c, ASSESS_ERROR, path, NULL, "cannot stat %s: %s", path, strerror(errno));
+                        assess_add(x, c, ASSESS_ERROR, path, NULL, "cannot stat %s: %s", path, strerror(-r));
                 return;
         }
         unsigned mode = st.st_mode & 07777;
@@ -560,7 +571,7 @@ static void polkit_file(AssessCtx *x, const AssessCheck *c, const char *path, co
 }
 
 static void polkit_dir(AssessCtx *x, const AssessCheck *c, const char *dir, const char *g, size_t *n) {
-        DIR *d = opendir(dir);
+        DIR *d = assess_opendir(x, dir);
         if (!d) {
                 if (errno != ENOENT)
                         assess_add(x, c, ASSESS_ERROR, dir, NULL, "cannot list %s: %s", dir, strerror(errno));

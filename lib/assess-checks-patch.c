@@ -64,10 +64,10 @@ static int gunzip(const char *in, size_t len, char **ret, size_t *ret_len) {
 }
 
 /* A list's text, decompressed as its name says. */
-static int read_list(const char *path, char **ret, size_t *len) {
+static int read_list(AssessCtx *x, const char *path, char **ret, size_t *len) {
         _cleanup_free_ char *raw = NULL;
         size_t n;
-        int r = vg_read_file(path, LIST_COMPRESSED_MAX, &raw, &n);
+        int r = assess_read_file(x, path, LIST_COMPRESSED_MAX, &raw, &n);
         if (r < 0)
                 return r;
         size_t l = strlen(path);
@@ -166,16 +166,16 @@ static int load_updates(AssessCtx *x, const AssessCheck *c) {
         snprintf(path, sizeof(path), "%s/status", x->p->dpkg_admindir);
         _cleanup_free_ char *status = NULL;
         size_t len;
-        int r = vg_read_file(path, LIST_MAX, &status, &len);
+        int r = assess_read_file(x, path, LIST_MAX, &status, &len);
         if (r < 0) {
-                snprintf(x->updates_l.err, sizeof(x->updates_l.err), "cannot read %s: %s", path, strerror(-r));
+                snprintf(x->updates_l.err, sizeof(x->updates_l.err), "cannot read %s: %s", path, vg_read_error(r));
                 x->updates_l.r = r;
                 assess_add_error(x, c, &x->updates_l);
                 return r;
         }
         Installed in = { 0 };
         stanzas(status, add_installed, &in);
-        DIR *d = opendir(x->p->apt_lists);
+        DIR *d = assess_opendir(x, x->p->apt_lists);
         for (struct dirent *de; d && (de = readdir(d));) {
                 /* Debian's and Ubuntu's security archives: *-security_*_Packages[.lz4|.gz|.xz] */
                 if (fnmatch("*security*_Packages", de->d_name, 0) && fnmatch("*security*_Packages.lz4", de->d_name, 0) &&
@@ -184,9 +184,9 @@ static int load_updates(AssessCtx *x, const AssessCheck *c) {
                 x->have_security_list = true;
                 snprintf(path, sizeof(path), "%s/%s", x->p->apt_lists, de->d_name);
                 _cleanup_free_ char *t = NULL;
-                if ((r = read_list(path, &t, &len)) < 0) {
+                if ((r = read_list(x, path, &t, &len)) < 0) {
                         snprintf(x->updates_l.err, sizeof(x->updates_l.err), "cannot read %s: %s", path,
-                                 r == -EBADMSG ? "not a valid compressed list" : strerror(-r));
+                                 r == -EBADMSG ? "not a valid compressed list" : vg_read_error(r));
                         x->updates_l.r = r;
                         break;
                 }
@@ -233,7 +233,7 @@ void check_security_updates(AssessCtx *x, const AssessCheck *c) {
 }
 
 void check_apt_age(AssessCtx *x, const AssessCheck *c) {
-        DIR *d = opendir(x->p->apt_lists);
+        DIR *d = assess_opendir(x, x->p->apt_lists);
         if (!d) {
                 assess_add(x, c, errno == ENOENT ? ASSESS_FAIL : ASSESS_ERROR, x->p->apt_lists, NULL,
                            "cannot list %s: %s", x->p->apt_lists, strerror(errno));
@@ -248,7 +248,7 @@ void check_apt_age(AssessCtx *x, const AssessCheck *c) {
                 char path[4200];
                 struct stat st;
                 snprintf(path, sizeof(path), "%s/%s", x->p->apt_lists, de->d_name);
-                if (stat(path, &st) == 0 && (int64_t) st.st_mtime * 1000000 > newest) {
+                if (assess_stat(x, path, false, &st) == 0 && (int64_t) st.st_mtime * 1000000 > newest) {
                         newest = (int64_t) st.st_mtime * 1000000;
                         snprintf(name, sizeof(name), "%s", de->d_name);
                 }
@@ -269,10 +269,12 @@ void check_apt_age(AssessCtx *x, const AssessCheck *c) {
 void check_reboot_pending(AssessCtx *x, const AssessCheck *c) {
         char tainted[4200];
         snprintf(tainted, sizeof(tainted), "%s/sys/kernel/tainted", x->p->proc_dir);
-        /* An empty module list: only the releases are wanted here (the
-         * modules are `integrity kernel`'s, and reading each one's file
-         * would cost the assessment most of its time). */
-        KernelPaths kp = { .proc_modules = "/dev/null", .tainted = tainted, .modules_root = x->p->modules_root,
+        /* No module list ("" names no file: read as a kernel without
+         * modules): only the releases are wanted here (the modules are
+         * `integrity kernel`'s, and reading each one's file would cost the
+         * assessment most of its time). Not /dev/null: a device is not
+         * read as a file. */
+        KernelPaths kp = { .proc_modules = "", .tainted = tainted, .modules_root = x->p->modules_root,
                            .boot_dir = x->p->boot_dir, .release = x->p->release };
         _cleanup_(kernel_state_freep) KernelState *k = NULL;
         VgError err = { "" };

@@ -191,6 +191,19 @@ int assess_exceptions_load(const char *path, int64_t now_us, AssessExceptions **
         return assess_exceptions_parse(t, len, path, now_us, ret, err);
 }
 
+int assess_exceptions_load_paths(const AssessPaths *p, AssessExceptions **ret, VgError *err) {
+        if (!p->root)
+                return assess_exceptions_load(p->exceptions, p->now_us, ret, err);
+        _cleanup_free_ char *t = NULL;
+        size_t len;
+        int r = assess_paths_read_file(p, p->exceptions, EXCEPTIONS_MAX_BYTES, &t, &len);
+        if (r == -ENOENT)
+                return vg_error(err, r, "%s: no such file", p->exceptions);
+        if (r < 0)
+                return vg_error(err, r, "%s: %s", p->exceptions, vg_read_error(r));
+        return assess_exceptions_parse(t, len, p->exceptions, p->now_us, ret, err);
+}
+
 AssessExceptions *assess_exceptions_free(AssessExceptions *e) {
         if (!e)
                 return NULL;

@@ -55,12 +55,11 @@ static void loaded_fail(Loaded *l, int r, const char *fmt, ...) {
 
 int assess_read(AssessCtx *x, const AssessCheck *c, const char *path, size_t max, char **ret, size_t *ret_len) {
         size_t len;
-        int r = vg_read_file(path, max ? max : INPUT_MAX, ret, ret_len ? ret_len : &len);
+        int r = assess_read_file(x, path, max ? max : INPUT_MAX, ret, ret_len ? ret_len : &len);
         if (r == -ENOENT)
                 return r;
         if (r < 0) {
-                assess_add(x, c, ASSESS_ERROR, path, NULL, "cannot read %s: %s", path,
-                           r == -EFBIG ? "too large" : strerror(-r));
+                assess_add(x, c, ASSESS_ERROR, path, NULL, "cannot read %s: %s", path, vg_read_error(r));
                 return r;
         }
         return 0;
@@ -69,11 +68,11 @@ int assess_read(AssessCtx *x, const AssessCheck *c, const char *path, size_t max
 static int read_line(AssessCtx *x, const AssessCheck *c, const char *path, const char *what, char *buf, size_t n) {
         _cleanup_free_ char *t = NULL;
         size_t len;
-        int r = vg_read_file(path, 65536, &t, &len);
+        int r = assess_read_file(x, path, 65536, &t, &len);
         if (r == -ENOENT || r == -ENOTDIR)
                 return -ENOENT;
         if (r < 0) {
-                assess_add(x, c, ASSESS_ERROR, what, NULL, "cannot read %s: %s", path, strerror(-r));
+                assess_add(x, c, ASSESS_ERROR, what, NULL, "cannot read %s: %s", path, vg_read_error(r));
                 return r;
         }
         char *s = t;
@@ -109,15 +108,15 @@ void assess_add_error(AssessCtx *x, const AssessCheck *c, const Loaded *l) {
 
 /* A libvirt config file: parsed, or absent (libvirt's defaults: the
  * daemons read a missing file as empty), or an error in l. */
-static Vconf *load_vconf(const char *path, bool *absent, Loaded *l) {
+static Vconf *load_vconf(AssessCtx *x, const char *path, bool *absent, Loaded *l) {
         _cleanup_free_ char *t = NULL;
         size_t len;
-        int r = vg_read_file(path, INPUT_MAX, &t, &len);
+        int r = assess_read_file(x, path, INPUT_MAX, &t, &len);
         *absent = r == -ENOENT;
         if (r == -ENOENT)
                 return NULL;
         if (r < 0) {
-                loaded_fail(l, r, "cannot read %s: %s", path, strerror(-r));
+                loaded_fail(l, r, "cannot read %s: %s", path, vg_read_error(r));
                 return NULL;
         }
         Vconf *v = NULL;
@@ -135,7 +134,7 @@ const Vconf *assess_qemu_conf(AssessCtx *x, const AssessCheck *c) {
                         x->qemu_path = NULL;
                         loaded_fail(&x->qemu_l, -ENOMEM, "out of memory");
                 } else
-                        x->qemu = load_vconf(x->qemu_path, &x->qemu_absent, &x->qemu_l);
+                        x->qemu = load_vconf(x, x->qemu_path, &x->qemu_absent, &x->qemu_l);
         }
         if (x->qemu_l.r < 0) {
                 assess_add_error(x, c, &x->qemu_l);
@@ -148,10 +147,50 @@ const Vconf *assess_qemu_conf(AssessCtx *x, const AssessCheck *c) {
 
 /* ---- processes ---- */
 
+/* When the host whose proc_dir is read booted, in seconds since the
+ * epoch; -1: unknown. A process's start in its stat counts from that
+ * boot. On this host, from the clocks themselves (CLOCK_REALTIME less
+ * CLOCK_BOOTTIME, to the microsecond: a hook installed and libvirtd
+ * restarted within the same second must read as picked up). Under a
+ * root, the tree's proc/stat btime: a copied tree's processes started
+ * on its own host's boot, and a fixture's answer must not depend on when
+ * the machine running the tests booted. btime is whole seconds, rounded
+ * down: a start is taken up to a second early, the cautious side (a
+ * hook may read as not yet picked up). */
+static double boot_time(AssessCtx *x) {
+        if (x->btime != 0)
+                return x->btime;
+        if (!x->p->root) {
+                struct timespec real, boot;
+                clock_gettime(CLOCK_REALTIME, &real);
+                clock_gettime(CLOCK_BOOTTIME, &boot);
+                x->btime = (double) real.tv_sec + real.tv_nsec / 1e9 - (double) boot.tv_sec - boot.tv_nsec / 1e9;
+        } else {
+                char path[4200];
+                _cleanup_free_ char *t = NULL;
+                snprintf(path, sizeof(path), "%s/stat", x->p->proc_dir);
+                const char *b = assess_read_file(x, path, INPUT_MAX, &t, NULL) == 0 ? strstr(t, "\nbtime ") : NULL;
+                x->btime = b ? strtod(b + 7, NULL) : -1;
+        }
+        return x->btime;
+}
+
+/* When pid started, in seconds since the epoch; 0: unknown. */
+static double proc_start(AssessCtx *x, long pid) {
+        char path[4200];
+        _cleanup_free_ char *stat = NULL;
+        uint64_t ticks;
+        snprintf(path, sizeof(path), "%s/%ld/stat", x->p->proc_dir, pid);
+        double boot = boot_time(x);
+        if (boot <= 0 || assess_read_file(x, path, 4096, &stat, NULL) < 0 || proc_stat_start_ticks(stat, &ticks) < 0)
+                return 0;
+        return boot + (double) ticks / (double) sysconf(_SC_CLK_TCK);
+}
+
 int assess_procs(AssessCtx *x, const AssessCheck *c) {
         if (!x->procs_l.done) {
                 x->procs_l.done = true;
-                DIR *d = opendir(x->p->proc_dir);
+                DIR *d = assess_opendir(x, x->p->proc_dir);
                 if (!d)
                         loaded_fail(&x->procs_l, -errno, "cannot list %s: %s", x->p->proc_dir, strerror(errno));
                 for (struct dirent *de; d && (de = readdir(d));) {
@@ -161,12 +200,10 @@ int assess_procs(AssessCtx *x, const AssessCheck *c) {
                                 continue;
                         char path[4096], buf[4096], comm[64] = "";
                         snprintf(path, sizeof(path), "%s/%ld/comm", x->p->proc_dir, pid);
-                        int fd = open(path, O_RDONLY | O_CLOEXEC);
-                        if (fd < 0)
+                        _cleanup_free_ char *text = NULL;
+                        if (assess_read_file(x, path, sizeof(comm) - 1, &text, NULL) < 0)
                                 continue;   /* gone since the listing */
-                        ssize_t n = read(fd, comm, sizeof(comm) - 1);
-                        close(fd);
-                        comm[n > 0 ? n : 0] = '\0';
+                        snprintf(comm, sizeof(comm), "%s", text);
                         comm[strcspn(comm, "\n")] = '\0';
                         if (vg_grow((void **) &x->procs, &x->n_procs, sizeof(*x->procs)) < 0) {
                                 loaded_fail(&x->procs_l, -ENOMEM, "out of memory");
@@ -176,9 +213,9 @@ int assess_procs(AssessCtx *x, const AssessCheck *c) {
                         e->pid = (int) pid;
                         snprintf(e->comm, sizeof(e->comm), "%s", comm);
                         if (!strcmp(comm, "libvirtd") || !strcmp(comm, "virtqemud"))
-                                e->start = proc_start_time(x->p->proc_dir, (pid_t) pid);
+                                e->start = proc_start(x, pid);
                         snprintf(path, sizeof(path), "%s/%ld/exe", x->p->proc_dir, pid);
-                        ssize_t l = readlink(path, buf, sizeof(buf) - 1);
+                        ssize_t l = assess_readlink(x, path, buf, sizeof(buf) - 1);
                         if (l >= 0) {
                                 buf[l] = '\0';
                                 e->exe = strdup(buf);
@@ -226,7 +263,7 @@ int assess_daemons(AssessCtx *x, const AssessCheck *c) {
                                 loaded_fail(&x->daemons_l, -ENOMEM, "out of memory");
                                 break;
                         }
-                        d->conf = load_vconf(d->conf_path, &d->absent, &d->l);
+                        d->conf = load_vconf(x, d->conf_path, &d->absent, &d->l);
                 }
                 /* The ones that run; with none running, the ones that
                  * have a config (the host's intent); else libvirtd's
@@ -269,7 +306,7 @@ int assess_domains(AssessCtx *x, const AssessCheck *c) {
                 x->domains_l.done = true;
                 char dir[4096];
                 snprintf(dir, sizeof(dir), "%s/qemu", x->p->libvirt_dir);
-                DIR *d = opendir(dir);
+                DIR *d = assess_opendir(x, dir);
                 if (!d && errno != ENOENT)
                         loaded_fail(&x->domains_l, -errno, "cannot list %s: %s", dir, strerror(errno));
                 for (struct dirent *de; d && (de = readdir(d));) {
@@ -290,9 +327,9 @@ int assess_domains(AssessCtx *x, const AssessCheck *c) {
                         _cleanup_free_ char *t = NULL;
                         size_t len;
                         VgError err = { "" };
-                        int r = vg_read_file(dx->path, DOMAIN_XML_MAX, &t, &len);
+                        int r = assess_read_file(x, dx->path, DOMAIN_XML_MAX, &t, &len);
                         if (r < 0)
-                                snprintf(dx->err, sizeof(dx->err), "cannot read %s: %s", dx->path, strerror(-r));
+                                snprintf(dx->err, sizeof(dx->err), "cannot read %s: %s", dx->path, vg_read_error(r));
                         else if (xmldom_parse(t, len, &dx->root, &err) < 0)
                                 snprintf(dx->err, sizeof(dx->err), "%s: %s", dx->path, err.text);
                         else if (!xnode_is(dx->root, "domain", NULL)) {
@@ -318,11 +355,21 @@ int assess_domains(AssessCtx *x, const AssessCheck *c) {
 
 /* ---- accounts ---- */
 
+/* group, passwd, sudoers and sudoers.d, read as every other input is. */
+static int accounts_io_read(void *u, const char *path, size_t max, char **ret) {
+        return assess_read_file(u, path, max, ret, NULL);
+}
+
+static int accounts_io_list(void *u, const char *dir, char ***ret, size_t *ret_n) {
+        return assess_list(u, dir, ret, ret_n);
+}
+
 const Accounts *assess_accounts(AssessCtx *x, const AssessCheck *c) {
         if (!x->acc_l.done) {
                 x->acc_l.done = true;
                 VgError err = { "" };
-                int r = accounts_read(x->p->etc_dir, 0, &x->acc, &err);
+                const AccountsIo io = { .read = accounts_io_read, .list = accounts_io_list, .userdata = x };
+                int r = accounts_read_via(&io, x->p->etc_dir, 0, &x->acc, &err);
                 if (r < 0)
                         loaded_fail(&x->acc_l, r, "%s", err.text);
         }
@@ -334,6 +381,8 @@ const Accounts *assess_accounts(AssessCtx *x, const AssessCheck *c) {
 }
 
 void assess_ctx_clear(AssessCtx *x) {
+        if (x->root_fd >= 0)
+                close(x->root_fd);
         vconf_free(x->qemu);
         free(x->qemu_path);
         for (size_t i = 0; i < x->n_daemons; i++) {

@@ -14,7 +14,10 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "virtgov/accounts.h"
 #include "virtgov/assess.h"
@@ -58,6 +61,9 @@ typedef struct ProcEntry {
 struct AssessCtx {
         const AssessPaths *p;
         AssessRun *run;
+        int root_fd;             /* p->root, opened O_PATH; -1: no root */
+        int root_err;            /* p->root could not be opened: every read's error */
+        double btime;            /* when proc_dir's host booted, seconds since the epoch; 0: not yet known, -1: unknown */
         /* qemu.conf */
         Loaded qemu_l;
         Vconf *qemu;
@@ -97,9 +103,43 @@ void assess_add_error(AssessCtx *x, const AssessCheck *c, const Loaded *l);
 /* ---- inputs (assess-input.c): each NULL or < 0 after adding c's error
  * result, so a check only returns ---- */
 
-/* A file's text (at most max bytes): 0, -ENOENT (no result added: the
- * caller decides what absence means), or another error (result added). */
+/* ---- the one way the assessment reaches a file: every open, listing,
+ * stat, readlink and glob of a check goes through these ---- */
+
+/* Opens path (open(2)'s flags; O_CLOEXEC, O_NOCTTY and, for a read,
+ * O_NONBLOCK are added). Under a root, path is one of the root's (it
+ * starts with p->root) and is resolved inside it: openat2 RESOLVE_IN_ROOT
+ * makes "..", absolute symlinks and absolute names stay in the tree, and
+ * RESOLVE_NO_MAGICLINKS keeps a /proc bind-mounted there from leading
+ * out. Without a root, as open(2). An fd, or a negative errno. */
+int assess_open(AssessCtx *x, const char *path, int flags);
+
+/* opendir, stat (nofollow: lstat) and readlink through assess_open: NULL
+ * with errno set / a negative errno. */
+DIR *assess_opendir(AssessCtx *x, const char *path);
+int assess_stat(AssessCtx *x, const char *path, bool nofollow, struct stat *ret);
+ssize_t assess_readlink(AssessCtx *x, const char *path, char *buf, size_t n);
+
+/* A directory's names but "." and "..", sorted (free with
+ * assess_glob_free). 0, or a negative errno. */
+int assess_list(AssessCtx *x, const char *dir, char ***ret, size_t *ret_n);
+
+/* The paths that match pattern (a path as assess_open takes, with
+ * glob(3)'s wildcards in any component), sorted, each directory listed
+ * through assess_open; names starting with '.' only where the pattern's
+ * component does. No match is 0 and an empty list. -E2BIG past
+ * ASSESS_GLOB_MAX matches. */
+#define ASSESS_GLOB_MAX 1024
+int assess_glob(AssessCtx *x, const char *pattern, char ***ret, size_t *ret_n);
+void assess_glob_free(char **v, size_t n);
+
+/* A file's text (at most max bytes), through assess_open; what is not a
+ * regular file is refused (a FIFO would block the run): 0, -ENOENT (no
+ * result added: the caller decides what absence means), or another error
+ * (result added). */
 int assess_read(AssessCtx *x, const AssessCheck *c, const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same without a result: the error is the caller's to say. */
+int assess_read_file(AssessCtx *x, const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* A sysctl ("kernel.kptr_restrict") from proc_dir/sys, trimmed, in buf:
  * 0, -ENOENT (not present on this kernel: no result added), or an error

@@ -6,6 +6,7 @@
  * against the previous run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,8 @@ int assess_paths_init(AssessPaths *p, const Config *c, const char *root) {
         if (!k)
                 k = dflt;
         int r = 0;
+        if (root && !(p->root = strdup(root)))
+                r = -ENOMEM;
         r |= under(&p->libvirt_dir, root, "/etc/libvirt");
         r |= under(&p->run_libvirt, root, "/run/libvirt");
         r |= under(&p->proc_dir, root, k->proc_dir);
@@ -89,7 +92,7 @@ int assess_paths_init(AssessPaths *p, const Config *c, const char *root) {
 }
 
 void assess_paths_clear(AssessPaths *p) {
-        char **s[] = { &p->libvirt_dir, &p->run_libvirt, &p->proc_dir, &p->sys_dir, &p->etc_dir, &p->polkit_share,
+        char **s[] = { &p->root, &p->libvirt_dir, &p->run_libvirt, &p->proc_dir, &p->sys_dir, &p->etc_dir, &p->polkit_share,
                        &p->apt_lists, &p->dpkg_admindir, &p->boot_dir, &p->modules_root, &p->release,
                        &p->hooks_dir, &p->inventory, &p->policy, &p->config, &p->exceptions };
         for (size_t i = 0; i < ELEMENTSOF(s); i++) {
@@ -175,7 +178,11 @@ int assess_run(const AssessPaths *p, const char *const *only, const AssessExcept
         run->time_us = p->now_us ? p->now_us : vg_now_us();
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        AssessCtx x = { .p = p, .run = run };
+        AssessCtx x = { .p = p, .run = run, .root_fd = -1 };
+        /* Every read under a root goes through this fd (assess_open): an
+         * unopenable root makes each check an error naming it. */
+        if (p->root && (x.root_fd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+                x.root_err = -errno;
         for (size_t i = 0; i < n; i++) {
                 const AssessCheck *c = &checks[i];
                 bool want = !only;

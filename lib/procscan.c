@@ -44,7 +44,11 @@ int proc_start_ticks(const char *proc_dir, pid_t pid, uint64_t *ret) {
         int r = read_proc(proc_dir, pid, "stat", 4096, &buf, &len);
         if (r < 0)
                 return r;
-        char *p = strrchr(buf, ')');
+        return proc_stat_start_ticks(buf, ret);
+}
+
+int proc_stat_start_ticks(const char *buf, uint64_t *ret) {
+        const char *p = strrchr(buf, ')');
         if (!p)
                 return -EBADMSG;
         p++;

@@ -64,11 +64,36 @@ int vg_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len) {
         return 0;
 }
 
-int vg_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
+int vg_read_regular_fd(int fd, size_t max, char **ret_buf, size_t *ret_len) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        /* A FIFO would wait for a writer that may never come, a device
+         * or a socket is not a file's text: what a config names as a
+         * file must be one. -EBADFD, as dpkg.c and kernel-modinfo.c say
+         * it (fscan.c's hash_file refuses them the same way). */
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        /* Opened non-blocking only so that open() itself cannot wait; a
+         * regular file's reads do not block, but some file systems
+         * (FUSE, NFS) answer EAGAIN to a non-blocking read. */
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
                 return -errno;
         return vg_read_fd(fd, max, ret_buf, ret_len);
+}
+
+int vg_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        return vg_read_regular_fd(fd, max, ret_buf, ret_len);
+}
+
+const char *vg_read_error(int r) {
+        return r == -EBADFD ? "not a regular file (a directory, FIFO, device or socket is not read)"
+             : r == -EFBIG ? "too large"
+                           : strerror(-r);
 }
 
 /* Who other than root could write through st, or NULL. */
@@ -193,10 +218,10 @@ static int open_trusted(const char *path, int flags, VgError *err) {
 }
 
 int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *ret_len, VgError *err) {
-        _cleanup_close_ int fd = open_trusted(path, O_RDONLY | O_NOCTTY, err);
+        _cleanup_close_ int fd = open_trusted(path, O_RDONLY | O_NOCTTY | O_NONBLOCK, err);
         if (fd < 0)
                 return fd;
-        return vg_read_fd(fd, max, ret_buf, ret_len);
+        return vg_read_regular_fd(fd, max, ret_buf, ret_len);
 }
 
 int vg_check_trusted(const char *path, VgError *err) {

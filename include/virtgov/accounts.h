@@ -64,6 +64,19 @@ int accounts_parse_sudoers(Accounts *a, const char *path, const char *text);
  */
 int accounts_read(const char *etc_dir, uint64_t digest_key, Accounts **ret, VgError *err);
 
+/* How accounts_read_via reaches the files: read reads one whole file (as
+ * vg_read_file: 0 or a negative errno), list gives a directory's names
+ * sorted (a malloc'd array of malloc'd strings). The assessment reads
+ * them inside its --root this way. */
+typedef struct AccountsIo {
+        int (*read)(void *userdata, const char *path, size_t max, char **ret);
+        int (*list)(void *userdata, const char *dir, char ***ret, size_t *ret_n);
+        void *userdata;
+} AccountsIo;
+
+/* accounts_read, each file read and each directory listed through io. */
+int accounts_read_via(const AccountsIo *io, const char *etc_dir, uint64_t digest_key, Accounts **ret, VgError *err);
+
 /* The baseline's JSON form and back (without digests). */
 json_t *accounts_to_json(const Accounts *a);
 int accounts_from_json(const json_t *j, Accounts **ret, VgError *err);

@@ -53,9 +53,16 @@ static inline bool assess_status_bad(AssessStatus s) {
  * configuration (the keys users move: etc_dir, proc_dir, hooks_dir, the
  * inventory, the policy, image_dirs, dpkg_admindir, assess_*) and the
  * compiled defaults; with root not NULL, every default path is taken
- * under root instead (the tests' fixture trees mirror the real layout).
+ * under root instead (the tests' fixture trees mirror the real layout),
+ * and every file the checks read is resolved inside root: an absolute
+ * symlink or Include in the tree names a file of the tree, never of the
+ * host.
  */
 typedef struct AssessPaths {
+        /* --root: the tree every path below lies in, and every file is
+         * resolved inside (symlinks, "..", absolute names); NULL: the
+         * host, paths as they are. */
+        char *root;
         char *libvirt_dir;       /* /etc/libvirt: qemu.conf, libvirtd.conf, virtqemud.conf, qemu/ *.xml */
         char *run_libvirt;       /* /run/libvirt: the daemons' sockets */
         char *proc_dir;          /* /proc: sys/, net/, PID/ */
@@ -77,6 +84,10 @@ typedef struct AssessPaths {
 
 int assess_paths_init(AssessPaths *p, const Config *c, const char *root);
 void assess_paths_clear(AssessPaths *p);
+
+/* Reads path (one of p's) as the checks read their inputs: inside p->root
+ * when there is one. vg_read_file's contract. */
+int assess_paths_read_file(const AssessPaths *p, const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
 typedef struct AssessCheck AssessCheck;
 typedef struct AssessCtx AssessCtx;
@@ -137,6 +148,10 @@ typedef struct AssessExceptions {
  * kept out and becomes a warning with its position. -ENOENT when absent.
  */
 int assess_exceptions_load(const char *path, int64_t now_us, AssessExceptions **ret, VgError *err);
+/* The exceptions file of p: under a root, the tree's, read inside it
+ * (a copied tree's file is not this host's configuration: no trust
+ * check); else assess_exceptions_load of p->exceptions. */
+int assess_exceptions_load_paths(const AssessPaths *p, AssessExceptions **ret, VgError *err);
 int assess_exceptions_parse(const char *text, size_t len, const char *path, int64_t now_us, AssessExceptions **ret,
                             VgError *err);
 AssessExceptions *assess_exceptions_free(AssessExceptions *e);

@@ -48,6 +48,9 @@ void proc_targets_clear(ProcTargets *t);
  * counted after the ')' that ends a name which may hold spaces): with the
  * pid, it names one process. 0, or a negative errno (gone, unreadable). */
 int proc_start_ticks(const char *proc_dir, pid_t pid, uint64_t *ret);
+/* The same from a stat file's text (the assessment reads it under its
+ * root). */
+int proc_stat_start_ticks(const char *stat_text, uint64_t *ret);
 /* The same as seconds since the epoch (10 ms precision); 0 when unknown. */
 double proc_start_time(const char *proc_dir, pid_t pid);
 

@@ -38,9 +38,24 @@ int vg_error(VgError *err, int r, const char *fmt, ...) __attribute__((format(pr
  */
 int vg_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len);
 
-/* Reads a whole regular file opened with O_CLOEXEC|O_NOFOLLOW-free semantics;
- * same contract as vg_read_fd. */
+/*
+ * Reads a whole regular file (symlinks followed); same contract as
+ * vg_read_fd. What is not a regular file (a directory, a FIFO, a device,
+ * a socket) is refused without a read, -EBADFD: a FIFO named as a config
+ * file would otherwise block its reader forever (the open is
+ * non-blocking, so it cannot wait either). /proc and /sys files are
+ * regular.
+ */
 int vg_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* The same for a file the caller opened (with O_NONBLOCK, so that the
+ * open could not block): refuses what is not regular, then reads it with
+ * blocking reads. */
+int vg_read_regular_fd(int fd, size_t max, char **ret_buf, size_t *ret_len);
+
+/* The words for a vg_read_file error: "not a regular file ...", "too
+ * large", else strerror's. */
+const char *vg_read_error(int r);
 
 /*
  * vg_read_file for a file that steers a root process (the config, the

@@ -5,10 +5,22 @@
  * (apt's lists), each line as /proc/net/{tcp,udp}[6], and the exceptions
  * file. What each returns must hold together: an entry found again by its
  * name, a decoded frame within its cap, an error that names its place.
+ *
+ * And the readers that follow includes, through the real run: an input
+ * with a "\n%%\n", cut at each, becomes sshd_config, two files it may Include
+ * (sshd_config.d/a.conf, b.conf), qemu.conf and /srv/c.conf of a fuzz
+ * root that also holds a FIFO (fifo.conf) and an absolute symlink
+ * (link.conf -> /etc/ssh/sshd_config). Each check must end (-timeout
+ * catches a walk that explodes), say something, and name only files of
+ * the root.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "virtgov/assess.h"
 
@@ -71,11 +83,95 @@ static void exceptions(const uint8_t *data, size_t size) {
         assess_exceptions_free(e);
 }
 
+static char root[64];
+
+static const char *const dirs[] = { "etc", "etc/ssh", "etc/ssh/sshd_config.d", "etc/libvirt", "srv" };
+static const char *const files[] = { "etc/ssh/sshd_config", "etc/ssh/sshd_config.d/a.conf", "etc/ssh/b.conf",
+                                     "etc/libvirt/qemu.conf", "srv/c.conf", "etc/ssh/fifo.conf",
+                                     "etc/ssh/link.conf" };
+
+/* The fuzz root goes with the process. */
+static void root_remove(void) {
+        char path[256];
+        for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+                snprintf(path, sizeof(path), "%s/%s", root, files[i]);
+                unlink(path);
+        }
+        for (size_t i = sizeof(dirs) / sizeof(*dirs); i-- > 0;) {
+                snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+                rmdir(path);
+        }
+        rmdir(root);
+}
+
+/* The fuzz root, made once: its directories, the FIFO and the symlink. */
+static void root_make(void) {
+        snprintf(root, sizeof(root), "/tmp/vg-fuzz-assess.XXXXXX");
+        if (!mkdtemp(root))
+                __builtin_trap();
+        atexit(root_remove);
+        char path[256];
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+                snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+                if (mkdir(path, 0755) < 0)
+                        __builtin_trap();
+        }
+        snprintf(path, sizeof(path), "%s/etc/ssh/fifo.conf", root);
+        if (mkfifo(path, 0600) < 0)
+                __builtin_trap();
+        snprintf(path, sizeof(path), "%s/etc/ssh/link.conf", root);
+        if (symlink("/etc/ssh/sshd_config", path) < 0)
+                __builtin_trap();
+}
+
+static void put(const char *rel, const char *text, size_t len) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", root, rel);
+        FILE *f = fopen(path, "we");
+        if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0)
+                __builtin_trap();
+}
+
+static void includes(const uint8_t *data, size_t size) {
+        /* Only inputs cut into files: writing them costs most of a run,
+         * and the parsers above want the other inputs fast. */
+        if (!memmem(data, size, "\n%%\n", 4))
+                return;
+        if (!root[0])
+                root_make();
+        const char *p = (const char *) data, *end = p + size;
+        for (size_t i = 0; i < 5; i++) {   /* the regular files */
+                const char *cut = p < end ? memmem(p, (size_t) (end - p), "\n%%\n", 4) : NULL;
+                size_t len = cut ? (size_t) (cut - p) : (size_t) (end - p);
+                put(files[i], p, len);
+                p = cut ? cut + 4 : end;
+        }
+        AssessPaths paths;
+        if (assess_paths_init(&paths, NULL, root) < 0)
+                return;
+        const char *only[] = { "VG-SVC-002", "VG-SVC-003", "VG-QEMU-001", "VG-QEMU-002", NULL };
+        AssessRun *run = NULL;
+        VgError err = { "" };
+        if (assess_run(&paths, only, NULL, &run, &err) == 0) {
+                if (run->n_ran != 4 || run->n < 4)
+                        __builtin_trap();   /* every check says something */
+                for (size_t i = 0; i < run->n; i++) {
+                        const char *w = run->results[i].where;
+                        /* every place named is one of the root's */
+                        if (w && strncmp(w, root, strlen(root)))
+                                __builtin_trap();
+                }
+                assess_run_free(run);
+        }
+        assess_paths_clear(&paths);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         vconf(data, size);
         lz4(data, size);
         proc_net(data, size);
         exceptions(data, size);
+        includes(data, size);
         return 0;
 }

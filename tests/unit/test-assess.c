@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The hardening assessment. Every check of the table runs against its good
- * and its bad fixture (tests/data/assess/checks/ID/{good,bad}/, each a tree
- * laid out as the host's files are) through assess_run, the code the real
- * run uses: good must pass, bad must fail. A fixture may hold virtgov.conf
+ * The hardening assessment. Every check of the table runs against each of
+ * its fixtures (tests/data/assess/checks/ID/good*, bad*, error*: each a tree
+ * laid out as the host's files are; a good and a bad one at least) through
+ * assess_run, the code the real run uses: good* must pass, bad* fail,
+ * error* report an error. A fixture may hold virtgov.conf
  * (the configuration), modes ("path octal" lines: git keeps no modes) and
  * now (the time it is judged at, as --since takes it).
  *
  * libvirt's config syntax: tests/data/assess/vconf/{valid,invalid}/CASE/
  * {input, output | error}, read as libvirt reads it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "test-helpers.h"
 #include "virtgov/assess.h"
@@ -83,27 +86,54 @@ Test(assess, table) {
         }
 }
 
-/* Every check, its good and bad fixture, through the real run. */
+/* What a fixture's name says its check must report: good* pass, bad*
+ * fail, error* error (an input the check cannot judge: never a pass). */
+static bool fixture_want(const char *name, AssessStatus *ret) {
+        static const struct {
+                const char *prefix;
+                AssessStatus want;
+        } kinds[] = { { "good", ASSESS_PASS }, { "bad", ASSESS_FAIL }, { "error", ASSESS_ERROR } };
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+                if (!strncmp(name, kinds[i].prefix, strlen(kinds[i].prefix))) {
+                        *ret = kinds[i].want;
+                        return true;
+                }
+        return false;
+}
+
+/* Every check, each of its fixtures (at least a good and a bad one),
+ * through the real run. */
 Test(assess, every_check_good_and_bad) {
         size_t n;
         const AssessCheck *c = assess_checks(&n);
         for (size_t i = 0; i < n; i++) {
-                static const struct {
-                        const char *kind;
-                        AssessStatus want;
-                } kinds[] = { { "good", ASSESS_PASS }, { "bad", ASSESS_FAIL } };
+                char dir[1024];
+                snprintf(dir, sizeof(dir), "%s/%s", CHECKS_DIR, c[i].id);
                 for (size_t k = 0; k < 2; k++) {
-                        char src[1024], msg[8192];
-                        snprintf(src, sizeof(src), "%s/%s/%s", CHECKS_DIR, c[i].id, kinds[k].kind);
+                        char src[1100];
                         struct stat st;
-                        cr_assert_eq(stat(src, &st), 0, "%s has no %s fixture (%s)", c[i].id, kinds[k].kind, src);
-                        AssessRun *r = NULL;
-                        AssessStatus s = run_fixture(src, c[i].id, &r);
-                        say_results(r, msg, sizeof(msg));
-                        cr_expect_eq(s, kinds[k].want, "%s %s: %s, expected %s:%s", c[i].id, kinds[k].kind,
-                                     assess_status_name(s), assess_status_name(kinds[k].want), msg);
-                        assess_run_free(r);
+                        snprintf(src, sizeof(src), "%s/%s", dir, k ? "bad" : "good");
+                        cr_assert_eq(stat(src, &st), 0, "%s has no %s fixture (%s)", c[i].id, k ? "bad" : "good",
+                                     src);
                 }
+                struct dirent **names;
+                int m = scandir(dir, &names, NULL, alphasort);
+                cr_assert_geq(m, 0, "%s", dir);
+                for (int f = 0; f < m; f++) {
+                        AssessStatus want;
+                        if (fixture_want(names[f]->d_name, &want)) {
+                                char src[1400], msg[8192];
+                                snprintf(src, sizeof(src), "%s/%s", dir, names[f]->d_name);
+                                AssessRun *r = NULL;
+                                AssessStatus s = run_fixture(src, c[i].id, &r);
+                                say_results(r, msg, sizeof(msg));
+                                cr_expect_eq(s, want, "%s %s: %s, expected %s:%s", c[i].id, names[f]->d_name,
+                                             assess_status_name(s), assess_status_name(want), msg);
+                                assess_run_free(r);
+                        }
+                        free(names[f]);
+                }
+                free(names);
         }
 }
 
@@ -130,6 +160,128 @@ Test(assess, unreadable_input_is_an_error) {
         cr_expect_eq(r->status[0], ASSESS_ERROR);
         cr_expect(strstr(r->results[0].found, "qemu.conf:2:17: expecting an assignment"), "%s", r->results[0].found);
         assess_run_free(r);
+        assess_paths_clear(&p);
+        scratch_remove(dir);
+}
+
+/* The checks in only, run over the tree at root with the defaults. */
+static AssessRun *run_root(const char *root, const char *const *only) {
+        AssessPaths p;
+        cr_assert_eq(assess_paths_init(&p, NULL, root), 0);
+        AssessRun *r = NULL;
+        VgError err = { "" };
+        cr_assert_eq(assess_run(&p, only, NULL, &r, &err), 0, "%s", err.text);
+        assess_paths_clear(&p);
+        return r;
+}
+
+/* What a run said of check id: its status, and its results' text. */
+static AssessStatus status_of(const AssessRun *r, const char *id, char *msg, size_t n) {
+        size_t k = 0, nc;
+        msg[0] = '\0';
+        for (size_t i = 0; i < r->n; i++)
+                if (!strcmp(r->results[i].check->id, id) && k < n)
+                        k += (size_t) snprintf(msg + k, n - k, " %s [%s];", r->results[i].found,
+                                               r->results[i].where ? r->results[i].where : "");
+        return r->status[assess_check_find(id) - assess_checks(&nc)];
+}
+
+/* A FIFO where a file should be, as qemu.conf or named by sshd's Include,
+ * is an error that says so, at once: it used to block the run forever
+ * (an open without O_NONBLOCK waits for a writer). The timeout is the
+ * test's: before the fix it hung here. */
+Test(assess, fifo_is_refused_not_waited_on, .timeout = 20) {
+        char *dir = scratch_new();
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd), "mkdir -p '%s/etc/libvirt' '%s/etc/ssh' && mkfifo '%s/etc/libvirt/qemu.conf' "
+                 "'%s/etc/ssh/fifo.conf' && echo 'Include fifo.conf' > '%s/etc/ssh/sshd_config'", dir, dir, dir, dir,
+                 dir);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+        const char *only[] = { "VG-QEMU-001", "VG-SVC-003", NULL };
+        AssessRun *r = run_root(dir, only);
+        char msg[4096];
+        for (size_t i = 0; only[i]; i++) {
+                cr_expect_eq(status_of(r, only[i], msg, sizeof(msg)), ASSESS_ERROR, "%s:%s", only[i], msg);
+                cr_expect(strstr(msg, "not a regular file"), "%s:%s", only[i], msg);
+        }
+        assess_run_free(r);
+        scratch_remove(dir);
+}
+
+/* sshd_config including itself N times used to cost N^depth reads (8
+ * lines: over a minute). A cycle is sshd's own error (it refuses
+ * includes nested past 16 levels), and the walk is bounded besides. */
+Test(assess, sshd_include_cycle_is_an_error_at_once, .timeout = 20) {
+        char *dir = scratch_new();
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd), "mkdir -p '%s/etc/ssh' && for i in 1 2 3 4 5 6 7 8; do "
+                 "echo 'Include /etc/ssh/sshd_config'; done > '%s/etc/ssh/sshd_config' && "
+                 "printf 'Include b.conf\\nInclude b.conf\\n' > '%s/etc/ssh/a.conf' && "
+                 "printf 'Include a.conf\\nInclude a.conf\\n' > '%s/etc/ssh/b.conf'", dir, dir, dir, dir);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+        const char *only[] = { "VG-SVC-002", "VG-SVC-003", NULL };
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        AssessRun *r = run_root(dir, only);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        char msg[4096];
+        for (size_t i = 0; only[i]; i++) {
+                cr_expect_eq(status_of(r, only[i], msg, sizeof(msg)), ASSESS_ERROR, "%s:%s", only[i], msg);
+                cr_expect(strstr(msg, "includes itself"), "%s:%s", only[i], msg);
+        }
+        assess_run_free(r);
+        double took = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        cr_expect_lt(took, 1.0, "took %.2f s", took);
+        /* Through another file: a.conf and b.conf include each other. */
+        snprintf(cmd, sizeof(cmd), "echo 'Include a.conf' > '%s/etc/ssh/sshd_config'", dir);
+        cr_assert_eq(system(cmd), 0);
+        r = run_root(dir, only);
+        cr_expect_eq(status_of(r, "VG-SVC-003", msg, sizeof(msg)), ASSESS_ERROR, "%s", msg);
+        cr_expect(strstr(msg, "a.conf includes itself"), "%s", msg);
+        assess_run_free(r);
+        scratch_remove(dir);
+}
+
+/* A fixture's daemon started at its tree's boot (proc/stat's btime) plus
+ * its start ticks, whenever the machine running the test booted: hooks
+ * older than this machine's boot (a source tree unpacked from a tarball
+ * on a KVM host rebooted since) once made VG-VG-001's bad fixture pass,
+ * and the package's build fail there. */
+Test(assess, hooks_judged_against_the_trees_boot_not_this_hosts) {
+        char *dir = fixture_copy(CHECKS_DIR "/VG-VG-001/bad");
+        char cmd[4096];
+        /* 2017: after the fixture's boot (2001), before any running host's */
+        snprintf(cmd, sizeof(cmd), "touch -h -d @1500000000 '%s'/etc/libvirt/hooks/*/50-virtgov", dir);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+        const char *only[] = { "VG-VG-001", NULL };
+        AssessRun *r = run_root(dir, only);
+        char msg[4096];
+        cr_expect_eq(status_of(r, "VG-VG-001", msg, sizeof(msg)), ASSESS_FAIL, "%s", msg);
+        cr_expect(strstr(msg, "installed after libvirtd (pid 31) started"), "%s", msg);
+        assess_run_free(r);
+        scratch_remove(dir);
+}
+
+/* Under a root, the exceptions file is the tree's, read inside it: an
+ * absolute symlink to /etc/passwd names the tree's /etc/passwd (absent
+ * here), never the host's (whose text jansson's error would quote). */
+Test(assess, exceptions_read_inside_the_root) {
+        char *dir = scratch_new();
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd), "mkdir -p '%s/etc/virtgov' && ln -s /etc/passwd "
+                 "'%s/etc/virtgov/assess-exceptions.json'", dir, dir);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+        AssessPaths p;
+        cr_assert_eq(assess_paths_init(&p, NULL, dir), 0);
+        AssessExceptions *ex = NULL;
+        VgError err = { "" };
+        cr_expect_eq(assess_exceptions_load_paths(&p, &ex, &err), -ENOENT, "%s", err.text);
+        /* and the tree's file, through the same absolute link */
+        snprintf(cmd, sizeof(cmd), "echo '[{\"id\": \"VG-KRN-014\", \"ticket\": \"CHG-1\"}]' > '%s/etc/passwd'", dir);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+        cr_assert_eq(assess_exceptions_load_paths(&p, &ex, &err), 0, "%s", err.text);
+        cr_expect_eq(ex->n, 1);
+        assess_exceptions_free(ex);
         assess_paths_clear(&p);
         scratch_remove(dir);
 }

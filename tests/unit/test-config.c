@@ -247,3 +247,26 @@ Test(config, integrity_action_is_an_optional_absolute_path) {
         cr_expect_eq(load_text("hook_binary =\n", &c, &err), -EINVAL);
         cr_expect(strstr(err.text, "has no value"), "%s", err.text);
 }
+
+/* One reader for what a config names as a file: a FIFO is refused at
+ * once (it used to block its reader until a writer came), and so are a
+ * device and a directory; /proc files are regular and read. */
+Test(config, reader_refuses_what_is_not_a_regular_file, .timeout = 10) {
+        char *fifo = path_join(dir, "fifo");
+        cr_assert_eq(mkfifo(fifo, 0600), 0);
+        const char *refused[] = { fifo, "/dev/null", dir };
+        char *t = NULL;
+        size_t len;
+        VgError err = { "" };
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                cr_expect_eq(vg_read_file(refused[i], 4096, &t, &len), -EBADFD, "%s", refused[i]);
+                /* (as root, /dev/null, 0666, is refused as untrusted first) */
+                cr_expect(vg_read_trusted_file(refused[i], 4096, &t, &len, &err) == -EBADFD ||
+                          (geteuid() == 0 && i == 1), "%s", refused[i]);
+        }
+        cr_expect_str_eq(vg_read_error(-EBADFD), "not a regular file (a directory, FIFO, device or socket is not read)");
+        cr_assert_eq(vg_read_file("/proc/self/stat", 4096, &t, &len), 0);
+        cr_expect_gt(len, 0);
+        free(t);
+        free(fifo);
+}
