@@ -101,13 +101,14 @@ void out_cells_n(const OutCell *cells, size_t n);
 #define out_cells(...) \
         out_cells_n((const OutCell[]) { __VA_ARGS__ }, sizeof((const OutCell[]) { __VA_ARGS__ }) / sizeof(OutCell))
 
-/* One CSV field (RFC 4180 quoting: a field with a comma, quote or line
- * break is quoted, its quotes doubled; NULL is empty), then ',' or, last
+/* One CSV field (vg_text_put_csv: RFC 4180 quoting, formulas made text,
+ * controls and bidi controls as U+FFFD; NULL is empty), then ',' or, last
  * in its row, a newline. Every CSV of virtgov goes through it. */
 void out_csv_field(const char *s, bool last);
 
-/* s with control and non-ASCII bytes replaced by '?', for a terminal table:
- * a hostile domain name must not inject escape sequences. "-" for NULL. */
+/* s with control and non-ASCII bytes replaced by '?', for a terminal
+ * (vg_text_terminal): a hostile domain name must not inject escape
+ * sequences. "-" for NULL. Every line for a person goes through it. */
 const char *out_safe(const char *s, char *buf, size_t n);
 /* The same written to f whole, without a copy ("-" for NULL). */
 void out_put_safe(const char *s, FILE *f);

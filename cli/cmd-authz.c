@@ -119,13 +119,14 @@ static int run_approve(Cli *cli, int argc, char **argv) {
                  * approved by name, so a VM can be approved before it is
                  * defined. */
                 DomainRow *d = NULL;
+                char echo[256];
                 const char *key = argv[optind];
                 if (store_find_domain(s, key, &d, NULL) == 0)
                         key = d->uuid;
                 r = approve_one(s, key, d ? d->name : argv[optind], d ? d->uuid : NULL, &o, &err);
                 if (r == 0 && (r = store_commit(s, &err)) == 0)
-                        printf("approved '%s'%s%s%s\n", argv[optind], d ? " (uuid " : " (by name: not in the inventory yet",
-                               d ? d->uuid : "", ")");
+                        printf("approved '%s'%s%s%s\n", out_safe(argv[optind], echo, sizeof(echo)),
+                               d ? " (uuid " : " (by name: not in the inventory yet", d ? d->uuid : "", ")");
                 domain_row_free(d);
         }
         if (r < 0) {
@@ -186,7 +187,8 @@ static int run_revoke(Cli *cli, int argc, char **argv) {
                 store_rollback(s);
                 return cli_error("%s", err.text);
         }
-        printf("revoked the approval of '%s'\n", argv[optind]);
+        char echo[256];
+        printf("revoked the approval of '%s'\n", out_safe(argv[optind], echo, sizeof(echo)));
         return EXIT_OK;
 }
 
@@ -266,7 +268,8 @@ static int ticket_add(Cli *cli, int argc, char **argv) {
                 store_rollback(s);
                 return cli_error("%s", err.text);
         }
-        printf("ticket '%s' added\n", t.id);
+        char echo[256];
+        printf("ticket '%s' added\n", out_safe(t.id, echo, sizeof(echo)));
         return EXIT_OK;
 }
 

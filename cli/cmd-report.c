@@ -530,7 +530,10 @@ const Command cmd_report = {
         "come from a read-only libvirt connection (the first of the 'uris' key); without\n"
         "one the report says what it skipped. --no-libvirt skips them on purpose.\n"
         "\n"
-        "  --json | --csv       JSON (with a summary per category) or CSV (RFC 4180)\n"
+        "  --json | --csv       JSON (with a summary per category) or CSV (RFC 4180; a cell\n"
+        "                       that starts with = + - @ gets a leading ' so that a\n"
+        "                       spreadsheet takes it as text, and control characters\n"
+        "                       become U+FFFD)\n"
         "  --since TIME         the window for events (default 30 days)\n"
         "  --fail-on-findings   exit 3 when there is anything to act on (cron, monitoring)\n",
         .run = run,
