@@ -101,6 +101,12 @@ void out_cells_n(const OutCell *cells, size_t n);
 #define out_cells(...) \
         out_cells_n((const OutCell[]) { __VA_ARGS__ }, sizeof((const OutCell[]) { __VA_ARGS__ }) / sizeof(OutCell))
 
+/* Writes buf to the file a person named with --out: '-' is standard
+ * output, anything else goes through vg_write_file (a regular file
+ * replaced atomically, a device or FIFO written through, the rest
+ * refused). EXIT_OK, or EXIT_FAIL having said why. */
+int cli_write_out(const char *path, const void *buf, size_t len, unsigned mode);
+
 /* One CSV field (vg_text_put_csv: RFC 4180 quoting, formulas made text,
  * controls and bidi controls as U+FFFD; NULL is empty), then ',' or, last
  * in its row, a newline. Every CSV of virtgov goes through it. */

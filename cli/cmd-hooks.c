@@ -178,8 +178,8 @@ static int install(Cli *cli, const HookOpts *o) {
                 snprintf(dir, sizeof(dir), "%s/%s.d", o->dir, drivers[i]);
                 if ((r = vg_mkdir_p(dir, 0755)) < 0)
                         return cli_error("cannot create '%s': %s", dir, strerror(-r));
-                if ((r = vg_write_file_atomic(path, bin, len, 0755)) < 0)
-                        return cli_error("cannot install '%s': %s", path, strerror(-r));
+                if ((r = vg_write_file(path, bin, len, 0755, &err)) < 0)
+                        return cli_error("cannot install the hook: %s", err.text);
                 printf("installed %s\n", path);
 
                 double started;

@@ -320,7 +320,12 @@ static int copy_file(const char *from, const char *dir, const char *name) {
                 return 0;   /* no such file: nothing to copy, and the index says so */
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        return vg_write_file_atomic(path, text, len, 0640) < 0 ? -EIO : 1;
+        VgError err = { "" };
+        if (vg_write_file(path, text, len, 0640, &err) < 0) {
+                cli_error("%s", err.text);
+                return -EIO;
+        }
+        return 1;
 }
 
 static int evidence(Report *r, const char *dir) {
@@ -446,8 +451,8 @@ static int run(Cli *cli, int argc, char **argv) {
         if (csv && cli->json)
                 return cli_usage_error(&cmd_report, "--json and --csv exclude each other");
         bool is_evidence = !strcmp(argv[optind], "evidence"), is_html = !strcmp(argv[optind], "html");
-        if (is_evidence && !out)
-                return cli_usage_error(&cmd_report, "report evidence needs --out DIR");
+        if (is_evidence && (!out || !strcmp(out, "-")))
+                return cli_usage_error(&cmd_report, "report evidence needs --out DIR (a directory, not '-')");
         if (is_html && !out)
                 return cli_usage_error(&cmd_report, "report html needs --out FILE");
         for (size_t i = 0; i < ELEMENTSOF(reports); i++)
@@ -524,7 +529,9 @@ const Command cmd_report = {
         "          charts over --since: domains defined and running, activations per\n"
         "          day (allowed, denied, violations), denials by reason, privileged\n"
         "          accounts, integrity findings and processes by status, and the\n"
-        "          latest hardening assessment (virtgov assess) with its failed checks\n"
+        "          latest hardening assessment (virtgov assess) with its failed checks.\n"
+        "          --out - writes it to standard output; a device or FIFO (/dev/stdout,\n"
+        "          /dev/null) is written through, a regular file replaced whole\n"
         "\n"
         "Reports read the inventory. Live facts (pools, snapshots, networks, host size)\n"
         "come from a read-only libvirt connection (the first of the 'uris' key); without\n"

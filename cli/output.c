@@ -298,6 +298,16 @@ int cli_parse_time(const Command *c, const char *opt, const char *v, int64_t *re
         return 0;
 }
 
+int cli_write_out(const char *path, const void *buf, size_t len, unsigned mode) {
+        VgError err = { "" };
+        if (!strcmp(path, "-")) {
+                if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+                        return cli_error("cannot write to standard output: %s", strerror(errno));
+                return EXIT_OK;
+        }
+        return vg_write_file(path, buf, len, mode, &err) < 0 ? cli_error("%s", err.text) : EXIT_OK;
+}
+
 void out_csv_field(const char *s, bool last) {
         vg_text_put_csv(s, stdout);
         putchar(last ? '\n' : ',');

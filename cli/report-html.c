@@ -513,9 +513,7 @@ int report_html(Report *r, const ReportDef *const *defs, size_t n_defs, const ch
                 free(buf);
                 return cli_error("out of memory");
         }
-        k = vg_write_file_atomic(path, buf, len, 0640);
+        k = cli_write_out(path, buf, len, 0640);
         free(buf);
-        if (k < 0)
-                return cli_error("cannot write '%s': %s", path, strerror(-k));
-        return rc;
+        return k != EXIT_OK ? k : rc;
 }

@@ -59,9 +59,19 @@ int vg_read_trusted_file(const char *path, size_t max, char **ret_buf, size_t *r
  * root; -EPERM with err saying why; else the negative errno of the look. */
 int vg_check_trusted(const char *path, VgError *err);
 
-/* Writes all of buf to path atomically: a temporary file beside it, fsync,
- * rename, fsync of the directory. The file gets the given mode. */
-int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
+/*
+ * Writes all of buf to path, the one way virtgov writes a file a person
+ * named (--out, --hooks-dir, the audit rules, the evidence's copies):
+ *   - a regular file, or nothing yet: replaced atomically (a temporary
+ *     file beside it, fsync, rename, fsync of the directory), with mode;
+ *   - a character device or a FIFO, or a symlink to one (/dev/null,
+ *     /dev/stdout, /proc/self/fd/1): written through, left in place (a
+ *     FIFO with no reader fails, -ENXIO, rather than waiting);
+ *   - anything else (a directory, a block device, a socket, a symlink to a
+ *     regular file or to a directory) is refused: -EISDIR or -EEXIST.
+ * 0, or a negative errno with err saying what and why, naming path.
+ */
+int vg_write_file(const char *path, const void *buf, size_t len, unsigned mode, VgError *err);
 
 /* fsync of the directory that holds path: a rename or an unlink in it is
  * durable. 0 or a negative errno. */
