@@ -289,8 +289,11 @@ static int status(Cli *cli, const HookOpts *o) {
                        : "NO: it started before the hook existed; restart libvirtd");
                 json_t *v;
                 size_t k;
-                json_array_foreach(json_object_get(h, "other_hooks"), k, v)
-                        printf("         also runs: %s\n", json_string_value(v));
+                json_array_foreach(json_object_get(h, "other_hooks"), k, v) {
+                        fputs("         also runs: ", stdout);
+                        out_put_safe(json_string_value(v), stdout);   /* a file name in the hooks directory */
+                        putchar('\n');
+                }
         }
         json_decref(list);
         return ok ? EXIT_OK : EXIT_FAIL;

@@ -41,8 +41,11 @@ static int trust_one(Store *s, const char *path, VgError *err) {
         json_object_set_new(e->data, "size", json_integer((json_int_t) size));
         r = store_append_event(s, e, NULL, err);
         event_free(e);
-        if (r >= 0)
-                printf("trusted %s  sha256 %s\n", path, hex);
+        if (r >= 0) {
+                fputs("trusted ", stdout);
+                out_put_safe(path, stdout);
+                printf("  sha256 %s\n", hex);
+        }
         return r < 0 ? r : 0;
 }
 

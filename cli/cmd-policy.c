@@ -106,18 +106,25 @@ static int test(Cli *cli, int argc, char **argv) {
                 out_json(o);
                 return deny ? EXIT_FAIL : EXIT_OK;
         }
-        printf("%s of '%s' at ", op, xml_path);
-        char t[VG_TIME_MAX];
+        /* The reasons name the domain, its owner and its ticket, as
+         * written by whoever defined it: text only (out_put_safe). */
+        char t[VG_TIME_MAX], a[512], b[256];
         vg_time_format(at, t);
-        printf("%s: %s%s (rule '%s')\n", t, deny ? "DENY" : "allow",
+        printf("%s of '%s' at %s: %s%s (rule '%s')\n", op, out_safe(xml_path, a, sizeof(a)), t, deny ? "DENY" : "allow",
                deny && !g.enforced ? " (audit mode: recorded as a violation, not blocked)" : "",
-               g.rule ? g.rule : "none");
+               out_safe(g.rule ? g.rule : "none", b, sizeof(b)));
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(g.detail, "reasons"), i, v)
-                printf("  - %s\n", json_string_value(v));
-        if (!json_array_size(json_object_get(g.detail, "reasons")) && g.reason)
-                printf("  - %s\n", g.reason);
+        json_array_foreach(json_object_get(g.detail, "reasons"), i, v) {
+                fputs("  - ", stdout);
+                out_put_safe(json_string_value(v), stdout);
+                putchar('\n');
+        }
+        if (!json_array_size(json_object_get(g.detail, "reasons")) && g.reason) {
+                fputs("  - ", stdout);
+                out_put_safe(g.reason, stdout);
+                putchar('\n');
+        }
         gate_result_clear(&g);
         return deny ? EXIT_FAIL : EXIT_OK;
 }

@@ -15,6 +15,7 @@
 /* An error message names what the user gave (a domain, a ticket id, a
  * path), which may hold escape sequences: the whole message reaches the
  * terminal as text only, through the one rule (vg_text_put_terminal). */
+static void put_message(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void put_message(const char *fmt, va_list ap) {
         _cleanup_free_ char *text = NULL;
         if (vasprintf(&text, fmt, ap) < 0)

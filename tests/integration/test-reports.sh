@@ -279,6 +279,11 @@ check "events --json: the same" \
 check "ticket add echoes a hostile id as text ($(head -c 160 "$VG_SCRATCH/ticket.out" | cat -v))" \
         sh -c '! LC_ALL=C grep -q "[^ -~]" "$0"' "$VG_SCRATCH/ticket.out"
 
+domain_xml 'vg-&#x9b;2J&#x202e;x' > "$VG_SCRATCH/c1.xml"
+"$VIRTGOV" policy test --xml "$VG_SCRATCH/c1.xml" > "$VG_SCRATCH/policy-test.out" 2>&1 || true
+check "policy test names a domain with C1 and U+202E as text ($(head -c 160 "$VG_SCRATCH/policy-test.out" | cat -v))" \
+        sh -c 'grep -q "vg-??2J???x" "$0" && ! LC_ALL=C grep -q "[^ -~]" "$0"' "$VG_SCRATCH/policy-test.out"
+
 say "--out: a device, a FIFO, a symlink to /proc/self/fd/1 are written through, not replaced"
 O=$VG_SCRATCH/out
 mkdir -p "$O"
