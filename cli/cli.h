@@ -107,6 +107,11 @@ void out_cells_n(const OutCell *cells, size_t n);
  * refused). EXIT_OK, or EXIT_FAIL having said why. */
 int cli_write_out(const char *path, const void *buf, size_t len, unsigned mode);
 
+/* Runs fn(u) with standard output sent to path, through vg_write_open
+ * and vg_write_close: for a file written as it is made. fn's exit
+ * status, or EXIT_FAIL having said why the file could not be written. */
+int cli_to_file(const char *path, unsigned mode, int (*fn)(void *), void *u);
+
 /* One CSV field (vg_text_put_csv: RFC 4180 quoting, formulas made text,
  * controls and bidi controls as U+FFFD; NULL is empty), then ',' or, last
  * in its row, a newline. Every CSV of virtgov goes through it. */

@@ -250,18 +250,7 @@ static void live_open(Report *r) {
 static int to_file(const char *dir, const char *name, int (*fn)(void *), void *u) {
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        fflush(stdout);
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-        if (fd < 0)
-                return cli_error("'%s': %s", path, strerror(errno));
-        int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-        dup2(fd, STDOUT_FILENO);
-        close(fd);
-        int rc = fn(u);
-        fflush(stdout);
-        dup2(saved, STDOUT_FILENO);
-        close(saved);
-        return rc;
+        return cli_to_file(path, 0640, fn, u);
 }
 
 typedef struct Job {
@@ -328,40 +317,20 @@ static int copy_file(const char *from, const char *dir, const char *name) {
         return 1;
 }
 
-static int evidence(Report *r, const char *dir) {
-        int k = vg_mkdir_p(dir, 0750);
-        if (k < 0)
-                return cli_error("cannot create '%s': %s", dir, strerror(-k));
-        int rc = EXIT_OK;
-        for (size_t i = 0; i < ELEMENTSOF(reports); i++) {
-                r->def = reports[i];
-                char name[64];
-                for (int csv = 0; csv < 2; csv++) {
-                        Job j = { r, csv };
-                        snprintf(name, sizeof(name), "report-%s.%s", reports[i]->name, csv ? "csv" : "json");
-                        if (to_file(dir, name, job_report, &j) != EXIT_OK)
-                                rc = EXIT_FAIL;
-                }
-        }
-        if (to_file(dir, "events.json", job_events, r) != EXIT_OK || to_file(dir, "verification.json", job_verify, r) != EXIT_OK)
-                rc = EXIT_FAIL;
-        char html[4200];
-        snprintf(html, sizeof(html), "%s/report.html", dir);
-        if (report_html(r, reports, ELEMENTSOF(reports), html) != EXIT_OK)
-                rc = EXIT_FAIL;
-        int has_policy = copy_file(r->cli->config->policy, dir, "policy.json");
-        int has_config = r->cli->config->path ? copy_file(r->cli->config->path, dir, "virtgov.conf") : 0;
-        char assessed[512];
-        if (report_assessment_evidence(r, dir, assessed, sizeof(assessed)) < 0)
-                rc = EXIT_FAIL;
+typedef struct Index {
+        const Report *r;
+        const char *assessed;
+        int has_policy, has_config;
+} Index;
 
-        char now[VG_TIME_MAX], since[VG_TIME_MAX], path[4200];
+/* index.md: each file of the evidence and the control it supports. */
+static int job_index(void *u) {
+        const Index *x = u;
+        const Report *r = x->r;
+        FILE *f = stdout;
+        char now[VG_TIME_MAX], since[VG_TIME_MAX];
         vg_time_format(r->now_us, now);
         vg_time_format(r->since_us, since);
-        snprintf(path, sizeof(path), "%s/index.md", dir);
-        FILE *f = fopen(path, "we");
-        if (!f)
-                return cli_error("'%s': %s", path, strerror(errno));
         fprintf(f, "# virtgov evidence: host %s\n\nGenerated %s (UTC) from the inventory '%s'; events since %s.\n"
                 "Live libvirt facts: %s.\n\n"
                 "| file | what it shows | supports |\n| --- | --- | --- |\n", r->host, now,
@@ -393,9 +362,41 @@ static int evidence(Report *r, const char *dir) {
                 "| verification.json | the inventory's integrity check and its events' hash chain (virtgov verify) | ISM-1607 (integrity monitoring) |\n"
                 "| policy.json | %s | configuration standards; trusted builds |\n"
                 "| virtgov.conf | %s | ISM-1607 (what is logged and where) |\n",
-                assessed, has_policy > 0 ? "the activation policy in force" : "(no policy file: everything is allowed and recorded)",
-                has_config > 0 ? "the configuration in force" : "(no config file: compiled defaults)");
-        fclose(f);
+                x->assessed, x->has_policy > 0 ? "the activation policy in force" : "(no policy file: everything is allowed and recorded)",
+                x->has_config > 0 ? "the configuration in force" : "(no config file: compiled defaults)");
+        return EXIT_OK;
+}
+
+static int evidence(Report *r, const char *dir) {
+        int k = vg_mkdir_p(dir, 0750);
+        if (k < 0)
+                return cli_error("cannot create '%s': %s", dir, strerror(-k));
+        int rc = EXIT_OK;
+        for (size_t i = 0; i < ELEMENTSOF(reports); i++) {
+                r->def = reports[i];
+                char name[64];
+                for (int csv = 0; csv < 2; csv++) {
+                        Job j = { r, csv };
+                        snprintf(name, sizeof(name), "report-%s.%s", reports[i]->name, csv ? "csv" : "json");
+                        if (to_file(dir, name, job_report, &j) != EXIT_OK)
+                                rc = EXIT_FAIL;
+                }
+        }
+        if (to_file(dir, "events.json", job_events, r) != EXIT_OK || to_file(dir, "verification.json", job_verify, r) != EXIT_OK)
+                rc = EXIT_FAIL;
+        char html[4200];
+        snprintf(html, sizeof(html), "%s/report.html", dir);
+        if (report_html(r, reports, ELEMENTSOF(reports), html) != EXIT_OK)
+                rc = EXIT_FAIL;
+        int has_policy = copy_file(r->cli->config->policy, dir, "policy.json");
+        int has_config = r->cli->config->path ? copy_file(r->cli->config->path, dir, "virtgov.conf") : 0;
+        char assessed[512];
+        if (report_assessment_evidence(r, dir, assessed, sizeof(assessed)) < 0)
+                rc = EXIT_FAIL;
+
+        Index x = { r, assessed, has_policy, has_config };
+        if (to_file(dir, "index.md", job_index, &x) != EXIT_OK)
+                rc = EXIT_FAIL;
         if (rc == EXIT_OK)
                 printf("evidence written to %s (index.md lists each file and the control it supports)\n", dir);
         return rc;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -307,6 +308,31 @@ int cli_write_out(const char *path, const void *buf, size_t len, unsigned mode) 
                 return EXIT_OK;
         }
         return vg_write_file(path, buf, len, mode, &err) < 0 ? cli_error("%s", err.text) : EXIT_OK;
+}
+
+int cli_to_file(const char *path, unsigned mode, int (*fn)(void *), void *u) {
+        VgError err = { "" };
+        VgWrite w;
+        fflush(stdout);
+        if (vg_write_open(path, mode, &w, &err) < 0)
+                return cli_error("%s", err.text);
+        int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (saved < 0 || dup2(w.fd, STDOUT_FILENO) < 0) {
+                int e = errno;
+                if (saved >= 0)
+                        close(saved);
+                vg_write_close(&w, false, NULL);
+                return cli_error("cannot write '%s': %s", path, strerror(e));
+        }
+        int rc = fn(u);
+        bool written = fflush(stdout) == 0;
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+        /* Kept even when fn failed (it said why): what it wrote is what
+         * there is, as the report on a terminal would show it. */
+        if (vg_write_close(&w, written, &err) < 0)
+                return cli_error("%s", err.text);
+        return written ? rc : cli_error("cannot write '%s': %s", path, strerror(errno));
 }
 
 void out_csv_field(const char *s, bool last) {

@@ -313,6 +313,14 @@ check "the link and its file untouched" sh -c 'test -L "$0" && test "$(cat "$1")
 check "a regular file: replaced whole" sh -c '"$0" report html --out "$1" --since 7d && grep -q "</html>" "$1" && test ! -L "$1"' \
         "$VIRTGOV" "$O/file"
 
+mkdir -p "$O/evidence"
+mkfifo "$O/evidence/events.json"
+rc=0; timeout 60 "$VIRTGOV" report evidence --out "$O/evidence" --since 7d > /dev/null 2> "$O/evidence.err" || rc=$?
+check "report evidence with a FIFO nobody reads as events.json: fails at once (exit $rc), saying why" \
+        sh -c "[ $rc = 1 ] && grep -q 'events.json.*no process reads it' '$O/evidence.err'"
+check "and writes the rest, the FIFO left in place" \
+        sh -c 'test -s "$0/index.md" && test -s "$0/report-sprawl.csv" && test -p "$0/events.json"' "$O/evidence"
+
 say "events --limit 0"
 rc=0; "$VIRTGOV" events --limit 0 > "$O/limit0.out" 2> "$O/limit0.err" || rc=$?
 check "is a usage error (exit $rc), not every event" sh -c "[ $rc = 2 ] && test ! -s '$O/limit0.out'"

@@ -126,3 +126,30 @@ Test(writefile, the_rest_is_refused) {
         cr_expect_eq(lmode(dlink), S_IFLNK);
         cr_expect_eq(write_hello(scratch_path(dir, "gone/x"), &err), -ENOENT);
 }
+
+/* In two steps: nothing changes at path until the close that keeps it,
+ * and a close that does not keep it leaves no temporary file behind. */
+Test(writefile, open_and_close_in_two_steps) {
+        const char *path = scratch_path(dir, "events.json");
+        write_text(path, "old\n");
+        VgWrite w;
+        cr_assert_eq(vg_write_open(path, 0640, &w, NULL), 0);
+        cr_assert_eq(write(w.fd, "half", 4), 4);
+        char *now = contents(path);
+        cr_expect_str_eq(now, "old\n", "the old file whole while the new one is written");
+        free(now);
+        cr_assert_eq(vg_write_close(&w, false, NULL), 0);
+        now = contents(path);
+        cr_expect_str_eq(now, "old\n");
+        free(now);
+        char cmd[4300];
+        snprintf(cmd, sizeof(cmd), "test -z \"$(ls '%s' | grep '\\.tmp\\.')\"", dir);
+        cr_expect_eq(system(cmd), 0, "no temporary file left");
+
+        cr_assert_eq(vg_write_open(path, 0640, &w, NULL), 0);
+        cr_assert_eq(write(w.fd, "new\n", 4), 4);
+        cr_assert_eq(vg_write_close(&w, true, NULL), 0);
+        now = contents(path);
+        cr_expect_str_eq(now, "new\n");
+        free(now);
+}
