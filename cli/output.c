@@ -325,14 +325,14 @@ int cli_to_file(const char *path, unsigned mode, int (*fn)(void *), void *u) {
                 return cli_error("cannot write '%s': %s", path, strerror(e));
         }
         int rc = fn(u);
-        bool written = fflush(stdout) == 0;
+        int flushed = fflush(stdout) == 0 ? 0 : errno;
         dup2(saved, STDOUT_FILENO);
         close(saved);
         /* Kept even when fn failed (it said why): what it wrote is what
          * there is, as the report on a terminal would show it. */
-        if (vg_write_close(&w, written, &err) < 0)
+        if (vg_write_close(&w, !flushed, &err) < 0)
                 return cli_error("%s", err.text);
-        return written ? rc : cli_error("cannot write '%s': %s", path, strerror(errno));
+        return !flushed ? rc : cli_error("cannot write '%s': %s", path, strerror(flushed));
 }
 
 void out_csv_field(const char *s, bool last) {

@@ -225,18 +225,17 @@ int vg_write_open(const char *path, unsigned mode, VgWrite *ret, VgError *err) {
 }
 
 int vg_write_close(VgWrite *w, bool keep, VgError *err) {
+        bool replace = keep && w->tmp;
         int r = 0;
         /* fchmod: the mode given to open() is filtered by the umask. */
-        if (keep && w->tmp && fchmod(w->fd, w->mode) < 0)
-                r = -errno;
-        if (keep && w->tmp && r == 0 && fsync(w->fd) < 0)
+        if (replace && (fchmod(w->fd, w->mode) < 0 || fsync(w->fd) < 0))
                 r = -errno;
         if (close(w->fd) < 0 && r == 0)
                 r = -errno;
         w->fd = -1;
-        if (keep && w->tmp && r == 0 && rename(w->tmp, w->path) < 0)
+        if (replace && r == 0 && rename(w->tmp, w->path) < 0)
                 r = -errno;
-        if (keep && w->tmp && r == 0)
+        if (replace && r == 0)
                 r = vg_fsync_parent(w->path);
         if (w->tmp && (!keep || r < 0))
                 unlink(w->tmp);
