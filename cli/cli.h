@@ -101,16 +101,36 @@ void out_cells_n(const OutCell *cells, size_t n);
 #define out_cells(...) \
         out_cells_n((const OutCell[]) { __VA_ARGS__ }, sizeof((const OutCell[]) { __VA_ARGS__ }) / sizeof(OutCell))
 
-/* One CSV field (RFC 4180 quoting: a field with a comma, quote or line
- * break is quoted, its quotes doubled; NULL is empty), then ',' or, last
+/* Writes buf to the file a person named with --out: '-' is standard
+ * output, anything else goes through vg_write_file (a regular file
+ * replaced atomically, a device or FIFO written through, the rest
+ * refused). EXIT_OK, or EXIT_FAIL having said why. */
+int cli_write_out(const char *path, const void *buf, size_t len, unsigned mode);
+
+/* Runs fn(u) with standard output sent to path, through vg_write_open
+ * and vg_write_close: for a file written as it is made. fn's exit
+ * status, or EXIT_FAIL having said why the file could not be written. */
+int cli_to_file(const char *path, unsigned mode, int (*fn)(void *), void *u);
+
+/* One CSV field (vg_text_put_csv: RFC 4180 quoting, formulas made text,
+ * controls and bidi controls as U+FFFD; NULL is empty), then ',' or, last
  * in its row, a newline. Every CSV of virtgov goes through it. */
 void out_csv_field(const char *s, bool last);
 
-/* s with control and non-ASCII bytes replaced by '?', for a terminal table:
- * a hostile domain name must not inject escape sequences. "-" for NULL. */
+/* s with control and non-ASCII bytes replaced by '?', for a terminal
+ * (vg_text_terminal): a hostile domain name must not inject escape
+ * sequences. "-" for NULL. Every line for a person goes through it. */
 const char *out_safe(const char *s, char *buf, size_t n);
 /* The same written to f whole, without a copy ("-" for NULL). */
 void out_put_safe(const char *s, FILE *f);
+
+/* The file a person named as input (ticket import FILE, policy test --xml
+ * FILE, ...), at most max bytes: "-" is standard input, read to its end;
+ * any other path must be a regular file (vg_read_file: a FIFO it names
+ * could wait forever). 0, or a negative errno; cli_input_error says it. */
+int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Why cli_read_input failed, for "PATH: WHY". */
+const char *cli_input_error(int r);
 
 /* "2026-11-22T17:55:41.123456Z" -> "2026-11-22 17:55:41"; "-" for NULL. */
 const char *out_time(const char *rfc3339, char buf[static 20]);

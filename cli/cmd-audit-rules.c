@@ -55,11 +55,12 @@ static int install(Cli *cli, const char *text) {
         char path[PATH_MAX];
         snprintf(path, sizeof(path), "%s/virtgov.rules", cli->config->audit_rules_dir);
         if (auditd_installed()) {
+                VgError err = { "" };
                 int r = vg_mkdir_p(cli->config->audit_rules_dir, 0750);
-                if (r >= 0)
-                        r = vg_write_file_atomic(path, text, strlen(text), 0640);
                 if (r < 0)
-                        return cli_error("'%s': %s", path, strerror(-r));
+                        return cli_error("'%s': %s", cli->config->audit_rules_dir, strerror(-r));
+                if (vg_write_file(path, text, strlen(text), 0640, &err) < 0)
+                        return cli_error("%s", err.text);
                 printf("wrote %s; 'augenrules --load' (or restarting auditd) loads it\n", path);
                 record(cli, "written to", path);
                 return EXIT_OK;

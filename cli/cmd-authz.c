@@ -124,13 +124,14 @@ static int run_approve(Cli *cli, int argc, char **argv) {
                  * approved by name, so a VM can be approved before it is
                  * defined. */
                 DomainRow *d = NULL;
+                char echo[256];
                 const char *key = argv[optind];
                 if (store_find_domain(s, key, &d, NULL) == 0)
                         key = d->uuid;
                 r = approve_one(s, key, d ? d->name : argv[optind], d ? d->uuid : NULL, &o, &err);
                 if (r == 0 && (r = store_commit(s, &err)) == 0)
-                        printf("approved '%s'%s%s%s\n", argv[optind], d ? " (uuid " : " (by name: not in the inventory yet",
-                               d ? d->uuid : "", ")");
+                        printf("approved '%s'%s%s%s\n", out_safe(argv[optind], echo, sizeof(echo)),
+                               d ? " (uuid " : " (by name: not in the inventory yet", d ? d->uuid : "", ")");
                 domain_row_free(d);
         }
         if (r < 0) {
@@ -191,7 +192,8 @@ static int run_revoke(Cli *cli, int argc, char **argv) {
                 store_rollback(s);
                 return cli_error("%s", err.text);
         }
-        printf("revoked the approval of '%s'\n", argv[optind]);
+        char echo[256];
+        printf("revoked the approval of '%s'\n", out_safe(argv[optind], echo, sizeof(echo)));
         return EXIT_OK;
 }
 
@@ -316,8 +318,9 @@ static int ticket_add(Cli *cli, int argc, char **argv) {
                 store_rollback(s);
                 return cli_error("%s", err.text);
         }
-        printf("ticket '%s' %s\n", t.id, done == PUT_ADDED ? "added" : done == PUT_REPLACED ? "replaced"
-                                                            : "unchanged");
+        char echo[256];
+        printf("ticket '%s' %s\n", out_safe(t.id, echo, sizeof(echo)),
+               done == PUT_ADDED ? "added" : done == PUT_REPLACED ? "replaced" : "unchanged");
         return EXIT_OK;
 }
 
@@ -330,10 +333,11 @@ static int ticket_import(Cli *cli, int argc, char **argv) {
         const char *file = argv[1 + replace];
         _cleanup_free_ char *text = NULL;
         size_t len;
-        int r = vg_read_file(file, AUTHZ_IMPORT_MAX, &text, &len);
+        int r = cli_read_input(file, AUTHZ_IMPORT_MAX, &text, &len);
         if (r < 0)
                 return cli_error("%s: %s (nothing imported)", file,
-                                 r == -EFBIG ? "larger than 16 MiB, the limit of one import: split it" : strerror(-r));
+                                 r == -EFBIG ? "larger than 16 MiB, the limit of one import: split it"
+                                             : cli_input_error(r));
         VgError err = { "" };
         json_t *j = NULL;
         _cleanup_free_ Ticket *t = NULL;
@@ -361,8 +365,9 @@ static int ticket_import(Cli *cli, int argc, char **argv) {
                 store_rollback(s);
                 return cli_error("%s (nothing imported)", err.text);
         }
-        printf("imported %zu ticket(s) from %s: %zu added, %zu replaced, %zu already in the inventory\n", n, file,
-               counts[PUT_ADDED], counts[PUT_REPLACED], counts[PUT_SAME]);
+        char echo[256];
+        printf("imported %zu ticket(s) from %s: %zu added, %zu replaced, %zu already in the inventory\n", n,
+               out_safe(file, echo, sizeof(echo)), counts[PUT_ADDED], counts[PUT_REPLACED], counts[PUT_SAME]);
         return EXIT_OK;
 }
 
@@ -456,10 +461,10 @@ const Command cmd_ticket = {
         "\n"
         "import reads an export from a change system: a JSON array of objects with\n"
         "id, domain, action, from, until and approved_by (times in RFC 3339), at most\n"
-        "16 MiB. The whole file is imported or nothing is: an ID that comes twice, or\n"
-        "one the inventory holds with another scope (without --replace), refuses it.\n"
-        "A ticket the inventory holds as given is left as it is. Each ticket added is\n"
-        "a ticket.added event.\n"
+        "16 MiB (FILE - reads standard input). The whole file is imported or nothing\n"
+        "is: an ID that comes twice, or one the inventory holds with another scope\n"
+        "(without --replace), refuses it. A ticket the inventory holds as given is\n"
+        "left as it is. Each ticket added is a ticket.added event.\n"
         "\n"
         "list shows every ticket with its status (pending, active, expired).\n",
         .run = run_ticket,

@@ -142,8 +142,12 @@ static int run(Cli *cli, int argc, char **argv) {
                         char *end;
                         errno = 0;
                         unsigned long n = strtoul(optarg, &end, 10);
-                        if (errno || *end || !*optarg || optarg[0] == '-' || n > 100000000)
-                                return cli_usage_error(&cmd_events, "--limit takes a whole number, got '%s'", optarg);
+                        /* 0 is refused: the store reads a limit of 0 as none,
+                         * and "the newest 0" printing every event would be
+                         * the opposite of what was asked. */
+                        if (errno || *end || !*optarg || optarg[0] == '-' || n < 1 || n > 100000000)
+                                return cli_usage_error(&cmd_events, "--limit takes a whole number from 1 (leave it "
+                                                       "out for every event), got '%s'", optarg);
                         f.limit = (unsigned) n;
                         break;
                 }
@@ -178,7 +182,8 @@ const Command cmd_events = {
         "  --network NAME      events of this libvirt network\n"
         "  --since TIME        events at or after TIME\n"
         "  --until TIME        events before TIME\n"
-        "  --limit N           only the newest N that match (still printed oldest first)\n"
+        "  --limit N           only the newest N that match (still printed oldest first); N is\n"
+        "                      1 or more: without --limit, every event that matches\n"
         "  --json              a JSON array of event objects with the fields id, time, ref,\n"
         "                      source, kind, host, domain, uuid, decision, reason, actor, data\n"
         "                      and hash (its link in the hash chain, see 'virtgov verify')\n"

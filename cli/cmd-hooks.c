@@ -93,7 +93,7 @@ static int read_binary(const char *from, char **ret, size_t *ret_len) {
         int r = vg_read_file(from, HOOK_MAX_BYTES, ret, ret_len);
         if (r < 0)
                 return cli_error("hook binary '%s': %s (see --from and the 'hook_binary' key)", from,
-                                 strerror(-r));
+                                 vg_read_error(r));
         return 0;
 }
 
@@ -178,8 +178,8 @@ static int install(Cli *cli, const HookOpts *o) {
                 snprintf(dir, sizeof(dir), "%s/%s.d", o->dir, drivers[i]);
                 if ((r = vg_mkdir_p(dir, 0755)) < 0)
                         return cli_error("cannot create '%s': %s", dir, strerror(-r));
-                if ((r = vg_write_file_atomic(path, bin, len, 0755)) < 0)
-                        return cli_error("cannot install '%s': %s", path, strerror(-r));
+                if ((r = vg_write_file(path, bin, len, 0755, &err)) < 0)
+                        return cli_error("cannot install the hook: %s", err.text);
                 printf("installed %s\n", path);
 
                 double started;
@@ -289,8 +289,11 @@ static int status(Cli *cli, const HookOpts *o) {
                        : "NO: it started before the hook existed; restart libvirtd");
                 json_t *v;
                 size_t k;
-                json_array_foreach(json_object_get(h, "other_hooks"), k, v)
-                        printf("         also runs: %s\n", json_string_value(v));
+                json_array_foreach(json_object_get(h, "other_hooks"), k, v) {
+                        fputs("         also runs: ", stdout);
+                        out_put_safe(json_string_value(v), stdout);   /* a file name in the hooks directory */
+                        putchar('\n');
+                }
         }
         json_decref(list);
         return ok ? EXIT_OK : EXIT_FAIL;

@@ -36,13 +36,16 @@ static int trust_one(Store *s, const char *path, VgError *err) {
         if (!e)
                 return -ENOMEM;
         event_set(&e->actor, cli_actor());
-        json_object_set_new(e->data, "path", event_json_string(path));
+        event_json_set_name(e->data, "path", path);
         json_object_set_new(e->data, "sha256", json_string(hex));
         json_object_set_new(e->data, "size", json_integer((json_int_t) size));
         r = store_append_event(s, e, NULL, err);
         event_free(e);
-        if (r >= 0)
-                printf("trusted %s  sha256 %s\n", path, hex);
+        if (r >= 0) {
+                fputs("trusted ", stdout);
+                out_put_safe(path, stdout);
+                printf("  sha256 %s\n", hex);
+        }
         return r < 0 ? r : 0;
 }
 
@@ -131,7 +134,7 @@ static int list_or_verify(Cli *cli, int argc, char **argv, bool verify) {
                                 event_set(&e->actor, cli_actor());
                                 event_set(&e->reason, !strcmp(status, "missing") ? "the image is missing"
                                           : "its SHA-256 is no longer the trusted one");
-                                json_object_set_new(e->data, "path", event_json_string(path));
+                                event_json_set_name(e->data, "path", path);
                                 json_object_set_new(e->data, "status", json_string(status));
                                 store_append_event(s, e, NULL, NULL);
                                 event_free(e);

@@ -80,8 +80,8 @@ static int test(Cli *cli, int argc, char **argv) {
         _cleanup_free_ char *xml = NULL;
         size_t len;
         VgError err = { "" };
-        if ((r = vg_read_file(xml_path, cli->config->max_xml_bytes, &xml, &len)) < 0)
-                return cli_error("%s: %s", xml_path, strerror(-r));
+        if ((r = cli_read_input(xml_path, cli->config->max_xml_bytes, &xml, &len)) < 0)
+                return cli_error("%s: %s", xml_path, cli_input_error(r));
         DomainFacts *f = NULL;
         if (domxml_parse(xml, len, &f, &err) < 0)
                 return cli_error("%s: %s", xml_path, err.text);
@@ -106,18 +106,25 @@ static int test(Cli *cli, int argc, char **argv) {
                 out_json(o);
                 return deny ? EXIT_FAIL : EXIT_OK;
         }
-        printf("%s of '%s' at ", op, xml_path);
-        char t[VG_TIME_MAX];
+        /* The reasons name the domain, its owner and its ticket, as
+         * written by whoever defined it: text only (out_put_safe). */
+        char t[VG_TIME_MAX], a[512], b[256];
         vg_time_format(at, t);
-        printf("%s: %s%s (rule '%s')\n", t, deny ? "DENY" : "allow",
+        printf("%s of '%s' at %s: %s%s (rule '%s')\n", op, out_safe(xml_path, a, sizeof(a)), t, deny ? "DENY" : "allow",
                deny && !g.enforced ? " (audit mode: recorded as a violation, not blocked)" : "",
-               g.rule ? g.rule : "none");
+               out_safe(g.rule ? g.rule : "none", b, sizeof(b)));
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(g.detail, "reasons"), i, v)
-                printf("  - %s\n", json_string_value(v));
-        if (!json_array_size(json_object_get(g.detail, "reasons")) && g.reason)
-                printf("  - %s\n", g.reason);
+        json_array_foreach(json_object_get(g.detail, "reasons"), i, v) {
+                fputs("  - ", stdout);
+                out_put_safe(json_string_value(v), stdout);
+                putchar('\n');
+        }
+        if (!json_array_size(json_object_get(g.detail, "reasons")) && g.reason) {
+                fputs("  - ", stdout);
+                out_put_safe(g.reason, stdout);
+                putchar('\n');
+        }
         json_int_t skipped = json_integer_value(json_object_get(g.detail, "skipped_rows"));
         if (skipped)
                 printf("  (%lld approval or ticket row(s) of this domain skipped: no decision can use them; "
@@ -272,10 +279,11 @@ const Command cmd_policy = {
         .help =
         "check  parses the policy (default: the 'policy' key, /etc/virtgov/policy.json)\n"
         "       and lists its rules. Exit 1 with file, line and column if it is invalid.\n"
-        "test   decides for the domain XML in FILE exactly as virtgov-hook would (same\n"
-        "       approvals and tickets from the inventory), at --at (default now), and\n"
-        "       prints the verdict, the rule and every reason. Exit 0 for allow, 1 for\n"
-        "       deny (also in audit mode, where the deny would only be recorded).\n"
+        "test   decides for the domain XML in FILE (- reads standard input) exactly as\n"
+        "       virtgov-hook would (same approvals and tickets from the inventory), at\n"
+        "       --at (default now), and prints the verdict, the rule and every reason.\n"
+        "       Exit 0 for allow, 1 for deny (also in audit mode, where the deny would\n"
+        "       only be recorded).\n"
         "replay re-decides every recorded activation (the hook's prepare, migrate and\n"
         "       restore events, from the facts recorded on them) under a policy, at the\n"
         "       time each happened, and lists those it would deny (--all: every one).\n"
@@ -283,7 +291,6 @@ const Command cmd_policy = {
         "       audit to enforce: virtgov policy replay --since 30d --policy new.json\n"
         "\n"
         "Example:\n"
-        "  virsh dumpxml web-7 > web-7.xml\n"
-        "  virtgov policy test --xml web-7.xml --at '2026-12-01T02:00:00Z'\n",
+        "  virsh dumpxml web-7 | virtgov policy test --xml - --at '2026-12-01T02:00:00Z'\n",
         .run = run,
 };

@@ -250,18 +250,7 @@ static void live_open(Report *r) {
 static int to_file(const char *dir, const char *name, int (*fn)(void *), void *u) {
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        fflush(stdout);
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-        if (fd < 0)
-                return cli_error("'%s': %s", path, strerror(errno));
-        int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-        dup2(fd, STDOUT_FILENO);
-        close(fd);
-        int rc = fn(u);
-        fflush(stdout);
-        dup2(saved, STDOUT_FILENO);
-        close(saved);
-        return rc;
+        return cli_to_file(path, 0640, fn, u);
 }
 
 typedef struct Job {
@@ -320,43 +309,28 @@ static int copy_file(const char *from, const char *dir, const char *name) {
                 return 0;   /* no such file: nothing to copy, and the index says so */
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        return vg_write_file_atomic(path, text, len, 0640) < 0 ? -EIO : 1;
+        VgError err = { "" };
+        if (vg_write_file(path, text, len, 0640, &err) < 0) {
+                cli_error("%s", err.text);
+                return -EIO;
+        }
+        return 1;
 }
 
-static int evidence(Report *r, const char *dir) {
-        int k = vg_mkdir_p(dir, 0750);
-        if (k < 0)
-                return cli_error("cannot create '%s': %s", dir, strerror(-k));
-        int rc = EXIT_OK;
-        for (size_t i = 0; i < ELEMENTSOF(reports); i++) {
-                r->def = reports[i];
-                char name[64];
-                for (int csv = 0; csv < 2; csv++) {
-                        Job j = { r, csv };
-                        snprintf(name, sizeof(name), "report-%s.%s", reports[i]->name, csv ? "csv" : "json");
-                        if (to_file(dir, name, job_report, &j) != EXIT_OK)
-                                rc = EXIT_FAIL;
-                }
-        }
-        if (to_file(dir, "events.json", job_events, r) != EXIT_OK || to_file(dir, "verification.json", job_verify, r) != EXIT_OK)
-                rc = EXIT_FAIL;
-        char html[4200];
-        snprintf(html, sizeof(html), "%s/report.html", dir);
-        if (report_html(r, reports, ELEMENTSOF(reports), html) != EXIT_OK)
-                rc = EXIT_FAIL;
-        int has_policy = copy_file(r->cli->config->policy, dir, "policy.json");
-        int has_config = r->cli->config->path ? copy_file(r->cli->config->path, dir, "virtgov.conf") : 0;
-        char assessed[512];
-        if (report_assessment_evidence(r, dir, assessed, sizeof(assessed)) < 0)
-                rc = EXIT_FAIL;
+typedef struct Index {
+        const Report *r;
+        const char *assessed;
+        int has_policy, has_config;
+} Index;
 
-        char now[VG_TIME_MAX], since[VG_TIME_MAX], path[4200];
+/* index.md: each file of the evidence and the control it supports. */
+static int job_index(void *u) {
+        const Index *x = u;
+        const Report *r = x->r;
+        FILE *f = stdout;
+        char now[VG_TIME_MAX], since[VG_TIME_MAX];
         vg_time_format(r->now_us, now);
         vg_time_format(r->since_us, since);
-        snprintf(path, sizeof(path), "%s/index.md", dir);
-        FILE *f = fopen(path, "we");
-        if (!f)
-                return cli_error("'%s': %s", path, strerror(errno));
         fprintf(f, "# virtgov evidence: host %s\n\nGenerated %s (UTC) from the inventory '%s'; events since %s.\n"
                 "Live libvirt facts: %s.\n\n"
                 "| file | what it shows | supports |\n| --- | --- | --- |\n", r->host, now,
@@ -388,9 +362,41 @@ static int evidence(Report *r, const char *dir) {
                 "| verification.json | the inventory's integrity check and its events' hash chain (virtgov verify) | ISM-1607 (integrity monitoring) |\n"
                 "| policy.json | %s | configuration standards; trusted builds |\n"
                 "| virtgov.conf | %s | ISM-1607 (what is logged and where) |\n",
-                assessed, has_policy > 0 ? "the activation policy in force" : "(no policy file: everything is allowed and recorded)",
-                has_config > 0 ? "the configuration in force" : "(no config file: compiled defaults)");
-        fclose(f);
+                x->assessed, x->has_policy > 0 ? "the activation policy in force" : "(no policy file: everything is allowed and recorded)",
+                x->has_config > 0 ? "the configuration in force" : "(no config file: compiled defaults)");
+        return EXIT_OK;
+}
+
+static int evidence(Report *r, const char *dir) {
+        int k = vg_mkdir_p(dir, 0750);
+        if (k < 0)
+                return cli_error("cannot create '%s': %s", dir, strerror(-k));
+        int rc = EXIT_OK;
+        for (size_t i = 0; i < ELEMENTSOF(reports); i++) {
+                r->def = reports[i];
+                char name[64];
+                for (int csv = 0; csv < 2; csv++) {
+                        Job j = { r, csv };
+                        snprintf(name, sizeof(name), "report-%s.%s", reports[i]->name, csv ? "csv" : "json");
+                        if (to_file(dir, name, job_report, &j) != EXIT_OK)
+                                rc = EXIT_FAIL;
+                }
+        }
+        if (to_file(dir, "events.json", job_events, r) != EXIT_OK || to_file(dir, "verification.json", job_verify, r) != EXIT_OK)
+                rc = EXIT_FAIL;
+        char html[4200];
+        snprintf(html, sizeof(html), "%s/report.html", dir);
+        if (report_html(r, reports, ELEMENTSOF(reports), html) != EXIT_OK)
+                rc = EXIT_FAIL;
+        int has_policy = copy_file(r->cli->config->policy, dir, "policy.json");
+        int has_config = r->cli->config->path ? copy_file(r->cli->config->path, dir, "virtgov.conf") : 0;
+        char assessed[512];
+        if (report_assessment_evidence(r, dir, assessed, sizeof(assessed)) < 0)
+                rc = EXIT_FAIL;
+
+        Index x = { r, assessed, has_policy, has_config };
+        if (to_file(dir, "index.md", job_index, &x) != EXIT_OK)
+                rc = EXIT_FAIL;
         if (rc == EXIT_OK)
                 printf("evidence written to %s (index.md lists each file and the control it supports)\n", dir);
         return rc;
@@ -446,8 +452,8 @@ static int run(Cli *cli, int argc, char **argv) {
         if (csv && cli->json)
                 return cli_usage_error(&cmd_report, "--json and --csv exclude each other");
         bool is_evidence = !strcmp(argv[optind], "evidence"), is_html = !strcmp(argv[optind], "html");
-        if (is_evidence && !out)
-                return cli_usage_error(&cmd_report, "report evidence needs --out DIR");
+        if (is_evidence && (!out || !strcmp(out, "-")))
+                return cli_usage_error(&cmd_report, "report evidence needs --out DIR (a directory, not '-')");
         if (is_html && !out)
                 return cli_usage_error(&cmd_report, "report html needs --out FILE");
         for (size_t i = 0; i < ELEMENTSOF(reports); i++)
@@ -499,7 +505,7 @@ const Command cmd_report = {
         "          chain uses), missing disks, shared writable images, duplicate MACs,\n"
         "          interfaces on unknown networks, snapshots, unauthorized activations\n"
         "accounts  privileged accounts and why, account changes since --since, and with\n"
-        "          --roster FILE (one name per line) accounts not on it and names on it\n"
+        "          --roster FILE (one name per line; - reads standard input) accounts not on it and names on it\n"
         "          that do not exist\n"
         "activity  activations and deactivations per day and owner, each matched to the\n"
         "          approval or ticket that authorized it, or flagged unreconciled\n"
@@ -524,13 +530,18 @@ const Command cmd_report = {
         "          charts over --since: domains defined and running, activations per\n"
         "          day (allowed, denied, violations), denials by reason, privileged\n"
         "          accounts, integrity findings and processes by status, and the\n"
-        "          latest hardening assessment (virtgov assess) with its failed checks\n"
+        "          latest hardening assessment (virtgov assess) with its failed checks.\n"
+        "          --out - writes it to standard output; a device or FIFO (/dev/stdout,\n"
+        "          /dev/null) is written through, a regular file replaced whole\n"
         "\n"
         "Reports read the inventory. Live facts (pools, snapshots, networks, host size)\n"
         "come from a read-only libvirt connection (the first of the 'uris' key); without\n"
         "one the report says what it skipped. --no-libvirt skips them on purpose.\n"
         "\n"
-        "  --json | --csv       JSON (with a summary per category) or CSV (RFC 4180)\n"
+        "  --json | --csv       JSON (with a summary per category) or CSV (RFC 4180; a cell\n"
+        "                       that starts with = + - @ gets a leading ' so that a\n"
+        "                       spreadsheet takes it as text, and control characters\n"
+        "                       become U+FFFD)\n"
         "  --since TIME         the window for events (default 30 days)\n"
         "  --fail-on-findings   exit 3 when there is anything to act on (cron, monitoring)\n",
         .run = run,

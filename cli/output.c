@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,12 +11,25 @@
 #include "virtgov/cleanup.h"
 #include "virtgov/jsontext.h"
 #include "virtgov/spool.h"
+#include "virtgov/text.h"
+
+/* An error message names what the user gave (a domain, a ticket id, a
+ * path), which may hold escape sequences: the whole message reaches the
+ * terminal as text only, through the one rule (vg_text_put_terminal). */
+static void put_message(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void put_message(const char *fmt, va_list ap) {
+        _cleanup_free_ char *text = NULL;
+        if (vasprintf(&text, fmt, ap) < 0)
+                fputs("(out of memory)", stderr);
+        else
+                vg_text_put_terminal(text, stderr);
+}
 
 int cli_error(const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         fputs("virtgov: ", stderr);
-        vfprintf(stderr, fmt, ap);
+        put_message(fmt, ap);
         fputc('\n', stderr);
         va_end(ap);
         return EXIT_FAIL;
@@ -25,7 +39,7 @@ int cli_usage_error(const Command *c, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         fprintf(stderr, "virtgov %s: ", c->name);
-        vfprintf(stderr, fmt, ap);
+        put_message(fmt, ap);
         fprintf(stderr, "\nusage: virtgov %s\nSee 'virtgov %s --help'.\n", c->usage, c->name);
         va_end(ap);
         return EXIT_USAGE;
@@ -84,9 +98,17 @@ static void member_key(OutArray *a, const char *key) {
         fputs(": ", stdout);
 }
 
+/* With key_bytes beside it when text is not UTF-8 (event_json_set_name's
+ * rule, for the members written without jansson). */
 void out_member_text(OutArray *a, const char *key, const char *text) {
         member_key(a, key);
         vg_json_string_write(text, stdout);
+        if (vg_utf8_valid(text))
+                return;
+        char bytes_key[128];
+        snprintf(bytes_key, sizeof(bytes_key), "%s" VG_TEXT_BYTES_SUFFIX, key);
+        member_key(a, bytes_key);
+        vg_text_put_hex(text, stdout);
 }
 
 void out_member_bool(OutArray *a, const char *key, bool v) {
@@ -178,34 +200,24 @@ void out_cells_n(const OutCell *cells, size_t n) {
         putc_unlocked('\n', stdout);
 }
 
-/* What a terminal table shows as it is: printable ASCII. */
-static bool safe_byte(char c) {
-        return (unsigned char) c >= 0x20 && (unsigned char) c < 0x7f;
+int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len) {
+        /* Standard input is what the person chose to give: a pipe is fine
+         * there, and its end is the input's. */
+        if (!strcmp(path, "-"))
+                return vg_read_fd(STDIN_FILENO, max, ret, ret_len);
+        return vg_read_file(path, max, ret, ret_len);
+}
+
+const char *cli_input_error(int r) {
+        return r == -EBADFD ? "not a regular file (give - to read standard input)" : vg_read_error(r);
 }
 
 const char *out_safe(const char *s, char *buf, size_t n) {
-        if (!s)
-                return "-";
-        size_t i = 0;
-        for (; s[i] && i + 1 < n; i++)
-                buf[i] = safe_byte(s[i]) ? s[i] : '?';
-        buf[i] = '\0';
-        return buf;
+        return vg_text_terminal(s, buf, n);
 }
 
 void out_put_safe(const char *s, FILE *f) {
-        if (!s)
-                s = "-";
-        for (;;) {
-                size_t k = 0;
-                while (safe_byte(s[k]))
-                        k++;
-                fwrite(s, 1, k, f);
-                if (!s[k])
-                        return;
-                putc('?', f);
-                s += k + 1;
-        }
+        vg_text_put_terminal(s, f);
 }
 
 const char *out_time(const char *t, char buf[static 20]) {
@@ -300,16 +312,42 @@ int cli_parse_time(const Command *c, const char *opt, const char *v, int64_t *re
         return 0;
 }
 
+int cli_write_out(const char *path, const void *buf, size_t len, unsigned mode) {
+        VgError err = { "" };
+        if (!strcmp(path, "-")) {
+                if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+                        return cli_error("cannot write to standard output: %s", strerror(errno));
+                return EXIT_OK;
+        }
+        return vg_write_file(path, buf, len, mode, &err) < 0 ? cli_error("%s", err.text) : EXIT_OK;
+}
+
+int cli_to_file(const char *path, unsigned mode, int (*fn)(void *), void *u) {
+        VgError err = { "" };
+        VgWrite w;
+        fflush(stdout);
+        if (vg_write_open(path, mode, &w, &err) < 0)
+                return cli_error("%s", err.text);
+        int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (saved < 0 || dup2(w.fd, STDOUT_FILENO) < 0) {
+                int e = errno;
+                if (saved >= 0)
+                        close(saved);
+                vg_write_close(&w, false, NULL);
+                return cli_error("cannot write '%s': %s", path, strerror(e));
+        }
+        int rc = fn(u);
+        int flushed = fflush(stdout) == 0 ? 0 : errno;
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+        /* Kept even when fn failed (it said why): what it wrote is what
+         * there is, as the report on a terminal would show it. */
+        if (vg_write_close(&w, !flushed, &err) < 0)
+                return cli_error("%s", err.text);
+        return !flushed ? rc : cli_error("cannot write '%s': %s", path, strerror(flushed));
+}
+
 void out_csv_field(const char *s, bool last) {
-        if (s && strpbrk(s, ",\"\r\n")) {
-                putchar('"');
-                for (; *s; s++) {
-                        if (*s == '"')
-                                putchar('"');
-                        putchar(*s);
-                }
-                putchar('"');
-        } else if (s)
-                fputs(s, stdout);
+        vg_text_put_csv(s, stdout);
         putchar(last ? '\n' : ',');
 }

@@ -7,7 +7,6 @@
  * in the inventory; with none kept, the bundle runs one, unrecorded.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +107,22 @@ static int history_event(const Event *e, void *u) {
         return 0;
 }
 
+/* A file of the evidence, through vg_write_file like every path virtgov
+ * writes: 0, or -EIO having said why. */
+static int write_text(const char *path, const char *text, size_t len) {
+        VgError err = { "" };
+        if (vg_write_file(path, text, len, 0640, &err) < 0) {
+                cli_error("%s", err.text);
+                return -EIO;
+        }
+        return 0;
+}
+
+static int write_json(const json_t *j, const char *path) {
+        _cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
+        return text ? write_text(path, text, strlen(text)) : -ENOMEM;
+}
+
 int report_assessment_evidence(Report *r, const char *dir, char *summary, size_t n) {
         bool live;
         json_t *doc = latest(r, &live);
@@ -117,15 +132,17 @@ int report_assessment_evidence(Report *r, const char *dir, char *summary, size_t
         }
         char path[4200];
         snprintf(path, sizeof(path), "%s/assessment.json", dir);
-        int rc = json_dump_file(doc, path, JSON_INDENT(2)) == 0 ? 0 : -EIO;
+        int rc = write_json(doc, path);
         snprintf(path, sizeof(path), "%s/assessment.md", dir);
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        _cleanup_free_ char *md = NULL;
+        size_t md_len = 0;
+        FILE *f = open_memstream(&md, &md_len);
         if (f) {
                 write_md(f, doc, live);
-                fclose(f);
+                if (fclose(f) == 0 && write_text(path, md, md_len) < 0)
+                        rc = -EIO;
         } else
-                rc = -errno;
+                rc = -ENOMEM;
         /* The history: every regression and fix ever recorded (proof of
          * timely fixes needs the dates of both), and the runs of the
          * window. */
@@ -152,7 +169,7 @@ int report_assessment_evidence(Report *r, const char *dir, char *summary, size_t
         }
         json_decref(h.events);
         snprintf(path, sizeof(path), "%s/assessment-history.json", dir);
-        if (json_dump_file(kept, path, JSON_INDENT(2)) != 0)
+        if (write_json(kept, path) < 0)
                 rc = -EIO;
         json_decref(kept);
         snprintf(summary, n, "%s assessment of %s (%s%s), with %zu run(s) in the window and %zu regression(s) and %zu "

@@ -12,7 +12,8 @@
  * image or font, and a Content-Security-Policy that forbids them should a
  * browser be asked to. Every text from the inventory (a domain named
  * "<script>", a path with control bytes) is escaped, and bytes that are
- * not UTF-8 become U+FFFD. Printable: the page breaks between sections.
+ * not UTF-8, controls and bidi controls (a U+202E that would draw a name
+ * backwards) become U+FFFD. Printable: the page breaks between sections.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,50 +23,17 @@
 #include "report.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/kinds.h"
+#include "virtgov/text.h"
 
 #define MAX_DAYS 366
 #define DAY_US (86400LL * 1000000)
 
 /* ---- escaping ---- */
 
-/* The length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s) {
-        if (s[0] < 0x80)
-                return 1;
-        size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
-        for (size_t i = 1; i < n; i++)
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-        if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-                return 0;   /* overlong, or a surrogate */
-        if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-                return 0;
-        return n;
-}
-
-/* s as HTML text or attribute value: markup characters as entities,
- * control bytes and what is not UTF-8 as U+FFFD. */
+/* s as HTML text or attribute value: markup characters as entities;
+ * controls, bidi controls and what is not UTF-8 as U+FFFD (text.h). */
 static void esc(FILE *f, const char *s) {
-        if (!s)
-                return;
-        for (const unsigned char *p = (const unsigned char *) s; *p;) {
-                size_t n = utf8_len(p);
-                /* C0 and C1 controls (U+0080..U+009F: 0xc2 0x80..0x9f) too */
-                if (!n || (*p < 0x20 && *p != '\t') || *p == 0x7f || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
-                        fputs("\xef\xbf\xbd", f);
-                        p += n ? n : 1;
-                        continue;
-                }
-                switch (*p) {
-                case '&': fputs("&amp;", f); break;
-                case '<': fputs("&lt;", f); break;
-                case '>': fputs("&gt;", f); break;
-                case '"': fputs("&quot;", f); break;
-                case '\'': fputs("&#39;", f); break;
-                default: fwrite(p, 1, n, f);
-                }
-                p += n;
-        }
+        vg_text_put_document(s, true, f);
 }
 
 /* ---- the series, from one pass over the window's events ---- */
@@ -545,9 +513,7 @@ int report_html(Report *r, const ReportDef *const *defs, size_t n_defs, const ch
                 free(buf);
                 return cli_error("out of memory");
         }
-        k = vg_write_file_atomic(path, buf, len, 0640);
+        k = cli_write_out(path, buf, len, 0640);
         free(buf);
-        if (k < 0)
-                return cli_error("cannot write '%s': %s", path, strerror(-k));
-        return rc;
+        return k != EXIT_OK ? k : rc;
 }

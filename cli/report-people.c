@@ -51,9 +51,9 @@ static const char *login_state(const Account *ac, char *buf, size_t n) {
  * name (a comment, a ticket) is ignored. */
 json_t *report_read_roster(const char *path) {
         _cleanup_free_ char *text = NULL;
-        int r = vg_read_file(path, 16 << 20, &text, NULL);
+        int r = cli_read_input(path, 16 << 20, &text, NULL);
         if (r < 0) {
-                cli_error("roster '%s': %s", path, strerror(-r));
+                cli_error("roster '%s': %s", path, cli_input_error(r));
                 return NULL;
         }
         json_t *names = json_object();

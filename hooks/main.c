@@ -34,6 +34,7 @@
 #include "virtgov/kinds.h"
 #include "virtgov/spool.h"
 #include "virtgov/store.h"
+#include "virtgov/text.h"
 
 typedef enum { DRIVER_QEMU, DRIVER_NETWORK } Driver;
 
@@ -281,10 +282,15 @@ static bool decide(const Config *c, const char *op, DomainFacts *f, const char *
         if (block) {
                 const char *what = !strcmp(op, "start") ? "start" : !strcmp(op, "migrate") ? "incoming migration"
                                  : "restore";
-                /* The one line libvirt shows the person who ran virsh. */
+                /* The one line libvirt shows the person who ran virsh: the
+                 * name comes from whoever defined the domain, so it reaches
+                 * the terminal as text only (vg_text_terminal). */
                 bool named = g.rule && !g.error;
-                fprintf(stderr, "virtgov: %s of '%s' denied: %s%s%s%s\n", what, e->domain ? e->domain : "?",
-                        g.reason ? g.reason : "denied", named ? " (rule '" : "", named ? g.rule : "",
+                char name[256], reason[1024], rule[256];
+                fprintf(stderr, "virtgov: %s of '%s' denied: %s%s%s%s\n", what,
+                        vg_text_terminal(e->domain ? e->domain : "?", name, sizeof(name)),
+                        vg_text_terminal(g.reason ? g.reason : "denied", reason, sizeof(reason)),
+                        named ? " (rule '" : "", named ? vg_text_terminal(g.rule, rule, sizeof(rule)) : "",
                         named ? "')" : "");
         }
         gate_result_clear(&g);
@@ -351,9 +357,11 @@ static void record(const Config *c, Event **events, size_t n, const char *data0,
                 Event *e = events[i];
                 if (s && store_append_event(s, e, NULL, &serr) >= 0)
                         fprintf(stderr, "virtgov: %s; event recorded in the inventory directly\n", err.text);
-                else
+                else {
+                        char name[256];
                         fprintf(stderr, "virtgov: %s; and %s: event %s %s of '%s' NOT recorded\n",
-                                err.text, serr.text, e->kind, e->time, e->domain ? e->domain : "-");
+                                err.text, serr.text, e->kind, e->time, vg_text_terminal(e->domain, name, sizeof(name)));
+                }
         }
         store_close(s);
 }

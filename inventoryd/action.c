@@ -330,6 +330,8 @@ static json_t *finding_json(const IntegrityFinding *f, json_t *event) {
                               "changed", changed,
                               "detail", (f->detail ? json_loads(f->detail, 0, NULL) : NULL) ?: json_null(),
                               "event", event);
+        if (j)   /* with path_bytes when the path is not UTF-8 */
+                event_json_set_name(j, "path", f->path);
         if (j && f->package)
                 json_object_set_new(j, "package", json_pack("{s:s, s:s?, s:s?}", "name", f->package,
                                                             "old_version", f->old_version, "new_version",

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "virtgov/cleanup.h"
 #include "virtgov/event.h"
 #include "virtgov/jsontext.h"
+#include "virtgov/text.h"
 
 /* 32 hex digits: the time in milliseconds (48 bits), then 80 random bits.
  * Unique without coordination between the hook, the daemon and other
@@ -112,6 +114,17 @@ json_t *event_json_string(const char *s) {
         return j;
 }
 
+int event_json_set_name(json_t *o, const char *key, const char *s) {
+        _cleanup_free_ char *hex = NULL, *bytes_key = NULL;
+        if (vg_text_bytes_hex(s, &hex) < 0 || json_object_set_new(o, key, event_json_string(s)) < 0)
+                return -ENOMEM;
+        if (!hex)
+                return 0;
+        if (asprintf(&bytes_key, "%s" VG_TEXT_BYTES_SUFFIX, key) < 0)
+                return -ENOMEM;
+        return json_object_set_new(o, bytes_key, json_string(hex)) < 0 ? -ENOMEM : 0;
+}
+
 json_t *event_to_json(const Event *e) {
         json_t *o = json_object();
         if (!o)
@@ -119,15 +132,15 @@ json_t *event_to_json(const Event *e) {
         if (e->id > 0)
                 json_object_set_new(o, "id", json_integer(e->id));
         json_object_set_new(o, "time", json_string(e->time));
-        json_object_set_new(o, "ref", event_json_string(e->ref));
-        json_object_set_new(o, "source", event_json_string(e->source));
-        json_object_set_new(o, "kind", event_json_string(e->kind));
-        json_object_set_new(o, "host", event_json_string(e->host));
-        json_object_set_new(o, "domain", event_json_string(e->domain));
-        json_object_set_new(o, "uuid", event_json_string(e->uuid));
-        json_object_set_new(o, "decision", event_json_string(e->decision));
-        json_object_set_new(o, "reason", event_json_string(e->reason));
-        json_object_set_new(o, "actor", event_json_string(e->actor));
+        event_json_set_name(o, "ref", e->ref);
+        event_json_set_name(o, "source", e->source);
+        event_json_set_name(o, "kind", e->kind);
+        event_json_set_name(o, "host", e->host);
+        event_json_set_name(o, "domain", e->domain);
+        event_json_set_name(o, "uuid", e->uuid);
+        event_json_set_name(o, "decision", e->decision);
+        event_json_set_name(o, "reason", e->reason);
+        event_json_set_name(o, "actor", e->actor);
         json_object_set_new(o, "data", e->data ? json_incref(e->data) : json_object());
         if (e->hash[0])
                 json_object_set_new(o, "hash", json_string(e->hash));
@@ -177,6 +190,11 @@ char *event_render(const Event *e, const char *data) {
                         fprintf(f, "%" PRId64, e->id);
                 else
                         vg_json_string_write(m[i].value, f);
+                /* event_json_set_name's key_bytes, which sorts right after key */
+                if (m[i].value && !vg_utf8_valid(m[i].value)) {
+                        fprintf(f, ",\"%s" VG_TEXT_BYTES_SUFFIX "\":", m[i].key);
+                        vg_text_put_hex(m[i].value, f);
+                }
         }
         fprintf(f, ",\"data\":%s}", data);
         if (fclose(f) != 0) {
@@ -195,7 +213,20 @@ static int get_str(const json_t *j, const char *key, bool required, char **field
         }
         if (!json_is_string(v))
                 return vg_error(err, -EINVAL, "field '%s' must be a string", key);
-        return event_set(field, json_string_value(v));
+        /* A name that is not UTF-8 comes back whole from its key_bytes
+         * (event_json_set_name): the spool keeps it as the hook saw it. */
+        char bytes_key[64];
+        snprintf(bytes_key, sizeof(bytes_key), "%s" VG_TEXT_BYTES_SUFFIX, key);
+        const char *hex = json_string_value(json_object_get(j, bytes_key));
+        if (!hex)
+                return event_set(field, json_string_value(v));
+        char *bytes = NULL;
+        int r = vg_text_from_hex(hex, &bytes);
+        if (r < 0)
+                return r == -ENOMEM ? r : vg_error(err, r, "field '%s' is not hex", bytes_key);
+        free(*field);
+        *field = bytes;
+        return 0;
 }
 
 int event_from_json(const json_t *j, Event **ret, VgError *err) {

@@ -557,8 +557,8 @@ static int finding_event(Store *s, const IntegrityRequest *req, const IntegrityF
         snprintf(reason, sizeof(reason), "%s: %s%s", drift_class_name(f->cls), drift_kind_name(f->kind),
                  f->kind == DRIFT_CHANGED ? " (see data.changed)" : "");
         event_set(&e->reason, reason);
-        json_object_set_new(e->data, "path", event_json_string(f->path));
-        json_object_set_new(e->data, "profile", event_json_string(f->profile));
+        event_json_set_name(e->data, "path", f->path);
+        event_json_set_name(e->data, "profile", f->profile);
         json_object_set_new(e->data, "class", json_string(drift_class_name(f->cls)));
         json_object_set_new(e->data, "changed", changed);
         json_object_set_new(e->data, "detail", json_loads(f->detail, 0, NULL) ?: json_null());
@@ -672,9 +672,10 @@ static int fold_packages(Store *s, const IntegrityRequest *req, const Profiles *
                         continue;
                 touch(touched, f);
                 r = accept_one(s, p, base, f, err);
-                json_array_append_new(files, json_pack("{s:o, s:s?, s:s?, s:s?}", "path", event_json_string(f->path),
-                                                       "package", f->package, "old_version", f->old_version,
-                                                       "new_version", f->new_version));
+                json_t *file = json_pack("{s:s?, s:s?, s:s?}", "package", f->package, "old_version",
+                                         f->old_version, "new_version", f->new_version);
+                event_json_set_name(file, "path", f->path);
+                json_array_append_new(files, file);
                 res->n_accepted++;
         }
         if (r == 0 && res->n_accepted) {

@@ -15,6 +15,7 @@
 
 #include "virtgov/cleanup.h"
 #include "virtgov/jsontext.h"
+#include "virtgov/text.h"
 
 #define MAX_DEPTH 2048   /* jansson's JSON_PARSER_MAX_DEPTH */
 
@@ -67,31 +68,6 @@ static int hex4(const unsigned char *s, uint32_t *ret) {
         return 0;
 }
 
-/* The UTF-8 sequence at s: its length and code point, or 0 when it is not
- * UTF-8 (a stray continuation byte, an overlong form, a surrogate, beyond
- * U+10FFFF, cut short). */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp) {
-        size_t n;
-        uint32_t v, min;
-        if (s[0] >= 0xC2 && s[0] <= 0xDF)
-                n = 2, v = s[0] & 0x1Fu, min = 0x80;
-        else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-                n = 3, v = s[0] & 0x0Fu, min = 0x800;
-        else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-                n = 4, v = s[0] & 0x07u, min = 0x10000;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-                v = v << 6 | (s[i] & 0x3Fu);
-        }
-        if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-                return 0;
-        *cp = v;
-        return n;
-}
-
 /* A code point as JSON_ENSURE_ASCII writes it. */
 static void put_code_point(Walk *w, uint32_t cp) {
         static const char short_escape[] = { ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f',
@@ -129,7 +105,7 @@ static int string(Walk *w) {
                 if (*s < 0x20)
                         return -1;   /* a control character, or the end of the text */
                 if (*s >= 0x80) {
-                        size_t n = utf8_next(s, &cp);
+                        size_t n = vg_utf8_next(s, &cp);
                         if (!n)
                                 return -1;
                         s += n;
@@ -377,7 +353,7 @@ void vg_json_string_write(const char *s, FILE *f) {
         bool utf8 = true;
         uint32_t cp = 0;
         for (const unsigned char *p = (const unsigned char *) s; *p && utf8;) {
-                size_t n = *p < 0x80 ? 1 : utf8_next(p, &cp);
+                size_t n = *p < 0x80 ? 1 : vg_utf8_next(p, &cp);
                 utf8 = n > 0;
                 p += n;
         }
@@ -389,7 +365,7 @@ void vg_json_string_write(const char *s, FILE *f) {
                 put(&w, (const char *) run, (size_t) (p - run));
                 if (!*p)
                         break;
-                size_t n = *p < 0x80 ? 1 : utf8 ? utf8_next(p, &cp) : 1;
+                size_t n = *p < 0x80 ? 1 : utf8 ? vg_utf8_next(p, &cp) : 1;
                 put_code_point(&w, *p < 0x80 ? *p : utf8 ? cp : '?');
                 p += n;
         }

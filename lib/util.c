@@ -240,41 +240,113 @@ int vg_fsync_parent(const char *path) {
         return fsync(dfd) < 0 ? -errno : 0;
 }
 
-int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode) {
-        _cleanup_free_ char *tmp = NULL;
+/* A regular file, or nothing yet: a temporary file beside path, to be
+ * renamed over it by vg_write_close, so that a reader sees the old file
+ * or the new one, whole. */
+static int open_replace(const char *path, unsigned mode, VgWrite *ret, VgError *err) {
+        char *tmp = NULL;
         if (asprintf(&tmp, "%s.tmp.%ld", path, (long) getpid()) < 0)
                 return -ENOMEM;
-
         int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0) {
+                int r = vg_error(err, -errno, "cannot create '%s': %s", tmp, strerror(errno));
+                free(tmp);
+                return r;
+        }
+        *ret = (VgWrite) { .fd = fd, .tmp = tmp, .path = path, .mode = mode };
+        return 0;
+}
+
+/* What is at path and is not a regular file. The decision is made on
+ * what open() reached (fstat of the descriptor), not on the lstat
+ * before it: a path swapped in between cannot turn a write-through into
+ * a write over a regular file. O_NONBLOCK: a FIFO nobody reads fails at
+ * once (ENXIO) rather than hanging; it is cleared before writing. */
+static int open_through(const char *path, VgWrite *ret, VgError *err) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0 && errno == ENXIO)
+                return vg_error(err, -ENXIO, "cannot write '%s': no process reads it", path);
         if (fd < 0)
-                return -errno;
+                return vg_error(err, -errno, "cannot write '%s': %s", path, strerror(errno));
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return vg_error(err, -errno, "cannot write '%s': %s", path, strerror(errno));
+        if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+                return vg_error(err, -EEXIST, "not writing '%s': it is a symbolic link to a %s; name the file "
+                                "itself (it is then replaced whole), or '-' for standard output", path,
+                                S_ISREG(st.st_mode) ? "regular file" : S_ISDIR(st.st_mode) ? "directory"
+                                : "block device or other special file");
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+                return vg_error(err, -errno, "cannot write '%s': %s", path, strerror(errno));
+        *ret = (VgWrite) { .fd = TAKE_FD(fd), .path = path };
+        return 0;
+}
+
+int vg_write_open(const char *path, unsigned mode, VgWrite *ret, VgError *err) {
+        struct stat st;
+        if (lstat(path, &st) < 0) {
+                if (errno != ENOENT)
+                        return vg_error(err, -errno, "cannot write '%s': %s", path, strerror(errno));
+                return open_replace(path, mode, ret, err);
+        }
+        if (S_ISREG(st.st_mode))
+                return open_replace(path, mode, ret, err);
+        if (S_ISDIR(st.st_mode))
+                return vg_error(err, -EISDIR, "cannot write '%s': it is a directory", path);
+        if (S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode))
+                return vg_error(err, -EEXIST, "not writing '%s': it is a %s", path,
+                                S_ISBLK(st.st_mode) ? "block device" : "socket");
+        /* A character device (/dev/null, a terminal), a FIFO, or a
+         * symlink to one (/dev/stdout, /proc/self/fd/1): renaming over
+         * it would replace the device node or the link by a file. */
+        return open_through(path, ret, err);
+}
+
+int vg_write_close(VgWrite *w, bool keep, VgError *err) {
+        bool replace = keep && w->tmp;
         int r = 0;
-        const char *p = buf;
+        /* fchmod: the mode given to open() is filtered by the umask. */
+        if (replace && (fchmod(w->fd, w->mode) < 0 || fsync(w->fd) < 0))
+                r = -errno;
+        if (close(w->fd) < 0 && r == 0)
+                r = -errno;
+        w->fd = -1;
+        if (replace && r == 0 && rename(w->tmp, w->path) < 0)
+                r = -errno;
+        if (replace && r == 0)
+                r = vg_fsync_parent(w->path);
+        if (w->tmp && (!keep || r < 0))
+                unlink(w->tmp);
+        free(w->tmp);
+        w->tmp = NULL;
+        return r < 0 ? vg_error(err, r, "cannot write '%s': %s", w->path, strerror(-r)) : 0;
+}
+
+static int write_all(int fd, const char *p, size_t len) {
         while (len > 0) {
                 ssize_t k = write(fd, p, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
                 p += k;
                 len -= (size_t) k;
         }
-        /* fchmod: the mode given to open() is filtered by the umask. */
-        if (r == 0 && fchmod(fd, mode) < 0)
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlink(tmp);
+        return 0;
+}
+
+int vg_write_file(const char *path, const void *buf, size_t len, unsigned mode, VgError *err) {
+        VgWrite w;
+        int r = vg_write_open(path, mode, &w, err);
+        if (r < 0)
                 return r;
+        r = write_all(w.fd, buf, len);
+        if (r < 0) {
+                vg_write_close(&w, false, NULL);
+                return vg_error(err, r, "cannot write '%s': %s", path, strerror(-r));
         }
-        return vg_fsync_parent(path);
+        return vg_write_close(&w, true, err);
 }
 
 int vg_mkdir_p(const char *dir, unsigned mode) {

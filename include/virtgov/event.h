@@ -70,6 +70,14 @@ int event_from_json(const json_t *j, Event **ret, VgError *err);
  * (a hostile name) become '?' rather than losing the field. */
 json_t *event_json_string(const char *s);
 
+/* Sets o[key] to event_json_string(s) and, when s is not UTF-8, also
+ * o[key "_bytes"] to its bytes in hex (vg_text_bytes_hex): two paths
+ * that differ only in bytes that are not UTF-8 read alike in key and
+ * differ in key_bytes, and the name round-trips. Every name or path from
+ * outside that becomes a member of a JSON object goes through it. 0 or
+ * -ENOMEM. */
+int event_json_set_name(json_t *o, const char *key, const char *s);
+
 /* True if kind is a well-formed kind name: "object.verb", lowercase ASCII
  * letters, digits and '-', at most 64 bytes. */
 bool event_kind_valid(const char *kind);

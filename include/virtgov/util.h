@@ -85,9 +85,34 @@ int vg_check_absent(const char *path, VgError *err);
  * root; -EPERM with err saying why; else the negative errno of the look. */
 int vg_check_trusted(const char *path, VgError *err);
 
-/* Writes all of buf to path atomically: a temporary file beside it, fsync,
- * rename, fsync of the directory. The file gets the given mode. */
-int vg_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
+/*
+ * Writes all of buf to path, the one way virtgov writes a file a person
+ * named (--out and every file of the evidence, --hooks-dir, the audit rules):
+ *   - a regular file, or nothing yet: replaced atomically (a temporary
+ *     file beside it, fsync, rename, fsync of the directory), with mode;
+ *   - a character device or a FIFO, or a symlink to one (/dev/null,
+ *     /dev/stdout, /proc/self/fd/1): written through, left in place (a
+ *     FIFO with no reader fails, -ENXIO, rather than waiting);
+ *   - anything else (a directory, a block device, a socket, a symlink to a
+ *     regular file or to a directory) is refused: -EISDIR or -EEXIST.
+ * 0, or a negative errno with err saying what and why, naming path.
+ */
+int vg_write_file(const char *path, const void *buf, size_t len, unsigned mode, VgError *err);
+
+/* vg_write_file in two steps, for output written as it is made (the
+ * evidence's events.json, too large to hold): vg_write_open decides as
+ * above and gives ret->fd to write to (a temporary file beside path, or
+ * the device or FIFO itself); vg_write_close puts it in place, renamed
+ * over path when keep, else removed, and closes fd. Every open is closed
+ * once. Same errors as vg_write_file. */
+typedef struct VgWrite {
+        int fd;
+        char *tmp;           /* the temporary file; NULL when written through */
+        const char *path;    /* the caller's, kept until close */
+        unsigned mode;
+} VgWrite;
+int vg_write_open(const char *path, unsigned mode, VgWrite *ret, VgError *err);
+int vg_write_close(VgWrite *w, bool keep, VgError *err);
 
 /* fsync of the directory that holds path: a rename or an unlink in it is
  * durable. 0 or a negative errno. */

@@ -4,7 +4,9 @@
  * jsontext accepts; and for the text as the inventory stores it (jansson's
  * compact form), jsontext writes exactly the bytes jansson writes. And
  * any text written as a JSON string is what jansson writes for it. And the
- * top-level scalars of an object are what jansson decodes of them. */
+ * top-level scalars of an object are what jansson decodes of them. And
+ * any text as a name (text.h) keeps its bytes, and as a CSV cell or HTML
+ * is UTF-8 with no control, bidi control or formula left. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,41 @@
 
 #include "virtgov/event.h"
 #include "virtgov/jsontext.h"
+#include "virtgov/text.h"
+
+/* text as a name: its _bytes give it back, and as a document it is
+ * UTF-8 without what text.h hides, and a CSV cell starts no formula. */
+static void as_name(const char *text) {
+        char *hex = NULL, *back = NULL;
+        if (vg_text_bytes_hex(text, &hex) < 0)
+                abort();
+        if (!hex != vg_utf8_valid(text) || (hex && (vg_text_from_hex(hex, &back) < 0 || strcmp(back, text))))
+                __builtin_trap();
+        free(hex);
+        free(back);
+        for (int csv = 0; csv < 2; csv++) {
+                char *out = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&out, &len);
+                if (!f)
+                        abort();
+                if (csv)
+                        vg_text_put_csv(text, f);
+                else
+                        vg_text_put_document(text, true, f);
+                fclose(f);
+                if (!vg_utf8_valid(out) || (csv && *out && strchr("=+-@\t\r", *out)))
+                        __builtin_trap();
+                uint32_t cp = 0;
+                for (const unsigned char *p = (const unsigned char *) out; *p;) {
+                        p += vg_utf8_next(p, &cp);   /* > 0: out is UTF-8 */
+                        if ((cp < 0x20 && cp != '\t' && cp != '\n') || (cp >= 0x7F && cp <= 0x9F) ||
+                            (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || (!csv && cp == '<'))
+                                __builtin_trap();
+                }
+                free(out);
+        }
+}
 
 static char *pretty(const char *text) {
         char *buf = NULL;
@@ -94,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_decref(js);
         free(want);
         free(str);
+        as_name(text);
         free(text);
         return 0;
 }

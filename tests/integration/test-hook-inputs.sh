@@ -54,6 +54,9 @@ say "invalid UTF-8, closed and empty stdin"
 printf '<domain><name>caf\xe9</name></domain>' > "$T/latin1.xml"
 check "invalid UTF-8: exit 0" run_hook "$T/latin1.xml" 'caf\xe9' start begin -
 check "invalid UTF-8: recorded with an error" test "$(last_event '.data.error != null')" = true
+check "a name that is not UTF-8: exit 0" run_hook "$DATA/domxml/minimal/input.xml" "$(printf 'caf\xe9')" prepare begin -
+check "and events --json keeps its bytes beside the readable name" \
+        test "$(last_event '.domain + " " + .domain_bytes')" = "caf? 636166e9"
 check "closed stdin: exit 0" sh -c '"$0" web-7 started begin - <&-' "$QEMU_HOOK"
 check "closed stdin: recorded, error says stdin" \
         test "$(last_event '.kind == "domain.started" and (.data.error | contains("stdin"))')" = true
@@ -161,6 +164,16 @@ check "a writer upgrades it and folds both in" \
         test "$(VIRTGOV_CONFIG=$O/virtgov.conf "$VIRTGOV" --json events --kind domain.prepare |
                 jq -c '[.[] | .domain + ":" + .decision]')" = '["web-7:allow","web-8:deny"]'
 check "now at version $schema again" test "$(sqlite3 "$O/inventory.db" 'PRAGMA user_version')" = "$schema"
+
+say "the deny line virsh prints: a hostile name reaches the terminal as text"
+# An OSC that retitles the terminal, a BEL, a clear-screen, and U+202E.
+evil_name="web-9$(printf '\033]0;PWNED\007\033[2J\342\200\256')x"
+rc=0; VIRTGOV_CONFIG=$O/virtgov.conf timeout 20 "$O/hooks/qemu.d/50-virtgov" "$evil_name" prepare begin - \
+        < "$O/web-8.xml" 2> "$T/stderr" || rc=$?
+check "denied (exit $rc)" test "$rc" = 1
+check "the name with '?' for each byte that is not printable ASCII ($(head -c 160 "$T/stderr" | cat -v))" \
+        grep -qF "of 'web-9?]0;PWNED??[2J???x' denied" "$T/stderr"
+check "and not one such byte on stderr" sh -c '! LC_ALL=C grep -q "[^ -~]" "$0"' "$T/stderr"
 
 say "nowhere to write at all: exit 0 and a loud stderr"
 cat > "$T/nowhere.conf" <<CONF

@@ -327,4 +327,19 @@ kern --json integrity kernel > "$VG_SCRATCH/kernel3.json" || true
 jq_check "no /proc/modules: a kernel without modules" "$VG_SCRATCH/kernel3.json" \
         '.modules_supported == false and .modules == 0'
 
+say "two files whose names differ in a byte that is not UTF-8: told apart in JSON"
+mkdir -p /etc/vg-names
+echo "/etc/vg-names all" > /etc/virtgov/integrity.d/names.profile
+check "a baseline of an empty directory" quiet "$VIRTGOV" integrity baseline --profile names
+echo a > "/etc/vg-names/$(printf 'caf\xe9')"
+echo b > "/etc/vg-names/$(printf 'caf\xe8')"
+check_now --profile names
+jq_check "integrity check --json: the same readable path, path_bytes apart" "$VG_SCRATCH/check.json" \
+        '[.rows[] | select(.path == "/etc/vg-names/caf?") | .path_bytes] | sort
+         == ["2f6574632f76672d6e616d65732f636166e8", "2f6574632f76672d6e616d65732f636166e9"]'
+"$VIRTGOV" --json events --kind integrity. > "$VG_SCRATCH/names-events.json"
+jq_check "and so are their events' data" "$VG_SCRATCH/names-events.json" \
+        '[.[] | select(.data.path == "/etc/vg-names/caf?") | .data.path_bytes] | sort
+         == ["2f6574632f76672d6e616d65732f636166e8", "2f6574632f76672d6e616d65732f636166e9"]'
+
 finish

@@ -73,6 +73,14 @@ echo '[ { "id": "Y", "domain": "b", "from": "2020-01-01T00:00:00Z", "until": "20
 check "a bad import exits non-zero" sh -c '! "$0" ticket import "$1" 2> "$2"' \
         "$VIRTGOV" "$VG_SCRATCH/bad.json" "$VG_SCRATCH/import-err"
 check "it names the ticket and the field" grep -q "ticket 1: 'from' and 'until' must be RFC 3339" "$VG_SCRATCH/import-err"
+check "an import from standard input (-)" sh -c '"$0" ticket import - < "$1" > "$2"' \
+        "$VIRTGOV" "$VG_SCRATCH/tickets.json" "$VG_SCRATCH/import-out"
+check "it reads it whole: one ticket, as held" grep -q "imported 1 ticket(s) from -: 0 added, 0 replaced, 1 already" \
+        "$VG_SCRATCH/import-out"
+mkfifo "$VG_SCRATCH/fifo.json"
+check "a FIFO named as the file is refused at once, pointing to -" \
+        sh -c '! timeout 10 "$0" ticket import "$1" 2> "$2" && grep -q "not a regular file (give - to read standard input)" "$2"' \
+        "$VIRTGOV" "$VG_SCRATCH/fifo.json" "$VG_SCRATCH/import-err"
 check "nothing of it was imported" test "$("$VIRTGOV" --json ticket list | jq '[.[] | select(.id == "Y")] | length')" = 0
 
 say "a ticket covers only the domains its glob matches: metadata naming another's ticket is denied"
@@ -148,6 +156,7 @@ JSON
 check "policy check accepts it" "$VIRTGOV" policy check
 virsh dumpxml vg-p-2 > "$VG_SCRATCH/p2.xml"
 check "policy test allows vg-p-2" "$VIRTGOV" policy test --xml "$VG_SCRATCH/p2.xml"
+check "policy test reads the XML from standard input too" sh -c 'virsh dumpxml vg-p-2 | "$0" policy test --xml -' "$VIRTGOV"
 sed -i 's|<vcpu placement=.static.>1</vcpu>|<vcpu placement="static">4</vcpu>|' "$VG_SCRATCH/p2.xml"
 check "policy test denies 4 vCPUs, exit 1" sh -c '! "$0" policy test --xml "$1" > "$2"' \
         "$VIRTGOV" "$VG_SCRATCH/p2.xml" "$VG_SCRATCH/trace"

@@ -230,4 +230,100 @@ page=$(stat -c %s "$VG_SCRATCH/page.png" 2>/dev/null || echo 0)
 blank=$(stat -c %s "$VG_SCRATCH/blank.png" 2>/dev/null || echo 0)
 check "the PNG is not blank: $page bytes against a blank page's $blank" test "$blank" -gt 0 -a "$page" -gt $((blank * 5))
 
+say "hostile names: CSV cells that are formulas, bidi controls in HTML, bytes that are not UTF-8 in JSON"
+# Recorded by the hook as libvirt would run it (issue 28). The approved one
+# starts, so activity lists it with its owner; the others are denied, so
+# sprawl lists them as unauthorized.
+formula='=HYPERLINK("http://evil/","x")' owner='+cmd|"/c calc"!A1'
+cat > "$VG_SCRATCH/formula.xml" <<'XML'
+<domain type='qemu'><name>=HYPERLINK("http://evil/","x")</name>
+<metadata><vg:governance xmlns:vg="urn:virtgov:1"><vg:owner>+cmd|"/c calc"!A1</vg:owner></vg:governance></metadata>
+<memory unit='MiB'>64</memory><os><type arch='x86_64' machine='pc'>hvm</type></os></domain>
+XML
+"$VIRTGOV" approve "$formula" >/dev/null
+"$VG_HOOK" "$formula" prepare begin - < "$VG_SCRATCH/formula.xml" >/dev/null 2>&1 || true
+"$VG_HOOK" "$formula" start begin - < "$VG_SCRATCH/formula.xml" >/dev/null 2>&1 || true
+bidi="vm-$(printf '\xe2\x80\xae')gnp.exe"
+for name in '@SUM(1+1)*cmd' "$bidi" "$(printf 'caf\xe9')" "$(printf 'caf\xe8')"; do
+        domain_xml vg-s-unapproved | "$VG_HOOK" "$name" prepare begin - >/dev/null 2>&1 || true
+done
+"$VIRTGOV" report sprawl --csv > "$VG_SCRATCH/hostile-sprawl.csv"
+"$VIRTGOV" report activity --csv > "$VG_SCRATCH/hostile-activity.csv"
+check "sprawl --csv: the formula name is text (a leading ')" \
+        grep -qF "\"'@SUM(1+1)*cmd\"" "$VG_SCRATCH/hostile-sprawl.csv"
+check "activity --csv: the =HYPERLINK name is text" \
+        grep -qF "\"'=HYPERLINK(\"\"http://evil/\"\",\"\"x\"\")\"" "$VG_SCRATCH/hostile-activity.csv"
+check "activity --csv: the +cmd owner is text" grep -qF "\"'+cmd|\"\"/c calc\"\"!A1\"" "$VG_SCRATCH/hostile-activity.csv"
+check "no cell of either starts a formula" \
+        sh -c '! grep -qE "(^|,)[=+@]" "$0" "$1"' "$VG_SCRATCH/hostile-sprawl.csv" "$VG_SCRATCH/hostile-activity.csv"
+check "sprawl --csv: DEL and the C1 CSI in a path as U+FFFD" \
+        grep -qF "gone-x$(printf '\xef\xbf\xbd\xef\xbf\xbd')[31m.raw" "$VG_SCRATCH/hostile-sprawl.csv"
+check "and no control byte but the line ends" \
+        sh -c '! LC_ALL=C grep -qP "[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]" "$0"' "$VG_SCRATCH/hostile-sprawl.csv"
+check "report html --out -: the page on standard output" \
+        sh -c '"$0" report html --out - --since 7d > "$1" && grep -q "</html>" "$1"' "$VIRTGOV" "$VG_SCRATCH/stdout.html"
+check "and U+202E in a name is marked, not obeyed" \
+        sh -c '! grep -qF "$1" "$0" && grep -qF "$2" "$0"' "$VG_SCRATCH/stdout.html" \
+        "$(printf '\xe2\x80\xae')" "vm-$(printf '\xef\xbf\xbd')gnp.exe"
+"$VIRTGOV" --json report sprawl > "$VG_SCRATCH/hostile-sprawl.json"
+jq_check "sprawl --json: two names that differ in a byte that is not UTF-8 keep their bytes" \
+        "$VG_SCRATCH/hostile-sprawl.json" \
+        '[.rows[] | select(.category == "unauthorized" and .domain == "caf?") | .domain_bytes] | sort == ["636166e8", "636166e9"]'
+jq_check "and a UTF-8 name has no domain_bytes" "$VG_SCRATCH/hostile-sprawl.json" \
+        "[.rows[] | select(.domain == \"@SUM(1+1)*cmd\") | has(\"domain_bytes\")] | unique == [false]"
+check "events --json: the same" \
+        test "$("$VIRTGOV" --json events --kind domain.prepare | jq -c '[.[] | select(.domain == "caf?") | .domain_bytes]')" = \
+             '["636166e9","636166e8"]'
+
+"$VIRTGOV" ticket add "T-$(printf '\033[2J')x" --domain 'vg-none-*' --from now --until +1h > "$VG_SCRATCH/ticket.out" 2>&1 || true
+check "ticket add echoes a hostile id as text ($(head -c 160 "$VG_SCRATCH/ticket.out" | cat -v))" \
+        sh -c '! LC_ALL=C grep -q "[^ -~]" "$0"' "$VG_SCRATCH/ticket.out"
+
+domain_xml 'vg-&#x9b;2J&#x202e;x' > "$VG_SCRATCH/c1.xml"
+"$VIRTGOV" policy test --xml "$VG_SCRATCH/c1.xml" > "$VG_SCRATCH/policy-test.out" 2>&1 || true
+check "policy test names a domain with C1 and U+202E as text ($(head -c 160 "$VG_SCRATCH/policy-test.out" | cat -v))" \
+        sh -c 'grep -q "vg-??2J???x" "$0" && ! LC_ALL=C grep -q "[^ -~]" "$0"' "$VG_SCRATCH/policy-test.out"
+
+say "--out: a device, a FIFO, a symlink to /proc/self/fd/1 are written through, not replaced"
+O=$VG_SCRATCH/out
+mkdir -p "$O"
+ln -s /proc/self/fd/1 "$O/stdout"
+check "a symlink to /proc/self/fd/1: the page comes out on standard output" \
+        sh -c '"$0" report html --out "$1" --since 7d | grep -q "</html>"' "$VIRTGOV" "$O/stdout"
+check "and the symlink stays one" test -L "$O/stdout"
+mknod "$O/null" c 1 3
+check "a character device made with mknod: written" quiet "$VIRTGOV" report html --out "$O/null" --since 7d
+check "and still a character device" test -c "$O/null"
+mkfifo "$O/fifo"
+# (a bounded reader: were the FIFO replaced by a file, it would wait forever)
+timeout 20 cat "$O/fifo" > "$O/fifo.out" &
+reader=$!
+check "a FIFO with a reader: written" quiet "$VIRTGOV" report html --out "$O/fifo" --since 7d
+wait "$reader" || true
+check "the reader got the page, the FIFO stays" sh -c 'grep -q "</html>" "$0" && test -p "$1"' "$O/fifo.out" "$O/fifo"
+rc=0; timeout 20 "$VIRTGOV" report html --out "$O/fifo" --since 7d 2> "$O/fifo.err" || rc=$?
+check "a FIFO nobody reads: an error at once (exit $rc), no hang" \
+        sh -c "[ $rc = 1 ] && grep -q 'no process reads it' '$O/fifo.err'"
+echo keep > "$O/file"
+ln -s "$O/file" "$O/link"
+rc=0; "$VIRTGOV" report html --out "$O/link" --since 7d 2> "$O/link.err" || rc=$?
+check "a symlink to a regular file: refused (exit $rc), saying why ($(head -c 160 "$O/link.err"))" \
+        sh -c "[ $rc = 1 ] && grep -q 'symbolic link to a regular file' '$O/link.err'"
+check "the link and its file untouched" sh -c 'test -L "$0" && test "$(cat "$1")" = keep' "$O/link" "$O/file"
+check "a regular file: replaced whole" sh -c '"$0" report html --out "$1" --since 7d && grep -q "</html>" "$1" && test ! -L "$1"' \
+        "$VIRTGOV" "$O/file"
+
+mkdir -p "$O/evidence"
+mkfifo "$O/evidence/events.json"
+rc=0; timeout 60 "$VIRTGOV" report evidence --out "$O/evidence" --since 7d > /dev/null 2> "$O/evidence.err" || rc=$?
+check "report evidence with a FIFO nobody reads as events.json: fails at once (exit $rc), saying why" \
+        sh -c "[ $rc = 1 ] && grep -q 'events.json.*no process reads it' '$O/evidence.err'"
+check "and writes the rest, the FIFO left in place" \
+        sh -c 'test -s "$0/index.md" && test -s "$0/report-sprawl.csv" && test -p "$0/events.json"' "$O/evidence"
+
+say "events --limit 0"
+rc=0; "$VIRTGOV" events --limit 0 > "$O/limit0.out" 2> "$O/limit0.err" || rc=$?
+check "is a usage error (exit $rc), not every event" sh -c "[ $rc = 2 ] && test ! -s '$O/limit0.out'"
+check "and the message says to leave it out" grep -q "leave it out for every event" "$O/limit0.err"
+
 finish

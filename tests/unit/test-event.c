@@ -113,3 +113,24 @@ Test(event, invalid_utf8_is_kept_not_dropped) {
         json_decref(j);
         event_free(e);
 }
+
+/* A name that is not UTF-8 (a path, a hostile domain name) goes into the
+ * spool and comes back byte for byte: its JSON string is readable, with
+ * '?', and its key_bytes says it exactly (issue 28). */
+Test(event, names_not_utf8_round_trip_through_the_spool_text) {
+        Event *e = event_new("hook", "domain.prepare");
+        event_set(&e->domain, "caf\xe9");
+        event_set(&e->actor, "j\xc3\xbcrgen");
+        char *text = event_render(e, NULL);
+        cr_assert_not_null(strstr(text, "\"domain\":\"caf?\",\"domain_bytes\":\"636166e9\""), "%s", text);
+        cr_assert_null(strstr(text, "actor_bytes"), "%s", text);
+        json_t *j = json_loads(text, 0, NULL);
+        Event *back = NULL;
+        cr_assert_eq(event_from_json(j, &back, NULL), 0);
+        cr_expect_str_eq(back->domain, "caf\xe9");
+        cr_expect_str_eq(back->actor, "j\xc3\xbcrgen");
+        json_decref(j);
+        free(text);
+        event_free(back);
+        event_free(e);
+}
