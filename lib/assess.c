@@ -18,6 +18,7 @@
 #include "assess-priv.h"
 #include "vg-paths.h"
 #include "virtgov/kinds.h"
+#include "virtgov/util.h"
 
 const char *assess_status_name(AssessStatus s) {
         static const char *const n[] = { "pass", "not-applicable", "excepted", "error", "fail" };
@@ -226,8 +227,7 @@ int assess_run(const AssessPaths *p, const char *const *only, const AssessExcept
         }
         uint8_t d[SHA256_DIGEST_SIZE];
         sha256_digest(&h, sizeof(d), d);
-        for (size_t i = 0; i < sizeof(d); i++)
-                snprintf(run->digest + 2 * i, 3, "%02x", d[i]);
+        vg_hex(d, sizeof(d), run->digest);
         *ret = TAKE_PTR(run);
         return 0;
 }

@@ -11,6 +11,7 @@
 #include <nettle/sha2.h>
 
 #include "virtgov/chain.h"
+#include "virtgov/util.h"
 
 static const char domain_tag[] = "virtgov-event-v1";
 
@@ -39,12 +40,7 @@ void chain_hash(const uint8_t prev[CHAIN_HASH_SIZE], const ChainRow *row, uint8_
 }
 
 void chain_hex(const uint8_t h[CHAIN_HASH_SIZE], char out[CHAIN_HEX_SIZE]) {
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < CHAIN_HASH_SIZE; i++) {
-                out[2 * i] = digits[h[i] >> 4];
-                out[2 * i + 1] = digits[h[i] & 15];
-        }
-        out[2 * CHAIN_HASH_SIZE] = '\0';
+        vg_hex(h, CHAIN_HASH_SIZE, out);
 }
 
 static int nibble(char c) {

@@ -385,14 +385,8 @@ static void fill(const Dpkg *d, uint32_t rec, unsigned n_owners, DpkgFile *f) {
         f->state = p->state;
         f->listed_path = r->path;
         f->n_owners = n_owners;
-        if ((f->has_md5 = r->has_md5)) {
-                static const char hex[] = "0123456789abcdef";
-                for (size_t i = 0; i < 16; i++) {
-                        f->md5[2 * i] = hex[r->md5[i] >> 4];
-                        f->md5[2 * i + 1] = hex[r->md5[i] & 15];
-                }
-                f->md5[32] = '\0';
-        }
+        if ((f->has_md5 = r->has_md5))
+                vg_hex(r->md5, 16, f->md5);
         if (r->conffile != DPKG_NONE) {
                 const DpkgConffile *c = &p->conffiles[r->conffile];
                 f->conffile = true;

@@ -207,8 +207,7 @@ int dpkg_md5_fd(int fd, char hex[static 33]) {
         }
         uint8_t dg[MD5_DIGEST_SIZE];
         md5_digest(&ctx, sizeof(dg), dg);
-        for (size_t i = 0; i < sizeof(dg); i++)
-                snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+        vg_hex(dg, sizeof(dg), hex);
         return 0;
 }
 

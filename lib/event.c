@@ -12,6 +12,7 @@
 #include "virtgov/event.h"
 #include "virtgov/jsontext.h"
 #include "virtgov/text.h"
+#include "virtgov/util.h"
 
 /* 32 hex digits: the time in milliseconds (48 bits), then 80 random bits.
  * Unique without coordination between the hook, the daemon and other
@@ -34,18 +35,16 @@ static int make_ref(int64_t now_us, char **ret) {
                 }
                 got += (size_t) k;
         }
-        static const char hex[] = "0123456789abcdef";
         char *s = malloc(33);
         if (!s)
                 return -ENOMEM;
+        /* 48 bits of milliseconds, big-endian, then the random bits. */
         uint64_t ms = (uint64_t) now_us / 1000;
-        for (int i = 11; i >= 0; i--, ms >>= 4)
-                s[i] = hex[ms & 15];
-        for (size_t i = 0; i < sizeof(b); i++) {
-                s[12 + 2 * i] = hex[b[i] >> 4];
-                s[12 + 2 * i + 1] = hex[b[i] & 15];
-        }
-        s[32] = '\0';
+        uint8_t t[6];
+        for (int i = 5; i >= 0; i--, ms >>= 8)
+                t[i] = ms & 0xff;
+        vg_hex(t, sizeof(t), s);
+        vg_hex(b, sizeof(b), s + 12);
         *ret = s;
         return 0;
 }

@@ -14,6 +14,7 @@
 #include <nettle/sha2.h>
 
 #include "virtgov/fscan.h"
+#include "virtgov/util.h"
 
 #define READ_CHUNK (1 << 20)
 #define MAX_XATTR_LIST 4096
@@ -112,10 +113,8 @@ static int read_xattrs(const char *path, char **ret) {
                 ssize_t v = lgetxattr(path, names[i], value, sizeof(value));
                 if (v < 0 && !r)
                         r = -errno;
-                fprintf(f, "%s=", names[i]);
-                for (ssize_t j = 0; j < v; j++)
-                        fprintf(f, "%02x", value[j]);
-                fputc('\n', f);
+                char hex[2 * MAX_XATTR_VALUE + 1];
+                fprintf(f, "%s=%s\n", names[i], vg_hex(value, v < 0 ? 0 : (size_t) v, hex));
         }
         if (fclose(f) != 0) {
                 free(out);
@@ -217,8 +216,7 @@ int fscan_hash_fd(int fd, unsigned char *buf, char hex[FSCAN_SHA256_HEX]) {
         }
         uint8_t d[SHA256_DIGEST_SIZE];
         sha256_digest(&ctx, sizeof(d), d);
-        for (size_t i = 0; i < sizeof(d); i++)
-                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+        vg_hex(d, sizeof(d), hex);
         return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "virtgov/cleanup.h"
 #include "virtgov/image.h"
+#include "virtgov/util.h"
 
 /* qcow2: magic, version, then the backing file's offset and length. */
 #define QCOW2_MAGIC 0x514649fbU
@@ -120,8 +121,7 @@ int image_sha256(const char *path, char hex[static 65], uint64_t *ret_size, VgEr
         }
         unsigned char d[SHA256_DIGEST_SIZE];
         sha256_digest(&ctx, sizeof(d), d);
-        for (size_t i = 0; i < sizeof(d); i++)
-                sprintf(hex + 2 * i, "%02x", d[i]);
+        vg_hex(d, sizeof(d), hex);
         if (ret_size)
                 *ret_size = total;
         return 0;

@@ -13,6 +13,7 @@
 
 #include "virtgov/elfdeps.h"
 #include "virtgov/integrity.h"
+#include "virtgov/util.h"
 
 #define MAX_PROFILE_BYTES (1 << 20)
 #define MAX_MODULES_BYTES (16 << 20)
@@ -729,10 +730,5 @@ void integrity_digest(const FscanList *l, const char *profile, char hex[FSCAN_SH
         }
         uint8_t d[SHA256_DIGEST_SIZE];
         sha256_digest(&ctx, sizeof(d), d);
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < sizeof(d); i++) {
-                hex[2 * i] = digits[d[i] >> 4];
-                hex[2 * i + 1] = digits[d[i] & 15];
-        }
-        hex[2 * SHA256_DIGEST_SIZE] = '\0';
+        vg_hex(d, sizeof(d), hex);
 }

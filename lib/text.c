@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "virtgov/text.h"
+#include "virtgov/util.h"
 
 size_t vg_utf8_next(const unsigned char *s, uint32_t *cp) {
         size_t n;
@@ -136,26 +137,20 @@ int vg_text_bytes_hex(const char *s, char **ret_hex) {
                 *ret_hex = NULL;
                 return 0;
         }
-        static const char digits[] = "0123456789abcdef";
         size_t n = strlen(s);
         char *hex = malloc(2 * n + 1);
         if (!hex)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                hex[2 * i] = digits[(unsigned char) s[i] >> 4];
-                hex[2 * i + 1] = digits[(unsigned char) s[i] & 0xF];
-        }
-        hex[2 * n] = '\0';
-        *ret_hex = hex;
+        *ret_hex = vg_hex(s, n, hex);
         return 0;
 }
 
 void vg_text_put_hex(const char *s, FILE *f) {
-        static const char digits[] = "0123456789abcdef";
+        char hex[2 * 64 + 1];
         putc('"', f);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                putc(digits[*p >> 4], f);
-                putc(digits[*p & 0xF], f);
+        for (size_t n = strlen(s), k; n; s += k, n -= k) {
+                k = n < 64 ? n : 64;
+                fputs(vg_hex(s, k, hex), f);
         }
         putc('"', f);
 }

@@ -230,6 +230,17 @@ int vg_check_trusted(const char *path, VgError *err) {
         return fd < 0 ? fd : 0;
 }
 
+char *vg_hex(const void *d, size_t n, char *out) {
+        static const char digits[] = "0123456789abcdef";
+        const unsigned char *b = d;
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[b[i] >> 4];
+                out[2 * i + 1] = digits[b[i] & 15];
+        }
+        out[2 * n] = '\0';
+        return out;
+}
+
 int vg_fsync_parent(const char *path) {
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)

@@ -118,6 +118,11 @@ int vg_write_close(VgWrite *w, bool keep, VgError *err);
  * durable. 0 or a negative errno. */
 int vg_fsync_parent(const char *path);
 
+/* The n bytes at d as 2n lowercase hex digits and a NUL, into out, which
+ * holds 2n + 1 bytes; returns out. Every digest, and every byte string,
+ * virtgov writes as hex is written by it. */
+char *vg_hex(const void *d, size_t n, char *out);
+
 /* Creates dir (exactly mode) and its missing parents (0755). An existing
  * dir is fine and left as it is. */
 int vg_mkdir_p(const char *dir, unsigned mode);

@@ -17,6 +17,25 @@ Test(event, new_has_time_ref_and_empty_data) {
         cr_assert_null(event_free(NULL));
 }
 
+/* A ref: the time in milliseconds as 12 hex digits, then 80 random bits as
+ * 20; lowercase, so refs sort by time as text. */
+Test(event, ref_is_the_time_then_random_bits_in_lowercase_hex) {
+        int64_t before = vg_now_us() / 1000;
+        Event *a = event_new("hook", "domain.prepare");
+        int64_t after = vg_now_us() / 1000;
+        cr_assert_eq(strspn(a->ref, "0123456789abcdef"), 32, "%s", a->ref);
+        char ms[13];
+        memcpy(ms, a->ref, 12);
+        ms[12] = '\0';
+        long long t = strtoll(ms, NULL, 16);
+        cr_expect(t >= before && t <= after, "%s: %lld not in [%lld, %lld]", a->ref, t, (long long) before,
+                  (long long) after);
+        event_free(a);
+        char hex[9];
+        cr_expect_str_eq(vg_hex((const uint8_t[]) { 0x00, 0x9f, 0xa0, 0xff }, 4, hex), "009fa0ff");
+        cr_expect_str_eq(vg_hex("", 0, hex), "");
+}
+
 Test(event, json_round_trip_keeps_every_field) {
         Event *e = event_new("hook", "domain.started");
         event_set(&e->domain, "web-7");
