@@ -58,11 +58,11 @@ struct Report {
  * given are NULL. */
 #define REPORT_COLS(...) ((const char *const[REPORT_MAX_COLUMNS]) { __VA_ARGS__ })
 
-/* Adds a row: its string columns (cols, one per ReportDef.columns, NULL:
- * not a string; copied), what else it carries in rest (stolen, may be
- * NULL: numbers, booleans, keys beyond the columns) and why. finding: it
- * counts for --fail-on-findings. category must outlive the report (a
- * literal). */
+/* The row collector (report.c). Adds a row: its string columns (cols,
+ * one per ReportDef.columns, NULL: not a string; copied), what else it
+ * carries in rest (stolen, may be NULL: numbers, booleans, keys beyond
+ * the columns) and why. finding: it counts for --fail-on-findings.
+ * category must outlive the report (a literal). */
 void report_add(Report *r, const char *category, bool finding, const char *const *cols, json_t *rest,
                 const char *why_fmt, ...) __attribute__((format(printf, 6, 7)));
 
@@ -99,14 +99,11 @@ void metrics_assessment(Store *s);
  * object. NULL (said) when it cannot be read. accounts and access use it. */
 json_t *report_read_roster(const char *path);
 
-/* Runs one report into r (store and live connection opened by the caller). */
-int report_run(Report *r);
-
-/* Drops every row (before a report is run again). */
+/* Drops every row (report.c; before a report is run again). */
 void report_rows_clear(Report *r);
 
-/* The categories of r's rows in the order first found, with their counts
- * and whether they hold findings. -E2BIG past 64. */
+/* The categories of r's rows (report.c) in the order first found, with
+ * their counts and whether they hold findings. -E2BIG past 64. */
 typedef struct ReportCategories {
         const char *names[64];
         size_t counts[64];
@@ -141,5 +138,6 @@ const char *report_cell(const Report *r, const ReportRow *row, const ReportField
 int report_print_text(Report *r, const char *const *cats, const size_t *counts, const bool *findings, size_t n_cats,
                       const char *now);
 
-/* Renders r as asked (table, --json, --csv); returns the exit status. */
+/* Renders r as asked (report.c: table, --json, --csv); returns the exit
+ * status. */
 int report_print(Report *r, bool csv, bool fail_on_findings);
