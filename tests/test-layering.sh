@@ -64,7 +64,6 @@ circle lib/store-append.c lib/store-authz.c lib/store-schema.c lib/store.c
 circle lib/assess-checks-domain.c lib/assess-checks-host.c lib/assess-checks-libvirt.c lib/assess-checks-patch.c lib/assess-input.c lib/assess-table.c lib/assess.c
 circle lib/dpkg-status.c lib/dpkg.c
 circle inventoryd/audit-match.c inventoryd/audit-reader.c
-circle cli/cmd-report.c cli/report-access.c cli/report-host.c cli/report-html.c cli/report-integrity.c cli/report-kernel.c cli/report-people.c cli/report-sprawl.c
 long lib/integrity-run.c
 long lib/integrity.c
 long lib/domxml.c
