@@ -33,7 +33,7 @@ ROOMS='
 1 util      lib/util.c lib/timefmt.c lib/jsontext.c lib/config.c lib/action.c lib/glob.c lib/text.c
 1 util      include/virtgov/util.h include/virtgov/cleanup.h include/virtgov/jsontext.h include/virtgov/config.h
 1 util      include/virtgov/action.h include/virtgov/glob.h include/virtgov/text.h
-2 model     lib/event.c lib/kinds.c lib/chain.c lib/xmldom.c lib/domxml.c
+2 model     lib/event.c lib/kinds.c lib/chain.c lib/xmldom.c lib/domxml.c lib/facts.c
 2 model     include/virtgov/event.h include/virtgov/kinds.h include/virtgov/chain.h include/virtgov/xmldom.h
 2 model     include/virtgov/domxml.h
 3 host      lib/accounts*.c lib/accounts-priv.h lib/dpkg*.c lib/dpkg-priv.h lib/elfdeps*.c lib/elfdeps-priv.h
@@ -66,7 +66,6 @@ circle lib/dpkg-status.c lib/dpkg.c
 circle inventoryd/audit-match.c inventoryd/audit-reader.c
 long lib/integrity-run.c
 long lib/integrity.c
-long lib/domxml.c
 long lib/assess-checks-libvirt.c
 long tests/unit/test-store.c
 '
