@@ -65,7 +65,6 @@ circle lib/assess-checks-domain.c lib/assess-checks-host.c lib/assess-checks-lib
 circle lib/dpkg-status.c lib/dpkg.c
 circle inventoryd/audit-match.c inventoryd/audit-reader.c
 long lib/integrity-run.c
-long lib/integrity.c
 long lib/assess-checks-libvirt.c
 long tests/unit/test-store.c
 '
