@@ -159,14 +159,6 @@ void check_dom_graphics(AssessCtx *x, const AssessCheck *c) {
         each_domain(x, c, graphics, true);
 }
 
-bool assess_dom_has_hostdev(const XNode *root) {
-        XNODE_FOREACH(e, xnode_child(root, "devices"))
-                if (xnode_is(e, "hostdev", NULL) ||
-                    (xnode_is(e, "interface", NULL) && vg_streq(xnode_attr(e, "type"), "hostdev")))
-                        return true;
-        return false;
-}
-
 static void hostdev(AssessCtx *x, const AssessCheck *c, const DomainXml *d, const Vconf *q, size_t *found) {
         (void) q;
         char at[4200];

@@ -5,8 +5,11 @@
  * once), and the helpers with which a check reads them and says what it
  * found.
  *
- *   assess.c          the run: paths, results, exceptions applied, digest, JSON, drift
+ *   assess.c          the run: paths, exceptions applied, digest, JSON, drift
+ *   assess-table.c    the checks, one row each
+ *   assess-ctx.c      the context and the results added to it (below all the others)
  *   assess-input.c    the inputs: files, sysctls, libvirt's config, domains, /proc
+ *   assess-fs.c       the one way to a file, inside --root
  *   assess-exceptions.c  the exceptions file
  *   assess-checks-libvirt.c  qemu.conf, the daemons' config and sockets, who manages VMs
  *   assess-checks-domain.c   every defined domain
@@ -92,6 +95,15 @@ struct AssessCtx {
         int oom;                 /* a result could not be added */
 };
 
+/* ---- the context and the results (assess-ctx.c): below the run, the
+ * checks and the inputs, which all call it ---- */
+
+/* A context for one run of p, adding results to run; under p->root, the
+ * root opened (its error kept for every read). Cleared with
+ * assess_ctx_clear, whatever happened. */
+void assess_ctx_init(AssessCtx *x, const AssessPaths *p, AssessRun *run);
+void assess_ctx_clear(AssessCtx *x);
+
 /* Adds a result of c: status, where (NULL: none), domain (NULL: none),
  * found as printf. */
 void assess_add(AssessCtx *x, const AssessCheck *c, AssessStatus s, const char *where, const char *domain,
@@ -160,6 +172,10 @@ int assess_daemons(AssessCtx *x, const AssessCheck *c);
 
 /* The defined domains' XML (libvirt_dir/qemu/ *.xml). */
 int assess_domains(AssessCtx *x, const AssessCheck *c);
+/* Whether a domain XML names a host device to pass through (the IOMMU
+ * check asks): a fact of the input, beside it so that the host checks
+ * need not call the domain checks. */
+bool assess_dom_has_hostdev(const XNode *root);
 
 /* Every process with its comm and exe. */
 int assess_procs(AssessCtx *x, const AssessCheck *c);
@@ -176,8 +192,6 @@ bool assess_listed(char *const *list, const char *name);
 
 /* Whether an address (IPv4, IPv6, a host name) is loopback only. */
 bool assess_loopback(const char *addr);
-
-void assess_ctx_clear(AssessCtx *x);
 
 /* ---- the checks' functions, named by the table (assess-table.c) ---- */
 
@@ -255,7 +269,3 @@ void check_vg_hooks(AssessCtx *x, const AssessCheck *c);
 void check_vg_daemon(AssessCtx *x, const AssessCheck *c);
 void check_vg_policy(AssessCtx *x, const AssessCheck *c);
 void check_vg_modes(AssessCtx *x, const AssessCheck *c);
-
-/* Whether a domain XML names a host device to pass through (the IOMMU
- * check asks). */
-bool assess_dom_has_hostdev(const XNode *root);
