@@ -85,7 +85,7 @@ static void judge_key(AssessCtx *x, const AssessCheck *c, const char *path, cons
         assess_add(x, c, ok ? ASSESS_PASS : ASSESS_FAIL, at, NULL, "%s = %s%s", k->key, val, dup);
 }
 
-void check_qemu_key(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_key(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         if (q)
                 judge_key(x, c, x->qemu_path, q, c->arg);
@@ -112,7 +112,7 @@ static const char *security_driver(const Vconf *q, const VconfEntry **ret) {
         return "";
 }
 
-void check_qemu_security_driver(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_security_driver(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         if (!q)
                 return;
@@ -150,7 +150,7 @@ static int mac_state(AssessCtx *x, const AssessCheck *c, bool *apparmor, bool *s
         return 0;
 }
 
-void check_qemu_mac_active(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_mac_active(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         bool aa, se;
         if (!q || mac_state(x, c, &aa, &se) < 0)
@@ -175,7 +175,7 @@ void check_qemu_mac_active(AssessCtx *x, const AssessCheck *c) {
                                                              "unconfined");
 }
 
-void check_qemu_apparmor_profiles(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_apparmor_profiles(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         bool aa, se;
         if (!q || mac_state(x, c, &aa, &se) < 0)
@@ -217,7 +217,7 @@ void check_qemu_apparmor_profiles(AssessCtx *x, const AssessCheck *c) {
                 assess_add(x, c, ASSESS_PASS, path, NULL, "libvirt's profiles are loaded and enforcing");
 }
 
-void check_qemu_namespaces(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_namespaces(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         if (!q)
                 return;
@@ -259,11 +259,11 @@ static void judge_display(AssessCtx *x, const AssessCheck *c, const char *proto)
                    l ? "" : " (default)", tk, tls, t ? "" : " (default)");
 }
 
-void check_qemu_vnc(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_vnc(AssessCtx *x, const AssessCheck *c) {
         judge_display(x, c, "vnc");
 }
 
-void check_qemu_spice(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_spice(AssessCtx *x, const AssessCheck *c) {
         judge_display(x, c, "spice");
 }
 
@@ -300,7 +300,7 @@ static void judge_daemon_key(AssessCtx *x, const AssessCheck *c, const DaemonCon
         judge_key(x, c, d->conf_path, conf, c->arg);
 }
 
-void check_daemon_key(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_key(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_daemon_key);
 }
 
@@ -318,7 +318,7 @@ static void judge_tcp(AssessCtx *x, const AssessCheck *c, const DaemonConf *d, c
                            "%s: listen_tcp = 1, auth_tcp = \"%s\"%s", d->name, auth, l2 ? "" : " (default)");
 }
 
-void check_daemon_tcp(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_tcp(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_tcp);
 }
 
@@ -339,7 +339,7 @@ static void judge_tls(AssessCtx *x, const AssessCheck *c, const DaemonConf *d, c
                    nosanity, ok ? ": clients must present a certificate the CA signed" : "");
 }
 
-void check_daemon_tls(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_tls(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_tls);
 }
 
@@ -366,7 +366,7 @@ static void judge_rw_perms(AssessCtx *x, const AssessCheck *c, const DaemonConf 
                    world && checked ? ": every local user may connect, and polkit decides" : "");
 }
 
-void check_daemon_rw_perms(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_rw_perms(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_rw_perms);
 }
 
@@ -390,7 +390,7 @@ static void judge_sock_group(AssessCtx *x, const AssessCheck *c, const DaemonCon
                    exists ? "" : ", a group that does not exist: whoever creates it gets the socket");
 }
 
-void check_daemon_sock_group(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_sock_group(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_sock_group);
 }
 
@@ -406,7 +406,7 @@ static void judge_ro_perms(AssessCtx *x, const AssessCheck *c, const DaemonConf 
                    open ? ": every local user can read every domain's definition and state" : "");
 }
 
-void check_daemon_ro_perms(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_ro_perms(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_ro_perms);
 }
 
@@ -419,7 +419,7 @@ static void judge_admin_perms(AssessCtx *x, const AssessCheck *c, const DaemonCo
                    "%s: unix_sock_admin_perms = \"%s\"%s", d->name, perms, l ? "" : " (default)");
 }
 
-void check_daemon_admin_perms(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_admin_perms(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_admin_perms);
 }
 
@@ -431,7 +431,7 @@ static void judge_audit(AssessCtx *x, const AssessCheck *c, const DaemonConf *d,
                    "%s: audit_level = %lld%s", d->name, level, l ? "" : " (default)");
 }
 
-void check_daemon_audit_level(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_audit_level(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_audit);
 }
 
@@ -478,11 +478,11 @@ static void judge_socket_admin(AssessCtx *x, const AssessCheck *c, const DaemonC
         judge_socket(x, c, d, "-admin-sock", true, conf);
 }
 
-void check_socket_rw(AssessCtx *x, const AssessCheck *c) {
+void assess_check_socket_rw(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_socket_rw);
 }
 
-void check_socket_admin(AssessCtx *x, const AssessCheck *c) {
+void assess_check_socket_admin(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_socket_admin);
 }
 
@@ -498,7 +498,7 @@ static const char *vm_group(AssessCtx *x) {
         return "libvirt";
 }
 
-void check_access_group(AssessCtx *x, const AssessCheck *c) {
+void assess_check_access_group(AssessCtx *x, const AssessCheck *c) {
         const Accounts *a = assess_accounts(x, c);
         if (!a || assess_daemons(x, c) < 0)
                 return;
@@ -595,7 +595,7 @@ static void polkit_dir(AssessCtx *x, const AssessCheck *c, const char *dir, cons
         free(names);
 }
 
-void check_access_polkit(AssessCtx *x, const AssessCheck *c) {
+void assess_check_access_polkit(AssessCtx *x, const AssessCheck *c) {
         if (assess_daemons(x, c) < 0)
                 return;
         char dir[4200];
@@ -607,7 +607,7 @@ void check_access_polkit(AssessCtx *x, const AssessCheck *c) {
                 assess_add(x, c, ASSESS_PASS, dir, NULL, "no polkit rule grants org.libvirt.unix.manage");
 }
 
-void check_access_sudoers(AssessCtx *x, const AssessCheck *c) {
+void assess_check_access_sudoers(AssessCtx *x, const AssessCheck *c) {
         const Accounts *a = assess_accounts(x, c);
         if (!a)
                 return;
