@@ -11,9 +11,11 @@
  *   assess-input.c    the inputs: files, sysctls, libvirt's config, domains, /proc
  *   assess-fs.c       the one way to a file, inside --root
  *   assess-exceptions.c  the exceptions file
- *   assess-checks-libvirt.c  qemu.conf, the daemons' config and sockets, who manages VMs
+ *   assess-checks-libvirt.c  qemu.conf, the daemons' config and sockets
+ *   assess-checks-access.c   who can manage VMs: the socket's group, polkit, sudoers
  *   assess-checks-domain.c   every defined domain
- *   assess-checks-host.c     kernel and CPU, patching, services, virtgov itself
+ *   assess-checks-host.c     kernel and CPU, services, virtgov itself
+ *   assess-checks-patch.c    security updates, apt's lists, reboots, replaced binaries
  */
 #pragma once
 
@@ -238,6 +240,7 @@ void assess_check_daemon_admin_perms(AssessCtx *x, const AssessCheck *c);
 void assess_check_daemon_audit_level(AssessCtx *x, const AssessCheck *c);
 void assess_check_socket_rw(AssessCtx *x, const AssessCheck *c);
 void assess_check_socket_admin(AssessCtx *x, const AssessCheck *c);
+
 void assess_check_access_group(AssessCtx *x, const AssessCheck *c);
 void assess_check_access_polkit(AssessCtx *x, const AssessCheck *c);
 void assess_check_access_sudoers(AssessCtx *x, const AssessCheck *c);
