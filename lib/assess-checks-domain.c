@@ -59,7 +59,7 @@ static void cmdline(AssessCtx *x, const AssessCheck *c, const DomainXml *d, cons
                 }
 }
 
-void check_dom_commandline(AssessCtx *x, const AssessCheck *c) {
+void assess_check_dom_commandline(AssessCtx *x, const AssessCheck *c) {
         each_domain(x, c, cmdline, false);
 }
 
@@ -93,7 +93,7 @@ static void seclabel(AssessCtx *x, const AssessCheck *c, const DomainXml *d, con
                                 }
 }
 
-void check_dom_seclabel(AssessCtx *x, const AssessCheck *c) {
+void assess_check_dom_seclabel(AssessCtx *x, const AssessCheck *c) {
         each_domain(x, c, seclabel, false);
 }
 
@@ -155,16 +155,8 @@ static void graphics(AssessCtx *x, const AssessCheck *c, const DomainXml *d, con
         }
 }
 
-void check_dom_graphics(AssessCtx *x, const AssessCheck *c) {
+void assess_check_dom_graphics(AssessCtx *x, const AssessCheck *c) {
         each_domain(x, c, graphics, true);
-}
-
-bool assess_dom_has_hostdev(const XNode *root) {
-        XNODE_FOREACH(e, xnode_child(root, "devices"))
-                if (xnode_is(e, "hostdev", NULL) ||
-                    (xnode_is(e, "interface", NULL) && vg_streq(xnode_attr(e, "type"), "hostdev")))
-                        return true;
-        return false;
 }
 
 static void hostdev(AssessCtx *x, const AssessCheck *c, const DomainXml *d, const Vconf *q, size_t *found) {
@@ -180,7 +172,7 @@ static void hostdev(AssessCtx *x, const AssessCheck *c, const DomainXml *d, cons
                 }
 }
 
-void check_dom_hostdev(AssessCtx *x, const AssessCheck *c) {
+void assess_check_dom_hostdev(AssessCtx *x, const AssessCheck *c) {
         each_domain(x, c, hostdev, false);
 }
 
@@ -196,7 +188,7 @@ static void shmem(AssessCtx *x, const AssessCheck *c, const DomainXml *d, const 
                 }
 }
 
-void check_dom_shmem(AssessCtx *x, const AssessCheck *c) {
+void assess_check_dom_shmem(AssessCtx *x, const AssessCheck *c) {
         each_domain(x, c, shmem, false);
 }
 
@@ -237,7 +229,7 @@ static void disks(AssessCtx *x, const AssessCheck *c, const DomainXml *d, const 
         }
 }
 
-void check_dom_disks(AssessCtx *x, const AssessCheck *c) {
+void assess_check_dom_disks(AssessCtx *x, const AssessCheck *c) {
         each_domain(x, c, disks, false);
 }
 
@@ -267,6 +259,6 @@ static void chardev(AssessCtx *x, const AssessCheck *c, const DomainXml *d, cons
         }
 }
 
-void check_dom_chardev(AssessCtx *x, const AssessCheck *c) {
+void assess_check_dom_chardev(AssessCtx *x, const AssessCheck *c) {
         each_domain(x, c, chardev, false);
 }

@@ -16,7 +16,7 @@
 
 /* ---- kernel and CPU ---- */
 
-void check_sysctl(AssessCtx *x, const AssessCheck *c) {
+void assess_check_sysctl(AssessCtx *x, const AssessCheck *c) {
         const SysctlCheck *s = c->arg;
         char v[64], where[256];
         snprintf(where, sizeof(where), "sysctl %s", s->name);
@@ -40,7 +40,7 @@ void check_sysctl(AssessCtx *x, const AssessCheck *c) {
         assess_add(x, c, n >= s->min && n <= s->max ? ASSESS_PASS : ASSESS_FAIL, where, NULL, "%s = %ld", s->name, n);
 }
 
-void check_userns(AssessCtx *x, const AssessCheck *c) {
+void assess_check_userns(AssessCtx *x, const AssessCheck *c) {
         /* Debian's switch, Ubuntu's AppArmor restriction, else the count. */
         static const struct {
                 const char *name;
@@ -63,7 +63,7 @@ void check_userns(AssessCtx *x, const AssessCheck *c) {
                    "none of the sysctls that restrict user namespaces is present");
 }
 
-void check_cpu_vulns(AssessCtx *x, const AssessCheck *c) {
+void assess_check_cpu_vulns(AssessCtx *x, const AssessCheck *c) {
         char dir[4200];
         snprintf(dir, sizeof(dir), "%s/devices/system/cpu/vulnerabilities", x->p->sys_dir);
         DIR *d = assess_opendir(x, dir);
@@ -94,7 +94,7 @@ void check_cpu_vulns(AssessCtx *x, const AssessCheck *c) {
                            "this CPU", n);
 }
 
-void check_cpu_smt(AssessCtx *x, const AssessCheck *c) {
+void assess_check_cpu_smt(AssessCtx *x, const AssessCheck *c) {
         char v[64], where[4200];
         snprintf(where, sizeof(where), "%s/devices/system/cpu/smt/control", x->p->sys_dir);
         int r = assess_sysfs(x, c, "devices/system/cpu/smt/control", v, sizeof(v));
@@ -122,7 +122,7 @@ void check_cpu_smt(AssessCtx *x, const AssessCheck *c) {
         assess_add(x, c, ASSESS_PASS, where, NULL, "SMT is on; no flaw the kernel knows leaks across siblings here");
 }
 
-void check_ksm(AssessCtx *x, const AssessCheck *c) {
+void assess_check_ksm(AssessCtx *x, const AssessCheck *c) {
         char v[64], where[4200];
         snprintf(where, sizeof(where), "%s/kernel/mm/ksm/run", x->p->sys_dir);
         int r = assess_sysfs(x, c, "kernel/mm/ksm/run", v, sizeof(v));
@@ -133,7 +133,7 @@ void check_ksm(AssessCtx *x, const AssessCheck *c) {
                            strcmp(v, "1") ? "" : ": pages are merged across guests");
 }
 
-void check_nested(AssessCtx *x, const AssessCheck *c) {
+void assess_check_nested(AssessCtx *x, const AssessCheck *c) {
         static const char *const mods[] = { "kvm_intel", "kvm_amd" };
         size_t seen = 0;
         for (size_t i = 0; i < ELEMENTSOF(mods); i++) {
@@ -153,7 +153,7 @@ void check_nested(AssessCtx *x, const AssessCheck *c) {
                 assess_add(x, c, ASSESS_NA, NULL, NULL, "neither kvm_intel nor kvm_amd is loaded");
 }
 
-void check_iommu(AssessCtx *x, const AssessCheck *c) {
+void assess_check_iommu(AssessCtx *x, const AssessCheck *c) {
         if (assess_domains(x, c) < 0)
                 return;
         const char *who = NULL;
@@ -208,7 +208,7 @@ static const char *socket_owner(AssessCtx *x, uint64_t inode, char *buf, size_t 
         return buf;
 }
 
-void check_listeners(AssessCtx *x, const AssessCheck *c) {
+void assess_check_listeners(AssessCtx *x, const AssessCheck *c) {
         if (assess_procs(x, c) < 0)
                 return;
         static const struct {
@@ -374,7 +374,7 @@ static int sshd_find(AssessCtx *x, const AssessCheck *c, const char *path, unsig
         return -ENOENT;
 }
 
-void check_sshd(AssessCtx *x, const AssessCheck *c) {
+void assess_check_sshd(AssessCtx *x, const AssessCheck *c) {
         const char *key = c->arg;
         char path[4200], val[128], at[4400];
         snprintf(path, sizeof(path), "%s/ssh/sshd_config", x->p->etc_dir);
@@ -395,7 +395,7 @@ void check_sshd(AssessCtx *x, const AssessCheck *c) {
                    r == 0 ? "" : " (OpenSSH's default)");
 }
 
-void check_auditd_running(AssessCtx *x, const AssessCheck *c) {
+void assess_check_auditd_running(AssessCtx *x, const AssessCheck *c) {
         if (assess_procs(x, c) < 0)
                 return;
         bool on = assess_proc_running(x, "auditd");
@@ -403,7 +403,7 @@ void check_auditd_running(AssessCtx *x, const AssessCheck *c) {
                                                                                             : "not running");
 }
 
-void check_audit_rules(AssessCtx *x, const AssessCheck *c) {
+void assess_check_audit_rules(AssessCtx *x, const AssessCheck *c) {
         static const char *const files[] = { "/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow",
                                              "/etc/sudoers" };
         char pat[4200];
@@ -453,7 +453,7 @@ void check_audit_rules(AssessCtx *x, const AssessCheck *c) {
 
 /* ---- virtgov itself ---- */
 
-void check_vg_hooks(AssessCtx *x, const AssessCheck *c) {
+void assess_check_vg_hooks(AssessCtx *x, const AssessCheck *c) {
         static const char *const dirs[] = { "qemu.d", "network.d" };
         if (assess_procs(x, c) < 0)
                 return;
@@ -486,7 +486,7 @@ void check_vg_hooks(AssessCtx *x, const AssessCheck *c) {
         }
 }
 
-void check_vg_daemon(AssessCtx *x, const AssessCheck *c) {
+void assess_check_vg_daemon(AssessCtx *x, const AssessCheck *c) {
         if (assess_procs(x, c) < 0)
                 return;
         /* comm is cut at 15 bytes */
@@ -495,7 +495,7 @@ void check_vg_daemon(AssessCtx *x, const AssessCheck *c) {
                    on ? "running" : "not running: defines, undefines and bypasses go unrecorded");
 }
 
-void check_vg_policy(AssessCtx *x, const AssessCheck *c) {
+void assess_check_vg_policy(AssessCtx *x, const AssessCheck *c) {
         _cleanup_free_ char *t = NULL;
         size_t len;
         int r = assess_read(x, c, x->p->policy, 0, &t, &len);
@@ -519,7 +519,7 @@ void check_vg_policy(AssessCtx *x, const AssessCheck *c) {
         json_decref(j);
 }
 
-void check_vg_modes(AssessCtx *x, const AssessCheck *c) {
+void assess_check_vg_modes(AssessCtx *x, const AssessCheck *c) {
         const struct {
                 const char *path, *what;
                 unsigned bad;    /* mode bits that must be clear */

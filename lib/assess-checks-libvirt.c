@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The checks of libvirt's own configuration: qemu.conf, the config and the
- * sockets of the daemons that run (libvirtd or virtqemud), and who can
- * manage VMs, which is being root on the host by another name.
+ * The checks of libvirt's own configuration: qemu.conf, and the config and
+ * the sockets of the daemons that run (libvirtd or virtqemud). Who can
+ * manage VMs through them is assess-checks-access.c's.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +84,7 @@ static void judge_key(AssessCtx *x, const AssessCheck *c, const char *path, cons
         assess_add(x, c, ok ? ASSESS_PASS : ASSESS_FAIL, at, NULL, "%s = %s%s", k->key, val, dup);
 }
 
-void check_qemu_key(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_key(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         if (q)
                 judge_key(x, c, x->qemu_path, q, c->arg);
@@ -112,7 +111,7 @@ static const char *security_driver(const Vconf *q, const VconfEntry **ret) {
         return "";
 }
 
-void check_qemu_security_driver(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_security_driver(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         if (!q)
                 return;
@@ -150,7 +149,7 @@ static int mac_state(AssessCtx *x, const AssessCheck *c, bool *apparmor, bool *s
         return 0;
 }
 
-void check_qemu_mac_active(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_mac_active(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         bool aa, se;
         if (!q || mac_state(x, c, &aa, &se) < 0)
@@ -175,7 +174,7 @@ void check_qemu_mac_active(AssessCtx *x, const AssessCheck *c) {
                                                              "unconfined");
 }
 
-void check_qemu_apparmor_profiles(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_apparmor_profiles(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         bool aa, se;
         if (!q || mac_state(x, c, &aa, &se) < 0)
@@ -217,7 +216,7 @@ void check_qemu_apparmor_profiles(AssessCtx *x, const AssessCheck *c) {
                 assess_add(x, c, ASSESS_PASS, path, NULL, "libvirt's profiles are loaded and enforcing");
 }
 
-void check_qemu_namespaces(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_namespaces(AssessCtx *x, const AssessCheck *c) {
         const Vconf *q = assess_qemu_conf(x, c);
         if (!q)
                 return;
@@ -259,11 +258,11 @@ static void judge_display(AssessCtx *x, const AssessCheck *c, const char *proto)
                    l ? "" : " (default)", tk, tls, t ? "" : " (default)");
 }
 
-void check_qemu_vnc(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_vnc(AssessCtx *x, const AssessCheck *c) {
         judge_display(x, c, "vnc");
 }
 
-void check_qemu_spice(AssessCtx *x, const AssessCheck *c) {
+void assess_check_qemu_spice(AssessCtx *x, const AssessCheck *c) {
         judge_display(x, c, "spice");
 }
 
@@ -300,7 +299,7 @@ static void judge_daemon_key(AssessCtx *x, const AssessCheck *c, const DaemonCon
         judge_key(x, c, d->conf_path, conf, c->arg);
 }
 
-void check_daemon_key(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_key(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_daemon_key);
 }
 
@@ -318,7 +317,7 @@ static void judge_tcp(AssessCtx *x, const AssessCheck *c, const DaemonConf *d, c
                            "%s: listen_tcp = 1, auth_tcp = \"%s\"%s", d->name, auth, l2 ? "" : " (default)");
 }
 
-void check_daemon_tcp(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_tcp(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_tcp);
 }
 
@@ -339,7 +338,7 @@ static void judge_tls(AssessCtx *x, const AssessCheck *c, const DaemonConf *d, c
                    nosanity, ok ? ": clients must present a certificate the CA signed" : "");
 }
 
-void check_daemon_tls(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_tls(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_tls);
 }
 
@@ -366,7 +365,7 @@ static void judge_rw_perms(AssessCtx *x, const AssessCheck *c, const DaemonConf 
                    world && checked ? ": every local user may connect, and polkit decides" : "");
 }
 
-void check_daemon_rw_perms(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_rw_perms(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_rw_perms);
 }
 
@@ -390,7 +389,7 @@ static void judge_sock_group(AssessCtx *x, const AssessCheck *c, const DaemonCon
                    exists ? "" : ", a group that does not exist: whoever creates it gets the socket");
 }
 
-void check_daemon_sock_group(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_sock_group(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_sock_group);
 }
 
@@ -406,7 +405,7 @@ static void judge_ro_perms(AssessCtx *x, const AssessCheck *c, const DaemonConf 
                    open ? ": every local user can read every domain's definition and state" : "");
 }
 
-void check_daemon_ro_perms(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_ro_perms(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_ro_perms);
 }
 
@@ -419,7 +418,7 @@ static void judge_admin_perms(AssessCtx *x, const AssessCheck *c, const DaemonCo
                    "%s: unix_sock_admin_perms = \"%s\"%s", d->name, perms, l ? "" : " (default)");
 }
 
-void check_daemon_admin_perms(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_admin_perms(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_admin_perms);
 }
 
@@ -431,7 +430,7 @@ static void judge_audit(AssessCtx *x, const AssessCheck *c, const DaemonConf *d,
                    "%s: audit_level = %lld%s", d->name, level, l ? "" : " (default)");
 }
 
-void check_daemon_audit_level(AssessCtx *x, const AssessCheck *c) {
+void assess_check_daemon_audit_level(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_audit);
 }
 
@@ -478,158 +477,10 @@ static void judge_socket_admin(AssessCtx *x, const AssessCheck *c, const DaemonC
         judge_socket(x, c, d, "-admin-sock", true, conf);
 }
 
-void check_socket_rw(AssessCtx *x, const AssessCheck *c) {
+void assess_check_socket_rw(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_socket_rw);
 }
 
-void check_socket_admin(AssessCtx *x, const AssessCheck *c) {
+void assess_check_socket_admin(AssessCtx *x, const AssessCheck *c) {
         each_daemon(x, c, judge_socket_admin);
-}
-
-/* ---- who can manage VMs ---- */
-
-/* The group that owns the read-write socket: the first daemon's
- * unix_sock_group, else "libvirt" (Debian's and Fedora's packages). */
-static const char *vm_group(AssessCtx *x) {
-        unsigned l;
-        for (size_t i = 0; i < x->n_daemons; i++)
-                if (x->daemons[i].conf)
-                        return str_of(x->daemons[i].conf, "unix_sock_group", "libvirt", &l);
-        return "libvirt";
-}
-
-void check_access_group(AssessCtx *x, const AssessCheck *c) {
-        const Accounts *a = assess_accounts(x, c);
-        if (!a || assess_daemons(x, c) < 0)
-                return;
-        const char *g = vm_group(x);
-        char where[4200];
-        snprintf(where, sizeof(where), "%s/group", x->p->etc_dir);
-        const Group *grp = NULL;
-        for (size_t i = 0; i < a->n_groups; i++)
-                if (!strcmp(a->groups[i].name, g))
-                        grp = &a->groups[i];
-        if (!grp) {
-                assess_add(x, c, ASSESS_PASS, where, NULL, "no group '%s': nobody manages VMs through it", g);
-                return;
-        }
-        size_t n = 0;
-        for (size_t i = 0; i < grp->n_members; i++, n++)
-                assess_add(x, c, assess_listed(x->p->vm_admins, grp->members[i]) ? ASSESS_PASS : ASSESS_FAIL, where,
-                           NULL, "'%s' is a member of '%s': root-equivalent through libvirt%s", grp->members[i], g,
-                           assess_listed(x->p->vm_admins, grp->members[i]) ? ", and listed in assess_vm_admins"
-                                                                           : ", and not listed in assess_vm_admins");
-        for (size_t i = 0; i < a->n_accounts; i++)
-                if (a->accounts[i].gid == grp->gid) {
-                        n++;
-                        bool ok = assess_listed(x->p->vm_admins, a->accounts[i].name);
-                        assess_add(x, c, ok ? ASSESS_PASS : ASSESS_FAIL, where, NULL,
-                                   "'%s' has '%s' as primary group: root-equivalent through libvirt%s",
-                                   a->accounts[i].name, g, ok ? "" : ", and not listed in assess_vm_admins");
-                }
-        if (!n)
-                assess_add(x, c, ASSESS_PASS, where, NULL, "group '%s' has no members", g);
-}
-
-/* One polkit rules file that names org.libvirt.unix.manage: each group
- * and user it tests for is given VM management. */
-static void polkit_file(AssessCtx *x, const AssessCheck *c, const char *path, const char *g, size_t *n) {
-        _cleanup_free_ char *t = NULL;
-        if (assess_read(x, c, path, 0, &t, NULL) < 0 || !strstr(t, "org.libvirt.unix.manage"))
-                return;
-        (*n)++;
-        unsigned line = 1;
-        bool subject = false;
-        for (char *s = t; *s; s++) {
-                if (*s == '\n')
-                        line++;
-                const char *kinds[] = { "isInGroup(", "subject.user ==", "subject.user===" };
-                for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
-                        if (strncmp(s, kinds[k], strlen(kinds[k])))
-                                continue;
-                        subject = true;
-                        char *q = s + strlen(kinds[k]);
-                        while (*q == ' ' || *q == '=')
-                                q++;
-                        if (*q != '"' && *q != '\'')
-                                continue;
-                        char quote = *q++, name[128];
-                        size_t len = strcspn(q, quote == '"' ? "\"\n" : "'\n");
-                        snprintf(name, sizeof(name), "%.*s", (int) (len < sizeof(name) ? len : sizeof(name) - 1), q);
-                        bool group = k == 0;
-                        bool ok = group ? !strcmp(name, g) || assess_listed(x->p->vm_admins, name)
-                                        : assess_listed(x->p->vm_admins, name);
-                        char at[4200];
-                        assess_add(x, c, ok ? ASSESS_PASS : ASSESS_FAIL, assess_at(at, sizeof(at), path, line), NULL,
-                                   "grants org.libvirt.unix.manage to %s '%s'%s", group ? "group" : "user", name,
-                                   ok ? "" : ", not the VM group nor in assess_vm_admins");
-                }
-        }
-        if (!subject)
-                assess_add(x, c, ASSESS_FAIL, path, NULL,
-                           "names org.libvirt.unix.manage without testing the subject: it may grant it to anyone");
-}
-
-static void polkit_dir(AssessCtx *x, const AssessCheck *c, const char *dir, const char *g, size_t *n) {
-        DIR *d = assess_opendir(x, dir);
-        if (!d) {
-                if (errno != ENOENT)
-                        assess_add(x, c, ASSESS_ERROR, dir, NULL, "cannot list %s: %s", dir, strerror(errno));
-                return;
-        }
-        char **names = NULL;
-        size_t k = 0;
-        for (struct dirent *de; (de = readdir(d));) {
-                size_t l = strlen(de->d_name);
-                if (l > 6 && !strcmp(de->d_name + l - 6, ".rules") && vg_grow((void **) &names, &k, sizeof(char *)) == 0)
-                        names[k - 1] = strdup(de->d_name);
-        }
-        closedir(d);
-        for (size_t i = 0; i < k; i++) {
-                char path[4200];
-                snprintf(path, sizeof(path), "%s/%s", dir, names[i] ? names[i] : "");
-                if (names[i])
-                        polkit_file(x, c, path, g, n);
-                free(names[i]);
-        }
-        free(names);
-}
-
-void check_access_polkit(AssessCtx *x, const AssessCheck *c) {
-        if (assess_daemons(x, c) < 0)
-                return;
-        char dir[4200];
-        size_t n = 0, before = x->run->n;
-        snprintf(dir, sizeof(dir), "%s/polkit-1/rules.d", x->p->etc_dir);
-        polkit_dir(x, c, dir, vm_group(x), &n);
-        polkit_dir(x, c, x->p->polkit_share, vm_group(x), &n);
-        if (x->run->n == before)
-                assess_add(x, c, ASSESS_PASS, dir, NULL, "no polkit rule grants org.libvirt.unix.manage");
-}
-
-void check_access_sudoers(AssessCtx *x, const AssessCheck *c) {
-        const Accounts *a = assess_accounts(x, c);
-        if (!a)
-                return;
-        size_t n = 0;
-        for (size_t i = 0; i < a->n_sudoers; i++)
-                for (size_t k = 0; k < a->sudoers[i].n_lines; k++) {
-                        const char *l = a->sudoers[i].lines[k];
-                        if (!strstr(l, "virsh") && !strstr(l, "virt-install") && !strstr(l, "virt-manager"))
-                                continue;
-                        char who[128];
-                        snprintf(who, sizeof(who), "%.*s", (int) strcspn(l, " \t"), l);
-                        const char *name = who[0] == '%' ? who + 1 : who;
-                        bool ok = assess_listed(x->p->vm_admins, name) || assess_listed(x->p->vm_admins, who);
-                        char path[4200];
-                        snprintf(path, sizeof(path), "%s/%s", x->p->etc_dir, a->sudoers[i].path);
-                        assess_add(x, c, ok ? ASSESS_PASS : ASSESS_FAIL, path, NULL, "grants virsh: %s%s", l,
-                                   ok ? "" : " (not in assess_vm_admins)");
-                        n++;
-                }
-        if (!n) {
-                char path[4200];
-                snprintf(path, sizeof(path), "%s/sudoers", x->p->etc_dir);
-                assess_add(x, c, ASSESS_PASS, path, NULL, "no sudoers rule grants virsh");
-        }
 }

@@ -206,7 +206,7 @@ static int load_updates(AssessCtx *x, const AssessCheck *c) {
         return x->updates_l.r;
 }
 
-void check_security_updates(AssessCtx *x, const AssessCheck *c) {
+void assess_check_security_updates(AssessCtx *x, const AssessCheck *c) {
         const char *prefix = c->arg;
         if (load_updates(x, c) < 0)
                 return;
@@ -232,7 +232,7 @@ void check_security_updates(AssessCtx *x, const AssessCheck *c) {
                            "no security update for the installed %s* packages in apt's lists", prefix);
 }
 
-void check_apt_age(AssessCtx *x, const AssessCheck *c) {
+void assess_check_apt_age(AssessCtx *x, const AssessCheck *c) {
         DIR *d = assess_opendir(x, x->p->apt_lists);
         if (!d) {
                 assess_add(x, c, errno == ENOENT ? ASSESS_FAIL : ASSESS_ERROR, x->p->apt_lists, NULL,
@@ -266,7 +266,7 @@ void check_apt_age(AssessCtx *x, const AssessCheck *c) {
                    "the lists were last fetched %.10s, %lld day(s) ago", t, (long long) days);
 }
 
-void check_reboot_pending(AssessCtx *x, const AssessCheck *c) {
+void assess_check_reboot_pending(AssessCtx *x, const AssessCheck *c) {
         char tainted[4200];
         snprintf(tainted, sizeof(tainted), "%s/sys/kernel/tainted", x->p->proc_dir);
         /* No module list ("" names no file: read as a kernel without
@@ -294,7 +294,7 @@ void check_reboot_pending(AssessCtx *x, const AssessCheck *c) {
                 assess_add(x, c, ASSESS_PASS, where, NULL, "kernel %s runs, the newest installed", k->release);
 }
 
-void check_deleted_binaries(AssessCtx *x, const AssessCheck *c) {
+void assess_check_deleted_binaries(AssessCtx *x, const AssessCheck *c) {
         if (assess_procs(x, c) < 0)
                 return;
         size_t n = 0;

@@ -102,10 +102,6 @@ int assess_sysfs(AssessCtx *x, const AssessCheck *c, const char *rel, char *buf,
         return read_line(x, c, path, path, buf, n);
 }
 
-void assess_add_error(AssessCtx *x, const AssessCheck *c, const Loaded *l) {
-        assess_add(x, c, ASSESS_ERROR, NULL, NULL, "%s", l->err);
-}
-
 /* A libvirt config file: parsed, or absent (libvirt's defaults: the
  * daemons read a missing file as empty), or an error in l. */
 static Vconf *load_vconf(AssessCtx *x, const char *path, bool *absent, Loaded *l) {
@@ -353,6 +349,14 @@ int assess_domains(AssessCtx *x, const AssessCheck *c) {
         return 0;
 }
 
+bool assess_dom_has_hostdev(const XNode *root) {
+        XNODE_FOREACH(e, xnode_child(root, "devices"))
+                if (xnode_is(e, "hostdev", NULL) ||
+                    (xnode_is(e, "interface", NULL) && vg_streq(xnode_attr(e, "type"), "hostdev")))
+                        return true;
+        return false;
+}
+
 /* ---- accounts ---- */
 
 /* group, passwd, sudoers and sudoers.d, read as every other input is. */
@@ -378,32 +382,4 @@ const Accounts *assess_accounts(AssessCtx *x, const AssessCheck *c) {
                 return NULL;
         }
         return x->acc;
-}
-
-void assess_ctx_clear(AssessCtx *x) {
-        if (x->root_fd >= 0)
-                close(x->root_fd);
-        vconf_free(x->qemu);
-        free(x->qemu_path);
-        for (size_t i = 0; i < x->n_daemons; i++) {
-                vconf_free(x->daemons[i].conf);
-                free(x->daemons[i].conf_path);
-        }
-        for (size_t i = 0; i < x->n_domains; i++) {
-                free(x->domains[i].name);
-                free(x->domains[i].path);
-                xmldom_free(x->domains[i].root);
-        }
-        free(x->domains);
-        for (size_t i = 0; i < x->n_procs; i++)
-                free(x->procs[i].exe);
-        free(x->procs);
-        accounts_free(x->acc);
-        for (size_t i = 0; i < x->n_updates; i++) {
-                free(x->updates[i].package);
-                free(x->updates[i].installed);
-                free(x->updates[i].candidate);
-                free(x->updates[i].list);
-        }
-        free(x->updates);
 }

@@ -5,12 +5,17 @@
  * once), and the helpers with which a check reads them and says what it
  * found.
  *
- *   assess.c          the run: paths, results, exceptions applied, digest, JSON, drift
+ *   assess.c          the run: paths, exceptions applied, digest, JSON, drift
+ *   assess-table.c    the checks, one row each
+ *   assess-ctx.c      the context and the results added to it (below all the others)
  *   assess-input.c    the inputs: files, sysctls, libvirt's config, domains, /proc
+ *   assess-fs.c       the one way to a file, inside --root
  *   assess-exceptions.c  the exceptions file
- *   assess-checks-libvirt.c  qemu.conf, the daemons' config and sockets, who manages VMs
+ *   assess-checks-libvirt.c  qemu.conf, the daemons' config and sockets
+ *   assess-checks-access.c   who can manage VMs: the socket's group, polkit, sudoers
  *   assess-checks-domain.c   every defined domain
- *   assess-checks-host.c     kernel and CPU, patching, services, virtgov itself
+ *   assess-checks-host.c     kernel and CPU, services, virtgov itself
+ *   assess-checks-patch.c    security updates, apt's lists, reboots, replaced binaries
  */
 #pragma once
 
@@ -92,6 +97,15 @@ struct AssessCtx {
         int oom;                 /* a result could not be added */
 };
 
+/* ---- the context and the results (assess-ctx.c): below the run, the
+ * checks and the inputs, which all call it ---- */
+
+/* A context for one run of p, adding results to run; under p->root, the
+ * root opened (its error kept for every read). Cleared with
+ * assess_ctx_clear, whatever happened. */
+void assess_ctx_init(AssessCtx *x, const AssessPaths *p, AssessRun *run);
+void assess_ctx_clear(AssessCtx *x);
+
 /* Adds a result of c: status, where (NULL: none), domain (NULL: none),
  * found as printf. */
 void assess_add(AssessCtx *x, const AssessCheck *c, AssessStatus s, const char *where, const char *domain,
@@ -160,6 +174,10 @@ int assess_daemons(AssessCtx *x, const AssessCheck *c);
 
 /* The defined domains' XML (libvirt_dir/qemu/ *.xml). */
 int assess_domains(AssessCtx *x, const AssessCheck *c);
+/* Whether a domain XML names a host device to pass through (the IOMMU
+ * check asks): a fact of the input, beside it so that the host checks
+ * need not call the domain checks. */
+bool assess_dom_has_hostdev(const XNode *root);
 
 /* Every process with its comm and exe. */
 int assess_procs(AssessCtx *x, const AssessCheck *c);
@@ -176,8 +194,6 @@ bool assess_listed(char *const *list, const char *name);
 
 /* Whether an address (IPv4, IPv6, a host name) is loopback only. */
 bool assess_loopback(const char *addr);
-
-void assess_ctx_clear(AssessCtx *x);
 
 /* ---- the checks' functions, named by the table (assess-table.c) ---- */
 
@@ -207,55 +223,52 @@ typedef struct SysctlCheck {
         const char *absent_ok;
 } SysctlCheck;
 
-void check_qemu_key(AssessCtx *x, const AssessCheck *c);
-void check_qemu_security_driver(AssessCtx *x, const AssessCheck *c);
-void check_qemu_mac_active(AssessCtx *x, const AssessCheck *c);
-void check_qemu_apparmor_profiles(AssessCtx *x, const AssessCheck *c);
-void check_qemu_namespaces(AssessCtx *x, const AssessCheck *c);
-void check_qemu_vnc(AssessCtx *x, const AssessCheck *c);
-void check_qemu_spice(AssessCtx *x, const AssessCheck *c);
-void check_daemon_key(AssessCtx *x, const AssessCheck *c);
-void check_daemon_tcp(AssessCtx *x, const AssessCheck *c);
-void check_daemon_tls(AssessCtx *x, const AssessCheck *c);
-void check_daemon_rw_perms(AssessCtx *x, const AssessCheck *c);
-void check_daemon_sock_group(AssessCtx *x, const AssessCheck *c);
-void check_daemon_ro_perms(AssessCtx *x, const AssessCheck *c);
-void check_daemon_admin_perms(AssessCtx *x, const AssessCheck *c);
-void check_daemon_audit_level(AssessCtx *x, const AssessCheck *c);
-void check_socket_rw(AssessCtx *x, const AssessCheck *c);
-void check_socket_admin(AssessCtx *x, const AssessCheck *c);
-void check_access_group(AssessCtx *x, const AssessCheck *c);
-void check_access_polkit(AssessCtx *x, const AssessCheck *c);
-void check_access_sudoers(AssessCtx *x, const AssessCheck *c);
+void assess_check_qemu_key(AssessCtx *x, const AssessCheck *c);
+void assess_check_qemu_security_driver(AssessCtx *x, const AssessCheck *c);
+void assess_check_qemu_mac_active(AssessCtx *x, const AssessCheck *c);
+void assess_check_qemu_apparmor_profiles(AssessCtx *x, const AssessCheck *c);
+void assess_check_qemu_namespaces(AssessCtx *x, const AssessCheck *c);
+void assess_check_qemu_vnc(AssessCtx *x, const AssessCheck *c);
+void assess_check_qemu_spice(AssessCtx *x, const AssessCheck *c);
+void assess_check_daemon_key(AssessCtx *x, const AssessCheck *c);
+void assess_check_daemon_tcp(AssessCtx *x, const AssessCheck *c);
+void assess_check_daemon_tls(AssessCtx *x, const AssessCheck *c);
+void assess_check_daemon_rw_perms(AssessCtx *x, const AssessCheck *c);
+void assess_check_daemon_sock_group(AssessCtx *x, const AssessCheck *c);
+void assess_check_daemon_ro_perms(AssessCtx *x, const AssessCheck *c);
+void assess_check_daemon_admin_perms(AssessCtx *x, const AssessCheck *c);
+void assess_check_daemon_audit_level(AssessCtx *x, const AssessCheck *c);
+void assess_check_socket_rw(AssessCtx *x, const AssessCheck *c);
+void assess_check_socket_admin(AssessCtx *x, const AssessCheck *c);
 
-void check_dom_commandline(AssessCtx *x, const AssessCheck *c);
-void check_dom_seclabel(AssessCtx *x, const AssessCheck *c);
-void check_dom_graphics(AssessCtx *x, const AssessCheck *c);
-void check_dom_hostdev(AssessCtx *x, const AssessCheck *c);
-void check_dom_shmem(AssessCtx *x, const AssessCheck *c);
-void check_dom_disks(AssessCtx *x, const AssessCheck *c);
-void check_dom_chardev(AssessCtx *x, const AssessCheck *c);
+void assess_check_access_group(AssessCtx *x, const AssessCheck *c);
+void assess_check_access_polkit(AssessCtx *x, const AssessCheck *c);
+void assess_check_access_sudoers(AssessCtx *x, const AssessCheck *c);
 
-void check_sysctl(AssessCtx *x, const AssessCheck *c);
-void check_userns(AssessCtx *x, const AssessCheck *c);
-void check_cpu_vulns(AssessCtx *x, const AssessCheck *c);
-void check_cpu_smt(AssessCtx *x, const AssessCheck *c);
-void check_ksm(AssessCtx *x, const AssessCheck *c);
-void check_nested(AssessCtx *x, const AssessCheck *c);
-void check_iommu(AssessCtx *x, const AssessCheck *c);
-void check_security_updates(AssessCtx *x, const AssessCheck *c);
-void check_apt_age(AssessCtx *x, const AssessCheck *c);
-void check_reboot_pending(AssessCtx *x, const AssessCheck *c);
-void check_deleted_binaries(AssessCtx *x, const AssessCheck *c);
-void check_listeners(AssessCtx *x, const AssessCheck *c);
-void check_sshd(AssessCtx *x, const AssessCheck *c);
-void check_auditd_running(AssessCtx *x, const AssessCheck *c);
-void check_audit_rules(AssessCtx *x, const AssessCheck *c);
-void check_vg_hooks(AssessCtx *x, const AssessCheck *c);
-void check_vg_daemon(AssessCtx *x, const AssessCheck *c);
-void check_vg_policy(AssessCtx *x, const AssessCheck *c);
-void check_vg_modes(AssessCtx *x, const AssessCheck *c);
+void assess_check_dom_commandline(AssessCtx *x, const AssessCheck *c);
+void assess_check_dom_seclabel(AssessCtx *x, const AssessCheck *c);
+void assess_check_dom_graphics(AssessCtx *x, const AssessCheck *c);
+void assess_check_dom_hostdev(AssessCtx *x, const AssessCheck *c);
+void assess_check_dom_shmem(AssessCtx *x, const AssessCheck *c);
+void assess_check_dom_disks(AssessCtx *x, const AssessCheck *c);
+void assess_check_dom_chardev(AssessCtx *x, const AssessCheck *c);
 
-/* Whether a domain XML names a host device to pass through (the IOMMU
- * check asks). */
-bool assess_dom_has_hostdev(const XNode *root);
+void assess_check_sysctl(AssessCtx *x, const AssessCheck *c);
+void assess_check_userns(AssessCtx *x, const AssessCheck *c);
+void assess_check_cpu_vulns(AssessCtx *x, const AssessCheck *c);
+void assess_check_cpu_smt(AssessCtx *x, const AssessCheck *c);
+void assess_check_ksm(AssessCtx *x, const AssessCheck *c);
+void assess_check_nested(AssessCtx *x, const AssessCheck *c);
+void assess_check_iommu(AssessCtx *x, const AssessCheck *c);
+void assess_check_security_updates(AssessCtx *x, const AssessCheck *c);
+void assess_check_apt_age(AssessCtx *x, const AssessCheck *c);
+void assess_check_reboot_pending(AssessCtx *x, const AssessCheck *c);
+void assess_check_deleted_binaries(AssessCtx *x, const AssessCheck *c);
+void assess_check_listeners(AssessCtx *x, const AssessCheck *c);
+void assess_check_sshd(AssessCtx *x, const AssessCheck *c);
+void assess_check_auditd_running(AssessCtx *x, const AssessCheck *c);
+void assess_check_audit_rules(AssessCtx *x, const AssessCheck *c);
+void assess_check_vg_hooks(AssessCtx *x, const AssessCheck *c);
+void assess_check_vg_daemon(AssessCtx *x, const AssessCheck *c);
+void assess_check_vg_policy(AssessCtx *x, const AssessCheck *c);
+void assess_check_vg_modes(AssessCtx *x, const AssessCheck *c);

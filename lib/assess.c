@@ -6,7 +6,6 @@
  * against the previous run.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,27 +106,6 @@ void assess_paths_clear(AssessPaths *p) {
 
 /* ---- results ---- */
 
-void assess_add(AssessCtx *x, const AssessCheck *c, AssessStatus s, const char *where, const char *domain,
-                const char *fmt, ...) {
-        AssessRun *run = x->run;
-        if (vg_grow((void **) &run->results, &run->n, sizeof(*run->results)) < 0) {
-                x->oom = -ENOMEM;
-                return;
-        }
-        AssessResult *res = &run->results[run->n - 1];
-        va_list ap;
-        va_start(ap, fmt);
-        if (vasprintf(&res->found, fmt, ap) < 0)
-                res->found = NULL;
-        va_end(ap);
-        res->check = c;
-        res->status = s;
-        res->where = vg_strdup0(where);
-        res->domain = vg_strdup0(domain);
-        if (!res->found || (where && !res->where) || (domain && !res->domain))
-                x->oom = -ENOMEM;
-}
-
 /* The file a result's where names: "path:line" without ":line". */
 static bool where_matches(const char *glob, const char *where) {
         if (!where)
@@ -179,11 +157,8 @@ int assess_run(const AssessPaths *p, const char *const *only, const AssessExcept
         run->time_us = p->now_us ? p->now_us : vg_now_us();
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        AssessCtx x = { .p = p, .run = run, .root_fd = -1 };
-        /* Every read under a root goes through this fd (assess_open): an
-         * unopenable root makes each check an error naming it. */
-        if (p->root && (x.root_fd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-                x.root_err = -errno;
+        AssessCtx x;
+        assess_ctx_init(&x, p, run);
         for (size_t i = 0; i < n; i++) {
                 const AssessCheck *c = &checks[i];
                 bool want = !only;
