@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What the audit stream's records are matched to (audit-reader.h): the
+ * What the audit stream's records are matched to (audit-priv.h): the
  * account watcher's diff events, which take their actor from the
  * shadow-utils record of the same change, and libvirt's domain events,
  * which take theirs from a VM command that named the domain.
@@ -9,6 +9,9 @@
  * record names the account (acct=) or its uid/gid (id=), the diff event
  * the account and its ids; a command line names the domain. Time only
  * bounds how long a record waits.
+ *
+ * Below the reader: it hands records in and asks for claims once it has
+ * read the stream to its end; nothing here calls back into it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -149,8 +152,7 @@ static void set_unknown(Event *e, const char *why) {
         json_object_set_new(e->data, "why", json_string(why));
 }
 
-void auditr_claim_account(Daemon *d, Event *e, const Accounts *old, const Accounts *new, bool live) {
-        AuditReader *a = d->audit;
+void auditm_claim_account(AuditReader *a, Event *e, const Accounts *old, const Accounts *new, bool live) {
         if (!strncmp(e->kind, "account.baseline", 16))
                 return;
         if (!live) {
@@ -165,8 +167,6 @@ void auditr_claim_account(Daemon *d, Event *e, const Accounts *old, const Accoun
                 set_unknown(e, "the audit stream cannot be read (see the daemon.degraded event)");
                 return;
         }
-        auditr_drain(a);
-        audit_parser_flush(a->parser);
         Target t = target_of(e, old, new);
         AuditPending *hit = NULL;
         int64_t now = vg_now_us();
@@ -343,12 +343,10 @@ static json_t *evidence(const AuditCommand *c, const char *how) {
                          (json_int_t) c->pid, "time", t, "audit", c->ref, "how", how);
 }
 
-void auditr_claim_domain(Daemon *d, Event *e) {
-        AuditReader *a = d->audit;
+void auditm_claim_domain(AuditReader *a, Event *e) {
         if (!a || a->off)
                 return;
-        auditr_drain(a);
-        int64_t now = vg_now_us(), window = (int64_t) d->config->audit_actor_window_s * 1000000;
+        int64_t now = vg_now_us(), window = (int64_t) a->d->config->audit_actor_window_s * 1000000;
         AuditCommand *named = NULL, *definer = NULL;
         bool named_two = false;
         size_t definers = 0;

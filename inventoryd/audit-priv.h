@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Shared by audit-reader.c (the socket, the kernel's status, the parser)
- * and audit-match.c (what waits to be matched: account records for the
- * watcher's diff, VM commands for libvirt's domain events). Not for the
- * daemon's other modules: audit-reader.h is theirs.
+ * and audit-match.c, below it (what waits to be matched: account records
+ * for the watcher's diff, VM commands for libvirt's domain events). Not
+ * for the daemon's other modules: audit-reader.h is theirs.
  */
 #pragma once
 
@@ -88,18 +88,20 @@ typedef struct AuditReader {
         size_t next_command;
 } AuditReader;
 
-/* Reads what the socket holds now, without waiting, into the parser, and
- * completes the events it can: a claim sees every record sent before it. */
-void auditr_drain(AuditReader *a);
-
-/* audit-match.c: an account or group record (taken: what it keeps it
- * copies), a VM command, the sweep of what no diff claimed. */
+/* audit-match.c, below the reader, which hands it the records and calls
+ * its claims only once it has read the stream to its end: an account or
+ * group record (taken: what it keeps it copies), a VM command, the sweep
+ * of what no diff claimed. */
 void auditm_account_record(AuditReader *a, const AuditEvent *ev);
 void auditm_command(AuditReader *a, const AuditEvent *ev);
 /* Records, on their own, the account records nobody claimed within
  * AUDIT_HOLD_MS (all of them with force), and forgets the old ones. */
 void auditm_sweep(AuditReader *a, bool force);
 void auditm_free(AuditReader *a);
+/* auditr_claim_account and auditr_claim_domain (audit-reader.h) on the
+ * records read so far; a is NULL when the stream is not read. */
+void auditm_claim_account(AuditReader *a, Event *e, const Accounts *old, const Accounts *new, bool live);
+void auditm_claim_domain(AuditReader *a, Event *e);
 
 /* An account record no diff claimed after this long is an account change
  * the files never showed: the watcher diffs 300 ms after the last write,

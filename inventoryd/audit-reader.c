@@ -93,7 +93,9 @@ static void feed(int type, const char *text, size_t len, void *userdata) {
         (void) audit_parser_feed(a->parser, type, text, len);
 }
 
-void auditr_drain(AuditReader *a) {
+/* Reads what the socket holds now, without waiting, into the parser, and
+ * completes the events it can. */
+static void drain(AuditReader *a) {
         if (!a || !a->queue)
                 return;
         AuditQueueLoss loss;
@@ -114,7 +116,7 @@ void auditr_drain(AuditReader *a) {
 
 static void on_readable(int watch, int fd, int events, void *opaque) {
         AuditReader *a = opaque;
-        auditr_drain(a);
+        drain(a);
         /* Not readable again until the pace timer says so. */
         virEventUpdateHandle(a->mcast_watch, 0);
         virEventUpdateTimeout(a->pace_timer, AUDIT_PACE_MS);
@@ -272,7 +274,7 @@ void auditr_stop(Daemon *d) {
                 return;
         /* Last records first, then what nobody claimed: the watcher is
          * closed already, no diff will. */
-        auditr_drain(a);
+        drain(a);
         if (a->parser)
                 audit_parser_flush(a->parser);
         auditm_sweep(a, true);
@@ -292,4 +294,27 @@ void auditr_stop(Daemon *d) {
         free(a->off);
         free(a);
         d->audit = NULL;
+}
+
+/* The claims are audit-match.c's. A claim must see every record sent
+ * before it (a command's last records may still wait in the queue when
+ * its change is seen), so the stream is read to its end first, here: the
+ * matcher is handed what was read and never calls back. */
+void auditr_claim_account(Daemon *d, Event *e, const Accounts *old, const Accounts *new, bool live) {
+        AuditReader *a = d->audit;
+        /* (A diff found at start is not matched: nothing to read. The
+         * event the parser holds open is completed now, not after
+         * AUDIT_FLUSH_MS, so that its record can be claimed.) */
+        if (live && a && !a->off) {
+                drain(a);
+                audit_parser_flush(a->parser);
+        }
+        auditm_claim_account(a, e, old, new, live);
+}
+
+void auditr_claim_domain(Daemon *d, Event *e) {
+        AuditReader *a = d->audit;
+        if (a && !a->off)
+                drain(a);
+        auditm_claim_domain(a, e);
 }

@@ -17,7 +17,8 @@
  *   action.c     integrity_action: the program run on a finding, and its record
  *   assess.c     the hardening assessment: on change, on a timer, its drift recorded
  *   objects.c    networks' and pools' snapshots
- *   audit-reader.c, audit-match.c  the kernel's audit stream: actors, access, VM commands
+ *   audit-reader.c  the kernel's audit stream: access events, the actor of a change
+ *   audit-match.c   which account record or VM command names that actor
  *   domevent.c   a domain's event with its identity and facts
  *   recorder.c   the one way into the inventory, and the copy to syslog
  *   pidlock.c, log.c

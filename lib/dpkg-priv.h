@@ -101,6 +101,8 @@ typedef struct DpkgLogLine {
 /* An empty database (no files read), for the parsers below. */
 int dpkg_new(const char *admindir, const char *logfile, Dpkg **ret);
 
+/* dpkg-map.c, below the loader and the parsers: */
+
 /* Counts a skipped stanza or line and keeps the first as "file:line: why".
  * Returns 0, so a parser can `return dpkg_skip(...)` and go on. */
 int dpkg_skip(Dpkg *d, const char *file, size_t line, const char *why);

@@ -328,7 +328,7 @@ static int parse_segments(Reader *r, const uint8_t *ehdr, ElfObject *o) {
         return dynamic ? parse_dynamic(r, ph, phnum, phent, dynamic, o) : 0;
 }
 
-int elf_parse(const ElfSource *src, const char *what, bool header_only, ElfObject *ret, VgError *err) {
+int elfdeps_elf_parse(const ElfSource *src, const char *what, bool header_only, ElfObject *ret, VgError *err) {
         *ret = (ElfObject) { 0 };
         Reader r = { .src = src, .what = what, .err = err };
         uint8_t ehdr[64];
@@ -336,11 +336,11 @@ int elf_parse(const ElfSource *src, const char *what, bool header_only, ElfObjec
         if (rc >= 0 && !header_only)
                 rc = parse_segments(&r, ehdr, ret);
         if (rc < 0)
-                elf_object_done(ret);
+                elfdeps_elf_done(ret);
         return rc;
 }
 
-void elf_object_done(ElfObject *o) {
+void elfdeps_elf_done(ElfObject *o) {
         for (size_t i = 0; o->needed && i < o->n_needed; i++)
                 free(o->needed[i]);
         free(o->needed);
@@ -351,7 +351,7 @@ void elf_object_done(ElfObject *o) {
         *o = (ElfObject) { 0 };
 }
 
-int elf_object_copy(const ElfObject *src, ElfObject *dst) {
+int elfdeps_elf_copy(const ElfObject *src, ElfObject *dst) {
         *dst = *src;
         dst->interp = dst->soname = dst->rpath = dst->runpath = NULL;
         dst->needed = NULL;
@@ -368,6 +368,6 @@ int elf_object_copy(const ElfObject *src, ElfObject *dst) {
                         goto fail;
         return 0;
 fail:
-        elf_object_done(dst);
+        elfdeps_elf_done(dst);
         return -ENOMEM;
 }

@@ -38,16 +38,18 @@ typedef struct ElfObject {
 } ElfObject;
 
 /*
+ * (Named elfdeps_elf_*: elf_* is libelf's namespace.)
+ *
  * Parses the ELF header of src into the ident fields of *ret and, unless
  * header_only, its PT_INTERP and dynamic section. Returns 0, or -ENOEXEC
  * (not ELF, unsupported, truncated, offsets out of range, strings not
  * terminated) or -EIO/-ENOMEM with err saying which, prefixed by what.
- * *ret is zeroed first and must be released with elf_object_done().
+ * *ret is zeroed first and must be released with elfdeps_elf_done().
  */
-int elf_parse(const ElfSource *src, const char *what, bool header_only, ElfObject *ret, VgError *err);
-void elf_object_done(ElfObject *o);
+int elfdeps_elf_parse(const ElfSource *src, const char *what, bool header_only, ElfObject *ret, VgError *err);
+void elfdeps_elf_done(ElfObject *o);
 /* A deep copy of src into *dst (0, or -ENOMEM with *dst empty). */
-int elf_object_copy(const ElfObject *src, ElfObject *dst);
+int elfdeps_elf_copy(const ElfObject *src, ElfObject *dst);
 
 /* The loader's search cache, parsed (glibc-ld.so.cache1.1). */
 typedef struct LdCache LdCache;

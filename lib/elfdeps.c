@@ -69,7 +69,7 @@ static void obj_done(Obj *o) {
         free(o->e.path);
         free(o->e.realpath);
         free(o->e.problem);
-        elf_object_done(&o->elf);
+        elfdeps_elf_done(&o->elf);
         elfdeps_strv_free(o->rpath);
         elfdeps_strv_free(o->runpath);
         *o = (Obj) { 0 };
@@ -126,7 +126,7 @@ typedef struct Measured {
         int open_rc;              /* 0, or elfroot_open_file's -errno */
         dev_t dev;
         ino_t ino;
-        int header_rc, rc;        /* elf_parse's, of the header and of the whole */
+        int header_rc, rc;        /* elfdeps_elf_parse's, of the header and of the whole */
         ElfObject elf;            /* parsed whole (its ident from the header when that failed) */
         int realpath_rc;
         char *realpath;
@@ -145,7 +145,7 @@ struct ElfdepsMemo {
 
 static void measured_done(Measured *m) {
         free(m->path);
-        elf_object_done(&m->elf);
+        elfdeps_elf_done(&m->elf);
         free(m->realpath);
         free(m->problem);
         *m = (Measured) { 0 };
@@ -190,13 +190,13 @@ static int measure(Resolver *r, const char *path, Measured *m) {
         m->dev = st.st_dev;
         m->ino = st.st_ino;
         ElfSource src = { .fd = fd, .size = (uint64_t) st.st_size };
-        m->header_rc = elf_parse(&src, path, true, &m->elf, &err);
+        m->header_rc = elfdeps_elf_parse(&src, path, true, &m->elf, &err);
         ElfObject ident = { .cls = m->elf.cls, .data = m->elf.data, .machine = m->elf.machine };
-        elf_object_done(&m->elf);
+        elfdeps_elf_done(&m->elf);
         /* Parsed whole even when of another class (then unused): one
          * measure serves every question try_file asks of the file. */
-        if (m->header_rc == 0 && (m->rc = elf_parse(&src, path, false, &m->elf, &err)) < 0)
-                elf_object_done(&m->elf);
+        if (m->header_rc == 0 && (m->rc = elfdeps_elf_parse(&src, path, false, &m->elf, &err)) < 0)
+                elfdeps_elf_done(&m->elf);
         if (m->header_rc < 0 || m->rc < 0)
                 m->elf = ident;   /* the class check needs only these */
         int rc = m->header_rc < 0 ? m->header_rc : m->rc;
@@ -277,7 +277,7 @@ static int try_file(Resolver *r, const char *path, Obj *o, ElfdepsSource source)
                 o->e.status = ELFDEPS_BAD;
                 return asprintf(&o->e.problem, "'%s': %s", path, strerror(-m->realpath_rc)) < 0 ? -ENOMEM : TRY_TAKEN;
         }
-        if (!(o->e.realpath = strdup(m->realpath)) || elf_object_copy(&m->elf, &o->elf) < 0)
+        if (!(o->e.realpath = strdup(m->realpath)) || elfdeps_elf_copy(&m->elf, &o->elf) < 0)
                 return -ENOMEM;
         rc = obj_expand(r, o, path);
         return rc < 0 ? rc : TRY_TAKEN;
@@ -476,7 +476,7 @@ static int load_top(Resolver *r, const char *path, VgError *err) {
                 return vg_error(err, fd, "'%s': %s", path, fd == -ENODEV ? "not a regular file (never opened for reading)"
                                                            : strerror(-fd));
         ElfSource src = { .fd = fd, .size = (uint64_t) st.st_size };
-        int rc = elf_parse(&src, path, false, &r->top.elf, err);
+        int rc = elfdeps_elf_parse(&src, path, false, &r->top.elf, err);
         if (rc < 0)
                 return rc;
         r->top.dev = st.st_dev;

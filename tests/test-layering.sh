@@ -61,11 +61,7 @@ ROOMS='
 DEBTS='
 include include/virtgov/store.h -> include/virtgov/integrity.h
 circle lib/store-append.c lib/store-authz.c lib/store-schema.c lib/store.c
-circle lib/assess-checks-domain.c lib/assess-checks-host.c lib/assess-checks-libvirt.c lib/assess-checks-patch.c lib/assess-input.c lib/assess-table.c lib/assess.c
-circle lib/dpkg-status.c lib/dpkg.c
-circle inventoryd/audit-match.c inventoryd/audit-reader.c
 long lib/integrity-run.c
-long lib/assess-checks-libvirt.c
 long tests/unit/test-store.c
 '
 

@@ -25,7 +25,7 @@ static void parse_elf(const uint8_t *data, size_t size) {
         ElfSource src = { .buf = data, .size = size };
         ElfObject o;
         VgError err = { "" };
-        if (elf_parse(&src, "fuzz", false, &o, &err) < 0) {
+        if (elfdeps_elf_parse(&src, "fuzz", false, &o, &err) < 0) {
                 if (!err.text[0])
                         __builtin_trap();   /* every refusal says why */
                 return;
@@ -35,7 +35,7 @@ static void parse_elf(const uint8_t *data, size_t size) {
                         __builtin_trap();
         expand(o.rpath);
         expand(o.runpath);
-        elf_object_done(&o);
+        elfdeps_elf_done(&o);
 }
 
 static void parse_cache(const uint8_t *data, size_t size) {

@@ -318,7 +318,7 @@ Test(elfdeps, a_bad_library_is_an_entry_and_the_rest_resolves) {
 
 static int parse_buf(const FakeBuf *f, ElfObject *o, VgError *err) {
         ElfSource src = { .buf = f->b, .size = f->len };
-        return elf_parse(&src, "buf", false, o, err);
+        return elfdeps_elf_parse(&src, "buf", false, o, err);
 }
 
 Test(elfdeps, every_truncation_is_an_error_never_a_crash) {
@@ -327,7 +327,7 @@ Test(elfdeps, every_truncation_is_an_error_never_a_crash) {
         VgError err = { "" };
         cr_assert_eq(parse_buf(&f, &o, &err), 0, "%s", err.text);
         cr_assert_eq(o.n_needed, 2);
-        elf_object_done(&o);
+        elfdeps_elf_done(&o);
         for (size_t len = 0; len < f.len; len++) {
                 FakeBuf cut = f;
                 cut.len = len;
@@ -400,7 +400,7 @@ Test(elfdeps, both_classes_and_byte_orders_are_read) {
                         cr_assert_str_eq(o.needed[0], "libc.so.6");
                         cr_assert_str_eq(o.soname, "libme.so");
                         cr_assert_str_eq(o.rpath, "$ORIGIN");
-                        elf_object_done(&o);
+                        elfdeps_elf_done(&o);
                         free(f.b);
                 }
 }
@@ -489,7 +489,7 @@ Test(elfdeps, a_long_last_string_reads_the_whole_table) {
         cr_assert_str_eq(o.soname, "libme.so");
         cr_assert_eq(o.n_needed, 1);
         cr_assert_str_eq(o.needed[0], "liba.so");
-        elf_object_done(&o);
+        elfdeps_elf_done(&o);
         free(f.b);
 }
 
