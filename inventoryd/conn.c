@@ -17,7 +17,7 @@
 #include "conn.h"
 #include "audit-reader.h"
 #include "domevent.h"
-#include "integrity.h"
+#include "integrity-schedule.h"
 #include "log.h"
 #include "objects.h"
 #include "reconcile.h"

@@ -12,10 +12,12 @@
  *   conn.c       libvirt connections and their callbacks, the cross-checks
  *   reconcile.c  libvirt's domains against the inventory's
  *   watch.c      inotify: the account files and the hook's spool
- *   integrity.c  integrity checks of the hypervisor's files: on change, on timers
+ *   integrity-schedule.c  when the integrity checks of the hypervisor's files run:
+ *                on change, on timers
  *   integrity-watch.c  its inotify watches of the profiles' directories
- *   action.c     integrity_action: the program run on a finding, and its record
- *   assess.c     the hardening assessment: on change, on a timer, its drift recorded
+ *   integrity-action.c  integrity_action: the program run on a finding, and its record
+ *   assess-schedule.c  when the hardening assessment runs: on change, on a timer;
+ *                its drift recorded
  *   objects.c    networks' and pools' snapshots
  *   audit-reader.c  the kernel's audit stream: access events, the actor of a change
  *   audit-match.c   which account record or VM command names that actor
@@ -55,9 +57,9 @@ typedef struct Daemon {
         int accounts_timer;      /* debounce: tools write several files */
         unsigned accounts_failures;  /* reads failed in a row */
 
-        Integrityd *integrity;   /* integrity.c's watches and timers; NULL: off */
-        Actiond *action;         /* action.c's runs; NULL until the first */
-        Assessd *assess;         /* assess.c's watches and timers; NULL: off */
+        Integrityd *integrity;   /* integrity-schedule.c's watches and timers; NULL: off */
+        Actiond *action;         /* integrity-action.c's runs; NULL until the first */
+        Assessd *assess;         /* assess-schedule.c's watches and timers; NULL: off */
         AuditReader *audit;      /* audit-reader.c's stream; NULL: not read */
 
         int periodic_timer, forward_timer;

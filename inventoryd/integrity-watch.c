@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The watch table of integrity.c (integrity-watch.h).
+ * The watch table of integrity-schedule.c (integrity-watch.h).
  *
  * Directories are watched, not files: editors, cp and dpkg replace a file
  * by renaming a new one over it, and a watch on the old inode would see

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * integrity.c's watch table: the profiles' rules and the inotify watches
+ * integrity-schedule.c's watch table: the profiles' rules and the inotify watches
  * they need, and which inotify events name a path a check looks at.
- * Only integrity.c calls it; it calls the library, the recorder and the
+ * Only integrity-schedule.c calls it; it calls the library, the recorder and the
  * log, nothing above.
  */
 #pragma once

@@ -21,11 +21,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "action.h"
+#include "integrity-action.h"
 #include "audit-reader.h"
 #include "conn.h"
-#include "assess.h"
-#include "integrity.h"
+#include "assess-schedule.h"
+#include "integrity-schedule.h"
 #include "log.h"
 #include "pidlock.h"
 #include "reconcile.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * integrity_action in the daemon's loop (action.h). Asynchronous rather
+ * integrity_action in the daemon's loop (integrity-action.h). Asynchronous rather
  * than a bounded wait in the check: a check with fifty new findings and a
  * pager that hangs would otherwise hold the loop, and with it libvirt's
  * events, the spool and the syslog copy, for fifty timeouts.
@@ -16,7 +16,7 @@
 
 #include <libvirt/libvirt.h>
 
-#include "action.h"
+#include "integrity-action.h"
 #include "log.h"
 #include "virtgov/action.h"
 #include "virtgov/cleanup.h"

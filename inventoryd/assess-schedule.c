@@ -18,7 +18,7 @@
 
 #include <libvirt/libvirt.h>
 
-#include "assess.h"
+#include "assess-schedule.h"
 #include "log.h"
 #include "virtgov/assess.h"
 #include "virtgov/cleanup.h"

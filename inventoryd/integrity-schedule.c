@@ -20,9 +20,9 @@
 
 #include <libvirt/libvirt.h>
 
-#include "action.h"
+#include "integrity-action.h"
 #include "integrity-watch.h"
-#include "integrity.h"
+#include "integrity-schedule.h"
 #include "log.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/integrity-proc.h"
