@@ -35,6 +35,7 @@
 #include "virtgov/config.h"
 
 typedef struct Conn Conn;
+typedef struct Watchd Watchd;
 typedef struct Integrityd Integrityd;
 typedef struct Actiond Actiond;
 typedef struct Assessd Assessd;
@@ -50,13 +51,11 @@ typedef struct Daemon {
         size_t n_conns;
         char **priv_groups;
 
-        /* accounts (watch.c) */
-        Accounts *accounts;      /* current snapshot, with in-memory digests */
-        uint64_t digest_key;
-        int inotify_fd, wd_etc, wd_sudoers, wd_spool;
-        int accounts_timer;      /* debounce: tools write several files */
-        unsigned accounts_failures;  /* reads failed in a row */
-
+        /* The accounts as last read, with in-memory digests (never
+         * stored): watch.c reads them and owns them, the audit stream
+         * names people through them. NULL until watch_init. */
+        Accounts *accounts;
+        Watchd *watch;           /* watch.c's inotify watches and timer; NULL until watch_init */
         Integrityd *integrity;   /* integrity-schedule.c's watches and timers; NULL: off */
         Actiond *action;         /* integrity-action.c's runs; NULL until the first */
         Assessd *assess;         /* assess-schedule.c's watches and timers; NULL: off */

@@ -205,8 +205,6 @@ static int setup_config(Daemon *d, const char *db, char **uris) {
                 fprintf(stderr, "virtgov-inventoryd: out of memory\n");
                 return -ENOMEM;
         }
-        if (getrandom(&d->digest_key, sizeof(d->digest_key), 0) != sizeof(d->digest_key))
-                d->digest_key = (uint64_t) vg_now_us() ^ (uint64_t) getpid();
 
         /* Before the inventory is opened: a second daemon must not even
          * migrate it under the first. */
@@ -319,7 +317,7 @@ static void free_daemon(Daemon *d) {
         if (d->rec)
                 actiond_stop(d);      /* (likewise) */
         auditr_stop(d);   /* (a no-op after stop_daemon's) */
-        accounts_free(d->accounts);
+        watch_free(d);   /* after the audit stream, which names people through it */
         config_strv_free(d->uris);
         config_strv_free(d->priv_groups);
         d->rec = recorder_free(d->rec);   /* closes the inventory */
@@ -382,8 +380,7 @@ static int run(Daemon *d) {
 }
 
 int main(int argc, char **argv) {
-        Daemon d = { .inotify_fd = -1, .wd_etc = -1, .wd_sudoers = -1, .wd_spool = -1, .signal_fd = -1,
-                     .accounts_timer = -1, .periodic_timer = -1, .forward_timer = -1, .lock_fd = -1 };
+        Daemon d = { .signal_fd = -1, .periodic_timer = -1, .forward_timer = -1, .lock_fd = -1 };
         const char *db = NULL;
         char **uris = NULL;
         int r = parse_argv(argc, argv, &d, &db, &uris);

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/inotify.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -30,6 +32,13 @@
 #define ACCOUNTS_RETRY_MS 1000
 
 static const char *const account_files[] = { "passwd", "group", "shadow", "gshadow", "sudoers" };
+
+struct Watchd {
+        uint64_t digest_key;     /* keys those digests: random, this run's only */
+        int inotify_fd, wd_etc, wd_sudoers, wd_spool;
+        int accounts_timer;      /* debounce: tools write several files */
+        unsigned accounts_failures;  /* reads failed in a row */
+};
 
 typedef struct Emit {
         Daemon *d;
@@ -60,21 +69,21 @@ static void save_baseline(Daemon *d) {
 static void accounts_rescan(Daemon *d) {
         Accounts *now = NULL;
         VgError err = { "" };
-        if (accounts_read(d->config->etc_dir, d->digest_key, &now, &err) < 0) {
+        if (accounts_read(d->config->etc_dir, d->watch->digest_key, &now, &err) < 0) {
                 /* Mid-rename a file can be briefly missing: try again
                  * soon, rather than wait for a next change that may never
                  * come. Said in the log at once, recorded if it lasts. */
-                if (d->accounts_failures++ == 0)
+                if (d->watch->accounts_failures++ == 0)
                         log_msg(LOG_WARNING, "reading accounts: %s; trying again", err.text);
-                else if (d->accounts_failures == 2)
+                else if (d->watch->accounts_failures == 2)
                         recorder_degraded(d->rec, NULL, "account changes not recorded: the account files are "
                                           "unreadable", err.text, "it tries again every second until they can be read");
-                virEventUpdateTimeout(d->accounts_timer, ACCOUNTS_RETRY_MS);
+                virEventUpdateTimeout(d->watch->accounts_timer, ACCOUNTS_RETRY_MS);
                 return;
         }
-        if (d->accounts_failures >= 2)
+        if (d->watch->accounts_failures >= 2)
                 log_msg(LOG_INFO, "account files readable again");
-        d->accounts_failures = 0;
+        d->watch->accounts_failures = 0;
         Emit em = { d, 0, d->accounts, now, true };
         accounts_diff(d->accounts, now, (const char *const *) d->priv_groups, emit_event, &em);
         accounts_free(d->accounts);
@@ -129,7 +138,7 @@ static void accounts_start(Daemon *d) {
                                   "recorded");
         json_decref(j);
 
-        if (accounts_read(d->config->etc_dir, d->digest_key, &d->accounts, &err) < 0) {
+        if (accounts_read(d->config->etc_dir, d->watch->digest_key, &d->accounts, &err) < 0) {
                 recorder_degraded(d->rec, NULL, "account changes made while the daemon was down not recorded: "
                                   "the account files are unreadable", err.text, "fix their permissions and restart");
                 accounts_free(base);
@@ -159,17 +168,17 @@ static void watch_spool(Daemon *d) {
         int r = vg_mkdir_p(d->config->spool_dir, 0700);
         if (r < 0)
                 log_msg(LOG_WARNING, "spool '%s': %s", d->config->spool_dir, strerror(-r));
-        d->wd_spool = inotify_add_watch(d->inotify_fd, d->config->spool_dir,
-                                        IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF);
-        if (d->wd_spool < 0)
+        d->watch->wd_spool = inotify_add_watch(d->watch->inotify_fd, d->config->spool_dir,
+                                               IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF);
+        if (d->watch->wd_spool < 0)
                 log_msg(LOG_WARNING, "cannot watch spool '%s': %s", d->config->spool_dir, strerror(errno));
 }
 
 static void watch_sudoers_d(Daemon *d) {
         char path[PATH_MAX];
         snprintf(path, sizeof(path), "%s/sudoers.d", d->config->etc_dir);
-        d->wd_sudoers = inotify_add_watch(d->inotify_fd, path,
-                                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE);
+        d->watch->wd_sudoers = inotify_add_watch(d->watch->inotify_fd, path, IN_CLOSE_WRITE | IN_MOVED_TO |
+                                                 IN_MOVED_FROM | IN_DELETE | IN_CREATE);
 }
 
 static void on_inotify(int watch, int fd, int events, void *opaque) {
@@ -188,17 +197,17 @@ static void on_inotify(int watch, int fd, int events, void *opaque) {
                                 accounts = spool = true;
                                 continue;
                         }
-                        if (ev->wd == d->wd_spool && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))) {
+                        if (ev->wd == d->watch->wd_spool && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))) {
                                 log_msg(LOG_WARNING, "spool '%s' was removed: making it again",
                                         d->config->spool_dir);
-                                inotify_rm_watch(fd, d->wd_spool);
+                                inotify_rm_watch(fd, d->watch->wd_spool);
                                 watch_spool(d);
                                 spool = true;
-                        } else if (ev->wd == d->wd_spool)
+                        } else if (ev->wd == d->watch->wd_spool)
                                 spool = true;
-                        else if (ev->wd == d->wd_sudoers)
+                        else if (ev->wd == d->watch->wd_sudoers)
                                 accounts = true;
-                        else if (ev->wd == d->wd_etc && ev->len) {
+                        else if (ev->wd == d->watch->wd_etc && ev->len) {
                                 if (is_account_file(ev->name))
                                         accounts = true;
                                 else if (!strcmp(ev->name, "sudoers.d")) {
@@ -211,30 +220,46 @@ static void on_inotify(int watch, int fd, int events, void *opaque) {
         if (spool)
                 (void) recorder_fold_spool(d->rec);   /* a failure is logged and retried */
         if (accounts)
-                virEventUpdateTimeout(d->accounts_timer, ACCOUNTS_SETTLE_MS);
+                virEventUpdateTimeout(d->watch->accounts_timer, ACCOUNTS_SETTLE_MS);
 }
 
 int watch_init(Daemon *d) {
+        Watchd *w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (Watchd) { .inotify_fd = -1, .wd_etc = -1, .wd_sudoers = -1, .wd_spool = -1, .accounts_timer = -1 };
+        /* The digests tell a changed password without keeping its hash:
+         * keyed, so that they are no hash of it either. */
+        if (getrandom(&w->digest_key, sizeof(w->digest_key), 0) != sizeof(w->digest_key))
+                w->digest_key = (uint64_t) vg_now_us() ^ (uint64_t) getpid();
+        d->watch = w;
         accounts_start(d);
-        d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (d->inotify_fd < 0) {
+        d->watch->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (d->watch->inotify_fd < 0) {
                 log_msg(LOG_ERR, "inotify: %s", strerror(errno));
                 return -errno;
         }
-        d->wd_etc = inotify_add_watch(d->inotify_fd, d->config->etc_dir,
-                                      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE);
-        if (d->wd_etc < 0)
+        d->watch->wd_etc = inotify_add_watch(d->watch->inotify_fd, d->config->etc_dir,
+                                             IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE);
+        if (d->watch->wd_etc < 0)
                 log_msg(LOG_WARNING, "cannot watch '%s': %s", d->config->etc_dir, strerror(errno));
         watch_sudoers_d(d);
         watch_spool(d);
-        d->accounts_timer = virEventAddTimeout(-1, on_accounts_timer, d, NULL);
-        if (virEventAddHandle(d->inotify_fd, VIR_EVENT_HANDLE_READABLE, on_inotify, d, NULL) < 0)
+        d->watch->accounts_timer = virEventAddTimeout(-1, on_accounts_timer, d, NULL);
+        if (virEventAddHandle(d->watch->inotify_fd, VIR_EVENT_HANDLE_READABLE, on_inotify, d, NULL) < 0)
                 return -EIO;
         return 0;
 }
 
 void watch_close(Daemon *d) {
-        if (d->inotify_fd >= 0)
-                close(d->inotify_fd);
-        d->inotify_fd = -1;
+        if (d->watch && d->watch->inotify_fd >= 0)
+                close(d->watch->inotify_fd);
+        if (d->watch)
+                d->watch->inotify_fd = -1;
+}
+
+void watch_free(Daemon *d) {
+        d->accounts = accounts_free(d->accounts);
+        free(d->watch);
+        d->watch = NULL;
 }

@@ -19,3 +19,7 @@ int watch_init(Daemon *d);
 
 /* Stops watching. No event of watch_init's arrives after it. */
 void watch_close(Daemon *d);
+
+/* Frees what watch_init made, d->accounts too: after every module that
+ * reads them has stopped. A no-op without watch_init. */
+void watch_free(Daemon *d);
