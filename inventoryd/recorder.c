@@ -104,7 +104,7 @@ static int forward_one(const Event *e, void *userdata) {
                 return -ENOMEM;
         /* No syslog daemon listening: stop here and retry from this event
          * on the next tick, rather than lose it for the central log. */
-        int r = syslog_send(f->r->config->syslog_socket, LOG_DAEMON | eventlog_severity(e), "virtgov", line);
+        int r = eventlog_send(f->r->config->syslog_socket, LOG_DAEMON | eventlog_severity(e), "virtgov", line);
         if (r < 0) {
                 f->unheard = r;
                 return -EAGAIN;
@@ -202,7 +202,7 @@ void recorder_anchor(Recorder *r) {
         if (id == 0)
                 return;
         snprintf(line, sizeof(line), "chain.head id=%lld hash=%s", (long long) id, hash);
-        (void) syslog_send(r->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
+        (void) eventlog_send(r->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
 }
 
 typedef struct Invalid {

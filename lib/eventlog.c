@@ -82,7 +82,7 @@ int eventlog_severity(const Event *e) {
         return LOG_NOTICE;
 }
 
-int syslog_send(const char *socket_path, int priority, const char *ident, const char *msg) {
+int eventlog_send(const char *socket_path, int priority, const char *ident, const char *msg) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         if (strlen(socket_path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;

@@ -26,4 +26,4 @@ int eventlog_severity(const Event *e);
  * RFC 3164 datagram with the given facility|severity and ident. Returns 0 or
  * a negative errno (-ENOENT, -ECONNREFUSED when no syslog daemon listens).
  */
-int syslog_send(const char *socket_path, int priority, const char *ident, const char *msg);
+int eventlog_send(const char *socket_path, int priority, const char *ident, const char *msg);

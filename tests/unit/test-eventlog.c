@@ -47,7 +47,7 @@ Test(eventlog, send_reaches_a_datagram_socket) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         strcpy(sa.sun_path, path);
         cr_assert_eq(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-        cr_assert_eq(syslog_send(path, LOG_DAEMON | LOG_NOTICE, "virtgov", "id=1 kind=a.b"), 0);
+        cr_assert_eq(eventlog_send(path, LOG_DAEMON | LOG_NOTICE, "virtgov", "id=1 kind=a.b"), 0);
         char buf[512] = "";
         ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
         cr_assert_gt(n, 0);
@@ -56,7 +56,7 @@ Test(eventlog, send_reaches_a_datagram_socket) {
         cr_assert(strstr(buf, "]: id=1 kind=a.b"), "%s", buf);
         close(fd);
         unlink(path);
-        cr_assert_lt(syslog_send(path, LOG_DAEMON | LOG_NOTICE, "virtgov", "x"), 0, "no listener");
+        cr_assert_lt(eventlog_send(path, LOG_DAEMON | LOG_NOTICE, "virtgov", "x"), 0, "no listener");
         free(path);
         scratch_remove(dir);
 }
