@@ -62,7 +62,6 @@ DEBTS='
 include include/virtgov/store.h -> include/virtgov/integrity.h
 circle lib/store-append.c lib/store-authz.c lib/store-schema.c lib/store.c
 long lib/integrity-run.c
-long tests/unit/test-store.c
 '
 
 room_of() {   # PATH -> "RANK ROOM", or nothing
