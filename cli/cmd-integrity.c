@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* "integrity baseline|check|accept|status|kernel": integrity monitoring
- * of the isolation layer (lib/integrity-run.c does the work; the kernel's
+ * of the isolation layer (lib/integrity-*.c do the work; the kernel's
  * part is report-kernel.c over lib/kernel-run.c). */
 #include <errno.h>
 #include <stdlib.h>

@@ -210,7 +210,7 @@ static void run_check(Integrityd *w, bool full) {
         /* After the files: a package update folded in just now makes a
          * process that still maps the old version stale, not tampered. */
         check_processes(w, NULL);
-        /* A check with drift builds dpkg's index (lib/integrity-run.c's
+        /* A check with drift builds dpkg's index (lib/integrity-check.c's
          * classify) and drops it after, but in small blocks that glibc
          * kept: the daemon stayed 9.5 MiB above its 19.4 MiB after one
          * drift. Given back here, checks being rare. */

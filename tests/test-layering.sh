@@ -46,7 +46,7 @@ ROOMS='
 5 audit     lib/audit.c lib/audit-kernel.c include/virtgov/audit.h
 5 store     lib/store*.c lib/store-priv.h lib/spool.c lib/eventlog.c
 5 store     include/virtgov/store.h include/virtgov/spool.h include/virtgov/eventlog.h
-6 integrity lib/integrity*.c lib/kernel-run.c
+6 integrity lib/integrity*.c lib/integrity-priv.h lib/kernel-run.c
 6 integrity include/virtgov/integrity.h include/virtgov/integrity-run.h include/virtgov/integrity-proc.h
 6 integrity include/virtgov/kernel-run.h
 6 assess    lib/assess*.c lib/assess-priv.h include/virtgov/assess.h
@@ -61,7 +61,6 @@ ROOMS='
 DEBTS='
 include include/virtgov/store.h -> include/virtgov/integrity.h
 circle lib/store-append.c lib/store-authz.c lib/store-schema.c lib/store.c
-long lib/integrity-run.c
 '
 
 room_of() {   # PATH -> "RANK ROOM", or nothing
