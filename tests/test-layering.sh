@@ -60,7 +60,6 @@ ROOMS='
 # (the files of one strongly connected part, sorted), "long FILE".
 DEBTS='
 include include/virtgov/store.h -> include/virtgov/integrity.h
-circle lib/store-append.c lib/store-authz.c lib/store-schema.c lib/store.c
 long lib/integrity-run.c
 long tests/unit/test-store.c
 '
