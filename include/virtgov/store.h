@@ -29,8 +29,9 @@
 #include "virtgov/approval.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/event.h"
+#include "virtgov/finding.h"
+#include "virtgov/fscan.h"
 #include "virtgov/image.h"
-#include "virtgov/integrity.h"
 #include "virtgov/ticket.h"
 #include "virtgov/util.h"
 
