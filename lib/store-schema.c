@@ -233,7 +233,7 @@ static const struct {
            * maps, the hook's own-file check (integrity-proc.h, gate.c). */
           "CREATE INDEX integrity_files_path ON integrity_files(path);", NULL },
         /* 14 -> 15: the hook's copy of the approvals, tickets and trusted
-         * images (store-authz.c). No table changes: the new version keeps
+         * images (store-authz-copy.c). No table changes: the new version keeps
          * a virtgov that does not keep the copy from writing the inventory
          * (an older one, after a downgrade) and leaving it stale. */
         { "", NULL },
