@@ -12,30 +12,6 @@
 #include "virtgov/kinds.h"
 #include "store-priv.h"
 
-/* The chain's head is cached for one write transaction only: another
- * writer may append between two of ours. */
-int store_begin(Store *s, VgError *err) {
-        s->head_valid = false;
-        /* A new transaction removes the copy of the authorizations anew
-         * before it changes them, whatever the last one did. */
-        s->authz_changed = false;
-        return store_exec(s, STMT_BEGIN, err);
-}
-int store_commit(Store *s, VgError *err) {
-        int r = store_exec(s, STMT_COMMIT, err);
-        if (r == 0 && s->authz_changed)
-                store_authz_copy(s);
-        return r;
-}
-
-void store_rollback(Store *s) {
-        s->head_valid = false;
-        if (!sqlite3_get_autocommit(s->db))
-                store_exec(s, STMT_ROLLBACK, NULL);
-        if (s->authz_changed)
-                store_authz_copy(s);
-}
-
 /* What is derived from a domain's facts (devices, type), from its facts
  * as they now are. */
 static int derive_from_facts(Store *s, const char *uuid, VgError *err) {
@@ -252,7 +228,7 @@ int store_append_event(Store *s, Event *e, const char *data, VgError *err) {
                 return vg_error(err, -EPROTO, "inventory '%s' has schema version %d, older than this virtgov's %d: "
                                 "the hook does not upgrade it (that can take longer than a hook may run); "
                                 "'virtgov hooks install' or a restart of virtgov-inventoryd does",
-                                s->path, s->old_schema, store_schema_version());
+                                s->path, s->old_schema, STORE_SCHEMA_VERSION);
         _cleanup_free_ char *own = data ? NULL : event_data_text(e);
         if (!data && !(data = own))
                 return vg_error(err, -ENOMEM, "out of memory");

@@ -2,19 +2,25 @@
 /*
  * The store's inside, shared by its files and by nothing else (tests
  * included: they go through store.h and, for older schemas, raw SQL).
- * One file per job:
+ * One file per job, each calling only the files listed before it, so
+ * that no circle of calls runs between them (tests/test-layering.sh):
  *
  *   store-stmt.c     the statement catalog: every prepared statement's
  *                    SQL, preparing, stepping, SQLite errors to errnos
- *   store-schema.c   the numbered migrations and the schema version
+ *   store-authz-copy.c  the hook's copy of the authorization tables:
+ *                    dropped before they change, made again after
+ *   store-txn.c      transactions, whose end makes the copy again
  *   store-append.c   appending events, the domain row they update, the
- *                    hash chain and its verification, transactions
+ *                    hash chain and its verification
  *   store-events.c   event queries and counts
  *   store-domains.c  domain rows, their devices and totals
  *   store-authz.c    approvals, tickets and the trusted-image library
- *   store-integrity.c  the integrity baseline and its open findings
  *   store-procs.c    what replaced baseline rows held, the processes' status
- *   store.c          open, close, integrity check, small keyed state
+ *   store-integrity.c  the integrity baseline and its open findings
+ *   store-schema.c   the numbered migrations (their C steps: the files of
+ *                    their tables, above)
+ *   store.c          open (migrating, checking the copy), close,
+ *                    integrity check, small keyed state
  */
 #pragma once
 
@@ -48,6 +54,11 @@
 #define DERIVED_TYPE \
         "CASE WHEN json_valid(coalesce(config_facts, facts))" \
         " THEN json_extract(coalesce(config_facts, facts), '$.type') END"
+
+/* The schema version this program writes: the number of migrations in
+ * store-schema.c, which checks it at compile time. A macro, for the files
+ * below that one may not call store_schema_version(). */
+#define STORE_SCHEMA_VERSION 15
 
 /* The columns of an event that the hash chain covers, in chain.h's order. */
 #define CHAIN_COLUMNS "time, ref, source, kind, host, domain, uuid, decision, reason, actor, data"
@@ -126,7 +137,7 @@ struct Store {
         bool authz_changed;
 };
 
-/* ---- store-authz.c ---- */
+/* ---- store-authz-copy.c ---- */
 
 /* Removes the copy of the authorization tables (store_authz_path), synced,
  * before they change: in a transaction, once per transaction. */
@@ -135,6 +146,10 @@ int store_authz_drop(Store *s, VgError *err);
  * only). Failing, it leaves no copy, which is safe: the hook then reads
  * the inventory. */
 void store_authz_copy(Store *s);
+/* Whether copy (NULL: none) is the copy of inventory, from its header
+ * alone: 0 when it is, of this schema version; -ENOENT when there is no
+ * copy; -ESTALE when it is of another schema or another file. */
+int store_authz_current(const char *inventory, const char *copy);
 
 /* ---- store-procs.c ---- */
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The schema: numbered migrations, applied in order by any writer that
- * opens an older inventory, inside one write transaction.
+ * opens an older inventory, inside one write transaction. Above the files
+ * whose tables it migrates: a migration's C step lives beside the code of
+ * its tables (store-append.c, store-authz.c), and only this file calls it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -231,14 +233,19 @@ static const struct {
            * maps, the hook's own-file check (integrity-proc.h, gate.c). */
           "CREATE INDEX integrity_files_path ON integrity_files(path);", NULL },
         /* 14 -> 15: the hook's copy of the approvals, tickets and trusted
-         * images (store-authz.c). No table changes: the new version keeps
+         * images (store-authz-copy.c). No table changes: the new version keeps
          * a virtgov that does not keep the copy from writing the inventory
          * (an older one, after a downgrade) and leaving it stale. */
         { "", NULL },
 };
 
+/* The files below this one know the version as STORE_SCHEMA_VERSION,
+ * for they may not call up here: a migration appended here raises it. */
+_Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION (store-priv.h) is not the number of migrations");
+
 int store_schema_version(void) {
-        return (int) ELEMENTSOF(migrations);
+        return STORE_SCHEMA_VERSION;
 }
 
 int store_pragma_int(Store *s, const char *sql, int *ret, VgError *err) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The inventory's connection: open (modes, permissions, WAL, schema),
- * close, SQLite's own integrity check, and small keyed state (meta).
+ * the hook's open of the authorization copy, close, SQLite's own integrity
+ * check, and small keyed state (meta).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,11 +73,20 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
                 int version, r = store_pragma_int(s, "PRAGMA user_version", &version, err);
                 if (r < 0)
                         return r;
-                if (version != store_schema_version())
+                if (version != STORE_SCHEMA_VERSION)
                         return store_migrate(s, err) ?: -EPROTO;
         }
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+/* Here, not beside the copy (store-authz-copy.c): the copy opens as any
+ * inventory does (store_open), and store_open calls down into that file
+ * (store_authz_check); from there this call would close a circle. */
+int store_open_authz(const char *inventory, unsigned busy_timeout_ms, Store **ret) {
+        _cleanup_free_ char *copy = store_authz_path(inventory);
+        int r = store_authz_current(inventory, copy);
+        return r < 0 ? r : store_open(copy, STORE_READ, busy_timeout_ms, ret, NULL);
 }
 
 int store_set_cache_kib(Store *s, unsigned kib, VgError *err) {

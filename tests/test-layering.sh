@@ -35,7 +35,7 @@ ROOMS='
 1 util      include/virtgov/action.h include/virtgov/glob.h include/virtgov/text.h
 2 model     lib/event.c lib/kinds.c lib/chain.c lib/xmldom.c lib/domxml.c lib/facts.c
 2 model     include/virtgov/event.h include/virtgov/kinds.h include/virtgov/chain.h include/virtgov/xmldom.h
-2 model     include/virtgov/domxml.h
+2 model     include/virtgov/domxml.h include/virtgov/finding.h
 3 host      lib/accounts*.c lib/accounts-priv.h lib/dpkg*.c lib/dpkg-priv.h lib/elfdeps*.c lib/elfdeps-priv.h
 3 host      lib/kernel.c lib/kernel-parse.c lib/kernel-modinfo.c lib/kernel-priv.h
 3 host      lib/fscan.c lib/procscan.c lib/image.c lib/domdefs.c
@@ -57,10 +57,10 @@ ROOMS='
 '
 
 # ---- known debts, one a line: "include FROM -> TO", "circle F1 F2 ...",
-# (the files of one strongly connected part, sorted), "long FILE".
+# (the files of one strongly connected part, sorted), "long FILE". None
+# today; a debt taken on knowingly is written here and in
+# ARCHITECTURE.md, with the way out.
 DEBTS='
-include include/virtgov/store.h -> include/virtgov/integrity.h
-circle lib/store-append.c lib/store-authz.c lib/store-schema.c lib/store.c
 '
 
 room_of() {   # PATH -> "RANK ROOM", or nothing

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "virtgov/cleanup.h"
+#include "virtgov/finding.h"
 #include "virtgov/fscan.h"
 #include "virtgov/util.h"
 
@@ -108,14 +109,6 @@ int integrity_scan(IntegrityProfile *const *profiles, size_t n, const FscanList 
 int integrity_walk(IntegrityProfile *const *profiles, size_t n, FscanList **ret, VgError *err);
 int integrity_measure(FscanList *l, const FscanList *baseline, bool full, unsigned threads, VgError *err);
 
-typedef enum DriftKind { DRIFT_ADDED, DRIFT_REMOVED, DRIFT_CHANGED } DriftKind;
-
-/* "added", "removed", "changed". Inline, as drift_class_name: the hook
- * reads findings (store.h) without linking the scanner. */
-static inline const char *drift_kind_name(DriftKind k) {
-        return k == DRIFT_ADDED ? "added" : k == DRIFT_REMOVED ? "removed" : "changed";
-}
-
 typedef struct Drift {
         DriftKind kind;
         const FscanFile *was;     /* the baseline's (NULL when added) */
@@ -126,31 +119,6 @@ typedef struct Drift {
 /* The drift from baseline to now, in path order: both sorted lists
  * walked once. *ret points into both lists; free it with free(). */
 int integrity_compare(const FscanList *baseline, const FscanList *now, Drift **ret, size_t *n_ret);
-
-typedef enum DriftClass {
-        DRIFT_UNEXPLAINED,        /* a finding */
-        DRIFT_PACKAGE_UPDATE,     /* matches what a dpkg transaction installed since */
-        DRIFT_CONFFILE_EDIT,      /* a package's conffile, edited by hand */
-} DriftClass;
-
-/* "unexplained", "package-update", "conffile-edit" */
-static inline const char *drift_class_name(DriftClass c) {
-        return c == DRIFT_PACKAGE_UPDATE ? "package-update" : c == DRIFT_CONFFILE_EDIT ? "conffile-edit" : "unexplained";
-}
-
-/* One finding of a check, as the inventory keeps it until it is accepted
- * or goes away. Strings are owned by the result that holds it. */
-typedef struct IntegrityFinding {
-        char *path;
-        char *profile;
-        DriftKind kind;
-        DriftClass cls;
-        unsigned changed;         /* FscanAttr */
-        char *package, *old_version, *new_version;   /* package-update, conffile-edit */
-        char *detail;             /* JSON text: each changed attribute's old and new value */
-        bool is_new;              /* not among the findings of the check before */
-        int64_t first_seen_us, last_seen_us;   /* as the inventory keeps it */
-} IntegrityFinding;
 
 void integrity_finding_clear(IntegrityFinding *f);
 

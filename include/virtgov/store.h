@@ -29,8 +29,9 @@
 #include "virtgov/approval.h"
 #include "virtgov/cleanup.h"
 #include "virtgov/event.h"
+#include "virtgov/finding.h"
+#include "virtgov/fscan.h"
 #include "virtgov/image.h"
-#include "virtgov/integrity.h"
 #include "virtgov/ticket.h"
 #include "virtgov/util.h"
 
@@ -63,7 +64,7 @@ int store_open(const char *path, StoreMode mode, unsigned busy_timeout_ms, Store
  * store's approval, ticket and image queries read it as they read the
  * inventory, at a fraction of the cost. Writers keep it: it never allows
  * what the inventory does not, and when it cannot be trusted it is not
- * there (store-authz.c). NULL on ENOMEM.
+ * there (store-authz-copy.c). NULL on ENOMEM.
  */
 char *store_authz_path(const char *inventory);
 /* Opens the copy for reading, if it is the copy of the inventory at that
