@@ -72,9 +72,9 @@ int store_approval_put(Store *s, const Approval *a, VgError *err) {
                 bind_text(st, 2, a->owner);
                 bind_text(st, 3, a->ticket);
                 if (a->until_us)
-                        bind_time(st, 4, a->until_us);
+                        store_bind_time(st, 4, a->until_us);
                 bind_text(st, 5, a->approved_by);
-                bind_time(st, 6, a->time_us);
+                store_bind_time(st, 6, a->time_us);
                 r = store_step_done(s, st, err, "recording an approval");
         }
         return authz_changed(s, own, r, err);
@@ -97,7 +97,7 @@ int store_approval_delete(Store *s, const char *key, VgError *err) {
 static int approval_row(sqlite3_stmt *st, void *walk) {
         Walk *w = walk;
         Approval a = { .key = TEXT(st, 0), .owner = TEXT(st, 1), .ticket = TEXT(st, 2),
-                       .until_us = col_time(st, 3, 0), .approved_by = TEXT(st, 4), .time_us = col_time(st, 5, 0) };
+                       .until_us = store_col_time(st, 3, 0), .approved_by = TEXT(st, 4), .time_us = store_col_time(st, 5, 0) };
         return w->cb.approval(&a, w->u);
 }
 
@@ -130,11 +130,11 @@ int store_ticket_put(Store *s, const Ticket *t, VgError *err) {
                 bind_text(st, 1, t->id);
                 bind_text(st, 2, t->domain_glob);
                 bind_text(st, 3, t->action);
-                bind_time(st, 4, t->from_us);
-                bind_time(st, 5, t->until_us);
+                store_bind_time(st, 4, t->from_us);
+                store_bind_time(st, 5, t->until_us);
                 bind_text(st, 6, t->approved_by);
                 bind_text(st, 7, t->added_by);
-                bind_time(st, 8, t->time_us);
+                store_bind_time(st, 8, t->time_us);
                 r = store_step_done(s, st, err, "recording a ticket");
         }
         return authz_changed(s, own, r, err);
@@ -144,8 +144,8 @@ static int ticket_row(sqlite3_stmt *st, void *walk) {
         Walk *w = walk;
         /* A window that cannot be read covers nothing. */
         Ticket t = { .id = TEXT(st, 0), .domain_glob = TEXT(st, 1), .action = TEXT(st, 2),
-                     .from_us = col_time(st, 3, INT64_MAX), .until_us = col_time(st, 4, 0),
-                     .approved_by = TEXT(st, 5), .added_by = TEXT(st, 6), .time_us = col_time(st, 7, 0) };
+                     .from_us = store_col_time(st, 3, INT64_MAX), .until_us = store_col_time(st, 4, 0),
+                     .approved_by = TEXT(st, 5), .added_by = TEXT(st, 6), .time_us = store_col_time(st, 7, 0) };
         return w->cb.ticket(&t, w->u);
 }
 
@@ -211,7 +211,7 @@ int store_image_put(Store *s, const ImageRecord *rec, VgError *err) {
                 sqlite3_bind_int64(st, 5, (int64_t) rec->stat.ino);
                 sqlite3_bind_int64(st, 6, rec->stat.mtime_ns);
                 bind_text(st, 7, rec->trusted_by);
-                bind_time(st, 8, rec->time_us);
+                store_bind_time(st, 8, rec->time_us);
                 r = store_step_done(s, st, err, "recording a trusted image");
         }
         return authz_changed(s, own, r, err);
@@ -223,7 +223,7 @@ static int image_row(sqlite3_stmt *st, void *walk) {
                 .path = TEXT(st, 0), .sha256 = TEXT(st, 1),
                 .stat = { .size = (uint64_t) sqlite3_column_int64(st, 2), .dev = (uint64_t) sqlite3_column_int64(st, 3),
                           .ino = (uint64_t) sqlite3_column_int64(st, 4), .mtime_ns = sqlite3_column_int64(st, 5) },
-                .trusted_by = TEXT(st, 6), .time_us = col_time(st, 7, 0) };
+                .trusted_by = TEXT(st, 6), .time_us = store_col_time(st, 7, 0) };
         return w->cb.image(&rec, w->u);
 }
 

@@ -93,9 +93,9 @@ static void events_bind(sqlite3_stmt *st, const EventFilter *f) {
         bind_text(st, 3, f->source);
         bind_text(st, 4, f->network);
         if (f->since_us)
-                bind_time(st, 5, f->since_us);
+                store_bind_time(st, 5, f->since_us);
         if (f->until_us)
-                bind_time(st, 6, f->until_us);
+                store_bind_time(st, 6, f->until_us);
         if (f->limit)
                 sqlite3_bind_int64(st, 7, f->limit);
         bind_text(st, 8, f->host);
@@ -165,7 +165,7 @@ typedef struct CountWalk {
 static int count_row(sqlite3_stmt *st, void *walk) {
         CountWalk *w = walk;
         EventCount c = { .kind = (const char *) sqlite3_column_text(st, 0), .count = sqlite3_column_int64(st, 1),
-                         .newest_us = col_time(st, 2, 0), .decision = (const char *) sqlite3_column_text(st, 3) };
+                         .newest_us = store_col_time(st, 2, 0), .decision = (const char *) sqlite3_column_text(st, 3) };
         return w->cb(&c, w->u);
 }
 

@@ -43,7 +43,7 @@ static int baseline_row(sqlite3_stmt *st, void *walk) {
                 .target = col_text(st, 12),
                 .xattrs = col_text(st, 13),
                 .error = sqlite3_column_int(st, 15),
-                .time_us = col_time(st, 16, 0),
+                .time_us = store_col_time(st, 16, 0),
         };
         const char *sha = TEXT(st, 14);
         size_t n = sha ? strnlen(sha, sizeof(f->sha256) - 1) : 0;
@@ -108,7 +108,7 @@ int store_baseline_put(Store *s, const FscanFile *f, VgError *err) {
         bind_text(st, 14, f->xattrs);
         bind_text(st, 15, f->sha256[0] ? f->sha256 : NULL);
         sqlite3_bind_int(st, 16, f->error);
-        bind_time(st, 17, f->time_us ? f->time_us : vg_now_us());
+        store_bind_time(st, 17, f->time_us ? f->time_us : vg_now_us());
         return store_step_done(s, st, err, "writing the integrity baseline");
 }
 
@@ -171,7 +171,7 @@ static int finding_row(sqlite3_stmt *st, void *walk) {
                 .cls = parse_class(TEXT(st, 3)), .changed = (unsigned) sqlite3_column_int64(st, 4),
                 .package = (char *) TEXT(st, 5), .old_version = (char *) TEXT(st, 6),
                 .new_version = (char *) TEXT(st, 7), .detail = (char *) TEXT(st, 8),
-                .first_seen_us = col_time(st, 9, 0), .last_seen_us = col_time(st, 10, 0),
+                .first_seen_us = store_col_time(st, 9, 0), .last_seen_us = store_col_time(st, 10, 0),
         };
         return f.path ? w->cb(&f, w->u) : 0;
 }
@@ -207,8 +207,8 @@ int store_findings_replace(Store *s, const char *const *profiles, const Integrit
                 bind_text(st, 7, f[i].old_version);
                 bind_text(st, 8, f[i].new_version);
                 bind_text(st, 9, f[i].detail);
-                bind_time(st, 10, f[i].first_seen_us ? f[i].first_seen_us : now_us);
-                bind_time(st, 11, now_us);
+                store_bind_time(st, 10, f[i].first_seen_us ? f[i].first_seen_us : now_us);
+                store_bind_time(st, 11, now_us);
                 r = store_step_done(s, st, err, "writing the integrity findings");
         }
         return r;

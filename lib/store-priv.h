@@ -211,11 +211,11 @@ typedef int (*StoreRowFn)(sqlite3_stmt *st, void *walk);
 int store_walk(Store *s, sqlite3_stmt *st, StoreRowFn fn, void *walk, VgError *err, const char *what);
 
 /* Binds a time (microseconds) as the inventory's RFC 3339 text, copied. */
-void bind_time(sqlite3_stmt *st, int i, int64_t us);
+void store_bind_time(sqlite3_stmt *st, int i, int64_t us);
 
 /* Column i, an RFC 3339 time, in microseconds; fallback when it is NULL
  * or not a time. */
-int64_t col_time(sqlite3_stmt *st, int i, int64_t fallback);
+int64_t store_col_time(sqlite3_stmt *st, int i, int64_t fallback);
 
 /* ---- store-schema.c ---- */
 

@@ -20,7 +20,7 @@ int store_superseded_keep(Store *s, const char *path, const char *profile, const
         bind_text(st, 1, path);
         bind_text(st, 2, profile);
         bind_text(st, 3, new_sha256);
-        bind_time(st, 4, vg_now_us());
+        store_bind_time(st, 4, vg_now_us());
         return store_step_done(s, st, err, "keeping what the integrity baseline held");
 }
 
@@ -30,7 +30,7 @@ int store_superseded_keep_profile(Store *s, const char *profile, VgError *err) {
         if (r < 0)
                 return r;
         bind_text(st, 1, profile);
-        bind_time(st, 2, vg_now_us());
+        store_bind_time(st, 2, vg_now_us());
         return store_step_done(s, st, err, "keeping what the integrity baseline held");
 }
 
@@ -41,7 +41,7 @@ int store_superseded_prune(Store *s, VgError *err) {
 }
 
 static int time_row(sqlite3_stmt *st, void *walk) {
-        *(int64_t *) walk = col_time(st, 0, 1);
+        *(int64_t *) walk = store_col_time(st, 0, 1);
         return 0;
 }
 
@@ -76,8 +76,8 @@ static int process_row(sqlite3_stmt *st, void *walk) {
         ProcessRecord p = {
                 .pid = sqlite3_column_int64(st, 0), .start_ticks = (uint64_t) sqlite3_column_int64(st, 1),
                 .role = TEXT(st, 2), .domain = TEXT(st, 3), .exe = TEXT(st, 4), .status = TEXT(st, 5),
-                .why = TEXT(st, 6), .detail = TEXT(st, 7), .since_us = col_time(st, 8, 0),
-                .checked_us = col_time(st, 9, 0),
+                .why = TEXT(st, 6), .detail = TEXT(st, 7), .since_us = store_col_time(st, 8, 0),
+                .checked_us = store_col_time(st, 9, 0),
         };
         return p.role && p.status ? w->cb(&p, w->u) : 0;
 }
@@ -113,7 +113,7 @@ int store_process_put(Store *s, const ProcessRecord *p, VgError *err) {
         bind_text(st, 6, p->status);
         bind_text(st, 7, p->why);
         bind_text(st, 8, p->detail);
-        bind_time(st, 9, p->since_us);
-        bind_time(st, 10, p->checked_us);
+        store_bind_time(st, 9, p->since_us);
+        store_bind_time(st, 10, p->checked_us);
         return store_step_done(s, st, err, "writing the processes' integrity");
 }

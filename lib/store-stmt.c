@@ -309,13 +309,13 @@ int store_walk(Store *s, sqlite3_stmt *st, StoreRowFn fn, void *walk, VgError *e
         return r;
 }
 
-void bind_time(sqlite3_stmt *st, int i, int64_t us) {
+void store_bind_time(sqlite3_stmt *st, int i, int64_t us) {
         char t[VG_TIME_MAX];
         vg_time_format(us, t);
         sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
 }
 
-int64_t col_time(sqlite3_stmt *st, int i, int64_t fallback) {
+int64_t store_col_time(sqlite3_stmt *st, int i, int64_t fallback) {
         const char *t = (const char *) sqlite3_column_text(st, i);
         int64_t us;
         return t && vg_time_parse(t, 0, &us) == 0 ? us : fallback;
