@@ -3,9 +3,11 @@
  * virtgov-inventoryd's shared state: types only, no functions, so that
  * sharing it makes no call into main.c. One loop (virEventRunDefaultImpl):
  * libvirt's callbacks, the signalfd, inotify and the timers all run from
- * it, so nothing here needs a lock. (The one other thread only moves audit
- * records from their socket into a queue of its own: audit-queue.c says
- * why.)
+ * it, so nothing here needs a lock. (The one other long-lived thread only
+ * moves audit records from their socket into a queue of its own:
+ * audit-queue.c says why. An integrity check walks and hashes on threads
+ * of its own, joined before integrity_check returns, while the loop
+ * waits: none of them touches this state.)
  *
  * The modules, each calling only those below it:
  *   main.c       the loop: signals, reload, timers, start-up and shut-down
@@ -22,7 +24,9 @@
  *   audit-reader.c  the kernel's audit stream: access events, the actor of a change
  *   audit-match.c   which account record or VM command names that actor
  *   domevent.c   a domain's event with its identity and facts
- *   recorder.c   the one way into the inventory, and the copy to syslog
+ *   recorder.c   the inventory's connection, the events' way into it, and the
+ *                copy to syslog (the integrity, process and assessment runs
+ *                write their own tables through the same connection)
  *   pidlock.c, log.c
  */
 #pragma once
