@@ -43,24 +43,8 @@ void chain_hex(const uint8_t h[CHAIN_HASH_SIZE], char out[CHAIN_HEX_SIZE]) {
         vg_hex(h, CHAIN_HASH_SIZE, out);
 }
 
-static int nibble(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int chain_unhex(const char *hex, uint8_t out[CHAIN_HASH_SIZE]) {
         if (!hex || strlen(hex) != 2 * CHAIN_HASH_SIZE)
                 return -EINVAL;
-        for (size_t i = 0; i < CHAIN_HASH_SIZE; i++) {
-                int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-                if (hi < 0 || lo < 0)
-                        return -EINVAL;
-                out[i] = (uint8_t) (hi << 4 | lo);
-        }
-        return 0;
+        return vg_unhex(hex, CHAIN_HASH_SIZE, out);
 }

@@ -116,20 +116,6 @@ int dpkg_index_add_list(Dpkg *d, uint32_t pkg, char *buf, size_t len, const char
         return 0;
 }
 
-static int unhex(char c) {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static bool parse_md5(const char *s, uint8_t out[16]) {
-        for (size_t i = 0; i < 16; i++) {
-                int hi = unhex(s[2 * i]), lo = hi < 0 ? -1 : unhex(s[2 * i + 1]);
-                if (lo < 0)
-                        return false;
-                out[i] = (uint8_t) (hi << 4 | lo);
-        }
-        return true;
-}
-
 /* "<32 hex>  usr/bin/foo": two spaces (or " *", md5sum's binary mark), and
  * the path without its leading '/'. */
 static int md5sums_lines(Dpkg *d, uint32_t pkg, const char *buf, size_t len, const char *name, size_t first_line) {
@@ -157,7 +143,7 @@ static int md5sums_lines(Dpkg *d, uint32_t pkg, const char *buf, size_t len, con
                  * lines here). A line not kept is not checked further. */
                 if (shape && !dpkg_wanted(d, path))
                         continue;
-                if (!shape || !parse_md5(line, md5)) {
+                if (!shape || vg_unhex(line, sizeof(md5), md5) < 0) {
                         dpkg_skip(d, name, it.lineno, "not an MD5 and a path, or a NUL byte");
                         continue;
                 }

@@ -132,10 +132,6 @@ static void put_le(uint8_t **p, uint64_t v, size_t width) {
                 *(*p)++ = (uint8_t) (v >> (8 * i));
 }
 
-static int hex_nibble(char c) {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 void integrity_digest(const FscanList *l, const char *profile, char hex[FSCAN_SHA256_HEX]) {
         struct sha256_ctx ctx;
         sha256_init(&ctx);
@@ -160,12 +156,13 @@ void integrity_digest(const FscanList *l, const char *profile, char hex[FSCAN_SH
                 put_le(&p, (uint64_t) f->mtime_ns, 8);
                 put_le(&p, (uint64_t) f->ctime_ns, 8);
                 put_le(&p, (uint64_t) f->time_us, 8);
-                bool raw = strlen(f->sha256) == 2 * SHA256_DIGEST_SIZE;
-                for (size_t k = 0; raw && k < SHA256_DIGEST_SIZE; k++) {
-                        int hi = hex_nibble(f->sha256[2 * k]), lo = hex_nibble(f->sha256[2 * k + 1]);
-                        raw = hi >= 0 && lo >= 0;
-                        p[1 + k] = (uint8_t) (hi << 4 | lo);
-                }
+                /* Raw only when the text is exactly what vg_hex writes of
+                 * those bytes: an upper-case copy of a hash is an edit of
+                 * the row, and must digest differently. */
+                char canon[2 * SHA256_DIGEST_SIZE + 1];
+                bool raw = strlen(f->sha256) == 2 * SHA256_DIGEST_SIZE &&
+                           vg_unhex(f->sha256, SHA256_DIGEST_SIZE, p + 1) == 0 &&
+                           !strcmp(vg_hex(p + 1, SHA256_DIGEST_SIZE, canon), f->sha256);
                 *p++ = raw;
                 p += raw ? SHA256_DIGEST_SIZE : 0;
                 /* Each text field ends in a NUL, which no path or text

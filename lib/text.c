@@ -155,10 +155,6 @@ void vg_text_put_hex(const char *s, FILE *f) {
         putc('"', f);
 }
 
-static int hex_digit(char c) {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 int vg_text_from_hex(const char *hex, char **ret) {
         size_t n = strlen(hex);
         if (n % 2)
@@ -166,13 +162,10 @@ int vg_text_from_hex(const char *hex, char **ret) {
         char *s = malloc(n / 2 + 1);
         if (!s)
                 return -ENOMEM;
-        for (size_t i = 0; i < n / 2; i++) {
-                int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-                if (hi < 0 || lo < 0 || (hi | lo) == 0) {
-                        free(s);
-                        return -EINVAL;
-                }
-                s[i] = (char) (hi << 4 | lo);
+        /* A NUL byte would cut the name short: not a name's bytes. */
+        if (vg_unhex(hex, n / 2, s) < 0 || memchr(s, '\0', n / 2)) {
+                free(s);
+                return -EINVAL;
         }
         s[n / 2] = '\0';
         *ret = s;

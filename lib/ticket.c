@@ -13,21 +13,17 @@ bool ticket_covers(const Ticket *t, const char *name) {
 }
 
 int ticket_check(const Ticket *t, VgError *err) {
-        char q[72], what[128];
+        char q[72];
         if (!t->id || !*t->id)
                 return vg_error(err, -EINVAL, "a ticket needs an ID");
         /* The ID first: every later message quotes it. */
-        snprintf(what, sizeof(what), "ticket '%s': its ID", authz_quote(t->id, q));
-        int r = authz_check_length(what, t->id, AUTHZ_NAME_MAX, err);
+        int r = authz_check_length(t->id, AUTHZ_NAME_MAX, err, "ticket '%s': its ID", authz_quote(t->id, q));
         if (r < 0)
                 return r;
         if (!t->domain_glob || !*t->domain_glob)
                 return vg_error(err, -EINVAL, "ticket '%s' needs a domain glob (the domains it covers)", t->id);
-        snprintf(what, sizeof(what), "ticket '%s': its domain glob", t->id);
-        if ((r = authz_check_length(what, t->domain_glob, AUTHZ_GLOB_MAX, err)) < 0)
-                return r;
-        snprintf(what, sizeof(what), "ticket '%s': its approver", t->id);
-        if ((r = authz_check_length(what, t->approved_by, AUTHZ_NAME_MAX, err)) < 0)
+        if ((r = authz_check_length(t->domain_glob, AUTHZ_GLOB_MAX, err, "ticket '%s': its domain glob", t->id)) < 0 ||
+            (r = authz_check_length(t->approved_by, AUTHZ_NAME_MAX, err, "ticket '%s': its approver", t->id)) < 0)
                 return r;
         if (t->action && strcmp(t->action, "start") && strcmp(t->action, "define") && strcmp(t->action, "any"))
                 return vg_error(err, -EINVAL, "ticket '%s': action must be start, define or any, got '%s'", t->id,

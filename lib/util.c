@@ -241,6 +241,22 @@ char *vg_hex(const void *d, size_t n, char *out) {
         return out;
 }
 
+static int hex_digit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+             : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int vg_unhex(const char *hex, size_t n, void *out) {
+        unsigned char *b = out;
+        for (size_t i = 0; i < n; i++) {
+                int hi = hex_digit(hex[2 * i]), lo = hi < 0 ? -1 : hex_digit(hex[2 * i + 1]);
+                if (lo < 0)
+                        return -EINVAL;
+                b[i] = (unsigned char) (hi << 4 | lo);
+        }
+        return 0;
+}
+
 int vg_fsync_parent(const char *path) {
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)

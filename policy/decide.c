@@ -114,8 +114,8 @@ static const Ticket *false_claim(const DomainFacts *f, const PolicyContext *ctx)
 /* The ticket that covers now, or NULL after adding why none does. A false
  * claim in the metadata is a reason of its own, whatever else covers. */
 static const Ticket *check_ticket(const DomainFacts *f, const PolicyContext *ctx, json_t *why) {
-        const Ticket *claim = false_claim(f, ctx);
-        if (claim) {
+        const Ticket *claim = named(f, ctx);
+        if (claim && !ticket_covers(claim, f->name)) {
                 reason(why, "its metadata names change ticket '%s', which does not cover '%s' (its domains: '%s')",
                        claim->id, f->name, claim->domain_glob ? claim->domain_glob : "");
                 return NULL;
@@ -139,12 +139,12 @@ static const Ticket *check_ticket(const DomainFacts *f, const PolicyContext *ctx
         } else if (early) {
                 fmt_time(early->from_us, a);
                 reason(why, "change ticket '%s' window opens at %s", early->id, a);
-        } else if (f->ticket && !named(f, ctx))
+        } else if (f->ticket && !claim)
                 reason(why, "no approved change ticket covers now ('%s' from its metadata is not in the "
                        "inventory)", f->ticket);
-        else if (f->ticket)
+        else if (claim)
                 reason(why, "no approved change ticket covers now ('%s' from its metadata is for %s)", f->ticket,
-                       named(f, ctx)->action ? named(f, ctx)->action : "start");
+                       claim->action ? claim->action : "start");
         else
                 reason(why, "no approved change ticket covers now");
         return NULL;

@@ -35,8 +35,11 @@
 #define AUTHZ_IMPORT_MAX (16 * 1024 * 1024)
 
 /* -ENAMETOOLONG when s (NULL: fine) is longer than max bytes, with err
- * naming what ("ticket 'CHG-1': its domain glob") and both lengths. */
-int authz_check_length(const char *what, const char *s, size_t max, VgError *err);
+ * naming what (formatted from fmt: "ticket '%s': its domain glob") and
+ * both lengths. The message is made only for a row that fails: decisions
+ * check every row they read, and almost every row passes. */
+int authz_check_length(const char *s, size_t max, VgError *err, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* -EINVAL or -ENAMETOOLONG, with err saying why, when a cannot be
  * evaluated: no key, or a field over its bound. */

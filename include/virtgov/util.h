@@ -123,6 +123,12 @@ int vg_fsync_parent(const char *path);
  * virtgov writes as hex is written by it. */
 char *vg_hex(const void *d, size_t n, char *out);
 
+/* The 2n hex digits at hex (either case) as the n bytes they write, into
+ * out: 0, or -EINVAL at anything that is not a hex digit (a NUL too: hex
+ * shorter than 2n fails), out then partly written. The one reader of
+ * what vg_hex writes. */
+int vg_unhex(const char *hex, size_t n, void *out);
+
 /* Creates dir (exactly mode) and its missing parents (0755). An existing
  * dir is fine and left as it is. */
 int vg_mkdir_p(const char *dir, unsigned mode);

@@ -34,6 +34,11 @@ Test(event, ref_is_the_time_then_random_bits_in_lowercase_hex) {
         char hex[9];
         cr_expect_str_eq(vg_hex((const uint8_t[]) { 0x00, 0x9f, 0xa0, 0xff }, 4, hex), "009fa0ff");
         cr_expect_str_eq(vg_hex("", 0, hex), "");
+        uint8_t back[4];
+        cr_expect_eq(vg_unhex("009fA0ff", 4, back), 0);
+        cr_expect(back[0] == 0x00 && back[1] == 0x9f && back[2] == 0xa0 && back[3] == 0xff);
+        cr_expect_eq(vg_unhex("009g", 2, back), -EINVAL);
+        cr_expect_eq(vg_unhex("00", 2, back), -EINVAL, "hex shorter than asked for");
 }
 
 Test(event, json_round_trip_keeps_every_field) {
