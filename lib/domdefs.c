@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "virtgov/config.h"
@@ -53,25 +52,20 @@ static int facts_paths(const DomainFacts *f, Strv *paths) {
 }
 
 /* One NAME.xml. libvirt follows a symlink there, so this does too; only
- * a regular file is read (O_NONBLOCK: a FIFO put there does not hang the
- * read, it is refused after the open). */
+ * a regular file is read (vg_read_regular_fd; O_NONBLOCK: a FIFO put
+ * there does not hang the open). */
 static int read_one(int dfd, const char *dir, const char *name, bool status, size_t max, Strv *paths,
                     Strv *unread) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-        struct stat st;
         if (fd < 0)
                 return note(unread, "%s/%s: %s", dir, name, strerror(errno));
-        if (fstat(fd, &st) < 0)
-                return note(unread, "%s/%s: %s", dir, name, strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return note(unread, "%s/%s: not a regular file", dir, name);
         _cleanup_free_ char *xml = NULL;
         size_t len;
-        int r = vg_read_fd(fd, max, &xml, &len);
+        int r = vg_read_regular_fd(fd, max, &xml, &len);
         if (r == -EFBIG)
                 return note(unread, "%s/%s: larger than max_xml_bytes (%zu)", dir, name, max);
         if (r < 0)
-                return r == -ENOMEM ? r : note(unread, "%s/%s: %s", dir, name, strerror(-r));
+                return r == -ENOMEM ? r : note(unread, "%s/%s: %s", dir, name, vg_read_error(r));
         _cleanup_(domain_facts_freep) DomainFacts *f = NULL;
         VgError err = { "" };
         r = status ? domxml_parse_status(xml, len, &f, &err) : domxml_parse(xml, len, &f, &err);
