@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "virtgov/store.h"
+#include "virtgov/store/store.h"
 
 static const char *const kinds[] = { "domain.prepare", "domain.start", "domain.started", "domain.stopped",
                                      "domain.release", "domain.defined" };

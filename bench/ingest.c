@@ -31,9 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtgov/chain.h"
-#include "virtgov/spool.h"
-#include "virtgov/store.h"
+#include "virtgov/model/chain.h"
+#include "virtgov/store/spool.h"
+#include "virtgov/store/store.h"
 
 static Event *make(long i) {
         Event *e = event_new("libvirt", "domain.started");

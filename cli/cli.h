@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "virtgov/config.h"
-#include "virtgov/store.h"
+#include "virtgov/util/config.h"
+#include "virtgov/store/store.h"
 
 /* Exit statuses of every command. */
 enum {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* "assess": the host's hardening against ISM-1605 (lib/assess*.c does the
+/* "assess": the host's hardening against ISM-1605 (lib/assess/ does the
  * work): a table grouped by area, JSON or CSV; a full run is recorded
  * (assess.run, and assess.regressed / assess.fixed against the last one)
  * when this user may write the inventory. */
@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "virtgov/assess.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/assess/assess.h"
+#include "virtgov/util/cleanup.h"
 
 #define STATE_KEY "assess.state"
 #define LATEST_KEY "assess.latest"

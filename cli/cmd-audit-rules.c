@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "virtgov/audit.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/event.h"
+#include "virtgov/audit/audit.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/model/event.h"
 
 /* auditd loads rules.d at its start (augenrules); without it, rules live
  * in the kernel only until reboot. */

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "virtgov/authz.h"
-#include "virtgov/ticket.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/authz/authz.h"
+#include "virtgov/authz/ticket.h"
+#include "virtgov/util/cleanup.h"
 
 /* Appends a "cli" event about a change, inside the caller's transaction. */
 static int change_event(Store *s, const char *kind, const char *domain, const char *uuid, json_t *data,

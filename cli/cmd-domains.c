@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/util/cleanup.h"
 
 static int print_row(const DomainRow *d, void *userdata) {
         OutArray *out = userdata;

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/jsontext.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/util/jsontext.h"
 
 static int parse_time_opt(const char *opt, const char *v, int64_t *ret) {
         if (vg_time_parse(v, vg_now_us(), ret) < 0)

@@ -19,8 +19,8 @@
 
 #include "cli.h"
 #include "vg-paths.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/procscan.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/host/procscan.h"
 
 #define HOOK_NAME "50-virtgov"
 #define HOOK_MAX_BYTES (64 * 1024 * 1024)

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/image.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/host/image.h"
 
 /* The library row for path: its hash and the stat fields the hook compares. */
 static int put_row(Store *s, const char *path, const char *hex, const ImageStat *st, const char *by, VgError *err) {

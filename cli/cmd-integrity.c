@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* "integrity baseline|check|accept|status|kernel": integrity monitoring
- * of the isolation layer (lib/integrity-*.c do the work; the kernel's
- * part is report-kernel.c over lib/kernel-run.c). */
+ * of the isolation layer (lib/integrity/ does the work; the kernel's
+ * part is report-kernel.c over lib/integrity/kernel-run.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "report.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/integrity-proc.h"
-#include "virtgov/integrity-run.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/integrity/proc.h"
+#include "virtgov/integrity/run.h"
 
 typedef struct Args {
         const char *profiles[17];     /* --profile, NULL-ended */

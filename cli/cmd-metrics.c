@@ -7,9 +7,9 @@
 
 #include "cli.h"
 #include "report.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/integrity-run.h"
-#include "virtgov/spool.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/integrity/run.h"
+#include "virtgov/store/spool.h"
 
 static void label(const char *s) {
         /* Prometheus label values escape '\\', '"' and newlines. */

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/gate.h"
-#include "virtgov/kinds.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/policy/gate.h"
+#include "virtgov/model/kinds.h"
 
 static int check(Cli *cli, int argc, char **argv) {
         if (argc > 2)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "report.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/util/cleanup.h"
 
 static const ReportDef *const reports[] = {
         &report_sprawl, &report_accounts, &report_activity, &report_capacity, &report_software, &report_integrity,

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "virtgov/integrity-run.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/integrity/run.h"
+#include "virtgov/util/cleanup.h"
 
 typedef struct Anchor {
         int64_t id;

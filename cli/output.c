@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/jsontext.h"
-#include "virtgov/spool.h"
-#include "virtgov/text.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/util/jsontext.h"
+#include "virtgov/store/spool.h"
+#include "virtgov/util/text.h"
 
 /* An error message names what the user gave (a domain, a ticket id, a
  * path), which may hold escape sequences: the whole message reaches the

@@ -18,8 +18,8 @@
 #include <utmp.h>
 
 #include "report.h"
-#include "virtgov/accounts.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/host/accounts.h"
+#include "virtgov/util/cleanup.h"
 
 static const char *const access_columns[] = { "user", "from", "method", "count", "first", "last", "source", NULL };
 

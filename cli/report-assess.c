@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "report.h"
-#include "virtgov/assess.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/assess/assess.h"
+#include "virtgov/util/cleanup.h"
 
 #define LATEST_KEY "assess.latest"
 

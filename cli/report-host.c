@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "report.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/util/cleanup.h"
 
 /* ---- software ---- */
 

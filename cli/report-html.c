@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include "report.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/kinds.h"
-#include "virtgov/text.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/model/kinds.h"
+#include "virtgov/util/text.h"
 
 #define MAX_DAYS 366
 #define DAY_US (86400LL * 1000000)

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "report.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/integrity-run.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/integrity/run.h"
 
 static const char *const columns[] = { "path", "profile", "kind", "changed", "package", "ticket", "actor", "time",
                                        "domain", "status", NULL };

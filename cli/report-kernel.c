@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The running kernel (lib/kernel-run.c does the work): "integrity kernel"
+/* The running kernel (lib/integrity/kernel-run.c does the work): "integrity kernel"
  * prints every loaded module with its status; "report integrity" gets a
  * row for each kernel finding. */
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "report.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/kernel-run.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/integrity/kernel-run.h"
 
 /* "out-of-tree, unsigned (taint OE); changed: mode,sha256; package
  * linux-image-6.1.0-18-amd64 6.1.76-1; compressed (xz): ...". */

@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "report.h"
-#include "virtgov/accounts.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/kinds.h"
+#include "virtgov/host/accounts.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/model/kinds.h"
 
 /* ---- accounts ---- */
 

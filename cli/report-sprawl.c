@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "report.h"
-#include "virtgov/accounts.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/domxml.h"
-#include "virtgov/image.h"
-#include "virtgov/kinds.h"
+#include "virtgov/host/accounts.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/model/domxml.h"
+#include "virtgov/host/image.h"
+#include "virtgov/model/kinds.h"
 
 static const char *const columns[] = { "domain", "uuid", "path", NULL };
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "report.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/util/cleanup.h"
 
 typedef ReportField Field;
 

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "report.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/util/cleanup.h"
 
 static size_t n_columns(const Report *r) {
         size_t n = 0;

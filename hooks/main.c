@@ -26,15 +26,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "virtgov/cleanup.h"
-#include "virtgov/config.h"
-#include "virtgov/domxml.h"
-#include "virtgov/event.h"
-#include "virtgov/gate.h"
-#include "virtgov/kinds.h"
-#include "virtgov/spool.h"
-#include "virtgov/store.h"
-#include "virtgov/text.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/util/config.h"
+#include "virtgov/model/domxml.h"
+#include "virtgov/model/event.h"
+#include "virtgov/policy/gate.h"
+#include "virtgov/model/kinds.h"
+#include "virtgov/store/spool.h"
+#include "virtgov/store/store.h"
+#include "virtgov/util/text.h"
 
 typedef enum { DRIVER_QEMU, DRIVER_NETWORK } Driver;
 

@@ -20,8 +20,8 @@
 
 #include "assess-schedule.h"
 #include "log.h"
-#include "virtgov/assess.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/assess/assess.h"
+#include "virtgov/util/cleanup.h"
 
 /* Quiet after the last change before running: `virsh edit` and an
  * editor's save are bursts. A run takes tens of milliseconds; these

@@ -4,7 +4,7 @@
  * whole assessment every assess_interval_s, and soon after a file it reads
  * changes (inotify on their directories), each run recorded with its
  * drift against the last: assess.run, assess.regressed, assess.fixed.
- * The checking is lib/assess*.c's; this module decides when. It calls the
+ * The checking is lib/assess/'s; this module decides when. It calls the
  * recorder and the log, nothing above.
  */
 #pragma once

@@ -8,7 +8,7 @@
 #pragma once
 
 #include "audit-reader.h"
-#include "virtgov/audit.h"
+#include "virtgov/audit/audit.h"
 
 /* An account or group record waiting for the diff that explains it. */
 typedef struct AuditPending {

@@ -5,7 +5,7 @@
  * A NETLINK_AUDIT socket bound to the read-only multicast group
  * (AUDIT_NLGRP_READLOG, CAP_AUDIT_READ) receives every record the kernel
  * logs, beside auditd when it runs and without it when it does not; each
- * is parsed by libauparse (lib/audit.c) into events. From them:
+ * is parsed by libauparse (lib/audit/audit.c) into events. From them:
  *
  *   - PAM's session and login records become access.* events at once;
  *   - shadow-utils' account and group records wait (audit-match.c) for

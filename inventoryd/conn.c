@@ -21,10 +21,10 @@
 #include "log.h"
 #include "objects.h"
 #include "reconcile.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/domxml.h"
-#include "virtgov/gate.h"
-#include "virtgov/kinds.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/model/domxml.h"
+#include "virtgov/policy/gate.h"
+#include "virtgov/model/kinds.h"
 
 #define BACKOFF_MAX_S 60
 

@@ -35,8 +35,8 @@
 #include <stdint.h>
 
 #include "recorder.h"
-#include "virtgov/accounts.h"
-#include "virtgov/config.h"
+#include "virtgov/host/accounts.h"
+#include "virtgov/util/config.h"
 
 typedef struct Conn Conn;
 typedef struct Watchd Watchd;

@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "domevent.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/domxml.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/model/domxml.h"
 
 json_t *domevent_facts(virDomainPtr dom, unsigned flags) {
         _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);

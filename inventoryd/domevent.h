@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <libvirt/libvirt.h>
 
-#include "virtgov/event.h"
+#include "virtgov/model/event.h"
 
 /*
  * A new event of source and kind for dom on host (name, UUID). With

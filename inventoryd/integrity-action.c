@@ -18,8 +18,8 @@
 
 #include "integrity-action.h"
 #include "log.h"
-#include "virtgov/action.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/util/action.h"
+#include "virtgov/util/cleanup.h"
 
 /* Runs at once: a burst of findings (a package upgraded behind dpkg's
  * back) pages in parallel, not one timeout after another, without

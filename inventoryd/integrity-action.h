@@ -5,7 +5,7 @@
  * (and, later, each tampered process), with the finding as JSON on stdin,
  * and each run is recorded: integrity.action when it exited 0 in time,
  * integrity.action-failed (an alert) when it did not, could not be
- * started, or was not run at all. How a program is run: virtgov/action.h.
+ * started, or was not run at all. How a program is run: virtgov/util/action.h.
  *
  * Runs are asynchronous: their output pipes and pidfds are handles of the
  * loop and their deadlines its timers, so a program that hangs holds up
@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "daemon.h"
-#include "virtgov/integrity-run.h"
+#include "virtgov/integrity/run.h"
 
 typedef struct Actiond Actiond;
 

@@ -24,9 +24,9 @@
 #include "integrity-watch.h"
 #include "integrity-schedule.h"
 #include "log.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/integrity-proc.h"
-#include "virtgov/integrity-run.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/integrity/proc.h"
+#include "virtgov/integrity/run.h"
 
 /* Quiet after the last event before checking: an editor's save, a cp, dpkg
  * unpacking a package are bursts of events milliseconds apart, worth one
@@ -210,7 +210,7 @@ static void run_check(Integrityd *w, bool full) {
         /* After the files: a package update folded in just now makes a
          * process that still maps the old version stale, not tampered. */
         check_processes(w, NULL);
-        /* A check with drift builds dpkg's index (lib/integrity-check.c's
+        /* A check with drift builds dpkg's index (lib/integrity/check.c's
          * classify) and drops it after, but in small blocks that glibc
          * kept: the daemon stayed 9.5 MiB above its 19.4 MiB after one
          * drift. Given back here, checks being rare. */

@@ -7,7 +7,7 @@
  * integrity_full_interval_s on timers. While nothing changes nothing runs.
  *
  * The prefix is integrityd_: integrity_ is the library's (integrity.h,
- * integrity-run.h), which this module calls and never duplicates, but
+ * integrity/run.h), which this module calls and never duplicates, but
  * for the loading of the profiles it watches (integrity-watch.c).
  */
 #pragma once
@@ -31,7 +31,7 @@ int integrityd_start(Daemon *d);
  * when the profiles changed. */
 void integrityd_reload(Daemon *d);
 
-/* A domain started: its QEMU checked now (integrity-proc.h), against
+/* A domain started: its QEMU checked now (integrity/proc.h), against
  * what the baseline says it should run. */
 void integrityd_domain_started(Daemon *d, const char *name);
 

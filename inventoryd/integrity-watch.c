@@ -28,7 +28,7 @@
 
 #include "integrity-watch.h"
 #include "log.h"
-#include "virtgov/integrity-run.h"
+#include "virtgov/integrity/run.h"
 
 #define WATCH_MASK (IN_ATTRIB | IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
                     IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)

@@ -11,7 +11,7 @@
 #include <sys/inotify.h>
 
 #include "daemon.h"
-#include "virtgov/integrity.h"
+#include "virtgov/integrity/integrity.h"
 
 typedef struct WatchDir {
         int wd;

@@ -7,7 +7,7 @@
 
 #include "log.h"
 #include "objects.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/util/cleanup.h"
 
 /* What a daemon.degraded of a snapshot tells the reader to do. */
 #define RETRY_FIX "the next reconcile tries again; 'virtgov verify' checks the inventory"

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "pidlock.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/util/cleanup.h"
 
 int pidlock_write_pid(int fd) {
         char buf[32];

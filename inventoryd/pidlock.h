@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "virtgov/util.h"
+#include "virtgov/util/util.h"
 
 /*
  * Takes the daemon lock of the inventory at inventory_path: the file

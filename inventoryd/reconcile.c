@@ -16,8 +16,8 @@
 #include "log.h"
 #include "objects.h"
 #include "reconcile.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/kinds.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/model/kinds.h"
 
 /* libvirt's state as the inventory names it. */
 static const char *state_name(int state) {

@@ -16,9 +16,9 @@
 
 #include "log.h"
 #include "recorder.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/eventlog.h"
-#include "virtgov/spool.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/store/eventlog.h"
+#include "virtgov/store/spool.h"
 
 /* Events queued before a commit: a burst (a reconcile of many domains, a
  * fold) is committed every 1,000, one transaction each. */

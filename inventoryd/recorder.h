@@ -9,9 +9,9 @@
  */
 #pragma once
 
-#include "virtgov/config.h"
-#include "virtgov/event.h"
-#include "virtgov/store.h"
+#include "virtgov/util/config.h"
+#include "virtgov/model/event.h"
+#include "virtgov/store/store.h"
 
 typedef struct Recorder Recorder;
 

@@ -22,7 +22,7 @@
 #include "audit-reader.h"
 #include "log.h"
 #include "watch.h"
-#include "virtgov/cleanup.h"
+#include "virtgov/util/cleanup.h"
 
 /* Tools write passwd, shadow and group one after the other: wait for the
  * burst to settle and diff once. */

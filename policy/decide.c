@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtgov/event.h"
-#include "virtgov/glob.h"
-#include "virtgov/policy.h"
+#include "virtgov/model/event.h"
+#include "virtgov/util/glob.h"
+#include "virtgov/policy/policy.h"
 
 /* A rule's glob: NULL matches anything. */
 static bool glob(const char *pattern, const char *s) {

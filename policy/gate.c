@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtgov/authz.h"
-#include "virtgov/cleanup.h"
-#include "virtgov/gate.h"
-#include "virtgov/image.h"
-#include "virtgov/integrity.h"
+#include "virtgov/authz/authz.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/policy/gate.h"
+#include "virtgov/host/image.h"
+#include "virtgov/integrity/integrity.h"
 
 /* What the engine is given, read from the inventory. The arrays grow with
  * what the store returns: its queries already keep to the domain's own

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtgov/cleanup.h"
-#include "virtgov/policy.h"
+#include "virtgov/util/cleanup.h"
+#include "virtgov/policy/policy.h"
 
 #define POLICY_MAX_BYTES (4 * 1024 * 1024)
 

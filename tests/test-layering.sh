@@ -26,31 +26,20 @@ src=${1:?usage: test-layering.sh SOURCE_ROOT BUILD_ROOT}
 build=${2:?usage: test-layering.sh SOURCE_ROOT BUILD_ROOT}
 cd "$src"
 
-# ---- the rooms, in order: a file's room is the first line whose pattern
-# matches its path (bash glob, on the path from the source root). Rooms of
-# one rank are siblings: neither may use the other.
+# ---- the rooms, in order: a room is a folder, lib/ROOM/ with its public
+# headers in include/virtgov/ROOM/; a file's room is the first line whose
+# pattern matches its path (bash glob, on the path from the source root).
+# Rooms of one rank are siblings: neither may use the other.
 ROOMS='
-1 util      lib/util.c lib/timefmt.c lib/jsontext.c lib/config.c lib/action.c lib/glob.c lib/text.c
-1 util      include/virtgov/util.h include/virtgov/cleanup.h include/virtgov/jsontext.h include/virtgov/config.h
-1 util      include/virtgov/action.h include/virtgov/glob.h include/virtgov/text.h
-2 model     lib/event.c lib/kinds.c lib/chain.c lib/xmldom.c lib/domxml.c lib/facts.c
-2 model     include/virtgov/event.h include/virtgov/kinds.h include/virtgov/chain.h include/virtgov/xmldom.h
-2 model     include/virtgov/domxml.h include/virtgov/finding.h
-3 host      lib/accounts*.c lib/accounts-priv.h lib/dpkg*.c lib/dpkg-priv.h lib/elfdeps*.c lib/elfdeps-priv.h
-3 host      lib/kernel.c lib/kernel-parse.c lib/kernel-modinfo.c lib/kernel-priv.h
-3 host      lib/fscan.c lib/procscan.c lib/image.c lib/domdefs.c
-3 host      include/virtgov/accounts.h include/virtgov/dpkg.h include/virtgov/dpkg-version.h
-3 host      include/virtgov/elfdeps.h include/virtgov/kernel.h include/virtgov/fscan.h include/virtgov/procscan.h
-3 host      include/virtgov/image.h include/virtgov/domdefs.h
-4 authz     lib/ticket.c lib/authz.c include/virtgov/ticket.h include/virtgov/approval.h include/virtgov/authz.h
-5 audit     lib/audit.c lib/audit-kernel.c include/virtgov/audit.h
-5 store     lib/store*.c lib/store-priv.h lib/spool.c lib/eventlog.c
-5 store     include/virtgov/store.h include/virtgov/spool.h include/virtgov/eventlog.h
-6 integrity lib/integrity*.c lib/integrity-priv.h lib/kernel-run.c
-6 integrity include/virtgov/integrity.h include/virtgov/integrity-run.h include/virtgov/integrity-proc.h
-6 integrity include/virtgov/kernel-run.h
-6 assess    lib/assess*.c lib/assess-priv.h include/virtgov/assess.h
-7 policy    policy/*.c include/virtgov/policy.h include/virtgov/gate.h
+1 util      lib/util/* include/virtgov/util/*
+2 model     lib/model/* include/virtgov/model/*
+3 host      lib/host/* include/virtgov/host/*
+4 authz     lib/authz/* include/virtgov/authz/*
+5 audit     lib/audit/* include/virtgov/audit/*
+5 store     lib/store/* include/virtgov/store/*
+6 integrity lib/integrity/* include/virtgov/integrity/*
+6 assess    lib/assess/* include/virtgov/assess/*
+7 policy    policy/* include/virtgov/policy/*
 8 hooks     hooks/*
 8 inventoryd inventoryd/*
 8 cli       cli/*
@@ -114,11 +103,12 @@ done
 objs=$(find "$build/lib" "$build/policy" "$build/hooks" "$build/cli" "$build/inventoryd" -path '*.p/*.o' -name '*.c.o')
 [ -n "$objs" ] || { echo "no objects under $build: build first"; exit 1; }
 for o in $objs; do
-        # The object's source: meson puts DIR/X.c of a target in DIR as
-        # DIR/TARGET.p/X.c.o (a source from elsewhere is named "..._X.c.o").
+        # The object's source: meson puts DIR/SUB/X.c of a target in DIR
+        # as DIR/TARGET.p/SUB_X.c.o (a source from elsewhere is named
+        # "..._X.c.o"); no source's name holds a '_'.
         p=${o#"$build"/}
         case ${p##*/} in ..*) continue ;; esac
-        s=${p%%/*.p/*}/$(basename "$p" .o)
+        s=${p%%/*.p/*}/$(basename "$p" .o | tr _ /)
         [ -f "$s" ] || { echo "the source of $o is not $s"; exit 1; }
         nm --defined-only -g "$o" | awk -v f="$s" 'NF == 3 { print "D", f, $3 }'
         nm -u "$o" | awk -v f="$s" '{ print "U", f, $NF }'

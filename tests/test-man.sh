@@ -5,7 +5,7 @@
 # --help' has its section in virtgov(8), and every option that the global
 # and each command's --help prints is in it; every option of
 # 'virtgov-inventoryd --help' is in virtgov-inventoryd(8); every key of
-# lib/config.c's table is in virtgov.conf(5); every key the policy loader
+# lib/util/config.c's table is in virtgov.conf(5); every key the policy loader
 # accepts is in virtgov-policy(5).
 set -euo pipefail
 src=$1 doc=$2 virtgov=$3 inventoryd=$4
@@ -38,8 +38,8 @@ for o in $("$inventoryd" --help | options); do
 done
 
 page=$(text "$doc/virtgov.conf.5")
-keys=$(grep -oE '^\s*K\("[a-z_]+"' "$src/lib/config.c" | grep -oE '[a-z_]+"' | tr -d '"')
-[ "$(wc -w <<< "$keys")" -ge 20 ] || no "read only these keys from lib/config.c: $keys"
+keys=$(grep -oE '^\s*K\("[a-z_]+"' "$src/lib/util/config.c" | grep -oE '[a-z_]+"' | tr -d '"')
+[ "$(wc -w <<< "$keys")" -ge 20 ] || no "read only these keys from lib/util/config.c: $keys"
 for k in $keys; do
         grep -qE "^       $k = " <<< "$page" || no "virtgov.conf(5) does not describe the key '$k'"
 done

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtgov/accounts.h"
+#include "virtgov/host/accounts.h"
 
 static int drop(Event *e, void *u) {
         event_free(e);

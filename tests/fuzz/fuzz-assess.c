@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "virtgov/assess.h"
+#include "virtgov/assess/assess.h"
 
 static void vconf(const uint8_t *data, size_t size) {
         Vconf *c = NULL;

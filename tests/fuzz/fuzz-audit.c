@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtgov/audit.h"
+#include "virtgov/audit/audit.h"
 
 static void each(const AuditEvent *ev, void *u) {
         const Accounts *accounts = u;

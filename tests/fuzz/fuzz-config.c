@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* virtgov.conf: key = value lines, read by the hook, the daemon and the CLI. */
-#include "virtgov/config.h"
+#include "virtgov/util/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

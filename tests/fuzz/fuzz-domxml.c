@@ -5,7 +5,7 @@
  * a <domain>, so the seeds and dictionary serve both), as report sprawl
  * reads it, and as a running domain's status XML (a <domstatus> holds one
  * too), as the isolation profile reads qemu_run_dir. */
-#include "virtgov/domxml.h"
+#include "virtgov/model/domxml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/dpkg-priv.h"
+#include "../../lib/host/dpkg-priv.h"
 
 static void lookups(Dpkg *d) {
         DpkgFile f;

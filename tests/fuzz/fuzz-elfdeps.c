@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/elfdeps-priv.h"
+#include "../../lib/host/elfdeps-priv.h"
 
 static void expand(const char *list) {
         ElfDst d = { .origin = "/usr/bin", .lib = "lib/x86_64-linux-gnu", .platform = "x86_64" };

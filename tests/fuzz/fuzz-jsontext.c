@@ -14,9 +14,9 @@
 
 #include <jansson.h>
 
-#include "virtgov/event.h"
-#include "virtgov/jsontext.h"
-#include "virtgov/text.h"
+#include "virtgov/model/event.h"
+#include "virtgov/util/jsontext.h"
+#include "virtgov/util/text.h"
 
 /* text as a name: its _bytes give it back, and as a document it is
  * UTF-8 without what text.h hides, and a CSV cell starts no formula. */

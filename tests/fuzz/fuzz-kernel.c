@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/kernel-priv.h"
+#include "../../lib/host/kernel-priv.h"
 
 static void modinfo(const uint8_t *data, size_t size) {
         KernelModinfo m;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A network hook's stdin: <hookData> with a network, and for port and
  * plugged ops a port or an interface. */
-#include "virtgov/domxml.h"
+#include "virtgov/model/domxml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

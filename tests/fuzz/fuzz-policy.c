@@ -3,7 +3,7 @@
  * policy that loads must never make the engine misbehave. */
 #include <string.h>
 
-#include "virtgov/policy.h"
+#include "virtgov/policy/policy.h"
 
 static const char domain[] =
         "<domain type='qemu'><name>web-7</name><uuid>4dea22b3-1d52-d8f3-2516-782e98a23fa0</uuid>"

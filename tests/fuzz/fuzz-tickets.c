@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtgov/authz.h"
-#include "virtgov/ticket.h"
+#include "virtgov/authz/authz.h"
+#include "virtgov/authz/ticket.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <utmp.h>
 
-#include "virtgov/audit.h"
+#include "virtgov/audit/audit.h"
 
 static int status(int fd, AuditStatus *st) {
         int r = audit_kernel_status(fd, st);

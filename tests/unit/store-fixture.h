@@ -7,7 +7,7 @@
 #include <sqlite3.h>
 
 #include "test-helpers.h"
-#include "virtgov/store.h"
+#include "virtgov/store/store.h"
 
 static char *dir, *db;
 static inline void setup(void) {

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "test-helpers.h"
-#include "virtgov/accounts.h"
+#include "virtgov/host/accounts.h"
 
 static const char *const priv[] = { "libvirt", "kvm", "sudo", "wheel", NULL };
 

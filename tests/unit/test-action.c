@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The action runner (virtgov/action.h), against real /bin/sh scripts. */
+/* The action runner (virtgov/util/action.h), against real /bin/sh scripts. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "test-helpers.h"
-#include "virtgov/action.h"
+#include "virtgov/util/action.h"
 
 static char *dir;
 

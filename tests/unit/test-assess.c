@@ -20,8 +20,8 @@
 #include <time.h>
 
 #include "test-helpers.h"
-#include "virtgov/assess.h"
-#include "virtgov/config.h"
+#include "virtgov/assess/assess.h"
+#include "virtgov/util/config.h"
 
 #define CHECKS_DIR TEST_DATA_DIR "/assess/checks"
 #define VCONF_DIR TEST_DATA_DIR "/assess/vconf"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* lib/audit.c: records as the kernel multicasts them (taken from this
+/* lib/audit/audit.c: records as the kernel multicasts them (taken from this
  * kernel's stream: useradd, PAM, virsh under a watch rule), through
  * libauparse, into what virtgov records. */
 #include <criterion/criterion.h>
@@ -7,7 +7,7 @@
 #include <libaudit.h>
 #include <string.h>
 
-#include "virtgov/audit.h"
+#include "virtgov/audit/audit.h"
 
 typedef struct Got {
         AuditEvent ev[8];

@@ -5,7 +5,7 @@
 
 #include "test-helpers.h"
 #include "vg-paths.h"
-#include "virtgov/config.h"
+#include "virtgov/util/config.h"
 
 static char *dir;
 static void setup(void) { dir = scratch_new(); }

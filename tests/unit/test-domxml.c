@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "test-helpers.h"
-#include "virtgov/domxml.h"
+#include "virtgov/model/domxml.h"
 
 typedef enum { KIND_DOMAIN, KIND_NETWORK, KIND_SNAPSHOT } Kind;
 
@@ -253,8 +253,8 @@ Test(poolxml, dir_pools_give_their_target_path) {
 
 #include <sys/stat.h>
 
-#include "virtgov/config.h"
-#include "virtgov/domdefs.h"
+#include "virtgov/util/config.h"
+#include "virtgov/host/domdefs.h"
 
 static void write_file(const char *path, const char *text) {
         FILE *f = fopen(path, "we");

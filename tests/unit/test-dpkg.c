@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../lib/dpkg-priv.h"
+#include "../../lib/host/dpkg-priv.h"
 #include "test-helpers.h"
-#include "virtgov/dpkg.h"
+#include "virtgov/host/dpkg.h"
 
 #define CASE_DIR TEST_DATA_DIR "/dpkg/"
 

@@ -6,8 +6,8 @@
 
 #include "elf-fake.h"
 #include "test-helpers.h"
-#include "../../lib/elfdeps-priv.h"
-#include "virtgov/elfdeps.h"
+#include "../../lib/host/elfdeps-priv.h"
+#include "virtgov/host/elfdeps.h"
 
 #define SH(...) do {                                                    \
                 char *c_ = NULL;                                        \

@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "test-helpers.h"
-#include "virtgov/event.h"
+#include "virtgov/model/event.h"
 
 Test(event, new_has_time_ref_and_empty_data) {
         Event *a = event_new("hook", "domain.prepare"), *b = event_new("hook", "domain.prepare");

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "test-helpers.h"
-#include "virtgov/eventlog.h"
+#include "virtgov/store/eventlog.h"
 
 Test(eventlog, plain_fields_bare_others_quoted_and_escaped) {
         Event *e = event_new("hook", "domain.prepare");

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "test-helpers.h"
-#include "virtgov/fscan.h"
+#include "virtgov/host/fscan.h"
 
 static char *dir;
 

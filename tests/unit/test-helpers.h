@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtgov/util.h"
+#include "virtgov/util/util.h"
 
 /* A fresh directory under $TMPDIR for one test; removed by the caller's
  * teardown with scratch_remove(). */

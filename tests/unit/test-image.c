@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "test-helpers.h"
-#include "virtgov/image.h"
+#include "virtgov/host/image.h"
 
 static char *dir;
 static void setup(void) { dir = scratch_new(); }

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "test-helpers.h"
-#include "virtgov/integrity.h"
+#include "virtgov/integrity/integrity.h"
 
 static char *dir;
 

@@ -5,8 +5,8 @@
 #include <jansson.h>
 
 #include "test-helpers.h"
-#include "virtgov/event.h"
-#include "virtgov/jsontext.h"
+#include "virtgov/model/event.h"
+#include "virtgov/util/jsontext.h"
 
 /* Assertion messages show at most this much of a text (Criterion stalls
  * on very long ones). */

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../lib/kernel-priv.h"
+#include "../../lib/host/kernel-priv.h"
 #include "test-helpers.h"
-#include "virtgov/dpkg-version.h"
+#include "virtgov/host/dpkg-version.h"
 
 #define RELEASE "6.1.0-18-amd64"
 #define SIG_MAGIC "~Module signature appended~\n"

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "virtgov/kinds.h"
+#include "virtgov/model/kinds.h"
 
 /* The facts doc/ARCHITECTURE.md and libvirt fix, each read back through the table. */
 

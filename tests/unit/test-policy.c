@@ -11,9 +11,9 @@
 #include <sqlite3.h>
 
 #include "test-helpers.h"
-#include "virtgov/gate.h"
-#include "virtgov/policy.h"
-#include "virtgov/store.h"
+#include "virtgov/policy/gate.h"
+#include "virtgov/policy/policy.h"
+#include "virtgov/store/store.h"
 
 static int64_t t(json_t *j, const char *key) {
         int64_t us = 0;

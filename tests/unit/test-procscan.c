@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Measuring running processes (procscan.h) and judging them against an
- * inventory's baseline (integrity-proc.h), with real processes: this
+ * inventory's baseline (integrity/proc.h), with real processes: this
  * test's own and children it starts. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "test-helpers.h"
-#include "virtgov/integrity-proc.h"
+#include "virtgov/integrity/proc.h"
 
 static char *dir;
 static pid_t child = -1;

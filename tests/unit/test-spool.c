@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "test-helpers.h"
-#include "virtgov/spool.h"
+#include "virtgov/store/spool.h"
 #include <dirent.h>
 
 static char *dir, *db, *spool;

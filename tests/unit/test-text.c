@@ -8,8 +8,8 @@
 #include <jansson.h>
 
 #include "test-helpers.h"
-#include "virtgov/event.h"
-#include "virtgov/text.h"
+#include "virtgov/model/event.h"
+#include "virtgov/util/text.h"
 
 typedef void (*Writer)(const char *s, FILE *f);
 

@@ -4,9 +4,9 @@
 #include <errno.h>
 
 #include "test-helpers.h"
-#include "virtgov/authz.h"
-#include "virtgov/glob.h"
-#include "virtgov/ticket.h"
+#include "virtgov/authz/authz.h"
+#include "virtgov/util/glob.h"
+#include "virtgov/authz/ticket.h"
 
 static int import(const char *text, size_t *ret_n, VgError *err) {
         json_t *j = NULL;

@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "test-helpers.h"
-#include "virtgov/xmldom.h"
+#include "virtgov/model/xmldom.h"
 
 /* Parses xml (its strlen) and asserts it succeeds. */
 static XNode *parse_ok(const char *xml) {
