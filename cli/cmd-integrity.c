@@ -317,7 +317,7 @@ const Command cmd_integrity = {
         "          profile's digest, so an edited row is caught.\n"
         "check     compares now with the baseline: added, removed and changed files\n"
         "          (which attributes, old and new values), each classified unexplained,\n"
-        "          conffile-edit or package-update. A file whose stat attributes are\n"
+        "          conffile_edit or package_update. A file whose stat attributes are\n"
         "          unchanged is not read again; --full reads everything (it catches an\n"
         "          edit that put size and times back). Each new finding is an event;\n"
         "          the open findings stay in the inventory (report integrity).\n"

@@ -139,7 +139,7 @@ const Command cmd_metrics = {
         "virtgov_domains{state}, virtgov_events_total{kind,decision} (alert on\n"
         "policy.bypass, policy.violation, decision=\"deny\"), virtgov_last_event_timestamp_seconds\n"
         "(alert when recording stops), virtgov_spool_pending (alert when it grows),\n"
-        "virtgov_integrity_findings{class} (alert on unexplained and conffile-edit) and\n"
+        "virtgov_integrity_findings{class} (alert on unexplained and conffile_edit) and\n"
         "virtgov_integrity_baseline_intact (alert on 0: none, or edited),\n"
         "virtgov_integrity_processes{status} (alert on tampered; stale asks for a restart),\n"
         "virtgov_assess_failed_checks{severity} (alert on critical and high) and\n"

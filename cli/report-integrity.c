@@ -54,8 +54,7 @@ void report_integrity_finding(Report *r, const IntegrityFinding *f) {
         summary(f->detail, why, sizeof(why));
         vg_time_format(f->first_seen_us ? f->first_seen_us : r->now_us, first);
         /* Category names are literals: they outlive the report. */
-        const char *cat = f->cls == DRIFT_PACKAGE_UPDATE ? "package_update"
-                        : f->cls == DRIFT_CONFFILE_EDIT ? "conffile_edit" : "unexplained";
+        const char *cat = drift_class_name(f->cls);
         const char *kind = drift_kind_name(f->kind);
         if (f->kind == DRIFT_CHANGED)
                 report_add(r, cat, f->cls != DRIFT_PACKAGE_UPDATE,

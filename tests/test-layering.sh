@@ -168,5 +168,5 @@ while read -r line; do
         echo "a debt that is paid: $line (remove it from the list in $0 and from doc/ARCHITECTURE.md)"
         fails=$((fails + 1))
 done < <(comm -23 <(echo "$debts") <(echo "$now"))
-echo "$(wc -l <<< "$sources") files in rooms; $(echo "$now" | grep -c . || true) known debts held"
+echo "$(wc -l <<< "$sources") files in rooms; $fails not allowed or paid; $(echo "$debts" | grep -c . || true) known debts listed"
 [ "$fails" -eq 0 ]

@@ -211,8 +211,8 @@ void dpkg_classify(const DpkgFacts *facts, DpkgClassification *ret) {
 const char *dpkg_verdict_to_string(DpkgVerdict v) {
         static const char *const names[] = {
                 [DPKG_VERDICT_UNEXPLAINED] = "unexplained",
-                [DPKG_VERDICT_PACKAGE_UPDATE] = "package-update",
-                [DPKG_VERDICT_CONFFILE_EDIT] = "conffile-edit",
+                [DPKG_VERDICT_PACKAGE_UPDATE] = "package_update",
+                [DPKG_VERDICT_CONFFILE_EDIT] = "conffile_edit",
         };
         return (unsigned) v < ELEMENTSOF(names) ? names[v] : NULL;
 }

@@ -158,9 +158,13 @@ static int parse_kind(const char *s) {
         return vg_streq(s, "added") ? DRIFT_ADDED : vg_streq(s, "removed") ? DRIFT_REMOVED : DRIFT_CHANGED;
 }
 
+/* Rows written before the class names took the JSON's spelling said
+ * "package-update" and "conffile-edit"; each check rewrites its profile's
+ * rows, so those last only until the next one. */
 static int parse_class(const char *s) {
-        return vg_streq(s, "package-update") ? DRIFT_PACKAGE_UPDATE : vg_streq(s, "conffile-edit")
-             ? DRIFT_CONFFILE_EDIT : DRIFT_UNEXPLAINED;
+        return vg_streq(s, "package_update") || vg_streq(s, "package-update") ? DRIFT_PACKAGE_UPDATE
+             : vg_streq(s, "conffile_edit") || vg_streq(s, "conffile-edit") ? DRIFT_CONFFILE_EDIT
+                                                                           : DRIFT_UNEXPLAINED;
 }
 
 static int finding_row(sqlite3_stmt *st, void *walk) {

@@ -5,8 +5,8 @@
 # emulator (a copy, named in its XML) added and later edited: each found,
 # classified and accepted under a ticket. A real package update (two
 # versions built with dpkg-deb, installed with dpkg -i in the sandbox) is a
-# package-update naming both versions and folded into the baseline; a hand
-# edit of its conffile is a conffile-edit. An edited baseline row is
+# package_update naming both versions and folded into the baseline; a hand
+# edit of its conffile is a conffile_edit. An edited baseline row is
 # caught by check, status and verify.
 . "$(dirname "$0")/lib.sh"
 vg_sandbox "$@"
@@ -23,7 +23,7 @@ json() { "$VIRTGOV" --json integrity "$@" 2>"$VG_SCRATCH/err"; }
 # finding PATH CLASS [KIND]: the check's JSON ($VG_SCRATCH/check.json) has it.
 finding() {
         jq -e --arg p "$1" --arg c "$2" --arg k "${3:-changed}" \
-                '[.rows[] | select(.path == $p and .category == ($c | gsub("-"; "_")) and .kind == $k)] | length == 1' \
+                '[.rows[] | select(.path == $p and .category == $c and .kind == $k)] | length == 1' \
                 "$VG_SCRATCH/check.json" >/dev/null
 }
 check_now() { json check "$@" > "$VG_SCRATCH/check.json" || true; }
@@ -52,8 +52,8 @@ chmod 4755 /usr/bin/qemu-img
 rc=0; "$VIRTGOV" integrity check --fail-on-findings > "$VG_SCRATCH/check.txt" 2>&1 || rc=$?
 check "check --fail-on-findings exits 3 ($rc)" test "$rc" = 3
 check_now
-check "qemu.conf, a conffile of libvirt's package edited by hand: conffile-edit" \
-        finding /etc/libvirt/qemu.conf conffile-edit
+check "qemu.conf, a conffile of libvirt's package edited by hand: conffile_edit" \
+        finding /etc/libvirt/qemu.conf conffile_edit
 check "a replaced ROM: unexplained" finding /usr/share/seabios/bios-256k.bin unexplained
 check "a hook added to qemu.d: unexplained, added" finding /etc/libvirt/hooks/qemu.d/99-other unexplained added
 check "qemu-img made setuid: unexplained" finding /usr/bin/qemu-img unexplained
@@ -150,7 +150,7 @@ sleep 1.1   # dpkg's log counts in seconds: the update must be later than the ba
 check "dpkg -i vgdemo 2.0 (conffile unchanged by hand: replaced silently)" \
         quiet dpkg -i --force-confnew "$VG_SCRATCH/vgdemo_2.0.deb"
 check_now --profile lab
-check "the firmware: package-update" finding /usr/share/vgdemo/firmware.bin package-update
+check "the firmware: package_update" finding /usr/share/vgdemo/firmware.bin package_update
 jq_check "naming the package" "$VG_SCRATCH/check.json" \
         '[.rows[] | select(.path == "/usr/share/vgdemo/firmware.bin") | .package] == ["vgdemo:all"]'
 "$VIRTGOV" --json events --kind integrity.package-update > "$VG_SCRATCH/pkg.json"
@@ -167,7 +167,7 @@ check_now --profile lab
 jq_check "and leaves the first profile's rows alone" "$VG_SCRATCH/check.json" '.findings == 0'
 echo "setting = mine" > /etc/vgdemo/vgdemo.conf
 check_now --profile lab
-check "a hand edit of its conffile: conffile-edit" finding /etc/vgdemo/vgdemo.conf conffile-edit
+check "a hand edit of its conffile: conffile_edit" finding /etc/vgdemo/vgdemo.conf conffile_edit
 dpkg -r vgdemo >/dev/null 2>&1 || true
 
 say "an edited baseline row is caught"

@@ -344,8 +344,8 @@ Test(dpkg, classify_rules) {
 }
 
 Test(dpkg, names) {
-        cr_assert_str_eq(dpkg_verdict_to_string(DPKG_VERDICT_PACKAGE_UPDATE), "package-update");
-        cr_assert_str_eq(dpkg_verdict_to_string(DPKG_VERDICT_CONFFILE_EDIT), "conffile-edit");
+        cr_assert_str_eq(dpkg_verdict_to_string(DPKG_VERDICT_PACKAGE_UPDATE), "package_update");
+        cr_assert_str_eq(dpkg_verdict_to_string(DPKG_VERDICT_CONFFILE_EDIT), "conffile_edit");
         cr_assert_str_eq(dpkg_action_to_string(DPKG_ACTION_TRIGPROC), "trigproc");
         cr_assert_null(dpkg_verdict_to_string((DpkgVerdict) 99));
 }

@@ -184,9 +184,9 @@ typedef struct DpkgFacts {
 
 typedef struct DpkgClassification {
         DpkgVerdict verdict;
-        const char *package;          /* package-update and conffile-edit: file->package */
-        const char *old_version;      /* package-update: change->old_version ("" for a new install) */
-        const char *new_version;      /* package-update: change->new_version */
+        const char *package;          /* package_update and conffile_edit: file->package */
+        const char *old_version;      /* package_update: change->old_version ("" for a new install) */
+        const char *new_version;      /* package_update: change->new_version */
         const char *reason;           /* one sentence, static: why this verdict */
 } DpkgClassification;
 
@@ -196,12 +196,12 @@ typedef struct DpkgClassification {
  *  2. The package's MD5 for the file is the conffile MD5 for a conffile
  *     (when dpkg has recorded one) and the md5sums MD5 otherwise. If
  *     current_md5 equals it and the log has a transaction for the package
- *     whose last_time_us is after baseline_time_us: package-update, with
+ *     whose last_time_us is after baseline_time_us: package_update, with
  *     change's old and new version. (The same content with no transaction
  *     since the baseline is unexplained: someone put the package's bytes
  *     back by hand, or the clock or log is wrong.)
  *  3. A conffile whose current content differs from dpkg's recorded MD5
- *     (or is gone): conffile-edit, whatever dpkg did since; an obsolete or
+ *     (or is gone): conffile_edit, whatever dpkg did since; an obsolete or
  *     remove-on-upgrade conffile counts too, as dpkg still records it.
  *  4. Anything else (content that matches no MD5 dpkg holds, a conffile
  *     still "newconffile", no current content): unexplained.
@@ -211,5 +211,5 @@ typedef struct DpkgClassification {
  */
 void dpkg_classify(const DpkgFacts *facts, DpkgClassification *ret);
 
-const char *dpkg_verdict_to_string(DpkgVerdict v);     /* "unexplained", "package-update", "conffile-edit" */
+const char *dpkg_verdict_to_string(DpkgVerdict v);     /* "unexplained", "package_update", "conffile_edit" */
 const char *dpkg_action_to_string(DpkgAction a);       /* "install", ...; "none" */

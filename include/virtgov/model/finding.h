@@ -26,9 +26,12 @@ typedef enum DriftClass {
         DRIFT_CONFFILE_EDIT,      /* a package's conffile, edited by hand */
 } DriftClass;
 
-/* "unexplained", "package-update", "conffile-edit" */
+/* "unexplained", "package_update", "conffile_edit": one spelling in the
+ * JSON, the text, the inventory and the metrics' labels (scripts match on
+ * it). The event kind integrity.package-update is another vocabulary:
+ * event kinds are dotted and hyphenated (kinds.c). */
 static inline const char *drift_class_name(DriftClass c) {
-        return c == DRIFT_PACKAGE_UPDATE ? "package-update" : c == DRIFT_CONFFILE_EDIT ? "conffile-edit" : "unexplained";
+        return c == DRIFT_PACKAGE_UPDATE ? "package_update" : c == DRIFT_CONFFILE_EDIT ? "conffile_edit" : "unexplained";
 }
 
 /* One finding of a check, as the inventory keeps it until it is accepted
@@ -39,7 +42,7 @@ typedef struct IntegrityFinding {
         DriftKind kind;
         DriftClass cls;
         unsigned changed;         /* FscanAttr (fscan.h) */
-        char *package, *old_version, *new_version;   /* package-update, conffile-edit */
+        char *package, *old_version, *new_version;   /* package_update, conffile_edit */
         char *detail;             /* JSON text: each changed attribute's old and new value */
         bool is_new;              /* not among the findings of the check before */
         int64_t first_seen_us, last_seen_us;   /* as the inventory keeps it */
