@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stream.h"
+#include "virtgov/host/identity.h"
 #include "virtgov/util/cleanup.h"
 #include "virtgov/util/jsontext.h"
 
@@ -109,7 +111,7 @@ int events_print(Store *s, const EventFilter *f, bool json, json_t **ret_array) 
 
 static int run(Cli *cli, int argc, char **argv) {
         enum { OPT_DOMAIN = 0x100, OPT_KIND, OPT_SOURCE, OPT_NETWORK, OPT_SINCE, OPT_UNTIL,
-               OPT_LIMIT, OPT_JSON, OPT_HELP };
+               OPT_LIMIT, OPT_JSON, OPT_FORMAT, OPT_FOLLOW, OPT_AFTER_ID, OPT_STATE, OPT_HELP };
         static const struct option opts[] = {
                 { "domain", required_argument, NULL, OPT_DOMAIN },
                 { "kind", required_argument, NULL, OPT_KIND },
@@ -119,10 +121,16 @@ static int run(Cli *cli, int argc, char **argv) {
                 { "until", required_argument, NULL, OPT_UNTIL },
                 { "limit", required_argument, NULL, OPT_LIMIT },
                 { "json", no_argument, NULL, OPT_JSON },
+                { "format", required_argument, NULL, OPT_FORMAT },
+                { "follow", no_argument, NULL, OPT_FOLLOW },
+                { "after-id", required_argument, NULL, OPT_AFTER_ID },
+                { "state", required_argument, NULL, OPT_STATE },
                 { "help", no_argument, NULL, OPT_HELP },
                 {}
         };
         EventFilter f = { 0 };
+        StreamOptions so = { .after_id = -1, .poll_ms = 2000 };
+        const char *format = NULL;
         int c, r;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
@@ -152,23 +160,57 @@ static int run(Cli *cli, int argc, char **argv) {
                         break;
                 }
                 case OPT_JSON: cli->json = true; break;
+                case OPT_FORMAT:
+                        if (!vg_streq(optarg, "json") && !vg_streq(optarg, "ecs"))
+                                return cli_usage_error(&cmd_events, "--format takes json or ecs, got '%s'", optarg);
+                        format = optarg;
+                        break;
+                case OPT_FOLLOW: so.follow = true; break;
+                case OPT_AFTER_ID: {
+                        char *end;
+                        errno = 0;
+                        long long n = strtoll(optarg, &end, 10);
+                        if (errno || *end || !*optarg || n < 0)
+                                return cli_usage_error(&cmd_events, "--after-id takes an event id, 0 or more "
+                                                       "(0: from the first event), got '%s'", optarg);
+                        so.after_id = n;
+                        break;
+                }
+                case OPT_STATE: so.state = optarg; break;
                 case 'h': case OPT_HELP: return cli_help(&cmd_events);
                 default: return cli_usage_error(&cmd_events, "unknown option");
                 }
         }
         if (optind < argc)
                 return cli_usage_error(&cmd_events, "unexpected argument '%s'", argv[optind]);
+        if (!format && (so.follow || so.state || so.after_id >= 0))
+                format = "json";   /* a stream is JSON lines */
+        if (format && (f.limit || f.until_us))
+                return cli_usage_error(&cmd_events, "--limit and --until end a listing; a stream (--format, "
+                                       "--follow, --state, --after-id) takes every event after its position");
 
         _cleanup_(store_closep) Store *s = cli_open_store(cli);
         if (!s)
                 return EXIT_FAIL;
-        return events_print(s, &f, cli->json, NULL);
+        if (!format)
+                return events_print(s, &f, cli->json, NULL);
+        char host_id[HOST_ID_SIZE];
+        VgError err = { "" };
+        so.ecs = vg_streq(format, "ecs");
+        if (so.ecs) {
+                if (host_id_read(cli->config->machine_id_file, host_id, &err) == 0)
+                        so.host_id = host_id;
+                else
+                        fprintf(stderr, "virtgov: warning: no host.id in the documents: %s\n", err.text);
+        }
+        return events_stream(cli, s, &f, &so);
 }
 
 const Command cmd_events = {
         .name = "events",
         .usage = "events [--domain NAME|UUID] [--kind PREFIX] [--source SOURCE] [--network NAME]\n"
-                 "               [--since TIME] [--until TIME] [--limit N] [--json]",
+                 "               [--since TIME] [--until TIME] [--limit N] [--json]\n"
+                 "       virtgov events --format json|ecs [--follow] [--after-id ID] [--state FILE] [FILTERS]",
         .summary = "List recorded events, oldest first.",
         .help =
         "Every define, start, stop and undefine of a VM, every network change and every\n"
@@ -188,6 +230,25 @@ const Command cmd_events = {
         "                      source, kind, host, domain, uuid, decision, reason, actor, data\n"
         "                      and hash (its link in the hash chain, see 'virtgov verify')\n"
         "\n"
+        "A stream for a shipper (one JSON object a line, in id order, flushed by batch):\n"
+        "  --format json|ecs   json: each event's own JSON (as --json); ecs: a document of\n"
+        "                      the Elastic Common Schema (event.*, host.*, user.*, related.*,\n"
+        "                      virtgov.* for the rest; the mapping is in the README)\n"
+        "  --follow            after the events there are, wait for new ones until SIGINT,\n"
+        "                      SIGTERM or SIGHUP, which end it between two batches\n"
+        "  --after-id ID       start after event ID (0: the first); overrides --state's\n"
+        "                      position\n"
+        "  --state FILE        keep the last event written (its id and hash) in FILE, written\n"
+        "                      after each batch is flushed, and start after it: each event\n"
+        "                      once across restarts. At start the inventory must still hold\n"
+        "                      that event with that hash, or the stream refuses (exit 1): an\n"
+        "                      inventory rolled back, truncated or replaced is named, not\n"
+        "                      shipped from a position that means something else. A stream\n"
+        "                      killed (SIGKILL) between a batch and its state writes that\n"
+        "                      batch again: event.sequence and event.id tell a copy apart.\n"
+        "  The filters above apply; --limit and --until do not (a stream has no end).\n"
+        "  host.id is the machine-id (config machine_id_file).\n"
+        "\n"
         "TIME is RFC 3339 (2026-11-22T09:30:00Z, 2026-11-22T19:30:00+10:00), a date\n"
         "(2026-11-22, midnight UTC), 'now', or an age: 30s, 15m, 2h, 7d, 2w.\n"
         "Times are shown and stored in UTC.\n"
@@ -197,6 +258,7 @@ const Command cmd_events = {
         "\n"
         "Examples:\n"
         "  virtgov events --domain web-7 --since 7d\n"
-        "  virtgov --json events --kind network. --limit 20\n",
+        "  virtgov --json events --kind network. --limit 20\n"
+        "  virtgov events --format ecs --follow --state /var/lib/virtgov/ship.state\n",
         .run = run,
 };

@@ -39,6 +39,7 @@ ROOMS='
 5 store     lib/store/* include/virtgov/store/*
 6 integrity lib/integrity/* include/virtgov/integrity/*
 6 assess    lib/assess/* include/virtgov/assess/*
+6 ship      lib/ship/* include/virtgov/ship/*
 7 policy    policy/* include/virtgov/policy/*
 8 hooks     hooks/*
 8 inventoryd inventoryd/*

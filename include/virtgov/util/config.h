@@ -48,6 +48,7 @@ typedef struct Config {
         char *qemu_run_dir;             /* libvirt's QEMU pid files and running domains' XML: /run/libvirt/qemu */
         char *qemu_config_dir;          /* libvirt's persistent domain XML: /etc/libvirt/qemu */
         char *proc_dir;                 /* /proc */
+        char *machine_id_file;          /* the host's identity: /etc/machine-id */
         /* the running kernel (integrity kernel) */
         char *kernel_proc_modules;      /* /proc/modules */
         char *kernel_tainted;           /* /proc/sys/kernel/tainted */
