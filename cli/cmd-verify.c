@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "heads.h"
 #include "virtgov/integrity/run.h"
 #include "virtgov/util/cleanup.h"
 
@@ -33,10 +34,11 @@ static int invalid_row(const char *kind, const char *key, const char *why, void 
 }
 
 static int run(Cli *cli, int argc, char **argv) {
-        enum { OPT_FROM = 0x100, OPT_ANCHOR, OPT_JSON, OPT_HELP };
+        enum { OPT_FROM = 0x100, OPT_ANCHOR, OPT_HEADS, OPT_JSON, OPT_HELP };
         static const struct option opts[] = {
                 { "from", required_argument, NULL, OPT_FROM },
                 { "anchor", required_argument, NULL, OPT_ANCHOR },
+                { "heads", required_argument, NULL, OPT_HEADS },
                 { "json", no_argument, NULL, OPT_JSON },
                 { "help", no_argument, NULL, OPT_HELP },
                 {}
@@ -44,6 +46,7 @@ static int run(Cli *cli, int argc, char **argv) {
         int64_t from = 1;
         Anchor anchors[64];
         size_t n_anchors = 0;
+        const char *heads = NULL;
         int c;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
@@ -66,6 +69,7 @@ static int run(Cli *cli, int argc, char **argv) {
                                                        optarg);
                         n_anchors++;
                         break;
+                case OPT_HEADS: heads = optarg; break;
                 case OPT_JSON: cli->json = true; break;
                 case 'h': case OPT_HELP: return cli_help(&cmd_verify);
                 default: return cli_usage_error(&cmd_verify, "unknown option");
@@ -105,6 +109,19 @@ static int run(Cli *cli, int argc, char **argv) {
                 }
         }
 
+        /* Heads from the central log, signed by this host: each must be
+         * in the chain as it was sent. */
+        HeadsCheck hc = { 0 };
+        if (heads) {
+                if (heads_check(s, cli->config, heads, &hc, &err) < 0)
+                        return cli_error("--heads: %s", err.text);
+                if (r == 0 && hc.problem[0]) {
+                        v.broken_id = hc.first_lost;
+                        snprintf(v.problem, sizeof(v.problem), "%s", hc.problem);
+                        r = 1;
+                }
+        }
+
         /* The integrity baseline rests on the chain: its newest digest is
          * in a chained event, and the table must still match it. */
         VgError berr = { "" };
@@ -134,6 +151,12 @@ static int run(Cli *cli, int argc, char **argv) {
                         json_object_set_new(j, "broken_id", json_integer(v.broken_id));
                         json_object_set_new(j, "problem", json_string(v.problem));
                 }
+                if (heads)
+                        json_object_set_new(j, "heads", json_pack("{s:I, s:I, s:I, s:I, s:I}", "held", (json_int_t) hc.held,
+                                                                  "lost", (json_int_t) hc.lost, "other_hosts",
+                                                                  (json_int_t) hc.other_hosts, "unsigned",
+                                                                  (json_int_t) hc.unsigned_heads, "bad_signature",
+                                                                  (json_int_t) hc.bad_sig));
                 json_object_set_new(j, "invalid_authorizations", invalid);
                 invalid = NULL;
                 out_json(j);
@@ -148,6 +171,10 @@ static int run(Cli *cli, int argc, char **argv) {
                        v.head_hash);
         }
         if (!cli->json) {
+                if (heads)
+                        printf("heads: %zu of this host held, %zu lost, %zu not signed by its key; %zu of other "
+                               "hosts and %zu unsigned skipped\n", hc.held, hc.lost, hc.bad_sig, hc.other_hosts,
+                               hc.unsigned_heads);
                 printf("integrity baseline: %s\n", baseline);
                 printf("authorizations: %s", n_invalid ? "" : "every row usable\n");
                 if (n_invalid)
@@ -165,7 +192,7 @@ static int run(Cli *cli, int argc, char **argv) {
 
 const Command cmd_verify = {
         .name = "verify",
-        .usage = "verify [--from ID] [--anchor ID:HASH]... [--json]",
+        .usage = "verify [--from ID] [--anchor ID:HASH]... [--heads FILE] [--json]",
         .summary = "Check the events' hash chain and the integrity baseline: was anything edited?",
         .help =
         "Every event row carries the SHA-256 of the row before it and its own, over its\n"
@@ -176,8 +203,10 @@ const Command cmd_verify = {
         "\n"
         "A chain rebuilt from scratch, or cut short at the end, is consistent in itself.\n"
         "What catches those is a copy kept elsewhere: virtgov-inventoryd sends the hash of\n"
-        "every event and, each reconcile interval, a 'chain.head id=ID hash=HASH' line to\n"
-        "syslog. Give such pairs from the central log as --anchor.\n"
+        "every event and, each reconcile interval, the chain's head to syslog, signed\n"
+        "with the host's key (virtgov host-key):\n"
+        "  chain.head id=ID hash=HASH host=MACHINE-ID time=TIME sig=SIGNATURE\n"
+        "Give an export of the central log as --heads, or single pairs as --anchor.\n"
         "\n"
         "It also checks the integrity baseline (virtgov integrity) against the digest\n"
         "the newest chained event recorded for it: a baseline row edited outside\n"
@@ -192,15 +221,26 @@ const Command cmd_verify = {
         "  --from ID          start at event ID, taking the row before it as given\n"
         "                     (default: from the first event)\n"
         "  --anchor ID:HASH   also require event ID to have this hash; repeatable\n"
+        "  --heads FILE       every chain head in FILE ('-': stdin), an export of the\n"
+        "                     central log: syslog text, 'journalctl -o export' or\n"
+        "                     'journalctl -o json' lines. The heads of this host (its\n"
+        "                     machine-id) must be signed by its key and held by the\n"
+        "                     chain; the first lost (the inventory rolled back to an\n"
+        "                     older copy, truncated or replaced) is named. Heads of other\n"
+        "                     hosts are skipped, and so are unsigned ones of an older\n"
+        "                     virtgov; a file with no head of this host fails\n"
         "  --json             {intact, from, checked, head_id, head_hash, anchors,\n"
         "                     integrity_baseline, invalid_authorizations: [{kind, key,\n"
-        "                     why}], and when broken: broken_id, problem}\n"
+        "                     why}], with --heads: heads {held, lost, other_hosts,\n"
+        "                     unsigned, bad_signature}, and when broken: broken_id,\n"
+        "                     problem}\n"
         "\n"
         "Exit status: 0 intact, 1 broken (the chain, or the integrity baseline), an\n"
         "authorization row no decision can use, or an error; 2 usage error.\n"
         "\n"
         "Examples:\n"
         "  virtgov verify\n"
-        "  virtgov verify --anchor 48213:9f2c...e1\n",
+        "  virtgov verify --anchor 48213:9f2c...e1\n"
+        "  journalctl -o export -t virtgov | virtgov verify --heads -\n",
         .run = run,
 };

@@ -16,6 +16,8 @@
 
 #include "log.h"
 #include "recorder.h"
+#include "virtgov/host/identity.h"
+#include "virtgov/ship/head.h"
 #include "virtgov/util/cleanup.h"
 #include "virtgov/store/eventlog.h"
 #include "virtgov/store/spool.h"
@@ -41,6 +43,11 @@ struct Recorder {
          * hash of their reasons; 0: none): said again only when they
          * change, not at every periodic pass. */
         uint64_t invalid_said;
+        /* The chain heads' signature and host (head.h): the key made at
+         * install, or here at the first start; read once. */
+        HostKey key;
+        bool have_key;
+        char host_id[HOST_ID_SIZE];   /* "" when the machine-id cannot be read */
 };
 
 static void on_flush(int timer, void *opaque);
@@ -61,6 +68,20 @@ int recorder_new(Store *store, const Config *config, Recorder **ret) {
          * wrong.) */
         r->flush_timer = virEventAddTimeout(-1, on_flush, r, NULL);
         r->fold_retry_timer = virEventAddTimeout(-1, on_fold_retry, r, NULL);
+        /* Without the key the heads go out unsigned, and this says why
+         * at every start: a collector then cannot tell them from forged
+         * ones, but the chain is still anchored. */
+        VgError err = { "" };
+        int k = head_key_init(config->host_key, &r->key, &err);
+        if (k < 0)
+                log_msg(LOG_ERR, "chain heads go out unsigned: %s", err.text);
+        else {
+                r->have_key = true;
+                if (k == 1)
+                        log_msg(LOG_NOTICE, "made the host key %s", config->host_key);
+        }
+        if (host_id_read(config->machine_id_file, r->host_id, &err) < 0)
+                log_msg(LOG_ERR, "chain heads go out without the host's identity: %s", err.text);
         *ret = r;
         return 0;
 }
@@ -68,6 +89,7 @@ int recorder_new(Store *store, const Config *config, Recorder **ret) {
 Recorder *recorder_free(Recorder *r) {
         if (!r)
                 return NULL;
+        explicit_bzero(&r->key, sizeof(r->key));
         recorder_flush(r);
         if (r->flush_timer >= 0)
                 virEventRemoveTimeout(r->flush_timer);
@@ -190,18 +212,23 @@ void recorder_forward(Recorder *r) {
 /* (It is consistent in itself: only the copy outside the host shows what
  * the chain was.) */
 void recorder_anchor(Recorder *r) {
-        int64_t id;
-        char hash[CHAIN_HEX_SIZE], line[160];
+        Head h = { 0 };
         VgError err = { "" };
         if (!r->config->syslog)
                 return;
-        if (store_chain_head(r->store, &id, hash, &err) < 0) {
+        if (store_chain_head(r->store, &h.id, h.hash, &err) < 0) {
                 log_msg(LOG_WARNING, "chain head not sent to syslog: %s", err.text);
                 return;
         }
-        if (id == 0)
+        if (h.id == 0)
                 return;
-        snprintf(line, sizeof(line), "chain.head id=%lld hash=%s", (long long) id, hash);
+        snprintf(h.host, sizeof(h.host), "%s", r->host_id[0] ? r->host_id : "unknown");
+        vg_time_format(vg_now_us(), h.time);
+        _cleanup_free_ char *line = NULL;
+        if (head_format(&h, r->have_key ? &r->key : NULL, &line) < 0) {
+                log_msg(LOG_WARNING, "chain head not sent to syslog: out of memory");
+                return;
+        }
         (void) eventlog_send(r->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
 }
 

@@ -57,6 +57,7 @@ static const ConfigKey keys[] = {
         K("qemu_config_dir", KEY_PATH, qemu_config_dir, 0, 0),
         K("proc_dir",        KEY_PATH, proc_dir,        0, 0),
         K("machine_id_file", KEY_PATH, machine_id_file, 0, 0),
+        K("host_key",        KEY_PATH, host_key,        0, 0),
         K("kernel_proc_modules", KEY_PATH, kernel_proc_modules, 0, 0),
         K("kernel_tainted",  KEY_PATH, kernel_tainted,  0, 0),
         K("kernel_modules_root", KEY_PATH, kernel_modules_root, 0, 0),
@@ -129,6 +130,7 @@ Config *config_new(void) {
         c->qemu_config_dir = strdup("/etc/libvirt/qemu");
         c->proc_dir = strdup("/proc");
         c->machine_id_file = strdup("/etc/machine-id");
+        c->host_key = strdup(VG_DEFAULT_HOST_KEY);
         c->kernel_proc_modules = strdup("/proc/modules");
         c->kernel_tainted = strdup("/proc/sys/kernel/tainted");
         c->kernel_modules_root = strdup("/lib/modules");
@@ -160,7 +162,7 @@ Config *config_new(void) {
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
             !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log ||
             !c->kernel_proc_modules || !c->kernel_tainted || !c->kernel_modules_root || !c->kernel_boot_dir ||
-            !c->kernel_release || !c->qemu_run_dir || !c->qemu_config_dir || !c->proc_dir || !c->machine_id_file ||
+            !c->kernel_release || !c->qemu_run_dir || !c->qemu_config_dir || !c->proc_dir || !c->machine_id_file || !c->host_key ||
             !c->assess_exceptions || !c->assess_vm_admins || !c->assess_listen_allow || !c->audit_rules_dir ||
             !c->wtmp || !c->btmp)
                 return config_free(c);
@@ -191,6 +193,7 @@ Config *config_free(Config *c) {
         free(c->qemu_config_dir);
         free(c->proc_dir);
         free(c->machine_id_file);
+        free(c->host_key);
         free(c->kernel_proc_modules);
         free(c->kernel_tainted);
         free(c->kernel_modules_root);

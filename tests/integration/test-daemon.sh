@@ -204,12 +204,19 @@ check "SIGTERM: daemon.stopped recorded" \
 say "tamper evidence: every syslog line carries its hash; the chain head anchors the inventory"
 head=$(grep -o 'chain.head id=[0-9]* hash=[0-9a-f]*' "$VG_SCRATCH/syslog.txt" | tail -n 1)
 anchor=$(echo "$head" | sed 's/chain.head id=\([0-9]*\) hash=/\1:/')
+head_id=${anchor%%:*}
 check "on exit the daemon sent the chain head to syslog ($anchor)" test -n "$anchor"
 last=$("$VIRTGOV" --json events | jq -r 'max_by(.id) | "\(.id):\(.hash)"')
 check "the head is the newest event's id and hash" test "$anchor" = "$last"
 check "each event's syslog line has its hash" \
         grep -q "kind=daemon.stopped .* hash=${last#*:}" "$VG_SCRATCH/syslog.txt"
 check "virtgov verify --anchor: intact, exit 0" quiet "$VIRTGOV" verify --anchor "$anchor"
+check "the daemon made the host key at its first start (0600)" test "$(stat -c %a /var/lib/virtgov/host.key)" = 600
+check "its heads carry this host's machine-id and a signature" \
+        grep -q "chain.head id=$head_id hash=[0-9a-f]* host=$(cat /etc/machine-id) time=[^ ]* sig=[0-9a-f]\{128\}" \
+        "$VG_SCRATCH/syslog.txt"
+check "virtgov verify --heads on the syslog copy: every head held, signed by the host's key" \
+        sh -c "'$VIRTGOV' --json verify --heads '$VG_SCRATCH/syslog.txt' | jq -e '.intact and .heads.held >= 1 and .heads.bad_signature == 0' >/dev/null"
 cp /var/lib/virtgov/inventory.db "$VG_SCRATCH/pristine.db"
 sqlite3 /var/lib/virtgov/inventory.db "DROP TRIGGER events_no_update;
         UPDATE events SET actor = 'mallory' WHERE id = 5; PRAGMA wal_checkpoint;" >/dev/null

@@ -77,6 +77,8 @@ check "it made the virtgov group" getent group virtgov
 check "the inventory, root:virtgov 0640, in its 2750 directory" \
         sh -c '[ "$(stat -c "%a %U:%G" /var/lib/virtgov)" = "2750 root:virtgov" ] &&
                [ "$(stat -c "%a %U:%G" /var/lib/virtgov/inventory.db)" = "640 root:virtgov" ]'
+check "the host key, made at install: private 0600, public half 0644" \
+        sh -c '[ "$(stat -c %a /var/lib/virtgov/host.key)" = 600 ] && [ "$(stat -c %a /var/lib/virtgov/host.key.pub)" = 644 ]'
 check "the hooks are in libvirt's hook directories" \
         test -x /etc/libvirt/hooks/qemu.d/50-virtgov -a -x /etc/libvirt/hooks/network.d/50-virtgov
 check "the unit is installed, and enabled by the package" sh -c \

@@ -49,6 +49,7 @@ typedef struct Config {
         char *qemu_config_dir;          /* libvirt's persistent domain XML: /etc/libvirt/qemu */
         char *proc_dir;                 /* /proc */
         char *machine_id_file;          /* the host's identity: /etc/machine-id */
+        char *host_key;                 /* signs the chain heads: /var/lib/virtgov/host.key */
         /* the running kernel (integrity kernel) */
         char *kernel_proc_modules;      /* /proc/modules */
         char *kernel_tainted;           /* /proc/sys/kernel/tainted */
