@@ -10,13 +10,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "audit-reader.h"
 #include "domevent.h"
+#include "hostfacts.h"
 #include "integrity-schedule.h"
 #include "log.h"
 #include "objects.h"
@@ -378,57 +378,6 @@ static int register_callbacks(Conn *c) {
         return 0;
 }
 
-/* libvirt, QEMU and kernel versions: one host.software event when they
- * differ from the last one recorded for this host. */
-static int last_software(const Event *e, void *userdata) {
-        json_t **ret = userdata;
-        json_decref(*ret);
-        *ret = json_incref(e->data);
-        return 0;
-}
-
-static void note_software(Conn *c) {
-        unsigned long lib = 0, hv = 0;
-        char buf[64];
-        json_t *now = json_object();
-        if (virConnectGetLibVersion(c->conn, &lib) == 0) {
-                snprintf(buf, sizeof(buf), "%lu.%lu.%lu", lib / 1000000, lib / 1000 % 1000, lib % 1000);
-                json_object_set_new(now, "libvirt", json_string(buf));
-        }
-        if (virConnectGetVersion(c->conn, &hv) == 0) {
-                snprintf(buf, sizeof(buf), "%lu.%lu.%lu", hv / 1000000, hv / 1000 % 1000, hv % 1000);
-                json_object_set_new(now, "hypervisor", json_string(buf));
-        }
-        const char *type = virConnectGetType(c->conn);
-        if (type)
-                json_object_set_new(now, "driver", json_string(type));
-        struct utsname u;
-        if (c->local && uname(&u) == 0)
-                json_object_set_new(now, "kernel", json_string(u.release));
-
-        json_t *last = NULL;
-        EventFilter f = { .kind_prefix = "host.software", .host = c->host, .limit = 1 };
-        VgError err = { "" };
-        if (store_query_events(recorder_store(c->d->rec), &f, last_software, &last, &err) < 0)
-                /* Unknown is not "unchanged": record them again. */
-                log_msg(LOG_WARNING, "'%s': the last host.software is unreadable (%s): recording the "
-                        "versions anew", c->uri, err.text);
-        json_t *was = last ? json_object_get(last, "versions") : NULL;
-        if (!was || !json_equal(was, now)) {
-                Event *e = event_new("daemon", "host.software");
-                if (e) {
-                        event_set(&e->host, c->host);
-                        json_object_set(e->data, "versions", now);
-                        if (was)
-                                json_object_set(e->data, "previous", was);
-                        recorder_record(c->d->rec, e);
-                } else
-                        log_not_recorded("host.software", NULL);
-        }
-        json_decref(last);
-        json_decref(now);
-}
-
 static bool uri_is_local(const char *uri) {
         /* "qemu:///system" is local; "qemu+ssh://host/system" is not. */
         const char *p = strstr(uri, "://");
@@ -481,7 +430,7 @@ static void on_retry(int timer, void *opaque) {
         c->lost = false;
         log_msg(LOG_INFO, "connected to '%s' (host '%s')", c->uri, c->host);
         record_link(c, "daemon.connected", NULL);
-        note_software(c);
+        hostfacts_note(c);
         (void) recorder_fold_spool(c->d->rec);   /* a failure is logged and retried */
         reconcile(c);
 }

@@ -12,6 +12,8 @@
  * The modules, each calling only those below it:
  *   main.c       the loop: signals, reload, timers, start-up and shut-down
  *   conn.c       libvirt connections and their callbacks, the cross-checks
+ *   hostfacts.c  at each connect, the host's software and identity, recorded
+ *                when they change
  *   reconcile.c  libvirt's domains against the inventory's
  *   watch.c      inotify: the account files and the hook's spool
  *   integrity-schedule.c  when the integrity checks of the hypervisor's files run:

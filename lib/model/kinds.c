@@ -73,6 +73,7 @@ static const EventKind kinds[] = {
         { "sudoers.changed",          NULL, .persistent = -1 },
         /* the host and the daemon itself */
         { "host.software",         NULL, .persistent = -1 },
+        { "host.identity",         NULL, .persistent = -1 },
         { "daemon.started",        NULL, .persistent = -1 },
         { "daemon.stopped",        NULL, .persistent = -1 },
         { "daemon.connected",      NULL, .persistent = -1 },

@@ -97,6 +97,7 @@ static const EcsKind table[] = {
         { "integrity.action", C("process"), T("start") },
         { "integrity.action-failed", C("process"), T("start", "error") },
         { "host.software", C("host", "package"), T("change") },
+        { "host.identity", C("host"), T("change") },
 
         { "policy.violation", C("intrusion_detection"), T("denied") },
         { "policy.bypass", C("intrusion_detection"), T("indicator") },
