@@ -53,18 +53,25 @@ ROOMS='
 DEBTS='
 '
 
-room_of() {   # PATH -> "RANK ROOM", or nothing
-        local rank room pats p
-        while read -r rank room pats; do
-                [ -n "$rank" ] || continue
-                for p in $pats; do
-                        # shellcheck disable=SC2053
-                        if [[ $1 == $p ]]; then
-                                echo "$rank $room"
-                                return
-                        fi
-                done
-        done <<< "$ROOMS"
+# The rooms as arrays, read once: room_of runs for every include.
+pat=() prank=() proom=()
+while read -r rank room pats; do
+        [ -n "$rank" ] || continue
+        for p in $pats; do
+                pat+=("$p") prank+=("$rank") proom+=("$room")
+        done
+done <<< "$ROOMS"
+
+room_of() {   # PATH -> RANK and ROOM set (ROOM empty: in no room), no fork
+        local i
+        RANK='' ROOM=''
+        for i in "${!pat[@]}"; do
+                # shellcheck disable=SC2053
+                if [[ $1 == ${pat[i]} ]]; then
+                        RANK=${prank[i]} ROOM=${proom[i]}
+                        return
+                fi
+        done
 }
 
 found=$(mktemp)
@@ -79,8 +86,9 @@ files() {
 # ---- includes
 sources=$(files lib policy hooks cli inventoryd include | grep '\.[ch]$')
 for f in $sources; do
-        read -r frank froom <<< "$(room_of "$f")"
-        if [ -z "${froom:-}" ]; then
+        room_of "$f"
+        frank=$RANK froom=$ROOM
+        if [ -z "$froom" ]; then
                 echo "room: $f is in no room: give it one in $0 and in doc/ARCHITECTURE.md"
                 echo "noroom $f" >> "$found"
                 continue
@@ -92,8 +100,9 @@ for f in $sources; do
                 *) to=$(dirname "$f")/$inc ;;
                 esac
                 [ -e "$to" ] || continue   # generated (vg-paths.h) or a system header
-                read -r trank troom <<< "$(room_of "$to")"
-                [ -n "${troom:-}" ] || continue
+                room_of "$to"
+                trank=$RANK troom=$ROOM
+                [ -n "$troom" ] || continue
                 if [ "$troom" != "$froom" ] && [ "$trank" -ge "$frank" ]; then
                         echo "include $f -> $to" >> "$found"
                 fi
