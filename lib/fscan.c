@@ -16,7 +16,13 @@
 #include "virtgov/fscan.h"
 #include "virtgov/util.h"
 
-#define READ_CHUNK (1 << 20)
+/* The read buffer of fscan_hash_fd, on its stack and page-aligned. The
+ * alignment is the point: the kernel's copy into a buffer 16 bytes past a
+ * page boundary (malloc's for 1 MiB) took half again as long as the
+ * hashing, 260 ms of CPU instead of 170 for the 165 MB of an isolation
+ * check. 128 KiB stays in L2 between the copy and the hash; 1 MiB was
+ * no faster. */
+#define READ_CHUNK (128 << 10)
 #define MAX_XATTR_LIST 4096
 #define MAX_XATTR_VALUE 4096     /* labels, capabilities, IMA signatures: hundreds of bytes */
 
@@ -166,7 +172,7 @@ static int read_extras(FscanFile *f) {
  * swapped for a FIFO or a device between the two is never read. If it
  * changed while it was read, -ESTALE: the next check reads it again.
  */
-static int hash_file(FscanFile *f, unsigned char *buf) {
+static int hash_file(FscanFile *f) {
         int fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOATIME);
         if (fd < 0 && errno == EPERM)   /* O_NOATIME needs the file's owner or CAP_FOWNER */
                 fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -182,7 +188,7 @@ static int hash_file(FscanFile *f, unsigned char *buf) {
                 close(fd);
                 return r;
         }
-        r = fscan_hash_fd(fd, buf, f->sha256);
+        r = fscan_hash_fd(fd, f->sha256);
         if (r == 0 && fstat(fd, &after) < 0)
                 r = -errno;
         close(fd);
@@ -197,10 +203,8 @@ static int hash_file(FscanFile *f, unsigned char *buf) {
         return 0;
 }
 
-int fscan_hash_fd(int fd, unsigned char *buf, char hex[FSCAN_SHA256_HEX]) {
-        _cleanup_free_ unsigned char *own = NULL;
-        if (!buf && !(buf = own = malloc(READ_CHUNK)))
-                return -ENOMEM;
+int fscan_hash_fd(int fd, char hex[FSCAN_SHA256_HEX]) {
+        _Alignas(4096) unsigned char buf[READ_CHUNK];
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         struct sha256_ctx ctx;
         sha256_init(&ctx);
@@ -233,15 +237,9 @@ int fscan_file(const char *path, unsigned attrs, FscanFile *ret) {
                 return r;
         }
         if (ret->type == 'f' && (attrs & FSCAN_SHA256)) {
-                unsigned char *buf = malloc(READ_CHUNK);
-                if (!buf) {
-                        fscan_file_clear(ret);
-                        return -ENOMEM;
-                }
-                r = hash_file(ret, buf);
+                r = hash_file(ret);
                 if (r < 0)
                         ret->error = r;
-                free(buf);
         }
         return 0;
 }
@@ -341,7 +339,8 @@ static int walk_dir(Walk *w, const char *dir, const FscanRoot *root, unsigned de
 
 typedef struct Hashing {
         FscanList *l;
-        bool *todo;
+        size_t *todo;             /* the files to read, largest first */
+        size_t n;
         atomic_size_t next;
         atomic_size_t hashed;
         atomic_uint_fast64_t bytes;
@@ -349,12 +348,9 @@ typedef struct Hashing {
 
 static void *hash_worker(void *u) {
         Hashing *h = u;
-        unsigned char *buf = malloc(READ_CHUNK);
-        for (size_t i; buf && (i = atomic_fetch_add(&h->next, 1)) < h->l->n;) {
-                if (!h->todo[i])
-                        continue;
-                FscanFile *f = &h->l->files[i];
-                int r = hash_file(f, buf);
+        for (size_t i; (i = atomic_fetch_add(&h->next, 1)) < h->n;) {
+                FscanFile *f = &h->l->files[h->todo[i]];
+                int r = hash_file(f);
                 if (r < 0)
                         f->error = r;
                 else {
@@ -362,13 +358,19 @@ static void *hash_worker(void *u) {
                         atomic_fetch_add(&h->bytes, f->size);
                 }
         }
-        free(buf);
-        return buf ? NULL : (void *) 1;
+        return NULL;
+}
+
+static int cmp_size_desc(const void *a, const void *b, void *u) {
+        const FscanFile *f = u;
+        uint64_t x = f[*(const size_t *) a].size, y = f[*(const size_t *) b].size;
+        return (x < y) - (x > y);
 }
 
 static int hash_all(FscanList *l, const FscanOptions *opt) {
-        Hashing h = { .l = l, .todo = calloc(l->n ? l->n : 1, sizeof(bool)) };
-        if (!h.todo)
+        _cleanup_free_ size_t *todo = malloc((l->n ? l->n : 1) * sizeof(size_t));
+        Hashing h = { .l = l, .todo = todo };
+        if (!todo)
                 return -ENOMEM;
         /* What stat shows unchanged is taken over; the rest is read. */
         for (size_t i = 0; i < l->n; i++) {
@@ -380,41 +382,34 @@ static int hash_all(FscanList *l, const FscanOptions *opt) {
                 if (prev && (!content || prev->sha256[0])) {
                         memcpy(f->sha256, content ? prev->sha256 : "", content ? sizeof(f->sha256) : 1);
                         if ((prev->xattrs && !(f->xattrs = strdup(prev->xattrs))) ||
-                            (prev->target && !(f->target = strdup(prev->target)))) {
-                                free(h.todo);
+                            (prev->target && !(f->target = strdup(prev->target))))
                                 return -ENOMEM;
-                        }
                         continue;
                 }
-                if (read_extras(f) == -ENOMEM) {
-                        free(h.todo);
+                if (read_extras(f) == -ENOMEM)
                         return -ENOMEM;
-                }
-                h.todo[i] = content && !f->error;
+                if (content && !f->error)
+                        todo[h.n++] = i;
         }
+        /* Largest first, so that the threads finish together: in path
+         * order a 31 MB library came late and one core hashed it alone. */
+        qsort_r(todo, h.n, sizeof(size_t), cmp_size_desc, l->files);
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         unsigned n = opt->threads ? opt->threads : cpus > 0 ? (unsigned) cpus : 1;
         if (n > 64)
                 n = 64;
         pthread_t t[64];
         unsigned started = 0;
-        int r = 0;
         /* The calling thread hashes too: one thread needs no other. */
         for (; started + 1 < n; started++)
                 if (pthread_create(&t[started], NULL, hash_worker, &h) != 0)
                         break;
-        if (hash_worker(&h))
-                r = -ENOMEM;
-        for (unsigned i = 0; i < started; i++) {
-                void *res;
-                pthread_join(t[i], &res);
-                if (res)
-                        r = -ENOMEM;
-        }
+        hash_worker(&h);
+        for (unsigned i = 0; i < started; i++)
+                pthread_join(t[i], NULL);
         l->n_hashed = atomic_load(&h.hashed);
         l->bytes_hashed = atomic_load(&h.bytes);
-        free(h.todo);
-        return r;
+        return 0;
 }
 
 /* ---- the scan ---- */
