@@ -453,15 +453,51 @@ static int sort_unique(FscanList *l) {
 
 static const FscanOptions none = { 0 };
 
+static int cmp_root(const void *a, const void *b, void *u) {
+        const FscanRoot *roots = u;
+        size_t x = *(const size_t *) a, y = *(const size_t *) b;
+        int c = strcmp(roots[x].path, roots[y].path);
+        return c ? c : (x > y) - (x < y);
+}
+
+/* The roots that add nothing: a path that a root before it names too,
+ * descending as far. Their entries would lose to that root's in
+ * sort_unique; the isolation profile names each library once for every
+ * program that loads it (2,602 roots for 640 paths), and each was
+ * lstat()ed, copied and sorted. NULL on ENOMEM. */
+static bool *redundant_roots(const FscanRoot *roots, size_t n) {
+        _cleanup_free_ size_t *idx = malloc((n ? n : 1) * sizeof(size_t));
+        bool *skip = calloc(n ? n : 1, sizeof(bool));
+        if (!idx || !skip) {
+                free(skip);
+                return NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+                idx[i] = i;
+        qsort_r(idx, n, sizeof(size_t), cmp_root, (void *) roots);
+        bool deep = false;        /* a root before, of this path, descends */
+        for (size_t k = 0; k < n; k++) {
+                const FscanRoot *x = &roots[idx[k]];
+                if (!k || strcmp(roots[idx[k - 1]].path, x->path))
+                        deep = x->recurse;
+                else if (deep || !x->recurse)
+                        skip[idx[k]] = true;
+                else
+                        deep = true;
+        }
+        return skip;
+}
+
 int fscan_walk(const FscanRoot *roots, size_t n_roots, const FscanOptions *opt, FscanList **ret, VgError *err) {
         _cleanup_(fscan_list_freep) FscanList *l = calloc(1, sizeof(*l));
-        if (!l)
+        _cleanup_free_ bool *skip = redundant_roots(roots, n_roots);
+        if (!l || !skip)
                 return vg_error(err, -ENOMEM, "out of memory");
         Walk w = { .l = l, .opt = opt ? opt : &none };
         int r = 0;
         for (size_t i = 0; r == 0 && i < n_roots; i++) {
                 struct stat st;
-                if (excluded(&w, roots[i].path))
+                if (skip[i] || excluded(&w, roots[i].path))
                         continue;
                 if (lstat(roots[i].path, &st) < 0) {
                         if (errno != ENOENT && errno != ENOTDIR)

@@ -107,6 +107,29 @@ Test(fscan, exclude_and_first_rule) {
         fscan_list_free(l);
 }
 
+/* A root named again adds nothing (its path keeps the first root's rule),
+ * unless it descends further than the roots of that path before it. */
+Test(fscan, a_root_named_twice) {
+        cr_assert_eq(mkdir(at("d"), 0755), 0);
+        put("d/x", "x");
+        put("f", "f");
+        char f[4200], d[4200];
+        snprintf(f, sizeof(f), "%s", at("f"));
+        snprintf(d, sizeof(d), "%s", at("d"));
+        FscanRoot roots[] = { { f, false, FSCAN_OWNER_ONLY, "first" }, { d, false, FSCAN_ALL, "first" },
+                              { f, false, FSCAN_ALL, "again" }, { d, true, FSCAN_ALL, "deeper" },
+                              { d, true, FSCAN_ALL, "again" } };
+        FscanList *l = NULL;
+        cr_assert_eq(fscan_scan(roots, ELEMENTSOF(roots), NULL, &l, NULL), 0);
+        cr_expect_eq(l->n, 3);
+        cr_expect_str_eq(fscan_find(l, f)->tag, "first");
+        cr_expect_eq(fscan_find(l, f)->attrs, FSCAN_OWNER_ONLY);
+        cr_expect_str_eq(fscan_find(l, d)->tag, "first");
+        cr_assert(fscan_find(l, at("d/x")));
+        cr_expect_str_eq(fscan_find(l, at("d/x"))->tag, "deeper");
+        fscan_list_free(l);
+}
+
 /* A root that does not exist is absent, not an error: a removed file is
  * drift, which the comparison finds. */
 Test(fscan, missing_root) {
