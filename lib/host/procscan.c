@@ -208,7 +208,6 @@ struct ProcCache {
         size_t n, cap;            /* open addressing, cap a power of two */
         size_t hashed, hits;
         uint64_t bytes;
-        unsigned char *buf;
         ProcPrevious previous;
         void *userdata;
 };
@@ -225,7 +224,6 @@ ProcCache *proc_cache_new(void) {
 ProcCache *proc_cache_free(ProcCache *c) {
         if (c) {
                 free(c->v);
-                free(c->buf);
                 free(c);
         }
         return NULL;
@@ -333,9 +331,7 @@ static int measure_fd(ProcCache *c, int fd, ProcMapping *m) {
                 c->hits++;
                 return cache_put(c, m);
         }
-        if (!c->buf && !(c->buf = malloc(1 << 20)))
-                return -ENOMEM;
-        int r = fscan_hash_fd(fd, c->buf, m->sha256);
+        int r = fscan_hash_fd(fd, m->sha256);
         if (r < 0)
                 return m->error = r;
         c->hashed++;

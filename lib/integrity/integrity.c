@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,18 +412,47 @@ static int add_list(Lister *ls, IntegrityProfile *p, const char *const *paths, u
         return r;
 }
 
-static int isolation(IntegrityProfile *p, const IntegrityContext *ctx, VgError *err) {
+/* The programs' libraries, on a thread of their own while the paths are
+ * globbed (13 and 7 ms of an isolation load, both waiting on the kernel),
+ * into rules of their own that are then appended where they stood. */
+typedef struct Libraries {
+        IntegrityProfile p;
+        const IntegrityContext *ctx;
+        int r;
+} Libraries;
+
+static void *libraries_job(void *u) {
+        Libraries *j = u;
         Lister ls = { 0 };
         _cleanup_(elfdeps_memo_freep) ElfdepsMemo *memo = elfdeps_memo_new();
-        int r = memo ? add_list(&ls, p, isolation_paths, FSCAN_ALL) : -ENOMEM;
+        j->r = memo ? add_program_libraries(&ls, &j->p, memo, programs) : -ENOMEM;
+        if (j->r == 0)
+                j->r = add_program_libraries(&ls, &j->p, memo, j->ctx ? j->ctx->domain_paths : NULL);
+        lister_clear(&ls);
+        return NULL;
+}
+
+static int isolation(IntegrityProfile *p, const IntegrityContext *ctx, VgError *err) {
+        Lister ls = { 0 };
+        Libraries libs = { .ctx = ctx };
+        pthread_t t;
+        bool threaded = pthread_create(&t, NULL, libraries_job, &libs) == 0;
+        if (!threaded)
+                libraries_job(&libs);
+        int r = add_list(&ls, p, isolation_paths, FSCAN_ALL);
         if (r == 0)
                 r = add_list(&ls, p, loader_paths, FSCAN_ALL);
         if (r == 0)
                 r = add_list(&ls, p, ctx ? ctx->domain_paths : NULL, FSCAN_ALL);
-        if (r == 0)
-                r = add_program_libraries(&ls, p, memo, programs);
-        if (r == 0)
-                r = add_program_libraries(&ls, p, memo, ctx ? ctx->domain_paths : NULL);
+        if (threaded)
+                pthread_join(t, NULL);
+        r = r < 0 ? r : libs.r;
+        for (size_t i = 0; i < libs.p.n_rules; i++)
+                if (r < 0 || (r = vg_grow((void **) &p->rules, &p->n_rules, sizeof(*p->rules))) < 0)
+                        free(libs.p.rules[i].path);
+                else
+                        p->rules[p->n_rules - 1] = libs.p.rules[i];
+        free(libs.p.rules);
         if (r == 0)
                 r = add_list(&ls, p, ctx ? ctx->own_paths : NULL, FSCAN_ALL);
         /* Guests write their nvram: that it exists and whose it is counts. */

@@ -107,6 +107,57 @@ Test(fscan, exclude_and_first_rule) {
         fscan_list_free(l);
 }
 
+/* Two paths of one inode (a hard link; a library under /lib and /usr/lib
+ * on a merged /usr): both carry its hash, read once. If it changed after
+ * the walk saw the second path, that path is read itself, so that its hash
+ * and its stat belong together. */
+Test(fscan, one_inode_two_paths) {
+        put("a", "abc");
+        cr_assert_eq(link(at("a"), at("b")), 0);
+        _cleanup_(fscan_list_freep) FscanList *l = scan(FSCAN_ALL, NULL);
+        const FscanFile *a = fscan_find(l, at("a")), *b = fscan_find(l, at("b"));
+        cr_expect_str_eq(a->sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        cr_expect_str_eq(b->sha256, a->sha256);
+        cr_expect_eq(l->n_hashed, 2);
+        cr_expect_eq(l->bytes_hashed, 3, "read once");
+
+        FscanRoot root = { dir, true, FSCAN_ALL, "t" };
+        _cleanup_(fscan_list_freep) FscanList *w = NULL;
+        cr_assert_eq(fscan_walk(&root, 1, NULL, &w, NULL), 0);
+        put("a", "abcd");   /* the inode's content, after the walk */
+        cr_assert_eq(fscan_measure(w, NULL, NULL), 0);
+        a = fscan_find(w, at("a"));
+        b = fscan_find(w, at("b"));
+        cr_expect_str_eq(a->sha256, "88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589");
+        cr_expect_str_eq(b->sha256, a->sha256);
+        cr_expect_eq(b->size, 4, "the stat of what was read");
+        cr_expect_eq(b->mtime_ns, a->mtime_ns);
+        cr_expect_eq(w->n_errors, 0);
+}
+
+/* A root named again adds nothing (its path keeps the first root's rule),
+ * unless it descends further than the roots of that path before it. */
+Test(fscan, a_root_named_twice) {
+        cr_assert_eq(mkdir(at("d"), 0755), 0);
+        put("d/x", "x");
+        put("f", "f");
+        char f[4200], d[4200];
+        snprintf(f, sizeof(f), "%s", at("f"));
+        snprintf(d, sizeof(d), "%s", at("d"));
+        FscanRoot roots[] = { { f, false, FSCAN_OWNER_ONLY, "first" }, { d, false, FSCAN_ALL, "first" },
+                              { f, false, FSCAN_ALL, "again" }, { d, true, FSCAN_ALL, "deeper" },
+                              { d, true, FSCAN_ALL, "again" } };
+        FscanList *l = NULL;
+        cr_assert_eq(fscan_scan(roots, ELEMENTSOF(roots), NULL, &l, NULL), 0);
+        cr_expect_eq(l->n, 3);
+        cr_expect_str_eq(fscan_find(l, f)->tag, "first");
+        cr_expect_eq(fscan_find(l, f)->attrs, FSCAN_OWNER_ONLY);
+        cr_expect_str_eq(fscan_find(l, d)->tag, "first");
+        cr_assert(fscan_find(l, at("d/x")));
+        cr_expect_str_eq(fscan_find(l, at("d/x"))->tag, "deeper");
+        fscan_list_free(l);
+}
+
 /* A root that does not exist is absent, not an error: a removed file is
  * drift, which the comparison finds. */
 Test(fscan, missing_root) {

@@ -117,10 +117,10 @@ int fscan_measure(FscanList *l, const FscanOptions *opt, VgError *err);
 int fscan_file(const char *path, unsigned attrs, FscanFile *ret);
 
 /* The SHA-256 of what fd reads from its offset to the end, as lowercase
- * hex; buf is a scratch buffer of 1 MiB (NULL: one is allocated). The one
- * hashing loop of virtgov: scans and processes' mappings (procscan.h)
- * read through it. 0 or a negative errno. */
-int fscan_hash_fd(int fd, unsigned char *buf, char hex[FSCAN_SHA256_HEX]);
+ * hex. The one hashing loop of virtgov: scans and processes' mappings
+ * (procscan.h) read through it. It reads into 128 KiB of its stack.
+ * 0 or a negative errno. */
+int fscan_hash_fd(int fd, char hex[FSCAN_SHA256_HEX]);
 
 /* Frees the strings of f (not f itself). */
 void fscan_file_clear(FscanFile *f);
