@@ -92,7 +92,6 @@ static int run(Cli *cli, int argc, char **argv) {
         const char *out = "-";
         Metrics m = { .cli = cli };
         int c;
-        optind = 0;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case OPT_OUT: out = optarg; break;

@@ -43,7 +43,10 @@ typedef struct DomainWalk {
 static int domain_row(const DomainRow *d, void *u) {
         DomainWalk *w = u;
         const char *state = d->state ? d->state : "";
-        json_object_set_new(w->states, state, json_integer(json_integer_value(json_object_get(w->states, state)) + 1));
+        /* _nocheck: a key that is not UTF-8 is kept (the label rule makes
+         * it printable), not dropped. */
+        json_object_set_new_nocheck(w->states, state,
+                                    json_integer(json_integer_value(json_object_get(w->states, state)) + 1));
         /* An undefined domain is history, not the host's: one series each
          * would grow without bound, and virtgov_domains counts them. */
         if (vg_streq(d->state, "undefined"))
@@ -125,7 +128,7 @@ static int newest_software(const Event *e, void *u) {
         if (was && json_integer_value(json_object_get(was, "id")) > e->id)
                 return 0;
         json_t *v = json_object_get(e->data, "versions");
-        return json_object_set_new(hosts, e->host ? e->host : "",
+        return json_object_set_new_nocheck(hosts, e->host ? e->host : "",
                                    json_pack("{s:I, s:O}", "id", (json_int_t) e->id, "versions",
                                              json_is_object(v) ? v : json_null())) < 0 ? -ENOMEM : 0;
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The Prometheus side of virtgov against promtool (Debian's prometheus):
-#   test-prometheus.sh SOURCE_ROOT VIRTGOV HOOK XML
+#   test-prometheus.sh SOURCE_ROOT VIRTGOV HOOK XML INVENTORYD
 # - contrib/prometheus/virtgov.rules.yml passes 'promtool check rules', and
 #   its unit tests (virtgov.rules.test.yml) pass 'promtool test rules';
 # - each rule broken in turn (its expr made one that never fires) fails
@@ -12,13 +12,17 @@
 # - every virtgov_ metric the rules and their tests name is one that run
 #   printed (a renamed metric fails here);
 # - the rules fire on series made of real runs: a denied start, then a
-#   chain edited behind virtgov's back.
+#   chain edited behind virtgov's back;
+# - with the real daemon on libvirt's test driver (test:///default, in
+#   process): up while it runs, degraded once it said so, down once
+#   stopped, and the libvirt version it recorded in host_info.
 set -euo pipefail
-src=$1 virtgov=$2 hook=$3 xml=$4
+src=$1 virtgov=$2 hook=$3 xml=$4 inventoryd=$5
 command -v promtool >/dev/null || { echo "FAIL: promtool missing (the prometheus package: contrib/deps.sh --test)" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 missing (contrib/deps.sh --test)" >&2; exit 1; }
 w=$(mktemp -d "${TMPDIR:-/tmp}/virtgov-prometheus.XXXXXX")
-trap '[ -n "${KEEP:-}" ] || rm -rf "$w"' EXIT
+daemon=
+trap '[ -z "$daemon" ] || kill "$daemon" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$w"' EXIT
 fail=0
 ok() { echo "ok: $*"; }
 no() { echo "FAIL: $*" >&2; fail=1; }
@@ -152,6 +156,27 @@ if out=$(promtool test rules "$w/real.test.yml" 2>&1); then
 else
         no "the rules on real runs: $out"
 fi
+
+# ---- the daemon. Its etc_dir has no passwd: it says so (daemon.degraded).
+"$inventoryd" --foreground --uri test:///default 2> "$w/daemon.log" &
+daemon=$!
+for ((i = 0; i < 100; i++)); do
+        "$virtgov" metrics > "$w/up.prom"
+        grep -q '^virtgov_daemon_up 1$' "$w/up.prom" && grep -q 'libvirt_version="[0-9]' "$w/up.prom" && break
+        sleep 0.1
+done
+grep -qx 'virtgov_daemon_up 1' "$w/up.prom" && ok "daemon_up 1 while it runs" || no "daemon_up: $(grep daemon_up "$w/up.prom")"
+grep -qx 'virtgov_daemon_degraded 1' "$w/up.prom" && ok "daemon_degraded 1 once it said so" ||
+        no "daemon_degraded: $(grep daemon_degraded "$w/up.prom"); $(cat "$w/daemon.log")"
+lib=$("$virtgov" --json events --kind host.software | sed -n 's/^ *"libvirt": "\([0-9.]*\)".*/\1/p' | head -1)
+grep -q 'virtgov_host_info{.*libvirt_version="'"$lib"'",qemu_version="",' "$w/up.prom" &&
+        ok "host_info: libvirt $lib as the daemon recorded it, no QEMU under the test driver" ||
+        no "host_info with libvirt '$lib': $(grep host_info "$w/up.prom")"
+kill "$daemon"
+wait "$daemon" || true
+daemon=
+"$virtgov" metrics > "$w/down.prom"
+grep -qx 'virtgov_daemon_up 0' "$w/down.prom" && ok "daemon_up 0 once stopped" || no "daemon_up: $(grep daemon_up "$w/down.prom")"
 
 # ---- --out keeps the last good file when a run fails
 cp "$m" "$w/kept"
