@@ -82,10 +82,11 @@ static int write_metrics(void *u) {
 }
 
 static int run(Cli *cli, int argc, char **argv) {
-        enum { OPT_OUT = 256, OPT_VERIFY, OPT_HELP };
+        enum { OPT_OUT = 256, OPT_VERIFY, OPT_JSON, OPT_HELP };
         static const struct option opts[] = {
                 { "out", required_argument, NULL, OPT_OUT },
                 { "verify", no_argument, NULL, OPT_VERIFY },
+                { "json", no_argument, NULL, OPT_JSON },   /* refused below, with the reason */
                 { "help", no_argument, NULL, OPT_HELP },
                 { 0 },
         };
@@ -96,6 +97,7 @@ static int run(Cli *cli, int argc, char **argv) {
                 switch (c) {
                 case OPT_OUT: out = optarg; break;
                 case OPT_VERIFY: m.verify = true; break;
+                case OPT_JSON: cli->json = true; break;
                 case 'h': case OPT_HELP: return cli_help(&cmd_metrics);
                 default: return cli_usage_error(&cmd_metrics, "unknown option");
                 }
@@ -104,6 +106,9 @@ static int run(Cli *cli, int argc, char **argv) {
                 return cli_usage_error(&cmd_metrics, "unexpected argument '%s'", argv[optind]);
         if (!*out)
                 return cli_usage_error(&cmd_metrics, "--out needs a file name ('-': standard output)");
+        if (cli->json)
+                return cli_usage_error(&cmd_metrics, "metrics has no JSON form: it prints Prometheus text (the "
+                                       "inventory as JSON: 'virtgov --json list', 'virtgov --json report ...')");
         _cleanup_(store_closep) Store *s = cli_open_store(cli);
         if (!s)
                 return EXIT_FAIL;
@@ -152,6 +157,8 @@ const Command cmd_metrics = {
         "               (the default)\n"
         "  --verify     also recompute the whole hash chain, as 'virtgov verify' does,\n"
         "               for virtgov_chain_verify_ok (its time grows with the events)\n"
+        "\n"
+        "The one query without --json: its output is the Prometheus format.\n"
         "\n"
         "Exit status: 0, or 1 when the inventory could not be read (nothing written).\n",
         .run = run,

@@ -182,4 +182,6 @@ grep -qx 'virtgov_daemon_up 0' "$w/down.prom" && ok "daemon_up 0 once stopped" |
 cp "$m" "$w/kept"
 "$virtgov" --db "$w/missing.db" metrics --out "$m" 2>/dev/null && no "metrics on a missing inventory succeeded"
 cmp -s "$m" "$w/kept" && ok "a failed run left the file as it was" || no "a failed run changed the file"
+rc=0; "$virtgov" --json metrics > /dev/null 2> "$w/json.err" || rc=$?
+[ "$rc" = 2 ] && grep -q 'no JSON form' "$w/json.err" && ok "--json refused, saying why" || no "--json: exit $rc, $(cat "$w/json.err")"
 exit $fail
