@@ -3,7 +3,7 @@
  * The facts a fleet dashboard wants of each host's inventory (metrics.h):
  * its domains one series each, the host's software, the policy's
  * decisions, the hash chain and the daemon. Read from the inventory and,
- * for what it does not hold (the machine id, whether the daemon runs now,
+ * for what it does not hold (the host's id, whether the daemon runs now,
  * the running kernel of this machine), from the host; nothing is guessed.
  */
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "virtgov/host/identity.h"
 #include "virtgov/model/kinds.h"
 #include "virtgov/util/cleanup.h"
 #include "virtgov/util/text.h"
@@ -105,23 +106,6 @@ int metrics_domains(Store *s, VgError *err) {
 
 /* ---- the host ---- */
 
-/* This machine's id: the first line of etc_dir/machine-id, when it is 32
- * hex digits; NULL otherwise (a container or a chroot may have none). */
-static char *machine_id(const Config *c) {
-        char path[PATH_MAX], *buf = NULL;
-        size_t len = 0;
-        snprintf(path, sizeof(path), "%s/machine-id", c->etc_dir);
-        if (vg_read_file(path, 4096, &buf, &len) < 0)
-                return NULL;
-        buf[strcspn(buf, "\n")] = '\0';
-        bool ok = strlen(buf) == 32 && strspn(buf, "0123456789abcdef") == 32;
-        if (!ok) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
-}
-
 static int newest_software(const Event *e, void *u) {
         /* host -> {id, versions}: the newest by id wins whatever the order. */
         json_t *hosts = u, *was = json_object_get(hosts, e->host ? e->host : "");
@@ -164,7 +148,13 @@ int metrics_host(const Config *c, Store *s, VgError *err) {
         gethostname(self, sizeof(self) - 1);
         struct utsname u;
         const char *kernel = uname(&u) == 0 ? u.release : NULL;
-        _cleanup_free_ char *id = machine_id(c);
+        /* The host identity every output shares (identity.h); without
+         * one, host_id is empty and said once on stderr, never made up. */
+        char idbuf[HOST_ID_SIZE];
+        VgError iderr = { "" };
+        const char *id = host_id_read(c->machine_id_file, idbuf, &iderr) == 0 ? idbuf : NULL;
+        if (!id)
+                fprintf(stderr, "virtgov: warning: virtgov_host_info without host_id: %s\n", iderr.text);
         family("virtgov_host_info", "gauge", "A host of the inventory: its machine id (this machine's only) and "
                "the libvirt, QEMU and kernel versions the daemon last recorded (empty: none recorded); always 1.");
         const char *host;

@@ -20,8 +20,9 @@ int metrics_domains(Store *s, VgError *err);
 
 /* virtgov_host_info{host,host_id,libvirt_version,qemu_version,kernel} 1:
  * one per host with a host.software event (its newest), and this machine
- * (host_id from etc_dir/machine-id) even without one. A version nobody
- * recorded is an empty value, never a guess. */
+ * even without one; host_id (host_id_read of machine_id_file) is this
+ * machine's only. A version nobody recorded is an empty value, never a
+ * guess. */
 int metrics_host(const Config *c, Store *s, VgError *err);
 
 /* virtgov_policy_decisions_total{op,decision}, virtgov_audit_lost_total

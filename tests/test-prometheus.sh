@@ -54,8 +54,8 @@ for ((i = 1; i <= n; i++)); do
 done
 
 # ---- a real inventory, with hostile text in it
-printf 'inventory = %s/inv.db\nspool_dir = %s/spool\nsyslog = no\ninventory_group = root\npolicy = %s/policy.json\netc_dir = %s/etc\n' \
-        "$w" "$w" "$w" "$w" > "$w/vg.conf"
+printf 'inventory = %s/inv.db\nspool_dir = %s/spool\nsyslog = no\ninventory_group = root\npolicy = %s/policy.json\netc_dir = %s/etc\nmachine_id_file = %s/etc/machine-id\n' \
+        "$w" "$w" "$w" "$w" "$w" > "$w/vg.conf"
 mkdir "$w/etc"
 echo 0123456789abcdef0123456789abcdef > "$w/etc/machine-id"
 echo '{ "mode": "enforce", "default": "deny" }' > "$w/policy.json"
@@ -82,7 +82,7 @@ grep -q '^virtgov_fake' "$m" && no "a domain name made a series of its own"
 grep -qx 'virtgov_policy_decisions_total{op="start",decision="deny"} 1' "$m" && ok "the denied start counted" ||
         no "the denied start not counted: $(grep policy_decisions "$m")"
 grep -qx 'virtgov_host_info{host="'"$(hostname)"'",host_id="0123456789abcdef0123456789abcdef",libvirt_version="",qemu_version="",kernel="'"$(uname -r)"'"} 1' "$m" &&
-        ok "host_info: the machine id from etc_dir, no version guessed" || no "host_info: $(grep host_info "$m")"
+        ok "host_info: the machine id from machine_id_file, no version guessed" || no "host_info: $(grep host_info "$m")"
 for f in HELP TYPE; do
         a=$(grep -c "^# $f " "$m")
         b=$(grep -v '^#' "$m" | sed 's/[{ ].*//' | sort -u | wc -l)
