@@ -106,66 +106,85 @@ int metrics_domains(Store *s, VgError *err) {
 
 /* ---- the host ---- */
 
-static int newest_software(const Event *e, void *u) {
-        /* host -> {id, versions}: the newest by id wins whatever the order. */
-        json_t *hosts = u, *was = json_object_get(hosts, e->host ? e->host : "");
-        if (was && json_integer_value(json_object_get(was, "id")) > e->id)
-                return 0;
-        json_t *v = json_object_get(e->data, "versions");
-        return json_object_set_new_nocheck(hosts, e->host ? e->host : "",
-                                   json_pack("{s:I, s:O}", "id", (json_int_t) e->id, "versions",
-                                             json_is_object(v) ? v : json_null())) < 0 ? -ENOMEM : 0;
+/* The newest event of one kind for each host: hosts[host][key] is its
+ * data[key] (versions, identity), hosts[host][key "_id"] its id. */
+typedef struct Newest {
+        json_t *hosts;
+        const char *key;
+} Newest;
+
+static int newest_of(const Event *e, void *u) {
+        Newest *n = u;
+        const char *host = e->host ? e->host : "";
+        char id_key[32];
+        snprintf(id_key, sizeof(id_key), "%s_id", n->key);
+        json_t *h = json_object_get(n->hosts, host);
+        if (!h && json_object_set_new_nocheck(n->hosts, host, h = json_object()) < 0)
+                return -ENOMEM;
+        if (json_integer_value(json_object_get(h, id_key)) > e->id)
+                return 0;   /* the newest by id wins, whatever the order */
+        json_t *v = json_object_get(e->data, n->key);
+        return json_object_set_new(h, id_key, json_integer(e->id)) < 0 ||
+               json_object_set_new(h, n->key, json_is_object(v) ? json_incref(v) : json_null()) < 0 ? -ENOMEM : 0;
 }
 
-static const char *version(json_t *v, const char *key) {
+static const char *field(json_t *v, const char *key) {
         return json_string_value(json_object_get(v, key));
 }
 
-static void host_sample(const char *host, const char *id, json_t *v, const char *kernel) {
-        const char *driver = version(v, "driver");
+/* One host's sample: v its versions, ident its identity as recorded;
+ * machine_id and kernel this machine's own (NULL for another host). */
+static void host_sample(const char *host, json_t *v, json_t *ident, const char *machine_id, const char *kernel) {
+        const char *driver = field(v, "driver");
         fputs("virtgov_host_info{", stdout);
         label(stdout, true, "host", host);
-        label(stdout, false, "host_id", id);
-        label(stdout, false, "libvirt_version", version(v, "libvirt"));
+        label(stdout, false, "host_id", machine_id ? machine_id : field(ident, "machine_id"));
+        label(stdout, false, "libvirt_uuid", field(ident, "libvirt_uuid"));
+        label(stdout, false, "libvirt_version", field(v, "libvirt"));
         /* libvirt's hypervisor version is QEMU's only under its QEMU driver */
-        label(stdout, false, "qemu_version", driver && !strcmp(driver, "QEMU") ? version(v, "hypervisor") : NULL);
-        label(stdout, false, "kernel", version(v, "kernel") ? version(v, "kernel") : kernel);
+        label(stdout, false, "qemu_version", driver && !strcmp(driver, "QEMU") ? field(v, "hypervisor") : NULL);
+        label(stdout, false, "kernel", field(v, "kernel") ? field(v, "kernel") : kernel);
         fputs("} 1\n", stdout);
 }
 
 int metrics_host(const Config *c, Store *s, VgError *err) {
-        json_t *hosts = json_object();
+        Newest n = { json_object(), "versions" };
         EventFilter f = { .kind = "host.software" };
-        int r = hosts ? store_query_events(s, &f, newest_software, hosts, err) : -ENOMEM;
+        int r = n.hosts ? store_query_events(s, &f, newest_of, &n, err) : -ENOMEM;
+        if (r == 0) {
+                f.kind = "host.identity";
+                n.key = "identity";
+                r = store_query_events(s, &f, newest_of, &n, err);
+        }
         if (r < 0) {
-                json_decref(hosts);
+                json_decref(n.hosts);
                 return r == -ENOMEM && !err->text[0] ? vg_error(err, r, "out of memory") : r;
         }
         /* The hook and the daemon file this machine's events under
-         * gethostname(); its machine id and running kernel are facts of
-         * this machine only, never of a host it reaches over a URI. */
+         * gethostname(); its machine-id and running kernel, read now, are
+         * facts of this machine only, never of a host it reaches over a
+         * URI (whose host.identity has no machine-id). */
         char self[HOST_NAME_MAX + 1] = "";
         gethostname(self, sizeof(self) - 1);
         struct utsname u;
         const char *kernel = uname(&u) == 0 ? u.release : NULL;
-        /* The host identity every output shares (identity.h); without
-         * one, host_id is empty and said once on stderr, never made up. */
         char idbuf[HOST_ID_SIZE];
         VgError iderr = { "" };
         const char *id = host_id_read(c->machine_id_file, idbuf, &iderr) == 0 ? idbuf : NULL;
         if (!id)
                 fprintf(stderr, "virtgov: warning: virtgov_host_info without host_id: %s\n", iderr.text);
-        family("virtgov_host_info", "gauge", "A host of the inventory: its machine id (this machine's only) and "
-               "the libvirt, QEMU and kernel versions the daemon last recorded (empty: none recorded); always 1.");
+        family("virtgov_host_info", "gauge", "A host of the inventory: its machine-id and libvirt's host UUID, and "
+               "the libvirt, QEMU and kernel versions the daemon last recorded (empty: not known); always 1.");
         const char *host;
-        json_t *v;
-        json_object_foreach(hosts, host, v) {
+        json_t *h;
+        json_object_foreach(n.hosts, host, h) {
                 bool mine = !strcmp(host, self);
-                host_sample(host, mine ? id : NULL, json_object_get(v, "versions"), mine ? kernel : NULL);
+                host_sample(host, json_object_get(h, "versions"), json_object_get(h, "identity"), mine ? id : NULL,
+                            mine ? kernel : NULL);
         }
-        if (!json_object_get(hosts, self))
-                host_sample(self, id, NULL, kernel);
-        json_decref(hosts);
+        if (!json_object_get(n.hosts, self))
+                host_sample(self, NULL, NULL, id, kernel);
+        json_decref(n.hosts);
         return 0;
 }
 

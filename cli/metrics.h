@@ -18,11 +18,12 @@
  * virtgov_domains{state} (undefined ones too) from the same walk. */
 int metrics_domains(Store *s, VgError *err);
 
-/* virtgov_host_info{host,host_id,libvirt_version,qemu_version,kernel} 1:
- * one per host with a host.software event (its newest), and this machine
- * even without one; host_id (host_id_read of machine_id_file) is this
- * machine's only. A version nobody recorded is an empty value, never a
- * guess. */
+/* virtgov_host_info{host,host_id,libvirt_uuid,libvirt_version,
+ * qemu_version,kernel} 1: one per host with a host.software or
+ * host.identity event (its newest), and this machine even without one.
+ * host_id is this machine's machine-id (host_id_read of machine_id_file)
+ * for it, the recorded one for another. A value nobody recorded is empty,
+ * never a guess. */
 int metrics_host(const Config *c, Store *s, VgError *err);
 
 /* virtgov_policy_decisions_total{op,decision}, virtgov_audit_lost_total

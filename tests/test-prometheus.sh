@@ -81,7 +81,7 @@ grep -qF -- "$want" "$m" && ok "a hostile name and owner escaped" || no "no line
 grep -q '^virtgov_fake' "$m" && no "a domain name made a series of its own"
 grep -qx 'virtgov_policy_decisions_total{op="start",decision="deny"} 1' "$m" && ok "the denied start counted" ||
         no "the denied start not counted: $(grep policy_decisions "$m")"
-grep -qx 'virtgov_host_info{host="'"$(hostname)"'",host_id="0123456789abcdef0123456789abcdef",libvirt_version="",qemu_version="",kernel="'"$(uname -r)"'"} 1' "$m" &&
+grep -qx 'virtgov_host_info{host="'"$(hostname)"'",host_id="0123456789abcdef0123456789abcdef",libvirt_uuid="",libvirt_version="",qemu_version="",kernel="'"$(uname -r)"'"} 1' "$m" &&
         ok "host_info: the machine id from machine_id_file, no version guessed" || no "host_info: $(grep host_info "$m")"
 for f in HELP TYPE; do
         a=$(grep -c "^# $f " "$m")
