@@ -112,6 +112,10 @@ int cli_write_out(const char *path, const void *buf, size_t len, unsigned mode);
  * status, or EXIT_FAIL having said why the file could not be written. */
 int cli_to_file(const char *path, unsigned mode, int (*fn)(void *), void *u);
 
+/* cli_to_file for a file read by a program that wants it whole (the
+ * metrics for node_exporter): when fn fails, path is left as it was. */
+int cli_to_file_whole(const char *path, unsigned mode, int (*fn)(void *), void *u);
+
 /* One CSV field (vg_text_put_csv: RFC 4180 quoting, formulas made text,
  * controls and bidi controls as U+FFFD; NULL is empty), then ',' or, last
  * in its row, a newline. Every CSV of virtgov goes through it. */

@@ -31,7 +31,7 @@ static void help(void) {
                "                  " VG_DEFAULT_CONFIG ")\n"
                "  --db PATH       inventory database (overrides the 'inventory' key)\n"
                "  --spool PATH    spool directory (overrides the 'spool_dir' key)\n"
-               "  --json          print JSON instead of tables (every query supports it)\n"
+               "  --json          print JSON instead of tables (every query but metrics)\n"
                "  --help          this text; 'virtgov COMMAND --help' for a command\n"
                "  --version       print the version\n"
                "\n"

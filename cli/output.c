@@ -322,7 +322,7 @@ int cli_write_out(const char *path, const void *buf, size_t len, unsigned mode) 
         return vg_write_file(path, buf, len, mode, &err) < 0 ? cli_error("%s", err.text) : EXIT_OK;
 }
 
-int cli_to_file(const char *path, unsigned mode, int (*fn)(void *), void *u) {
+static int to_file(const char *path, unsigned mode, int (*fn)(void *), void *u, bool keep_failed) {
         VgError err = { "" };
         VgWrite w;
         fflush(stdout);
@@ -340,11 +340,19 @@ int cli_to_file(const char *path, unsigned mode, int (*fn)(void *), void *u) {
         int flushed = fflush(stdout) == 0 ? 0 : errno;
         dup2(saved, STDOUT_FILENO);
         close(saved);
-        /* Kept even when fn failed (it said why): what it wrote is what
-         * there is, as the report on a terminal would show it. */
-        if (vg_write_close(&w, !flushed, &err) < 0)
+        if (vg_write_close(&w, !flushed && (keep_failed || rc == EXIT_OK), &err) < 0)
                 return cli_error("%s", err.text);
         return !flushed ? rc : cli_error("cannot write '%s': %s", path, strerror(flushed));
+}
+
+int cli_to_file(const char *path, unsigned mode, int (*fn)(void *), void *u) {
+        /* Kept even when fn failed (it said why): what it wrote is what
+         * there is, as the report on a terminal would show it. */
+        return to_file(path, mode, fn, u, true);
+}
+
+int cli_to_file_whole(const char *path, unsigned mode, int (*fn)(void *), void *u) {
+        return to_file(path, mode, fn, u, false);
 }
 
 void out_csv_field(const char *s, bool last) {

@@ -42,6 +42,9 @@ if $test; then
                 sqlite3 iproute2 util-linux qemu-utils
                 # the Debian package's test: dpkg-buildpackage and lintian
                 debhelper dpkg-dev lintian
+                # the alert rules' test: promtool check rules, test rules,
+                # check metrics (contrib/prometheus/, tests/test-prometheus.sh)
+                prometheus
         )
 fi
 # The quickstart's set comes without what its packages only recommend

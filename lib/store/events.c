@@ -182,3 +182,30 @@ int store_event_counts(Store *s, EventCountCallback cb, void *u, VgError *err) {
         sqlite3_finalize(st);
         return r;
 }
+
+static int lost_row(sqlite3_stmt *st, void *walk) {
+        *(int64_t *) walk = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int store_audit_lost(Store *s, int64_t *ret, VgError *err) {
+        /* The kind index finds the rows; data is read only for them (CASE,
+         * not AND, keeps json_type off data that is not JSON). An
+         * event without a positive count (the daemon's socket overflowed,
+         * nobody knows by how much) stands for the one record it is sure
+         * of. */
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(sum(CASE WHEN NOT json_valid(data) THEN 1"
+                                    " WHEN json_type(data, '$.lost') = 'integer' AND json_extract(data, '$.lost') > 0"
+                                    " THEN json_extract(data, '$.lost') ELSE 1 END), 0)"
+                                    " FROM events WHERE kind = 'audit.lost'", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return store_sql_fail(s, rc, err, "counting lost audit records");
+        int64_t n = 0;
+        int r = store_walk(s, st, lost_row, &n, err, "counting lost audit records");
+        sqlite3_finalize(st);
+        if (r < 0)
+                return r;
+        *ret = n;
+        return 0;
+}

@@ -90,12 +90,14 @@ static bool document_hidden(uint32_t cp) {
 }
 
 /* How a document's markup writes a character of its own. */
-typedef enum Markup { MARKUP_NONE, MARKUP_HTML, MARKUP_CSV_QUOTED } Markup;
+typedef enum Markup { MARKUP_NONE, MARKUP_HTML, MARKUP_CSV_QUOTED, MARKUP_PROM_LABEL } Markup;
 
 static const char *markup_entity(Markup m, uint32_t cp) {
         if (m == MARKUP_HTML)
                 return cp == '&' ? "&amp;" : cp == '<' ? "&lt;" : cp == '>' ? "&gt;" : cp == '"' ? "&quot;"
                      : cp == '\'' ? "&#39;" : NULL;
+        if (m == MARKUP_PROM_LABEL)
+                return cp == '\\' ? "\\\\" : cp == '"' ? "\\\"" : cp == '\n' ? "\\n" : NULL;
         return m == MARKUP_CSV_QUOTED && cp == '"' ? "\"\"" : NULL;
 }
 
@@ -130,6 +132,10 @@ void vg_text_put_csv(const char *s, FILE *f) {
         fputs(formula ? "\"'" : "\"", f);
         put_document(s, MARKUP_CSV_QUOTED, f);
         putc('"', f);
+}
+
+void vg_text_put_prom_label(const char *s, FILE *f) {
+        put_document(s, MARKUP_PROM_LABEL, f);
 }
 
 int vg_text_bytes_hex(const char *s, char **ret_hex) {

@@ -6,7 +6,9 @@
  * any text written as a JSON string is what jansson writes for it. And the
  * top-level scalars of an object are what jansson decodes of them. And
  * any text as a name (text.h) keeps its bytes, and as a CSV cell or HTML
- * is UTF-8 with no control, bidi control or formula left. */
+ * is UTF-8 with no control, bidi control or formula left, and as a
+ * Prometheus label value has only the format's escapes and unescapes to
+ * the document's text. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,49 @@ static void as_name(const char *text) {
                 }
                 free(out);
         }
+}
+
+static char *written(void (*put)(const char *, FILE *), const char *text) {
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        if (!f)
+                abort();
+        put(text, f);
+        fclose(f);
+        return out;
+}
+
+static void put_plain(const char *s, FILE *f) {
+        vg_text_put_document(s, false, f);
+}
+
+/* text as a Prometheus label value: no raw line feed or unescaped quote
+ * (which would end the value or the sample), only the format's three
+ * escapes, and unescaped it is the document's text of the same input. */
+static void as_label(const char *text) {
+        char *out = written(vg_text_put_prom_label, text), *doc = written(put_plain, text);
+        char *back = malloc(strlen(out) + 1), *q = back;
+        if (!back)
+                abort();
+        for (const char *p = out; *p; p++) {
+                if (*p == '\n' || *p == '"')
+                        __builtin_trap();
+                if (*p != '\\') {
+                        *q++ = *p;
+                        continue;
+                }
+                p++;
+                if (*p != '\\' && *p != '"' && *p != 'n')
+                        __builtin_trap();   /* an escape the format does not have, or a lone one at the end */
+                *q++ = *p == 'n' ? '\n' : *p;
+        }
+        *q = '\0';
+        if (!vg_utf8_valid(out) || strcmp(back, doc))
+                __builtin_trap();
+        free(back);
+        free(doc);
+        free(out);
 }
 
 static char *pretty(const char *text) {
@@ -132,6 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         free(want);
         free(str);
         as_name(text);
+        as_label(text);
         free(text);
         return 0;
 }

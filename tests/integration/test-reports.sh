@@ -183,6 +183,12 @@ say "metrics and evidence"
 "$VIRTGOV" metrics > "$VG_SCRATCH/metrics.prom"
 check "metrics: domains by state" grep -q '^virtgov_domains{state="running"} 1$' "$VG_SCRATCH/metrics.prom"
 check "metrics: events by kind" grep -q '^virtgov_events_total{kind="domain.defined",decision=""} ' "$VG_SCRATCH/metrics.prom"
+check "metrics: the daemon is up" grep -qx 'virtgov_daemon_up 1' "$VG_SCRATCH/metrics.prom"
+check "metrics: libvirt's host UUID and QEMU's version as the daemon recorded them" \
+        grep -q '^virtgov_host_info{.*libvirt_uuid="[0-9a-f-]\{36\}",libvirt_version="[0-9][0-9.]*",qemu_version="[0-9][0-9.]*",' "$VG_SCRATCH/metrics.prom"
+check "metrics: the running domain, one series" \
+        sh -c '[ "$(grep -c "^virtgov_domain_running{.*} 1\$" "$0")" = 1 ]' "$VG_SCRATCH/metrics.prom"
+check "metrics: promtool check metrics" sh -c 'promtool check metrics < "$0"' "$VG_SCRATCH/metrics.prom"
 check "report evidence" "$VIRTGOV" report evidence --out "$VG_SCRATCH/evidence" --roster "$VG_SCRATCH/roster"
 for f in index.md report-sprawl.json report-sprawl.csv report-accounts.json report-activity.csv \
          report-capacity.json report-software.json events.json verification.json policy.json report.html; do

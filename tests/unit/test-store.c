@@ -176,6 +176,30 @@ Test(store, denials_by_kind) {
         sqlite3_close(raw);
 }
 
+/* virtgov_audit_lost_total: the records each audit.lost counted, and one
+ * for an event that could not count them (or whose data is not JSON). */
+Test(store, audit_lost_sums_the_counts) {
+        Store *s = open_new();
+        int64_t n = -1;
+        cr_assert_eq(store_audit_lost(s, &n, NULL), 0);
+        cr_assert_eq(n, 0);
+        const char *data[] = { "{\"lost\": 7}", "{\"where\": \"socket\"}", "{\"lost\": 5}", "{\"lost\": \"x\"}" };
+        for (size_t i = 0; i < 4; i++) {
+                Event *e = event_new("audit", "audit.lost");
+                json_decref(e->data);
+                e->data = json_loads(data[i], 0, NULL);
+                append(s, e);
+                event_free(e);
+        }
+        Event *e = dom_event("domain.prepare", "web-7", "u-7", NULL);
+        json_object_set_new(e->data, "lost", json_integer(100));
+        append(s, e);
+        event_free(e);
+        cr_assert_eq(store_audit_lost(s, &n, NULL), 0);
+        cr_assert_eq(n, 7 + 1 + 5 + 1);
+        store_close(s);
+}
+
 static int first_kind(const Event *e, void *u) {
         if (!*(char **) u)
                 *(char **) u = strdup(e->kind);

@@ -31,6 +31,10 @@ static void put_html(const char *s, FILE *f) {
         vg_text_put_document(s, true, f);
 }
 
+static void put_prom(const char *s, FILE *f) {
+        vg_text_put_prom_label(s, f);
+}
+
 static void put_terminal(const char *s, FILE *f) {
         vg_text_put_terminal(s, f);
 }
@@ -68,6 +72,38 @@ Test(text, csv_cells) {
                 free(out);
         }
         char *out = written(put_csv, NULL);
+        cr_expect_str_eq(out, "");
+        free(out);
+}
+
+/* A label value of `virtgov metrics`: the exposition format's three
+ * escapes, and UTF-8 out whatever came in (node_exporter's textfile
+ * collector refuses a whole file for one bad byte). */
+Test(text, prometheus_label_values) {
+        static const struct {
+                const char *in, *label;
+        } cases[] = {
+                { "web-7", "web-7" },
+                { "café", "café" },
+                { "say \"hi\"", "say \\\"hi\\\"" },
+                { "C:\\vm\\", "C:\\\\vm\\\\" },
+                { "two\nlines", "two\\nlines" },
+                /* the end of the value and a new series, spelled out */
+                { "x\"} 1\nvirtgov_domain_running{uuid=\"y", "x\\\"} 1\\nvirtgov_domain_running{uuid=\\\"y" },
+                { "tab\there", "tab\there" },
+                { "cr\r", "cr\xEF\xBF\xBD" },
+                { "caf\xE9", "caf\xEF\xBF\xBD" },
+                { "\xFF\xFE", "\xEF\xBF\xBD\xEF\xBF\xBD" },
+                { "vm-\xE2\x80\xAEgnp.exe", "vm-\xEF\xBF\xBDgnp.exe" },
+                { "", "" },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *out = written(put_prom, cases[i].in);
+                cr_expect_str_eq(out, cases[i].label, "case %zu", i);
+                cr_expect(vg_utf8_valid(out), "case %zu", i);
+                free(out);
+        }
+        char *out = written(put_prom, NULL);
         cr_expect_str_eq(out, "");
         free(out);
 }

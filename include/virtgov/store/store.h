@@ -291,6 +291,12 @@ typedef int (*EventCountCallback)(const EventCount *c, void *userdata);
  * store_approvals. */
 int store_event_counts(Store *s, EventCountCallback cb, void *u, VgError *err);
 
+/* Audit records lost, as the audit.lost events say: the sum of their
+ * data.lost, counting an event without a count as 1 (at least one record
+ * went, and how many is unknown). 0 when there is none. 0 with *ret set,
+ * or a negative errno with err. */
+int store_audit_lost(Store *s, int64_t *ret, VgError *err);
+
 /* The defined domains (only the running ones if running_only): how many,
  * and their vCPUs and memory summed from their facts as last seen (the
  * running definition, else the daemon's). Summed in SQL: at 100,000

@@ -15,6 +15,10 @@
  *   CSV       a document cell, quoted as RFC 4180 asks, and a cell that
  *             starts with = + - @ TAB or CR prefixed by ' (OWASP's rule
  *             against formula injection)
+ *   Prometheus  a label value of the text exposition format: a
+ *             document's text, then \ " and LF escaped as \\ \" \n (the
+ *             format's only escapes; it must be UTF-8, and one bad byte
+ *             makes node_exporter refuse the whole file)
  *   JSON      lossless: a name that is not UTF-8 gets its bytes in hex
  *             beside it (vg_text_bytes_hex)
  *
@@ -49,6 +53,10 @@ void vg_text_put_document(const char *s, bool html, FILE *f);
 /* s as one CSV cell (the rule above; empty for NULL), without the
  * separator after it. */
 void vg_text_put_csv(const char *s, FILE *f);
+
+/* s as a Prometheus label value (the rule above), without the quotes
+ * around it; nothing for NULL (an empty value: the label is absent). */
+void vg_text_put_prom_label(const char *s, FILE *f);
 
 /* The suffix of a JSON member that holds the bytes of the member named
  * before it: "path" and "path_bytes". */
