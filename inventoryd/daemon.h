@@ -27,6 +27,7 @@
  *   recorder.c   the inventory's connection, the events' way into it, and the
  *                copy to syslog (the integrity, process and assessment runs
  *                write their own tables through the same connection)
+ *   loopprobe.c  how late the loop's timer ticks (VIRTGOV_LOOP_PROBE_MS)
  *   pidlock.c, log.c
  */
 #pragma once
@@ -44,6 +45,7 @@ typedef struct Integrityd Integrityd;
 typedef struct Actiond Actiond;
 typedef struct Assessd Assessd;
 typedef struct AuditReader AuditReader;
+typedef struct LoopProbe LoopProbe;
 
 typedef struct Daemon {
         Config *config;          /* replaced on SIGHUP (main.c's reload) */
@@ -64,6 +66,7 @@ typedef struct Daemon {
         Actiond *action;         /* integrity-action.c's runs; NULL until the first */
         Assessd *assess;         /* assess-schedule.c's watches and timers; NULL: off */
         AuditReader *audit;      /* audit-reader.c's stream; NULL: not read */
+        LoopProbe *probe;        /* loopprobe.c's timer; NULL: not asked for */
 
         int periodic_timer, forward_timer;
         int signal_fd;
