@@ -5,6 +5,11 @@
  * of each run through the recorder. Its own inotify fd: an overflow there
  * concerns only the assessment, and the integrity watch's directories are
  * its profiles', not these.
+ *
+ * The run reads hundreds of files (libvirt's, sshd's, sudoers, apt's
+ * lists, /proc): on a thread (offload.h), with its paths copied; its
+ * drift and state are recorded on the loop. A run due while one runs is
+ * queued, once.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +25,7 @@
 
 #include "assess-schedule.h"
 #include "log.h"
+#include "offload.h"
 #include "virtgov/assess/assess.h"
 #include "virtgov/util/cleanup.h"
 
@@ -38,8 +44,21 @@ struct Assessd {
         unsigned interval_s;
         int64_t pending_since_us;
         int wd_etc;                   /* /etc itself: only group, passwd, sudoers count there */
-        char said[512];               /* the last problem said */
+        char said[sizeof(((VgError *) 0)->text)];   /* the last problem said */
+        Offload *worker;              /* where a run runs */
+        bool queued;                  /* a run came due while one ran */
 };
+
+/* One run: its inputs copied on the loop, its answer made on the thread. */
+typedef struct AssessJob {
+        Assessd *a;                   /* the loop's: not touched on the thread */
+        AssessPaths p;
+        int r;
+        const char *failed;           /* what was not done, when r < 0 */
+        VgError err;
+        AssessExceptions *ex;
+        AssessRun *run;
+} AssessJob;
 
 static int64_t mono_ms(void) {
         struct timespec ts;
@@ -66,36 +85,47 @@ static int record(Event *e, void *u) {
         return 0;
 }
 
-static void run_assessment(Assessd *a) {
-        Daemon *d = a->d;
-        AssessPaths p;
-        if (assess_paths_init(&p, d->config, NULL) < 0) {
-                log_msg(LOG_ERR, "assess: out of memory");
-                return;
-        }
-        VgError err = { "" };
-        _cleanup_(assess_exceptions_freep) AssessExceptions *ex = NULL;
-        int r = assess_exceptions_load(p.exceptions, p.now_us, &ex, &err);
-        if (r < 0 && r != -ENOENT) {
+static void job_free(void *u) {
+        AssessJob *j = u;
+        assess_paths_clear(&j->p);
+        assess_exceptions_free(j->ex);
+        assess_run_free(j->run);
+        free(j);
+}
+
+/* The thread's half: the exceptions, then the checks. */
+static void assess_work(void *u) {
+        AssessJob *j = u;
+        j->r = assess_exceptions_load(j->p.exceptions, j->p.now_us, &j->ex, &j->err);
+        if (j->r < 0 && j->r != -ENOENT) {
                 /* Without its exceptions every excepted check would read
                  * as a regression: no run until the file is fixed. */
-                say_once(a, "assessment not run: the exceptions file is invalid", err.text);
-                assess_paths_clear(&p);
+                j->failed = "assessment not run: the exceptions file is invalid";
                 return;
         }
-        for (size_t i = 0; ex && i < ex->n_warnings; i++)
-                log_msg(LOG_WARNING, "assess: %s", ex->warnings[i]);
-        _cleanup_(assess_run_freep) AssessRun *run = NULL;
-        r = assess_run(&p, NULL, ex, &run, &err);
-        assess_paths_clear(&p);
-        if (r < 0) {
-                say_once(a, "assessment not run", err.text);
+        j->r = assess_run(&j->p, NULL, j->ex, &j->run, &j->err);
+        if (j->r < 0)
+                j->failed = "assessment not run";
+}
+
+static void run_assessment(Assessd *a);
+
+/* The loop's half: the drift recorded, then the state. */
+static void assess_record(AssessJob *j) {
+        Assessd *a = j->a;
+        Daemon *d = a->d;
+        for (size_t i = 0; j->ex && i < j->ex->n_warnings; i++)
+                log_msg(LOG_WARNING, "assess: %s", j->ex->warnings[i]);
+        if (j->r < 0) {
+                say_once(a, j->failed, j->err.text);
                 return;
         }
+        AssessRun *run = j->run;
+        VgError err = { "" };
         char host[256] = "";
         gethostname(host, sizeof(host) - 1);
         _cleanup_free_ char *prev = NULL;
-        r = store_meta_get(recorder_store(d->rec), STATE_KEY, &prev, &err);
+        int r = store_meta_get(recorder_store(d->rec), STATE_KEY, &prev, &err);
         if (r < 0 && r != -ENOENT) {
                 say_once(a, "assessment not recorded", err.text);
                 return;
@@ -122,6 +152,37 @@ static void run_assessment(Assessd *a) {
                 "assess: %zu checks, %zu fail, %zu error, %zu excepted in %lld ms",
                 run->n_ran, run->counts[ASSESS_FAIL], run->counts[ASSESS_ERROR], run->counts[ASSESS_EXCEPTED],
                 (long long) (run->took_us / 1000));
+}
+
+static void assess_done(void *u) {
+        AssessJob *j = u;
+        Assessd *a = j->a;
+        assess_record(j);
+        job_free(j);
+        if (a->queued) {
+                a->queued = false;
+                run_assessment(a);
+        }
+}
+
+static void run_assessment(Assessd *a) {
+        if (offload_busy(a->worker)) {
+                if (!a->queued)
+                        log_msg(LOG_INFO, "assess: a run is going on: the next one follows it");
+                a->queued = true;
+                return;
+        }
+        AssessJob *j = calloc(1, sizeof(*j));
+        if (!j || assess_paths_init(&j->p, a->d->config, NULL) < 0) {
+                log_msg(LOG_ERR, "assess: out of memory");
+                free(j);
+                return;
+        }
+        j->a = a;
+        if (offload_run(a->worker, assess_work, assess_done, j) < 0) {   /* not busy: checked */
+                log_msg(LOG_ERR, "assess: not run");
+                job_free(j);
+        }
 }
 
 static void on_run_timer(int timer, void *opaque) {
@@ -229,6 +290,10 @@ int assessd_start(Daemon *d) {
                 a->handle = virEventAddHandle(a->fd, VIR_EVENT_HANDLE_READABLE, on_inotify, a, NULL);
         a->run_timer = virEventAddTimeout(-1, on_run_timer, a, NULL);
         a->periodic_timer = virEventAddTimeout(-1, on_periodic, a, NULL);
+        if (offload_new("assess", &a->worker) < 0) {
+                assessd_stop(d);
+                return -EIO;
+        }
         if (a->run_timer < 0 || a->periodic_timer < 0 || (a->fd >= 0 && a->handle < 0)) {
                 log_msg(LOG_ERR, "assess: cannot add to the event loop");
                 assessd_stop(d);
@@ -255,6 +320,9 @@ void assessd_stop(Daemon *d) {
         Assessd *a = d->assess;
         if (!a)
                 return;
+        /* First: a run's result is not recorded at exit; the next start
+         * runs one at once. */
+        a->worker = offload_free(a->worker, job_free);
         if (a->handle >= 0)
                 virEventRemoveHandle(a->handle);
         if (a->run_timer >= 0)

@@ -5,9 +5,11 @@
  * libvirt's callbacks, the signalfd, inotify and the timers all run from
  * it, so nothing here needs a lock. (The one other long-lived thread only
  * moves audit records from their socket into a queue of its own:
- * audit-queue.c says why. An integrity check walks and hashes on threads
- * of its own, joined before integrity_check returns, while the loop
- * waits: none of them touches this state.)
+ * audit-queue.c says why. The checks that read files, integrity's and the
+ * assessment's, read on a thread of their own (offload.c), which gets a
+ * copy of the config and its own read-only connection to the inventory;
+ * the loop records their results through the recorder, which stays the
+ * one writer. None of these threads touches this state.)
  *
  * The modules, each calling only those below it:
  *   main.c       the loop: signals, reload, timers, start-up and shut-down
@@ -29,6 +31,8 @@
  *   recorder.c   the inventory's connection, the events' way into it, and the
  *                copy to syslog (the integrity, process and assessment runs
  *                write their own tables through the same connection)
+ *   offload.c    one job at a time on a thread, its end handed back to the loop
+ *   loopprobe.c  how late the loop's timer ticks (VIRTGOV_LOOP_PROBE_MS)
  *   pidlock.c, log.c
  */
 #pragma once
@@ -46,6 +50,7 @@ typedef struct Integrityd Integrityd;
 typedef struct Actiond Actiond;
 typedef struct Assessd Assessd;
 typedef struct AuditReader AuditReader;
+typedef struct LoopProbe LoopProbe;
 
 typedef struct Daemon {
         Config *config;          /* replaced on SIGHUP (main.c's reload) */
@@ -66,6 +71,7 @@ typedef struct Daemon {
         Actiond *action;         /* integrity-action.c's runs; NULL until the first */
         Assessd *assess;         /* assess-schedule.c's watches and timers; NULL: off */
         AuditReader *audit;      /* audit-reader.c's stream; NULL: not read */
+        LoopProbe *probe;        /* loopprobe.c's timer; NULL: not asked for */
 
         int periodic_timer, forward_timer;
         int signal_fd;

@@ -5,6 +5,15 @@
  * full check on timers. The checking itself is integrity_check's; this
  * module decides when, and says what went wrong.
  *
+ * A check reads on a thread (offload.h), the loop records: the walk and
+ * the hashing of the files, the reading of what runs, and dpkg's database
+ * go to integrity_check_measure and integrity_measure_processes, on a
+ * read-only connection of the thread's own; integrity_check_record and
+ * integrity_record_processes then write through the recorder's, on the
+ * loop. One job at a time: a check that comes due while one runs is
+ * queued (one of each kind at most, a full one covering a stat one), and
+ * runs when the running one has been recorded.
+ *
  * The directories watched and which events count: integrity-watch.c.
  */
 #include <errno.h>
@@ -24,6 +33,7 @@
 #include "integrity-watch.h"
 #include "integrity-schedule.h"
 #include "log.h"
+#include "offload.h"
 #include "virtgov/util/cleanup.h"
 #include "virtgov/integrity/proc.h"
 #include "virtgov/integrity/run.h"
@@ -57,10 +67,34 @@ struct Integrityd {
         Periodic stat, full;
         bool pending_full;
         int64_t pending_since_us;   /* the first change not checked yet; 0: none */
-        char said[512];             /* the last problem said: said again only when it changes */
-        char procs_said[512];       /* the same for the process checks */
-        ProcCache *procs;           /* the mapped files' hashes, by inode and times, across checks */
+        char said[sizeof(((VgError *) 0)->text)];   /* the last problem said: said again only when it changes */
+        char procs_said[sizeof(((VgError *) 0)->text)];   /* the same for the process checks */
+        ProcCache *procs;           /* the mapped files' hashes, by inode and times, across checks;
+                                     * the running job's thread's while one runs */
+        Offload *worker;            /* where the checks run (made at start, or integrity is off) */
+        /* Due while a job ran: a check of the files (full or not), of
+         * every process; a reload's new profiles. */
+        bool queued_files, queued_full, queued_procs, queued_reload;
+        bool queue_said;            /* "queued" said once per running job */
 };
+
+/* One job: a check of the files (then of what runs, as a second job), or
+ * of what runs (every process, or one domain's QEMU). Made on the loop,
+ * its measuring on the worker's thread, its record on the loop. */
+typedef struct CheckJob {
+        Integrityd *w;              /* the loop's: not touched on the thread */
+        Config *config;             /* a copy: a reload frees the loop's */
+        bool full;
+        char *domain;               /* processes of this domain only; NULL: all */
+        int64_t t0;
+        /* The thread's answer. */
+        int r;
+        VgError err;
+        IntegrityRequest req;       /* its profiles the watch's (no refresh while a job runs) */
+        IntegrityMeasured *measured;
+        ProcRequest preq;
+        ProcResult procs;
+} CheckJob;
 
 static int64_t mono_us(void) {
         struct timespec ts;
@@ -126,31 +160,78 @@ static void check_done(Integrityd *w, const IntegrityResult *res, bool full, int
                 full ? "full" : "stat", res->n_files, res->n_hashed, (long long) (took_us / 1000), res->n);
 }
 
+static CheckJob *job_free(CheckJob *j) {
+        if (!j)
+                return NULL;
+        config_free(j->config);
+        free(j->domain);
+        integrity_measured_free(j->measured);
+        proc_result_clear(&j->procs);
+        free(j);
+        return NULL;
+}
+
+static void job_discard(void *u) {
+        job_free(u);
+}
+
+/* The inventory as the thread reads it: a connection of its own, for a
+ * connection is not to be shared between threads, and read-only, for the
+ * recorder's is the daemon's one writer (daemon.h). */
+static int job_store(CheckJob *j, Store **ret) {
+        return store_open(j->config->inventory, STORE_READ, j->config->busy_timeout_ms, ret, &j->err);
+}
+
+/* ---- the thread's half ---- */
+
+static void measure_files(void *u) {
+        CheckJob *j = u;
+        _cleanup_(store_closep) Store *s = NULL;
+        j->r = job_store(j, &s);
+        if (j->r == 0)
+                j->r = integrity_check_measure(s, j->config, &j->req, &j->measured, &j->err);
+        /* -ENOENT is also a profile file that is missing: only the
+         * baseline's own answer tells them apart. */
+        VgError none = { "" };
+        if (j->r == -ENOENT && s && integrity_verify_baseline(s, NULL, &none) != -ENOENT)
+                j->r = -EINVAL;
+}
+
+static void measure_procs(void *u) {
+        CheckJob *j = u;
+        _cleanup_(store_closep) Store *s = NULL;
+        j->r = job_store(j, &s);
+        if (j->r == 0)
+                j->r = integrity_measure_processes(s, j->config, &j->preq, &j->procs, &j->err);
+}
+
+/* ---- the loop's half ---- */
+
+static void next_job(Integrityd *w);
+
 /* The running processes (all of them, or one domain's QEMU): what they
- * map against the baseline. A mapping whose inode and times are unchanged
- * is not read again (the cache). A problem is said once. */
-static void check_processes(Integrityd *w, const char *domain) {
-        if (!w->procs && !(w->procs = proc_cache_new())) {
-                log_msg(LOG_ERR, "integrity: out of memory");
-                return;
-        }
-        ProcRequest req = { .domain = domain, .source = "daemon", .cache = w->procs };
-        ProcResult res;
-        VgError err = { "" };
-        int64_t t0 = mono_us();
-        int r = integrity_check_processes(recorder_store(w->d->rec), w->d->config, &req, &res, &err);
-        if (r < 0) {
-                if (strcmp(w->procs_said, err.text)) {
-                        snprintf(w->procs_said, sizeof(w->procs_said), "%s", err.text);
-                        recorder_degraded(w->d->rec, NULL, "running processes not checked", err.text,
+ * map against the baseline, recorded. A mapping whose inode and times are
+ * unchanged is not read again (the cache). A problem is said once. */
+static void procs_done(void *u) {
+        CheckJob *j = u;
+        Integrityd *w = j->w;
+        if (j->r == 0)
+                j->r = integrity_record_processes(recorder_store(w->d->rec), &j->preq, &j->procs, &j->err);
+        if (j->r < 0) {
+                if (strcmp(w->procs_said, j->err.text)) {
+                        snprintf(w->procs_said, sizeof(w->procs_said), "%s", j->err.text);
+                        recorder_degraded(w->d->rec, NULL, "running processes not checked", j->err.text,
                                           "the next start or periodic check tries again");
                 }
+                job_free(j);
+                next_job(w);
                 return;
         }
         w->procs_said[0] = '\0';
+        const ProcResult *res = &j->procs;
         size_t bad = 0;
-        for (size_t i = 0; i < res.n; i++) {
-                const ProcVerdict *v = &res.v[i];
+        for (size_t i = 0; i < res->n; i++) {
+                const ProcVerdict *v = &res->v[i];
                 bad += v->status != PROC_CURRENT;
                 /* The site's own response, once per process that became
                  * tampered (the check records the change only once). */
@@ -166,11 +247,67 @@ static void check_processes(Integrityd *w, const char *domain) {
         }
         if (bad)
                 log_msg(LOG_WARNING, "integrity: %zu of %zu process(es) not current: see 'virtgov report integrity'",
-                        bad, res.n);
+                        bad, res->n);
+        const char *domain = j->domain;
         log_msg(LOG_INFO, "integrity: %zu process(es) checked%s%s in %lld ms, %zu mapped file(s) read",
-                res.n, domain ? " for domain " : "", domain && vg_is_plain(domain) ? domain : "",
-                (long long) ((mono_us() - t0) / 1000), res.hashed);
-        proc_result_clear(&res);
+                res->n, domain ? " for domain " : "", domain && vg_is_plain(domain) ? domain : "",
+                (long long) ((mono_us() - j->t0) / 1000), res->hashed);
+        job_free(j);
+        /* A check with drift builds dpkg's index (lib/integrity/check.c's
+         * classify) and drops it after, but in small blocks that glibc
+         * kept: the daemon stayed 9.5 MiB above its 19.4 MiB after one
+         * drift. Given back here, checks being rare. */
+        malloc_trim(0);
+        next_job(w);
+}
+
+static CheckJob *job_new(Integrityd *w) {
+        CheckJob *j = calloc(1, sizeof(*j));
+        if (j && !(j->config = config_dup(w->d->config)))
+                j = job_free(j);
+        if (!j)
+                log_msg(LOG_ERR, "integrity: out of memory: check not run");
+        else {
+                j->w = w;
+                j->t0 = mono_us();
+        }
+        return j;
+}
+
+/* Starts a job, or queues it when one runs. */
+static void start_job(Integrityd *w, CheckJob *j, OffloadFn work, OffloadFn done) {
+        /* What the thread reads includes every event recorded so far. */
+        recorder_flush(w->d->rec);
+        w->queue_said = false;
+        if (offload_run(w->worker, work, done, j) < 0) {   /* not busy: next_job checked */
+                log_msg(LOG_ERR, "integrity: check not run");
+                job_free(j);
+        }
+}
+
+static void check_processes(Integrityd *w, const char *domain) {
+        if (offload_busy(w->worker)) {
+                /* Every process then, which covers the domain's. */
+                w->queued_procs = true;
+                if (!w->queue_said)
+                        log_msg(LOG_INFO, "integrity: a check is running: the processes are checked after it");
+                w->queue_said = true;
+                return;
+        }
+        if (!w->procs && !(w->procs = proc_cache_new())) {
+                log_msg(LOG_ERR, "integrity: out of memory");
+                return;
+        }
+        CheckJob *j = job_new(w);
+        if (!j)
+                return;
+        if (domain && !(j->domain = strdup(domain))) {
+                log_msg(LOG_ERR, "integrity: out of memory");
+                job_free(j);
+                return;
+        }
+        j->preq = (ProcRequest) { .domain = j->domain, .source = "daemon", .cache = w->procs };
+        start_job(w, j, measure_procs, procs_done);
 }
 
 void integrityd_domain_started(Daemon *d, const char *name) {
@@ -179,42 +316,73 @@ void integrityd_domain_started(Daemon *d, const char *name) {
                 check_processes(w, name);
 }
 
+static void files_done(void *u) {
+        CheckJob *j = u;
+        Integrityd *w = j->w;
+        IntegrityResult res;
+        if (j->r == 0)
+                j->r = integrity_check_record(recorder_store(w->d->rec), j->config, j->measured, &res, &j->err);
+        if (j->r < 0) {
+                check_failed(w, j->r, &j->err, j->full);
+                job_free(j);
+                next_job(w);
+                return;
+        }
+        check_done(w, &res, j->full, mono_us() - j->t0);
+        actiond_integrity_findings(w->d, &res);
+        integrity_result_clear(&res);
+        job_free(j);
+        /* After the files: a package update folded in just now makes a
+         * process that still maps the old version stale, not tampered. */
+        if (integrityd_configured(w->d->config))
+                check_processes(w, NULL);
+}
+
 static void run_check(Integrityd *w, bool full) {
         if (!integrityd_configured(w->d->config))
                 return;
+        if (offload_busy(w->worker)) {
+                w->queued_files = true;
+                w->queued_full |= full;
+                if (!w->queue_said)
+                        log_msg(LOG_INFO, "integrity: a check is running: the next one follows it");
+                w->queue_said = true;
+                return;
+        }
         integrityd_watch_refresh(&w->watch);
+        CheckJob *j = job_new(w);
+        if (!j)
+                return;
+        j->full = full;
         /* The profiles the watch has just read: what is checked is what
          * is watched, loaded once (a load resolves every emulator's
          * libraries). */
-        IntegrityRequest req = { .full = full, .source = "daemon" };
+        j->req = (IntegrityRequest) { .full = full, .source = "daemon" };
         if (!w->watch.load_failed) {   /* else the check loads them, and says what is wrong */
-                req.loaded = w->watch.profiles;
-                req.n_loaded = w->watch.n_profiles;
+                j->req.loaded = w->watch.profiles;
+                j->req.n_loaded = w->watch.n_profiles;
         }
-        IntegrityResult res;
-        VgError err = { "" };
-        int64_t t0 = mono_us();
-        int r = integrity_check(recorder_store(w->d->rec), w->d->config, &req, &res, &err);
-        /* -ENOENT is also a profile file that is missing: only the
-         * baseline's own answer tells them apart. */
-        VgError none = { "" };
-        if (r == -ENOENT && integrity_verify_baseline(recorder_store(w->d->rec), NULL, &none) != -ENOENT)
-                r = -EINVAL;
-        if (r < 0) {
-                check_failed(w, r, &err, full);
+        start_job(w, j, measure_files, files_done);
+}
+
+static void reload_watch(Integrityd *w);
+
+/* What came due while the last job ran, in the order they would have run. */
+static void next_job(Integrityd *w) {
+        if (w->queued_reload) {
+                w->queued_reload = false;
+                reload_watch(w);
+        }
+        if (offload_busy(w->worker))
                 return;
+        if (w->queued_files) {
+                bool full = w->queued_full;
+                w->queued_files = w->queued_full = false;
+                run_check(w, full);
+        } else if (w->queued_procs) {
+                w->queued_procs = false;
+                check_processes(w, NULL);
         }
-        check_done(w, &res, full, mono_us() - t0);
-        actiond_integrity_findings(w->d, &res);
-        integrity_result_clear(&res);
-        /* After the files: a package update folded in just now makes a
-         * process that still maps the old version stale, not tampered. */
-        check_processes(w, NULL);
-        /* A check with drift builds dpkg's index (lib/integrity/check.c's
-         * classify) and drops it after, but in small blocks that glibc
-         * kept: the daemon stayed 9.5 MiB above its 19.4 MiB after one
-         * drift. Given back here, checks being rare. */
-        malloc_trim(0);
 }
 
 /* ---- the timers ---- */
@@ -336,6 +504,10 @@ int integrityd_start(Daemon *d) {
         w->check_timer = virEventAddTimeout(-1, on_check_timer, w, NULL);
         w->stat.timer = virEventAddTimeout(-1, on_periodic, &w->stat, NULL);
         w->full.timer = virEventAddTimeout(-1, on_periodic, &w->full, NULL);
+        if (offload_new("integrity", &w->worker) < 0) {
+                integrityd_stop(d);
+                return -EIO;
+        }
         if (w->handle < 0 || w->check_timer < 0 || w->stat.timer < 0 || w->full.timer < 0) {
                 log_msg(LOG_ERR, "integrity: cannot add to the event loop");
                 integrityd_stop(d);
@@ -355,6 +527,19 @@ int integrityd_start(Daemon *d) {
         return 0;
 }
 
+/* The watch's profiles read again after a reload, and a check when they
+ * changed. Not while a job runs: it borrows them. */
+static void reload_watch(Integrityd *w) {
+        if (offload_busy(w->worker)) {
+                w->queued_reload = true;
+                return;
+        }
+        bool changed = integrityd_watch_refresh(&w->watch);
+        say_watching(w);
+        if (changed && integrityd_configured(w->d->config))
+                schedule(w, false);
+}
+
 void integrityd_reload(Daemon *d) {
         Integrityd *w = d->integrity;
         if (!w)
@@ -364,17 +549,16 @@ void integrityd_reload(Daemon *d) {
         w->watch.limit_said = false;
         w->watch.unread_said = false;
         w->watch.stale = true;   /* the watch limit may have been raised */
-        bool changed = integrityd_watch_refresh(&w->watch);
         arm_timers(w);
-        say_watching(w);
-        if (changed && integrityd_configured(d->config))
-                schedule(w, false);
+        reload_watch(w);
 }
 
 void integrityd_stop(Daemon *d) {
         Integrityd *w = d->integrity;
         if (!w)
                 return;
+        /* First: the job's thread borrows the profiles and the cache. */
+        w->worker = offload_free(w->worker, job_discard);
         if (w->handle >= 0)
                 virEventRemoveHandle(w->handle);
         int timers[] = { w->check_timer, w->stat.timer, w->full.timer };

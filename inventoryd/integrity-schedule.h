@@ -32,9 +32,11 @@ int integrityd_start(Daemon *d);
 void integrityd_reload(Daemon *d);
 
 /* A domain started: its QEMU checked now (integrity/proc.h), against
- * what the baseline says it should run. */
+ * what the baseline says it should run; when a check runs, every process
+ * is checked after it instead. */
 void integrityd_domain_started(Daemon *d, const char *name);
 
-/* Stops watching and removes the timers: no check runs after it. NULL
+/* Stops watching and removes the timers: no check runs after it. A
+ * check still reading is waited for and its result dropped. NULL
  * d->integrity is a no-op. */
 void integrityd_stop(Daemon *d);

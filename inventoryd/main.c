@@ -27,6 +27,7 @@
 #include "assess-schedule.h"
 #include "integrity-schedule.h"
 #include "log.h"
+#include "loopprobe.h"
 #include "pidlock.h"
 #include "reconcile.h"
 #include "recorder.h"
@@ -302,6 +303,7 @@ static void stop_daemon(Daemon *d) {
         record_daemon_event(d, "daemon.stopped", NULL);
         recorder_flush(d->rec);
         recorder_anchor(d->rec);
+        loopprobe_stop(d);
         log_msg(LOG_INFO, "stopped");
 }
 
@@ -318,6 +320,7 @@ static void free_daemon(Daemon *d) {
                 actiond_stop(d);      /* (likewise) */
         auditr_stop(d);   /* (a no-op after stop_daemon's) */
         watch_free(d);   /* after the audit stream, which names people through it */
+        loopprobe_stop(d);   /* (likewise) */
         config_strv_free(d->uris);
         config_strv_free(d->priv_groups);
         d->rec = recorder_free(d->rec);   /* closes the inventory */
@@ -371,6 +374,8 @@ static int run(Daemon *d) {
         for (size_t i = 0; i < d->n_conns; i++)
                 conn_connect(&d->conns[i]);
         log_msg(LOG_INFO, "started: inventory '%s', %zu connection(s)", d->config->inventory, d->n_conns);
+        /* Last: what it times is the loop's turns, not the start-up. */
+        loopprobe_start(d);
 
         while (!d->quit)
                 if (virEventRunDefaultImpl() < 0)

@@ -264,30 +264,51 @@ static void *walk_job(void *u) {
         return NULL;
 }
 
-int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, IntegrityResult *res, VgError *err) {
+/* What the reading half of a check hands to the recording half: the
+ * profiles, the baseline as read, the scan, the findings classified. */
+struct IntegrityMeasured {
+        IntegrityRequest req;     /* the caller's, its pointers borrowed */
         Profiles p;
-        _cleanup_(fscan_list_freep) FscanList *scan = NULL;
-        Baseline base = { 0 };
-        const FscanList *view = &base.view;
+        Baseline base;
+        FscanList *scan;
+        IntegrityResult res;
+};
+
+IntegrityMeasured *integrity_measured_free(IntegrityMeasured *m) {
+        if (!m)
+                return NULL;
+        integrity_result_clear(&m->res);
+        fscan_list_free(m->scan);
+        integrity_baseline_clear(&m->base);
+        integrity_profiles_clear(&m->p);
+        free(m);
+        return NULL;
+}
+
+/* Every step that reads files, and the inventory only to read (the
+ * baseline, its digests, the domains): the daemon runs it on a thread
+ * with a connection of its own, off its event loop. */
+static int measure(Store *s, const Config *c, IntegrityMeasured *m, VgError *err) {
+        const FscanList *view = &m->base.view;
+        IntegrityResult *res = &m->res;
         Drift *drift = NULL;
         size_t n = 0;
-        *res = (IntegrityResult) { 0 };
-        int r = integrity_profiles_of(s, c, req, &p, err);
-        WalkJob job = { .p = &p, .full = req->full };
+        int r = integrity_profiles_of(s, c, &m->req, &m->p, err);
+        WalkJob job = { .p = &m->p, .full = m->req.full };
         pthread_t walker;
         bool threaded = r == 0 && pthread_create(&walker, NULL, walk_job, &job) == 0;
         if (r == 0 && !threaded)
                 walk_job(&job);
         if (r == 0)
-                r = integrity_baseline_load(s, &p, &base, res->digest, err);
+                r = integrity_baseline_load(s, &m->p, &m->base, res->digest, err);
         if (threaded)
                 pthread_join(walker, NULL);
-        scan = job.l;
+        m->scan = job.l;
         if (r == 0 && job.r < 0)
                 r = vg_error(err, job.r, "%s", job.err.text);
-        if (r == 0 && !req->full)
-                r = integrity_measure(scan, view, false, 0, err);
-        if (r == 0 && integrity_compare(view, scan, &drift, &n) < 0)
+        if (r == 0 && !m->req.full)
+                r = integrity_measure(m->scan, view, false, 0, err);
+        if (r == 0 && integrity_compare(view, m->scan, &drift, &n) < 0)
                 r = vg_error(err, -ENOMEM, "out of memory");
         if (r == 0 && n && !(res->findings = calloc(n, sizeof(*res->findings))))
                 r = vg_error(err, -ENOMEM, "out of memory");
@@ -297,6 +318,7 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
                         r = vg_error(err, -ENOMEM, "out of memory");
                 res->findings[i].is_new = true;
         }
+        free(drift);
         /* Classified before they are compared with the last check's
          * (check_record): a finding is the same one when its class is the
          * same too. */
@@ -305,17 +327,40 @@ int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, Inte
                 r = integrity_baseline_time(s, &base_time, err);
         if (r == 0)
                 r = classify(c, view, base_time, res, err);
-        if (r == 0)
-                r = check_record(s, c, req, &p, view, res, scan, err);
-        if (r == 0) {
-                res->n_files = scan->n;
-                res->n_hashed = scan->n_hashed;
-                res->unread = TAKE_PTR(p.unread);
-        }
-        free(drift);
-        integrity_baseline_clear(&base);
-        integrity_profiles_clear(&p);
-        if (r < 0)
-                integrity_result_clear(res);
         return r;
+}
+
+int integrity_check_measure(Store *s, const Config *c, const IntegrityRequest *req, IntegrityMeasured **ret,
+                            VgError *err) {
+        IntegrityMeasured *m = calloc(1, sizeof(*m));
+        if (!m)
+                return vg_error(err, -ENOMEM, "out of memory");
+        m->req = *req;
+        int r = measure(s, c, m, err);
+        if (r < 0) {
+                integrity_measured_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+int integrity_check_record(Store *s, const Config *c, IntegrityMeasured *m, IntegrityResult *res, VgError *err) {
+        *res = (IntegrityResult) { 0 };
+        int r = check_record(s, c, &m->req, &m->p, &m->base.view, &m->res, m->scan, err);
+        if (r < 0)
+                return r;
+        m->res.n_files = m->scan->n;
+        m->res.n_hashed = m->scan->n_hashed;
+        m->res.unread = TAKE_PTR(m->p.unread);
+        *res = m->res;
+        m->res = (IntegrityResult) { 0 };
+        return 0;
+}
+
+int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, IntegrityResult *res, VgError *err) {
+        _cleanup_(integrity_measured_freep) IntegrityMeasured *m = NULL;
+        *res = (IntegrityResult) { 0 };
+        int r = integrity_check_measure(s, c, req, &m, err);
+        return r < 0 ? r : integrity_check_record(s, c, m, res, err);
 }

@@ -383,7 +383,8 @@ static const char *from_baseline(const ProcMapping *m, void *u) {
         return NULL;
 }
 
-int integrity_check_processes(Store *s, const Config *c, const ProcRequest *req, ProcResult *res, VgError *err) {
+int integrity_measure_processes(Store *s, const Config *c, const ProcRequest *req, ProcResult *res,
+                                VgError *err) {
         *res = (ProcResult) { 0 };
         ProcTargets t;
         int r = proc_targets_find(c->proc_dir, c->qemu_run_dir, req->domain, &t, err);
@@ -416,8 +417,6 @@ int integrity_check_processes(Store *s, const Config *c, const ProcRequest *req,
                 if (judge(&res->v[i], &vs) < 0)
                         r = vg_error(err, -ENOMEM, "out of memory");
         verdicts_clear(&vs);
-        if (r == 0)
-                r = record(s, req, res, err);
         if (r == 0 && cache) {
                 size_t hashed, hits;
                 proc_cache_stats(cache, &hashed, &hits, &bytes);
@@ -427,6 +426,17 @@ int integrity_check_processes(Store *s, const Config *c, const ProcRequest *req,
         if (cache)
                 proc_cache_previous(cache, NULL, NULL);   /* prev is this call's */
         if (r < 0)
+                proc_result_clear(res);
+        return r;
+}
+
+int integrity_record_processes(Store *s, const ProcRequest *req, ProcResult *res, VgError *err) {
+        return record(s, req, res, err);
+}
+
+int integrity_check_processes(Store *s, const Config *c, const ProcRequest *req, ProcResult *res, VgError *err) {
+        int r = integrity_measure_processes(s, c, req, res, err);
+        if (r == 0 && (r = integrity_record_processes(s, req, res, err)) < 0)
                 proc_result_clear(res);
         return r;
 }

@@ -209,6 +209,34 @@ Config *config_free(Config *c) {
         return NULL;
 }
 
+static bool key_is_string(const ConfigKey *k) {
+        return k->type == KEY_PATH || k->type == KEY_OPT_PATH || k->type == KEY_STRING;
+}
+
+Config *config_dup(const Config *c) {
+        Config *n = malloc(sizeof(*n));
+        if (!n)
+                return NULL;
+        *n = *c;
+        /* Every string is a key's but path: the table lists them once.
+         * All are let go of first, so that a failed copy frees only its
+         * own. */
+        n->path = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (key_is_string(&keys[i]))
+                        *(char **) ((char *) n + keys[i].offset) = NULL;
+        bool ok = !c->path || (n->path = strdup(c->path));
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                if (!key_is_string(&keys[i]))
+                        continue;
+                const char *from = *(char *const *) ((const char *) c + keys[i].offset);
+                char **to = (char **) ((char *) n + keys[i].offset);
+                if (from && !(*to = strdup(from)))
+                        ok = false;
+        }
+        return ok ? n : config_free(n);
+}
+
 int config_set_path(char **field, const char *value) {
         char *n = strdup(value);
         if (!n)

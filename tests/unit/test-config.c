@@ -270,3 +270,25 @@ Test(config, reader_refuses_what_is_not_a_regular_file, .timeout = 10) {
         free(t);
         free(fifo);
 }
+
+/* The daemon's check thread reads a copy while a reload frees the
+ * original: the copy must hold every value and share no string. */
+Test(config, dup_holds_every_value_and_shares_nothing) {
+        Config *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(load_text("inventory = /srv/vg/inv.db\nintegrity_action =\nintegrity_profiles = host lab\n"
+                               "busy_timeout_ms = 1234\n", &c, &err), 0, "%s", err.text);
+        Config *d = config_dup(c);
+        cr_assert_not_null(d);
+        cr_assert_str_eq(d->inventory, "/srv/vg/inv.db");
+        cr_assert_neq(d->inventory, c->inventory);
+        cr_assert_str_eq(d->integrity_profiles, "host lab");
+        cr_assert_neq(d->integrity_profiles, c->integrity_profiles);
+        cr_assert_null(d->integrity_action);
+        cr_assert_str_eq(d->path, c->path);
+        cr_assert_neq(d->path, c->path);
+        cr_assert_eq(d->busy_timeout_ms, 1234);
+        config_free(c);   /* the copy outlives it (ASan's run would see a shared string) */
+        cr_assert_str_eq(d->dpkg_admindir, "/var/lib/dpkg");
+        config_free(d);
+}

@@ -66,3 +66,16 @@ typedef struct ProcRequest {
  * run directory unreadable, the inventory).
  */
 int integrity_check_processes(Store *s, const Config *c, const ProcRequest *req, ProcResult *res, VgError *err);
+
+/*
+ * The same in two halves, for the daemon, which measures off its event
+ * loop. integrity_measure_processes finds, reads and judges every process
+ * and reads the inventory only (s may be a read-only connection of
+ * another thread; req->cache is then that thread's while it runs).
+ * integrity_record_processes records the statuses and events in one
+ * transaction on the writer's s, setting each verdict's changed, was and
+ * since_us; on a failure *res stays the caller's to clear.
+ */
+int integrity_measure_processes(Store *s, const Config *c, const ProcRequest *req, ProcResult *res,
+                                VgError *err);
+int integrity_record_processes(Store *s, const ProcRequest *req, ProcResult *res, VgError *err);

@@ -79,6 +79,27 @@ int integrity_take_baseline(Store *s, const Config *c, const IntegrityRequest *r
 int integrity_check(Store *s, const Config *c, const IntegrityRequest *req, IntegrityResult *res, VgError *err);
 
 /*
+ * The same check in its two halves, for a caller that must not wait on
+ * the files (the daemon's event loop, whose libvirt connections are
+ * dropped after 15 s without an answer). integrity_check_measure does
+ * every step that reads files (walk, hash, dpkg's database) and reads the
+ * inventory only: s may be a read-only connection, used from another
+ * thread than the writer's. It keeps req's copy, whose pointers (the
+ * loaded profiles, source, actor) must outlive *ret. Its errors are
+ * integrity_check's. integrity_check_record then records as
+ * integrity_check does, in one transaction on the writer's s (the
+ * findings are compared with the last check's under its write lock), and
+ * fills *res; a failure leaves m as it was, to be freed. Free m with
+ * integrity_measured_free (NULL: a no-op; returns NULL).
+ */
+typedef struct IntegrityMeasured IntegrityMeasured;
+int integrity_check_measure(Store *s, const Config *c, const IntegrityRequest *req, IntegrityMeasured **ret,
+                            VgError *err);
+int integrity_check_record(Store *s, const Config *c, IntegrityMeasured *m, IntegrityResult *res, VgError *err);
+IntegrityMeasured *integrity_measured_free(IntegrityMeasured *m);
+DEFINE_POINTER_CLEANUP(IntegrityMeasured, integrity_measured_free)
+
+/*
  * Folds drift into the baseline: each path (or every open finding when
  * paths is NULL) is measured now and its baseline row replaced (removed,
  * when the file is gone), in one transaction with an integrity.accepted

@@ -81,6 +81,11 @@ Config *config_new(void);
 Config *config_free(Config *c);
 DEFINE_POINTER_CLEANUP(Config, config_free)
 
+/* A copy of c that shares nothing with it, for a thread that reads the
+ * configuration while the daemon's loop may replace its own (a reload).
+ * NULL only on ENOMEM. */
+Config *config_dup(const Config *c);
+
 /*
  * Reads the file at path into c, overriding defaults key by key. An unknown
  * key, a malformed line, a bad value or a key set twice is an error whose
