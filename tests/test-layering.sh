@@ -44,8 +44,8 @@ ROOMS='
 3 host      include/virtgov/image.h include/virtgov/domdefs.h
 4 authz     lib/ticket.c lib/authz.c include/virtgov/ticket.h include/virtgov/approval.h include/virtgov/authz.h
 5 audit     lib/audit.c lib/audit-kernel.c include/virtgov/audit.h
-5 store     lib/store*.c lib/store-priv.h lib/spool.c lib/eventlog.c
-5 store     include/virtgov/store.h include/virtgov/spool.h include/virtgov/eventlog.h
+5 store     lib/store*.c lib/store-priv.h lib/spool.c lib/eventlog.c lib/eventlog-journal.c
+5 store     include/virtgov/store.h include/virtgov/spool.h include/virtgov/eventlog.h include/virtgov/eventlog-journal.h
 6 integrity lib/integrity*.c lib/integrity-priv.h lib/kernel-run.c
 6 integrity include/virtgov/integrity.h include/virtgov/integrity-run.h include/virtgov/integrity-proc.h
 6 integrity include/virtgov/kernel-run.h
