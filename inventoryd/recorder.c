@@ -227,7 +227,9 @@ static void forward_to(Recorder *r, size_t i) {
          * holding the loop for long. The cursor is saved after each batch:
          * a crash re-sends at most one batch, never skips one. */
         for (;;) {
-                EventFilter f = { .after_id = after > 0 ? after : -1, .limit = 1000 };
+                /* data as stored (data_text): both copies print that very
+                 * text; no decoding and dumping it again per event. */
+                EventFilter f = { .after_id = after > 0 ? after : -1, .limit = 1000, .data_text = true };
                 Forward fw = { r, sink, after, 0, 0 };
                 k = store_query_events(r->store, &f, forward_one, &fw, &err);
                 if (fw.last != after) {

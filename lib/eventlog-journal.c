@@ -42,20 +42,44 @@ static const char *s_id(const Event *e, char *b, size_t n) {
         return b;
 }
 
+/* data decoded, for the two fields read from it: e->data, or e->data_text
+ * parsed, only when it names the key at all (most events do not; a query
+ * for the copy gives the stored text, not the tree). NULL: none. The
+ * caller decrefs. */
+static json_t *data_of(const Event *e, const char *key) {
+        if (!e->data_text)
+                return json_incref(e->data);
+        char quoted[32];
+        snprintf(quoted, sizeof(quoted), "\"%s\"", key);
+        return strstr(e->data_text, quoted) ? json_loads(e->data_text, 0, NULL) : NULL;
+}
+
 /* The login uid of the person who acted, as audit_actor() put it in data. */
 static const char *s_auid(const Event *e, char *b, size_t n) {
-        json_t *auid = json_object_get(json_object_get(e->data, "actor"), "auid");
-        if (!json_is_integer(auid))
-                return NULL;
-        snprintf(b, n, "%" JSON_INTEGER_FORMAT, json_integer_value(auid));
-        return b;
+        json_t *data = data_of(e, "auid");
+        json_t *auid = json_object_get(json_object_get(data, "actor"), "auid");
+        const char *r = NULL;
+        if (json_is_integer(auid)) {
+                snprintf(b, n, "%" JSON_INTEGER_FORMAT, json_integer_value(auid));
+                r = b;
+        }
+        json_decref(data);
+        return r;
 }
 
 /* An accept's or an exception's ticket, else the domain's own (its facts). */
 static const char *s_ticket(const Event *e, char *b, size_t n) {
-        (void) b, (void) n;
-        const char *t = json_string_value(json_object_get(e->data, "ticket"));
-        return t ? t : json_string_value(json_object_get(json_object_get(e->data, "facts"), "ticket"));
+        json_t *data = data_of(e, "ticket");
+        const char *t = json_string_value(json_object_get(data, "ticket"));
+        if (!t)
+                t = json_string_value(json_object_get(json_object_get(data, "facts"), "ticket"));
+        const char *r = NULL;
+        if (t && strlen(t) < n) {
+                strcpy(b, t);
+                r = b;
+        }
+        json_decref(data);
+        return r;
 }
 
 typedef struct Field {
@@ -138,14 +162,18 @@ int eventlog_journal_entry(const Event *e, JournalEntry *ret) {
         add_str(&b, "SYSLOG_FACILITY", "3");
         add_str(&b, "SYSLOG_IDENTIFIER", "virtgov");
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                char scratch[32];
+                char scratch[256];
                 add_str(&b, fields[i].name, fields[i].value(e, scratch, sizeof(scratch)));
         }
-        _cleanup_free_ char *data = e->data && json_object_size(e->data) ?
+        _cleanup_free_ char *dumped = e->data && !e->data_text && json_object_size(e->data) ?
                 json_dumps(e->data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        if (data && strlen(data) > EVENTLOG_JOURNAL_DATA_MAX)
-                strcpy(data + EVENTLOG_JOURNAL_DATA_MAX - 4, "...");
-        add_str(&b, "VIRTGOV_DATA", data);
+        const char *data = e->data_text && strcmp(e->data_text, "{}") ? e->data_text : dumped;
+        if (data && strlen(data) > EVENTLOG_JOURNAL_DATA_MAX) {
+                add(&b, "VIRTGOV_DATA", data, EVENTLOG_JOURNAL_DATA_MAX - 4);
+                fputs("...", b.f);
+                b.len[b.n - 1] += 3;
+        } else
+                add_str(&b, "VIRTGOV_DATA", data);
 
         if (ferror(b.f) || fclose(b.f) != 0) {
                 free(buf);

@@ -222,6 +222,32 @@ nc=$(jentries _SYSTEMD_UNIT=virtgovctl.service VIRTGOV_KIND=domain.started | jq 
 say "control: $nc of 10000 in the journal"
 check "without the unit's limits journald dropped some ($nc of 10000)" test "$nc" -lt 10000
 
+say "log = both, on reload: the journal and syslog, each from its own cursor"
+"$VG_DGRAM_SINK" "$VG_SCRATCH/syslog.sock" "$VG_SCRATCH/syslog.txt" &
+PIDS+=("$!")
+printf 'inventory = %s\nspool_dir = %s\nlog = both\nsyslog_socket = %s\n' "$DB" "$SPOOL" "$VG_SCRATCH/syslog.sock" \
+        > /etc/virtgov/virtgov.conf
+kill -HUP "$DAEMON"
+check "the reload says where the copies go now" \
+        sh -c 'for i in $(seq 100); do grep -q "reloaded; events copied to the journal and syslog$" "$0" && exit 0; sleep 0.1; done; exit 1' \
+        "$VG_SCRATCH/daemon.log"
+last=
+for _ in $(seq 50); do
+        last=$(sqlite3 "$DB" "select max(id) from events where kind = 'daemon.reloaded' and domain is null")
+        [ -z "$last" ] || break
+        sleep 0.1
+done
+for _ in $(seq 100); do
+        nr=$(jentries VIRTGOV_KIND=daemon.reloaded | jq -s -r 'map(select(.VIRTGOV_DOMAIN == null) | .VIRTGOV_ID) | join(" ")')
+        [ -z "$nr" ] || break
+        sleep 0.1
+done
+check "the journal copy went on from its cursor: the reload's event is there once (ids: '$nr', stored: $last)" \
+        test "$nr" = "$last"
+check "the syslog copy, new, sent the history up to the newest event" \
+        sh -c 'for i in $(seq 200); do grep -q "^<[0-9]*>.* virtgov\[[0-9]*\]: id=$1 .*kind=daemon.reloaded" "$0" && exit 0; sleep 0.1; done; exit 1' \
+        "$VG_SCRATCH/syslog.txt" "$last"
+
 kill "$DAEMON"
 wait "$DAEMON" 2>/dev/null || true
 check "on stop the chain head went to the journal as its own entry" \

@@ -143,3 +143,33 @@ Test(eventlog_journal, data_is_cut) {
         eventlog_journal_entry_done(&j);
         event_free(e);
 }
+
+/* The copy queries events with their data as stored (EventFilter.data_text,
+ * not decoded): the entry is the very same, field for field. */
+Test(eventlog_journal, stored_text_gives_the_same_entry) {
+        Event *e = event_new("libvirt", "domain.defined");
+        e->id = 7;
+        event_set(&e->domain, "web-7");
+        json_object_set_new(e->data, "actor", json_pack("{s:s, s:i}", "name", "bob", "auid", 1001));
+        json_object_set_new(e->data, "facts", json_pack("{s:s, s:s}", "owner", "bob", "ticket", "CHG-7"));
+        JournalEntry tree, text;
+        cr_assert_eq(eventlog_journal_entry(e, &tree), 0);
+        char *stored = json_dumps(e->data, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(e->data);
+        e->data = NULL;
+        e->data_text = stored;
+        cr_assert_eq(eventlog_journal_entry(e, &text), 0);
+        cr_assert_eq(tree.n, text.n);
+        for (size_t i = 0; i < tree.n; i++)
+                cr_expect(tree.iov[i].iov_len == text.iov[i].iov_len &&
+                                  !memcmp(tree.iov[i].iov_base, text.iov[i].iov_base, tree.iov[i].iov_len),
+                          "%.*s != %.*s", (int) tree.iov[i].iov_len, (const char *) tree.iov[i].iov_base,
+                          (int) text.iov[i].iov_len, (const char *) text.iov[i].iov_base);
+        expect_field(&text, "VIRTGOV_AUID", "1001");
+        expect_field(&text, "VIRTGOV_TICKET", "CHG-7");
+        eventlog_journal_entry_done(&tree);
+        eventlog_journal_entry_done(&text);
+        e->data_text = NULL;
+        free(stored);
+        event_free(e);
+}

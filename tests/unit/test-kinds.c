@@ -120,7 +120,7 @@ Test(kinds, each_kind_has_a_unique_message_id) {
                 cr_expect_str_neq(k->message_id, EVENTLOG_JOURNAL_HEAD_ID, "%s: the chain head's id", k->name);
                 for (const EventKind *o = event_kind_next(k, 0); o && k->message_id; o = event_kind_next(o, 0))
                         cr_expect(!o->message_id || strcmp(k->message_id, o->message_id),
-                                  "%s and %s share MESSAGE_ID %s", k->name, o->message_id, k->message_id);
+                                  "%s and %s share MESSAGE_ID %s", k->name, o->name, k->message_id);
         }
         cr_assert_gt(n, 80, "the whole table was walked (%zu kinds)", n);
 }
