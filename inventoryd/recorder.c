@@ -125,7 +125,7 @@ static int send_journal(const Recorder *r, const Event *e) {
 
 static const char *where_journal(const Recorder *r) {
         (void) r;
-        return "the journal";
+        return EVENTLOG_JOURNAL_SOCKET;
 }
 
 static int send_syslog(const Recorder *r, const Event *e) {
@@ -140,7 +140,7 @@ static const char *where_syslog(const Recorder *r) {
 }
 
 static const Sink sinks[] = {
-        { "journal", "journal_cursor", CONFIG_TO_JOURNAL, send_journal, where_journal },
+        { "the journal", "journal_cursor", CONFIG_TO_JOURNAL, send_journal, where_journal },
         { "syslog", "syslog_cursor", CONFIG_TO_SYSLOG, send_syslog, where_syslog },
 };
 

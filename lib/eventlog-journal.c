@@ -20,9 +20,6 @@
 #include "virtgov/eventlog.h"
 #include "virtgov/kinds.h"
 
-/* The socket libsystemd sends to; it has no call that names it. */
-#define JOURNAL_SOCKET "/run/systemd/journal/socket"
-
 static const char *s_kind(const Event *e, char *b, size_t n) { (void) b, (void) n; return e->kind; }
 static const char *s_ref(const Event *e, char *b, size_t n) { (void) b, (void) n; return e->ref; }
 static const char *s_time(const Event *e, char *b, size_t n) { (void) b, (void) n; return e->time[0] ? e->time : NULL; }
@@ -212,5 +209,5 @@ int eventlog_journal_send_head(int64_t id, const char *hash) {
 }
 
 bool eventlog_journal_present(void) {
-        return access(JOURNAL_SOCKET, F_OK) == 0;
+        return access(EVENTLOG_JOURNAL_SOCKET, F_OK) == 0;
 }

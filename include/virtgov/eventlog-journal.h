@@ -41,6 +41,9 @@
  * tens of KiB and belong in the inventory, not in every copy. */
 #define EVENTLOG_JOURNAL_DATA_MAX 16384
 
+/* The socket libsystemd sends to (it has no call that names it). */
+#define EVENTLOG_JOURNAL_SOCKET "/run/systemd/journal/socket"
+
 /* The MESSAGE_ID of the chain head entry (eventlog_journal_send_head),
  * which is not an event kind. */
 #define EVENTLOG_JOURNAL_HEAD_ID "1c6872ff7c1b46cca09f5e283e222640"

@@ -106,7 +106,8 @@ RateLimitIntervalSec=30s
 RateLimitBurst=1000
 CONF
 /lib/systemd/systemd-journald > "$VG_SCRATCH/journald.log" 2>&1 &
-PIDS+=("$!")
+JOURNALD=$!
+PIDS+=("$JOURNALD")
 for _ in $(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
 check "journald listens at /run/systemd/journal/socket" test -S /run/systemd/journal/socket
 echo "hello from a new user" | systemd-cat -t vg-newuser -p warning
@@ -247,6 +248,26 @@ check "the journal copy went on from its cursor: the reload's event is there onc
 check "the syslog copy, new, sent the history up to the newest event" \
         sh -c 'for i in $(seq 200); do grep -q "^<[0-9]*>.* virtgov\[[0-9]*\]: id=$1 .*kind=daemon.reloaded" "$0" && exit 0; sleep 0.1; done; exit 1' \
         "$VG_SCRATCH/syslog.txt" "$last"
+
+say "journald goes away: the copy stalls, says so once, and resumes from its cursor"
+kill "$JOURNALD"
+wait "$JOURNALD" 2>/dev/null || true
+"$VG_SPOOL_EVENTS" "$VG_SCRATCH/stage" 1
+mv "$VG_SCRATCH/stage/journal" "$SPOOL/journal"
+check "the stall is said, naming the socket" \
+        sh -c 'for i in $(seq 100); do grep -q "the copy of events to the journal stalled: '"'"'/run/systemd/journal/socket'"'"'" "$0" && exit 0; sleep 0.1; done; exit 1' \
+        "$VG_SCRATCH/daemon.log"
+sleep 2.5   # two more one-second retries
+check "once" test "$(grep -c "the copy of events to the journal stalled" "$VG_SCRATCH/daemon.log")" = 1
+/lib/systemd/systemd-journald >> "$VG_SCRATCH/journald.log" 2>&1 &
+JOURNALD=$!
+PIDS+=("$JOURNALD")
+check "and resumed when journald is back" \
+        sh -c 'for i in $(seq 100); do grep -q "the copy to the journal resumed" "$0" && exit 0; sleep 0.1; done; exit 1' \
+        "$VG_SCRATCH/daemon.log"
+check "with the event recorded meanwhile, nothing lost, nothing twice" wait_cursor "$DB" 10001 20
+check "(10,001 of the burst's kind in the journal)" \
+        test "$(jentries _SYSTEMD_UNIT=virtgov-inventoryd.service VIRTGOV_KIND=domain.started VIRTGOV_SOURCE=libvirt | jq -s '[.[].VIRTGOV_ID] | unique | length'):$(jentries _SYSTEMD_UNIT=virtgov-inventoryd.service VIRTGOV_KIND=domain.started VIRTGOV_SOURCE=libvirt | jq -s length)" = 10001:10001
 
 kill "$DAEMON"
 wait "$DAEMON" 2>/dev/null || true
