@@ -22,6 +22,8 @@ packages=(
         libexpat1-dev libsqlite3-dev libjansson-dev libvirt-dev nettle-dev zlib1g-dev
         # the kernel's audit stream: audit's own record parser, and its control requests
         libauparse-dev libaudit-dev
+        # the daemon's copy of events to systemd's journal (sd_journal_sendv)
+        libsystemd-dev
         # the man pages, and bash completion's directory
         scdoc bash-completion
         # the real thing virtgov governs, which the quickstart drives; jq

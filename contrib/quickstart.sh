@@ -65,7 +65,7 @@ if ! virtgov hooks status >/dev/null; then
 fi
 virtgov hooks status
 
-step "virtgov-inventoryd (define, undefine, accounts, reconciliation, syslog)"
+step "virtgov-inventoryd (define, undefine, accounts, reconciliation, the journal or syslog copy)"
 last_id=$(virtgov --json events --limit 1 | jq '.[0].id // 0')
 if systemd_running; then
         systemctl daemon-reload

@@ -4,7 +4,7 @@
  * defines and undefines, and a hook can be missing or bypassed; this daemon
  * subscribes to libvirt's events, reconciles after every (re)connect, watches
  * the host's accounts, folds the hook's spool, cross-checks the two channels
- * and copies every event to syslog.
+ * and copies every event to the journal or syslog ('log').
  *
  * This file is the loop: signals, configuration reload, timers, start-up
  * and the order of shut-down. The work is in the modules below it
@@ -82,7 +82,7 @@ static void reload(Daemon *d) {
         integrityd_reload(d);
         assessd_reload(d);
         record_daemon_event(d, "daemon.reloaded", NULL);
-        log_msg(LOG_INFO, "configuration reloaded");
+        log_msg(LOG_INFO, "configuration reloaded; events copied to %s", recorder_targets(d->rec));
 }
 
 static void on_signal(int watch, int fd, int events, void *opaque) {
@@ -148,7 +148,7 @@ static int parse_argv(int argc, char **argv, Daemon *d, const char **db, char **
                                "Records libvirt's domain, network and storage-pool events and the host's\n"
                                "account changes into the virtgov inventory, reconciles after every\n"
                                "(re)connect, folds the hook's spool, reports starts no hook decided on\n"
-                               "(policy.bypass), and copies every event to syslog.\n"
+                               "(policy.bypass), and copies every event to the journal or syslog.\n"
                                "\n"
                                "  --config PATH   configuration file (default $VIRTGOV_CONFIG, else\n"
                                "                  " VG_DEFAULT_CONFIG ")\n"
@@ -286,7 +286,7 @@ static int setup_conns(Daemon *d) {
 /* Shut down in the order that loses nothing: first stop libvirt's
  * callbacks and inotify (no new events arrive), then fold what the hook
  * spooled meanwhile, then record that we stop, then commit and push it all
- * to syslog with the chain head; free_daemon closes the inventory after. */
+ * to the journal or syslog with the chain head; free_daemon closes the inventory after. */
 static void stop_daemon(Daemon *d) {
         for (size_t i = 0; i < d->n_conns; i++)
                 conn_close(&d->conns[i]);
@@ -373,7 +373,8 @@ static int run(Daemon *d) {
         d->forward_timer = virEventAddTimeout(1000, on_forward, d, NULL);
         for (size_t i = 0; i < d->n_conns; i++)
                 conn_connect(&d->conns[i]);
-        log_msg(LOG_INFO, "started: inventory '%s', %zu connection(s)", d->config->inventory, d->n_conns);
+        log_msg(LOG_INFO, "started: inventory '%s', %zu connection(s), events copied to %s", d->config->inventory,
+                d->n_conns, recorder_targets(d->rec));
         /* Last: what it times is the loop's turns, not the start-up. */
         loopprobe_start(d);
 

@@ -18,9 +18,10 @@
 #include "recorder.h"
 #include "virtgov/host/identity.h"
 #include "virtgov/ship/head.h"
-#include "virtgov/util/cleanup.h"
+#include "virtgov/ship/journal.h"
 #include "virtgov/store/eventlog.h"
 #include "virtgov/store/spool.h"
+#include "virtgov/util/cleanup.h"
 
 /* Events queued before a commit: a burst (a reconcile of many domains, a
  * fold) is committed every 1,000, one transaction each. */
@@ -38,7 +39,8 @@ struct Recorder {
          * again after fold_retry_ms, doubling up to a minute. */
         int fold_retry_timer;
         unsigned fold_retry_ms;
-        bool forward_stalled;    /* the syslog copy's stall was said */
+        unsigned targets;        /* CONFIG_TO_*: where the copies go now */
+        bool forward_stalled[2]; /* each copy's stall was said (sinks[]) */
         /* The authorization rows no decision can use, as last said (a
          * hash of their reasons; 0: none): said again only when they
          * change, not at every periodic pass. */
@@ -52,6 +54,7 @@ struct Recorder {
 
 static void on_flush(int timer, void *opaque);
 static void on_fold_retry(int timer, void *opaque);
+static void set_targets(Recorder *r);
 
 int recorder_new(Store *store, const Config *config, Recorder **ret) {
         Recorder *r = calloc(1, sizeof(*r));
@@ -63,6 +66,7 @@ int recorder_new(Store *store, const Config *config, Recorder **ret) {
                 return -ENOMEM;
         }
         *r = (Recorder) { .store = store, .config = config, .queue = queue };
+        set_targets(r);
         /* (A timer that cannot be made, < 0, makes every record commit at
          * once and a failed fold wait for the next trigger: slower, not
          * wrong.) */
@@ -103,6 +107,20 @@ Recorder *recorder_free(Recorder *r) {
 
 void recorder_set_config(Recorder *r, const Config *config) {
         r->config = config;
+        set_targets(r);
+}
+
+const char *recorder_targets(const Recorder *r) {
+        switch (r->targets) {
+        case CONFIG_TO_JOURNAL | CONFIG_TO_SYSLOG:
+                return "the journal and syslog";
+        case CONFIG_TO_JOURNAL:
+                return "the journal";
+        case CONFIG_TO_SYSLOG:
+                return "syslog";
+        default:
+                return "nowhere";
+        }
 }
 
 Store *recorder_store(Recorder *r) {
@@ -110,23 +128,62 @@ Store *recorder_store(Recorder *r) {
         return r->store;
 }
 
-/* ---- the copy to syslog ---- */
+/* ---- the copies to the journal and to syslog ---- */
+
+/* One copy of the events: where it goes, and how far it has got (a
+ * cursor in meta, one per copy, so that each resumes on its own). */
+typedef struct Sink {
+        const char *name;        /* said in the daemon's messages */
+        const char *cursor;      /* the meta key */
+        unsigned bit;            /* CONFIG_TO_* */
+        int (*send)(const Recorder *r, const Event *e);
+        const char *(*where)(const Recorder *r);
+} Sink;
+
+static int send_journal(const Recorder *r, const Event *e) {
+        return eventlog_journal_send(e, r->host_id);
+}
+
+static const char *where_journal(const Recorder *r) {
+        (void) r;
+        return EVENTLOG_JOURNAL_SOCKET;
+}
+
+static int send_syslog(const Recorder *r, const Event *e) {
+        _cleanup_free_ char *line = NULL;
+        if (eventlog_format(e, &line) < 0)
+                return -ENOMEM;
+        return eventlog_send(r->config->syslog_socket, LOG_DAEMON | eventlog_severity(e), "virtgov", line);
+}
+
+static const char *where_syslog(const Recorder *r) {
+        return r->config->syslog_socket;
+}
+
+static const Sink sinks[] = {
+        { "the journal", "journal_cursor", CONFIG_TO_JOURNAL, send_journal, where_journal },
+        { "syslog", "syslog_cursor", CONFIG_TO_SYSLOG, send_syslog, where_syslog },
+};
+
+/* Where the copies go now: asked at start and at each reload, as a
+ * journald that starts later (or goes) changes what 'log = auto' means. */
+static void set_targets(Recorder *r) {
+        r->targets = config_log_targets(r->config, eventlog_journal_present());
+}
 
 typedef struct Forward {
         Recorder *r;
+        const Sink *sink;
         int64_t last;       /* id of the last event sent */
         size_t n;
-        int unheard;        /* the syslog socket refused one: -errno */
+        int unheard;        /* the journal or syslog socket refused one: -errno */
 } Forward;
 
 static int forward_one(const Event *e, void *userdata) {
         Forward *f = userdata;
-        _cleanup_free_ char *line = NULL;
-        if (eventlog_format(e, &line) < 0)
-                return -ENOMEM;
-        /* No syslog daemon listening: stop here and retry from this event
-         * on the next tick, rather than lose it for the central log. */
-        int r = eventlog_send(f->r->config->syslog_socket, LOG_DAEMON | eventlog_severity(e), "virtgov", line);
+        /* Nobody listening: stop here and retry from this event on the
+         * next tick, rather than lose it for the central log. */
+        int r = f->sink->send(f->r, e);
         if (r < 0) {
                 f->unheard = r;
                 return -EAGAIN;
@@ -137,76 +194,96 @@ static int forward_one(const Event *e, void *userdata) {
 }
 
 /*
- * The copy to syslog stalled (why) or, with why NULL, runs again. Said once
- * per stall, not at every one-second retry. An inventory that cannot be
- * read or cannot keep the cursor is also recorded (daemon.degraded); a
+ * A copy stalled (why) or, with why NULL, runs again. Said once per stall,
+ * not at every one-second retry. An inventory that cannot be read or
+ * cannot keep the cursor is also recorded (daemon.degraded); a journal or
  * syslog daemon not listening is not: the copy resumes where it stopped,
  * as documented, and the record itself is whole.
  */
-static void forward_stalled(Recorder *r, const char *why, bool inventory) {
+static void forward_stalled(Recorder *r, size_t i, const char *why, bool inventory) {
+        bool *stalled = &r->forward_stalled[i];
         if (!why) {
-                if (r->forward_stalled)
-                        log_msg(LOG_INFO, "the copy to syslog resumed");
-                r->forward_stalled = false;
+                if (*stalled)
+                        log_msg(LOG_INFO, "the copy to %s resumed", sinks[i].name);
+                *stalled = false;
                 return;
         }
-        if (r->forward_stalled)
+        if (*stalled)
                 return;
-        r->forward_stalled = true;   /* first: recorder_degraded's record may forward */
+        *stalled = true;   /* first: recorder_degraded's record may forward */
+        char what[64];
+        snprintf(what, sizeof(what), "the copy of events to %s stalled", sinks[i].name);
         if (inventory)
-                recorder_degraded(r, NULL, "the copy of events to syslog stalled", why,
+                recorder_degraded(r, NULL, what, why,
                                   "it resumes from the last event sent once the inventory can be read");
         else
-                log_msg(LOG_WARNING, "the copy of events to syslog stalled: %s; it resumes from the last "
-                        "event sent", why);
+                log_msg(LOG_WARNING, "%s: %s; it resumes from the last event sent", what, why);
 }
 
-void recorder_forward(Recorder *r) {
-        if (!r->config->syslog)
-                return;
+/* Where a copy starts: its cursor; a journal copy that has none yet starts
+ * where the syslog copy got to, for on a systemd host those lines went
+ * into the journal already (/dev/log is journald's). -errno, err set. */
+static int forward_cursor(Recorder *r, const Sink *sink, int64_t *ret, VgError *err) {
         _cleanup_free_ char *cursor = NULL;
+        int k = store_meta_get(r->store, sink->cursor, &cursor, err);
+        if (k == -ENOENT && sink->bit == CONFIG_TO_JOURNAL)
+                k = store_meta_get(r->store, "syslog_cursor", &cursor, err);
+        if (k < 0 && k != -ENOENT)
+                return k;
+        *ret = k == 0 ? strtoll(cursor, NULL, 10) : 0;
+        return 0;
+}
+
+static void forward_to(Recorder *r, size_t i) {
+        const Sink *sink = &sinks[i];
         VgError err = { "" };
         int64_t after = 0;
-        int k = store_meta_get(r->store, "syslog_cursor", &cursor, &err);
-        if (k < 0 && k != -ENOENT) {
-                forward_stalled(r, err.text, true);
+        int k = forward_cursor(r, sink, &after, &err);
+        if (k < 0) {
+                forward_stalled(r, i, err.text, true);
                 return;
         }
-        if (k == 0)
-                after = strtoll(cursor, NULL, 10);
 
         /* Batches of 1000 keep a first run over a large inventory from
          * holding the loop for long. The cursor is saved after each batch:
          * a crash re-sends at most one batch, never skips one. */
         for (;;) {
-                EventFilter f = { .after_id = after > 0 ? after : -1, .limit = 1000 };
-                Forward fw = { r, after, 0, 0 };
+                /* data as stored (data_text): both copies print that very
+                 * text; no decoding and dumping it again per event. */
+                EventFilter f = { .after_id = after > 0 ? after : -1, .limit = 1000, .data_text = true };
+                Forward fw = { r, sink, after, 0, 0 };
                 k = store_query_events(r->store, &f, forward_one, &fw, &err);
                 if (fw.last != after) {
                         char buf[32];
                         snprintf(buf, sizeof(buf), "%lld", (long long) fw.last);
                         VgError cerr = { "" };
-                        if (store_meta_set(r->store, "syslog_cursor", buf, &cerr) < 0) {
+                        if (store_meta_set(r->store, sink->cursor, buf, &cerr) < 0) {
                                 /* What was sent is sent again next time. */
-                                forward_stalled(r, cerr.text, true);
+                                forward_stalled(r, i, cerr.text, true);
                                 return;
                         }
                         after = fw.last;
                 }
                 if (fw.unheard) {
                         char why[PATH_MAX + 64];
-                        snprintf(why, sizeof(why), "'%s': %s", r->config->syslog_socket, strerror(-fw.unheard));
-                        forward_stalled(r, why, false);
+                        snprintf(why, sizeof(why), "'%s': %s", sink->where(r), strerror(-fw.unheard));
+                        forward_stalled(r, i, why, false);
                         return;
                 }
                 if (k < 0) {
-                        forward_stalled(r, err.text[0] ? err.text : strerror(-k), true);
+                        forward_stalled(r, i, err.text[0] ? err.text : strerror(-k), true);
                         return;
                 }
                 if (fw.n < 1000)
                         break;
         }
-        forward_stalled(r, NULL, false);
+        forward_stalled(r, i, NULL, false);
+}
+
+void recorder_forward(Recorder *r) {
+        for (size_t i = 0; i < ELEMENTSOF(sinks); i++)
+                if (r->targets & sinks[i].bit)
+                        forward_to(r, i);
 }
 
 /* (It is consistent in itself: only the copy outside the host shows what
@@ -214,10 +291,10 @@ void recorder_forward(Recorder *r) {
 void recorder_anchor(Recorder *r) {
         Head h = { 0 };
         VgError err = { "" };
-        if (!r->config->syslog)
+        if (!r->targets)
                 return;
         if (store_chain_head(r->store, &h.id, h.hash, &err) < 0) {
-                log_msg(LOG_WARNING, "chain head not sent to syslog: %s", err.text);
+                log_msg(LOG_WARNING, "chain head not sent: %s", err.text);
                 return;
         }
         if (h.id == 0)
@@ -226,10 +303,13 @@ void recorder_anchor(Recorder *r) {
         vg_time_format(vg_now_us(), h.time);
         _cleanup_free_ char *line = NULL;
         if (head_format(&h, r->have_key ? &r->key : NULL, &line) < 0) {
-                log_msg(LOG_WARNING, "chain head not sent to syslog: out of memory");
+                log_msg(LOG_WARNING, "chain head not sent: out of memory");
                 return;
         }
-        (void) eventlog_send(r->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
+        if (r->targets & CONFIG_TO_JOURNAL)
+                (void) eventlog_journal_send_head(&h, line);
+        if (r->targets & CONFIG_TO_SYSLOG)
+                (void) eventlog_send(r->config->syslog_socket, LOG_DAEMON | LOG_NOTICE, "virtgov", line);
 }
 
 typedef struct Invalid {

@@ -3,8 +3,9 @@
  * The recorder: the one way into the inventory for the daemon's modules.
  * It queues the events they record and commits each loop iteration's in one
  * transaction, spools what cannot be committed, folds the hook's spool,
- * copies every event to syslog (a cursor in the inventory says how far) and
- * sends the chain head there as an anchor. The connection, reconcile and
+ * copies every event to the journal and/or syslog ('log', config.h: a
+ * cursor in the inventory for each says how far) and sends the chain head
+ * there as an anchor. The connection, reconcile and
  * watcher modules call it; it calls none of them, nor main.c.
  */
 #pragma once
@@ -28,8 +29,13 @@ int recorder_new(Store *store, const Config *config, Recorder **ret);
 Recorder *recorder_free(Recorder *r);
 
 /* The configuration from now on (after a reload); the spool directory must
- * be the one the recorder was made with. Borrowed: keep it alive. */
+ * be the one the recorder was made with. Borrowed: keep it alive. Where
+ * the copies go ('log') is decided again here, as at recorder_new. */
 void recorder_set_config(Recorder *r, const Config *config);
+
+/* Where the copies go, in words ("the journal", "syslog", "the journal and
+ * syslog", "nowhere"), for the daemon's start message. */
+const char *recorder_targets(const Recorder *r);
 
 /*
  * Records e, taking it. It is queued and committed with the rest of this
@@ -41,7 +47,8 @@ void recorder_set_config(Recorder *r, const Config *config);
  */
 void recorder_record(Recorder *r, Event *e);
 
-/* Commits the queue now, in one transaction, then copies to syslog. */
+/* Commits the queue now, in one transaction, then copies (the journal,
+ * syslog). */
 void recorder_flush(Recorder *r);
 
 /*
@@ -61,13 +68,15 @@ Store *recorder_store(Recorder *r);
  * after 1 s, doubling up to a minute; -EAGAIN then, else 0. */
 int recorder_fold_spool(Recorder *r);
 
-/* Sends every event not yet copied to syslog (the hook's too), from the
- * cursor on, when the configuration has syslog on. A stall (no syslog
- * daemon, the inventory unreadable) is said once until it ends, and the
- * copy resumes from where it stopped. */
+/* Sends every event not yet copied (the hook's too) to the journal and/or
+ * syslog, as 'log' says, each from its own cursor on (journal_cursor,
+ * syslog_cursor; a journal copy without one starts at syslog's). A stall
+ * (nobody listening, the inventory unreadable) is said once until it
+ * ends, and the copy resumes from where it stopped. */
 void recorder_forward(Recorder *r);
 
-/* Sends the chain head ("chain.head id=N hash=H") to syslog: with the hash
+/* Sends the chain head ("chain.head id=N hash=H") to the journal (an entry
+ * with VIRTGOV_SEQ and VIRTGOV_HASH) and/or syslog: with the hash
  * on every copied event it lets `virtgov verify --anchor` catch a chain cut
  * short or rebuilt on the host. */
 void recorder_anchor(Recorder *r);

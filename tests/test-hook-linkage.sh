@@ -1,6 +1,6 @@
 #!/bin/bash
 # How the hook is linked: never with libvirt (the hook must not call it,
-# doc/ARCHITECTURE.md), and as -Dhook_link says. A build that got it wrong would
+# doc/ARCHITECTURE.md) nor libsystemd's journal, and as -Dhook_link says. A build that got it wrong would
 # otherwise only show in bench figures.
 #   test-hook-linkage.sh HOOK static|shared
 #   static: one static PIE: no program interpreter, no shared object, still
@@ -13,6 +13,13 @@ say() { echo "$1: $2"; [ "$1" = ok ] || fail=1; }
 needed=$(readelf -d "$hook" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 if grep -q '^libvirt' <<< "$needed" || nm "$hook" 2>/dev/null | grep -q ' virConnect'; then
         say FAIL "the hook links libvirt"
+fi
+# Nor with libsystemd: sending events to the journal is the daemon's job
+# (lib/meson.build: libvirtgov-journal), never on a start's path.
+if grep -q '^libsystemd' <<< "$needed" || nm "$hook" 2>/dev/null | grep -q ' sd_journal_'; then
+        say FAIL "the hook links libsystemd's journal"
+else
+        say ok "no journal sending in the hook"
 fi
 case $link in
 static)

@@ -38,7 +38,7 @@ for o in $("$inventoryd" --help | options); do
 done
 
 page=$(text "$doc/virtgov.conf.5")
-keys=$(grep -oE '^\s*K\("[a-z_]+"' "$src/lib/util/config.c" | grep -oE '[a-z_]+"' | tr -d '"')
+keys=$(grep -oE '^\s*K(_ENUM)?\("[a-z_]+"' "$src/lib/util/config.c" | grep -oE '[a-z_]+"' | tr -d '"')
 [ "$(wc -w <<< "$keys")" -ge 20 ] || no "read only these keys from lib/util/config.c: $keys"
 for k in $keys; do
         grep -qE "^       $k = " <<< "$page" || no "virtgov.conf(5) does not describe the key '$k'"

@@ -57,9 +57,17 @@ int eventlog_format(const Event *e, char **ret) {
         put(f, "decision", e->decision, false);
         put(f, "reason", e->reason, false);
         put(f, "actor", e->actor, false);
-        _cleanup_free_ char *data = e->data ? json_dumps(e->data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        if (data && strlen(data) > DATA_MAX)
-                strcpy(data + DATA_MAX - 4, "...");
+        /* The stored text when the query gave it (the same compact, sorted
+         * JSON): no decoding and dumping again for each line. */
+        _cleanup_free_ char *dumped = e->data && !e->data_text ? json_dumps(e->data, JSON_COMPACT | JSON_SORT_KEYS)
+                                                               : NULL;
+        const char *data = e->data_text ? e->data_text : dumped;
+        char cut[DATA_MAX];
+        if (data && strlen(data) > DATA_MAX) {
+                memcpy(cut, data, DATA_MAX - 4);
+                strcpy(cut + DATA_MAX - 4, "...");
+                data = cut;
+        }
         put(f, "data", data, false);
         /* Its link in the hash chain: the central copy anchors the local one. */
         if (e->hash[0])

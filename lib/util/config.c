@@ -14,16 +14,22 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
 /* KEY_OPT_PATH: a KEY_PATH that may be empty, meaning none (NULL). */
-typedef enum { KEY_PATH, KEY_OPT_PATH, KEY_STRING, KEY_UINT, KEY_BOOL } KeyType;
+/* KEY_ENUM: one of the words of ConfigKey.words, kept as its index. */
+typedef enum { KEY_PATH, KEY_OPT_PATH, KEY_STRING, KEY_UINT, KEY_BOOL, KEY_ENUM } KeyType;
 
 typedef struct ConfigKey {
         const char *name;
         KeyType type;
         size_t offset;
         unsigned long min, max;   /* KEY_UINT only */
+        const char *const *words; /* KEY_ENUM only: NULL-terminated */
 } ConfigKey;
 
-#define K(name, type, field, min, max) { name, type, offsetof(Config, field), min, max }
+/* In the order of ConfigLog. */
+static const char *const log_words[] = { "auto", "journal", "syslog", "both", "none", NULL };
+
+#define K(name, type, field, min, max) { name, type, offsetof(Config, field), min, max, NULL }
+#define K_ENUM(name, field, words) { name, KEY_ENUM, offsetof(Config, field), 0, 0, words }
 static const ConfigKey keys[] = {
         K("inventory",       KEY_PATH, inventory,       0, 0),
         K("spool_dir",       KEY_PATH, spool_dir,       0, 0),
@@ -33,6 +39,7 @@ static const ConfigKey keys[] = {
         K("hook_timeout_ms", KEY_UINT, hook_timeout_ms, 100, 600000),
         K("busy_timeout_ms", KEY_UINT, busy_timeout_ms, 0, 600000),
         K("max_xml_bytes",   KEY_UINT, max_xml_bytes,   4096, 1024UL * 1024 * 1024),
+        K_ENUM("log",        log, log_words),
         K("syslog",          KEY_BOOL, syslog,          0, 0),
         K("syslog_socket",   KEY_PATH, syslog_socket,   0, 0),
         K("uris",            KEY_STRING, uris,          0, 0),
@@ -94,6 +101,9 @@ Config *config_new(void) {
         /* Real domain XML is a few KiB; 4 MiB leaves room for thousands of
          * devices while bounding memory and parse time. */
         c->max_xml_bytes = 4 * 1024 * 1024;
+        /* The journal where journald runs, syslog elsewhere: see
+         * config_log_targets. */
+        c->log = CONFIG_LOG_AUTO;
         c->syslog = true;
         c->syslog_socket = strdup("/dev/log");
         c->uris = strdup("qemu:///system");
@@ -288,6 +298,18 @@ static int set_value(Config *c, const ConfigKey *k, const char *v, const char *f
                         return vg_error(err, -EINVAL, "%s:%u:%u: '%s' expects yes or no, got '%s'",
                                         file, line, col, k->name, v);
                 return 0;
+        case KEY_ENUM:
+                for (size_t i = 0; k->words[i]; i++)
+                        if (!strcmp(v, k->words[i])) {
+                                *(int *) field = (int) i;
+                                return 0;
+                        }
+                char known[128] = "";
+                for (size_t i = 0, len = 0; k->words[i] && len < sizeof(known); i++)
+                        len += (size_t) snprintf(known + len, sizeof(known) - len, "%s%s", i ? ", " : "",
+                                                 k->words[i]);
+                return vg_error(err, -EINVAL, "%s:%u:%u: '%s' expects one of %s, got '%s'",
+                                file, line, col, k->name, known, v);
         }
         return -EINVAL;
 }
@@ -381,7 +403,38 @@ int config_validate(const Config *c, VgError *err) {
                                 "%s: busy_timeout_ms (%u) must be less than hook_timeout_ms (%u), "
                                 "or the hook has no time left to spool an event",
                                 c->path ? c->path : "configuration", c->busy_timeout_ms, c->hook_timeout_ms);
+        if (!c->syslog && c->log != CONFIG_LOG_AUTO && c->log != CONFIG_LOG_NONE)
+                return vg_error(err, -EINVAL,
+                                "%s: 'syslog = no' and 'log = %s' disagree: 'syslog = no' is the old "
+                                "spelling of 'log = none'; keep only 'log'",
+                                c->path ? c->path : "configuration", log_words[c->log]);
         return 0;
+}
+
+unsigned config_log_targets(const Config *c, bool journal_present) {
+        switch (c->log) {
+        case CONFIG_LOG_JOURNAL:
+                return CONFIG_TO_JOURNAL;
+        case CONFIG_LOG_SYSLOG:
+                return CONFIG_TO_SYSLOG;
+        case CONFIG_LOG_BOTH:
+                return CONFIG_TO_JOURNAL | CONFIG_TO_SYSLOG;
+        case CONFIG_LOG_NONE:
+                return 0;
+        case CONFIG_LOG_AUTO:
+                break;
+        }
+        if (!c->syslog)
+                return 0;
+        /* Not both: where journald runs, /dev/log is its socket too, and
+         * each event would be in the journal twice; a syslog daemon there
+         * reads the journal (imjournal, ForwardToSyslog) and gets the
+         * fields as well. */
+        return journal_present ? CONFIG_TO_JOURNAL : CONFIG_TO_SYSLOG;
+}
+
+const char *config_log_name(ConfigLog log) {
+        return (unsigned) log < ELEMENTSOF(log_words) - 1 ? log_words[log] : NULL;
 }
 
 int config_load(const char *explicit_path, Config **ret, VgError *err) {

@@ -88,6 +88,8 @@ VIRTGOV=/usr/bin/virtgov
 check "the CLI runs from /usr/bin" quiet "$VIRTGOV" hooks status
 check "bash completion is installed where bash-completion looks" \
         test -f /usr/share/bash-completion/completions/virtgov
+check "the message catalog is installed where journalctl -x looks" \
+        test -f /usr/lib/systemd/catalog/virtgov.catalog
 for m in virtgov.8 virtgov-inventoryd.8 virtgov-hook.8 virtgov.conf.5 virtgov-policy.5; do
         check "man ${m%.*} is installed" test -f "/usr/share/man/man${m##*.}/$m.gz"
 done

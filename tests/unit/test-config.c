@@ -292,3 +292,35 @@ Test(config, dup_holds_every_value_and_shares_nothing) {
         cr_assert_str_eq(d->dpkg_admindir, "/var/lib/dpkg");
         config_free(d);
 }
+
+/* 'log': where the daemon copies events. auto (the default) is the
+ * journal where journald listens, else syslog; the old 'syslog = no'
+ * still means none, and may not contradict 'log'. */
+Test(config, log_chooses_journal_syslog_both_or_none) {
+        static const struct { const char *text; unsigned with, without; } cases[] = {
+                { "", CONFIG_TO_JOURNAL, CONFIG_TO_SYSLOG },
+                { "log = auto\n", CONFIG_TO_JOURNAL, CONFIG_TO_SYSLOG },
+                { "log = journal\n", CONFIG_TO_JOURNAL, CONFIG_TO_JOURNAL },
+                { "log = syslog\n", CONFIG_TO_SYSLOG, CONFIG_TO_SYSLOG },
+                { "log = both\n", CONFIG_TO_JOURNAL | CONFIG_TO_SYSLOG, CONFIG_TO_JOURNAL | CONFIG_TO_SYSLOG },
+                { "log = none\n", 0, 0 },
+                { "syslog = no\n", 0, 0 },
+                { "syslog = no\nlog = none\n", 0, 0 },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                Config *c = NULL;
+                VgError err = { "" };
+                cr_assert_eq(load_text(cases[i].text, &c, &err), 0, "%s: %s", cases[i].text, err.text);
+                cr_expect_eq(config_log_targets(c, true), cases[i].with, "'%s' with journald", cases[i].text);
+                cr_expect_eq(config_log_targets(c, false), cases[i].without, "'%s' without", cases[i].text);
+                config_free(c);
+        }
+        Config *c = NULL;
+        VgError err = { "" };
+        cr_assert_eq(load_text("log = jornal\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, ":1:7: 'log' expects one of auto, journal, syslog, both, none, got 'jornal'"),
+                  "%s", err.text);
+        cr_assert_eq(load_text("syslog = no\nlog = journal\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, "'syslog = no' and 'log = journal' disagree"), "%s", err.text);
+        cr_expect_str_eq(config_log_name(CONFIG_LOG_BOTH), "both");
+}

@@ -96,3 +96,80 @@ Test(kinds, alerts_and_errors) {
         cr_expect(event_kind("integrity.accepted")->flags & KIND_BASELINE);
         cr_expect_not(event_kind("integrity.changed")->flags & KIND_BASELINE);
 }
+
+/* ---- the journal's MESSAGE_IDs and the message catalog ---- */
+
+#include "virtgov/ship/journal.h"
+#include "virtgov/util/util.h"
+
+#define CATALOG TEST_DATA_DIR "/../../contrib/virtgov.catalog"
+
+static bool id128_form(const char *id) {
+        if (!id || strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
+                return false;
+        return strspn(id, "0") != 32;
+}
+
+/* Every kind has an id of its own: journalctl MESSAGE_ID=... and the
+ * catalog find one kind by it, never two. */
+Test(kinds, each_kind_has_a_unique_message_id) {
+        size_t n = 0;
+        for (const EventKind *k = NULL; (k = event_kind_next(k, 0)); n++) {
+                cr_expect(id128_form(k->message_id), "%s: MESSAGE_ID '%s' is not 32 lowercase hex digits", k->name,
+                          k->message_id ? k->message_id : "(none)");
+                cr_expect_str_neq(k->message_id, EVENTLOG_JOURNAL_HEAD_ID, "%s: the chain head's id", k->name);
+                for (const EventKind *o = event_kind_next(k, 0); o && k->message_id; o = event_kind_next(o, 0))
+                        cr_expect(!o->message_id || strcmp(k->message_id, o->message_id),
+                                  "%s and %s share MESSAGE_ID %s", k->name, o->name, k->message_id);
+        }
+        cr_assert_gt(n, 80, "the whole table was walked (%zu kinds)", n);
+}
+
+/* The catalog's entry for id: from its "-- id" line to the next one; NULL
+ * when it has none. Caller frees. */
+static char *catalog_entry(const char *catalog, const char *id) {
+        char head[40];
+        snprintf(head, sizeof(head), "-- %s\n", id);
+        const char *p = strstr(catalog, head);
+        if (!p || (p != catalog && p[-1] != '\n'))
+                return NULL;
+        const char *end = strstr(p + strlen(head), "\n-- ");
+        return strndup(p, end ? (size_t) (end - p) : strlen(p));
+}
+
+/* journalctl -x explains every kind (the catalog has an entry under its
+ * id, with a subject naming the kind); those that call for action say
+ * what to do, not "Nothing"; and the catalog has no entry for an id the
+ * table does not hold (a kind's id edited in one place only). */
+Test(kinds, the_catalog_covers_every_kind) {
+        char *catalog = NULL;
+        size_t len;
+        cr_assert_eq(vg_read_file(CATALOG, 1 << 20, &catalog, &len), 0, "%s", CATALOG);
+        size_t entries = 0;
+        for (const EventKind *k = NULL; (k = event_kind_next(k, 0)); entries++) {
+                char *e = catalog_entry(catalog, k->message_id);
+                cr_expect(e, "%s: no catalog entry for MESSAGE_ID %s", k->name, k->message_id);
+                if (!e)
+                        continue;
+                char subject[128];
+                snprintf(subject, sizeof(subject), "\nSubject: virtgov %s: ", k->name);
+                cr_expect(strstr(e, subject), "%s: the entry's subject does not name the kind", k->name);
+                cr_expect(strstr(e, "\nWhat to do: "), "%s: the entry says nothing of what to do", k->name);
+                /* (account.baseline is the first snapshot: nothing changed.) */
+                bool must_act = (k->flags & (KIND_ALERT | KIND_ERROR | KIND_UNAUTHORIZED)) ||
+                                (!strncmp(k->name, "account.", 8) && strcmp(k->name, "account.baseline"));
+                if (must_act)
+                        cr_expect_null(strstr(e, "\nWhat to do: Nothing"), "%s calls for action, its entry says none",
+                                       k->name);
+                free(e);
+        }
+        char *head = catalog_entry(catalog, EVENTLOG_JOURNAL_HEAD_ID);
+        cr_expect(head, "no catalog entry for the chain head");
+        free(head);
+        entries++;
+        size_t in_catalog = 0;
+        for (const char *p = catalog; (p = strstr(p, "\n-- ")); p++)
+                in_catalog++;
+        cr_expect_eq(in_catalog, entries, "the catalog has %zu entries for %zu ids", in_catalog, entries);
+        free(catalog);
+}

@@ -46,6 +46,10 @@ typedef struct EventKind {
         signed char persistent;  /* the domain is defined after it (1), not (0), or unchanged (-1) */
         bool start, stop;        /* it sets the domain's last start, or last stop */
         unsigned flags;          /* EventKindFlag */
+        /* Its journal MESSAGE_ID: 32 lowercase hex digits, unique to the
+         * kind and stable across releases (the message catalog and
+         * journalctl MESSAGE_ID= matches rest on it). */
+        const char *message_id;
 } EventKind;
 
 /* The row of kind name; NULL for a kind not in the table (domain.unknown,

@@ -12,6 +12,21 @@
 #include "virtgov/util/cleanup.h"
 #include "virtgov/util/util.h"
 
+/* Where the daemon copies each stored event (the 'log' key). */
+typedef enum ConfigLog {
+        CONFIG_LOG_AUTO,         /* journal when journald runs, else syslog */
+        CONFIG_LOG_JOURNAL,
+        CONFIG_LOG_SYSLOG,
+        CONFIG_LOG_BOTH,
+        CONFIG_LOG_NONE,
+} ConfigLog;
+
+/* config_log_targets' bits. */
+enum {
+        CONFIG_TO_JOURNAL = 1 << 0,
+        CONFIG_TO_SYSLOG = 1 << 1,
+};
+
 typedef struct Config {
         char *path;              /* file it was read from; NULL: defaults only */
         char *inventory;         /* SQLite inventory */
@@ -22,7 +37,8 @@ typedef struct Config {
         unsigned hook_timeout_ms;  /* the hook's whole run, hard bound */
         unsigned busy_timeout_ms;  /* wait for the inventory lock */
         size_t max_xml_bytes;    /* cap on the XML read from stdin */
-        bool syslog;             /* copy each recorded event to syslog */
+        ConfigLog log;           /* where the daemon copies each stored event */
+        bool syslog;             /* no: the old spelling of log = none */
         char *syslog_socket;     /* the local syslog socket */
         /* virtgov-inventoryd */
         char *uris;              /* libvirt URIs to watch, space-separated */
@@ -107,6 +123,18 @@ int config_validate(const Config *c, VgError *err);
  * may be absent, and then the defaults stand.
  */
 int config_load(const char *explicit_path, Config **ret, VgError *err);
+
+/*
+ * Where the daemon copies events to (CONFIG_TO_* bits; 0: nowhere): what
+ * 'log' says, or with 'log = auto' (the default) the journal when
+ * journal_present (a journald listens: eventlog_journal_present), else
+ * syslog; and nowhere with the old 'syslog = no'. Pure, so the daemon asks
+ * the socket and this decides.
+ */
+unsigned config_log_targets(const Config *c, bool journal_present);
+
+/* The word of 'log' for log ("journal"), or NULL. */
+const char *config_log_name(ConfigLog log);
 
 /* Replace a string setting (for per-command overrides such as --db). */
 int config_set_path(char **field, const char *value);
