@@ -42,6 +42,9 @@ if $test; then
                 sqlite3 iproute2 util-linux qemu-utils
                 # the Debian package's test: dpkg-buildpackage and lintian
                 debhelper dpkg-dev lintian
+                # contrib/shipping/'s test: a sender and a collector over
+                # RELP, the follow stream's file rotated by its snippet
+                rsyslog rsyslog-relp logrotate
         )
 fi
 # The quickstart's set comes without what its packages only recommend
