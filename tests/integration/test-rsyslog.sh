@@ -70,10 +70,13 @@ events=$T/log/events.json
 follow_cmd=$(echo "$exec_start" | sed "s|^/usr/bin/virtgov |$VIRTGOV --config $T/inv/vg.conf |; s|/var/lib/virtgov/follow.state|$T/follow.state|")
 case $follow_cmd in *" /var/"* | *" /etc/"*) die "the unit's command still names a host path: $follow_cmd" ;; esac
 if command -v systemd-analyze >/dev/null; then
+        # It works in /tmp/systemd-temporary-*: a /tmp of its own, in the
+        # scratch directory.
         mkdir -p "$T/unit"
         sed "s|^ExecStart=/usr/bin/virtgov |ExecStart=$VIRTGOV |" "$unit" > "$T/unit/virtgov-follow.service"
         check "systemd-analyze verify: the unit has no error" \
-                test -z "$(systemd-analyze verify --man=no "$T/unit/virtgov-follow.service" 2>&1)"
+                test -z "$(unshare --mount --propagation private sh -c \
+                        "mount --bind '$T/unit' /tmp && systemd-analyze verify --man=no /tmp/virtgov-follow.service" 2>&1)"
 fi
 
 # The follow stream as the unit runs it: appended (O_APPEND, like
@@ -211,7 +214,7 @@ check "event.sequence 1-$N each received" test "$distinct" = "$(seq $N)"
 total=$(wc -l < "$T/received")
 got=$(echo "$distinct" | grep -c .)
 copies=$((total - got))
-copied=$(jq '.event.sequence' "$T/received" | sort -n | uniq -d | tr '\n' ' ')
+copied=$(jq '.event.sequence' "$T/received" | sort -n | uniq -d | paste -sd' ')
 differ=$(jq -c . "$T/received" | sort -u | jq '.event.sequence' | sort -n | uniq -d | wc -l)
 check "copies are identical to their first ($copies copies, $differ that differ)" test "$differ" = 0
 echo "$got of $N received across a restart (collector stopped for 100 events, sender restarted with $before queued, follow stream stopped and its file rotated); $copies duplicates (RELP is at least once: ${copied:-none}), identical"
