@@ -47,6 +47,9 @@ if $test; then
                 # the alert rules' test: promtool check rules, test rules,
                 # check metrics (contrib/prometheus/, tests/test-prometheus.sh)
                 prometheus
+                # contrib/shipping/'s test: a sender and a collector over
+                # RELP, the follow stream's file rotated by its snippet
+                rsyslog rsyslog-relp logrotate
         )
 fi
 # The quickstart's set comes without what its packages only recommend
