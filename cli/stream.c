@@ -15,6 +15,7 @@
  * event's ref for a collector to drop it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -150,6 +152,22 @@ static int watch_fd(const char *inventory) {
         return fd;
 }
 
+/* A stream killed in the middle of a line (SIGKILL, power) left the file
+ * it appends to ending in a fragment; the batch written again after the
+ * restart starts on a line of its own, or its first event would be part
+ * of an invalid line. */
+static void end_fragment(void) {
+        struct stat st;
+        char last;
+        if (fstat(STDOUT_FILENO, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+                return;
+        /* stdout is open for appending only: read its end through a
+         * descriptor of its own. */
+        _cleanup_close_ int fd = open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+                putchar('\n');
+}
+
 static void drain(int fd) {
         char buf[4096];
         while (read(fd, buf, sizeof(buf)) > 0)
@@ -169,6 +187,7 @@ int events_stream(Cli *cli, Store *s, const EventFilter *filter, const StreamOpt
         }
         if (pos.id < 0)
                 pos.id = 0;
+        end_fragment();
 
         _cleanup_close_ int sig = -1, watch = -1;
         if (o->follow) {

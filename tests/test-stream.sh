@@ -69,6 +69,12 @@ diff "$T/stored" "$T/shipped" || fail "what was shipped is not what is stored, o
 [ "$(wc -l < "$T/shipped")" = 20 ] || fail "20 events shipped: $(wc -l < "$T/shipped")"
 echo "20 of 20 shipped once each across a restart"
 
+say "a line cut by a kill: the batch written again starts on a line of its own"
+V events --format json --after-id 0 > "$T/cut.json"
+head -c -40 "$T/cut.json" > "$T/cut2.json"    # the last line cut short, as SIGKILL leaves it
+V events --format json --after-id 19 >> "$T/cut2.json"
+tail -n 1 "$T/cut2.json" | jq -e '.id == 20' > /dev/null || fail "the event written again is not on a line of its own"
+
 say "json: each event's own JSON, the same as --json"
 V events --format json --after-id 0 | jq -S -s -c . > "$T/lines.json"
 V --json events | jq -S -c . > "$T/array.json"
