@@ -62,9 +62,11 @@ int main(int argc, char **argv) {
                 if (!texts[i])
                         return 1;
         }
-        if (!texts || spool_append(argv[1], (const char *const *) texts, (size_t) n, &err) < 0) {
+        int r = !texts || spool_append(argv[1], (const char *const *) texts, (size_t) n, &err) < 0;
+        if (r)
                 fprintf(stderr, "spool-events: %s\n", err.text);
-                return 1;
-        }
-        return 0;
+        for (long i = 0; texts && i < n; i++)
+                free(texts[i]);
+        free(texts);
+        return r;
 }

@@ -91,6 +91,16 @@ wait_cursor() {
         return 1
 }
 
+# wait_sql DB SQL [SECONDS]: until SQL over DB yields 1.
+wait_sql() {
+        local i
+        for i in $(seq $((${3:-60} * 10))); do
+                [ "$(sqlite3 "$1" "$2" 2>/dev/null)" = 1 ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
 say "journald runs in the sandbox, as a new user would try it"
 rm -rf /etc/systemd/journald.conf.d
 mkdir -p /etc/systemd
@@ -146,6 +156,9 @@ mkdir -p "$VG_SCRATCH/stage"
 "$VG_SPOOL_EVENTS" "$VG_SCRATCH/stage" --each-kind > "$VG_SCRATCH/kinds.txt"
 nkinds=$(wc -l < "$VG_SCRATCH/kinds.txt")
 mv "$VG_SCRATCH/stage/journal" "$SPOOL/journal"
+# (first the fold: before it, the cursor is at the newest event already)
+check "the daemon folded the spooled event of every kind" \
+        wait_sql "$DB" "select count(*) >= $nkinds from events where domain like 'vg-j-%'" 60
 check "the copy reached the newest event" wait_cursor "$DB" 0 30
 jentries > "$VG_SCRATCH/all.json"
 jq -s '[.[] | select((.VIRTGOV_DOMAIN // "") | startswith("vg-j-"))]' "$VG_SCRATCH/all.json" > "$VG_SCRATCH/kinds.json"
