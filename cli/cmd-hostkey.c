@@ -57,15 +57,12 @@ static int run(Cli *cli, int argc, char **argv) {
                 _cleanup_(store_closep) Store *s = cli_open_store(cli);
                 if (!s)
                         return EXIT_FAIL;
-                Head h = { 0 };
-                if (store_chain_head(s, &h.id, h.hash, &err) < 0)
-                        return cli_error("%s", err.text);
-                if (h.id == 0)
+                Head h;
+                r = head_current(s, host, &k, &h, &line, &err);
+                if (r == -ENOENT)
                         return cli_error("the inventory has no event yet: no head to sign");
-                snprintf(h.host, sizeof(h.host), "%s", host[0] ? host : "unknown");
-                vg_time_format(vg_now_us(), h.time);
-                if (head_format(&h, &k, &line) < 0)
-                        return cli_error("out of memory");
+                if (r < 0)
+                        return cli_error("%s", err.text);
         }
         explicit_bzero(&k, sizeof(k));
         if (cli->json) {

@@ -69,30 +69,22 @@ static int state_write(const char *path, const Position *p, VgError *err) {
         return vg_write_file(path, line, (size_t) n, 0640, err);
 }
 
-static int find_one(const Event *e, void *userdata) {
-        Position *p = userdata;
-        p->id = e->id;
-        memcpy(p->hash, e->hash, CHAIN_HEX_SIZE);
-        return 1;   /* the first is enough */
-}
-
 /* The state's event is still the inventory's event of that id. */
 static int check_position(Store *s, const char *path, const Position *p, VgError *err) {
-        Position found = { 0 };
-        EventFilter f = { .after_id = p->id - 1 > 0 ? p->id - 1 : -1, .limit = 1 };
-        int r = store_query_events(s, &f, find_one, &found, err);
-        if (r < 0)
-                return r;
-        if (found.id != p->id)
+        char have[CHAIN_HEX_SIZE];
+        int r = store_chain_hash(s, p->id, have, err);
+        if (r == -ENOENT)
                 return vg_error(err, -ESTALE, "%s: the inventory no longer holds event %" PRId64 " (hash %.16s...), the "
                                 "last one shipped: it was rolled back, truncated or replaced. Check it with "
                                 "'virtgov verify'; to ship from a new start, remove %s or pass --after-id",
                                 path, p->id, p->hash, path);
-        if (strcmp(found.hash, p->hash))
+        if (r < 0)
+                return r;
+        if (strcmp(have, p->hash))
                 return vg_error(err, -ESTALE, "%s: event %" PRId64 " has hash %.16s... in the inventory, but "
                                 "%.16s... was shipped: the inventory was replaced or edited. Check it with "
                                 "'virtgov verify'; to ship from a new start, remove %s or pass --after-id",
-                                path, p->id, found.hash, p->hash, path);
+                                path, p->id, have, p->hash, path);
         return 0;
 }
 

@@ -289,21 +289,16 @@ void recorder_forward(Recorder *r) {
 /* (It is consistent in itself: only the copy outside the host shows what
  * the chain was.) */
 void recorder_anchor(Recorder *r) {
-        Head h = { 0 };
+        Head h;
         VgError err = { "" };
+        _cleanup_free_ char *line = NULL;
         if (!r->targets)
                 return;
-        if (store_chain_head(r->store, &h.id, h.hash, &err) < 0) {
+        int k = head_current(r->store, r->host_id, r->have_key ? &r->key : NULL, &h, &line, &err);
+        if (k == -ENOENT)
+                return;
+        if (k < 0) {
                 log_msg(LOG_WARNING, "chain head not sent: %s", err.text);
-                return;
-        }
-        if (h.id == 0)
-                return;
-        snprintf(h.host, sizeof(h.host), "%s", r->host_id[0] ? r->host_id : "unknown");
-        vg_time_format(vg_now_us(), h.time);
-        _cleanup_free_ char *line = NULL;
-        if (head_format(&h, r->have_key ? &r->key : NULL, &line) < 0) {
-                log_msg(LOG_WARNING, "chain head not sent: out of memory");
                 return;
         }
         if (r->targets & CONFIG_TO_JOURNAL)

@@ -276,3 +276,8 @@ bool event_kind_valid(const char *kind) {
                         return false;
         return true;
 }
+
+const char *event_ticket(const json_t *data) {
+        const char *t = json_string_value(json_object_get(data, "ticket"));
+        return t ? t : json_string_value(json_object_get(json_object_get(data, "facts"), "ticket"));
+}

@@ -279,8 +279,7 @@ json_t *ecs_event(const Event *e, const char *data_text, const char *host_id) {
                 set_str(d, "uuid", e->uuid);
         }
         set_str(vg, "decision", e->decision);
-        const char *ticket = json_string_value(json_object_get(data, "ticket"));
-        set_str(vg, "ticket", ticket);
+        set_str(vg, "ticket", event_ticket(data));
         if (json_is_object(data))
                 json_object_set(vg, "data", data);
         else if (data_text)   /* not JSON: kept as it is, never dropped */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "virtgov/ship/head.h"
+#include "virtgov/store/store.h"
 #include "virtgov/util/cleanup.h"
 
 #define PREFIX "chain.head id="
@@ -113,6 +114,18 @@ int head_format(const Head *h, const HostKey *k, char **ret) {
         ed25519_sha512_sign(k->pub, k->priv, strlen(text), (const uint8_t *) text, sig);
         vg_hex(sig, sizeof(sig), sighex);
         return asprintf(ret, "%s sig=%s", text, sighex) < 0 ? -ENOMEM : 0;
+}
+
+int head_current(Store *s, const char *host_id, const HostKey *k, Head *h, char **ret, VgError *err) {
+        *h = (Head) { 0 };
+        int r = store_chain_head(s, &h->id, h->hash, err);
+        if (r < 0)
+                return r;
+        if (h->id == 0)
+                return -ENOENT;
+        snprintf(h->host, sizeof(h->host), "%s", host_id && *host_id ? host_id : "unknown");
+        vg_time_format(vg_now_us(), h->time);
+        return head_format(h, k, ret) < 0 ? vg_error(err, -ENOMEM, "out of memory") : 0;
 }
 
 /* The value of KEY= in the token list s..end; a copy of at most n-1 bytes. */

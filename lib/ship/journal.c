@@ -64,13 +64,10 @@ static const char *s_auid(const Event *e, char *b, size_t n) {
         return r;
 }
 
-/* An accept's or an exception's ticket, else the domain's own (its facts). */
+/* event_ticket's rule, as the ECS document has it too. */
 static const char *s_ticket(const Event *e, char *b, size_t n) {
         json_t *data = data_of(e, "ticket");
-        const char *t = json_string_value(json_object_get(data, "ticket"));
-        if (!t)
-                t = json_string_value(json_object_get(json_object_get(data, "facts"), "ticket"));
-        const char *r = NULL;
+        const char *t = event_ticket(data), *r = NULL;
         if (t && strlen(t) < n) {
                 strcpy(b, t);
                 r = b;

@@ -127,6 +127,15 @@ Test(ecs, stored_text_hostile_names_and_data_not_json) {
         event_free(e);
 }
 
+Test(ecs, the_ticket_is_the_journals) {
+        Event *e = make("domain.prepare", "allow", "{\"facts\":{\"ticket\":\"CHG-7\"}}");
+        json_t *doc = ecs_event(e, NULL, NULL);
+        cr_assert_str_eq(str(json_object_get(doc, "virtgov"), "ticket"), "CHG-7", "the domain's own ticket");
+        cr_assert_str_eq(event_ticket(e->data), "CHG-7");
+        json_decref(doc);
+        event_free(e);
+}
+
 Test(ecs, unknown_kind_has_no_category) {
         Event *e = make("domain.newer-kind", NULL, "{}");
         json_t *doc = ecs_event(e, NULL, NULL);

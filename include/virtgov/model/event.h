@@ -78,6 +78,12 @@ json_t *event_json_string(const char *s);
  * -ENOMEM. */
 int event_json_set_name(json_t *o, const char *key, const char *s);
 
+/* The ticket an event's data names: an accept's, an exception's or a
+ * ticket event's own (data.ticket), else the domain's (data.facts.ticket).
+ * Borrowed from data; NULL when none. What every copy of the event
+ * (journal, ECS) calls its ticket. */
+const char *event_ticket(const json_t *data);
+
 /* True if kind is a well-formed kind name: "object.verb", lowercase ASCII
  * letters, digits and '-', at most 64 bytes. */
 bool event_kind_valid(const char *kind);

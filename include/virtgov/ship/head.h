@@ -64,6 +64,14 @@ typedef struct Head {
 /* The line of a head, signed with k (k NULL: unsigned). 0 or -ENOMEM. */
 int head_format(const Head *h, const HostKey *k, char **ret);
 
+/* The head of the inventory's chain now (its newest event), timed now,
+ * for host_id (the machine-id; "unknown" when NULL or ""), and its line
+ * signed with k (NULL: unsigned): what the daemon sends and 'host-key
+ * --head' prints. 0; -ENOENT when the inventory has no event yet; or a
+ * negative errno with err set. */
+struct Store;
+int head_current(struct Store *s, const char *host_id, const HostKey *k, Head *h, char **ret, VgError *err);
+
 /* Finds a head in one line of an export: a syslog line, a journal export
  * ("MESSAGE=chain.head ..."), or a JSON line whose message holds it. 1
  * found, 0 none, -EINVAL for a head that is cut or malformed (err says
