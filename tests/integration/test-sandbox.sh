@@ -28,7 +28,10 @@ if [ "${VG_IN_SANDBOX:-}" != 1 ]; then
                 while [ ! -e "$VG_HOST/stop" ]; do
                         i=$((i + 1))
                         echo "INSERT INTO host VALUES ($i);"
-                        echo "$i" > "$VG_HOST/etc/virtgov/virtgov.conf"
+                        # Renamed into place: the test reads it while this
+                        # runs, and '>' would show it empty for a moment.
+                        echo "$i" > "$VG_HOST/etc/virtgov/virtgov.conf.new"
+                        mv "$VG_HOST/etc/virtgov/virtgov.conf.new" "$VG_HOST/etc/virtgov/virtgov.conf"
                         : > "$VG_HOST/var/lib/virtgov/host-$i"
                         sleep 0.1
                 done
@@ -56,7 +59,7 @@ host_shows() {
 # host_foreign: what the host directory holds that the host did not write.
 host_foreign() {
         find "$WINDOW" -mindepth 1 -printf '%P\n' | grep -vxE \
-                -e 'etc|etc/virtgov|etc/virtgov/virtgov.conf|etc/libvirt|etc/libvirt/hooks' \
+                -e 'etc|etc/virtgov|etc/virtgov/virtgov.conf(.new)?|etc/libvirt|etc/libvirt/hooks' \
                 -e 'var|var/lib|var/lib/virtgov|var/lib/virtgov/(inventory.db(-wal|-shm|-authz)?|host-[0-9]+)|stop' \
                 | tr '\n' ' ' || true
 }
