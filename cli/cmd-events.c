@@ -198,7 +198,7 @@ static int run(Cli *cli, int argc, char **argv) {
         VgError err = { "" };
         so.ecs = vg_streq(format, "ecs");
         if (so.ecs) {
-                if (host_id_read(cli->config->machine_id_file, host_id, &err) == 0)
+                if (host_id_of(cli->config, host_id, &err) == 0)
                         so.host_id = host_id;
                 else
                         fprintf(stderr, "virtgov: warning: no host.id in the documents: %s\n", err.text);

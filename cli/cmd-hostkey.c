@@ -49,7 +49,7 @@ static int run(Cli *cli, int argc, char **argv) {
         char pub[2 * HEAD_KEY_SIZE + 1], host[HOST_ID_SIZE] = "";
         head_key_public_hex(&k, pub);
         VgError herr = { "" };
-        if (host_id_read(cli->config->machine_id_file, host, &herr) < 0)
+        if (host_id_of(cli->config, host, &herr) < 0)
                 fprintf(stderr, "virtgov: warning: %s\n", herr.text);
 
         _cleanup_free_ char *line = NULL;

@@ -56,7 +56,7 @@ int heads_check(Store *s, const Config *config, const char *path, HeadsCheck *hc
         int r;
         memset(hc, 0, sizeof(*hc));
         if ((r = head_key_load_public(config->host_key, &k, err)) < 0 ||
-            (r = host_id_read(config->machine_id_file, host, err)) < 0)
+            (r = host_id_of(config, host, err)) < 0)
                 return r;
         bool in = !strcmp(path, "-");
         _cleanup_(fclosep) FILE *f = in ? NULL : fopen(path, "re");

@@ -170,7 +170,7 @@ int metrics_host(const Config *c, Store *s, VgError *err) {
         const char *kernel = uname(&u) == 0 ? u.release : NULL;
         char idbuf[HOST_ID_SIZE];
         VgError iderr = { "" };
-        const char *id = host_id_read(c->machine_id_file, idbuf, &iderr) == 0 ? idbuf : NULL;
+        const char *id = host_id_of(c, idbuf, &iderr) == 0 ? idbuf : NULL;
         if (!id)
                 fprintf(stderr, "virtgov: warning: virtgov_host_info without host_id: %s\n", iderr.text);
         family("virtgov_host_info", "gauge", "A host of the inventory: its machine-id and libvirt's host UUID, and "

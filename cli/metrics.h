@@ -21,7 +21,7 @@ int metrics_domains(Store *s, VgError *err);
 /* virtgov_host_info{host,host_id,libvirt_uuid,libvirt_version,
  * qemu_version,kernel} 1: one per host with a host.software or
  * host.identity event (its newest), and this machine even without one.
- * host_id is this machine's machine-id (host_id_read of machine_id_file)
+ * host_id is this machine's id (host_id_of: config host_id, else its machine-id)
  * for it, the recorded one for another. A value nobody recorded is empty,
  * never a guess. */
 int metrics_host(const Config *c, Store *s, VgError *err);

@@ -24,6 +24,9 @@ packages=(
         libauparse-dev libaudit-dev
         # the daemon's copy of events to systemd's journal (sd_journal_sendv)
         libsystemd-dev
+        # the fleet's central inventory on PostgreSQL: the daemon's shipper
+        # and virtgov fleet (libpq); embed.py writes its schema into them
+        libpq-dev python3
         # the man pages, and bash completion's directory
         scdoc bash-completion
         # the real thing virtgov governs, which the quickstart drives; jq
@@ -50,6 +53,10 @@ if $test; then
                 # contrib/shipping/'s test: a sender and a collector over
                 # RELP, the follow stream's file rotated by its snippet
                 rsyslog rsyslog-relp logrotate
+                # the central inventory's tests: a private PostgreSQL 15
+                # cluster (initdb, pg_ctl) on a Unix socket; openssl makes
+                # the self-signed CA of the TLS test
+                postgresql-15 openssl
         )
 fi
 # The quickstart's set comes without what its packages only recommend

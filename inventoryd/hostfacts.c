@@ -97,10 +97,13 @@ static void note_identity(Conn *c) {
         if (c->local) {
                 char id[HOST_ID_SIZE];
                 VgError err = { "" };
-                if (host_id_read(c->d->config->machine_id_file, id, &err) == 0)
+                if (machine_id_read(c->d->config->machine_id_file, id, &err) == 0)
                         json_object_set_new(now, "machine_id", json_string(id));
                 else
                         log_msg(LOG_WARNING, "host.identity without the machine-id: %s", err.text);
+                /* the id the host goes by when config sets one */
+                if (c->d->config->host_id)
+                        json_object_set_new(now, "host_id", json_string(c->d->config->host_id));
         }
         _cleanup_free_ char *uuid = libvirt_host_uuid(c);
         if (uuid)

@@ -84,7 +84,7 @@ int recorder_new(Store *store, const Config *config, Recorder **ret) {
                 if (k == 1)
                         log_msg(LOG_NOTICE, "made the host key %s", config->host_key);
         }
-        if (host_id_read(config->machine_id_file, r->host_id, &err) < 0)
+        if (host_id_of(config, r->host_id, &err) < 0)
                 log_msg(LOG_ERR, "chain heads go out without the host's identity: %s", err.text);
         *ret = r;
         return 0;

@@ -38,9 +38,11 @@ for o in $("$inventoryd" --help | options); do
 done
 
 page=$(text "$doc/virtgov.conf.5")
-keys=$(grep -oE '^\s*K(_ENUM)?\("[a-z_]+"' "$src/lib/util/config.c" | grep -oE '[a-z_]+"' | tr -d '"')
+keys=$(grep -oE '^\s*K(_ENUM)?\("[a-z_.]+"' "$src/lib/util/config.c" | grep -oE '[a-z_.]+"' | tr -d '"')
 [ "$(wc -w <<< "$keys")" -ge 20 ] || no "read only these keys from lib/util/config.c: $keys"
 for k in $keys; do
+        # a section's key (central.dsn) is described under its section's heading
+        case $k in *.*) grep -qF "THE [${k%%.*}] SECTION" <<< "$page" || no "virtgov.conf(5) has no section [${k%%.*}]"; k=${k#*.} ;; esac
         grep -qE "^       $k = " <<< "$page" || no "virtgov.conf(5) does not describe the key '$k'"
 done
 

@@ -65,6 +65,7 @@ static const ConfigKey keys[] = {
         K("proc_dir",        KEY_PATH, proc_dir,        0, 0),
         K("machine_id_file", KEY_PATH, machine_id_file, 0, 0),
         K("host_key",        KEY_PATH, host_key,        0, 0),
+        K("host_id",         KEY_STRING, host_id,       0, 0),
         K("kernel_proc_modules", KEY_PATH, kernel_proc_modules, 0, 0),
         K("kernel_tainted",  KEY_PATH, kernel_tainted,  0, 0),
         K("kernel_modules_root", KEY_PATH, kernel_modules_root, 0, 0),
@@ -81,7 +82,16 @@ static const ConfigKey keys[] = {
         K("audit_rules_dir", KEY_PATH, audit_rules_dir, 0, 0),
         K("wtmp",            KEY_PATH, wtmp,            0, 0),
         K("btmp",            KEY_PATH, btmp,            0, 0),
+        /* [central] */
+        K("central.dsn",     KEY_STRING, central_dsn,   0, 0),
+        K("central.host_group", KEY_STRING, central_host_group, 0, 0),
+        K("central.batch",   KEY_UINT, central_batch,   1, 5000),
+        K("central.interval_s", KEY_UINT, central_interval_s, 1, 86400),
 };
+
+/* The sections a file may open ("[central]"): each key after one is looked
+ * up as "SECTION.KEY". */
+static const char *const sections[] = { "central", NULL };
 #undef K
 
 Config *config_new(void) {
@@ -168,7 +178,14 @@ Config *config_new(void) {
         c->audit_rules_dir = strdup("/etc/audit/rules.d");
         c->wtmp = strdup("/var/log/wtmp");
         c->btmp = strdup("/var/log/btmp");
-        if (!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
+        /* No central inventory unless a dsn says where: a host alone works
+         * as it always has. */
+        c->central_host_group = strdup("");
+        /* 500 rows of 16 parameters: one round trip, well under libpq's
+         * 65,535 parameters; a mass reboot's backlog drains in seconds. */
+        c->central_batch = 500;
+        c->central_interval_s = 10;
+        if (!c->central_host_group ||!c->inventory || !c->spool_dir || !c->policy || !c->hooks_dir || !c->hook_binary ||
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
             !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log ||
             !c->kernel_proc_modules || !c->kernel_tainted || !c->kernel_modules_root || !c->kernel_boot_dir ||
@@ -215,6 +232,9 @@ Config *config_free(Config *c) {
         free(c->audit_rules_dir);
         free(c->wtmp);
         free(c->btmp);
+        free(c->host_id);
+        free(c->central_dsn);
+        free(c->central_host_group);
         free(c);
         return NULL;
 }
@@ -323,13 +343,28 @@ static char *trim(char *s) {
         return s;
 }
 
-/* Parses one line in place. seen[] marks keys already set, to refuse twins. */
+/* Parses one line in place. seen[] marks keys already set, to refuse twins;
+ * *section is the section the lines before opened ("" none). */
 static int parse_line(Config *c, char *text, const char *file, unsigned line,
-                      unsigned seen[], VgError *err) {
+                      unsigned seen[], const char **section, VgError *err) {
         char *s = trim(text);
         if (*s == '\0' || *s == '#')
                 return 0;
         unsigned col = (unsigned) (s - text) + 1;
+
+        if (*s == '[') {
+                size_t n = strlen(s);
+                if (n < 3 || s[n - 1] != ']')
+                        return vg_error(err, -EINVAL, "%s:%u:%u: expected '[section]', got '%s'", file, line, col, s);
+                s[n - 1] = '\0';
+                for (size_t i = 0; sections[i]; i++)
+                        if (!strcmp(s + 1, sections[i])) {
+                                *section = sections[i];
+                                return 0;
+                        }
+                return vg_error(err, -EINVAL, "%s:%u:%u: unknown section '[%s]' (known: [central])", file, line,
+                                col, s + 1);
+        }
 
         char *eq = strchr(s, '=');
         if (!eq)
@@ -339,6 +374,16 @@ static int parse_line(Config *c, char *text, const char *file, unsigned line,
         char *key = trim(s);
         char *value = trim(eq + 1);
         unsigned vcol = (unsigned) (value - text) + 1;
+        char full[128];
+        if (**section) {
+                if (strchr(key, '.') || (size_t) snprintf(full, sizeof(full), "%s.%s", *section, key) >= sizeof(full))
+                        return vg_error(err, -EINVAL, "%s:%u:%u: unknown key '%s' in [%s]", file, line, col, key,
+                                        *section);
+                key = full;
+        } else if (strchr(key, '.'))
+                /* "central.dsn" is only the table's name for it */
+                return vg_error(err, -EINVAL, "%s:%u:%u: unknown key '%s' (a section's keys follow its "
+                                "'[section]' line)", file, line, col, key);
 
         for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
                 if (strcmp(keys[i].name, key))
@@ -351,10 +396,20 @@ static int parse_line(Config *c, char *text, const char *file, unsigned line,
                         return vg_error(err, -EINVAL, "%s:%u:%u: '%s' has no value", file, line, vcol, key);
                 return set_value(c, &keys[i], value, file, line, vcol, err);
         }
-        /* (Bounded: the names were 493 bytes long with 28 keys, and grow.) */
+        /* The keys of the same section, by the names a file uses. (Bounded:
+         * the names were 493 bytes long with 28 keys, and grow.) */
         char known[1536] = "";
-        for (size_t i = 0, len = 0; i < ELEMENTSOF(keys) && len < sizeof(known); i++)
-                len += (size_t) snprintf(known + len, sizeof(known) - len, "%s%s", i ? ", " : "", keys[i].name);
+        size_t plen = **section ? strlen(*section) + 1 : 0;
+        for (size_t i = 0, len = 0; i < ELEMENTSOF(keys) && len < sizeof(known); i++) {
+                const char *dot = strchr(keys[i].name, '.');
+                if (plen ? !dot || strncmp(keys[i].name, key, plen) : !!dot)
+                        continue;
+                len += (size_t) snprintf(known + len, sizeof(known) - len, "%s%s", len ? ", " : "",
+                                         keys[i].name + plen);
+        }
+        if (plen)
+                return vg_error(err, -EINVAL, "%s:%u:%u: unknown key '%s' in [%s] (known: %s)", file, line, col,
+                                key + plen, *section, known);
         return vg_error(err, -EINVAL, "%s:%u:%u: unknown key '%s' (known: %s)", file, line, col, key, known);
 }
 
@@ -366,6 +421,7 @@ int config_parse(Config *c, const char *text, size_t len, const char *path, VgEr
                 return vg_error(err, -ENOMEM, "out of memory");
 
         unsigned seen[ELEMENTSOF(keys)] = { 0 };
+        const char *section = "";
         unsigned line = 0;
         char *save = NULL;
         /* strtok_r would skip empty lines and lose the count: split by hand. */
@@ -375,7 +431,7 @@ int config_parse(Config *c, const char *text, size_t len, const char *path, VgEr
                 if (nl)
                         *nl = '\0';
                 line++;
-                int r = parse_line(c, p, path, line, seen, err);
+                int r = parse_line(c, p, path, line, seen, &section, err);
                 if (r < 0)
                         return r;
         }
@@ -403,6 +459,13 @@ int config_validate(const Config *c, VgError *err) {
                                 "%s: busy_timeout_ms (%u) must be less than hook_timeout_ms (%u), "
                                 "or the hook has no time left to spool an event",
                                 c->path ? c->path : "configuration", c->busy_timeout_ms, c->hook_timeout_ms);
+        if (c->host_id) {
+                size_t n = strspn(c->host_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+                if (n != strlen(c->host_id) || n > 64)
+                        return vg_error(err, -EINVAL,
+                                        "%s: host_id '%s' must be 1 to 64 letters, digits, '.', '_' or '-'",
+                                        c->path ? c->path : "configuration", c->host_id);
+        }
         if (!c->syslog && c->log != CONFIG_LOG_AUTO && c->log != CONFIG_LOG_NONE)
                 return vg_error(err, -EINVAL,
                                 "%s: 'syslog = no' and 'log = %s' disagree: 'syslog = no' is the old "

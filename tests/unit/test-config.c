@@ -60,6 +60,38 @@ Test(config, unknown_key_names_file_line_column) {
         cr_assert(strstr(err.text, "virtgov.conf:3:4: unknown key 'invntory'"), "%s", err.text);
 }
 
+Test(config, central_section_and_host_id) {
+        Config *c = NULL;
+        VgError err = { "" };
+        cr_assert_null(config_new()->central_dsn, "no central inventory by default");
+        cr_assert_eq(load_text("host_id = web-01.example\n[central]\n dsn = host=/run/pg dbname=virtgov\n"
+                               "host_group = rack-7\nbatch = 100\n", &c, &err), 0, "%s", err.text);
+        cr_assert_str_eq(c->host_id, "web-01.example");
+        cr_assert_str_eq(c->central_dsn, "host=/run/pg dbname=virtgov");
+        cr_assert_str_eq(c->central_host_group, "rack-7");
+        cr_assert_eq(c->central_batch, 100);
+        cr_assert_eq(c->central_interval_s, 10);
+        Config *d = config_dup(c);
+        cr_assert_str_eq(d->central_dsn, c->central_dsn);
+        cr_assert_neq(d->central_dsn, c->central_dsn);
+        config_free(d);
+        config_free(c);
+
+        /* a top-level key after a section is the section's, and unknown there */
+        cr_assert_eq(load_text("[central]\ninventory = /a\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, ":2:1: unknown key 'inventory' in [central] (known: dsn, host_group, batch, "
+                         "interval_s)"), "%s", err.text);
+        cr_assert_eq(load_text("central.dsn = x\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, ":1:1: unknown key 'central.dsn' (a section's keys follow"), "%s", err.text);
+        cr_assert_eq(load_text("[fleet]\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, ":1:1: unknown section '[fleet]' (known: [central])"), "%s", err.text);
+        cr_assert_eq(load_text("[central\n", &c, &err), -EINVAL);
+        cr_assert_eq(load_text("[central]\ndsn = a\ndsn = b\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, ":3:1: 'central.dsn' is already set on line 2"), "%s", err.text);
+        cr_assert_eq(load_text("host_id = a/b\n", &c, &err), -EINVAL);
+        cr_assert(strstr(err.text, "host_id 'a/b' must be 1 to 64 letters"), "%s", err.text);
+}
+
 Test(config, bad_number_says_what_was_expected) {
         Config *c = NULL;
         VgError err = { "" };

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * virtgov.conf: one "key = value" per line, '#' starts a comment. Every key
- * has a compiled default; the file only says what differs. The keys are
- * listed in one table in lib/util/config.c and documented in README.md.
+ * has a compiled default; the file only says what differs. A line
+ * "[central]" starts a section: the keys after it are the section's, named
+ * "central.KEY" in the table (the only section today). The keys are listed
+ * in one table in lib/util/config.c and documented in virtgov.conf(5).
  */
 #pragma once
 
@@ -66,6 +68,7 @@ typedef struct Config {
         char *proc_dir;                 /* /proc */
         char *machine_id_file;          /* the host's identity: /etc/machine-id */
         char *host_key;                 /* signs the chain heads: /var/lib/virtgov/host.key */
+        char *host_id;                  /* NULL: the machine-id is the host's id (host_id_of) */
         /* the running kernel (integrity kernel) */
         char *kernel_proc_modules;      /* /proc/modules */
         char *kernel_tainted;           /* /proc/sys/kernel/tainted */
@@ -84,6 +87,11 @@ typedef struct Config {
         unsigned audit_actor_window_s;  /* a VM command names its domain's event this soon after */
         char *audit_rules_dir;          /* auditd's rules.d */
         char *wtmp, *btmp;              /* report access, before audit has history */
+        /* [central]: the fleet's inventory on PostgreSQL (central.h) */
+        char *central_dsn;              /* libpq's connection string; NULL: no central inventory */
+        char *central_host_group;       /* the group this host reports in: "" none */
+        unsigned central_batch;         /* events per INSERT */
+        unsigned central_interval_s;    /* ship this often (and after each flush) */
 } Config;
 
 /* Splits a space-separated setting into a new NULL-terminated array (free
