@@ -34,7 +34,7 @@ typedef struct Command {
 
 extern const Command cmd_events, cmd_list, cmd_show, cmd_hooks, cmd_approve, cmd_revoke, cmd_ticket, cmd_image, cmd_report, cmd_metrics,
         cmd_verify, cmd_integrity, cmd_assess, cmd_audit_rules,
-        cmd_policy, cmd_host_key;
+        cmd_policy, cmd_host_key, cmd_fleet;
 
 /*
  * Opens the inventory for reading, first folding any spooled events into it

@@ -16,7 +16,7 @@
 
 static const Command *const commands[] = {
         &cmd_events, &cmd_list, &cmd_show, &cmd_hooks, &cmd_approve, &cmd_revoke, &cmd_ticket, &cmd_image, &cmd_policy,
-        &cmd_report, &cmd_integrity, &cmd_assess, &cmd_metrics, &cmd_verify, &cmd_host_key, &cmd_audit_rules,
+        &cmd_report, &cmd_integrity, &cmd_assess, &cmd_metrics, &cmd_verify, &cmd_host_key, &cmd_audit_rules, &cmd_fleet,
 };
 
 static void help(void) {

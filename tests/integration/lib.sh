@@ -298,3 +298,54 @@ wait_for() {
 has_event() {
         echo "[.[] | select(.kind == \"$1\" and .domain == \"$2\" and .source == \"$3\")] | length > 0"
 }
+
+# The central inventory's tests: a private PostgreSQL 15 cluster, made and
+# thrown away by each test, in the scratch directory. initdb refuses root,
+# so it runs as the user postgres (Debian's postgresql-common makes it).
+# It listens on no TCP port: only on a Unix socket in $VG_PG/run. Every
+# login has a SCRAM password, kept in a password file ($PGPASSFILE, 0600),
+# never in a dsn: the way virtgov's config is meant to be used.
+VG_PG_BIN=${VG_PG_BIN:-/usr/lib/postgresql/15/bin}
+
+# pg_start: makes and starts the cluster; sets VG_PG, PGHOST, PGPASSFILE,
+# and VG_PG_OWNER, the dsn of the owner of the database 'virtgov' (the
+# superuser postgres). pg_ctl start runs it again after pg_stop.
+pg_start() {
+        VG_PG=$VG_SCRATCH/pg
+        export PGHOST=$VG_PG/run PGPASSFILE=$VG_SCRATCH/pgpass
+        VG_PG_OWNER="host=$PGHOST dbname=virtgov user=postgres"
+        if [ ! -d "$VG_PG/data" ]; then
+                chmod 0711 "$VG_SCRATCH"
+                mkdir -p "$VG_PG/run"
+                printf 'owner-%s\n' "$RANDOM$RANDOM" > "$VG_PG/pw"
+                chown -R postgres: "$VG_PG"
+                printf '*:*:*:postgres:%s\n' "$(cat "$VG_PG/pw")" > "$PGPASSFILE"
+                chmod 0600 "$PGPASSFILE"
+                runuser -u postgres -- "$VG_PG_BIN/initdb" --no-sync -D "$VG_PG/data" -U postgres \
+                        --pwfile="$VG_PG/pw" -A scram-sha-256 >> "$VG_SCRATCH/pg-init.log" 2>&1
+        fi
+        runuser -u postgres -- "$VG_PG_BIN/pg_ctl" -D "$VG_PG/data" -l "$VG_PG/log" -w -t 60 \
+                -o "-c listen_addresses='' -c unix_socket_directories=$PGHOST" start > /dev/null
+        psql -qAt -d "host=$PGHOST dbname=postgres user=postgres" \
+                -c "SELECT 1 FROM pg_database WHERE datname = 'virtgov'" | grep -q 1 ||
+                psql -q -d "host=$PGHOST dbname=postgres user=postgres" -c "CREATE DATABASE virtgov"
+}
+
+# pg_stop [MODE]: stops it (fast: clients cut; immediate: as a crash).
+pg_stop() {
+        runuser -u postgres -- "$VG_PG_BIN/pg_ctl" -D "$VG_PG/data" -m "${1:-fast}" -w stop > /dev/null
+}
+
+# pg_sql SQL...: runs SQL as the owner; prints rows unaligned, '|'-separated.
+pg_sql() {
+        psql -X -v ON_ERROR_STOP=1 -qAt -d "$VG_PG_OWNER" -c "$*"
+}
+
+# pg_login ROLE: gives ROLE (made by 'virtgov fleet add-host') a password,
+# kept in the password file; prints ROLE's dsn.
+pg_login() {
+        local pw="pw-$RANDOM$RANDOM"
+        pg_sql "ALTER ROLE \"$1\" PASSWORD '$pw'" >/dev/null
+        printf '*:*:*:%s:%s\n' "$1" "$pw" >> "$PGPASSFILE"
+        echo "host=$PGHOST dbname=virtgov user=$1"
+}
