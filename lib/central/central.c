@@ -93,10 +93,19 @@ unsigned central_schema_latest(void) {
 }
 
 int central_schema_version(Central *c, unsigned *ret, VgError *err) {
-        _cleanup_(PQclearp) PGresult *res = NULL;
-        int r = central_exec(c, "SELECT CASE WHEN to_regclass('virtgov.schema_version') IS NULL THEN 0 "
-                             "ELSE (SELECT coalesce(max(version), 0) FROM virtgov.schema_version) END",
-                             PGRES_TUPLES_OK, "reading the central schema's version", &res, err);
+        /* Two queries: one naming a missing table fails when it is
+         * parsed, before a CASE could steer around it. */
+        _cleanup_(PQclearp) PGresult *exists = NULL, *res = NULL;
+        int r = central_exec(c, "SELECT to_regclass('virtgov.schema_version') IS NOT NULL", PGRES_TUPLES_OK,
+                             "reading the central schema's version", &exists, err);
+        if (r < 0)
+                return r;
+        if (strcmp(PQgetvalue(exists, 0, 0), "t")) {
+                *ret = 0;
+                return 0;
+        }
+        r = central_exec(c, "SELECT coalesce(max(version), 0) FROM virtgov.schema_version", PGRES_TUPLES_OK,
+                         "reading the central schema's version", &res, err);
         if (r < 0)
                 return r;
         *ret = (unsigned) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
