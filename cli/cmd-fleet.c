@@ -6,20 +6,9 @@
 #include "fleet.h"
 
 const FleetVerb fleet_verbs[] = {
+        { "init-db", fleet_init_db }, { "add-host", fleet_add_host },
         {},
 };
-
-int fleet_connect(Cli *cli, const char *dsn, bool schema_any, Central **ret) {
-        if (!dsn)
-                return cli_error("no central inventory: set 'dsn' in the [central] section of %s, or pass --dsn",
-                                 cli->config->path ? cli->config->path : "the configuration");
-        VgError err = { "" };
-        _cleanup_(central_closep) Central *c = NULL;
-        if (central_connect(dsn, "virtgov", &c, &err) < 0 || (!schema_any && central_require_schema(c, &err) < 0))
-                return cli_error("%s", err.text);
-        *ret = TAKE_PTR(c);
-        return EXIT_OK;
-}
 
 static int run(Cli *cli, int argc, char **argv) {
         /* --dsn and --help before the verb; the verb parses the rest */
@@ -65,6 +54,35 @@ const Command cmd_fleet = {
         "\n"
         "--dsn DSN  libpq's connection string; default: the config's [central] dsn.\n"
         "           Never a password: use a password file, a service file or a\n"
-        "           client certificate.\n",
+        "           client certificate.\n"
+        "\n"
+        "init-db [--json]\n"
+        "    As the database's owner: creates schema virtgov, or upgrades it to\n"
+        "    this build's version, each migration in one transaction, and prints\n"
+        "    'schema version A -> B' (or 'already at version B'), then what is in\n"
+        "    force, read back from the catalog: every GRANT on the schema, its\n"
+        "    tables and functions, the members of virtgov_host and virtgov_auditor,\n"
+        "    the row-level security policies, and which tables have row-level\n"
+        "    security. --json: {\"from\", \"to\", \"grants\", \"policies\",\n"
+        "    \"row_security\"}. A schema newer than this build: exit 1, nothing\n"
+        "    changed. Run it again after each upgrade of virtgov.\n"
+        "\n"
+        "add-host HOST-ID [--role ROLE] [--json]\n"
+        "    As the owner (with CREATEROLE): maps the host id HOST-ID (config\n"
+        "    host_id, else its machine-id; 1 to 64 of A-Z a-z 0-9 . _ -) to the\n"
+        "    login role ROLE, by default virtgov_host_ and the id lowercased, '.'\n"
+        "    and '-' as '_'. Makes the role (LOGIN, member of virtgov_host) when\n"
+        "    missing; row-level security then lets it write and read that host's\n"
+        "    rows only. The same pair again changes nothing; a host id mapped to\n"
+        "    another role, a role mapped to another host, or a role that would\n"
+        "    escape row-level security (superuser, BYPASSRLS, the owner) is\n"
+        "    refused. Prints the next steps: the role's password (psql's\n"
+        "    \\password, kept in the host's ~/.pgpass or passfile=) or client\n"
+        "    certificate, and the host's [central] dsn.\n"
+        "\n"
+        "TLS: over TCP, use sslmode=verify-full and sslrootcert=CA-FILE in the\n"
+        "dsn: the server's certificate must chain to that CA and name the host\n"
+        "the dsn connects to (CN or subjectAltName). A server that listens\n"
+        "only on a Unix socket needs none.\n",
         .run = run,
 };

@@ -50,4 +50,7 @@ expect "vg-comp-1" virtgov approve ""
 expect "vg-comp-1" virtgov events --domain ""
 expect "CHG-77" virtgov integrity accept --ticket CHG
 expect "--all" virtgov --db "$w/inv.db" list --a
+expect "add-host" virtgov fleet add
+expect "init-db" virtgov fleet --dsn "dbname=virtgov" ini
+expect "--role" virtgov fleet add-host h1 --ro
 exit "$fail"
