@@ -133,21 +133,23 @@ int fleet_init_db(Cli *cli, const char *dsn, int argc, char **argv) {
 static void print_next_steps(const char *host_id, const char *role, const char *dsn, const char *pgpass) {
         printf("\nNext steps:\n"
                "  1. Give '%s' a way to log in, one of:\n"
-               "     - a password: as the owner, in psql, '\\password %s' (psql sends only its\n"
-               "       SCRAM hash; the same as ALTER ROLE ... PASSWORD). On the host, keep it in\n"
-               "       root's ~/.pgpass, or the file passfile= names (mode 0600), as the line\n"
+               "     - a password: as the owner, in psql, run\n"
+               "         \\password %s\n"
+               "       (psql sends only its SCRAM hash: ALTER ROLE ... PASSWORD, never in\n"
+               "       clear). On the host, keep it in root's ~/.pgpass, or the file\n"
+               "       passfile= names (mode 0600), as the line\n"
                "         %s\n"
                "       and let the role in with a pg_hba.conf line such as\n"
-               "         hostssl %s %s HOST-ADDRESS/32 scram-sha-256\n"
-               "     - a client certificate whose CN is '%s', named in the dsn by\n"
-               "       sslcert= and sslkey=, and a pg_hba.conf 'hostssl ... cert' line.\n"
+               "         hostssl DATABASE %s HOST-ADDRESS/32 scram-sha-256\n"
+               "     - a client certificate whose CN is the role's name, named in the dsn\n"
+               "       by sslcert= and sslkey=, and a pg_hba.conf 'hostssl ... cert' line.\n"
                "  2. On the host, in virtgov.conf (host_id before any section; only when\n"
                "     the host's id is not its machine-id):\n"
                "       host_id = %s\n"
                "       [central]\n"
                "       dsn = %s\n"
                "     Never a password in the dsn: virtgov refuses one.\n",
-               role, role, pgpass, "virtgov", role, role, host_id, dsn);
+               role, role, pgpass, role, host_id, dsn);
 }
 
 int fleet_add_host(Cli *cli, const char *dsn, int argc, char **argv) {

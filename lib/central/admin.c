@@ -43,22 +43,26 @@ static int query_lines(Central *c, const char *sql, const char *what, char ***re
 #define PRIV_ORDER "array_position(ARRAY['USAGE','EXECUTE','SELECT','INSERT','UPDATE','DELETE','TRUNCATE'," \
                    "'REFERENCES','TRIGGER'], p)"
 
-/* Every grant to virtgov_host, virtgov_auditor or a member of either: on
- * the schema, its tables (information_schema.role_table_grants, which the
- * owner sees whole as their grantor), its functions, and the memberships
- * themselves (pg_auth_members: a host's login role in virtgov_host). */
+/* Every grant of any role but the schema's owner (PUBLIC too, which has
+ * EXECUTE on functions unless revoked): on the schema, its functions, its
+ * tables (information_schema's role_*_grants, which the owner sees whole
+ * as their grantor), and the memberships in virtgov_host and
+ * virtgov_auditor (pg_auth_members: a host's login role in virtgov_host).
+ * Column grants and default privileges are not read: migration 1 makes
+ * none. */
 static const char grants_sql[] =
         "WITH who(r) AS (SELECT 'virtgov_host'::name UNION ALL SELECT 'virtgov_auditor'::name),"
+        " owner(o) AS (SELECT pg_get_userbyid(nspowner)::text FROM pg_namespace WHERE nspname = 'virtgov'),"
         " g(grantee, obj, p, k) AS ("
-        "  SELECT a.grantee::regrole::text, 'SCHEMA virtgov', a.privilege_type, 0"
-        "   FROM pg_namespace n, aclexplode(n.nspacl) a"
-        "   WHERE n.nspname = 'virtgov' AND a.grantee <> 0 AND a.grantee <> n.nspowner"
+        "  SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END, 'SCHEMA virtgov',"
+        "   a.privilege_type, 0 FROM pg_namespace n, aclexplode(n.nspacl) a"
+        "   WHERE n.nspname = 'virtgov' AND a.grantee <> n.nspowner"
         "  UNION ALL SELECT grantee, 'FUNCTION ' || routine_schema || '.' || routine_name || '()', privilege_type, 1"
         "   FROM information_schema.role_routine_grants WHERE routine_schema = 'virtgov'"
-        "   AND grantee IN (SELECT r FROM who)"
+        "   AND grantee <> (SELECT o FROM owner)"
         "  UNION ALL SELECT grantee, table_schema || '.' || table_name, privilege_type, 2"
         "   FROM information_schema.role_table_grants WHERE table_schema = 'virtgov'"
-        "   AND grantee <> (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'virtgov'))"
+        "   AND grantee <> (SELECT o FROM owner))"
         " SELECT line FROM ("
         "  SELECT k, grantee, obj, 'GRANT ' || string_agg(p, ', ' ORDER BY " PRIV_ORDER ") || ' ON ' || obj"
         "   || ' TO ' || grantee AS line FROM g GROUP BY k, grantee, obj"

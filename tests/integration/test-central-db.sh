@@ -173,6 +173,15 @@ check "the auditor reads every host's events" is "$(on "$U" "SELECT count(DISTIN
 check "the auditor may not INSERT" grep -q 'permission denied for table events' <<< "$(on "$U" "$(ev A.example 9)")"
 "$VIRTGOV" fleet --dsn "$O" init-db > "$W/init3" 2>&1 || true
 check "init-db lists the hosts' roles as members" has "$W/init3" "GRANT virtgov_host TO virtgov_host_a_example"
+# What init-db prints is the catalog's, not a copy of the migration: a
+# grant made by hand shows, and a host role then may delete events.
+pg_sql "GRANT DELETE ON virtgov.events TO virtgov_host"
+"$VIRTGOV" fleet --dsn "$O" init-db > "$W/init4" 2>&1 || true
+check "init-db shows a grant made by hand" has "$W/init4" "GRANT SELECT, INSERT, DELETE ON virtgov.events TO virtgov_host"
+pg_sql "REVOKE DELETE ON virtgov.events FROM virtgov_host"
+check "and the migration's own are back after the REVOKE" is "$("$VIRTGOV" fleet --dsn "$O" init-db --json |
+        jq -r '.grants[] | select(endswith("ON virtgov.events TO virtgov_host"))')" \
+        "GRANT SELECT, INSERT ON virtgov.events TO virtgov_host"
 
 say "a dsn with a password"
 "$VIRTGOV" fleet --dsn "$O password=secret" init-db > "$W/pw" 2>&1 && echo "exit 0" >> "$W/pw"
