@@ -9,7 +9,6 @@
  * there.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +143,7 @@ static void pool_row(Report *r, PoolSeen *p) {
                                  "available_mib", mib(o, "available_bytes"), "used_pct", (int) (used * 100 + 0.5),
                                  "volumes_capacity_mib", mib(o, "volumes_capacity_bytes"), "overcommit_ratio",
                                  cap > 0 && vcap ? json_real(over) : json_null(), "days_until_full",
-                                 trend ? json_real(floor(days * 10) / 10) : json_string("n/a"), "figures",
+                                 trend ? json_real(days) : json_string("n/a"), "figures",
                                  p->live ? "libvirt" : "recorded", "trend_points", (json_int_t) p->n_points);
         if (rest)
                 json_object_set(rest, "uuid", json_string(p->uuid));
@@ -153,6 +152,9 @@ static void pool_row(Report *r, PoolSeen *p) {
         char why[256];
         if (used > 0.9)
                 snprintf(why, sizeof(why), "over 90%% allocated: guests writing to it may stop");
+        else if (soon && days < 1)
+                snprintf(why, sizeof(why), "full in %.1f hours at the trend of the last %d days", days * 24,
+                         CAPACITY_TREND_DAYS);
         else if (soon)
                 snprintf(why, sizeof(why), "full in %.1f days at the trend of the last %d days", days,
                          CAPACITY_TREND_DAYS);
