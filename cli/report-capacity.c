@@ -86,13 +86,14 @@ static json_t *live_figures(virStoragePoolPtr pool) {
                               (json_int_t) pi.allocation, "available_bytes", (json_int_t) pi.available);
         virStorageVolPtr *vols = NULL;
         int n = pi.state == VIR_STORAGE_POOL_RUNNING ? virStoragePoolListAllVolumes(pool, &vols, 0) : -1;
-        unsigned long long sum = 0;
+        unsigned long long sum = 0, alloc = 0;
         bool all = n >= 0;
         for (int i = 0; i < n; i++) {
                 virStorageVolInfo vi;
-                if (virStorageVolGetInfo(vols[i], &vi) == 0)
+                if (virStorageVolGetInfo(vols[i], &vi) == 0) {
                         sum += vi.capacity;
-                else
+                        alloc += vi.allocation;
+                } else
                         all = false;
                 virStorageVolFree(vols[i]);
         }
@@ -100,6 +101,7 @@ static json_t *live_figures(virStoragePoolPtr pool) {
         if (o && all) {
                 json_object_set_new(o, "volumes", json_integer(n));
                 json_object_set_new(o, "volumes_capacity_bytes", json_integer((json_int_t) sum));
+                json_object_set_new(o, "volumes_allocation_bytes", json_integer((json_int_t) alloc));
         }
         return o;
 }
@@ -145,8 +147,10 @@ static void pool_row(Report *r, PoolSeen *p) {
                                  cap > 0 && vcap ? json_real(over) : json_null(), "days_until_full",
                                  trend ? json_real(days) : json_string("n/a"), "figures",
                                  p->live ? "libvirt" : "recorded", "trend_points", (json_int_t) p->n_points);
-        if (rest)
-                json_object_set(rest, "uuid", json_string(p->uuid));
+        if (rest) {
+                json_object_set_new(rest, "volumes_allocation_mib", mib(o, "volumes_allocation_bytes"));
+                json_object_set_new(rest, "uuid", json_string(p->uuid));
+        }
         const char *name = json_string_value(json_object_get(o, "pool"));
         const char *state = json_string_value(json_object_get(o, "state"));
         char why[256];

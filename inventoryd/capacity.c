@@ -28,29 +28,33 @@ static const char *pool_state(int s) {
         }
 }
 
-/* The sum of the capacity of pool's volumes into *ret_sum, their count into
- * *ret_n; -1 when they cannot be listed (an inactive pool has none). */
-static int volumes_capacity(virStoragePoolPtr pool, unsigned long long *ret_sum, int *ret_n) {
+/* The sums of the capacity and of the allocation of pool's volumes into
+ * *ret_cap and *ret_alloc, their count into *ret_n; -1 when they cannot be
+ * listed (an inactive pool has none). */
+static int volumes_sums(virStoragePoolPtr pool, unsigned long long *ret_cap, unsigned long long *ret_alloc,
+                        int *ret_n) {
         virStorageVolPtr *vols = NULL;
         int n = virStoragePoolListAllVolumes(pool, &vols, 0);
         if (n < 0)
                 return -1;
-        unsigned long long sum = 0;
+        unsigned long long sum = 0, alloc = 0;
         int r = 0;
         for (int i = 0; i < n; i++) {
                 virStorageVolInfo vi;
                 /* A volume removed meanwhile fails: the next pass counts
                  * without it, so this pass is not recorded half-counted. */
-                if (virStorageVolGetInfo(vols[i], &vi) == 0)
+                if (virStorageVolGetInfo(vols[i], &vi) == 0) {
                         sum += vi.capacity;
-                else
+                        alloc += vi.allocation;
+                } else
                         r = -1;
                 virStorageVolFree(vols[i]);
         }
         free(vols);
         if (r < 0)
                 return r;
-        *ret_sum = sum;
+        *ret_cap = sum;
+        *ret_alloc = alloc;
         *ret_n = n;
         return 0;
 }
@@ -65,10 +69,10 @@ static json_t *pool_figures(Conn *c, virStoragePoolPtr pool, const char *uuid) {
                         name ? name : uuid, virGetLastErrorMessage());
                 return NULL;
         }
-        unsigned long long vcap = 0;
+        unsigned long long vcap = 0, valloc = 0;
         int nvol = 0;
         bool vols = pi.state == VIR_STORAGE_POOL_RUNNING;
-        if (vols && volumes_capacity(pool, &vcap, &nvol) < 0) {
+        if (vols && volumes_sums(pool, &vcap, &valloc, &nvol) < 0) {
                 log_msg(LOG_WARNING, "'%s': pool '%s': its volumes could not be listed (%s); tried again next "
                         "reconcile", c->uri, name ? name : uuid, virGetLastErrorMessage());
                 return NULL;
@@ -80,6 +84,11 @@ static json_t *pool_figures(Conn *c, virStoragePoolPtr pool, const char *uuid) {
         if (o && vols) {
                 json_object_set_new(o, "volumes", json_integer(nvol));
                 json_object_set_new(o, "volumes_capacity_bytes", json_integer((json_int_t) vcap));
+                /* libvirt keeps a pool's own figures from its last refresh
+                 * (start, a volume made or deleted, pool-refresh), which a
+                 * read-only connection cannot ask for; its volumes' are
+                 * read now: what the guests wrote since shows here. */
+                json_object_set_new(o, "volumes_allocation_bytes", json_integer((json_int_t) valloc));
                 /* thin provisioning: what the volumes may grow to, against
                  * what the pool holds */
                 json_object_set_new(o, "overcommit_ratio",
@@ -100,7 +109,7 @@ static const char *pool_moved(json_t *was, json_t *now) {
                 return "its state changed";
         json_int_t cap = figure(now, "capacity_bytes");
         static const char *const keys[] = { "capacity_bytes", "allocation_bytes", "available_bytes",
-                                            "volumes_capacity_bytes" };
+                                            "volumes_capacity_bytes", "volumes_allocation_bytes" };
         for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
                 json_int_t d = figure(now, keys[i]) - figure(was, keys[i]);
                 if (d < 0)
@@ -149,7 +158,10 @@ static void note_pools(Conn *c) {
                 }
                 Event *e = event_new("daemon", "pool.usage");
                 if (!e) {
+                        /* compared with what was recorded again next time */
                         log_not_recorded("pool.usage", NULL);
+                        if (was)
+                                json_object_set(next, uuid, was);
                         json_decref(now);
                         continue;
                 }
@@ -160,7 +172,8 @@ static void note_pools(Conn *c) {
                 json_object_set_new(next, uuid, now);
         }
         free(pools);
-        if (next)
+        /* Written only when it changed: not an inventory write per pass. */
+        if (next && !json_equal(next, snap))
                 objects_snapshot_save(c->d->rec, c->host, key, "pool-usage", next);
         json_decref(next);
         json_decref(snap);

@@ -16,7 +16,8 @@
 
 /*
  * Records pool.usage for each of c's pools that is new, changed state, or
- * whose capacity, allocation, available bytes or volumes' capacity moved
+ * whose capacity, allocation, available bytes or volumes' capacity or
+ * allocation moved
  * by CAPACITY_POOL_STEP_PCT of its capacity since its last record (the
  * figures last recorded are kept in meta, "pool-usages@HOST"). Then, on a
  * local connection only (another host's sysfs is not ours to read),

@@ -69,6 +69,15 @@ wait_for "pool.usage after 8 MiB allocated" "$(usage 'length == 3 and (.[2].data
 virsh vol-create-as vgcap fat2.raw 8M --format raw --allocation 8M >/dev/null
 wait_for "pool.usage after 16 MiB allocated" "$(usage 'length == 4 and (.[3].data.allocation_bytes >= 16777216) and (.[3].data.available_bytes < .[2].data.available_bytes)')" 25
 
+check "the volumes' allocation: the 16 MiB of the two" \
+        test "$("$VIRTGOV" --json events | jq "$(usage '.[3].data.volumes_allocation_bytes >= 16777216')")" = true
+# A guest writing into its thin volume: libvirt's pool figures wait for a
+# refresh, which a read-only connection cannot ask for; the volumes' are
+# read each time.
+dd if=/dev/zero of="$POOL/thin.raw" bs=1M count=4 conv=notrunc status=none
+wait_for "pool.usage: 4 MiB written into the thin volume shows in the volumes' allocation" \
+        "$(usage 'length == 5 and .[4].data.volumes_allocation_bytes - .[3].data.volumes_allocation_bytes >= 4194304')" 25
+
 say "host.uplinks: the bridge, its veth uplink, not the guest's tap"
 wait_for "host.uplinks at connect: vgbr0 with vgveth0 up at 10000 Mb/s, used by vg-bridged" \
         "$(uplinks '.[0].data.bridges.vgbr0 | (.uplinks | map(.name) == ["vgveth0"]) and .uplinks[0].state == "up" and .uplinks[0].type == "veth" and .uplinks[0].speed_mbps == 10000 and .networks == [{"name": "vg-bridged", "forward": "bridge", "active": true}]')"
