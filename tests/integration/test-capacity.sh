@@ -91,6 +91,9 @@ jq_check "--json: days until full from the trend (a number, under a day at this 
         '[.rows[] | select(.category == "pool" and .name == "vgcap")][0] | (.days_until_full | type) == "number" and .days_until_full < 1 and .trend_points >= 3 and .finding'
 jq_check "--json: vgbr0's uplinks, up, not a finding" "$VG_SCRATCH/c.json" \
         '[.rows[] | select(.category == "bridge" and .name == "vgbr0")][0] | .uplinks == "vgveth0 up 10000 Mb/s" and .uplinks_up == 1 and (.finding | not) and .no_uplink_up == false'
+"$VIRTGOV" --json report capacity --no-libvirt > "$VG_SCRATCH/c-off.json"
+jq_check "--no-libvirt: the pool's last recorded figures, with the trend" "$VG_SCRATCH/c-off.json" \
+        '[.rows[] | select(.category == "pool" and .name == "vgcap")][0] | .figures == "recorded" and .capacity_mib == 64 and .volumes_capacity_mib == 1040 and (.days_until_full | type) == "number"'
 "$VIRTGOV" report capacity > "$VG_SCRATCH/c.txt"
 check "text: the pool's row with MiB, overcommit and days" \
         grep -qE '^  vgcap +running +64 MiB +[0-9]+ MiB +[0-9]+ MiB +[0-9]+%? +1040 MiB +[0-9.]+x +0\.[0-9]' "$VG_SCRATCH/c.txt"
