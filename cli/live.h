@@ -19,7 +19,8 @@
         X(virStoragePoolGetName) X(virStoragePoolFree) X(virStoragePoolGetXMLDesc) X(virStoragePoolGetInfo) \
         X(virConnectListAllNetworks) X(virNetworkGetName) X(virNetworkFree) X(virDomainLookupByUUIDString) \
         X(virDomainListAllSnapshots) X(virDomainSnapshotGetXMLDesc) X(virDomainSnapshotGetName) \
-        X(virDomainSnapshotFree) X(virDomainFree)
+        X(virDomainSnapshotFree) X(virDomainFree) X(virStoragePoolGetUUIDString) X(virStoragePoolListAllVolumes) \
+        X(virStorageVolGetInfo) X(virStorageVolFree)
 
 #define LIVE_DECLARE(f) extern __typeof__(&f) live_##f;
 LIVE_FUNCTIONS(LIVE_DECLARE)
@@ -50,4 +51,8 @@ int live_load(const char **why);
 #define virDomainSnapshotGetName (*live_virDomainSnapshotGetName)
 #define virDomainSnapshotFree (*live_virDomainSnapshotFree)
 #define virDomainFree (*live_virDomainFree)
+#define virStoragePoolGetUUIDString (*live_virStoragePoolGetUUIDString)
+#define virStoragePoolListAllVolumes (*live_virStoragePoolListAllVolumes)
+#define virStorageVolGetInfo (*live_virStorageVolGetInfo)
+#define virStorageVolFree (*live_virStorageVolFree)
 #endif

@@ -49,8 +49,13 @@ const ReportDef report_software = {
 
 /* ---- capacity ---- */
 
+/* Sixteen, REPORT_MAX_COLUMNS: the host's rows use the first seven, a
+ * pool's (report-capacity.c) name and state to days_until_full, a
+ * bridge's name, state and uplinks. */
 static const char *const capacity_columns[] = { "name", "domains", "cpus", "vcpus", "memory_mib", "cpu_ratio",
-                                                "memory_ratio", NULL };
+                                                "memory_ratio", "state", "capacity_mib", "allocation_mib",
+                                                "available_mib", "used_pct", "volumes_capacity_mib",
+                                                "overcommit_ratio", "days_until_full", "uplinks", NULL };
 
 static void host_size(Report *r, long long *cpus, long long *mem_kib, const char **how) {
         virNodeInfo ni;
@@ -90,26 +95,11 @@ static int capacity_run(Report *r) {
                                  : cr > 1.0 ? "vCPUs overcommitted on the host's CPUs (time-shared)"
                                  : "within the host's size");
         }
-        virStoragePoolPtr *pools = NULL;
-        int n = r->conn ? virConnectListAllStoragePools(r->conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE) : 0;
-        for (int i = 0; i < n; i++) {
-                virStoragePoolInfo pi;
-                if (virStoragePoolGetInfo(pools[i], &pi) == 0) {
-                        double used = pi.capacity ? (double) pi.allocation / (double) pi.capacity : 0;
-                        report_add(r, "pool", used > 0.9, REPORT_COLS(virStoragePoolGetName(pools[i])), json_pack("{s:I, s:I, s:I, s:i}",
-                                   "capacity_mib", (json_int_t) (pi.capacity >> 20), "allocation_mib",
-                                   (json_int_t) (pi.allocation >> 20), "available_mib",
-                                   (json_int_t) (pi.available >> 20), "used_pct", (int) (used * 100 + 0.5)),
-                                   "%s", used > 0.9 ? "over 90% allocated: guests writing to it may stop"
-                                                    : "room to grow");
-                }
-                virStoragePoolFree(pools[i]);
-        }
-        free(pools);
-        return 0;
+        int k = report_capacity_pools(r);
+        return k != EXIT_OK ? k : report_capacity_bridges(r);
 }
 
 const ReportDef report_capacity = {
-        .name = "capacity", .summary = "host size against running and defined domains, and pools",
+        .name = "capacity", .summary = "host size against running and defined domains, pools and their trend, bridges' uplinks",
         .columns = capacity_columns, .run = capacity_run,
 };

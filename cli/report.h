@@ -70,6 +70,15 @@ void report_add(Report *r, const char *category, bool finding, const char *const
 extern const ReportDef report_sprawl, report_accounts, report_activity, report_capacity, report_software,
         report_integrity, report_access;
 
+/* report capacity's rows (report-capacity.c) for each storage pool (its
+ * figures, thin-provisioning overcommit and days until full from the
+ * recorded pool.usage trend) and each bridge of the last host.uplinks
+ * (its uplinks; a finding when a network in forward mode bridge uses it
+ * and none is up). Each returns EXIT_OK, or the status of an error it
+ * has said (the inventory unreadable). */
+int report_capacity_pools(Report *r);
+int report_capacity_bridges(Report *r);
+
 /* A row of report integrity for one finding (integrity check prints its
  * findings through it too). */
 struct IntegrityFinding;

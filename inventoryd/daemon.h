@@ -24,6 +24,8 @@
  *   integrity-action.c  integrity_action: the program run on a finding, and its record
  *   assess-schedule.c  when the hardening assessment runs: on change, on a timer;
  *                its drift recorded
+ *   capacity.c   pools' figures and the bridges' uplinks, when they changed
+ *                (after each reconcile)
  *   objects.c    networks' and pools' snapshots
  *   audit-reader.c  the kernel's audit stream: access events, the actor of a change
  *   audit-match.c   which account record or VM command names that actor

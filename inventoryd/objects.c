@@ -21,18 +21,14 @@ static void record_with_detail(Recorder *rec, Event *e, const char *detail) {
         recorder_record(rec, e);
 }
 
-static char *meta_key(const char *host, const char *type) {
+char *objects_meta_key(const char *host, const char *type) {
         char *k = NULL;
         if (asprintf(&k, "%ss@%s", type, host) < 0)
                 return NULL;
         return k;
 }
 
-/* The stored snapshot of type's objects on this host, into *ret: an empty
- * object and *ret_baseline true when there is none (or it is unreadable,
- * which is said). -EIO, said, when the inventory could not be read: the
- * caller then leaves the stored snapshot as it is, for the next pass. */
-static int snapshot_load(Recorder *rec, const char *host, const char *key, const char *type, json_t **ret, bool *ret_baseline) {
+int objects_snapshot_load(Recorder *rec, const char *host, const char *key, const char *type, json_t **ret, bool *ret_baseline) {
         _cleanup_free_ char *text = NULL;
         VgError err = { "" };
         char what[96];
@@ -56,7 +52,7 @@ static int snapshot_load(Recorder *rec, const char *host, const char *key, const
         return *ret ? 0 : -ENOMEM;
 }
 
-static void snapshot_save(Recorder *rec, const char *host, const char *key, const char *type, json_t *snap) {
+void objects_snapshot_save(Recorder *rec, const char *host, const char *key, const char *type, json_t *snap) {
         _cleanup_free_ char *out = json_dumps(snap, JSON_COMPACT | JSON_SORT_KEYS);
         VgError err = { "" };
         int r = out ? store_meta_set(recorder_store(rec), key, out, &err) : vg_error(&err, -ENOMEM, "out of memory");
@@ -70,10 +66,10 @@ static void snapshot_save(Recorder *rec, const char *host, const char *key, cons
 
 void objects_note(Recorder *rec, const char *host, const char *type, const char *name, const char *uuid,
                   int active, int persistent) {
-        _cleanup_free_ char *key = meta_key(host, type);
+        _cleanup_free_ char *key = objects_meta_key(host, type);
         json_t *snap = NULL;
         bool baseline;
-        if (!key || snapshot_load(rec, host, key, type, &snap, &baseline) < 0)
+        if (!key || objects_snapshot_load(rec, host, key, type, &snap, &baseline) < 0)
                 return;
         if (persistent == 0 && active != 1) {
                 json_object_del(snap, uuid);
@@ -89,7 +85,7 @@ void objects_note(Recorder *rec, const char *host, const char *type, const char 
                 if (persistent >= 0)
                         json_object_set_new(o, "persistent", json_boolean(persistent));
         }
-        snapshot_save(rec, host, key, type, snap);
+        objects_snapshot_save(rec, host, key, type, snap);
         json_decref(snap);
 }
 
@@ -179,17 +175,17 @@ static json_t *list_pools(virConnectPtr conn) {
 static void reconcile_type(Recorder *rec, const char *host, const char *type, json_t *now) {
         if (!now)
                 return;
-        _cleanup_free_ char *key = meta_key(host, type);
+        _cleanup_free_ char *key = objects_meta_key(host, type);
         json_t *was = NULL;
         bool baseline;
-        if (!key || snapshot_load(rec, host, key, type, &was, &baseline) < 0) {
+        if (!key || objects_snapshot_load(rec, host, key, type, &was, &baseline) < 0) {
                 json_decref(now);
                 return;
         }
         /* The very first look is a baseline, not a change. */
         if (!baseline)
                 object_diff(rec, host, type, was, now);
-        snapshot_save(rec, host, key, type, now);
+        objects_snapshot_save(rec, host, key, type, now);
         json_decref(was);
         json_decref(now);
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "capacity.h"
 #include "domevent.h"
 #include "log.h"
 #include "objects.h"
@@ -300,6 +301,7 @@ int reconcile(Conn *c) {
                 return -ENOTCONN;
         reconcile_domains(c);
         objects_reconcile(c->d->rec, c->conn, c->host);
+        capacity_note(c);
         /* Its lists of every domain are freed: give the pages back rather
          * than hold the peak until the next one (24.7 -> 21 MB after a
          * reconcile of 100,000 domains). */

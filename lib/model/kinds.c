@@ -103,6 +103,10 @@ static const EventKind kinds[] = {
           MSGID("aa2186545f5a4e3d8b7f25617e81f8f5") },
         { "pool.deleted",   NULL, .persistent = -1,
           MSGID("10f59f4a73564ae08af0a953e235e87c") },
+        /* a pool's figures (the daemon, when one moved by 1% of its
+         * capacity or its state changed): the capacity report's trend */
+        { "pool.usage",     NULL, .persistent = -1,
+          MSGID("f32a5f9d10634737a16fb61a4c62bcf3") },
         /* host accounts (the daemon's watch of /etc) */
         { "account.baseline",         NULL, .persistent = -1,
           MSGID("6dba537ce19c4b1ab52be5d2a7e3f011") },
@@ -131,6 +135,9 @@ static const EventKind kinds[] = {
           MSGID("9366887ba5654971b65b9f0c989af4d0") },
         { "host.identity",         NULL, .persistent = -1,
           MSGID("d9b6f15146fa4227b654505495a3b83e") },
+        /* the bridges' uplinks (sysfs), when they change */
+        { "host.uplinks",          NULL, .persistent = -1,
+          MSGID("5da18b24eb6a4f659eead3770e50ba14") },
         { "daemon.started",        NULL, .persistent = -1,
           MSGID("ad6740e506644848ab477931754b6058") },
         { "daemon.stopped",        NULL, .persistent = -1,

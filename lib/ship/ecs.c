@@ -63,6 +63,7 @@ static const EcsKind table[] = {
         { "pool.deleted", C("configuration"), T("deletion") },
         { "pool.started", C("configuration"), T("start") },
         { "pool.stopped", C("configuration"), T("end") },
+        { "pool.usage", C("host"), T("info") },
 
         { "account.added", C("iam"), T("user", "creation") },
         { "account.removed", C("iam"), T("user", "deletion") },
@@ -98,6 +99,7 @@ static const EcsKind table[] = {
         { "integrity.action-failed", C("process"), T("start", "error") },
         { "host.software", C("host", "package"), T("change") },
         { "host.identity", C("host"), T("change") },
+        { "host.uplinks", C("host"), T("change") },
 
         { "policy.violation", C("intrusion_detection"), T("denied") },
         { "policy.bypass", C("intrusion_detection"), T("indicator") },

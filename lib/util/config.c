@@ -63,6 +63,7 @@ static const ConfigKey keys[] = {
         K("qemu_run_dir",    KEY_PATH, qemu_run_dir,    0, 0),
         K("qemu_config_dir", KEY_PATH, qemu_config_dir, 0, 0),
         K("proc_dir",        KEY_PATH, proc_dir,        0, 0),
+        K("sys_class_net",   KEY_PATH, sys_class_net,   0, 0),
         K("machine_id_file", KEY_PATH, machine_id_file, 0, 0),
         K("host_key",        KEY_PATH, host_key,        0, 0),
         K("host_id",         KEY_STRING, host_id,       0, 0),
@@ -149,6 +150,7 @@ Config *config_new(void) {
         c->qemu_run_dir = strdup("/run/libvirt/qemu");
         c->qemu_config_dir = strdup("/etc/libvirt/qemu");
         c->proc_dir = strdup("/proc");
+        c->sys_class_net = strdup("/sys/class/net");
         c->machine_id_file = strdup("/etc/machine-id");
         c->host_key = strdup(VG_DEFAULT_HOST_KEY);
         c->kernel_proc_modules = strdup("/proc/modules");
@@ -189,7 +191,7 @@ Config *config_new(void) {
             !c->syslog_socket || !c->uris || !c->etc_dir || !c->privileged_groups || !c->image_dirs ||
             !c->inventory_group || !c->integrity_profiles || !c->integrity_dir || !c->dpkg_admindir || !c->dpkg_log ||
             !c->kernel_proc_modules || !c->kernel_tainted || !c->kernel_modules_root || !c->kernel_boot_dir ||
-            !c->kernel_release || !c->qemu_run_dir || !c->qemu_config_dir || !c->proc_dir || !c->machine_id_file || !c->host_key ||
+            !c->kernel_release || !c->qemu_run_dir || !c->qemu_config_dir || !c->proc_dir || !c->sys_class_net || !c->machine_id_file || !c->host_key ||
             !c->assess_exceptions || !c->assess_vm_admins || !c->assess_listen_allow || !c->audit_rules_dir ||
             !c->wtmp || !c->btmp)
                 return config_free(c);
@@ -219,6 +221,7 @@ Config *config_free(Config *c) {
         free(c->qemu_run_dir);
         free(c->qemu_config_dir);
         free(c->proc_dir);
+        free(c->sys_class_net);
         free(c->machine_id_file);
         free(c->host_key);
         free(c->kernel_proc_modules);

@@ -66,6 +66,7 @@ typedef struct Config {
         char *qemu_run_dir;             /* libvirt's QEMU pid files and running domains' XML: /run/libvirt/qemu */
         char *qemu_config_dir;          /* libvirt's persistent domain XML: /etc/libvirt/qemu */
         char *proc_dir;                 /* /proc */
+        char *sys_class_net;            /* the bridges and their ports: /sys/class/net */
         char *machine_id_file;          /* the host's identity: /etc/machine-id */
         char *host_key;                 /* signs the chain heads: /var/lib/virtgov/host.key */
         char *host_id;                  /* NULL: the machine-id is the host's id (host_id_of) */
