@@ -64,16 +64,16 @@ check "init-db again: one schema_version row per migration" \
 check "init-db --json: from, to, grants, policies" jqt --argjson v "$LATEST" \
         '.from == $v and .to == $v and (.grants | index("GRANT SELECT, INSERT ON virtgov.events TO virtgov_host"))
          and (.policies | length) >= 24 and .row_security["virtgov.events"] == true' "$W/init.json"
-# Every table holding a host's rows (a host_id column) but the mapping
-# itself: read from the catalog, so that a table a later migration adds
-# without row-level security fails here.
+# Every table holding a host's rows (a host_id column), the mapping itself
+# too (migration 2): read from the catalog, so that a table a later
+# migration adds without row-level security fails here.
 check "row-level security on every table of host rows" is "$(pg_sql "
         SELECT count(*) FILTER (WHERE c.relrowsecurity) || '/' || count(*)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'host_id'
-        WHERE n.nspname = 'virtgov' AND c.relkind = 'r' AND c.relname <> 'host_roles'")" "8/8"
-check "init-db --json agrees: host_roles has none (my_host reads it)" \
-        jqt '.row_security["virtgov.host_roles"] == false' "$W/init.json"
+        WHERE n.nspname = 'virtgov' AND c.relkind = 'r'")" "9/9"
+check "init-db --json agrees: host_roles has it (my_host reads its caller's line)" \
+        jqt '.row_security["virtgov.host_roles"] == true' "$W/init.json"
 
 say "migrations: from each older version known to the build, the same schema as a fresh one"
 FRESH=$(newdb fresh)
@@ -106,7 +106,7 @@ check "init-db on version 99 fails, naming it" has "$W/v99" "version 99, newer t
 check "init-db on version 99 exits 1" fails has "$W/v99" "exit 0"
 dump "$V99" > "$W/v99-after.sql"
 check "version 99: the schema unchanged" diff -u "$W/v99-before.sql" "$W/v99-after.sql"
-check "version 99: no row added" is "$(on "$V99" "SELECT string_agg(version::text, ',' ORDER BY version) FROM virtgov.schema_version")" "1,99"
+check "version 99: no row added" is "$(on "$V99" "SELECT string_agg(version::text, ',' ORDER BY version) FROM virtgov.schema_version")" "$(seq -s, "$LATEST"),99"
 # No read verb in this branch: add-host goes through the same fleet_connect.
 "$VIRTGOV" fleet --dsn "$V99" add-host z.example > "$W/v99-add" 2>&1 && echo "exit 0" >> "$W/v99-add"
 check "add-host on version 99 refused (fleet_connect)" has "$W/v99-add" "newer than this virtgov knows"
@@ -158,6 +158,9 @@ check "A inserting a domain with B's id: row-level security" grep -q 'row-level 
 check "the owner sees both events" is "$(pg_sql "SELECT count(*) FROM virtgov.events")" 2
 check "A reads none of B's events" is "$(on "$A" "SELECT count(*) FROM virtgov.events WHERE host_id = 'b-2.example'")" 0
 check "A reads its own event" is "$(on "$A" "SELECT count(*) FROM virtgov.events")" 1
+check "A sees its own line of the host-role map only" is "$(on "$A" "SELECT string_agg(host_id, ',') FROM virtgov.host_roles")" \
+        "$(on "$A" "SELECT virtgov.my_host()")"
+check "A's my_host() is its own host id" is "$(on "$A" "SELECT virtgov.my_host() IS NOT NULL")" t
 check "A may not UPDATE events" grep -q 'permission denied for table events' <<< \
         "$(on "$A" "UPDATE virtgov.events SET kind = 'x' WHERE host_id = 'A.example'")"
 check "A may not DELETE events" grep -q 'permission denied for table events' <<< \
