@@ -6,6 +6,11 @@
 #include "fleet.h"
 
 const FleetVerb fleet_verbs[] = {
+        { "hosts", fleet_hosts },
+        { "list", fleet_list },
+        { "events", fleet_events },
+        { "verify", fleet_verify },
+        { "report", fleet_report },
         {},
 };
 

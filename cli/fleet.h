@@ -20,3 +20,12 @@ extern const FleetVerb fleet_verbs[];
  * --dsn) and, unless schema_any, requires this build's schema. Prints
  * its own error; EXIT_OK or EXIT_FAIL. */
 int fleet_connect(Cli *cli, const char *dsn, bool schema_any, Central **ret);
+
+/* The reading verbs (fleet-query.c, fleet-report.c), as FleetVerb.run:
+ * each prints its own errors; EXIT_OK, EXIT_FAIL (a problem found or an
+ * error said) or EXIT_USAGE. */
+int fleet_hosts(Cli *cli, const char *dsn, int argc, char **argv);
+int fleet_list(Cli *cli, const char *dsn, int argc, char **argv);
+int fleet_events(Cli *cli, const char *dsn, int argc, char **argv);
+int fleet_verify(Cli *cli, const char *dsn, int argc, char **argv);
+int fleet_report(Cli *cli, const char *dsn, int argc, char **argv);
