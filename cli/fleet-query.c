@@ -239,12 +239,13 @@ int fleet_events(Cli *cli, const char *dsn, int argc, char **argv) {
 
 typedef struct Verified {
         json_t *hosts;
-        size_t bad;
+        size_t checked, bad;
         bool json;
 } Verified;
 
 static int verified(const CentralChainCheck *v, void *u) {
         Verified *vd = u;
+        vd->checked++;
         vd->bad += !v->ok;
         if (vd->json) {
                 json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s?, s:I, s:I, s:I, s:I, "
@@ -263,6 +264,10 @@ static int verified(const CentralChainCheck *v, void *u) {
         }
         char id[128];
         out_safe(v->host_id, id, sizeof(id));
+        if (v->ok && !v->rows) {
+                printf("%s: ok: no event held\n", id);
+                return 0;
+        }
         if (v->ok) {
                 printf("%s: ok: %" PRId64 " events, 1 to %" PRId64 ", %zu head(s) held, %zu signature(s) verified%s\n",
                        id, v->rows, v->last_seq, v->heads, v->heads_signed,
@@ -301,7 +306,7 @@ int fleet_verify(Cli *cli, const char *dsn, int argc, char **argv) {
                 json_decref(vd.hosts);
                 return cli_error("%s", err.text[0] ? err.text : strerror(-r));
         }
-        size_t n = json_array_size(vd.hosts);
+        size_t n = vd.checked;
         if (!vd.json && n == 0)
                 printf("no host in the central inventory: nothing to verify\n");
         if (vd.json)

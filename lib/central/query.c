@@ -109,7 +109,6 @@ int central_events(Central *c, const CentralEventFilter *f, CentralRowFn fn, voi
 
 static void set_bad(CentralChainCheck *v, int64_t seq, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_bad(CentralChainCheck *v, int64_t seq, const char *fmt, ...) {
-        v->bad_rows++;
         if (v->bad_seq)
                 return;
         v->bad_seq = seq;
@@ -147,21 +146,28 @@ static int walk_row(const CentralRow *row, void *u) {
         snprintf(v->last_hash, sizeof(v->last_hash), "%s", stored);
         if (chain_unhex(stored_prev, want_prev) < 0 || chain_unhex(stored, want) < 0) {
                 set_bad(v, seq, "event %" PRId64 ": its prev_hash or hash is not 64 hex digits", seq);
+                v->bad_rows++;
                 memset(w->prev, 0xff, sizeof(w->prev));
                 return 0;
         }
-        if (!after_gap && memcmp(want_prev, w->prev, CHAIN_HASH_SIZE))
+        bool broken = false;
+        if (!after_gap && memcmp(want_prev, w->prev, CHAIN_HASH_SIZE)) {
+                broken = true;
                 set_bad(v, seq, seq == 1 ? "event 1: its prev_hash is not 32 zero bytes"
                         : "event %" PRId64 ": its prev_hash is not the hash of event %" PRId64
                           " (rows replaced or reordered)", seq, seq - 1);
+        }
         ChainRow cr = { .id = seq };
         for (size_t i = 0; i < CHAIN_FIELDS; i++) {
                 cr.field[i] = row->values[1 + i];
                 cr.len[i] = cr.field[i] ? strlen(cr.field[i]) : 0;
         }
         chain_hash(want_prev, &cr, h);
-        if (memcmp(h, want, CHAIN_HASH_SIZE))
+        if (memcmp(h, want, CHAIN_HASH_SIZE)) {
+                broken = true;
                 set_bad(v, seq, "event %" PRId64 ": its content does not match its hash (edited)", seq);
+        }
+        v->bad_rows += broken;   /* one row, however many things are wrong with it */
         memcpy(w->prev, want, CHAIN_HASH_SIZE);
         return 0;
 }
