@@ -54,11 +54,7 @@ const Command cmd_fleet = {
         .name = "fleet",
         .usage = "fleet [--dsn DSN] init-db\n"
                  "       virtgov fleet [--dsn DSN] add-host HOST-ID [--role ROLE]\n"
-                 "       virtgov fleet [--dsn DSN] hosts [--json | --csv]\n"
-                 "       virtgov fleet [--dsn DSN] list [--host H] [--json | --csv]\n"
-                 "       virtgov fleet [--dsn DSN] events [--host H] [--kind K] [--since T] [--json]\n"
-                 "       virtgov fleet [--dsn DSN] report [--silent-hours N] [--json | --csv | --html]\n"
-                 "       virtgov fleet [--dsn DSN] verify [--host H] [--json]",
+                 "       virtgov " FLEET_QUERY_USAGE,
         .summary = "The fleet's central inventory on PostgreSQL: its hosts, domains, events and findings.",
         .help =
         "The central inventory is a mirror of every host's, on PostgreSQL 15. Each\n"
@@ -70,6 +66,8 @@ const Command cmd_fleet = {
         "\n"
         "--dsn DSN  libpq's connection string; default: the config's [central] dsn.\n"
         "           Never a password: use a password file, a service file or a\n"
-        "           client certificate.\n",
+        "           client certificate.\n"
+        "\n"
+        FLEET_QUERY_HELP,
         .run = run,
 };

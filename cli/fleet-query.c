@@ -10,6 +10,25 @@
 #include "fleet.h"
 #include "virtgov/central/query.h"
 
+const Command fleet_query_cmd = {
+        .name = "fleet",
+        .usage = FLEET_QUERY_USAGE,
+        .summary = "The fleet's hosts, domains, events, chains and findings, from the central inventory.",
+        .help = FLEET_QUERY_HELP,
+};
+
+int fleet_open(Cli *cli, const char *dsn, Central **ret) {
+        if (!dsn)
+                return cli_error("no central inventory: set 'dsn' in the [central] section of %s, or pass --dsn",
+                                 cli->config->path ? cli->config->path : "the configuration");
+        VgError err = { "" };
+        _cleanup_(central_closep) Central *c = NULL;
+        if (central_connect(dsn, "virtgov", &c, &err) < 0 || central_require_schema(c, &err) < 0)
+                return cli_error("%s", err.text);
+        *ret = TAKE_PTR(c);
+        return EXIT_OK;
+}
+
 typedef enum { COL_TEXT, COL_INT, COL_BOOL, COL_TIME, COL_AGE, COL_STORED } ColType;
 
 typedef struct Col {
@@ -139,13 +158,13 @@ static int parse(Cli *cli, int argc, char **argv, const char *allowed, Opts *o) 
         int c;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 if (c >= OPT_HOST && c <= OPT_CSV && c != OPT_JSON && !strchr(allowed, letters[c - OPT_HOST]))
-                        return cli_usage_error(&cmd_fleet, "fleet %s takes no %s", argv[0], argv[optind - 1]);
+                        return cli_usage_error(&fleet_query_cmd, "fleet %s takes no %s", argv[0], argv[optind - 1]);
                 switch (c) {
                 case OPT_HOST: o->host = optarg; break;
                 case OPT_KIND: o->kind = optarg; break;
                 case OPT_SINCE:
                         if (vg_time_parse(optarg, vg_now_us(), &o->since_us) < 0)
-                                return cli_usage_error(&cmd_fleet, "--since '%s' is not a time: use RFC 3339 "
+                                return cli_usage_error(&fleet_query_cmd, "--since '%s' is not a time: use RFC 3339 "
                                                        "(2026-11-22T09:30:00Z), a date, or an age such as 30m, "
                                                        "12h, 1d", optarg);
                         break;
@@ -154,21 +173,21 @@ static int parse(Cli *cli, int argc, char **argv, const char *allowed, Opts *o) 
                         errno = 0;
                         unsigned long n = strtoul(optarg, &end, 10);
                         if (errno || *end || !*optarg || optarg[0] == '-' || n < 1 || n > 100000000)
-                                return cli_usage_error(&cmd_fleet, "--limit takes a whole number from 1, got '%s'",
+                                return cli_usage_error(&fleet_query_cmd, "--limit takes a whole number from 1, got '%s'",
                                                        optarg);
                         o->limit = (unsigned) n;
                         break;
                 }
                 case OPT_JSON: cli->json = true; break;
                 case OPT_CSV: o->csv = true; break;
-                case 'h': case OPT_HELP: return cli_help(&cmd_fleet);
-                default: return cli_usage_error(&cmd_fleet, "unknown option for fleet %s", argv[0]);
+                case 'h': case OPT_HELP: return cli_help(&fleet_query_cmd);
+                default: return cli_usage_error(&fleet_query_cmd, "unknown option for fleet %s", argv[0]);
                 }
         }
         if (optind < argc)
-                return cli_usage_error(&cmd_fleet, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(&fleet_query_cmd, "unexpected argument '%s'", argv[optind]);
         if (o->csv && cli->json)
-                return cli_usage_error(&cmd_fleet, "--json and --csv: choose one");
+                return cli_usage_error(&fleet_query_cmd, "--json and --csv: choose one");
         return -1;
 }
 
@@ -179,7 +198,7 @@ static int run_listing(Cli *cli, const char *dsn, int argc, char **argv, const c
         if (k >= 0)
                 return k;
         _cleanup_(central_closep) Central *c = NULL;
-        if ((k = fleet_connect(cli, dsn, false, &c)) != EXIT_OK)
+        if ((k = fleet_open(cli, dsn, &c)) != EXIT_OK)
                 return k;
         Listing l = { .cols = cols, .json = cli->json, .csv = o.csv };
         VgError err = { "" };
@@ -295,7 +314,7 @@ int fleet_verify(Cli *cli, const char *dsn, int argc, char **argv) {
         if (k >= 0)
                 return k;
         _cleanup_(central_closep) Central *c = NULL;
-        if ((k = fleet_connect(cli, dsn, false, &c)) != EXIT_OK)
+        if ((k = fleet_open(cli, dsn, &c)) != EXIT_OK)
                 return k;
         Verified vd = { .hosts = json_array(), .json = cli->json };
         if (!vd.hosts)

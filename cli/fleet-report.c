@@ -121,7 +121,7 @@ int fleet_report(Cli *cli, const char *dsn, int argc, char **argv) {
                         errno = 0;
                         unsigned long n = strtoul(optarg, &end, 10);
                         if (errno || *end || !*optarg || optarg[0] == '-' || n < 1 || n > 24 * 3660)
-                                return cli_usage_error(&cmd_fleet, "--silent-hours takes hours, 1 to 87840, got '%s'",
+                                return cli_usage_error(&fleet_query_cmd, "--silent-hours takes hours, 1 to 87840, got '%s'",
                                                        optarg);
                         hours = (unsigned) n;
                         break;
@@ -129,17 +129,17 @@ int fleet_report(Cli *cli, const char *dsn, int argc, char **argv) {
                 case OPT_JSON: cli->json = true; break;
                 case OPT_CSV: csv = true; break;
                 case OPT_HTML: html = true; break;
-                case 'h': case OPT_HELP: return cli_help(&cmd_fleet);
-                default: return cli_usage_error(&cmd_fleet, "unknown option for fleet report");
+                case 'h': case OPT_HELP: return cli_help(&fleet_query_cmd);
+                default: return cli_usage_error(&fleet_query_cmd, "unknown option for fleet report");
                 }
         }
         if (optind < argc)
-                return cli_usage_error(&cmd_fleet, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(&fleet_query_cmd, "unexpected argument '%s'", argv[optind]);
         if (cli->json + csv + html > 1)
-                return cli_usage_error(&cmd_fleet, "--json, --csv and --html: choose one");
+                return cli_usage_error(&fleet_query_cmd, "--json, --csv and --html: choose one");
 
         _cleanup_(central_closep) Central *conn = NULL;
-        int k = fleet_connect(cli, dsn, false, &conn);
+        int k = fleet_open(cli, dsn, &conn);
         if (k != EXIT_OK)
                 return k;
         Report r = { .cli = cli, .def = &fleet_def, .now_us = vg_now_us() };
