@@ -14,7 +14,12 @@
 /* Active: what holds a domain's disks open. */
 #define ACTIVE "('running', 'paused', 'pmsuspended', 'blocked', 'crashed')"
 
-/* Every use of a path: a disk's source (writable unless read-only or
+/* The statements first find the few keys that repeat with a hash
+ * aggregate (min <> max, not count(DISTINCT), which sorts), then build
+ * the rows of those only: at 5,000 hosts, 250,000 domains and 500,000
+ * disks the disk checks took 5.7 s each the other way round.
+ *
+ * Every use of a path: a disk's source (writable unless read-only or
  * shareable), and each image of its backing chain below the top (read
  * only: qemu opens backing files read-only). */
 #define USES \
@@ -43,17 +48,19 @@ static const Check checks[] = {
           "|| count(*) FILTER (WHERE state IN " ACTIVE ") || ' hosts at once: ' "
           "ELSE 'defined on ' || count(*) || ' hosts: ' END "
           "|| string_agg(host_id || ' ' || name || ' (' || state || ')', ', ' ORDER BY host_id) "
-          "FROM virtgov.domains GROUP BY uuid HAVING count(*) > 1 ORDER BY uuid" },
+          "FROM virtgov.domains WHERE uuid IN (SELECT uuid FROM virtgov.domains GROUP BY uuid HAVING count(*) > 1) "
+          "GROUP BY uuid ORDER BY uuid" },
         /* duplicate-name: one name, different UUIDs (on one host libvirt
          * refuses it, so this is across hosts). */
         { .sql = "SELECT 'medium', string_agg(DISTINCT host_id, ',' ORDER BY host_id), name, "
           "count(DISTINCT uuid) || ' UUIDs: ' || string_agg(host_id || ' ' || uuid, ', ' ORDER BY host_id, uuid) "
-          "FROM virtgov.domains GROUP BY name HAVING count(DISTINCT uuid) > 1 ORDER BY name" },
+          "FROM virtgov.domains WHERE name IN (SELECT name FROM virtgov.domains GROUP BY name "
+          "HAVING min(uuid) <> max(uuid)) GROUP BY name ORDER BY name" },
         /* shared-writable-disk: a path one host's domain writes (not
          * shareable, not read-only), used on another host as a disk or in
          * a backing chain. Written on two hosts: critical. */
-        { .sql = USES ", hit AS (SELECT DISTINCT w.path FROM uses w JOIN uses u ON u.path = w.path "
-          "AND u.host_id <> w.host_id WHERE w.writable) "
+        { .sql = USES ", hit AS (SELECT path FROM uses GROUP BY path "
+          "HAVING bool_or(writable) AND min(host_id) <> max(host_id)) "
           "SELECT CASE WHEN count(DISTINCT u.host_id) FILTER (WHERE u.writable) > 1 THEN 'critical' ELSE 'high' END, "
           "string_agg(DISTINCT u.host_id, ',' ORDER BY u.host_id), u.path, "
           "'written on ' || count(DISTINCT u.host_id) FILTER (WHERE u.writable) || ' host(s), used on ' "
@@ -65,18 +72,20 @@ static const Check checks[] = {
         /* unlocked-shared-storage: a path on more than one host while one
          * of them has no lock manager (qemu.conf lock_manager): nothing
          * stops two hosts opening it at once. */
-        { .sql = USES ", multi AS (SELECT path FROM uses GROUP BY path HAVING count(DISTINCT host_id) > 1) "
+        { .sql = USES ", multi AS (SELECT u.path FROM uses u LEFT JOIN virtgov.hosts h USING (host_id) "
+          "GROUP BY u.path HAVING min(u.host_id) <> max(u.host_id) AND bool_or(coalesce(h.lock_manager, '') = '')) "
           "SELECT 'medium', string_agg(DISTINCT u.host_id, ',' ORDER BY u.host_id), m.path, "
           "'used on ' || count(DISTINCT u.host_id) || ' hosts; no lock manager on ' "
           "|| string_agg(DISTINCT CASE WHEN coalesce(h.lock_manager, '') = '' THEN u.host_id END, ', ') "
           "FROM multi m JOIN uses u USING (path) LEFT JOIN virtgov.hosts h ON h.host_id = u.host_id "
-          "GROUP BY m.path HAVING bool_or(coalesce(h.lock_manager, '') = '') ORDER BY m.path" },
+          "GROUP BY m.path ORDER BY m.path" },
         /* duplicate-mac: one MAC on two interfaces anywhere in the fleet. */
         { .sql = "SELECT 'high', string_agg(DISTINCT i.host_id, ',' ORDER BY i.host_id), lower(i.mac), "
           "count(*) || ' interfaces: ' || string_agg(i.host_id || ' ' || coalesce(d.name, i.uuid) || ' ' "
           "|| coalesce(i.target, '#' || i.idx), ', ' ORDER BY i.host_id, i.uuid, i.idx) "
           "FROM virtgov.interfaces i LEFT JOIN virtgov.domains d ON d.host_id = i.host_id AND d.uuid = i.uuid "
-          "WHERE coalesce(i.mac, '') <> '' GROUP BY lower(i.mac) HAVING count(*) > 1 ORDER BY 3" },
+          "WHERE lower(i.mac) IN (SELECT lower(mac) FROM virtgov.interfaces WHERE coalesce(mac, '') <> '' "
+          "GROUP BY 1 HAVING count(*) > 1) GROUP BY lower(i.mac) ORDER BY 3" },
         /* cloned-machine-id, cloned-libvirt-uuid: host ids that share an
          * identity (made from one image; the host_id key set on each). */
         { .sql = "SELECT 'high', string_agg(host_id, ',' ORDER BY host_id), machine_id, "
