@@ -154,7 +154,7 @@ static int parse(Cli *cli, int argc, char **argv, const char *allowed, Opts *o) 
                 { "help", no_argument, NULL, OPT_HELP },
                 {}
         };
-        static const char letters[] = "Hkslc";
+        static const char letters[] = "HkslJc";   /* by option, from OPT_HOST; --json: every verb */
         int c;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 if (c >= OPT_HOST && c <= OPT_CSV && c != OPT_JSON && !strchr(allowed, letters[c - OPT_HOST]))

@@ -260,25 +260,26 @@ static int check_heads(Central *c, CentralChainCheck *v, VgError *err) {
         return central_stream(c, heads, 1, params, "reading a host's heads", head_row, &hw, err);
 }
 
+typedef struct Ids {
+        char **v;
+        size_t n;
+} Ids;
+
 static int collect_id(const CentralRow *row, void *u) {
-        char ***ids = u;
-        size_t n = 0;
-        while ((*ids)[n])
-                n++;
-        char **p = realloc(*ids, (n + 2) * sizeof(char *));
-        if (!p)
+        Ids *ids = u;
+        char *id = strdup(row->values[0]);
+        if (!id || vg_grow((void **) &ids->v, &ids->n, sizeof(*ids->v)) < 0) {
+                free(id);
                 return -ENOMEM;
-        *ids = p;
-        if (!(p[n] = strdup(row->values[0])))
-                return -ENOMEM;
-        p[n + 1] = NULL;
+        }
+        ids->v[ids->n - 1] = id;
         return 0;
 }
 
-static void ids_free(char **ids) {
-        for (size_t i = 0; ids && ids[i]; i++)
-                free(ids[i]);
-        free(ids);
+static void ids_free(Ids *ids) {
+        for (size_t i = 0; i < ids->n; i++)
+                free(ids->v[i]);
+        free(ids->v);
 }
 
 int central_verify(Central *c, const char *host, int (*fn)(const CentralChainCheck *v, void *u), void *u,
@@ -290,17 +291,15 @@ int central_verify(Central *c, const char *host, int (*fn)(const CentralChainChe
                 "UNION SELECT DISTINCT host_id FROM virtgov.events WHERE $1::text IS NULL OR host_id = $1 "
                 "UNION SELECT DISTINCT host_id FROM virtgov.conflicts WHERE $1::text IS NULL OR host_id = $1 "
                 "ORDER BY 1";
-        char **ids = calloc(1, sizeof(char *));
-        if (!ids)
-                return vg_error(err, -ENOMEM, "out of memory");
+        Ids ids = { 0 };
         const char *params[] = { host };
         int r = central_stream(c, sql, 1, params, "reading the fleet's host ids", collect_id, &ids, err);
         if (r == -ENOMEM)
                 r = vg_error(err, r, "out of memory");
-        if (r == 0 && host && !ids[0])
+        if (r == 0 && host && !ids.n)
                 r = vg_error(err, -ENOENT, "no host '%s' in the central inventory", host);
-        for (size_t i = 0; r == 0 && ids[i]; i++) {
-                CentralChainCheck v = { .host_id = ids[i] };
+        for (size_t i = 0; r == 0 && i < ids.n; i++) {
+                CentralChainCheck v = { .host_id = ids.v[i] };
                 if ((r = walk_chain(c, &v, err)) < 0 || (r = check_heads(c, &v, err)) < 0)
                         break;
                 v.ok = !v.missing && !v.bad_rows && !v.forks && !v.heads_bad;
@@ -308,6 +307,6 @@ int central_verify(Central *c, const char *host, int (*fn)(const CentralChainChe
         }
         if (r == -ENOMEM && !err->text[0])
                 r = vg_error(err, r, "out of memory");
-        ids_free(ids);
+        ids_free(&ids);
         return r;
 }

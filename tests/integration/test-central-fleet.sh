@@ -155,6 +155,10 @@ jq_check "events --since RFC 3339" "$O/ev-rfc.json" 'length == 12'
 rc=0; F events --since yesterday-ish > /dev/null 2> "$O/since.err" || rc=$?
 check "events --since nonsense: a usage error (exit $rc)" test "$rc" = 2
 check "and it names the value" grep -q "'yesterday-ish' is not a time" "$O/since.err"
+rc=0; F verify --csv > /dev/null 2>&1 || rc=$?
+check "verify --csv: a usage error, not ignored (exit $rc)" test "$rc" = 2
+rc=0; F hosts --json --csv > /dev/null 2>&1 || rc=$?
+check "hosts --json --csv: a usage error (exit $rc)" test "$rc" = 2
 
 say "fleet verify"
 rc=0; F verify > "$O/verify.txt" || rc=$?
