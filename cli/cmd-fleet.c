@@ -7,6 +7,11 @@
 
 const FleetVerb fleet_verbs[] = {
         { "init-db", fleet_init_db }, { "add-host", fleet_add_host },
+        { "hosts", fleet_hosts },
+        { "list", fleet_list },
+        { "events", fleet_events },
+        { "verify", fleet_verify },
+        { "report", fleet_report },
         {},
 };
 
@@ -38,11 +43,7 @@ const Command cmd_fleet = {
         .name = "fleet",
         .usage = "fleet [--dsn DSN] init-db\n"
                  "       virtgov fleet [--dsn DSN] add-host HOST-ID [--role ROLE]\n"
-                 "       virtgov fleet [--dsn DSN] hosts [--json | --csv]\n"
-                 "       virtgov fleet [--dsn DSN] list [--host H] [--json | --csv]\n"
-                 "       virtgov fleet [--dsn DSN] events [--host H] [--kind K] [--since T] [--json]\n"
-                 "       virtgov fleet [--dsn DSN] report [--silent-hours N] [--json | --csv | --html]\n"
-                 "       virtgov fleet [--dsn DSN] verify [--host H] [--json]",
+                 "       virtgov " FLEET_QUERY_USAGE,
         .summary = "The fleet's central inventory on PostgreSQL: its hosts, domains, events and findings.",
         .help =
         "The central inventory is a mirror of every host's, on PostgreSQL 15. Each\n"
@@ -83,6 +84,8 @@ const Command cmd_fleet = {
         "TLS: over TCP, use sslmode=verify-full and sslrootcert=CA-FILE in the\n"
         "dsn: the server's certificate must chain to that CA and name the host\n"
         "the dsn connects to (CN or subjectAltName). A server that listens\n"
-        "only on a Unix socket needs none.\n",
+        "only on a Unix socket needs none.\n"
+        "\n"
+        FLEET_QUERY_HELP,
         .run = run,
 };

@@ -25,3 +25,53 @@ int fleet_add_host(Cli *cli, const char *dsn, int argc, char **argv);
  * --dsn) and, unless schema_any, requires this build's schema. Prints
  * its own error; EXIT_OK or EXIT_FAIL. */
 int fleet_connect(Cli *cli, const char *dsn, bool schema_any, Central **ret);
+
+/* The reading verbs' usage and --help paragraphs: cmd_fleet's text ends
+ * with them, and each verb prints them for its own --help and usage
+ * errors (fleet_query_cmd, fleet-query.c). */
+#define FLEET_QUERY_USAGE \
+        "fleet [--dsn DSN] hosts [--json | --csv]\n" \
+        "       virtgov fleet [--dsn DSN] list [--host H] [--json | --csv]\n" \
+        "       virtgov fleet [--dsn DSN] events [--host H] [--kind K] [--since T] [--limit N] [--json]\n" \
+        "       virtgov fleet [--dsn DSN] verify [--host H] [--json]\n" \
+        "       virtgov fleet [--dsn DSN] report [--silent-hours N] [--json | --csv | --html]"
+#define FLEET_QUERY_HELP \
+        "hosts   One row per host: its id, group and hostname, its newest event's time\n" \
+        "        and seq, the seq shipped, its signed chain head's seq and age, the lag\n" \
+        "        (now - when the newest event arrived), its libvirt, QEMU and kernel\n" \
+        "        versions, and the daemon's reason when degraded.\n" \
+        "list    The domains of every host (--host H: of one): host, name, UUID, state,\n" \
+        "        owner, ticket.\n" \
+        "events  The events of every host, oldest first (with --limit N: the newest N).\n" \
+        "        --host H, --kind K (a kind, or a prefix ending in '.': 'domain.'),\n" \
+        "        --since T (RFC 3339, a date, or an age: 30m, 12h, 1d).\n" \
+        "verify  Each host's chain (--host H: one) recomputed from its events in seq\n" \
+        "        order from 32 zero bytes: the first gap (a missing seq), the first row\n" \
+        "        whose hash or prev link is wrong, forks (rows of virtgov.conflicts), and\n" \
+        "        every held head (virtgov.heads, hosts.head_*) against the event of its\n" \
+        "        seq and, with the host's key in hosts.host_key, its Ed25519 signature.\n" \
+        "        Exit 0 when every chain is whole, 1 for any problem.\n" \
+        "report  The findings only a fleet view has, a row each (class, severity,\n" \
+        "        hosts, subject, detail): duplicate-uuid (one UUID defined on two hosts;\n" \
+        "        critical when active on two), duplicate-name (one name, two UUIDs),\n" \
+        "        shared-writable-disk (a path one host's domain writes, used on another\n" \
+        "        as a disk or in a backing chain), unlocked-shared-storage (a path on\n" \
+        "        two hosts while one has no lock_manager), duplicate-mac, cloned-machine-id,\n" \
+        "        cloned-libvirt-uuid, cloned-instance (two installations as one host id),\n" \
+        "        silent-host (nothing for --silent-hours N, default 24), chain-gap and\n" \
+        "        chain-fork. --html: one self-contained page on standard output.\n" \
+        "        Exit 0 with no finding, 1 with findings or on any error (a query that\n" \
+        "        fails is said, never taken for 'no findings').\n" \
+        "\n" \
+        "--json   JSON (also after the verb); --csv  CSV with a header (hosts, list, report).\n"
+
+extern const Command fleet_query_cmd;
+
+/* The reading verbs (fleet-query.c, fleet-report.c), as FleetVerb.run:
+ * each prints its own errors; EXIT_OK, EXIT_FAIL (a problem found or an
+ * error said) or EXIT_USAGE. */
+int fleet_hosts(Cli *cli, const char *dsn, int argc, char **argv);
+int fleet_list(Cli *cli, const char *dsn, int argc, char **argv);
+int fleet_events(Cli *cli, const char *dsn, int argc, char **argv);
+int fleet_verify(Cli *cli, const char *dsn, int argc, char **argv);
+int fleet_report(Cli *cli, const char *dsn, int argc, char **argv);

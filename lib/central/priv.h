@@ -21,3 +21,10 @@ int central_exec(Central *c, const char *sql, ExecStatusType status, const char 
                  VgError *err);
 
 DEFINE_POINTER_CLEANUP(PGresult, PQclear)
+
+/* PQsendQueryParams of sql with its text params, read in single-row mode:
+ * each row to fn (query.h); 0, fn's negative return (the rest of the
+ * result drained), or central_fail's errno naming what. query.c. */
+struct CentralRow;
+int central_stream(Central *c, const char *sql, int n_params, const char *const *params, const char *what,
+                   int (*fn)(const struct CentralRow *row, void *u), void *u, VgError *err);
