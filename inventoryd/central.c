@@ -70,7 +70,10 @@ static void ship_work(void *u) {
 
 /* Why the centre did not take the round, in the reader's terms. */
 static void say_down(Centrald *cd, int r, const char *why) {
-        if (cd->down == r)
+        /* Once per outage: a centre going down cuts a round (57P01, the
+         * connection lost) before it refuses connections, one outage. A
+         * refusal by the database is said apart: it needs another fix. */
+        if (cd->down && (cd->down == -EACCES) == (r == -EACCES))
                 return;
         cd->down = r;
         if (r == -EACCES)

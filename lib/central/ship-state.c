@@ -143,7 +143,11 @@ typedef struct Rows {
 static int rows_flush(Rows *w) {
         if (!w->n)
                 return 0;
-        size_t cap = strlen(w->head) + 64 + w->n * (16 + w->ncols * 96), len = 0;
+        /* Each '@' becomes at most "$65535": 6 bytes more than it. */
+        size_t row = 16;
+        for (unsigned j = 0; j < w->ncols; j++)
+                row += 2 + strlen(w->expr[j]) * 7;
+        size_t cap = strlen(w->head) + 64 + w->n * row, len = 0;
         _cleanup_free_ char *sql = malloc(cap);
         if (!sql)
                 return vg_error(w->err, -ENOMEM, "out of memory");

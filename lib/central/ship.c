@@ -99,7 +99,9 @@ static int batch_row(const Event *e, void *u) {
 
 /* INSERT ... VALUES (...), (...) for n rows, each at with its time. */
 static char *insert_sql(size_t n) {
-        size_t cap = 256 + n * 160, len = 0;
+        /* A row's text: 14 parameters of at most "$65535::text, " (16
+         * bytes), at's cast again and the parentheses: under 320. */
+        size_t cap = 256 + n * 320, len = 0;
         char *sql = malloc(cap);
         if (!sql)
                 return NULL;
