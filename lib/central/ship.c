@@ -169,11 +169,11 @@ static int check_held(Central *c, ShipRound *r, const Batch *b, const PGresult *
         qsort(got, n_ins, sizeof(int64_t), cmp_seq);
         _cleanup_(PQclearp) PGresult *held = NULL;
         _cleanup_(ship_params_clear) ShipParams p = { 0 };
-        int k = ship_param(&p, r->host_id) |
-                ship_paramf(&p, "{%lld,%lld}", (long long) b->seq[0], (long long) b->seq[b->n - 1]);
+        int k = ship_param(&p, r->host_id) | ship_paramf(&p, "%lld", (long long) b->seq[0]) |
+                ship_paramf(&p, "%lld", (long long) b->seq[b->n - 1]);
         if (!k)
                 k = ship_exec(c, "SELECT seq, hash FROM virtgov.events WHERE host_id = $1 AND "
-                              "seq BETWEEN ($2::bigint[])[1] AND ($2::bigint[])[2] ORDER BY seq",
+                              "seq BETWEEN $2::bigint AND $3::bigint ORDER BY seq",
                               &p, PGRES_TUPLES_OK, "reading the central inventory's hashes", &held, err);
         else
                 k = vg_error(err, -ENOMEM, "out of memory");
@@ -206,6 +206,9 @@ static int ship_batch(Central *c, ShipRound *r, const Batch *b, VgError *err) {
         int k = central_exec(c, "BEGIN", PGRES_COMMAND_OK, "beginning a batch", NULL, err);
         if (k < 0)
                 return k;
+        /* What a batch that is rolled back counted is not what the
+         * centre has: its conflicts are found again, and said, next time. */
+        size_t n_new = r->n_new, n_replayed = r->n_replayed, n_conflicts = r->n_conflicts;
         _cleanup_(PQclearp) PGresult *ins = NULL;
         char what[96];
         snprintf(what, sizeof(what), "shipping events %lld to %lld", (long long) b->seq[0], (long long) b->last);
@@ -213,6 +216,9 @@ static int ship_batch(Central *c, ShipRound *r, const Batch *b, VgError *err) {
             (k = check_held(c, r, b, ins, err)) < 0 ||
             (k = central_exec(c, "COMMIT", PGRES_COMMAND_OK, "committing a batch", NULL, err)) < 0) {
                 PQclear(PQexec(c->pg, "ROLLBACK"));
+                r->n_new = n_new;
+                r->n_replayed = n_replayed;
+                r->n_conflicts = n_conflicts;
                 return k;
         }
         r->shipped_to = b->last;
