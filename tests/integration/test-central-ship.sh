@@ -216,6 +216,29 @@ say "shipped $shipped events after the restart in $(( (t2 - t1) / 1000000 )) ms 
 check "h3: the domains of the burst in the centre (20,000 + test)" \
         test "$(pg_sql "SELECT count(*) FROM virtgov.domains WHERE host_id = 'h3'")" = "$(db h3 "SELECT count(*) FROM domains WHERE state <> 'undefined'")"
 
+say "the daemon's stop with a round blocked in the centre (a lock held on events): cut, not waited for"
+psql -X -q -d "$VG_PG_OWNER" -c "BEGIN; LOCK TABLE virtgov.events IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT" \
+        > /dev/null 2>&1 &
+lockpid=$!
+for i in $(seq 50); do
+        [ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE relation = 'virtgov.events'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ] && break
+        sleep 0.1
+done
+spool h3 50
+sleep 3
+blocked=$(pg_sql "SELECT count(*) FROM pg_stat_activity WHERE usename = 'vg_h3' AND application_name = 'virtgov-inventoryd' AND wait_event_type = 'Lock'")
+t0=$(date +%s%N)
+stop_host h3
+t1=$(date +%s%N)
+say "stopped in $(( (t1 - t0) / 1000000 )) ms with h3's round waiting on the lock ($blocked)"
+check "h3's round was waiting on the lock when the stop came" test "$blocked" = 1
+check "the stop took under 5 s (the round's socket shut down)" test $(( (t1 - t0) / 1000000 )) -lt 5000
+check "the daemon recorded its stop" test "$(db h3 "SELECT kind FROM events ORDER BY id DESC LIMIT 1")" = daemon.stopped
+pg_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" > /dev/null
+wait "$lockpid" 2>/dev/null || true
+start_host h3
+check "h3: after the restart every event is there once" wait_sync h3 60
+
 say "fault: the socket removed (the daemon cannot connect), then the centre restarted"
 rm -f "$PGHOST/.s.PGSQL.5432"
 spool h2 50
