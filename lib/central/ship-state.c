@@ -232,10 +232,11 @@ static int send_device(const DeviceRow *d, void *u) {
 static const char *const domain_expr[] = { "@::text", "@::text", "@::text", "@::boolean", "@::text", "@::text",
                                            "@::text", "@::integer", "@::bigint", "@::text", "@::text", "@::text",
                                            "@::text" };
+/* The backing chain's JSON array as text[] (NULL stays NULL). */
+#define BACKING_EXPR "CASE WHEN @::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(@::jsonb)) END"
 static const char *const disk_expr[] = { "@::text", "@::integer", "@::text", "@::text", "@::text", "@::boolean",
                                          "@::boolean",
-                                         "CASE WHEN @::jsonb IS NULL THEN NULL ELSE "
-                                         "ARRAY(SELECT jsonb_array_elements_text(@::jsonb)) END" };
+                                         BACKING_EXPR };
 static const char *const iface_expr[] = { "@::text", "@::integer", "@::text", "@::text", "@::text", "@::text" };
 
 /* DELETE and INSERT of this host's domains, disks and interfaces. */
