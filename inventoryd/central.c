@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The central shipper's schedule (central.h). A round every
- * central_interval_s, and one 200 ms after a commit of new events, both
+ * central_interval_s when something was recorded since the last one (else
+ * every IDLE_ROUND_S), and one 200 ms after a commit of new events, both
  * coalesced: a commit during a round asks for one more after it, however
  * many there were. While the centre is down only the timer retries: a
  * burst of commits does not make a burst of failed connects.
@@ -27,6 +28,10 @@
 #define INSTANCE_KEY "central_instance"
 /* After a commit: long enough to take a loop turn's burst in one round. */
 #define SOON_MS 200
+/* An idle host (nothing recorded since the last round) connects only this
+ * often: 5,000 idle hosts would otherwise open 500 connections a second
+ * at the default interval, to find there is nothing to do. */
+#define IDLE_ROUND_S 300
 
 struct Centrald {
         Daemon *d;
@@ -39,6 +44,7 @@ struct Centrald {
         char host_id[HOST_ID_SIZE];
         char instance[33];
         uint64_t state_digest;        /* of the state in the centre; 0: ship it */
+        int64_t last_round_us;        /* when the last round began */
         ShipCancel cancel;
         /* The outage as said: its errno (0: none), so that it is said once,
          * and again only when its reason changes. */
@@ -175,6 +181,11 @@ static void run_round(Centrald *cd) {
                 say_down(cd, k, err.text);
                 return;
         }
+        int64_t at = k == 0 ? strtoll(cursor, NULL, 10) : 0, head = 0;
+        char hash[CHAIN_HEX_SIZE];
+        if (cd->shipped_once && !cd->down && vg_now_us() - cd->last_round_us < (int64_t) IDLE_ROUND_S * 1000000 &&
+            store_chain_head(recorder_store(d->rec), &head, hash, &err) == 0 && head == at)
+                return;   /* nothing new since the last round */
         ShipJob *j = calloc(1, sizeof(*j));
         const char *qdir = d->config->qemu_config_dir;
         const char *slash = qdir ? strrchr(qdir, '/') : NULL;
@@ -191,9 +202,10 @@ static void run_round(Centrald *cd) {
                 .app = "virtgov-inventoryd", .host_id = cd->host_id, .host_group = c->central_host_group,
                 .instance = cd->instance, .machine_id_file = c->machine_id_file, .qemu_conf = j->qemu_conf,
                 .key = cd->have_key ? &cd->key : NULL, .batch = c->central_batch,
-                .cursor = k == 0 ? strtoll(cursor, NULL, 10) : 0, .state_digest = cd->state_digest,
+                .cursor = at, .state_digest = cd->state_digest,
                 .cancel = &cd->cancel,
         };
+        cd->last_round_us = vg_now_us();
         if (offload_run(cd->worker, ship_work, ship_done, j) < 0) {   /* not busy: checked */
                 log_msg(LOG_ERR, "central inventory: round not run");
                 job_free(j);
