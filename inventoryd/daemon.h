@@ -9,7 +9,7 @@
  * assessment's, read on a thread of their own (offload.c), which gets a
  * copy of the config and its own read-only connection to the inventory;
  * the loop records their results through the recorder, which stays the
- * one writer. None of these threads touches this state.)
+ * one writer. The central shipper's rounds (central.c) likewise. None of these threads touches this state.)
  *
  * The modules, each calling only those below it:
  *   main.c       the loop: signals, reload, timers, start-up and shut-down
@@ -26,6 +26,8 @@
  *                its drift recorded
  *   capacity.c   pools' figures and the bridges' uplinks, when they changed
  *                (after each reconcile)
+ *   central.c    the copy to the fleet's central inventory: when a round runs
+ *                (on a thread), its position and conflicts recorded
  *   objects.c    networks' and pools' snapshots
  *   audit-reader.c  the kernel's audit stream: access events, the actor of a change
  *   audit-match.c   which account record or VM command names that actor
@@ -53,6 +55,7 @@ typedef struct Actiond Actiond;
 typedef struct Assessd Assessd;
 typedef struct AuditReader AuditReader;
 typedef struct LoopProbe LoopProbe;
+typedef struct Centrald Centrald;
 
 typedef struct Daemon {
         Config *config;          /* replaced on SIGHUP (main.c's reload) */
@@ -74,6 +77,7 @@ typedef struct Daemon {
         Assessd *assess;         /* assess-schedule.c's watches and timers; NULL: off */
         AuditReader *audit;      /* audit-reader.c's stream; NULL: not read */
         LoopProbe *probe;        /* loopprobe.c's timer; NULL: not asked for */
+        Centrald *central;       /* central.c's shipper; NULL: no [central] dsn */
 
         int periodic_timer, forward_timer;
         int signal_fd;

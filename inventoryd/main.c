@@ -25,6 +25,7 @@
 #include "audit-reader.h"
 #include "conn.h"
 #include "assess-schedule.h"
+#include "central.h"
 #include "integrity-schedule.h"
 #include "log.h"
 #include "loopprobe.h"
@@ -81,6 +82,7 @@ static void reload(Daemon *d) {
         virEventUpdateTimeout(d->periodic_timer, (int) c->reconcile_interval_s * 1000);
         integrityd_reload(d);
         assessd_reload(d);
+        centrald_reload(d);
         record_daemon_event(d, "daemon.reloaded", NULL);
         log_msg(LOG_INFO, "configuration reloaded; events copied to %s", recorder_targets(d->rec));
 }
@@ -299,6 +301,10 @@ static void stop_daemon(Daemon *d) {
          * last flush: a page in flight ends, within its timeout, and is
          * recorded. */
         actiond_stop(d);
+        /* Before the last flush: a round in flight is cut and its
+         * conflicts recorded. Its end waits for no server: the events
+         * recorded from here on ship at the next start. */
+        centrald_stop(d);
         (void) recorder_fold_spool(d->rec);
         record_daemon_event(d, "daemon.stopped", NULL);
         recorder_flush(d->rec);
@@ -316,6 +322,7 @@ static void free_daemon(Daemon *d) {
         free(d->conns);
         integrityd_stop(d);   /* (a no-op after stop_daemon's) */
         assessd_stop(d);      /* (likewise) */
+        centrald_stop(d);     /* (likewise) */
         if (d->rec)
                 actiond_stop(d);      /* (likewise) */
         auditr_stop(d);   /* (a no-op after stop_daemon's) */
@@ -369,6 +376,8 @@ static int run(Daemon *d) {
                 log_msg(LOG_WARNING, "integrity watching is off");
         if (assessd_start(d) < 0)
                 log_msg(LOG_WARNING, "the periodic assessment is off");
+        if (centrald_start(d) < 0)
+                log_msg(LOG_WARNING, "shipping to the central inventory is off");
         d->periodic_timer = virEventAddTimeout((int) d->config->reconcile_interval_s * 1000, on_periodic, d, NULL);
         d->forward_timer = virEventAddTimeout(1000, on_forward, d, NULL);
         for (size_t i = 0; i < d->n_conns; i++)

@@ -50,6 +50,8 @@ struct Recorder {
         HostKey key;
         bool have_key;
         char host_id[HOST_ID_SIZE];   /* "" when the machine-id cannot be read */
+        void (*on_commit)(void *opaque);   /* recorder_on_commit */
+        void *on_commit_opaque;
 };
 
 static void on_flush(int timer, void *opaque);
@@ -365,6 +367,16 @@ static void spool_or_log(Recorder *r, Event *e, const char *why) {
                 log_msg(LOG_WARNING, "%s; event spooled", why);
 }
 
+void recorder_on_commit(Recorder *r, void (*fn)(void *opaque), void *opaque) {
+        r->on_commit = fn;
+        r->on_commit_opaque = opaque;
+}
+
+static void committed(Recorder *r) {
+        if (r->on_commit)
+                r->on_commit(r->on_commit_opaque);
+}
+
 void recorder_flush(Recorder *r) {
         if (r->flush_timer >= 0)
                 virEventUpdateTimeout(r->flush_timer, -1);
@@ -383,7 +395,8 @@ void recorder_flush(Recorder *r) {
                 store_rollback(r->store);
                 for (size_t i = 0; i < r->n_queue; i++)
                         spool_or_log(r, r->queue[i], err.text);
-        }
+        } else
+                committed(r);
         for (size_t i = 0; i < r->n_queue; i++)
                 event_free(r->queue[i]);
         r->n_queue = 0;
@@ -447,8 +460,10 @@ int recorder_fold_spool(Recorder *r) {
         if (st.rejected)
                 log_msg(LOG_WARNING, "%zu malformed spool file(s) moved to '%s/rejected'", st.rejected,
                         r->config->spool_dir);
-        if (st.folded)
+        if (st.folded) {
+                committed(r);
                 recorder_forward(r);
+        }
         return k < 0 ? -EAGAIN : 0;
 }
 

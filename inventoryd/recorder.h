@@ -51,6 +51,11 @@ void recorder_record(Recorder *r, Event *e);
  * syslog). */
 void recorder_flush(Recorder *r);
 
+/* fn(opaque) runs on the loop after each commit that added events (a
+ * flush, a fold of the spool): the central shipper's cue (central.h).
+ * One at a time; fn NULL removes it. fn must not record. */
+void recorder_on_commit(Recorder *r, void (*fn)(void *opaque), void *opaque);
+
 /*
  * The inventory, after committing the queue: what is read through it
  * includes every event recorded before this call, and state written beside

@@ -152,6 +152,9 @@ static const EventKind kinds[] = {
           MSGID("4a57dea89c664863adfa2b5d25d23592") },
         { "daemon.degraded",       NULL, .flags = KIND_ALERT, .persistent = -1,
           MSGID("6954c4de22b24258ae6aef8c349454d0") },
+        /* the copy to the fleet's central inventory (inventoryd/central.c) */
+        { "central.conflict",      NULL, .flags = KIND_ALERT, .persistent = -1,
+          MSGID("9819da689edd4afaa9ad8e27ba14e8da") },
         /* authorizations and trusted images (the CLI) */
         { "approval.granted", NULL, .persistent = -1,
           MSGID("92de1c02ac2c4adcb83d6df1dd6e0fc7") },

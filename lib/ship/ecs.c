@@ -116,6 +116,7 @@ static const EcsKind table[] = {
         { "daemon.connected", C("process"), T("connection", "start") },
         { "daemon.disconnected", C("process"), T("connection", "end") },
         { "daemon.degraded", C("process"), T("error") },
+        { "central.conflict", C("database"), T("error") },
         { "daemon.reloaded", C("configuration"), T("change") },
         { "daemon.reload-failed", C("configuration"), T("error") },
 };
