@@ -195,7 +195,7 @@ int main(int argc, char **argv) {
         printf("  %lld events in %.1f s: %.0f events/s, %.0f rounds (connections)/s, %lld failed rounds\n", ev, s,
                (double) ev / s, (double) ro / s, (long long) atomic_load(&failures));
         print_samples("round");
-        if (seconds <= 0)
+        if (seconds <= 0 || atomic_load(&failures))
                 return atomic_load(&failures) ? 1 : 0;
 
         Store *st = NULL;

@@ -72,14 +72,11 @@ printf '  written in %.0f s; the database is %s\n' "$(since "$t")" \
 # Each host's role, as 'virtgov fleet add-host' makes it (one statement
 # each, not a CLI run each: 5,000 runs would be the set-up's time).
 psql -X -qd "$OWNER" -v hosts="$HOSTS" <<'SQL'
-DO $$
-BEGIN
-    FOR i IN 1..:hosts LOOP
-        EXECUTE format('CREATE ROLE %I LOGIN IN ROLE virtgov_host PASSWORD %L', 'virtgov_host_bench_' || i,
-                       'bench-owner');
-        INSERT INTO virtgov.host_roles (host_id, role) VALUES ('bench-' || i, 'virtgov_host_bench_' || i);
-    END LOOP;
-END $$;
+SELECT format('CREATE ROLE %I LOGIN IN ROLE virtgov_host PASSWORD %L', 'virtgov_host_bench_' || i, 'bench-owner')
+    FROM generate_series(1, :hosts) i
+\gexec
+INSERT INTO virtgov.host_roles (host_id, role)
+    SELECT 'bench-' || i, 'virtgov_host_bench_' || i FROM generate_series(1, :hosts) i;
 SQL
 
 "$B/bench/gen-inventory" "$W/host.db" "$DOMAINS" "$BACKLOG" tests/data/domxml/full/expected.json

@@ -33,16 +33,11 @@
 
 #define UTC(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-typedef struct Check {
-        const char *sql;
-        bool hours;      /* $1: --silent-hours */
-} Check;
-
 /* In the order of central_finding_classes. */
-static const Check checks[] = {
+const FindingCheck central_checks_fleet[] = {
         /* duplicate-uuid: one UUID defined on two hosts is a split brain
          * waiting for a double start; active on two, it has happened. */
-        { .sql = "SELECT CASE WHEN count(*) FILTER (WHERE state IN " ACTIVE ") > 1 THEN 'critical' ELSE 'high' END, "
+        { .class = "duplicate-uuid", .sql = "SELECT CASE WHEN count(*) FILTER (WHERE state IN " ACTIVE ") > 1 THEN 'critical' ELSE 'high' END, "
           "string_agg(host_id, ',' ORDER BY host_id), uuid, "
           "CASE WHEN count(*) FILTER (WHERE state IN " ACTIVE ") > 1 THEN 'active on ' "
           "|| count(*) FILTER (WHERE state IN " ACTIVE ") || ' hosts at once: ' "
@@ -52,14 +47,14 @@ static const Check checks[] = {
           "GROUP BY uuid ORDER BY uuid" },
         /* duplicate-name: one name, different UUIDs (on one host libvirt
          * refuses it, so this is across hosts). */
-        { .sql = "SELECT 'medium', string_agg(DISTINCT host_id, ',' ORDER BY host_id), name, "
+        { .class = "duplicate-name", .sql = "SELECT 'medium', string_agg(DISTINCT host_id, ',' ORDER BY host_id), name, "
           "count(DISTINCT uuid) || ' UUIDs: ' || string_agg(host_id || ' ' || uuid, ', ' ORDER BY host_id, uuid) "
           "FROM virtgov.domains WHERE name IN (SELECT name FROM virtgov.domains GROUP BY name "
           "HAVING min(uuid) <> max(uuid)) GROUP BY name ORDER BY name" },
         /* shared-writable-disk: a path one host's domain writes (not
          * shareable, not read-only), used on another host as a disk or in
          * a backing chain. Written on two hosts: critical. */
-        { .sql = USES ", hit AS (SELECT path FROM uses GROUP BY path "
+        { .class = "shared-writable-disk", .sql = USES ", hit AS (SELECT path FROM uses GROUP BY path "
           "HAVING bool_or(writable) AND min(host_id) <> max(host_id)) "
           "SELECT CASE WHEN count(DISTINCT u.host_id) FILTER (WHERE u.writable) > 1 THEN 'critical' ELSE 'high' END, "
           "string_agg(DISTINCT u.host_id, ',' ORDER BY u.host_id), u.path, "
@@ -72,7 +67,7 @@ static const Check checks[] = {
         /* unlocked-shared-storage: a path on more than one host while one
          * of them has no lock manager (qemu.conf lock_manager): nothing
          * stops two hosts opening it at once. */
-        { .sql = USES ", multi AS (SELECT u.path FROM uses u LEFT JOIN virtgov.hosts h USING (host_id) "
+        { .class = "unlocked-shared-storage", .sql = USES ", multi AS (SELECT u.path FROM uses u LEFT JOIN virtgov.hosts h USING (host_id) "
           "GROUP BY u.path HAVING min(u.host_id) <> max(u.host_id) AND bool_or(coalesce(h.lock_manager, '') = '')) "
           "SELECT 'medium', string_agg(DISTINCT u.host_id, ',' ORDER BY u.host_id), m.path, "
           "'used on ' || count(DISTINCT u.host_id) || ' hosts; no lock manager on ' "
@@ -80,7 +75,7 @@ static const Check checks[] = {
           "FROM multi m JOIN uses u USING (path) LEFT JOIN virtgov.hosts h ON h.host_id = u.host_id "
           "GROUP BY m.path ORDER BY m.path" },
         /* duplicate-mac: one MAC on two interfaces anywhere in the fleet. */
-        { .sql = "SELECT 'high', string_agg(DISTINCT i.host_id, ',' ORDER BY i.host_id), lower(i.mac), "
+        { .class = "duplicate-mac", .sql = "SELECT 'high', string_agg(DISTINCT i.host_id, ',' ORDER BY i.host_id), lower(i.mac), "
           "count(*) || ' interfaces: ' || string_agg(i.host_id || ' ' || coalesce(d.name, i.uuid) || ' ' "
           "|| coalesce(i.target, '#' || i.idx), ', ' ORDER BY i.host_id, i.uuid, i.idx) "
           "FROM virtgov.interfaces i LEFT JOIN virtgov.domains d ON d.host_id = i.host_id AND d.uuid = i.uuid "
@@ -88,38 +83,39 @@ static const Check checks[] = {
           "GROUP BY 1 HAVING count(*) > 1) GROUP BY lower(i.mac) ORDER BY 3" },
         /* cloned-machine-id, cloned-libvirt-uuid: host ids that share an
          * identity (made from one image; the host_id key set on each). */
-        { .sql = "SELECT 'high', string_agg(host_id, ',' ORDER BY host_id), machine_id, "
+        { .class = "cloned-machine-id", .sql = "SELECT 'high', string_agg(host_id, ',' ORDER BY host_id), machine_id, "
           "count(*) || ' hosts share this machine-id: cloned from one image?' "
           "FROM virtgov.hosts WHERE coalesce(machine_id, '') <> '' GROUP BY machine_id HAVING count(*) > 1 "
           "ORDER BY 3" },
-        { .sql = "SELECT 'high', string_agg(host_id, ',' ORDER BY host_id), libvirt_uuid, "
+        { .class = "cloned-libvirt-uuid", .sql = "SELECT 'high', string_agg(host_id, ',' ORDER BY host_id), libvirt_uuid, "
           "count(*) || ' hosts share this libvirt host UUID: cloned from one image?' "
           "FROM virtgov.hosts WHERE coalesce(libvirt_uuid, '') <> '' GROUP BY libvirt_uuid HAVING count(*) > 1 "
           "ORDER BY 3" },
         /* cloned-instance: installations writing as one host id. Their
          * times overlapping: clones, both alive (critical); one after
          * the other: a reinstall (medium). */
-        { .sql = "SELECT CASE WHEN max(first_seen) < min(last_seen) THEN 'critical' ELSE 'medium' END, host_id, host_id, "
+        { .class = "cloned-instance", .sql = "SELECT CASE WHEN max(first_seen) < min(last_seen) THEN 'critical' ELSE 'medium' END, host_id, host_id, "
           "count(*) || ' installations write as this host id' "
           "|| CASE WHEN max(first_seen) < min(last_seen) THEN ' at once' ELSE ' one after another' END || ': ' "
           "|| string_agg(instance || ' (' || " UTC("first_seen") " || ' to ' || " UTC("last_seen") " || ')', ', ' "
           "ORDER BY first_seen, instance) FROM virtgov.host_instances GROUP BY host_id HAVING count(*) > 1 "
           "ORDER BY host_id" },
         /* silent-host: neither an update nor an event for N hours. */
-        { .sql = "SELECT 'medium', h.host_id, h.host_id, 'silent for ' "
+        { .class = "silent-host", .sql = "SELECT 'medium', h.host_id, h.host_id, 'silent for ' "
           "|| floor(extract(epoch FROM now() - s.last) / 3600)::bigint || ' hours (last heard ' || " UTC("s.last")
           " || ')' FROM virtgov.hosts h CROSS JOIN LATERAL (SELECT greatest(h.updated, (SELECT max(at) "
           "FROM virtgov.events e WHERE e.host_id = h.host_id)) AS last) s "
           "WHERE s.last < now() - make_interval(hours => $1::int) ORDER BY h.host_id", .hours = true },
         /* chain-gap: fewer rows than the newest seq (every chain starts
          * at 1). `fleet verify` names the first missing seq. */
-        { .sql = "SELECT 'high', host_id, host_id, (max(seq) - count(*)) || ' of ' || max(seq) "
+        { .class = "chain-gap", .sql = "SELECT 'high', host_id, host_id, (max(seq) - count(*)) || ' of ' || max(seq) "
           "|| ' events missing (fleet verify --host names the first)' FROM virtgov.events GROUP BY host_id "
           "HAVING count(*) <> max(seq) ORDER BY host_id" },
         /* chain-fork: a second hash for one seq. */
-        { .sql = "SELECT 'critical', host_id, host_id, count(*) || ' conflicting row(s), the first at seq ' || min(seq) "
+        { .class = "chain-fork", .sql = "SELECT 'critical', host_id, host_id, count(*) || ' conflicting row(s), the first at seq ' || min(seq) "
           "|| ' (sent by instance ' || string_agg(DISTINCT coalesce(instance, '?'), ', ') || ')' "
           "FROM virtgov.conflicts GROUP BY host_id ORDER BY host_id" },
+        {},
 };
 
 const char *const central_finding_classes[] = {
@@ -128,7 +124,8 @@ const char *const central_finding_classes[] = {
         NULL,
 };
 
-_Static_assert(ELEMENTSOF(checks) + 1 == ELEMENTSOF(central_finding_classes), "one class per check");
+/* Each room of checks, in the report's order: each table ends with {}. */
+static const FindingCheck *const tables[] = { central_checks_fleet };
 
 typedef struct Emit {
         const char *class;
@@ -147,13 +144,20 @@ int central_findings(Central *c, unsigned silent_hours, int (*fn)(const CentralF
         char hours[16], what[96];
         snprintf(hours, sizeof(hours), "%u", silent_hours);
         const char *params[] = { hours };
-        for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
-                Emit e = { central_finding_classes[i], fn, u };
-                snprintf(what, sizeof(what), "the fleet check %s", central_finding_classes[i]);
-                int r = central_stream(c, checks[i].sql, checks[i].hours ? 1 : 0, checks[i].hours ? params : NULL,
-                                       what, emit, &e, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        size_t n = 0;
+        for (size_t t = 0; t < ELEMENTSOF(tables); t++)
+                for (const FindingCheck *k = tables[t]; k->class; k++, n++) {
+                        /* the classes' list and the checks are one order */
+                        if (!central_finding_classes[n] || strcmp(central_finding_classes[n], k->class))
+                                return vg_error(err, -EINVAL, "the fleet check %s is not class %zu of the list",
+                                                k->class, n);
+                        Emit e = { k->class, fn, u };
+                        snprintf(what, sizeof(what), "the fleet check %s", k->class);
+                        int r = central_stream(c, k->sql, k->hours ? 1 : 0, k->hours ? params : NULL, what, emit,
+                                               &e, err);
+                        if (r < 0)
+                                return r;
+                }
+        return central_finding_classes[n] ? vg_error(err, -EINVAL, "the fleet class %s has no check",
+                                                     central_finding_classes[n]) : 0;
 }

@@ -28,3 +28,15 @@ DEFINE_POINTER_CLEANUP(PGresult, PQclear)
 struct CentralRow;
 int central_stream(Central *c, const char *sql, int n_params, const char *const *params, const char *what,
                    int (*fn)(const struct CentralRow *row, void *u), void *u, VgError *err);
+
+/* One fleet check of `fleet report` (query.h): a statement returning
+ * (severity, hosts, subject, detail) rows. Each file of checks has a
+ * table of them ending with {}; findings.c runs the tables in order,
+ * which is central_finding_classes' order. */
+typedef struct FindingCheck {
+        const char *class;
+        const char *sql;
+        bool hours;      /* $1: --silent-hours */
+} FindingCheck;
+
+extern const FindingCheck central_checks_fleet[];   /* findings.c */
