@@ -3,13 +3,16 @@
  * fleet-ship: the central inventory's ingest, through the daemon's own
  * shipper (ship_round, central/ship.h), for a fleet of simulated hosts.
  *
- *   fleet-ship DSN INVENTORY HOSTS THREADS BATCH SECONDS RATE
+ *   fleet-ship DSN INVENTORY HOSTS THREADS BATCH SECONDS RATE START
  *
  * Host i (1..HOSTS) writes as host id "bench-i" through its own role
  * "virtgov_host_bench_i" (DSN plus " user=..."; the roles, row-level
  * security and passwords are the bench's set-up). Every host ships the
  * same local inventory, INVENTORY: the centre keys rows by host id, so
- * HOSTS hosts with E events each are HOSTS x E rows to it.
+ * HOSTS hosts with E events each are HOSTS x E rows to it. Each host's
+ * position starts at START: the centre already holds that many of its
+ * events (the history bench/fleet/history.sql wrote), as after years of
+ * shipping; the inventory's events after START are its backlog.
  *
  * THREADS workers take the hosts in turn, one round at a time, each round
  * connecting and disconnecting as the daemon's do: at most THREADS server
@@ -162,8 +165,8 @@ static void *writer(void *arg) {
 }
 
 int main(int argc, char **argv) {
-        if (argc != 8) {
-                fprintf(stderr, "usage: fleet-ship DSN INVENTORY HOSTS THREADS BATCH SECONDS RATE\n");
+        if (argc != 9) {
+                fprintf(stderr, "usage: fleet-ship DSN INVENTORY HOSTS THREADS BATCH SECONDS RATE START\n");
                 return 2;
         }
         dsn_base = argv[1];
@@ -173,6 +176,7 @@ int main(int argc, char **argv) {
         batch = atol(argv[5]);
         long seconds = atol(argv[6]);
         rate = atol(argv[7]);
+        long start = atol(argv[8]);
         if (n_hosts < 1 || n_threads < 1 || n_threads > 1000 || batch < 1 || batch > SHIP_BATCH_MAX) {
                 fprintf(stderr, "fleet-ship: HOSTS >= 1, THREADS 1..1000, BATCH 1..%d\n", SHIP_BATCH_MAX);
                 return 2;
@@ -182,6 +186,8 @@ int main(int argc, char **argv) {
         pthread_t *t = calloc((size_t) n_threads, sizeof(*t));
         if (!hosts || !appended || !t)
                 return 1;
+        for (long i = 0; i < n_hosts; i++)
+                hosts[i].cursor = start;
 
         printf("drain: %ld hosts ship the inventory's backlog, %ld connections at most, batch %ld\n", n_hosts,
                n_threads, batch);

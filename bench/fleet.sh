@@ -79,9 +79,12 @@ INSERT INTO virtgov.host_roles (host_id, role)
     SELECT 'bench-' || i, 'virtgov_host_bench_' || i FROM generate_series(1, :hosts) i;
 SQL
 
-"$B/bench/gen-inventory" "$W/host.db" "$DOMAINS" "$BACKLOG" tests/data/domxml/full/expected.json
+# Every host's inventory: the history's events (already in the centre),
+# then BACKLOG more.
+"$B/bench/gen-inventory" "$W/host.db" "$DOMAINS" "$((EVENTS / HOSTS + BACKLOG))" tests/data/domxml/full/expected.json
 echo "ingest: the daemon's shipper, synchronous_commit = on"
-"$B/bench/fleet-ship" "host=$PGHOST dbname=virtgov" "$W/host.db" "$HOSTS" "$THREADS" "$BATCH" "$STREAM_S" "$RATE"
+"$B/bench/fleet-ship" "host=$PGHOST dbname=virtgov" "$W/host.db" "$HOSTS" "$THREADS" "$BATCH" "$STREAM_S" "$RATE" \
+        "$((EVENTS / HOSTS))"
 psql -XAtd "$OWNER" -c "SELECT '  the centre holds ' || count(*) || ' events of ' || count(DISTINCT host_id) || ' hosts' FROM virtgov.events"
 
 echo "queries at this size (median of 5 runs)"
