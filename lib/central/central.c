@@ -27,9 +27,8 @@ int central_fail(Central *c, const PGresult *res, const char *what, VgError *err
                         state ? ")" : "");
 }
 
-int central_exec(Central *c, const char *sql, ExecStatusType status, const char *what, PGresult **ret,
-                 VgError *err) {
-        PGresult *res = PQexec(c->pg, sql);
+int central_result(Central *c, PGresult *res, ExecStatusType status, const char *what, PGresult **ret,
+                   VgError *err) {
         if (res && PQresultStatus(res) == status) {
                 if (ret)
                         *ret = res;
@@ -40,6 +39,11 @@ int central_exec(Central *c, const char *sql, ExecStatusType status, const char 
         int r = central_fail(c, res, what, err);
         PQclear(res);
         return r;
+}
+
+int central_exec(Central *c, const char *sql, ExecStatusType status, const char *what, PGresult **ret,
+                 VgError *err) {
+        return central_result(c, PQexec(c->pg, sql), status, what, ret, err);
 }
 
 int central_connect(const char *dsn, const char *app, Central **ret, VgError *err) {

@@ -15,6 +15,11 @@ struct Central {
  * returns the errno (central.h) for res's SQLSTATE. */
 int central_fail(Central *c, const PGresult *res, const char *what, VgError *err);
 
+/* res (taken) checked for status (PGRES_COMMAND_OK or PGRES_TUPLES_OK):
+ * 0 and res in *ret (ret NULL: cleared), or central_fail's errno. */
+int central_result(Central *c, PGresult *res, ExecStatusType status, const char *what, PGresult **ret,
+                   VgError *err);
+
 /* PQexec that must return status (PGRES_COMMAND_OK or PGRES_TUPLES_OK):
  * 0 and the result in *ret (ret NULL: cleared), or central_fail's errno. */
 int central_exec(Central *c, const char *sql, ExecStatusType status, const char *what, PGresult **ret,

@@ -44,15 +44,6 @@ void ship_params_clear(ShipParams *p) {
 
 int ship_exec(Central *c, const char *sql, const ShipParams *p, ExecStatusType status, const char *what,
               PGresult **ret, VgError *err) {
-        PGresult *res = PQexecParams(c->pg, sql, (int) p->n, NULL, (const char *const *) p->v, NULL, NULL, 0);
-        if (res && PQresultStatus(res) == status) {
-                if (ret)
-                        *ret = res;
-                else
-                        PQclear(res);
-                return 0;
-        }
-        int r = central_fail(c, res, what, err);
-        PQclear(res);
-        return r;
+        return central_result(c, PQexecParams(c->pg, sql, (int) p->n, NULL, (const char *const *) p->v, NULL, NULL, 0),
+                              status, what, ret, err);
 }
