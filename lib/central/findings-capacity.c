@@ -34,14 +34,16 @@
         CENTRAL_ACTIVE " WHERE h.host_group <> '' AND h.cpus > 0 AND h.memory_kib > 0 " \
         "GROUP BY h.host_id, h.host_group, h.cpus, h.memory_kib)"
 
-/* Each host's newest pool.usage per pool (by UUID), its data parsed. */
+/* Each host's newest pool.usage per pool (by UUID), its data parsed; a
+ * pool undefined since (pool.undefined, data.uuid) is gone, not full. */
 #define POOLS \
-        "WITH newest AS (SELECT DISTINCT ON (host_id, data::jsonb->>'uuid') host_id, seq, data::jsonb AS d " \
-        "FROM virtgov.events WHERE kind = 'pool.usage' ORDER BY host_id, data::jsonb->>'uuid', seq DESC), " \
+        "WITH newest AS (SELECT DISTINCT ON (host_id, data::jsonb->>'uuid') host_id, kind, data::jsonb AS d " \
+        "FROM virtgov.events WHERE kind IN ('pool.usage', 'pool.undefined') " \
+        "ORDER BY host_id, data::jsonb->>'uuid', seq DESC), " \
         "pool AS (SELECT host_id, d->>'uuid' AS uuid, coalesce(d->>'pool', d->>'uuid') AS name, " \
         NUM("d", "capacity_bytes") " AS cap, " NUM("d", "allocation_bytes") " AS alloc, " \
         NUM("d", "available_bytes") " AS avail, " NUM("d", "volumes_capacity_bytes") " AS vcap " \
-        "FROM newest WHERE d->>'state' = 'running' AND " NUM("d", "capacity_bytes") " > 0)"
+        "FROM newest WHERE kind = 'pool.usage' AND d->>'state' = 'running' AND " NUM("d", "capacity_bytes") " > 0)"
 
 /* A JSON member as a number, an array or an object, or NULL, '[]', '{}'
  * when it is not one: a host's malformed event is left out, never the

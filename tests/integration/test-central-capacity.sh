@@ -82,6 +82,9 @@ usage e2 backup 1 running 100 95 5 95
 # gone on e1: full while it ran, inactive now.
 usage e1 gone 5 running 100 99 1 99
 usage e1 gone 1 inactive 0 0 0 0
+# undefined on w3: full, then undefined (libvirt's pool event).
+usage w3 undefined 2 running 100 99 1 300
+ev w3 pool.undefined 1 '{"uuid": "uuid-undefined", "detail": "Undefined"}'
 # steady on w1: half full, flat. thin on w1: volumes of 250 GiB on 100.
 usage w1 steady 10 running 100 50 50 50
 usage w1 steady 1 running 100 50 50 50
@@ -134,11 +137,11 @@ check "pool-filling: e1's images full in 12.5 days at the trend, medium" test "$
         '.subject == "e1:images" and .severity == "medium" and (.why | test("^80% allocated \\(80.0 of 100.0 GiB, 20.0 GiB available\\); full in 12.5 days at the trend of the last 30 days$"))')" = 1
 check "pool-filling: e2's backup at 95%, high, no falling trend" test "$(rows pool-filling \
         '.subject == "e2:backup" and .severity == "high" and (.why | test("^95% allocated .*no falling trend \\(2 point"))')" = 1
-check "pool-filling: not the inactive pool, the steady one, the thin one, nor the one that fell 40 days ago" \
+check "pool-filling: not the inactive pool, the undefined one, the steady one, the thin one, nor the one that fell 40 days ago" \
         test "$(rows pool-filling)" = 2
 check "pool-thin-overcommit: w1's thin, 2.5x" test "$(rows pool-thin-overcommit \
         '.subject == "w1:thin" and .hosts == "w1" and .severity == "medium" and (.why | test("250.0 GiB on 100.0 GiB \\(2.50x, 90.0 GiB available\\)"))')" = 1
-check "pool-thin-overcommit: that one only" test "$(rows pool-thin-overcommit)" = 1
+check "pool-thin-overcommit: that one only (not the undefined pool's 3x)" test "$(rows pool-thin-overcommit)" = 1
 check "bridge-no-uplink: w1's br0, for network lan, its eth0 down" test "$(rows bridge-no-uplink \
         '.subject == "w1:br0" and .severity == "high" and (.why | test("network\\(s\\) .lan. use it and none of its 1 uplink\\(s\\) is up \\(eth0 down\\)"))')" = 1
 check "bridge-no-uplink: not the NAT bridge, not w2's, not e1's older record, not an inactive network's" \
