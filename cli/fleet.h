@@ -58,8 +58,19 @@ int fleet_connect(Cli *cli, const char *dsn, bool schema_any, Central **ret);
         "        as a disk or in a backing chain), unlocked-shared-storage (a path on\n" \
         "        two hosts while one has no lock_manager), duplicate-mac, cloned-machine-id,\n" \
         "        cloned-libvirt-uuid, cloned-instance (two installations as one host id),\n" \
-        "        silent-host (nothing for --silent-hours N, default 24), chain-gap and\n" \
-        "        chain-fork. --html: one self-contained page on standard output.\n" \
+        "        silent-host (nothing for --silent-hours N, default 24), chain-gap,\n" \
+        "        chain-fork; and capacity, per named host_group of the hosts with\n" \
+        "        recorded CPUs and memory (host.capacity), counting active domains:\n" \
+        "        group-overcommit (vCPUs over 4x the CPUs: medium; memory over the\n" \
+        "        memory: high), group-no-n+1 (a host's guests' memory does not fit in\n" \
+        "        the other hosts' free memory; the host most short is named),\n" \
+        "        pool-filling (a running pool's newest pool.usage over 90% allocated,\n" \
+        "        or full in under 30 days at the least-squares trend of its available\n" \
+        "        bytes over the last 30 days; high over 90% or under 7 days),\n" \
+        "        pool-thin-overcommit (its volumes' capacity over the pool's) and\n" \
+        "        bridge-no-uplink (in a host's newest host.uplinks, a bridge an active\n" \
+        "        forward-bridge network uses with no uplink up).\n" \
+        "        --html: one self-contained page on standard output.\n" \
         "        Exit 0 with no finding, 1 with findings or on any error (a query that\n" \
         "        fails is said, never taken for 'no findings').\n" \
         "\n" \

@@ -115,7 +115,32 @@ static void note_identity(Conn *c) {
         json_decref(now);
 }
 
+/* The host's logical CPUs and memory (libvirt's node information): what
+ * the fleet report divides the running domains' vCPUs and memory by. The
+ * free memory is left out: it changes every second, and each change would
+ * be an event; the centre reckons the headroom from the domains instead. */
+static void note_capacity(Conn *c) {
+        virNodeInfo ni;
+        if (virNodeGetInfo(c->conn, &ni) < 0) {
+                log_msg(LOG_WARNING, "'%s': host.capacity not recorded: the node's information is unreadable: %s",
+                        c->uri, virGetLastErrorMessage());
+                return;
+        }
+        ni.model[sizeof(ni.model) - 1] = '\0';
+        json_t *now = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "cpus", (json_int_t) ni.cpus,
+                                "memory_kib", (json_int_t) ni.memory, "mhz", (json_int_t) ni.mhz, "nodes",
+                                (json_int_t) ni.nodes, "sockets", (json_int_t) ni.sockets, "cores",
+                                (json_int_t) ni.cores, "threads", (json_int_t) ni.threads, "model", ni.model);
+        if (!now) {
+                log_not_recorded("host.capacity", NULL);
+                return;
+        }
+        note(c, "host.capacity", "node", now);
+        json_decref(now);
+}
+
 void hostfacts_note(Conn *c) {
         note_software(c);
         note_identity(c);
+        note_capacity(c);
 }

@@ -11,9 +11,6 @@
 #include "priv.h"
 #include "virtgov/central/query.h"
 
-/* Active: what holds a domain's disks open. */
-#define ACTIVE "('running', 'paused', 'pmsuspended', 'blocked', 'crashed')"
-
 /* The statements first find the few keys that repeat with a hash
  * aggregate (min <> max, not count(DISTINCT), which sorts), then build
  * the rows of those only: at 5,000 hosts, 250,000 domains and 500,000
@@ -37,10 +34,10 @@
 const FindingCheck central_checks_fleet[] = {
         /* duplicate-uuid: one UUID defined on two hosts is a split brain
          * waiting for a double start; active on two, it has happened. */
-        { .class = "duplicate-uuid", .sql = "SELECT CASE WHEN count(*) FILTER (WHERE state IN " ACTIVE ") > 1 THEN 'critical' ELSE 'high' END, "
+        { .class = "duplicate-uuid", .sql = "SELECT CASE WHEN count(*) FILTER (WHERE state IN " CENTRAL_ACTIVE ") > 1 THEN 'critical' ELSE 'high' END, "
           "string_agg(host_id, ',' ORDER BY host_id), uuid, "
-          "CASE WHEN count(*) FILTER (WHERE state IN " ACTIVE ") > 1 THEN 'active on ' "
-          "|| count(*) FILTER (WHERE state IN " ACTIVE ") || ' hosts at once: ' "
+          "CASE WHEN count(*) FILTER (WHERE state IN " CENTRAL_ACTIVE ") > 1 THEN 'active on ' "
+          "|| count(*) FILTER (WHERE state IN " CENTRAL_ACTIVE ") || ' hosts at once: ' "
           "ELSE 'defined on ' || count(*) || ' hosts: ' END "
           "|| string_agg(host_id || ' ' || name || ' (' || state || ')', ', ' ORDER BY host_id) "
           "FROM virtgov.domains WHERE uuid IN (SELECT uuid FROM virtgov.domains GROUP BY uuid HAVING count(*) > 1) "
@@ -121,11 +118,12 @@ const FindingCheck central_checks_fleet[] = {
 const char *const central_finding_classes[] = {
         "duplicate-uuid", "duplicate-name", "shared-writable-disk", "unlocked-shared-storage", "duplicate-mac",
         "cloned-machine-id", "cloned-libvirt-uuid", "cloned-instance", "silent-host", "chain-gap", "chain-fork",
+        "group-overcommit", "group-no-n+1", "pool-filling", "pool-thin-overcommit", "bridge-no-uplink",
         NULL,
 };
 
 /* Each room of checks, in the report's order: each table ends with {}. */
-static const FindingCheck *const tables[] = { central_checks_fleet };
+static const FindingCheck *const tables[] = { central_checks_fleet, central_checks_capacity };
 
 typedef struct Emit {
         const char *class;

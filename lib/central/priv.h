@@ -44,4 +44,9 @@ typedef struct FindingCheck {
         bool hours;      /* $1: --silent-hours */
 } FindingCheck;
 
-extern const FindingCheck central_checks_fleet[];   /* findings.c */
+extern const FindingCheck central_checks_fleet[];      /* findings.c */
+extern const FindingCheck central_checks_capacity[];   /* findings-capacity.c */
+
+/* A domain's active states in the centre's rows: what holds its disks
+ * open and its memory (an SQL list). */
+#define CENTRAL_ACTIVE "('running', 'paused', 'pmsuspended', 'blocked', 'crashed')"

@@ -59,6 +59,7 @@ typedef struct HostFacts {
         char machine_id[HOST_ID_SIZE];
         char *libvirt_uuid, *libvirt, *qemu, *kernel;
         char *lock_manager;      /* NULL: qemu.conf not read */
+        long long cpus, memory_kib;   /* host.capacity's; -1: none recorded */
 } HostFacts;
 
 static void host_facts_clear(HostFacts *f) {
@@ -77,6 +78,16 @@ static char *newest(Store *s, const char *kind, const char *obj, const char *key
                 return NULL;
         const char *v = json_string_value(json_object_get(json_object_get(e->data, obj), key));
         return v ? strdup(v) : NULL;
+}
+
+/* An integer member of the newest event of kind's data[obj], or -1. */
+static long long newest_int(Store *s, const char *kind, const char *obj, const char *key) {
+        _cleanup_(event_freep) Event *e = NULL;
+        VgError err = { "" };
+        if (store_last_event(s, kind, &e, &err) < 0)
+                return -1;
+        json_t *v = json_object_get(json_object_get(e->data, obj), key);
+        return json_is_integer(v) && json_integer_value(v) >= 0 ? (long long) json_integer_value(v) : -1;
 }
 
 /* qemu.conf's lock_manager ("" when not set), or NULL when unreadable. */
@@ -114,6 +125,8 @@ static void host_facts_read(Store *s, const ShipRound *r, HostFacts *f) {
         f->qemu = newest(s, "host.software", "versions", "hypervisor");
         f->kernel = newest(s, "host.software", "versions", "kernel");
         f->lock_manager = lock_manager(r->qemu_conf);
+        f->cpus = newest_int(s, "host.capacity", "node", "cpus");
+        f->memory_kib = newest_int(s, "host.capacity", "node", "memory_kib");
 }
 
 static uint64_t digest_host(const HostFacts *f, const ShipRound *r) {
@@ -122,6 +135,8 @@ static uint64_t digest_host(const HostFacts *f, const ShipRound *r) {
                             f->lock_manager, r->host_group, r->instance };
         for (size_t i = 0; i < ELEMENTSOF(v); i++)
                 digest_add(&h, v[i]);
+        digest_int(&h, f->cpus);
+        digest_int(&h, f->memory_kib);
         return h;
 }
 
@@ -303,13 +318,16 @@ static int upsert_host(Central *c, Store *s, const ShipRound *r, const HostFacts
                 ship_paramf(&p, "%lld", (long long) r->shipped_to) |
                 (h.id ? ship_paramf(&p, "%lld", (long long) h.id) : ship_param(&p, NULL)) |
                 ship_param(&p, h.id ? h.hash : NULL) | ship_param(&p, h.id ? h.time : NULL) |
-                ship_param(&p, sig ? sig + 5 : NULL) | ship_param(&p, pub[0] ? pub : NULL);
+                ship_param(&p, sig ? sig + 5 : NULL) | ship_param(&p, pub[0] ? pub : NULL) |
+                (f->cpus >= 0 ? ship_paramf(&p, "%lld", f->cpus) : ship_param(&p, NULL)) |
+                (f->memory_kib >= 0 ? ship_paramf(&p, "%lld", f->memory_kib) : ship_param(&p, NULL));
         if (k)
                 return vg_error(err, -ENOMEM, "out of memory");
         k = ship_exec(c, "INSERT INTO virtgov.hosts (host_id, host_group, hostname, machine_id, libvirt_uuid, "
                       "instance, libvirt_version, qemu_version, kernel, lock_manager, shipped_seq, head_seq, "
-                      "head_hash, head_time, head_sig, host_key, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                      "$9, $10, $11::bigint, $12::bigint, $13, $14, $15, $16, now()) ON CONFLICT (host_id) DO "
+                      "head_hash, head_time, head_sig, host_key, cpus, memory_kib, updated) VALUES ($1, $2, $3, $4, $5, "
+                      "$6, $7, $8, $9, $10, $11::bigint, $12::bigint, $13, $14, $15, $16, $17::integer, "
+                      "$18::bigint, now()) ON CONFLICT (host_id) DO "
                       "UPDATE SET host_group = EXCLUDED.host_group, hostname = EXCLUDED.hostname, machine_id = "
                       "EXCLUDED.machine_id, libvirt_uuid = EXCLUDED.libvirt_uuid, instance = EXCLUDED.instance, "
                       "libvirt_version = EXCLUDED.libvirt_version, qemu_version = EXCLUDED.qemu_version, kernel = "
@@ -317,7 +335,7 @@ static int upsert_host(Central *c, Store *s, const ShipRound *r, const HostFacts
                       "head_seq = coalesce(EXCLUDED.head_seq, virtgov.hosts.head_seq), head_hash = "
                       "coalesce(EXCLUDED.head_hash, virtgov.hosts.head_hash), head_time = coalesce("
                       "EXCLUDED.head_time, virtgov.hosts.head_time), head_sig = EXCLUDED.head_sig, host_key = "
-                      "EXCLUDED.host_key, updated = now()", &p, PGRES_COMMAND_OK, "shipping the host's row", NULL,
+                      "EXCLUDED.host_key, cpus = EXCLUDED.cpus, memory_kib = EXCLUDED.memory_kib, updated = now()", &p, PGRES_COMMAND_OK, "shipping the host's row", NULL,
                       err);
         if (k < 0)
                 return k;

@@ -135,6 +135,9 @@ static const EventKind kinds[] = {
           MSGID("9366887ba5654971b65b9f0c989af4d0") },
         { "host.identity",         NULL, .persistent = -1,
           MSGID("d9b6f15146fa4227b654505495a3b83e") },
+        /* the host's CPUs and memory (virNodeGetInfo), when they change */
+        { "host.capacity",         NULL, .persistent = -1,
+          MSGID("ca1babb17a404859a5c585794f2c219a") },
         /* the bridges' uplinks (sysfs), when they change */
         { "host.uplinks",          NULL, .persistent = -1,
           MSGID("5da18b24eb6a4f659eead3770e50ba14") },

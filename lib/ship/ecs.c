@@ -99,6 +99,7 @@ static const EcsKind table[] = {
         { "integrity.action-failed", C("process"), T("start", "error") },
         { "host.software", C("host", "package"), T("change") },
         { "host.identity", C("host"), T("change") },
+        { "host.capacity", C("host"), T("change") },
         { "host.uplinks", C("host"), T("change") },
 
         { "policy.violation", C("intrusion_detection"), T("denied") },
