@@ -58,8 +58,16 @@ int fleet_connect(Cli *cli, const char *dsn, bool schema_any, Central **ret);
         "        as a disk or in a backing chain), unlocked-shared-storage (a path on\n" \
         "        two hosts while one has no lock_manager), duplicate-mac, cloned-machine-id,\n" \
         "        cloned-libvirt-uuid, cloned-instance (two installations as one host id),\n" \
-        "        silent-host (nothing for --silent-hours N, default 24), chain-gap and\n" \
-        "        chain-fork. --html: one self-contained page on standard output.\n" \
+        "        silent-host (nothing for --silent-hours N, default 24), chain-gap,\n" \
+        "        chain-fork, integrity-outlier (a baseline file whose digest differs\n" \
+        "        from that of every other host, which agree, for the same path, package\n" \
+        "        and version; three hosts at least), assessment-outlier (a host failing\n" \
+        "        an assessment check that two or more others, and every other judging\n" \
+        "        it, pass), ticket-overuse (a ticket naming one domain, or held by no\n" \
+        "        host, used by decisions on two hosts for two domains; a migrated\n" \
+        "        domain is one, a glob's ticket never) and actor-burst (one actor\n" \
+        "        changing accounts, groups or sudoers on 3 hosts within 10 minutes).\n" \
+        "        --html: one self-contained page on standard output.\n" \
         "        Exit 0 with no finding, 1 with findings or on any error (a query that\n" \
         "        fails is said, never taken for 'no findings').\n" \
         "\n" \

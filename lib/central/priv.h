@@ -40,3 +40,4 @@ typedef struct FindingCheck {
 } FindingCheck;
 
 extern const FindingCheck central_checks_fleet[];   /* findings.c */
+extern const FindingCheck central_checks_integrity[];   /* findings-integrity.c */
