@@ -43,7 +43,7 @@
 
 typedef struct Host {
         int64_t cursor;
-        uint64_t digest;
+        uint64_t digest, integrity_digest;
 } Host;
 
 static const char *dsn_base, *inventory;
@@ -108,7 +108,7 @@ static void *worker(void *arg) {
                         .inventory = inventory, .busy_timeout_ms = 5000, .dsn = dsn, .app = "fleet-ship",
                         .host_id = host_id, .host_group = "bench", .instance = host_id,
                         .machine_id_file = "/etc/machine-id", .batch = (unsigned) batch,
-                        .cursor = h->cursor, .state_digest = h->digest,
+                        .cursor = h->cursor, .state_digest = h->digest, .integrity_digest = h->integrity_digest,
                 };
                 VgError err = { "" };
                 int64_t t0 = vg_now_us();
@@ -130,6 +130,7 @@ static void *worker(void *arg) {
                 }
                 h->cursor = r.shipped_to;
                 h->digest = r.new_state_digest;
+                h->integrity_digest = r.new_integrity_digest;
         }
 }
 

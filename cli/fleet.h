@@ -69,7 +69,15 @@ int fleet_connect(Cli *cli, const char *dsn, bool schema_any, Central **ret);
         "        bytes over the last 30 days; high over 90% or under 7 days),\n" \
         "        pool-thin-overcommit (its volumes' capacity over the pool's) and\n" \
         "        bridge-no-uplink (in a host's newest host.uplinks, a bridge an active\n" \
-        "        forward-bridge network uses with no uplink up).\n" \
+        "        forward-bridge network uses with no uplink up); and from integrity,\n" \
+        "        the assessment, tickets and accounts: integrity-outlier (a baseline file whose digest differs\n" \
+        "        from that of every other host, which agree, for the same path, package\n" \
+        "        and version; three hosts at least), assessment-outlier (a host failing\n" \
+        "        an assessment check that two or more others, and every other judging\n" \
+        "        it, pass), ticket-overuse (a ticket naming one domain, or held by no\n" \
+        "        host, used by decisions on two hosts for two domains; a migrated\n" \
+        "        domain is one, a glob's ticket never) and actor-burst (one actor\n" \
+        "        changing accounts, groups or sudoers on 3 hosts within 10 minutes).\n" \
         "        --html: one self-contained page on standard output.\n" \
         "        Exit 0 with no finding, 1 with findings or on any error (a query that\n" \
         "        fails is said, never taken for 'no findings').\n" \

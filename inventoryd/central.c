@@ -44,6 +44,7 @@ struct Centrald {
         char host_id[HOST_ID_SIZE];
         char instance[33];
         uint64_t state_digest;        /* of the state in the centre; 0: ship it */
+        uint64_t integrity_digest;    /* of its integrity state; 0: ship it */
         int64_t last_round_us;        /* when the last round began */
         ShipCancel cancel;
         /* The outage as said: its errno (0: none), so that it is said once,
@@ -133,6 +134,7 @@ static void ship_record(ShipJob *j) {
         }
         record_conflicts(cd, sr);
         cd->state_digest = sr->new_state_digest;
+        cd->integrity_digest = sr->new_integrity_digest;
         if (j->r == -ECANCELED)
                 return;
         if (j->r < 0) {
@@ -201,8 +203,9 @@ static void run_round(Centrald *cd) {
                 .inventory = c->inventory, .busy_timeout_ms = c->busy_timeout_ms, .dsn = c->central_dsn,
                 .app = "virtgov-inventoryd", .host_id = cd->host_id, .host_group = c->central_host_group,
                 .instance = cd->instance, .machine_id_file = c->machine_id_file, .qemu_conf = j->qemu_conf,
+                .dpkg_admindir = c->dpkg_admindir, .dpkg_log = c->dpkg_log,
                 .key = cd->have_key ? &cd->key : NULL, .batch = c->central_batch,
-                .cursor = at, .state_digest = cd->state_digest,
+                .cursor = at, .state_digest = cd->state_digest, .integrity_digest = cd->integrity_digest,
                 .cancel = &cd->cancel,
         };
         cd->last_round_us = vg_now_us();

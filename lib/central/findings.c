@@ -119,11 +119,12 @@ const char *const central_finding_classes[] = {
         "duplicate-uuid", "duplicate-name", "shared-writable-disk", "unlocked-shared-storage", "duplicate-mac",
         "cloned-machine-id", "cloned-libvirt-uuid", "cloned-instance", "silent-host", "chain-gap", "chain-fork",
         "group-overcommit", "group-no-n+1", "pool-filling", "pool-thin-overcommit", "bridge-no-uplink",
+        "integrity-outlier", "assessment-outlier", "ticket-overuse", "actor-burst",
         NULL,
 };
 
 /* Each room of checks, in the report's order: each table ends with {}. */
-static const FindingCheck *const tables[] = { central_checks_fleet, central_checks_capacity };
+static const FindingCheck *const tables[] = { central_checks_fleet, central_checks_capacity, central_checks_integrity };
 
 typedef struct Emit {
         const char *class;

@@ -46,6 +46,7 @@ typedef struct FindingCheck {
 
 extern const FindingCheck central_checks_fleet[];      /* findings.c */
 extern const FindingCheck central_checks_capacity[];   /* findings-capacity.c */
+extern const FindingCheck central_checks_integrity[];  /* findings-integrity.c */
 
 /* A domain's active states in the centre's rows: what holds its disks
  * open and its memory (an SQL list). */

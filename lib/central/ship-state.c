@@ -2,9 +2,10 @@
 /*
  * The shipper's state (ship.h): the host's row, its installation, its
  * signed head, and its domains, disks and interfaces, replaced in the
- * centre in one transaction. The inventory is read twice when the state
- * changed (once for its digest, once to send it) rather than held: the
- * daemon's memory does not grow with the number of domains.
+ * centre in one transaction, with the integrity state (ship-integrity.c).
+ * The inventory is read twice when the state changed (once for its
+ * digest, once to send it) rather than held: the daemon's memory does not
+ * grow with the number of domains.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,21 +17,12 @@
 #include "virtgov/host/identity.h"
 #include "virtgov/util/cleanup.h"
 
-/* Rows per INSERT of the domains, disks and interfaces. */
-#define STATE_ROWS 200
-
-/* ---- the digest: FNV-1a over every field, each ended by 0x1f ---- */
-
-static void digest_add(uint64_t *h, const char *s) {
-        for (const char *p = s ? s : "\x1e"; *p; p++)
-                *h = (*h ^ (uint8_t) *p) * UINT64_C(0x100000001b3);
-        *h = (*h ^ 0x1f) * UINT64_C(0x100000001b3);
-}
+/* ---- the digest (ship_digest_add) ---- */
 
 static void digest_int(uint64_t *h, long long v) {
         char buf[24];
         snprintf(buf, sizeof(buf), "%lld", v);
-        digest_add(h, buf);
+        ship_digest_add(h, buf);
 }
 
 static int digest_domain(const DomainRow *d, void *u) {
@@ -38,7 +30,7 @@ static int digest_domain(const DomainRow *d, void *u) {
         const char *f[] = { d->uuid, d->name, d->state, d->owner, d->ticket, d->purpose, d->first_seen,
                             d->last_seen, d->last_start, d->last_stop, d->facts };
         for (size_t i = 0; i < ELEMENTSOF(f); i++)
-                digest_add(h, f[i]);
+                ship_digest_add(h, f[i]);
         digest_int(h, d->persistent);
         return 0;
 }
@@ -47,7 +39,7 @@ static int digest_device(const DeviceRow *d, void *u) {
         uint64_t *h = u;
         const char *f[] = { d->uuid, d->type, d->source, d->target, d->mac, d->backing };
         for (size_t i = 0; i < ELEMENTSOF(f); i++)
-                digest_add(h, f[i]);
+                ship_digest_add(h, f[i]);
         digest_int(h, d->kind * 4 + d->readonly * 2 + d->shareable);
         return 0;
 }
@@ -130,73 +122,14 @@ static void host_facts_read(Store *s, const ShipRound *r, HostFacts *f) {
 }
 
 static uint64_t digest_host(const HostFacts *f, const ShipRound *r) {
-        uint64_t h = UINT64_C(0xcbf29ce484222325);
+        uint64_t h = SHIP_DIGEST_SEED;
         const char *v[] = { f->hostname, f->machine_id, f->libvirt_uuid, f->libvirt, f->qemu, f->kernel,
                             f->lock_manager, r->host_group, r->instance };
         for (size_t i = 0; i < ELEMENTSOF(v); i++)
-                digest_add(&h, v[i]);
+                ship_digest_add(&h, v[i]);
         digest_int(&h, f->cpus);
         digest_int(&h, f->memory_kib);
         return h;
-}
-
-/* ---- rows sent by the page ---- */
-
-/* A multi-row INSERT: each column's expression, '@' for its parameter. */
-typedef struct Rows {
-        Central *c;
-        const ShipRound *r;
-        const char *head;            /* "INSERT INTO ... (...) VALUES " */
-        const char *const *expr;     /* per column after host_id */
-        unsigned ncols;
-        ShipParams p;                /* $1 host_id, then ncols per row */
-        size_t n;
-        const char *what;
-        VgError *err;
-} Rows;
-
-static int rows_flush(Rows *w) {
-        if (!w->n)
-                return 0;
-        /* Each '@' becomes at most "$65535": 6 bytes more than it. */
-        size_t row = 16;
-        for (unsigned j = 0; j < w->ncols; j++)
-                row += 2 + strlen(w->expr[j]) * 7;
-        size_t cap = strlen(w->head) + 64 + w->n * row, len = 0;
-        _cleanup_free_ char *sql = malloc(cap);
-        if (!sql)
-                return vg_error(w->err, -ENOMEM, "out of memory");
-        len += (size_t) snprintf(sql, cap, "%s", w->head);
-        for (size_t i = 0; i < w->n; i++) {
-                len += (size_t) snprintf(sql + len, cap - len, "%s($1::text", i ? ", " : "");
-                for (unsigned j = 0; j < w->ncols; j++) {
-                        unsigned n = 2 + (unsigned) (i * w->ncols) + j;
-                        len += (size_t) snprintf(sql + len, cap - len, ", ");
-                        for (const char *e = w->expr[j]; *e; e++)
-                                len += *e == '@' ? (size_t) snprintf(sql + len, cap - len, "$%u", n)
-                                                 : (size_t) snprintf(sql + len, cap - len, "%c", *e);
-                }
-                len += (size_t) snprintf(sql + len, cap - len, ")");
-        }
-        int k = ship_exec(w->c, sql, &w->p, PGRES_COMMAND_OK, w->what, NULL, w->err);
-        ship_params_clear(&w->p);
-        w->n = 0;
-        if (k >= 0 && ship_param(&w->p, w->r->host_id) < 0)
-                k = vg_error(w->err, -ENOMEM, "out of memory");
-        return k;
-}
-
-/* After a row's ncols parameters: sent when the page is full. */
-static int rows_end(Rows *w, int k) {
-        if (k)
-                return vg_error(w->err, -ENOMEM, "out of memory");
-        return ++w->n == STATE_ROWS ? rows_flush(w) : 0;
-}
-
-static int rows_init(Rows *w, Central *c, const ShipRound *r, const char *head, const char *const *expr,
-                     unsigned ncols, const char *what, VgError *err) {
-        *w = (Rows) { .c = c, .r = r, .head = head, .expr = expr, .ncols = ncols, .what = what, .err = err };
-        return ship_param(&w->p, r->host_id) < 0 ? vg_error(err, -ENOMEM, "out of memory") : 0;
 }
 
 static const char *tri(int v) {
@@ -216,7 +149,7 @@ static int send_domain(const DomainRow *d, void *u) {
         k |= ship_param(p, d->first_seen) | ship_param(p, d->last_seen) | ship_param(p, d->last_start) |
              ship_param(p, d->last_stop);
         json_decref(facts);
-        return rows_end(w, k);
+        return ship_rows_end(w, k);
 }
 
 typedef struct Devices {
@@ -236,12 +169,12 @@ static int send_device(const DeviceRow *d, void *u) {
                 int k = ship_param(p, d->uuid) | ship_paramf(p, "%u", v->n_disks++) | ship_param(p, d->type) |
                         ship_param(p, d->source) | ship_param(p, d->target) | ship_param(p, tri(d->readonly)) |
                         ship_param(p, tri(d->shareable)) | ship_param(p, d->backing);
-                return rows_end(&v->disks, k);
+                return ship_rows_end(&v->disks, k);
         }
         ShipParams *p = &v->ifaces.p;
         int k = ship_param(p, d->uuid) | ship_paramf(p, "%u", v->n_ifaces++) | ship_param(p, d->type) |
                 ship_param(p, d->source) | ship_param(p, d->target) | ship_param(p, d->mac);
-        return rows_end(&v->ifaces, k);
+        return ship_rows_end(&v->ifaces, k);
 }
 
 static const char *const domain_expr[] = { "@::text", "@::text", "@::text", "@::boolean", "@::text", "@::text",
@@ -269,23 +202,23 @@ static int replace_domains(Central *c, Store *s, const ShipRound *r, VgError *er
                         return k;
         }
         Rows dom;
-        int k = rows_init(&dom, c, r, "INSERT INTO virtgov.domains (host_id, uuid, name, state, persistent, owner, "
+        int k = ship_rows_init(&dom, c, r, "INSERT INTO virtgov.domains (host_id, uuid, name, state, persistent, owner, "
                           "ticket, purpose, vcpus, memory_kib, first_seen, last_seen, last_start, last_stop) VALUES ",
                           domain_expr, ELEMENTSOF(domain_expr), "shipping the domains", err);
         if (k >= 0 && (k = store_list_domains(s, LIST_FACTS_TEXT, send_domain, &dom, err)) >= 0)
-                k = rows_flush(&dom);
+                k = ship_rows_flush(&dom);
         ship_params_clear(&dom.p);
         if (k < 0)
                 return k;
         Devices v = { 0 };
-        if ((k = rows_init(&v.disks, c, r, "INSERT INTO virtgov.disks (host_id, uuid, idx, type, source, target, "
+        if ((k = ship_rows_init(&v.disks, c, r, "INSERT INTO virtgov.disks (host_id, uuid, idx, type, source, target, "
                            "readonly, shareable, backing) VALUES ", disk_expr, ELEMENTSOF(disk_expr),
                            "shipping the disks", err)) >= 0 &&
-            (k = rows_init(&v.ifaces, c, r, "INSERT INTO virtgov.interfaces (host_id, uuid, idx, type, source, "
+            (k = ship_rows_init(&v.ifaces, c, r, "INSERT INTO virtgov.interfaces (host_id, uuid, idx, type, source, "
                            "target, mac) VALUES ", iface_expr, ELEMENTSOF(iface_expr), "shipping the interfaces",
                            err)) >= 0 &&
-            (k = store_devices(s, send_device, &v, err)) >= 0 && (k = rows_flush(&v.disks)) >= 0)
-                k = rows_flush(&v.ifaces);
+            (k = store_devices(s, send_device, &v, err)) >= 0 && (k = ship_rows_flush(&v.disks)) >= 0)
+                k = ship_rows_flush(&v.ifaces);
         ship_params_clear(&v.disks.p);
         ship_params_clear(&v.ifaces.p);
         return k;
@@ -367,16 +300,23 @@ int ship_state(Central *c, Store *s, ShipRound *r, VgError *err) {
                 return k;
         h |= 1;   /* never 0, which asks for the state */
         bool domains = h != r->state_digest;
-        if (!domains && r->shipped_to == r->cursor && !r->n_new)
+        uint64_t ih;
+        if ((k = ship_integrity_digest(s, &ih, err)) < 0)
+                return k;
+        bool integrity = ih != r->integrity_digest;
+        if (!domains && !integrity && r->shipped_to == r->cursor && !r->n_new)
                 return 0;   /* nothing changed: nothing to write */
         if ((k = central_exec(c, "BEGIN", PGRES_COMMAND_OK, "beginning the state", NULL, err)) < 0)
                 return k;
         if ((k = upsert_host(c, s, r, &f, err)) < 0 || (domains && (k = replace_domains(c, s, r, err)) < 0) ||
+            (integrity && (k = ship_integrity(c, s, r, err)) < 0) ||
             (k = central_exec(c, "COMMIT", PGRES_COMMAND_OK, "committing the state", NULL, err)) < 0) {
                 PQclear(PQexec(c->pg, "ROLLBACK"));
                 return k;
         }
         r->new_state_digest = h;
         r->state_shipped = domains;
+        r->new_integrity_digest = ih;
+        r->integrity_shipped = integrity;
         return 0;
 }

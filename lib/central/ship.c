@@ -299,6 +299,8 @@ int ship_round(ShipRound *r, VgError *err) {
         r->n_new = r->n_replayed = r->n_conflicts = 0;
         r->new_state_digest = r->state_digest;
         r->state_shipped = false;
+        r->new_integrity_digest = r->integrity_digest;
+        r->integrity_shipped = false;
         _cleanup_(store_closep) Store *s = NULL;
         int k = store_open(r->inventory, STORE_READ, r->busy_timeout_ms, &s, err);
         if (k < 0)

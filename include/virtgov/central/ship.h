@@ -15,7 +15,9 @@
  * State: the hosts row (shipped_seq, the signed head) whenever the round
  * shipped events, and the host's domains, disks and interfaces replaced in
  * the same transaction when their digest differs from the one last
- * shipped (0: none, as after a start).
+ * shipped (0: none, as after a start); and likewise the host's integrity
+ * baseline (with dpkg's package and version of each path), open findings,
+ * processes, assessment results and tickets, under a digest of their own.
  *
  * A round runs on a thread of its own (the daemon's Offload): it opens its
  * own STORE_READ connection to the inventory and its own connection to
@@ -61,10 +63,13 @@ typedef struct ShipRound {
         const char *instance;         /* meta central_instance */
         const char *machine_id_file;  /* for hosts.machine_id */
         const char *qemu_conf;        /* its lock_manager; NULL: not read */
+        const char *dpkg_admindir;    /* each baseline path's package and version; NULL: the default */
+        const char *dpkg_log;         /* dpkg_open's; NULL: the default */
         const HostKey *key;           /* signs the head; NULL: unsigned, no host_key */
         unsigned batch;               /* events per transaction, 1..SHIP_BATCH_MAX */
         int64_t cursor;               /* the local position (meta central_cursor) */
         uint64_t state_digest;        /* of the state last shipped; 0: ship it */
+        uint64_t integrity_digest;    /* of the integrity state last shipped; 0: ship it */
         ShipCancel *cancel;           /* may be NULL */
         /* out, whatever the result (a round may fail after some batches) */
         int64_t shipped_to;           /* the new position: cursor when nothing moved */
@@ -74,6 +79,8 @@ typedef struct ShipRound {
         ShipConflict conflicts[SHIP_CONFLICTS_MAX];   /* the first of them */
         uint64_t new_state_digest;    /* of the state now in the centre */
         bool state_shipped;           /* the domains, disks and interfaces replaced */
+        uint64_t new_integrity_digest;   /* of the integrity state now in the centre */
+        bool integrity_shipped;       /* the baseline, findings, processes, assessment, tickets replaced */
 } ShipRound;
 
 /*
