@@ -172,19 +172,72 @@ static int walk_row(const CentralRow *row, void *u) {
         return 0;
 }
 
-static int walk_chain(Central *c, CentralChainCheck *v, VgError *err) {
-        static const char sql[] =
-                "SELECT seq, time, ref, source, kind, host, domain, uuid, decision, reason, actor, data, "
-                "prev_hash, hash FROM virtgov.events WHERE host_id = $1 ORDER BY seq";
-        Walk w = { .v = v };
-        const char *params[] = { v->host_id };
-        return central_stream(c, sql, 1, params, "reading a host's chain", walk_row, &w, err);
+/* Every host verified (one, or the fleet) in three statements however many
+ * hosts there are: the hosts with their keys and forks, then every held
+ * head, then every event in (host_id, seq) order, one streaming pass. The
+ * heads and events come in the hosts' order (one ORDER BY host_id, one
+ * collation), so each row's host is the current one or a later one. */
+typedef struct Slot {
+        char *id;
+        HostKey key;
+        CentralChainCheck v;
+} Slot;
+
+typedef struct Verify {
+        Slot *slots;
+        size_t n, cur, done;
+        uint8_t prev[CHAIN_HASH_SIZE];   /* the walk of slots[cur] */
+        int (*fn)(const CentralChainCheck *v, void *u);
+        void *u;
+        VgError *err;
+} Verify;
+
+/* The slot of host id, the current one or a later one (which becomes
+ * current); NULL, the current one kept, for a host not among them. */
+static Slot *slot_of(Verify *vf, const char *id) {
+        for (size_t i = vf->cur; i < vf->n; i++)
+                if (!strcmp(vf->slots[i].id, id)) {
+                        if (i != vf->cur)
+                                memset(vf->prev, 0, sizeof(vf->prev));
+                        vf->cur = i;
+                        return &vf->slots[i];
+                }
+        return NULL;
 }
 
-typedef struct HeadWalk {
-        CentralChainCheck *v;
-        HostKey key;
-} HeadWalk;
+static int out_of_order(Verify *vf, const char *id) {
+        return vg_error(vf->err, -EPROTO, "host '%s' came out of the hosts' order (the collation of host_id?)", id);
+}
+
+/* Hands each host before slot upto its result. */
+static int finish(Verify *vf, size_t upto) {
+        for (; vf->done < upto; vf->done++) {
+                CentralChainCheck *v = &vf->slots[vf->done].v;
+                v->host_id = vf->slots[vf->done].id;
+                v->ok = !v->missing && !v->bad_rows && !v->forks && !v->heads_bad;
+                int r = vf->fn(v, vf->u);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* host_id, host_key, forks, the first fork's seq. */
+static int host_slot(const CentralRow *row, void *u) {
+        Verify *vf = u;
+        char *id = strdup(row->values[0]);
+        if (!id || vg_grow((void **) &vf->slots, &vf->n, sizeof(*vf->slots)) < 0) {
+                free(id);
+                return -ENOMEM;
+        }
+        Slot *s = &vf->slots[vf->n - 1];
+        *s = (Slot) { .id = id };
+        const char *key = row->values[1];
+        s->v.forks = strtoll(row->values[2], NULL, 10);
+        s->v.fork_seq = row->values[3] ? strtoll(row->values[3], NULL, 10) : 0;
+        s->v.has_key = key && strlen(key) == 2 * HEAD_KEY_SIZE && vg_unhex(key, HEAD_KEY_SIZE, s->key.pub) == 0;
+        return 0;
+}
 
 static void head_bad(CentralChainCheck *v, int64_t seq, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void head_bad(CentralChainCheck *v, int64_t seq, const char *fmt, ...) {
@@ -198,14 +251,17 @@ static void head_bad(CentralChainCheck *v, int64_t seq, const char *fmt, ...) {
         va_end(ap);
 }
 
-/* A held head: src ('heads' or 'hosts'), seq, hash, time, sig, held (the
- * events row's hash of that seq, NULL when there is none). */
+/* A held head: host_id, src ('heads' or 'hosts'), seq, hash, time, sig,
+ * held (the events row's hash of that seq, NULL when there is none). */
 static int head_row(const CentralRow *row, void *u) {
-        HeadWalk *hw = u;
-        CentralChainCheck *v = hw->v;
-        const char *src = row->values[0], *hash = row->values[2], *time = row->values[3],
-                   *sig = row->values[4], *held = row->values[5];
-        int64_t seq = strtoll(row->values[1], NULL, 10);
+        Verify *vf = u;
+        Slot *s = slot_of(vf, row->values[0]);
+        if (!s)   /* a host with heads only: not one verify checks */
+                return 0;
+        CentralChainCheck *v = &s->v;
+        const char *src = row->values[1], *hash = row->values[3], *time = row->values[4],
+                   *sig = row->values[5], *held = row->values[6];
+        int64_t seq = strtoll(row->values[2], NULL, 10);
         v->heads++;
         if (!held) {
                 head_bad(v, seq, "head %" PRId64 " (%s): no event %" PRId64 " is held (the chain lost it)", seq,
@@ -223,90 +279,79 @@ static int head_row(const CentralRow *row, void *u) {
         _cleanup_free_ char *line = NULL;
         Head h;
         VgError perr;
-        if (asprintf(&line, "chain.head id=%" PRId64 " hash=%s host=%s time=%s sig=%s", seq, hash, v->host_id,
+        if (asprintf(&line, "chain.head id=%" PRId64 " hash=%s host=%s time=%s sig=%s", seq, hash, s->id,
                      time ? time : "", sig) < 0)
                 return -ENOMEM;
-        if (head_parse(line, &h, &perr) != 1 || !head_verify(&h, &hw->key))
+        if (head_parse(line, &h, &perr) != 1 || !head_verify(&h, &s->key))
                 head_bad(v, seq, "head %" PRId64 " (%s): its signature is not the host key's", seq, src);
         else
                 v->heads_signed++;
         return 0;
 }
 
-static int host_facts(const CentralRow *row, void *u) {
-        HeadWalk *hw = u;
-        const char *key = row->values[0];
-        hw->v->forks = strtoll(row->values[1], NULL, 10);
-        hw->v->fork_seq = row->values[2] ? strtoll(row->values[2], NULL, 10) : 0;
-        hw->v->has_key = key && strlen(key) == 2 * HEAD_KEY_SIZE && vg_unhex(key, HEAD_KEY_SIZE, hw->key.pub) == 0;
-        return 0;
-}
-
-static int check_heads(Central *c, CentralChainCheck *v, VgError *err) {
-        static const char facts[] =
-                "SELECT (SELECT host_key FROM virtgov.hosts WHERE host_id = $1), count(*), min(seq) "
-                "FROM virtgov.conflicts WHERE host_id = $1";
-        static const char heads[] =
-                "SELECT 'heads' AS src, h.seq, h.hash, h.time, h.sig, e.hash AS held FROM virtgov.heads h "
-                "LEFT JOIN virtgov.events e ON e.host_id = h.host_id AND e.seq = h.seq WHERE h.host_id = $1 "
-                "UNION ALL SELECT 'hosts', o.head_seq, o.head_hash, o.head_time, o.head_sig, e.hash "
-                "FROM virtgov.hosts o LEFT JOIN virtgov.events e ON e.host_id = o.host_id AND e.seq = o.head_seq "
-                "WHERE o.host_id = $1 AND o.head_seq IS NOT NULL ORDER BY 2, 1";
-        HeadWalk hw = { .v = v };
-        const char *params[] = { v->host_id };
-        int r = central_stream(c, facts, 1, params, "reading a host's key and forks", host_facts, &hw, err);
+/* An event (walk_row's columns, then host_id): the hosts before its own
+ * are done, so they are handed on as the stream goes. */
+static int event_row(const CentralRow *row, void *u) {
+        Verify *vf = u;
+        const char *id = row->values[CHAIN_FIELDS + 3];
+        Slot *s = slot_of(vf, id);
+        if (!s)
+                return out_of_order(vf, id);
+        int r = finish(vf, vf->cur);
         if (r < 0)
                 return r;
-        return central_stream(c, heads, 1, params, "reading a host's heads", head_row, &hw, err);
-}
-
-typedef struct Ids {
-        char **v;
-        size_t n;
-} Ids;
-
-static int collect_id(const CentralRow *row, void *u) {
-        Ids *ids = u;
-        char *id = strdup(row->values[0]);
-        if (!id || vg_grow((void **) &ids->v, &ids->n, sizeof(*ids->v)) < 0) {
-                free(id);
-                return -ENOMEM;
-        }
-        ids->v[ids->n - 1] = id;
-        return 0;
-}
-
-static void ids_free(Ids *ids) {
-        for (size_t i = 0; i < ids->n; i++)
-                free(ids->v[i]);
-        free(ids->v);
+        Walk w = { .v = &s->v };
+        memcpy(w.prev, vf->prev, sizeof(w.prev));
+        r = walk_row(row, &w);
+        memcpy(vf->prev, w.prev, sizeof(vf->prev));
+        return r;
 }
 
 int central_verify(Central *c, const char *host, int (*fn)(const CentralChainCheck *v, void *u), void *u,
                    VgError *err) {
-        /* The host ids first, whole (a few thousand): a connection reads
-         * one result at a time, and each host's walk is one. */
-        static const char sql[] =
-                "SELECT host_id FROM virtgov.hosts WHERE $1::text IS NULL OR host_id = $1 "
-                "UNION SELECT DISTINCT host_id FROM virtgov.events WHERE $1::text IS NULL OR host_id = $1 "
-                "UNION SELECT DISTINCT host_id FROM virtgov.conflicts WHERE $1::text IS NULL OR host_id = $1 "
-                "ORDER BY 1";
-        Ids ids = { 0 };
+        /* The host ids with a hosts, events or conflicts row, whole (a few
+         * thousand): those of events by a skip scan of its primary key,
+         * one probe a host, not a read of every row. */
+        static const char hosts[] =
+                "WITH RECURSIVE ev AS ((SELECT host_id FROM virtgov.events WHERE $1::text IS NULL OR host_id = $1 "
+                "ORDER BY host_id LIMIT 1) UNION ALL SELECT (SELECT e.host_id FROM virtgov.events e "
+                "WHERE e.host_id > ev.host_id AND ($1::text IS NULL OR e.host_id = $1) ORDER BY e.host_id LIMIT 1) "
+                "FROM ev WHERE ev.host_id IS NOT NULL), "
+                "forks AS (SELECT host_id, count(*) AS n, min(seq) AS first FROM virtgov.conflicts "
+                "WHERE $1::text IS NULL OR host_id = $1 GROUP BY host_id), "
+                "ids AS (SELECT host_id FROM virtgov.hosts WHERE $1::text IS NULL OR host_id = $1 "
+                "UNION SELECT host_id FROM ev WHERE host_id IS NOT NULL UNION SELECT host_id FROM forks) "
+                "SELECT i.host_id, h.host_key, coalesce(f.n, 0), f.first FROM ids i "
+                "LEFT JOIN virtgov.hosts h USING (host_id) LEFT JOIN forks f USING (host_id) ORDER BY 1";
+        static const char heads[] =
+                "SELECT h.host_id, 'heads' AS src, h.seq, h.hash, h.time, h.sig, e.hash AS held FROM virtgov.heads h "
+                "LEFT JOIN virtgov.events e ON e.host_id = h.host_id AND e.seq = h.seq "
+                "WHERE $1::text IS NULL OR h.host_id = $1 "
+                "UNION ALL SELECT o.host_id, 'hosts', o.head_seq, o.head_hash, o.head_time, o.head_sig, e.hash "
+                "FROM virtgov.hosts o LEFT JOIN virtgov.events e ON e.host_id = o.host_id AND e.seq = o.head_seq "
+                "WHERE ($1::text IS NULL OR o.host_id = $1) AND o.head_seq IS NOT NULL ORDER BY 1, 3, 2";
+        static const char events[] =
+                "SELECT seq, time, ref, source, kind, host, domain, uuid, decision, reason, actor, data, "
+                "prev_hash, hash, host_id FROM virtgov.events WHERE $1::text IS NULL OR host_id = $1 "
+                "ORDER BY host_id, seq";
+        Verify vf = { .fn = fn, .u = u, .err = err };
         const char *params[] = { host };
-        int r = central_stream(c, sql, 1, params, "reading the fleet's host ids", collect_id, &ids, err);
-        if (r == -ENOMEM)
-                r = vg_error(err, r, "out of memory");
-        if (r == 0 && host && !ids.n)
+        int r = central_stream(c, hosts, 1, params, "reading the fleet's host ids", host_slot, &vf, err);
+        if (r == 0 && host && !vf.n)
                 r = vg_error(err, -ENOENT, "no host '%s' in the central inventory", host);
-        for (size_t i = 0; r == 0 && i < ids.n; i++) {
-                CentralChainCheck v = { .host_id = ids.v[i] };
-                if ((r = walk_chain(c, &v, err)) < 0 || (r = check_heads(c, &v, err)) < 0)
-                        break;
-                v.ok = !v.missing && !v.bad_rows && !v.forks && !v.heads_bad;
-                r = fn(&v, u);
+        if (r == 0 && vf.n) {
+                r = central_stream(c, heads, 1, params, "reading the heads held", head_row, &vf, err);
+                vf.cur = 0;
+                memset(vf.prev, 0, sizeof(vf.prev));
         }
+        if (r == 0 && vf.n)
+                r = central_stream(c, events, 1, params, "reading the chains", event_row, &vf, err);
+        if (r == 0)
+                r = finish(&vf, vf.n);
         if (r == -ENOMEM && !err->text[0])
                 r = vg_error(err, r, "out of memory");
-        ids_free(&ids);
+        for (size_t i = 0; i < vf.n; i++)
+                free(vf.slots[i].id);
+        free(vf.slots);
         return r;
 }
