@@ -236,19 +236,11 @@ static const struct {
 };
 
 int ship_integrity(Central *c, Store *s, const ShipRound *r, VgError *err) {
-        _cleanup_(ship_params_clear) ShipParams p = { 0 };
-        if (ship_param(&p, r->host_id) < 0)
-                return vg_error(err, -ENOMEM, "out of memory");
         const char *const tables[] = { "baseline", "integrity_findings", "processes", "assessment", "tickets" };
-        for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
-                char sql[96], what[64];
-                snprintf(sql, sizeof(sql), "DELETE FROM virtgov.%s WHERE host_id = $1", tables[i]);
-                snprintf(what, sizeof(what), "replacing the host's %s", tables[i]);
-                int k = ship_exec(c, sql, &p, PGRES_COMMAND_OK, what, NULL, err);
-                if (k < 0)
-                        return k;
-        }
-        int k = send_baseline(c, s, r, err);
+        int k = ship_clear(c, r->host_id, tables, ELEMENTSOF(tables), err);
+        if (k < 0)
+                return k;
+        k = send_baseline(c, s, r, err);
         for (size_t i = 0; k >= 0 && i < ELEMENTSOF(streamed); i++) {
                 Rows w;
                 if ((k = ship_rows_init(&w, c, r, streamed[i].head, streamed[i].expr, streamed[i].ncols,

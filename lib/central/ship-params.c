@@ -100,3 +100,18 @@ void ship_digest_add(uint64_t *h, const char *s) {
                 *h = (*h ^ (uint8_t) *p) * UINT64_C(0x100000001b3);
         *h = (*h ^ 0x1f) * UINT64_C(0x100000001b3);
 }
+
+int ship_clear(Central *c, const char *host_id, const char *const *tables, size_t n, VgError *err) {
+        _cleanup_(ship_params_clear) ShipParams p = { 0 };
+        if (ship_param(&p, host_id) < 0)
+                return vg_error(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                char sql[96], what[64];
+                snprintf(sql, sizeof(sql), "DELETE FROM virtgov.%s WHERE host_id = $1", tables[i]);
+                snprintf(what, sizeof(what), "replacing the host's %s", tables[i]);
+                int k = ship_exec(c, sql, &p, PGRES_COMMAND_OK, what, NULL, err);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}

@@ -28,6 +28,10 @@ void ship_params_clear(ShipParams *p);
 int ship_exec(Central *c, const char *sql, const ShipParams *p, ExecStatusType status, const char *what,
               PGresult **ret, VgError *err);
 
+/* Deletes host_id's rows from each table of schema virtgov named (its
+ * state, before the round inserts it again): 0 or ship_exec's errno. */
+int ship_clear(Central *c, const char *host_id, const char *const *tables, size_t n, VgError *err);
+
 /* The state, in the round's transaction (ship-state.c): the hosts row and
  * the head always, the domains, disks and interfaces when their digest
  * is not r->state_digest. head_id: the newest event shipped. */

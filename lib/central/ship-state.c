@@ -189,22 +189,14 @@ static const char *const iface_expr[] = { "@::text", "@::integer", "@::text", "@
 
 /* DELETE and INSERT of this host's domains, disks and interfaces. */
 static int replace_domains(Central *c, Store *s, const ShipRound *r, VgError *err) {
-        _cleanup_(ship_params_clear) ShipParams p = { 0 };
-        if (ship_param(&p, r->host_id) < 0)
-                return vg_error(err, -ENOMEM, "out of memory");
         const char *const tables[] = { "interfaces", "disks", "domains" };
-        for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
-                char sql[96], what[64];
-                snprintf(sql, sizeof(sql), "DELETE FROM virtgov.%s WHERE host_id = $1", tables[i]);
-                snprintf(what, sizeof(what), "replacing the host's %s", tables[i]);
-                int k = ship_exec(c, sql, &p, PGRES_COMMAND_OK, what, NULL, err);
-                if (k < 0)
-                        return k;
-        }
+        int k = ship_clear(c, r->host_id, tables, ELEMENTSOF(tables), err);
+        if (k < 0)
+                return k;
         Rows dom;
-        int k = ship_rows_init(&dom, c, r, "INSERT INTO virtgov.domains (host_id, uuid, name, state, persistent, owner, "
-                          "ticket, purpose, vcpus, memory_kib, first_seen, last_seen, last_start, last_stop) VALUES ",
-                          domain_expr, ELEMENTSOF(domain_expr), "shipping the domains", err);
+        k = ship_rows_init(&dom, c, r, "INSERT INTO virtgov.domains (host_id, uuid, name, state, persistent, owner, "
+                       "ticket, purpose, vcpus, memory_kib, first_seen, last_seen, last_start, last_stop) VALUES ",
+                       domain_expr, ELEMENTSOF(domain_expr), "shipping the domains", err);
         if (k >= 0 && (k = store_list_domains(s, LIST_FACTS_TEXT, send_domain, &dom, err)) >= 0)
                 k = ship_rows_flush(&dom);
         ship_params_clear(&dom.p);
