@@ -63,7 +63,9 @@ Test(config, unknown_key_names_file_line_column) {
 Test(config, central_section_and_host_id) {
         Config *c = NULL;
         VgError err = { "" };
-        cr_assert_null(config_new()->central_dsn, "no central inventory by default");
+        Config *fresh = config_new();
+        cr_assert_null(fresh->central_dsn, "no central inventory by default");
+        config_free(fresh);
         cr_assert_eq(load_text("host_id = web-01.example\n[central]\n dsn = host=/run/pg dbname=virtgov\n"
                                "host_group = rack-7\nbatch = 100\n", &c, &err), 0, "%s", err.text);
         cr_assert_str_eq(c->host_id, "web-01.example");
