@@ -153,3 +153,7 @@ Store *cli_open_store_write(Cli *cli);
 
 /* Parses a TIME option as "virtgov events" documents it. */
 int cli_parse_time(const Command *c, const char *opt, const char *v, int64_t *ret);
+
+/* --limit N of events: a whole number from 1 to 100,000,000 into *ret, or the usage
+ * error (EXIT_USAGE) naming c. */
+int cli_parse_limit(const Command *c, const char *v, unsigned *ret);

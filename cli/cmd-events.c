@@ -9,14 +9,6 @@
 #include "virtgov/util/cleanup.h"
 #include "virtgov/util/jsontext.h"
 
-static int parse_time_opt(const char *opt, const char *v, int64_t *ret) {
-        if (vg_time_parse(v, vg_now_us(), ret) < 0)
-                return cli_usage_error(&cmd_events, "%s '%s' is not a time: use RFC 3339 "
-                                       "(2026-11-22T09:30:00Z), a date (2026-11-22), 'now', or an "
-                                       "age such as 30m, 2h, 7d", opt, v);
-        return 0;
-}
-
 /* The detail column: what a person needs to tell two events apart, from
  * the top-level fields of the event's data. */
 static void detail(const Event *e, const json_t *data, char *buf, size_t n) {
@@ -139,26 +131,17 @@ static int run(Cli *cli, int argc, char **argv) {
                 case OPT_SOURCE: f.source = optarg; break;
                 case OPT_NETWORK: f.network = optarg; break;
                 case OPT_SINCE:
-                        if ((r = parse_time_opt("--since", optarg, &f.since_us)))
+                        if ((r = cli_parse_time(&cmd_events, "--since", optarg, &f.since_us)))
                                 return r;
                         break;
                 case OPT_UNTIL:
-                        if ((r = parse_time_opt("--until", optarg, &f.until_us)))
+                        if ((r = cli_parse_time(&cmd_events, "--until", optarg, &f.until_us)))
                                 return r;
                         break;
-                case OPT_LIMIT: {
-                        char *end;
-                        errno = 0;
-                        unsigned long n = strtoul(optarg, &end, 10);
-                        /* 0 is refused: the store reads a limit of 0 as none,
-                         * and "the newest 0" printing every event would be
-                         * the opposite of what was asked. */
-                        if (errno || *end || !*optarg || optarg[0] == '-' || n < 1 || n > 100000000)
-                                return cli_usage_error(&cmd_events, "--limit takes a whole number from 1 (leave it "
-                                                       "out for every event), got '%s'", optarg);
-                        f.limit = (unsigned) n;
+                case OPT_LIMIT:
+                        if ((r = cli_parse_limit(&cmd_events, optarg, &f.limit)))
+                                return r;
                         break;
-                }
                 case OPT_JSON: cli->json = true; break;
                 case OPT_FORMAT:
                         if (!vg_streq(optarg, "json") && !vg_streq(optarg, "ecs"))

@@ -143,7 +143,7 @@ static int parse(Cli *cli, int argc, char **argv, const char *allowed, Opts *o) 
                 {}
         };
         static const char letters[] = "HkslJc";   /* by option, from OPT_HOST; --json: every verb */
-        int c;
+        int c, k;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 if (c >= OPT_HOST && c <= OPT_CSV && c != OPT_JSON && !strchr(allowed, letters[c - OPT_HOST]))
                         return cli_usage_error(&fleet_query_cmd, "fleet %s takes no %s", argv[0], argv[optind - 1]);
@@ -151,21 +151,13 @@ static int parse(Cli *cli, int argc, char **argv, const char *allowed, Opts *o) 
                 case OPT_HOST: o->host = optarg; break;
                 case OPT_KIND: o->kind = optarg; break;
                 case OPT_SINCE:
-                        if (vg_time_parse(optarg, vg_now_us(), &o->since_us) < 0)
-                                return cli_usage_error(&fleet_query_cmd, "--since '%s' is not a time: use RFC 3339 "
-                                                       "(2026-11-22T09:30:00Z), a date, or an age such as 30m, "
-                                                       "12h, 1d", optarg);
+                        if ((k = cli_parse_time(&fleet_query_cmd, "--since", optarg, &o->since_us)))
+                                return k;
                         break;
-                case OPT_LIMIT: {
-                        char *end;
-                        errno = 0;
-                        unsigned long n = strtoul(optarg, &end, 10);
-                        if (errno || *end || !*optarg || optarg[0] == '-' || n < 1 || n > 100000000)
-                                return cli_usage_error(&fleet_query_cmd, "--limit takes a whole number from 1, got '%s'",
-                                                       optarg);
-                        o->limit = (unsigned) n;
+                case OPT_LIMIT:
+                        if ((k = cli_parse_limit(&fleet_query_cmd, optarg, &o->limit)))
+                                return k;
                         break;
-                }
                 case OPT_JSON: cli->json = true; break;
                 case OPT_CSV: o->csv = true; break;
                 case 'h': case OPT_HELP: return cli_help(&fleet_query_cmd);

@@ -312,6 +312,20 @@ int cli_parse_time(const Command *c, const char *opt, const char *v, int64_t *re
         return 0;
 }
 
+int cli_parse_limit(const Command *c, const char *v, unsigned *ret) {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        /* 0 is refused: the store reads a limit of 0 as none, and "the
+         * newest 0" printing every event would be the opposite of what was
+         * asked. */
+        if (errno || *end || !*v || v[0] == '-' || n < 1 || n > 100000000)
+                return cli_usage_error(c, "--limit takes a whole number from 1 (leave it out for every event), "
+                                       "got '%s'", v);
+        *ret = (unsigned) n;
+        return 0;
+}
+
 int cli_write_out(const char *path, const void *buf, size_t len, unsigned mode) {
         VgError err = { "" };
         if (!strcmp(path, "-")) {
