@@ -69,6 +69,10 @@ kill -HUP "$VG_DAEMON_PID"
 sleep 0.5
 check "start vg-a on the edited copy (no policy yet)" quiet virsh start vg-a
 mv "$VG_SCRATCH/vgqemu-a.orig" /usr/bin/vgqemu-a
+# The daemon's own check of the start first: the change is recorded once,
+# by whichever check records it first, and the action is the daemon's.
+wait_for "the daemon's check at the start finds it tampered" \
+        '[.[] | select(.kind == "integrity.process" and .source == "daemon" and .domain == "vg-a" and .data.status == "tampered")] | length > 0'
 "$VIRTGOV" --json integrity check > "$VG_SCRATCH/check.json" || true
 jq_check "the file's content on disk is the baselined one again (no sha256 drift)" "$VG_SCRATCH/check.json" \
         '[.rows[] | select(.path == "/usr/bin/vgqemu-a" and (.changed // "" | contains("sha256")))] | length == 0'
