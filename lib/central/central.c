@@ -116,11 +116,7 @@ int central_schema_version(Central *c, unsigned *ret, VgError *err) {
         return 0;
 }
 
-int central_require_schema(Central *c, VgError *err) {
-        unsigned v;
-        int r = central_schema_version(c, &v, err);
-        if (r < 0)
-                return r;
+int central_schema_fits(unsigned v, VgError *err) {
         if (v < central_schema_latest())
                 return vg_error(err, -EPROTO, "the central inventory's schema is version %u, this virtgov needs %u: "
                                 "run 'virtgov fleet init-db' with the owner's dsn", v, central_schema_latest());
@@ -128,6 +124,12 @@ int central_require_schema(Central *c, VgError *err) {
                 return vg_error(err, -EPROTO, "the central inventory's schema is version %u, newer than this "
                                 "virtgov knows (%u): update virtgov on this host", v, central_schema_latest());
         return 0;
+}
+
+int central_require_schema(Central *c, VgError *err) {
+        unsigned v;
+        int r = central_schema_version(c, &v, err);
+        return r < 0 ? r : central_schema_fits(v, err);
 }
 
 int central_migrate(Central *c, unsigned *from, unsigned *to, VgError *err) {

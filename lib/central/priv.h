@@ -27,6 +27,10 @@ int central_exec(Central *c, const char *sql, ExecStatusType status, const char 
 
 DEFINE_POINTER_CLEANUP(PGresult, PQclear)
 
+/* central_require_schema's test of a version read otherwise (the
+ * shipper reads it with its position, in one statement). */
+int central_schema_fits(unsigned v, VgError *err);
+
 /* PQsendQueryParams of sql with its text params, read in single-row mode:
  * each row to fn (query.h); 0, fn's negative return (the rest of the
  * result drained), or central_fail's errno naming what. query.c. */

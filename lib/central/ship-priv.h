@@ -10,6 +10,7 @@
 
 #include "priv.h"
 #include "virtgov/central/ship.h"
+#include "virtgov/host/identity.h"
 #include "virtgov/store/store.h"
 
 /* Growing arrays of libpq's text parameters (NULL: SQL NULL), owned. */
@@ -32,10 +33,33 @@ int ship_exec(Central *c, const char *sql, const ShipParams *p, ExecStatusType s
  * state, before the round inserts it again): 0 or ship_exec's errno. */
 int ship_clear(Central *c, const char *host_id, const char *const *tables, size_t n, VgError *err);
 
-/* The state, in the round's transaction (ship-state.c): the hosts row and
- * the head always, the domains, disks and interfaces when their digest
- * is not r->state_digest. head_id: the newest event shipped. */
-int ship_state(Central *c, Store *s, ShipRound *r, VgError *err);
+/* The host's facts for its row (ship-state.c). */
+typedef struct HostFacts {
+        char hostname[256];
+        char machine_id[HOST_ID_SIZE];
+        char *libvirt_uuid, *libvirt, *qemu, *kernel;
+        char *lock_manager;      /* NULL: qemu.conf not read */
+        long long cpus, memory_kib;   /* host.capacity's; -1: none recorded */
+} HostFacts;
+
+/* The state a round read: the host's facts and the digests of its
+ * domains, disks and interfaces and of its integrity state, each to be
+ * shipped when it differs from the round's (domains, integrity). */
+typedef struct ShipState {
+        HostFacts facts;
+        uint64_t digest, integrity_digest;
+        bool domains, integrity;
+} ShipState;
+
+/* Reads st from the inventory: 0 or a negative errno with err set. */
+int ship_state_read(Store *s, const ShipRound *r, ShipState *st, VgError *err);
+/* In the caller's transaction: the hosts row and the head (head: the
+ * newest event the transaction ships), and the domains, disks and
+ * interfaces and the integrity state when st says so. */
+int ship_state_write(Central *c, Store *s, const ShipRound *r, const ShipState *st, int64_t head, VgError *err);
+/* After the commit: the round's out digests. */
+void ship_state_done(ShipRound *r, const ShipState *st);
+void ship_state_clear(ShipState *st);
 
 /* The state's digests: FNV-1a over each field, each ended by 0x1f (NULL
  * hashed as 0x1e); start from SHIP_DIGEST_SEED. */

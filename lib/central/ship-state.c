@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "ship-priv.h"
-#include "virtgov/host/identity.h"
 #include "virtgov/util/cleanup.h"
 
 /* ---- the digest (ship_digest_add) ---- */
@@ -46,15 +45,8 @@ static int digest_device(const DeviceRow *d, void *u) {
 
 /* ---- the host's facts ---- */
 
-typedef struct HostFacts {
-        char hostname[256];
-        char machine_id[HOST_ID_SIZE];
-        char *libvirt_uuid, *libvirt, *qemu, *kernel;
-        char *lock_manager;      /* NULL: qemu.conf not read */
-        long long cpus, memory_kib;   /* host.capacity's; -1: none recorded */
-} HostFacts;
-
-static void host_facts_clear(HostFacts *f) {
+void ship_state_clear(ShipState *st) {
+        HostFacts *f = &st->facts;
         free(f->libvirt_uuid);
         free(f->libvirt);
         free(f->qemu);
@@ -218,11 +210,11 @@ static int replace_domains(Central *c, Store *s, const ShipRound *r, VgError *er
 
 /* ---- the host's row, its installation, its head ---- */
 
-static int upsert_host(Central *c, Store *s, const ShipRound *r, const HostFacts *f, VgError *err) {
+static int upsert_host(Central *c, Store *s, const ShipRound *r, const HostFacts *f, int64_t head, VgError *err) {
         _cleanup_(ship_params_clear) ShipParams p = { 0 };
         _cleanup_free_ char *line = NULL;
         char pub[2 * HEAD_KEY_SIZE + 1] = "";
-        Head h = { .id = r->shipped_to };
+        Head h = { .id = head };
         if (r->key)
                 head_key_public_hex(r->key, pub);
         if (h.id > 0) {
@@ -240,7 +232,7 @@ static int upsert_host(Central *c, Store *s, const ShipRound *r, const HostFacts
                 ship_param(&p, f->machine_id[0] ? f->machine_id : NULL) | ship_param(&p, f->libvirt_uuid) |
                 ship_param(&p, r->instance) | ship_param(&p, f->libvirt) | ship_param(&p, f->qemu) |
                 ship_param(&p, f->kernel) | ship_param(&p, f->lock_manager) |
-                ship_paramf(&p, "%lld", (long long) r->shipped_to) |
+                ship_paramf(&p, "%lld", (long long) head) |
                 (h.id ? ship_paramf(&p, "%lld", (long long) h.id) : ship_param(&p, NULL)) |
                 ship_param(&p, h.id ? h.hash : NULL) | ship_param(&p, h.id ? h.time : NULL) |
                 ship_param(&p, sig ? sig + 5 : NULL) | ship_param(&p, pub[0] ? pub : NULL) |
@@ -248,67 +240,58 @@ static int upsert_host(Central *c, Store *s, const ShipRound *r, const HostFacts
                 (f->memory_kib >= 0 ? ship_paramf(&p, "%lld", f->memory_kib) : ship_param(&p, NULL));
         if (k)
                 return vg_error(err, -ENOMEM, "out of memory");
-        k = ship_exec(c, "INSERT INTO virtgov.hosts (host_id, host_group, hostname, machine_id, libvirt_uuid, "
-                      "instance, libvirt_version, qemu_version, kernel, lock_manager, shipped_seq, head_seq, "
-                      "head_hash, head_time, head_sig, host_key, cpus, memory_kib, updated) VALUES ($1, $2, $3, $4, $5, "
-                      "$6, $7, $8, $9, $10, $11::bigint, $12::bigint, $13, $14, $15, $16, $17::integer, "
-                      "$18::bigint, now()) ON CONFLICT (host_id) DO "
-                      "UPDATE SET host_group = EXCLUDED.host_group, hostname = EXCLUDED.hostname, machine_id = "
-                      "EXCLUDED.machine_id, libvirt_uuid = EXCLUDED.libvirt_uuid, instance = EXCLUDED.instance, "
-                      "libvirt_version = EXCLUDED.libvirt_version, qemu_version = EXCLUDED.qemu_version, kernel = "
-                      "EXCLUDED.kernel, lock_manager = EXCLUDED.lock_manager, shipped_seq = EXCLUDED.shipped_seq, "
-                      "head_seq = coalesce(EXCLUDED.head_seq, virtgov.hosts.head_seq), head_hash = "
-                      "coalesce(EXCLUDED.head_hash, virtgov.hosts.head_hash), head_time = coalesce("
-                      "EXCLUDED.head_time, virtgov.hosts.head_time), head_sig = EXCLUDED.head_sig, host_key = "
-                      "EXCLUDED.host_key, cpus = EXCLUDED.cpus, memory_kib = EXCLUDED.memory_kib, updated = now()", &p, PGRES_COMMAND_OK, "shipping the host's row", NULL,
-                      err);
-        if (k < 0)
-                return k;
-        if (r->instance) {
-                _cleanup_(ship_params_clear) ShipParams q = { 0 };
-                if (ship_param(&q, r->host_id) | ship_param(&q, r->instance))
-                        return vg_error(err, -ENOMEM, "out of memory");
-                k = ship_exec(c, "INSERT INTO virtgov.host_instances (host_id, instance) VALUES ($1, $2) "
-                              "ON CONFLICT (host_id, instance) DO UPDATE SET last_seen = now()", &q,
-                              PGRES_COMMAND_OK, "shipping the host's installation", NULL, err);
-        }
-        if (k < 0 || !h.id)
-                return k;
-        _cleanup_(ship_params_clear) ShipParams q = { 0 };
-        if (ship_param(&q, r->host_id) | ship_paramf(&q, "%lld", (long long) h.id) | ship_param(&q, h.hash) |
-            ship_param(&q, h.time) | ship_param(&q, sig ? sig + 5 : NULL))
-                return vg_error(err, -ENOMEM, "out of memory");
-        return ship_exec(c, "INSERT INTO virtgov.heads (host_id, seq, hash, time, sig) VALUES ($1, $2::bigint, $3, "
-                         "$4, $5) ON CONFLICT DO NOTHING", &q, PGRES_COMMAND_OK, "shipping the chain head", NULL,
-                         err);
+        /* One statement: the row, the installation's last_seen, and the
+         * head. virtgov.heads keeps one head an hour at most (the row
+         * holds the newest): a row per round would be 500 a second at
+         * 5,000 hosts. */
+        return ship_exec(c, "WITH inst AS (INSERT INTO virtgov.host_instances (host_id, instance) SELECT "
+                         "$1::text, $6::text WHERE $6::text IS NOT NULL ON CONFLICT (host_id, instance) DO UPDATE "
+                         "SET last_seen = now()), head AS (INSERT INTO virtgov.heads (host_id, seq, hash, time, sig) "
+                         "SELECT $1::text, $12::bigint, $13::text, $14::text, $15::text WHERE $12::bigint IS NOT "
+                         "NULL AND NOT EXISTS (SELECT FROM (SELECT received FROM virtgov.heads WHERE host_id = $1 "
+                         "ORDER BY seq DESC LIMIT 1) l WHERE l.received > now() - interval '1 hour') ON CONFLICT DO "
+                         "NOTHING) "
+                         "INSERT INTO virtgov.hosts (host_id, host_group, hostname, machine_id, libvirt_uuid, "
+                         "instance, libvirt_version, qemu_version, kernel, lock_manager, shipped_seq, head_seq, "
+                         "head_hash, head_time, head_sig, host_key, cpus, memory_kib, updated) VALUES ($1, $2, $3, "
+                         "$4, $5, $6, $7, $8, $9, $10, $11::bigint, $12::bigint, $13, $14, $15, $16, $17::integer, "
+                         "$18::bigint, now()) ON CONFLICT (host_id) DO UPDATE SET host_group = EXCLUDED.host_group, "
+                         "hostname = EXCLUDED.hostname, machine_id = EXCLUDED.machine_id, libvirt_uuid = "
+                         "EXCLUDED.libvirt_uuid, instance = EXCLUDED.instance, libvirt_version = "
+                         "EXCLUDED.libvirt_version, qemu_version = EXCLUDED.qemu_version, kernel = EXCLUDED.kernel, "
+                         "lock_manager = EXCLUDED.lock_manager, shipped_seq = EXCLUDED.shipped_seq, head_seq = "
+                         "coalesce(EXCLUDED.head_seq, virtgov.hosts.head_seq), head_hash = coalesce("
+                         "EXCLUDED.head_hash, virtgov.hosts.head_hash), head_time = coalesce(EXCLUDED.head_time, "
+                         "virtgov.hosts.head_time), head_sig = EXCLUDED.head_sig, host_key = EXCLUDED.host_key, "
+                         "cpus = EXCLUDED.cpus, memory_kib = EXCLUDED.memory_kib, updated = now()",
+                         &p, PGRES_COMMAND_OK, "shipping the host's row and head", NULL, err);
 }
 
-int ship_state(Central *c, Store *s, ShipRound *r, VgError *err) {
-        _cleanup_(host_facts_clear) HostFacts f = { 0 };
-        host_facts_read(s, r, &f);
-        uint64_t h = digest_host(&f, r);
+int ship_state_read(Store *s, const ShipRound *r, ShipState *st, VgError *err) {
+        host_facts_read(s, r, &st->facts);
+        uint64_t h = digest_host(&st->facts, r);
         int k = store_list_domains(s, LIST_FACTS_TEXT, digest_domain, &h, err);
-        if (k < 0 || (k = store_devices(s, digest_device, &h, err)) < 0)
+        if (k < 0 || (k = store_devices(s, digest_device, &h, err)) < 0 ||
+            (k = ship_integrity_digest(s, &st->integrity_digest, err)) < 0)
                 return k;
-        h |= 1;   /* never 0, which asks for the state */
-        bool domains = h != r->state_digest;
-        uint64_t ih;
-        if ((k = ship_integrity_digest(s, &ih, err)) < 0)
-                return k;
-        bool integrity = ih != r->integrity_digest;
-        if (!domains && !integrity && r->shipped_to == r->cursor && !r->n_new)
-                return 0;   /* nothing changed: nothing to write */
-        if ((k = central_exec(c, "BEGIN", PGRES_COMMAND_OK, "beginning the state", NULL, err)) < 0)
-                return k;
-        if ((k = upsert_host(c, s, r, &f, err)) < 0 || (domains && (k = replace_domains(c, s, r, err)) < 0) ||
-            (integrity && (k = ship_integrity(c, s, r, err)) < 0) ||
-            (k = central_exec(c, "COMMIT", PGRES_COMMAND_OK, "committing the state", NULL, err)) < 0) {
-                PQclear(PQexec(c->pg, "ROLLBACK"));
-                return k;
-        }
-        r->new_state_digest = h;
-        r->state_shipped = domains;
-        r->new_integrity_digest = ih;
-        r->integrity_shipped = integrity;
+        st->digest = h | 1;   /* never 0, which asks for the state */
+        st->domains = st->digest != r->state_digest;
+        st->integrity = st->integrity_digest != r->integrity_digest;
         return 0;
+}
+
+int ship_state_write(Central *c, Store *s, const ShipRound *r, const ShipState *st, int64_t head, VgError *err) {
+        int k = upsert_host(c, s, r, &st->facts, head, err);
+        if (k >= 0 && st->domains)
+                k = replace_domains(c, s, r, err);
+        if (k >= 0 && st->integrity)
+                k = ship_integrity(c, s, r, err);
+        return k;
+}
+
+void ship_state_done(ShipRound *r, const ShipState *st) {
+        r->new_state_digest = st->digest;
+        r->state_shipped = st->domains;
+        r->new_integrity_digest = st->integrity_digest;
+        r->integrity_shipped = st->integrity;
 }

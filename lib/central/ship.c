@@ -198,49 +198,77 @@ static int check_held(Central *c, ShipRound *r, const Batch *b, const PGresult *
         return k;
 }
 
-/* One batch in one transaction: committed whole, or not at all. */
-static int ship_batch(Central *c, ShipRound *r, const Batch *b, VgError *err) {
+/* The round's open transaction: what its caller restores when it is
+ * rolled back. What a rolled-back batch counted is not what the centre
+ * has: its conflicts are found again, and said, next time. */
+typedef struct Txn {
+        bool open;
+        int64_t to;              /* the position when it commits */
+        size_t n_new, n_replayed, n_conflicts;   /* the counts before it */
+} Txn;
+
+static int txn_begin(Central *c, ShipRound *r, Txn *t, VgError *err) {
+        int k = central_exec(c, "BEGIN", PGRES_COMMAND_OK, "beginning a transaction", NULL, err);
+        if (k < 0)
+                return k;
+        *t = (Txn) { .open = true, .to = r->shipped_to, .n_new = r->n_new, .n_replayed = r->n_replayed,
+                     .n_conflicts = r->n_conflicts };
+        return 0;
+}
+
+static int txn_end(Central *c, ShipRound *r, Txn *t, int k, VgError *err) {
+        if (!t->open)
+                return k;
+        t->open = false;
+        if (k >= 0 && (k = central_exec(c, "COMMIT", PGRES_COMMAND_OK, "committing", NULL, err)) >= 0) {
+                r->shipped_to = t->to;
+                return 0;
+        }
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+        r->n_new = t->n_new;
+        r->n_replayed = t->n_replayed;
+        r->n_conflicts = t->n_conflicts;
+        return k;
+}
+
+/* One batch in the open transaction t. */
+static int ship_batch(Central *c, ShipRound *r, const Batch *b, Txn *t, VgError *err) {
         _cleanup_free_ char *sql = insert_sql(b->n);
         if (!sql)
                 return vg_error(err, -ENOMEM, "out of memory");
-        int k = central_exec(c, "BEGIN", PGRES_COMMAND_OK, "beginning a batch", NULL, err);
-        if (k < 0)
-                return k;
-        /* What a batch that is rolled back counted is not what the
-         * centre has: its conflicts are found again, and said, next time. */
-        size_t n_new = r->n_new, n_replayed = r->n_replayed, n_conflicts = r->n_conflicts;
         _cleanup_(PQclearp) PGresult *ins = NULL;
         char what[96];
         snprintf(what, sizeof(what), "shipping events %lld to %lld", (long long) b->seq[0], (long long) b->last);
-        if ((k = ship_exec(c, sql, &b->p, PGRES_TUPLES_OK, what, &ins, err)) < 0 ||
-            (k = check_held(c, r, b, ins, err)) < 0 ||
-            (k = central_exec(c, "COMMIT", PGRES_COMMAND_OK, "committing a batch", NULL, err)) < 0) {
-                PQclear(PQexec(c->pg, "ROLLBACK"));
-                r->n_new = n_new;
-                r->n_replayed = n_replayed;
-                r->n_conflicts = n_conflicts;
-                return k;
+        int k = ship_exec(c, sql, &b->p, PGRES_TUPLES_OK, what, &ins, err);
+        if (k >= 0 && (k = check_held(c, r, b, ins, err)) >= 0)
+                t->to = b->last;
+        return k;
+}
+
+/* The schema's version and the centre's newest seq of this host (0:
+ * none), in the round's first statement. A database without virtgov's
+ * schema fails it as undefined_table. */
+static int central_position(Central *c, const char *host_id, int64_t *ret, VgError *err) {
+        const char *const param[] = { host_id };
+        PGresult *res = PQexecParams(c->pg, "SELECT (SELECT max(version) FROM virtgov.schema_version), "
+                                     "(SELECT coalesce(max(seq), 0) FROM virtgov.events WHERE host_id = $1)", 1, NULL,
+                                     param, NULL, NULL, 0);
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (state && !strcmp(state, "42P01")) {   /* undefined_table */
+                PQclear(res);
+                return central_schema_fits(0, err);
         }
-        r->shipped_to = b->last;
-        return 0;
-}
-
-/* The centre's newest seq of this host (0: none). */
-static int central_max(Central *c, const char *host_id, int64_t *ret, VgError *err) {
-        _cleanup_(ship_params_clear) ShipParams p = { 0 };
-        if (ship_param(&p, host_id) < 0)
-                return vg_error(err, -ENOMEM, "out of memory");
-        _cleanup_(PQclearp) PGresult *res = NULL;
-        int k = ship_exec(c, "SELECT coalesce(max(seq), 0) FROM virtgov.events WHERE host_id = $1", &p,
-                          PGRES_TUPLES_OK, "reading the central inventory's position", &res, err);
-        if (k < 0)
+        _cleanup_(PQclearp) PGresult *pos = NULL;
+        int k = central_result(c, res, PGRES_TUPLES_OK, "reading the central inventory's position", &pos, err);
+        if (k < 0 || (k = central_schema_fits((unsigned) strtoul(PQgetvalue(pos, 0, 0), NULL, 10), err)) < 0)
                 return k;
-        *ret = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        *ret = strtoll(PQgetvalue(pos, 0, 1), NULL, 10);
         return 0;
 }
 
-/* Every event after start up to the head the round began with. */
-static int ship_events(Central *c, Store *s, ShipRound *r, int64_t start, int64_t head, VgError *err) {
+/* Every event after start up to the head the round began with, a
+ * transaction per batch; the last one's left open in t, for the state. */
+static int ship_events(Central *c, Store *s, ShipRound *r, int64_t start, int64_t head, Txn *t, VgError *err) {
         unsigned batch = r->batch < 1 ? 1 : r->batch > SHIP_BATCH_MAX ? SHIP_BATCH_MAX : r->batch;
         Batch b = { .seq = calloc(batch, sizeof(int64_t)) };
         if (!b.seq)
@@ -268,7 +296,9 @@ static int ship_events(Central *c, Store *s, ShipRound *r, int64_t start, int64_
                         vg_error(err, k, "out of memory");
                 if (k < 0 || b.n == 0)
                         break;
-                k = ship_batch(c, r, &b, err);
+                if ((k = txn_end(c, r, t, 0, err)) < 0 || (k = txn_begin(c, r, t, err)) < 0)
+                        break;
+                k = ship_batch(c, r, &b, t, err);
                 after = b.last;
         }
         ship_params_clear(&b.p);
@@ -276,12 +306,14 @@ static int ship_events(Central *c, Store *s, ShipRound *r, int64_t start, int64_
         return k < 0 ? k : 0;
 }
 
+/* A round: the events, then the state in the last batch's transaction
+ * (one commit when the events fit one batch, as they do but after an
+ * outage); nothing written when nothing changed. */
 static int round_run(Central *c, Store *s, ShipRound *r, VgError *err) {
         int64_t cmax = 0, head = 0;
         char head_hash[CHAIN_HEX_SIZE];
-        int k = central_require_schema(c, err);
-        if (k < 0 || (k = central_max(c, r->host_id, &cmax, err)) < 0 ||
-            (k = store_chain_head(s, &head, head_hash, err)) < 0)
+        int k = central_position(c, r->host_id, &cmax, err);
+        if (k < 0 || (k = store_chain_head(s, &head, head_hash, err)) < 0)
                 return k;
         /* From the older of the two: a centre restored from a backup gets
          * what it lost; a position lost in a crash costs replays, never a
@@ -289,9 +321,18 @@ static int round_run(Central *c, Store *s, ShipRound *r, VgError *err) {
         int64_t start = r->cursor < cmax ? r->cursor : cmax;
         if (start > head)
                 start = head;
-        if ((k = ship_events(c, s, r, start, head, err)) < 0)
+        _cleanup_(ship_state_clear) ShipState st = { 0 };
+        if ((k = ship_state_read(s, r, &st, err)) < 0 || (start == head && !st.domains && !st.integrity))
                 return k;
-        return ship_state(c, s, r, err);
+        Txn t = { 0 };
+        k = ship_events(c, s, r, start, head, &t, err);
+        if (k >= 0 && !t.open)
+                k = txn_begin(c, r, &t, err);
+        if (k >= 0)
+                k = ship_state_write(c, s, r, &st, t.to, err);
+        if ((k = txn_end(c, r, &t, k, err)) >= 0)
+                ship_state_done(r, &st);
+        return k;
 }
 
 int ship_round(ShipRound *r, VgError *err) {

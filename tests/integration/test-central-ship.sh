@@ -17,7 +17,7 @@ declare -A PID
 cleanup() {
         local h
         if [ "$VG_FAILS" -gt 0 ]; then
-                for h in h1 h2 h3 h4; do
+                for h in h1 h2 h3 h4 h6; do
                         [ -s "$VG_SCRATCH/$h/daemon.log" ] || continue
                         echo "--- $h's daemon log:" >&2
                         tail -n 25 "$VG_SCRATCH/$h/daemon.log" >&2
@@ -169,6 +169,8 @@ check "h1's libvirt host UUID from host.identity" \
              "$(db h1 "SELECT json_extract(data, '$.identity.libvirt_uuid') FROM events WHERE kind = 'host.identity' ORDER BY id DESC LIMIT 1")"
 check "signed heads kept in virtgov.heads" \
         test "$(pg_sql "SELECT count(*) > 0 FROM virtgov.heads WHERE host_id = 'h1' AND length(sig) = 128")" = t
+check "one head an hour in virtgov.heads, the newest in hosts: h1's many rounds left one" \
+        test "$(pg_sql "SELECT (SELECT count(*) FROM virtgov.heads WHERE host_id = 'h1') || ' ' || (SELECT head_seq > (SELECT max(seq) FROM virtgov.heads WHERE host_id = 'h1') FROM virtgov.hosts WHERE host_id = 'h1')")" = "1 true"
 
 say "the fleet's view of what the daemons shipped (virtgov fleet, as an auditor)"
 pg_sql "CREATE ROLE auditor LOGIN IN ROLE virtgov_auditor" > /dev/null
@@ -335,6 +337,18 @@ check "h4 keeps recording locally: its 20 spooled events folded" h4_spooled
 forged_only() { [ "$(diff <(local_rows h2) <(central_rows h2) | grep -c '^[<>]')" = 2 ]; }
 for i in $(seq 50); do forged_only && break; sleep 0.2; done
 check "h2 still in sync but for its forged row" forged_only
+
+say "fault: h6's dsn names a database without virtgov's schema"
+pg_sql "CREATE DATABASE noschema" > /dev/null
+mkhost h6 h6 vg_h6 test:///default
+sed -i 's/^dsn = .*/& dbname=noschema/' "$VG_SCRATCH/h6/vg.conf"
+start_host h6
+for i in $(seq 100); do grep -q 'not shipping' "$VG_SCRATCH/h6/daemon.log" && break; sleep 0.1; done
+check "h6 says the schema is missing and to run init-db" \
+        grep -q "not shipping: the central inventory's schema is version 0, this virtgov needs [0-9]*: run 'virtgov fleet init-db'" "$VG_SCRATCH/h6/daemon.log"
+check "h6 keeps recording locally (daemon.connected)" \
+        test "$(db h6 "SELECT count(*) FROM events WHERE kind = 'daemon.connected'")" -ge 1
+stop_host h6
 
 say "the daemons' memory: with the shipper (h2) and without (h5)"
 for h in h2 h5; do

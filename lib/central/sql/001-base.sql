@@ -167,7 +167,8 @@ CREATE TABLE virtgov.interfaces (
 );
 CREATE INDEX interfaces_mac ON virtgov.interfaces (mac);
 
--- Every signed chain head a host sent (head.h), for `fleet verify`.
+-- A host's signed chain heads (head.h), for `fleet verify`: one an hour at
+-- most (the newest is also in hosts.head_*).
 CREATE TABLE virtgov.heads (
     host_id text NOT NULL,
     seq bigint NOT NULL,
