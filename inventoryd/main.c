@@ -11,6 +11,7 @@
  * (daemon.h lists them); none of them calls back into it.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -396,6 +397,14 @@ static int run(Daemon *d) {
 
 int main(int argc, char **argv) {
         Daemon d = { .signal_fd = -1, .periodic_timer = -1, .forward_timer = -1, .lock_fd = -1 };
+        /* The daemon's size is its working set, not its biggest job's:
+         * glibc raises both thresholds after the first large block is
+         * freed (up to 32 MiB), and a thread's arena then keeps what its
+         * biggest job needed (the shipper's held 3 MiB). Fixed, large
+         * blocks are mapped and unmapped, and a heap's free top is given
+         * back past 128 KiB. */
+        mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+        mallopt(M_TRIM_THRESHOLD, 128 * 1024);
         const char *db = NULL;
         char **uris = NULL;
         int r = parse_argv(argc, argv, &d, &db, &uris);
