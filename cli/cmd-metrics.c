@@ -71,6 +71,7 @@ static int write_metrics(void *u) {
             (r = metrics_domains(m->store, &err)) < 0 ||
             (r = metrics_events(m->store, &err)) < 0 ||
             (r = metrics_chain(m->store, m->verify, &err)) < 0 ||
+            (r = metrics_central(m->cli->config, m->store, &err)) < 0 ||
             (r = integrity_metrics(m->store, &err)) < 0)
                 return cli_error("%s", err.text);
         metrics_assessment(m->store);
@@ -144,6 +145,9 @@ const Command cmd_metrics = {
         "virtgov_integrity_findings{class}, virtgov_integrity_baseline_intact,\n"
         "virtgov_integrity_processes{status}, virtgov_assess_failed_checks{severity},\n"
         "virtgov_assess_last_run_timestamp_seconds; virtgov_domains{state}.\n"
+        "With a [central] section: virtgov_central_pending_events (recorded here, not\n"
+        "yet committed in the central inventory) and virtgov_central_lag_seconds (the\n"
+        "oldest of them's age; 0 when none waits).\n"
         "Per domain (not undefined):\n"
         "virtgov_domain_info{uuid,name,host,owner,ticket,state} 1 and\n"
         "virtgov_domain_running{uuid,name}.\n"

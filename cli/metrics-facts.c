@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "virtgov/central/ship.h"
 #include "virtgov/host/identity.h"
 #include "virtgov/model/kinds.h"
 #include "virtgov/util/cleanup.h"
@@ -266,6 +267,41 @@ int metrics_chain(Store *s, bool verify, VgError *err) {
         family("virtgov_chain_verify_ok", "gauge", "1 when the whole hash chain verified (metrics --verify), 0 "
                "when an event was edited, deleted or reordered.");
         printf("virtgov_chain_verify_ok %d\n", r == 0);
+        return 0;
+}
+
+/* ---- the central inventory ---- */
+
+static int first_event(const Event *e, void *u) {
+        int64_t *us = u;
+        if (vg_time_parse(e->time, 0, us) < 0)
+                *us = 0;
+        return 0;
+}
+
+int metrics_central(const Config *c, Store *s, VgError *err) {
+        if (!c->central_dsn)
+                return 0;
+        _cleanup_free_ char *cursor = NULL;
+        int64_t at = 0, head = 0, oldest = 0;
+        char hex[CHAIN_HEX_SIZE];
+        int r = store_meta_get(s, SHIP_CURSOR_KEY, &cursor, err);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (cursor)
+                at = strtoll(cursor, NULL, 10);
+        if ((r = store_chain_head(s, &head, hex, err)) < 0)
+                return r;
+        EventFilter f = { .after_id = at > 0 ? at : -1, .limit = 1 };
+        if (head > at && (r = store_query_events(s, &f, first_event, &oldest, err)) < 0)
+                return r;
+        int64_t lag = head > at && oldest ? (vg_now_us() - oldest) / 1000000 : 0;
+        family("virtgov_central_pending_events", "gauge", "Events recorded here that the central inventory has not "
+               "committed yet (hosts with a [central] section).");
+        printf("virtgov_central_pending_events %lld\n", (long long) (head > at ? head - at : 0));
+        family("virtgov_central_lag_seconds", "gauge", "Age of the oldest event the central inventory has not "
+               "committed yet; 0 when none waits.");
+        printf("virtgov_central_lag_seconds %lld\n", (long long) (lag > 0 ? lag : 0));
         return 0;
 }
 

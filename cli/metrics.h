@@ -38,3 +38,8 @@ int metrics_chain(Store *s, bool verify, VgError *err);
 /* virtgov_daemon_up (the daemon holds the inventory's lock now) and
  * virtgov_daemon_degraded (a daemon.degraded since its last start). */
 int metrics_daemon(const Config *c, Store *s, VgError *err);
+
+/* With a [central] section: virtgov_central_pending_events and
+ * virtgov_central_lag_seconds, from the position the daemon keeps
+ * (SHIP_CURSOR_KEY). Without one: nothing. */
+int metrics_central(const Config *c, Store *s, VgError *err);

@@ -24,7 +24,6 @@
 #include "virtgov/host/identity.h"
 #include "virtgov/util/cleanup.h"
 
-#define CURSOR_KEY "central_cursor"
 #define INSTANCE_KEY "central_instance"
 /* After a commit: long enough to take a loop turn's burst in one round. */
 #define SOON_MS 200
@@ -128,7 +127,7 @@ static void ship_record(ShipJob *j) {
                 char buf[32];
                 VgError err = { "" };
                 snprintf(buf, sizeof(buf), "%lld", (long long) sr->shipped_to);
-                if (store_meta_set(recorder_store(cd->d->rec), CURSOR_KEY, buf, &err) < 0)
+                if (store_meta_set(recorder_store(cd->d->rec), SHIP_CURSOR_KEY, buf, &err) < 0)
                         log_msg(LOG_WARNING, "central inventory: the position not kept (%s): the next round "
                                 "sends those events again, which the centre finds it has", err.text);
         }
@@ -178,7 +177,7 @@ static void run_round(Centrald *cd) {
         cd->queued = false;
         VgError err = { "" };
         _cleanup_free_ char *cursor = NULL;
-        int k = store_meta_get(recorder_store(d->rec), CURSOR_KEY, &cursor, &err);
+        int k = store_meta_get(recorder_store(d->rec), SHIP_CURSOR_KEY, &cursor, &err);
         if (k < 0 && k != -ENOENT) {
                 say_down(cd, k, err.text);
                 return;

@@ -56,6 +56,9 @@ done
 # ---- a real inventory, with hostile text in it
 printf 'inventory = %s/inv.db\nspool_dir = %s/spool\nsyslog = no\ninventory_group = root\npolicy = %s/policy.json\netc_dir = %s/etc\nmachine_id_file = %s/etc/machine-id\n' \
         "$w" "$w" "$w" "$w" "$w" > "$w/vg.conf"
+# A central inventory configured, never reached (no daemon ships here):
+# what is recorded is pending, the oldest of it as old as it is.
+printf '[central]\ndsn = host=%s/nowhere dbname=virtgov\n' "$w" >> "$w/vg.conf"
 mkdir "$w/etc"
 echo 0123456789abcdef0123456789abcdef > "$w/etc/machine-id"
 echo '{ "mode": "enforce", "default": "deny" }' > "$w/policy.json"
@@ -83,6 +86,10 @@ grep -qx 'virtgov_policy_decisions_total{op="start",decision="deny"} 1' "$m" && 
         no "the denied start not counted: $(grep policy_decisions "$m")"
 grep -qx 'virtgov_host_info{host="'"$(hostname)"'",host_id="0123456789abcdef0123456789abcdef",libvirt_uuid="",libvirt_version="",qemu_version="",kernel="'"$(uname -r)"'"} 1' "$m" &&
         ok "host_info: the machine id from machine_id_file, no version guessed" || no "host_info: $(grep host_info "$m")"
+head=$(sed -n 's/^virtgov_chain_head_seq //p' "$m")
+grep -qx "virtgov_central_pending_events $head" "$m" && [ "$head" -gt 0 ] &&
+        ok "central: all $head events pending (nothing shipped)" || no "central: $(grep central_pending "$m"), head $head"
+grep -qE '^virtgov_central_lag_seconds [0-9]+$' "$m" && ok "central: a lag in seconds" || no "central: $(grep central_lag "$m")"
 for f in HELP TYPE; do
         a=$(grep -c "^# $f " "$m")
         b=$(grep -v '^#' "$m" | sed 's/[{ ].*//' | sort -u | wc -l)

@@ -213,6 +213,10 @@ spool h3 300
 for i in $(seq 100); do [ "$(db h2 "SELECT count(*) FROM events")" -gt "${before2%% *}" ] && break; sleep 0.1; done
 sleep 3
 check "h2 recorded locally meanwhile" test "$(db h2 "SELECT count(*) FROM events")" -gt $(( ${before2%% *} + 299 ))
+vg h2 metrics > "$VG_SCRATCH/h2-down.prom"
+check "h2's metrics: 300 or more events pending, a lag" awk '
+        $1 == "virtgov_central_pending_events" { p = $2 } $1 == "virtgov_central_lag_seconds" { l = $2 }
+        END { exit !(p >= 300 && l > 0) }' "$VG_SCRATCH/h2-down.prom"
 pg_start
 for h in h2 h3; do
         check "$h: the backlog drained: count and max seq equal, same hashes" wait_sync "$h" 60
@@ -220,6 +224,14 @@ for h in h2 h3; do
         check "$h: the outage said once, however many retries" test "$(grep -c 'central inventory: not shipping' "$VG_SCRATCH/$h/daemon.log")" = 1
         check "$h: 'reachable again' said" grep -q 'central inventory reachable again: [0-9]* events shipped' "$VG_SCRATCH/$h/daemon.log"
 done
+# (The daemon keeps its position just after the commit: a moment later.)
+caught_up() {
+        vg h2 metrics > "$VG_SCRATCH/h2-up.prom" && awk '
+                $1 == "virtgov_central_pending_events" { p = $2 } $1 == "virtgov_central_lag_seconds" { l = $2 }
+                END { exit !(p == "0" && l == "0") }' "$VG_SCRATCH/h2-up.prom"
+}
+for i in $(seq 50); do caught_up && break; sleep 0.1; done
+check "h2's metrics after the drain: nothing pending, no lag" caught_up
 check "the backlog went oldest first: received never decreases with seq" \
         test "$(pg_sql "SELECT count(*) FROM (SELECT received < lag(received) OVER (ORDER BY seq) AS back FROM virtgov.events WHERE host_id = 'h2') x WHERE back")" = 0
 

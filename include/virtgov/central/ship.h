@@ -34,6 +34,10 @@
 #include "virtgov/ship/head.h"
 #include "virtgov/util/util.h"
 
+/* The local inventory's meta key for the position shipped (the newest
+ * event id the centre has committed); the daemon keeps it. */
+#define SHIP_CURSOR_KEY "central_cursor"
+
 /* The most events per INSERT: 14 parameters each, libpq's 65,535 at most. */
 #define SHIP_BATCH_MAX 4000
 /* Conflicts reported per round; more are in virtgov.conflicts, counted. */
