@@ -3,7 +3,7 @@
  * fleet-ship: the central inventory's ingest, through the daemon's own
  * shipper (ship_round, central/ship.h), for a fleet of simulated hosts.
  *
- *   fleet-ship DSN INVENTORY HOSTS THREADS BATCH SECONDS RATE START
+ *   fleet-ship DSN INVENTORY HOSTS THREADS BATCH SECONDS RATE START PIDFILE
  *
  * Host i (1..HOSTS) writes as host id "bench-i" through its own role
  * "virtgov_host_bench_i" (DSN plus " user=..."; the roles, row-level
@@ -28,13 +28,22 @@
  *    turn. A round's lag is the time from the append of the oldest event
  *    it shipped to its commit: each event's lag is at most its round's.
  *    Printed: events/s shipped, the lag's p50/p99/max over the rounds.
+ *
+ * The server and its clients share this machine's cores, where a fleet's
+ * hosts bring their own: each phase also prints the CPU time the server
+ * spent (PIDFILE: the cluster's postmaster.pid; its processes' times and
+ * those of the backends it reaped) and the shipper's own, and from the
+ * first the events one server core takes a second.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "virtgov/central/ship.h"
@@ -89,6 +98,62 @@ static void print_samples(const char *what) {
                        samples[n_samples - 1] / 1e3, n_samples);
         n_samples = 0;
         pthread_mutex_unlock(&lock);
+}
+
+/* ---- CPU time: the server's and the shipper's ---- */
+
+static long postmaster;
+
+/* utime + stime of /proc/PID/stat, and cutime + cstime when children;
+ * its parent's pid in *ppid. Ticks; -1 when gone. */
+static long long proc_ticks(long pid, bool children, long *ppid) {
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -1;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *p = strrchr(buf, ')');   /* after comm, which may hold spaces */
+        long long ut, st, cut, cst;
+        if (!p || sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld %lld %lld", ppid, &ut, &st,
+                         &cut, &cst) != 5)
+                return -1;
+        return ut + st + (children ? cut + cst : 0);
+}
+
+/* The cluster's CPU seconds so far: the postmaster with the backends it
+ * reaped, and each live child. */
+static double server_cpu_s(void) {
+        long ppid;
+        long long t = proc_ticks(postmaster, true, &ppid);
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+                char *end;
+                long pid = strtol(e->d_name, &end, 10);
+                long long c;
+                if (*end || pid == postmaster || (c = proc_ticks(pid, false, &ppid)) < 0 || ppid != postmaster)
+                        continue;
+                t += c;
+        }
+        if (d)
+                closedir(d);
+        return (double) t / (double) sysconf(_SC_CLK_TCK);
+}
+
+static double own_cpu_s(void) {
+        struct rusage u;
+        getrusage(RUSAGE_SELF, &u);
+        return (double) (u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               (double) (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+static void print_cpu(long long events, double server0, double own0) {
+        double server = server_cpu_s() - server0, own = own_cpu_s() - own0;
+        printf("  CPU: the server %.1f s, the shipper %.1f s: %.0f events per server CPU second\n", server, own,
+               server > 0 ? (double) events / server : 0.0);
 }
 
 static void *worker(void *arg) {
@@ -166,8 +231,8 @@ static void *writer(void *arg) {
 }
 
 int main(int argc, char **argv) {
-        if (argc != 9) {
-                fprintf(stderr, "usage: fleet-ship DSN INVENTORY HOSTS THREADS BATCH SECONDS RATE START\n");
+        if (argc != 10) {
+                fprintf(stderr, "usage: fleet-ship DSN INVENTORY HOSTS THREADS BATCH SECONDS RATE START PIDFILE\n");
                 return 2;
         }
         dsn_base = argv[1];
@@ -178,6 +243,12 @@ int main(int argc, char **argv) {
         long seconds = atol(argv[6]);
         rate = atol(argv[7]);
         long start = atol(argv[8]);
+        FILE *pf = fopen(argv[9], "re");
+        if (!pf || fscanf(pf, "%ld", &postmaster) != 1 || postmaster < 1) {
+                fprintf(stderr, "fleet-ship: %s: no postmaster pid\n", argv[9]);
+                return 2;
+        }
+        fclose(pf);
         if (n_hosts < 1 || n_threads < 1 || n_threads > 1000 || batch < 1 || batch > SHIP_BATCH_MAX) {
                 fprintf(stderr, "fleet-ship: HOSTS >= 1, THREADS 1..1000, BATCH 1..%d\n", SHIP_BATCH_MAX);
                 return 2;
@@ -192,6 +263,7 @@ int main(int argc, char **argv) {
 
         printf("drain: %ld hosts ship the inventory's backlog, %ld connections at most, batch %ld\n", n_hosts,
                n_threads, batch);
+        double server0 = server_cpu_s(), own0 = own_cpu_s();
         int64_t t0 = vg_now_us();
         for (long i = 0; i < n_threads; i++)
                 pthread_create(&t[i], NULL, worker, NULL);
@@ -202,6 +274,7 @@ int main(int argc, char **argv) {
         printf("  %lld events in %.1f s: %.0f events/s, %.0f rounds (connections)/s, %lld failed rounds\n", ev, s,
                (double) ev / s, (double) ro / s, (long long) atomic_load(&failures));
         print_samples("round");
+        print_cpu(ev, server0, own0);
         if (seconds <= 0 || atomic_load(&failures))
                 return atomic_load(&failures) ? 1 : 0;
 
@@ -221,6 +294,8 @@ int main(int argc, char **argv) {
         printf("stream: %ld events/s fleet-wide (%.2f per host), %ld s\n", rate, (double) rate / (double) n_hosts,
                seconds);
         pthread_t w;
+        server0 = server_cpu_s();
+        own0 = own_cpu_s();
         t0 = vg_now_us();
         pthread_create(&w, NULL, writer, NULL);
         for (long i = 0; i < n_threads; i++)
@@ -236,5 +311,6 @@ int main(int argc, char **argv) {
         printf("  %lld events in %.1f s: %.0f events/s shipped, %.0f rounds (connections)/s\n", ev, s,
                (double) ev / s, (double) ro / s);
         print_samples("lag (append to commit)");
+        print_cpu(ev, server0, own0);
         return atomic_load(&failures) ? 1 : 0;
 }

@@ -84,7 +84,7 @@ SQL
 "$B/bench/gen-inventory" "$W/host.db" "$DOMAINS" "$((EVENTS / HOSTS + BACKLOG))" tests/data/domxml/full/expected.json
 echo "ingest: the daemon's shipper, synchronous_commit = on"
 "$B/bench/fleet-ship" "host=$PGHOST dbname=virtgov" "$W/host.db" "$HOSTS" "$THREADS" "$BATCH" "$STREAM_S" "$RATE" \
-        "$((EVENTS / HOSTS))"
+        "$((EVENTS / HOSTS))" "$W/pg/data/postmaster.pid"
 psql -XAtd "$OWNER" -c "SELECT '  the centre holds ' || count(*) || ' events of ' || count(DISTINCT host_id) || ' hosts' FROM virtgov.events"
 
 echo "queries at this size (median of 5 runs)"
