@@ -285,86 +285,37 @@ void actiond_stop(Daemon *d) {
         d->action = NULL;
 }
 
-/* ---- integrity findings ---- */
+/* ---- the events that ask for a run ---- */
 
-static bool wanted(const IntegrityFinding *f) {
-        return f->is_new && f->cls == DRIFT_UNEXPLAINED;
-}
-
-typedef struct Seen {
-        const IntegrityResult *res;
-        json_t **events;        /* per finding: {id, hash, kind, time} of its event, or NULL */
-} Seen;
-
-static int seen_event(const Event *e, void *u) {
-        Seen *s = u;
-        const char *path = json_string_value(json_object_get(e->data, "path"));
-        for (size_t i = 0; path && i < s->res->n; i++) {
-                const IntegrityFinding *f = &s->res->findings[i];
-                char kind[64];
-                snprintf(kind, sizeof(kind), "integrity.%s", drift_kind_name(f->kind));
-                if (!wanted(f) || strcmp(f->path, path) || strcmp(e->kind, kind))
-                        continue;
-                json_decref(s->events[i]);   /* the newest one wins */
-                s->events[i] = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t) e->id, "hash", e->hash,
-                                         "kind", e->kind, "time", e->time);
+/* A file finding's event (integrity.added, .removed, .changed) is
+ * recorded only when the check had not had the finding; one that neither
+ * dpkg nor an accept explains asks for a run. integrity.process is
+ * recorded only when a process's status changes; tampered asks for one. */
+int actiond_event(Daemon *d, const Event *e) {
+        if (!d->config->integrity_action || strncmp(e->kind, "integrity.", 10))
+                return 0;
+        const char *what = e->kind + 10;
+        bool file = !strcmp(what, "added") || !strcmp(what, "removed") || !strcmp(what, "changed");
+        if (!file && strcmp(what, "process"))
+                return 0;
+        json_t *f = e->data_text ? json_loads(e->data_text, 0, NULL) : json_copy(e->data);
+        const char *v = json_string_value(json_object_get(f, file ? "class" : "status"));
+        if (!v || strcmp(v, file ? "unexplained" : "tampered")) {
+                int r = json_is_object(f) ? 0 : -ENOMEM;   /* (stored data is an object: store_append_event) */
+                json_decref(f);
+                return r;
         }
+        /* The program reads what the event says, and which event it was. */
+        json_t *event = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t) e->id, "hash", e->hash, "kind",
+                                  e->kind, "time", e->time);
+        if (!event || json_object_set_new(f, "event", event) < 0 ||
+            json_object_set_new(f, "time", json_string(e->time)) < 0 ||
+            (file ? json_object_set_new(f, "change", json_string(what))
+                  : json_object_set_new(f, "domain", e->domain ? event_json_string(e->domain) : json_null())) < 0) {
+                json_decref(f);
+                return -ENOMEM;
+        }
+        actiond_run(d, file ? "integrity.finding" : "integrity.process", f);
+        json_decref(f);
         return 0;
-}
-
-/* The finding as the program reads it: what the check's event says. */
-static json_t *finding_json(const IntegrityFinding *f, json_t *event) {
-        json_t *changed = json_array();
-        for (unsigned attr = 1; attr <= FSCAN_SHA256; attr <<= 1)
-                if (f->changed & attr)
-                        json_array_append_new(changed, json_string(fscan_attr_name(attr)));
-        char now[VG_TIME_MAX];
-        vg_time_format(vg_now_us(), now);
-        json_t *time = json_object_get(event, "time");
-        json_t *j = json_pack("{s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:O?}",
-                              "time", time ? json_incref(time) : json_string(now),
-                              "path", event_json_string(f->path),
-                              "profile", event_json_string(f->profile),
-                              "change", drift_kind_name(f->kind),
-                              "class", drift_class_name(f->cls),
-                              "changed", changed,
-                              "detail", (f->detail ? json_loads(f->detail, 0, NULL) : NULL) ?: json_null(),
-                              "event", event);
-        if (j)   /* with path_bytes when the path is not UTF-8 */
-                event_json_set_name(j, "path", f->path);
-        if (j && f->package)
-                json_object_set_new(j, "package", json_pack("{s:s, s:s?, s:s?}", "name", f->package,
-                                                            "old_version", f->old_version, "new_version",
-                                                            f->new_version));
-        return j;
-}
-
-void actiond_integrity_findings(Daemon *d, const IntegrityResult *res) {
-        size_t n = 0;
-        for (size_t i = 0; i < res->n; i++)
-                n += wanted(&res->findings[i]);
-        if (!n || !d->config->integrity_action)
-                return;
-        /* The check's events are the newest of the daemon's integrity
-         * events, but for runs recorded since: a margin for those. */
-        Seen s = { res, calloc(res->n, sizeof(json_t *)) };
-        EventFilter f = { .kind_prefix = "integrity.", .source = "daemon", .limit = (unsigned) res->n + 64 };
-        VgError err = { "" };
-        if (s.events && store_query_events(recorder_store(d->rec), &f, seen_event, &s, &err) < 0)
-                log_msg(LOG_WARNING, "integrity action: the findings' events: %s; run without their ids",
-                        err.text);
-        for (size_t i = 0; i < res->n; i++) {
-                if (!wanted(&res->findings[i]))
-                        continue;
-                json_t *j = finding_json(&res->findings[i], s.events ? s.events[i] : NULL);
-                if (!j) {
-                        log_msg(LOG_ERR, "out of memory: integrity action NOT run for a finding");
-                        continue;
-                }
-                actiond_run(d, "integrity.finding", j);
-                json_decref(j);
-        }
-        for (size_t i = 0; s.events && i < res->n; i++)
-                json_decref(s.events[i]);
-        free(s.events);
 }

@@ -2,7 +2,9 @@
 /*
  * integrity_action in the daemon's loop (issue 18): the program the
  * configuration names is run on each new unexplained integrity finding
- * (and, later, each tampered process), with the finding as JSON on stdin,
+ * and each process that became tampered, whichever check recorded it (the
+ * daemon's or the CLI's: the recorder hands over every event once, after
+ * its commit), with the finding as JSON on stdin,
  * and each run is recorded: integrity.action when it exited 0 in time,
  * integrity.action-failed (an alert) when it did not, could not be
  * started, or was not run at all. How a program is run: virtgov/util/action.h.
@@ -18,7 +20,7 @@
 #include <jansson.h>
 
 #include "daemon.h"
-#include "virtgov/integrity/run.h"
+#include "virtgov/model/event.h"
 
 typedef struct Actiond Actiond;
 
@@ -31,10 +33,12 @@ typedef struct Actiond Actiond;
  */
 void actiond_run(Daemon *d, const char *kind, json_t *finding);
 
-/* actiond_run for each finding of a check that is new and unexplained,
- * as kind "integrity.finding", with the id and hash of the event the
- * check recorded for it. Those the check had before ran the program then. */
-void actiond_integrity_findings(Daemon *d, const IntegrityResult *res);
+/* The daemon's cue for every event recorded (recorder_on_event), whoever
+ * recorded it: actiond_run for a new unexplained file finding's event,
+ * as kind "integrity.finding", and for a process that became tampered,
+ * as "integrity.process"; each with the event's id, hash, kind and time.
+ * Any other event: nothing. 0, or -ENOMEM (the event is offered again). */
+int actiond_event(Daemon *d, const Event *e);
 
 /* Lets running programs finish (each within its timeout and the kill
  * grace after it) and records them; records those still waiting as not

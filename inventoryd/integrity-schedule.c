@@ -230,21 +230,8 @@ static void procs_done(void *u) {
         w->procs_said[0] = '\0';
         const ProcResult *res = &j->procs;
         size_t bad = 0;
-        for (size_t i = 0; i < res->n; i++) {
-                const ProcVerdict *v = &res->v[i];
-                bad += v->status != PROC_CURRENT;
-                /* The site's own response, once per process that became
-                 * tampered (the check records the change only once). */
-                if (v->status == PROC_TAMPERED && v->changed) {
-                        const ProcTarget *t = &v->image.target;
-                        json_t *f = json_pack("{s:I, s:s, s:s?, s:s?, s:s, s:s?, s:O}", "pid", (json_int_t) t->pid,
-                                              "role", t->role, "domain", t->domain, "exe", v->image.exe,
-                                              "status", "tampered", "why", v->why, "files", v->files);
-                        if (f)
-                                actiond_run(w->d, "integrity.process", f);
-                        json_decref(f);
-                }
-        }
+        for (size_t i = 0; i < res->n; i++)
+                bad += res->v[i].status != PROC_CURRENT;
         if (bad)
                 log_msg(LOG_WARNING, "integrity: %zu of %zu process(es) not current: see 'virtgov report integrity'",
                         bad, res->n);
@@ -329,7 +316,6 @@ static void files_done(void *u) {
                 return;
         }
         check_done(w, &res, j->full, mono_us() - j->t0);
-        actiond_integrity_findings(w->d, &res);
         integrity_result_clear(&res);
         job_free(j);
         /* After the files: a package update folded in just now makes a

@@ -110,6 +110,11 @@ static void on_periodic(int timer, void *opaque) {
         recorder_check_authz(d->rec);
 }
 
+/* Every event recorded, the CLI's too: integrity_action's cue. */
+static int on_recorded(void *opaque, const Event *e) {
+        return actiond_event(opaque, e);
+}
+
 static void on_forward(int timer, void *opaque) {
         recorder_forward(((Daemon *) opaque)->rec);
 }
@@ -258,6 +263,7 @@ static int setup_runtime(Daemon *d) {
                 log_msg(LOG_ERR, "out of memory");
                 return -ENOMEM;
         }
+        recorder_on_event(d->rec, on_recorded, d);
         int r = setup_signals(d);
         if (r < 0) {
                 log_msg(LOG_ERR, "signals: %s", strerror(-r));
@@ -300,7 +306,9 @@ static void stop_daemon(Daemon *d) {
         assessd_stop(d);
         /* After the checks (none starts another run) and before the
          * last flush: a page in flight ends, within its timeout, and is
-         * recorded. */
+         * recorded. Events recorded from here on get their runs at the
+         * next start (action_cursor). */
+        recorder_on_event(d->rec, NULL, NULL);
         actiond_stop(d);
         /* Before the last flush: a round in flight is cut and its
          * conflicts recorded. Its end waits for no server: the events
@@ -324,8 +332,10 @@ static void free_daemon(Daemon *d) {
         integrityd_stop(d);   /* (a no-op after stop_daemon's) */
         assessd_stop(d);      /* (likewise) */
         centrald_stop(d);     /* (likewise) */
-        if (d->rec)
+        if (d->rec) {
+                recorder_on_event(d->rec, NULL, NULL);
                 actiond_stop(d);      /* (likewise) */
+        }
         auditr_stop(d);   /* (a no-op after stop_daemon's) */
         watch_free(d);   /* after the audit stream, which names people through it */
         loopprobe_stop(d);   /* (likewise) */

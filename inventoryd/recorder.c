@@ -39,8 +39,9 @@ struct Recorder {
          * again after fold_retry_ms, doubling up to a minute. */
         int fold_retry_timer;
         unsigned fold_retry_ms;
-        unsigned targets;        /* CONFIG_TO_*: where the copies go now */
-        bool forward_stalled[2]; /* each copy's stall was said (sinks[]) */
+        unsigned targets;        /* CONFIG_TO_* and TO_ACTION: where the copies go now */
+        bool forward_stalled[3]; /* each copy's stall was said (sinks[]) */
+        bool forwarding;         /* in recorder_forward: a flush it causes forwards nothing */
         /* The authorization rows no decision can use, as last said (a
          * hash of their reasons; 0: none): said again only when they
          * change, not at every periodic pass. */
@@ -52,7 +53,14 @@ struct Recorder {
         char host_id[HOST_ID_SIZE];   /* "" when the machine-id cannot be read */
         void (*on_commit)(void *opaque);   /* recorder_on_commit */
         void *on_commit_opaque;
+        int (*on_event)(void *opaque, const Event *e);   /* recorder_on_event */
+        void *on_event_opaque;
 };
+
+/* The third copy, beside CONFIG_TO_JOURNAL and CONFIG_TO_SYSLOG: each event
+ * to recorder_on_event's fn. */
+#define TO_ACTION (1u << 8)
+#define TO_LOGS (CONFIG_TO_JOURNAL | CONFIG_TO_SYSLOG)
 
 static void on_flush(int timer, void *opaque);
 static void on_fold_retry(int timer, void *opaque);
@@ -113,7 +121,7 @@ void recorder_set_config(Recorder *r, const Config *config) {
 }
 
 const char *recorder_targets(const Recorder *r) {
-        switch (r->targets) {
+        switch (r->targets & TO_LOGS) {
         case CONFIG_TO_JOURNAL | CONFIG_TO_SYSLOG:
                 return "the journal and syslog";
         case CONFIG_TO_JOURNAL:
@@ -130,14 +138,15 @@ Store *recorder_store(Recorder *r) {
         return r->store;
 }
 
-/* ---- the copies to the journal and to syslog ---- */
+/* ---- the copies to the journal, to syslog and to integrity_action ---- */
 
 /* One copy of the events: where it goes, and how far it has got (a
  * cursor in meta, one per copy, so that each resumes on its own). */
 typedef struct Sink {
         const char *name;        /* said in the daemon's messages */
         const char *cursor;      /* the meta key */
-        unsigned bit;            /* CONFIG_TO_* */
+        bool from_head;          /* no cursor yet: from the chain's head, not its start */
+        unsigned bit;            /* CONFIG_TO_* or TO_ACTION */
         int (*send)(const Recorder *r, const Event *e);
         const char *(*where)(const Recorder *r);
 } Sink;
@@ -162,15 +171,33 @@ static const char *where_syslog(const Recorder *r) {
         return r->config->syslog_socket;
 }
 
+static int send_action(const Recorder *r, const Event *e) {
+        return r->on_event(r->on_event_opaque, e);
+}
+
+static const char *where_action(const Recorder *r) {
+        (void) r;
+        return "integrity_action";
+}
+
+/* integrity_action's copy sees every event whoever recorded it (the CLI's
+ * checks too), once: from the head when it first runs, not the history. */
 static const Sink sinks[] = {
-        { "the journal", "journal_cursor", CONFIG_TO_JOURNAL, send_journal, where_journal },
-        { "syslog", "syslog_cursor", CONFIG_TO_SYSLOG, send_syslog, where_syslog },
+        { "the journal", "journal_cursor", false, CONFIG_TO_JOURNAL, send_journal, where_journal },
+        { "syslog", "syslog_cursor", false, CONFIG_TO_SYSLOG, send_syslog, where_syslog },
+        { "integrity_action", "action_cursor", true, TO_ACTION, send_action, where_action },
 };
 
 /* Where the copies go now: asked at start and at each reload, as a
  * journald that starts later (or goes) changes what 'log = auto' means. */
 static void set_targets(Recorder *r) {
-        r->targets = config_log_targets(r->config, eventlog_journal_present());
+        r->targets = config_log_targets(r->config, eventlog_journal_present()) | (r->on_event ? TO_ACTION : 0);
+}
+
+void recorder_on_event(Recorder *r, int (*fn)(void *opaque, const Event *e), void *opaque) {
+        r->on_event = fn;
+        r->on_event_opaque = opaque;
+        set_targets(r);
 }
 
 typedef struct Forward {
@@ -233,7 +260,15 @@ static int forward_cursor(Recorder *r, const Sink *sink, int64_t *ret, VgError *
         if (k < 0 && k != -ENOENT)
                 return k;
         *ret = k == 0 ? strtoll(cursor, NULL, 10) : 0;
-        return 0;
+        if (k == 0 || !sink->from_head)
+                return 0;
+        /* Kept at once: from the head as it is now, not as it is when
+         * the next event comes. */
+        char hex[CHAIN_HEX_SIZE], buf[32];
+        if ((k = store_chain_head(r->store, ret, hex, err)) < 0)
+                return k;
+        snprintf(buf, sizeof(buf), "%lld", (long long) *ret);
+        return store_meta_set(r->store, sink->cursor, buf, err);
 }
 
 static void forward_to(Recorder *r, size_t i) {
@@ -283,9 +318,17 @@ static void forward_to(Recorder *r, size_t i) {
 }
 
 void recorder_forward(Recorder *r) {
+        /* A copy that records (integrity_action's runs) may flush: what
+         * that commits goes out on this pass or the next, not in a second
+         * pass inside this one, which would send again what this one has
+         * sent but not yet counted. */
+        if (r->forwarding)
+                return;
+        r->forwarding = true;
         for (size_t i = 0; i < ELEMENTSOF(sinks); i++)
                 if (r->targets & sinks[i].bit)
                         forward_to(r, i);
+        r->forwarding = false;
 }
 
 /* (It is consistent in itself: only the copy outside the host shows what
@@ -294,7 +337,7 @@ void recorder_anchor(Recorder *r) {
         Head h;
         VgError err = { "" };
         _cleanup_free_ char *line = NULL;
-        if (!r->targets)
+        if (!(r->targets & TO_LOGS))
                 return;
         int k = head_current(r->store, r->host_id, r->have_key ? &r->key : NULL, &h, &line, &err);
         if (k == -ENOENT)

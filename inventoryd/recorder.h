@@ -56,6 +56,14 @@ void recorder_flush(Recorder *r);
  * One at a time; fn NULL removes it. fn must not record. */
 void recorder_on_commit(Recorder *r, void (*fn)(void *opaque), void *opaque);
 
+/* fn(opaque, e) for every event of the inventory, whoever recorded it,
+ * once, in id order, after the commit (integrity_action's cue: the
+ * daemon's checks and the CLI's alike). Its position is meta
+ * action_cursor, which starts at the head: the history is not replayed.
+ * A negative return stops the pass there; the next tick (1 s) tries that
+ * event again. fn NULL removes it (the position stays). */
+void recorder_on_event(Recorder *r, int (*fn)(void *opaque, const Event *e), void *opaque);
+
 /*
  * The inventory, after committing the queue: what is read through it
  * includes every event recorded before this call, and state written beside

@@ -321,6 +321,7 @@ static int process_event(Store *s, const ProcRequest *req, const ProcVerdict *v,
         json_object_set_new(e->data, "exe", v->image.exe ? event_json_string(v->image.exe) : json_null());
         json_object_set_new(e->data, "status", json_string(proc_status_name(v->status)));
         json_object_set_new(e->data, "was", v->was && *v->was ? json_string(v->was) : json_null());
+        json_object_set_new(e->data, "why", v->why ? event_json_string(v->why) : json_null());
         json_object_set_new(e->data, "files", json_incref(v->files));
         int r = store_append_event(s, e, NULL, err);
         return r < 0 ? r : 0;
