@@ -317,5 +317,5 @@ int actiond_event(Daemon *d, const Event *e) {
         }
         actiond_run(d, file ? "integrity.finding" : "integrity.process", f);
         json_decref(f);
-        return 0;
+        return 1;
 }

@@ -37,7 +37,8 @@ void actiond_run(Daemon *d, const char *kind, json_t *finding);
  * recorded it: actiond_run for a new unexplained file finding's event,
  * as kind "integrity.finding", and for a process that became tampered,
  * as "integrity.process"; each with the event's id, hash, kind and time.
- * Any other event: nothing. 0, or -ENOMEM (the event is offered again). */
+ * Any other event: nothing. 1 when a run was queued (or recorded as not
+ * run), 0 for nothing to do, -ENOMEM (the event is offered again). */
 int actiond_event(Daemon *d, const Event *e);
 
 /* Lets running programs finish (each within its timeout and the kill

@@ -41,6 +41,7 @@ struct Recorder {
         unsigned fold_retry_ms;
         unsigned targets;        /* CONFIG_TO_* and TO_ACTION: where the copies go now */
         bool forward_stalled[3]; /* each copy's stall was said (sinks[]) */
+        int64_t forward_at[3];   /* each copy's position as last read or kept; -1: read meta */
         bool forwarding;         /* in recorder_forward: a flush it causes forwards nothing */
         /* The authorization rows no decision can use, as last said (a
          * hash of their reasons; 0: none): said again only when they
@@ -65,6 +66,7 @@ struct Recorder {
 static void on_flush(int timer, void *opaque);
 static void on_fold_retry(int timer, void *opaque);
 static void set_targets(Recorder *r);
+static void keep_lazy_cursors(Recorder *r);
 
 int recorder_new(Store *store, const Config *config, Recorder **ret) {
         Recorder *r = calloc(1, sizeof(*r));
@@ -75,7 +77,7 @@ int recorder_new(Store *store, const Config *config, Recorder **ret) {
                 store_close(store);
                 return -ENOMEM;
         }
-        *r = (Recorder) { .store = store, .config = config, .queue = queue };
+        *r = (Recorder) { .store = store, .config = config, .queue = queue, .forward_at = { -1, -1, -1 } };
         set_targets(r);
         /* (A timer that cannot be made, < 0, makes every record commit at
          * once and a failed fold wait for the next trigger: slower, not
@@ -105,6 +107,7 @@ Recorder *recorder_free(Recorder *r) {
                 return NULL;
         explicit_bzero(&r->key, sizeof(r->key));
         recorder_flush(r);
+        keep_lazy_cursors(r);
         if (r->flush_timer >= 0)
                 virEventRemoveTimeout(r->flush_timer);
         if (r->fold_retry_timer >= 0)
@@ -146,6 +149,10 @@ typedef struct Sink {
         const char *name;        /* said in the daemon's messages */
         const char *cursor;      /* the meta key */
         bool from_head;          /* no cursor yet: from the chain's head, not its start */
+        /* The cursor kept only after an event the copy acted on (send
+         * returned 1), and at the end: the others are read again after a
+         * crash, harmlessly, rather than cost a commit each pass. */
+        bool lazy;
         unsigned bit;            /* CONFIG_TO_* or TO_ACTION */
         int (*send)(const Recorder *r, const Event *e);
         const char *(*where)(const Recorder *r);
@@ -183,9 +190,9 @@ static const char *where_action(const Recorder *r) {
 /* integrity_action's copy sees every event whoever recorded it (the CLI's
  * checks too), once: from the head when it first runs, not the history. */
 static const Sink sinks[] = {
-        { "the journal", "journal_cursor", false, CONFIG_TO_JOURNAL, send_journal, where_journal },
-        { "syslog", "syslog_cursor", false, CONFIG_TO_SYSLOG, send_syslog, where_syslog },
-        { "integrity_action", "action_cursor", true, TO_ACTION, send_action, where_action },
+        { "the journal", "journal_cursor", false, false, CONFIG_TO_JOURNAL, send_journal, where_journal },
+        { "syslog", "syslog_cursor", false, false, CONFIG_TO_SYSLOG, send_syslog, where_syslog },
+        { "integrity_action", "action_cursor", true, true, TO_ACTION, send_action, where_action },
 };
 
 /* Where the copies go now: asked at start and at each reload, as a
@@ -205,6 +212,7 @@ typedef struct Forward {
         const Sink *sink;
         int64_t last;       /* id of the last event sent */
         size_t n;
+        bool acted;         /* send returned 1 for one of them */
         int unheard;        /* the journal or syslog socket refused one: -errno */
 } Forward;
 
@@ -217,6 +225,7 @@ static int forward_one(const Event *e, void *userdata) {
                 f->unheard = r;
                 return -EAGAIN;
         }
+        f->acted |= r > 0;
         f->last = e->id;
         f->n++;
         return 0;
@@ -253,6 +262,11 @@ static void forward_stalled(Recorder *r, size_t i, const char *why, bool invento
  * where the syslog copy got to, for on a systemd host those lines went
  * into the journal already (/dev/log is journald's). -errno, err set. */
 static int forward_cursor(Recorder *r, const Sink *sink, int64_t *ret, VgError *err) {
+        int64_t *at = &r->forward_at[sink - sinks];
+        if (sink->lazy && *at >= 0) {
+                *ret = *at;
+                return 0;
+        }
         _cleanup_free_ char *cursor = NULL;
         int k = store_meta_get(r->store, sink->cursor, &cursor, err);
         if (k == -ENOENT && sink->bit == CONFIG_TO_JOURNAL)
@@ -260,15 +274,20 @@ static int forward_cursor(Recorder *r, const Sink *sink, int64_t *ret, VgError *
         if (k < 0 && k != -ENOENT)
                 return k;
         *ret = k == 0 ? strtoll(cursor, NULL, 10) : 0;
-        if (k == 0 || !sink->from_head)
+        if (k == 0 || !sink->from_head) {
+                *at = *ret;
                 return 0;
+        }
         /* Kept at once: from the head as it is now, not as it is when
          * the next event comes. */
         char hex[CHAIN_HEX_SIZE], buf[32];
         if ((k = store_chain_head(r->store, ret, hex, err)) < 0)
                 return k;
         snprintf(buf, sizeof(buf), "%lld", (long long) *ret);
-        return store_meta_set(r->store, sink->cursor, buf, err);
+        if ((k = store_meta_set(r->store, sink->cursor, buf, err)) < 0)
+                return k;
+        *at = *ret;
+        return 0;
 }
 
 static void forward_to(Recorder *r, size_t i) {
@@ -282,15 +301,18 @@ static void forward_to(Recorder *r, size_t i) {
         }
 
         /* Batches of 1000 keep a first run over a large inventory from
-         * holding the loop for long. The cursor is saved after each batch:
-         * a crash re-sends at most one batch, never skips one. */
+         * holding the loop for long. The cursor is saved after each batch
+         * (a lazy copy's only after one it acted on): a crash re-sends at
+         * most one batch, never skips one. */
         for (;;) {
                 /* data as stored (data_text): both copies print that very
                  * text; no decoding and dumping it again per event. */
                 EventFilter f = { .after_id = after > 0 ? after : -1, .limit = 1000, .data_text = true };
-                Forward fw = { r, sink, after, 0, 0 };
+                Forward fw = { r, sink, after, 0, false, 0 };
                 k = store_query_events(r->store, &f, forward_one, &fw, &err);
-                if (fw.last != after) {
+                if (fw.last != after && sink->lazy && !fw.acted) {
+                        r->forward_at[i] = after = fw.last;
+                } else if (fw.last != after) {
                         char buf[32];
                         snprintf(buf, sizeof(buf), "%lld", (long long) fw.last);
                         VgError cerr = { "" };
@@ -299,7 +321,7 @@ static void forward_to(Recorder *r, size_t i) {
                                 forward_stalled(r, i, cerr.text, true);
                                 return;
                         }
-                        after = fw.last;
+                        r->forward_at[i] = after = fw.last;
                 }
                 if (fw.unheard) {
                         char why[PATH_MAX + 64];
@@ -315,6 +337,21 @@ static void forward_to(Recorder *r, size_t i) {
                         break;
         }
         forward_stalled(r, i, NULL, false);
+}
+
+/* At the end: where the lazy copies got to, so that the next start does
+ * not read those events again. */
+static void keep_lazy_cursors(Recorder *r) {
+        for (size_t i = 0; i < ELEMENTSOF(sinks); i++) {
+                if (!sinks[i].lazy || r->forward_at[i] < 0)
+                        continue;
+                char buf[32];
+                VgError err = { "" };
+                snprintf(buf, sizeof(buf), "%lld", (long long) r->forward_at[i]);
+                if (store_meta_set(r->store, sinks[i].cursor, buf, &err) < 0)
+                        log_msg(LOG_WARNING, "%s's position not kept (%s): its events are read again at the "
+                                "next start", sinks[i].name, err.text);
+        }
 }
 
 void recorder_forward(Recorder *r) {

@@ -60,8 +60,12 @@ void recorder_on_commit(Recorder *r, void (*fn)(void *opaque), void *opaque);
  * once, in id order, after the commit (integrity_action's cue: the
  * daemon's checks and the CLI's alike). Its position is meta
  * action_cursor, which starts at the head: the history is not replayed.
- * A negative return stops the pass there; the next tick (1 s) tries that
- * event again. fn NULL removes it (the position stays). */
+ * fn returns 1 when it acted on e: the position is kept then (and at
+ * recorder_free), not after every pass, which would cost a commit each;
+ * after a crash the events after the position kept are offered again
+ * (those fn passed over, and at most the batch of the last it acted on). A negative return stops the pass there; the next
+ * tick (1 s) tries that event again. fn NULL removes it (the position
+ * stays). */
 void recorder_on_event(Recorder *r, int (*fn)(void *opaque, const Event *e), void *opaque);
 
 /*
