@@ -282,14 +282,11 @@ static int first_event(const Event *e, void *u) {
 int metrics_central(const Config *c, Store *s, VgError *err) {
         if (!c->central_dsn)
                 return 0;
-        _cleanup_free_ char *cursor = NULL;
         int64_t at = 0, head = 0, oldest = 0;
         char hex[CHAIN_HEX_SIZE];
-        int r = store_meta_get(s, SHIP_CURSOR_KEY, &cursor, err);
+        int r = store_meta_get_id(s, SHIP_CURSOR_KEY, &at, err);
         if (r < 0 && r != -ENOENT)
                 return r;
-        if (cursor)
-                at = strtoll(cursor, NULL, 10);
         if ((r = store_chain_head(s, &head, hex, err)) < 0)
                 return r;
         EventFilter f = { .after_id = at > 0 ? at : -1, .limit = 1 };

@@ -124,10 +124,8 @@ static void ship_record(ShipJob *j) {
         Centrald *cd = j->cd;
         ShipRound *sr = &j->round;
         if (sr->shipped_to != sr->cursor) {
-                char buf[32];
                 VgError err = { "" };
-                snprintf(buf, sizeof(buf), "%lld", (long long) sr->shipped_to);
-                if (store_meta_set(recorder_store(cd->d->rec), SHIP_CURSOR_KEY, buf, &err) < 0)
+                if (store_meta_set_id(recorder_store(cd->d->rec), SHIP_CURSOR_KEY, sr->shipped_to, &err) < 0)
                         log_msg(LOG_WARNING, "central inventory: the position not kept (%s): the next round "
                                 "sends those events again, which the centre finds it has", err.text);
         }
@@ -176,13 +174,12 @@ static void run_round(Centrald *cd) {
         }
         cd->queued = false;
         VgError err = { "" };
-        _cleanup_free_ char *cursor = NULL;
-        int k = store_meta_get(recorder_store(d->rec), SHIP_CURSOR_KEY, &cursor, &err);
+        int64_t at = 0, head = 0;
+        int k = store_meta_get_id(recorder_store(d->rec), SHIP_CURSOR_KEY, &at, &err);
         if (k < 0 && k != -ENOENT) {
                 say_down(cd, k, err.text);
                 return;
         }
-        int64_t at = k == 0 ? strtoll(cursor, NULL, 10) : 0, head = 0;
         char hash[CHAIN_HEX_SIZE];
         if (cd->shipped_once && !cd->down && vg_now_us() - cd->last_round_us < (int64_t) IDLE_ROUND_S * 1000000 &&
             store_chain_head(recorder_store(d->rec), &head, hash, &err) == 0 && head == at)

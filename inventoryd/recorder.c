@@ -267,24 +267,21 @@ static int forward_cursor(Recorder *r, const Sink *sink, int64_t *ret, VgError *
                 *ret = *at;
                 return 0;
         }
-        _cleanup_free_ char *cursor = NULL;
-        int k = store_meta_get(r->store, sink->cursor, &cursor, err);
+        *ret = 0;
+        int k = store_meta_get_id(r->store, sink->cursor, ret, err);
         if (k == -ENOENT && sink->bit == CONFIG_TO_JOURNAL)
-                k = store_meta_get(r->store, "syslog_cursor", &cursor, err);
+                k = store_meta_get_id(r->store, "syslog_cursor", ret, err);
         if (k < 0 && k != -ENOENT)
                 return k;
-        *ret = k == 0 ? strtoll(cursor, NULL, 10) : 0;
         if (k == 0 || !sink->from_head) {
                 *at = *ret;
                 return 0;
         }
         /* Kept at once: from the head as it is now, not as it is when
          * the next event comes. */
-        char hex[CHAIN_HEX_SIZE], buf[32];
-        if ((k = store_chain_head(r->store, ret, hex, err)) < 0)
-                return k;
-        snprintf(buf, sizeof(buf), "%lld", (long long) *ret);
-        if ((k = store_meta_set(r->store, sink->cursor, buf, err)) < 0)
+        char hex[CHAIN_HEX_SIZE];
+        if ((k = store_chain_head(r->store, ret, hex, err)) < 0 ||
+            (k = store_meta_set_id(r->store, sink->cursor, *ret, err)) < 0)
                 return k;
         *at = *ret;
         return 0;
@@ -313,10 +310,8 @@ static void forward_to(Recorder *r, size_t i) {
                 if (fw.last != after && sink->lazy && !fw.acted) {
                         r->forward_at[i] = after = fw.last;
                 } else if (fw.last != after) {
-                        char buf[32];
-                        snprintf(buf, sizeof(buf), "%lld", (long long) fw.last);
                         VgError cerr = { "" };
-                        if (store_meta_set(r->store, sink->cursor, buf, &cerr) < 0) {
+                        if (store_meta_set_id(r->store, sink->cursor, fw.last, &cerr) < 0) {
                                 /* What was sent is sent again next time. */
                                 forward_stalled(r, i, cerr.text, true);
                                 return;
@@ -345,10 +340,8 @@ static void keep_lazy_cursors(Recorder *r) {
         for (size_t i = 0; i < ELEMENTSOF(sinks); i++) {
                 if (!sinks[i].lazy || r->forward_at[i] < 0)
                         continue;
-                char buf[32];
                 VgError err = { "" };
-                snprintf(buf, sizeof(buf), "%lld", (long long) r->forward_at[i]);
-                if (store_meta_set(r->store, sinks[i].cursor, buf, &err) < 0)
+                if (store_meta_set_id(r->store, sinks[i].cursor, r->forward_at[i], &err) < 0)
                         log_msg(LOG_WARNING, "%s's position not kept (%s): its events are read again at the "
                                 "next start", sinks[i].name, err.text);
         }

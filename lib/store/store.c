@@ -119,6 +119,21 @@ int store_meta_get(Store *s, const char *key, char **ret, VgError *err) {
         return store_get_text(s, STMT_META_GET, key, ret, err, "reading state");
 }
 
+int store_meta_get_id(Store *s, const char *key, int64_t *ret, VgError *err) {
+        _cleanup_free_ char *text = NULL;
+        int r = store_meta_get(s, key, &text, err);
+        if (r < 0)
+                return r;
+        *ret = strtoll(text, NULL, 10);
+        return 0;
+}
+
+int store_meta_set_id(Store *s, const char *key, int64_t id, VgError *err) {
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%lld", (long long) id);
+        return store_meta_set(s, key, buf, err);
+}
+
 int store_meta_set(Store *s, const char *key, const char *value, VgError *err) {
         sqlite3_stmt *st;
         int r = store_stmt(s, STMT_META_SET, &st, err);

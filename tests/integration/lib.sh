@@ -341,6 +341,30 @@ pg_sql() {
         psql -X -v ON_ERROR_STOP=1 -qAt -d "$VG_PG_OWNER" -c "$*"
 }
 
+# pg_auditor NAME: a login role NAME of virtgov_auditor (read-only, every
+# host's rows); prints its dsn, as pg_login does.
+pg_auditor() {
+        pg_sql "CREATE ROLE \"$1\" LOGIN IN ROLE virtgov_auditor" >/dev/null
+        pg_login "$1"
+}
+
+# fleet_daemons_stop: the fleet tests' daemons, their pids in the test's
+# associative array PID (by host name), killed and waited for; after a
+# failed check, first the end of each host's $VG_SCRATCH/HOST/daemon.log.
+fleet_daemons_stop() {
+        local h log
+        if [ "$VG_FAILS" -gt 0 ]; then
+                for log in "$VG_SCRATCH"/*/daemon.log; do
+                        [ -s "$log" ] || continue
+                        h=${log%/daemon.log}
+                        echo "--- ${h##*/}'s daemon log:" >&2
+                        tail -n 25 "$log" >&2
+                done
+        fi
+        for h in "${!PID[@]}"; do kill "${PID[$h]}" 2>/dev/null || true; done
+        for h in "${!PID[@]}"; do wait "${PID[$h]}" 2>/dev/null || true; done
+}
+
 # pg_login ROLE: gives ROLE (made by 'virtgov fleet add-host') a password,
 # kept in the password file; prints ROLE's dsn.
 pg_login() {

@@ -23,8 +23,7 @@ trap cleanup EXIT
 pg_start
 
 "$VIRTGOV" fleet --dsn "$VG_PG_OWNER" init-db > /dev/null
-pg_sql "CREATE ROLE capreader LOGIN IN ROLE virtgov_auditor" >/dev/null
-DSN=$(pg_login capreader)
+DSN=$(pg_auditor capreader)
 F() { "$VIRTGOV" fleet --dsn "$DSN" "$@"; }
 O=$VG_SCRATCH/out
 mkdir -p "$O"

@@ -172,8 +172,7 @@ check "B's domain row" is "$(on "$B" "INSERT INTO virtgov.domains (host_id, uuid
 check "A replaces its own domains rows" is "$(on "$A" "INSERT INTO virtgov.domains (host_id, uuid, name, state)
         VALUES ('A.example', 'u1', 'va', 'running'); DELETE FROM virtgov.domains; SELECT count(*) FROM virtgov.domains")" 0
 check "A's DELETE left B's domain" is "$(pg_sql "SELECT string_agg(host_id, ',') FROM virtgov.domains")" "b-2.example"
-pg_sql "CREATE ROLE auditor1 LOGIN IN ROLE virtgov_auditor" >/dev/null
-U=$(pg_login auditor1)
+U=$(pg_auditor auditor1)
 check "the auditor reads every host's events" is "$(on "$U" "SELECT count(DISTINCT host_id) FROM virtgov.events")" 2
 check "the auditor may not INSERT" grep -q 'permission denied for table events' <<< "$(on "$U" "$(ev A.example 9)")"
 "$VIRTGOV" fleet --dsn "$O" init-db > "$W/init3" 2>&1 || true

@@ -13,8 +13,7 @@ pg_start
 trap 'pg_stop immediate 2>/dev/null || true' EXIT
 
 "$VIRTGOV" fleet --dsn "$VG_PG_OWNER" init-db > /dev/null
-pg_sql "CREATE ROLE fleetreader LOGIN IN ROLE virtgov_auditor" >/dev/null
-DSN=$(pg_login fleetreader)
+DSN=$(pg_auditor fleetreader)
 F() { "$VIRTGOV" fleet --dsn "$DSN" "$@"; }
 O=$VG_SCRATCH/out
 mkdir -p "$O"

@@ -16,24 +16,14 @@ sandbox_setup
 declare -A PID
 
 cleanup() {
-        local h
-        if [ "$VG_FAILS" -gt 0 ]; then
-                for h in h1 h2 h3; do
-                        [ -s "$VG_SCRATCH/$h/daemon.log" ] || continue
-                        echo "--- $h's daemon log:" >&2
-                        tail -n 25 "$VG_SCRATCH/$h/daemon.log" >&2
-                done
-        fi
-        for h in "${!PID[@]}"; do kill "${PID[$h]}" 2>/dev/null || true; done
-        for h in "${!PID[@]}"; do wait "${PID[$h]}" 2>/dev/null || true; done
+        fleet_daemons_stop
         [ -z "${VG_PG:-}" ] || pg_stop immediate 2>/dev/null || true
 }
 trap cleanup EXIT
 
 pg_start
 "$VIRTGOV" fleet --dsn "$VG_PG_OWNER" init-db > "$VG_SCRATCH/init-db.log"
-pg_sql "CREATE ROLE fleetreader LOGIN IN ROLE virtgov_auditor" >/dev/null
-READER=$(pg_login fleetreader)
+READER=$(pg_auditor fleetreader)
 O=$VG_SCRATCH/out
 mkdir -p "$O"
 

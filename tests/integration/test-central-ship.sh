@@ -15,16 +15,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 declare -A PID
 
 cleanup() {
-        local h
-        if [ "$VG_FAILS" -gt 0 ]; then
-                for h in h1 h2 h3 h4 h6; do
-                        [ -s "$VG_SCRATCH/$h/daemon.log" ] || continue
-                        echo "--- $h's daemon log:" >&2
-                        tail -n 25 "$VG_SCRATCH/$h/daemon.log" >&2
-                done
-        fi
-        for h in "${!PID[@]}"; do kill "${PID[$h]}" 2>/dev/null || true; done
-        for h in "${!PID[@]}"; do wait "${PID[$h]}" 2>/dev/null || true; done
+        fleet_daemons_stop
         stop_libvirt
         [ -z "${VG_PG:-}" ] || pg_stop immediate 2>/dev/null || true
 }
@@ -173,8 +164,7 @@ check "one head an hour in virtgov.heads, the newest in hosts: h1's many rounds 
         test "$(pg_sql "SELECT (SELECT count(*) FROM virtgov.heads WHERE host_id = 'h1') || ' ' || (SELECT head_seq > (SELECT max(seq) FROM virtgov.heads WHERE host_id = 'h1') FROM virtgov.hosts WHERE host_id = 'h1')")" = "1 true"
 
 say "the fleet's view of what the daemons shipped (virtgov fleet, as an auditor)"
-pg_sql "CREATE ROLE auditor LOGIN IN ROLE virtgov_auditor" > /dev/null
-AUD=$(pg_login auditor)
+AUD=$(pg_auditor auditor)
 fleet() { "$VIRTGOV" fleet --dsn "$AUD" "$@"; }
 check "fleet verify: the three shipped chains whole, their signed heads verified" fleet verify
 fleet verify --json > "$VG_SCRATCH/verify.json" || true

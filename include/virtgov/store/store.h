@@ -205,6 +205,10 @@ int store_config_facts(Store *s, const char *uuid, char **ret, VgError *err);
  * -ENOENT for a key never set. */
 int store_meta_get(Store *s, const char *key, char **ret, VgError *err);
 int store_meta_set(Store *s, const char *key, const char *value, VgError *err);
+/* A cursor: an event id kept under key (the copies', the shipper's).
+ * store_meta_get_id returns -ENOENT, *ret untouched, for a key never set. */
+int store_meta_get_id(Store *s, const char *key, int64_t *ret, VgError *err);
+int store_meta_set_id(Store *s, const char *key, int64_t id, VgError *err);
 
 /*
  * Authorizations: approvals, change tickets and trusted images. Times are
